@@ -1,0 +1,49 @@
+# RoboClass: `make demo` runs the classroom on this computer, `make test` tests it.
+# `make` builds .venv itself; nothing is installed globally but the Debian
+# packages that scripts/system-deps.sh names.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-roboclass
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+EXTRAS ?= console,dev
+
+.PHONY: all venv demo test test-unit lint bench system-deps lock clean
+
+all: venv
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "RoboClass needs Python >= 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt -e '.[$(EXTRAS)]'
+	touch $@
+
+system-deps:
+	./scripts/system-deps.sh
+
+demo: venv
+	$(BIN)/roboclass demo
+
+test: venv system-deps
+	$(BIN)/pytest
+
+test-unit: venv
+	$(BIN)/pytest -m "not integration"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: venv system-deps
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# Refresh the pins after changing setup.cfg: every package the venv holds.
+lock: venv
+	$(PIP) freeze --exclude-editable | grep -v '^roboclass' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

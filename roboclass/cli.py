@@ -1,0 +1,82 @@
+"""The ``roboclass`` command.
+
+Each package owns its command group in its own ``cli.py`` (``fleet/cli.py``
+owns ``broker``, ...). This module only lists them; a group's module is
+imported when that group runs, so ``roboclass --help`` stays fast on a Pi Zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+import click
+
+from roboclass import __version__
+from roboclass.i18n import detect_lang
+
+__all__ = ["COMMANDS", "main"]
+
+# name -> ("module:attribute", one-line help). Keep it sorted by name.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "broker": ("fleet.cli:broker", "Run an MQTT broker for a classroom or the demo."),
+    "demo": (
+        "roboclass.demo:demo",
+        "Start the embedded demo: broker, console and simulated robots.",
+    ),
+    "doctor": (
+        "roboclass.doctor_cli:doctor",
+        "Check this computer and say how to fix what is wrong.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="roboclass")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of messages (default: from ROBOCLASS_LANG or the locale).",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, lang: str | None) -> None:
+    """RoboClass: robots, simulator, vision, lessons and the teacher's console.
+
+    Every command that reports something accepts --json.
+    """
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.ensure_object(dict)
+    ctx.obj["lang"] = lang or detect_lang()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``roboclass`` console script."""
+    return cli.main(args=argv, prog_name="roboclass")

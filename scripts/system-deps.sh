@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install the Debian packages the integration tests and the demo need.
+# As root (or with passwordless sudo) it installs what is missing; otherwise
+# it names exactly what is missing. With CI=true a missing part is an error;
+# without it, the tests that need the part skip and say why.
+set -euo pipefail
+
+PACKAGES=(
+  mosquitto          # the classroom MQTT broker (integration tests)
+  simavr             # runs the reference firmware
+  libsimavr-dev      # builds the simavr harness
+  libsimavrparts1    # uart_pty for the harness
+  gcc-avr            # compiles the firmware
+  avr-libc
+  arduino-core-avr   # the Arduino core the firmware is written against
+  avrdude            # flashes AVR boards
+  chromium           # the teacher console's browser tests
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system-deps: all ${#PACKAGES[@]} Debian packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "system-deps: missing Debian packages: ${missing[*]}"
+  echo "system-deps: install them with: sudo apt-get install ${missing[*]}"
+  if [ "${CI:-}" = "true" ]; then
+    echo "system-deps: CI=true, so a missing system part is a failure" >&2
+    exit 1
+  fi
+  echo "system-deps: the tests that need them will be skipped"
+  exit 0
+fi
+
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system-deps: installed ${missing[*]}"

@@ -1,0 +1,71 @@
+"""The two brokers RoboClass runs on, for real: Mosquitto and embedded amqtt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleet.embedded_broker import EmbeddedBroker
+from fleet.exc import BrokerError
+from fleet.mosquitto import Mosquitto
+from fleet.roundtrip import roundtrip
+from tests.conftest import free_port, system_part
+
+
+@pytest.fixture
+def mosquitto() -> Iterator[Mosquitto]:
+    system_part("mosquitto")
+    with Mosquitto.loopback() as broker:
+        yield broker
+
+
+@pytest.mark.integration
+def test_mosquitto_round_trip(mosquitto: Mosquitto) -> None:
+    assert roundtrip(mosquitto.host, mosquitto.port) > 0
+    mosquitto.close()
+    assert mosquitto.closed
+    with pytest.raises(BrokerError, match="is it running"):
+        roundtrip(mosquitto.host, mosquitto.port, timeout=1)
+
+
+@pytest.mark.integration
+def test_mosquitto_bad_config_says_what_mosquitto_said(tmp_path: Path) -> None:
+    system_part("mosquitto")
+    conf = tmp_path / "bad.conf"
+    conf.write_text("listener 1883 127.0.0.1\nno_such_option yes\n")
+    with pytest.raises(BrokerError, match="no_such_option"):
+        Mosquitto(conf, "127.0.0.1", free_port()).start()
+
+
+def test_embedded_broker_round_trip() -> None:
+    with EmbeddedBroker() as broker:
+        assert broker.running
+        assert roundtrip(broker.host, broker.port, qos=0) > 0
+        assert roundtrip(broker.host, broker.port, qos=1) > 0
+    assert broker.closed
+    assert not broker.running
+    broker.close()  # a second close is harmless
+
+
+def test_embedded_broker_refuses_other_interfaces() -> None:
+    with pytest.raises(BrokerError, match="only listens on loopback"):
+        EmbeddedBroker(host="0.0.0.0")
+
+
+def test_embedded_broker_port_in_use_says_what_to_do() -> None:
+    with EmbeddedBroker() as first, pytest.raises(BrokerError, match="--port"):
+        EmbeddedBroker(port=first.port).start()
+
+
+def test_closed_broker_cannot_restart() -> None:
+    broker = EmbeddedBroker()
+    broker.close()
+    with pytest.raises(BrokerError, match="closed"):
+        broker.start()
+
+
+def test_roundtrip_to_nothing_explains() -> None:
+    with pytest.raises(BrokerError, match="is it running"):
+        roundtrip("127.0.0.1", free_port(), timeout=1)
