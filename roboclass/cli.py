@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from rcbase.i18n import detect_lang
 from roboclass import __version__
-from roboclass.i18n import detect_lang
 
 __all__ = ["COMMANDS", "main"]
 

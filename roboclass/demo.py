@@ -16,7 +16,7 @@ from fleet.cli import wait_for_stop
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import PortInUseError
 from fleet.roundtrip import roundtrip
-from roboclass.i18n import Lang, Text
+from rcbase.i18n import Lang, Text
 
 __all__ = ["demo"]
 

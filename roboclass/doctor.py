@@ -24,8 +24,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from rcbase.i18n import Lang, Text
 from roboclass import __version__
-from roboclass.i18n import Lang, Text
 from roboclass.settings import paths
 
 __all__ = ["CHECKS", "Check", "Result", "Status", "System", "run_checks"]

@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from rcbase.i18n import Lang
 from roboclass.doctor import Status, run_checks
-from roboclass.i18n import Lang
 
 __all__ = ["doctor"]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from roboclass.i18n import Text, detect_lang
+from rcbase.i18n import Text, detect_lang
 from roboclass.settings import paths
 
 
