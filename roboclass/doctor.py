@@ -26,7 +26,7 @@ from packaging.requirements import Requirement
 
 from rcbase.i18n import Lang, Text
 from roboclass import __version__
-from roboclass.settings import paths
+from rcbase.paths import paths
 
 __all__ = ["CHECKS", "Check", "Result", "Status", "System", "run_checks"]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rcbase.i18n import Text, detect_lang
-from roboclass.settings import paths
+from rcbase.paths import paths
 
 
 @pytest.mark.parametrize(
