@@ -1,0 +1,61 @@
+"""The simulator core: a 2-D world, differential-drive robots, sensors and a camera.
+
+It imports only numpy, OpenCV, PyYAML, pydantic and :mod:`rcbase`, so the
+``sim`` backend of :mod:`hardware` is a thin adapter on top of it::
+
+    from hardware.sim import BodySpec, CameraSpec, Mount, load_world, world_path
+
+    world = load_world(world_path("oval"))
+    robot = world.add_robot(BodySpec(max_speed=0.4))
+    cam = robot.camera(CameraSpec(width=320, height=240))
+    robot.set_motors(0.5, 0.5)
+    world.step(0.01)
+    robot.pose, robot.distance(Mount(forward=0.08)), robot.line_reflectance([(0.06, 0.0)])
+    frame = cam.read()
+    overview = world.render_topdown()
+
+Units are SI (metres, seconds); headings are degrees counter-clockwise from
+the world's +x axis. Errors: :mod:`hardware.sim.errors`; world files raise
+:class:`rcbase.ConfigError`.
+"""
+
+from __future__ import annotations
+
+from hardware.sim.body import Body
+from hardware.sim.buttons import Buttons
+from hardware.sim.camera import SimCamera
+from hardware.sim.catalog import WORLDS_DIR, list_worlds, world_path
+from hardware.sim.clock import Pacer, SimClock
+from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
+from hardware.sim.model import WorldModel
+from hardware.sim.specs import BatterySpec, BodySpec, CameraSpec, Collision, Mount, Pose, ZoneEvent
+from hardware.sim.textures import SIGN_KINDS, marker_texture, sign_texture
+from hardware.sim.world import World, load_world
+
+__all__ = [
+    "SIGN_KINDS",
+    "WORLDS_DIR",
+    "BatterySpec",
+    "Body",
+    "BodySpec",
+    "Buttons",
+    "CameraSpec",
+    "Collision",
+    "Mount",
+    "Pacer",
+    "Pose",
+    "SimCamera",
+    "SimClock",
+    "SimError",
+    "SimValueError",
+    "UnknownStartError",
+    "UnknownWorldError",
+    "World",
+    "WorldModel",
+    "ZoneEvent",
+    "list_worlds",
+    "load_world",
+    "marker_texture",
+    "sign_texture",
+    "world_path",
+]

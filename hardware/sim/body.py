@@ -1,0 +1,317 @@
+"""One simulated robot: motors -> wheels -> pose, collisions, and its sensors.
+
+A body is made by :meth:`World.add_robot`; the world moves it on each step::
+
+    world = World.empty(2.0, 2.0)
+    robot = world.add_robot(BodySpec(max_speed=0.5))
+    robot.set_motors(1.0, 1.0)
+    world.run(1.0)
+    robot.pose            # Pose(x=1.5, y=1.0, heading=0.0): 0.5 m from the floor's centre
+
+Motor values are -1..1; a wheel's speed follows ``value * max_speed`` within
+the acceleration limit. Pose is integrated exactly along the arc for each
+sub-step. A move that would overlap a wall, obstacle or other robot is not
+made: the wheels stall, the robot stops, and a :class:`Collision` is recorded
+once per contact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hardware.sim.buttons import Buttons
+from hardware.sim.errors import SimValueError
+from hardware.sim.specs import BodySpec, CameraSpec, Collision, Mount, Pose, ZoneEvent
+
+if TYPE_CHECKING:
+    from hardware.sim.camera import SimCamera
+    from hardware.sim.world import World
+
+__all__ = ["Body"]
+
+# noise channels: each gets its own seeded generator, so adding a sensor read
+# never changes the motor noise sequence
+_MOTOR, _SLIP, _ULTRASONIC, _LINE, _ENCODER, _IMU = range(1, 7)
+_TRAIL_MOVE = 0.002  # metres
+_TRAIL_TURN = math.radians(1.0)
+
+
+def _wrap_deg(angle: float) -> float:
+    """-> (-180, 180]."""
+    a = math.fmod(angle, 360.0)
+    if a <= -180.0:
+        a += 360.0
+    elif a > 180.0:
+        a -= 360.0
+    return a
+
+
+class Body:
+    """A simulated differential-drive robot (see the module docstring)."""
+
+    def __init__(self, world: World, index: int, spec: BodySpec, pose: Pose) -> None:
+        self.world = world
+        self.index = index
+        self.spec = spec
+        self.name = f"robot {index + 1}"
+        self.buttons = Buttons(world.clock)
+        self._x, self._y, self._theta = pose.x, pose.y, math.radians(pose.heading)
+        self._cmd = (0.0, 0.0)
+        self._v = [0.0, 0.0]  # wheel surface speeds, m/s
+        self._omega = 0.0  # rad/s over the last sub-step
+        self._wheel_travel = [0.0, 0.0]  # metres, as the encoders see it
+        self._used_ah = 0.0
+        self._contact: str | None = None
+        self._collisions: list[Collision] = []
+        self._zones: frozenset[str] = world.zones_at(pose.x, pose.y)
+        self._zone_events: list[ZoneEvent] = []
+        self._trail: list[tuple[float, float, float, float]] = [(world.clock.time, *pose)]
+        self._rays: dict[Mount, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+        seed = world.model.noise.seed
+        self._rng = {ch: np.random.default_rng([seed, index, ch]) for ch in range(1, 7)}
+
+    # -- driving ---------------------------------------------------------
+    def set_motors(self, left: float, right: float) -> None:
+        """Motor values -1..1 (clamped); positive drives forward."""
+        for value in (left, right):
+            if not math.isfinite(value):
+                raise SimValueError(f"motor value must be a number -1..1, not {value!r}")
+        self._cmd = (min(1.0, max(-1.0, float(left))), min(1.0, max(-1.0, float(right))))
+
+    @property
+    def motors(self) -> tuple[float, float]:
+        return self._cmd
+
+    def stop(self) -> None:
+        self.set_motors(0.0, 0.0)
+
+    def teleport(self, pose: Pose) -> None:
+        """Put the robot at ``pose`` at rest (wheel speeds zero, contact cleared)."""
+        self._x, self._y, self._theta = pose.x, pose.y, math.radians(pose.heading)
+        self._v = [0.0, 0.0]
+        self._omega = 0.0
+        self._contact = None
+        self._trail.append((self.world.clock.time, *self.pose))
+
+    def _targets(self) -> tuple[float, float]:
+        s = self.spec
+        gains = (1 + s.mismatch / 2, 1 - s.mismatch / 2)
+        scale = s.max_speed * (
+            self.battery_voltage / s.battery.full_v if s.speed_follows_battery else 1.0
+        )
+        noise = self.world.model.noise.motor
+        out = []
+        for cmd, gain in zip(self._cmd, gains, strict=True):
+            target = 0.0 if abs(cmd) < s.deadband else cmd * scale * gain
+            if noise:
+                target *= 1.0 + noise * float(self._rng[_MOTOR].standard_normal())
+            out.append(target)
+        return out[0], out[1]
+
+    def _advance(self, dt: float, t_end: float) -> None:
+        """Move by one sub-step of ``dt`` seconds ending at sim time ``t_end``."""
+        s = self.spec
+        targets = self._targets()
+        before = list(self._v)
+        for i in (0, 1):
+            if s.accel is None:
+                self._v[i] = targets[i]
+            else:
+                dv = max(-s.accel * dt, min(s.accel * dt, targets[i] - self._v[i]))
+                self._v[i] += dv
+        # the mean speed over the sub-step: exact for a speed ramp
+        mean = [(before[i] + self._v[i]) / 2 for i in (0, 1)]
+        ground = list(mean)
+        slip_mean = self.world.model.floor.slip
+        slip_sd = self.world.model.noise.slip
+        if slip_mean or slip_sd:
+            for i in (0, 1):
+                slip = slip_mean + (
+                    slip_sd * float(self._rng[_SLIP].standard_normal()) if slip_sd else 0.0
+                )
+                ground[i] *= 1.0 - min(1.0, max(0.0, slip))
+        v = (ground[0] + ground[1]) / 2
+        omega = (ground[1] - ground[0]) / s.wheel_base
+        th = self._theta
+        if abs(omega) > 1e-12:
+            nth = th + omega * dt
+            nx = self._x + v / omega * (math.sin(nth) - math.sin(th))
+            ny = self._y - v / omega * (math.cos(nth) - math.cos(th))
+        else:
+            nth = th
+            nx = self._x + v * math.cos(th) * dt
+            ny = self._y + v * math.sin(th) * dt
+        hit = self.world.hit(self, nx, ny)
+        if hit is not None:
+            self._v = [0.0, 0.0]
+            self._omega = 0.0
+            if self._contact != hit:
+                self._collisions.append(Collision(t_end, self.pose, hit))
+            self._contact = hit
+        else:
+            self._contact = None
+            self._omega = omega
+            enc = self.world.model.noise.encoder
+            for i in (0, 1):
+                travel = mean[i] * dt
+                if enc:
+                    travel *= 1.0 + enc * float(self._rng[_ENCODER].standard_normal())
+                self._wheel_travel[i] += travel
+            self._x, self._y, self._theta = nx, ny, nth
+            self._after_move(t_end)
+        amps = s.battery.idle_a + s.battery.motor_a * (abs(self._cmd[0]) + abs(self._cmd[1]))
+        self._used_ah += amps * dt / 3600.0
+
+    def _after_move(self, now: float) -> None:
+        last = self._trail[-1]
+        if math.hypot(self._x - last[1], self._y - last[2]) >= _TRAIL_MOVE or abs(
+            _wrap_deg(math.degrees(self._theta) - last[3])
+        ) >= math.degrees(_TRAIL_TURN):
+            self._trail.append((now, *self.pose))
+        zones = self.world.zones_at(self._x, self._y)
+        if zones != self._zones:
+            self._zone_events.extend(ZoneEvent(now, z, True) for z in sorted(zones - self._zones))
+            self._zone_events.extend(ZoneEvent(now, z, False) for z in sorted(self._zones - zones))
+            self._zones = zones
+
+    # -- ground truth ----------------------------------------------------
+    @property
+    def pose(self) -> Pose:
+        """True pose: x, y in metres, heading in degrees (-180, 180]."""
+        return Pose(self._x, self._y, _wrap_deg(math.degrees(self._theta)))
+
+    @property
+    def wheel_speeds(self) -> tuple[float, float]:
+        """Wheel surface speeds (m/s) after the last step."""
+        return (self._v[0], self._v[1])
+
+    @property
+    def collisions(self) -> list[Collision]:
+        """Every contact so far, oldest first (a copy)."""
+        return list(self._collisions)
+
+    @property
+    def in_contact(self) -> str | None:
+        """What the robot is pushing against now, or ``None``."""
+        return self._contact
+
+    @property
+    def zones(self) -> frozenset[str]:
+        """Names of the zones the robot's centre is in."""
+        return self._zones
+
+    @property
+    def zone_events(self) -> list[ZoneEvent]:
+        return list(self._zone_events)
+
+    @property
+    def trail(self) -> NDArray[np.float64]:
+        """Where the robot has been: rows of (time, x, y, heading)."""
+        return np.array(self._trail, np.float64)
+
+    @property
+    def rays(self) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """The last ultrasonic beam of each mount: (origin (2,), ends (n, 2))."""
+        return list(self._rays.values())
+
+    def mount_point(self, forward: float, left: float) -> tuple[float, float]:
+        """World position of a point ``forward``/``left`` of the robot's centre."""
+        c, s = math.cos(self._theta), math.sin(self._theta)
+        return (self._x + forward * c - left * s, self._y + forward * s + left * c)
+
+    # -- sensors -----------------------------------------------------------
+    def distance(
+        self,
+        mount: Mount | None = None,
+        max_range: float = 4.0,
+        beam_width_deg: float = 15.0,
+        min_range: float = 0.02,
+    ) -> float:
+        """Ultrasonic range (m) from ``mount``: the nearest echo in the beam, ``max_range`` if none."""
+        m = mount or Mount(forward=self.spec.radius)
+        if not (max_range > 0 and beam_width_deg >= 0):
+            raise SimValueError("max_range must be > 0 and beam_width_deg >= 0")
+        n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
+        half = math.radians(beam_width_deg) / 2
+        angles = self._theta + math.radians(m.yaw_deg) + np.linspace(-half, half, n)
+        origin = np.array(self.mount_point(m.forward, m.left))
+        dirs = np.column_stack([np.cos(angles), np.sin(angles)])
+        hits = self.world.obstacles.ray_cast(
+            np.tile(origin, (n, 1)), dirs, max_range, self.world.robot_circles(self)
+        )
+        self._rays[m] = (origin, origin + dirs * hits[:, None])
+        nearest = float(hits.min())
+        if nearest >= max_range:
+            return float(max_range)
+        sd = self.world.model.noise.ultrasonic
+        if sd:
+            nearest += sd * float(self._rng[_ULTRASONIC].standard_normal())
+        return min(float(max_range), max(float(min_range), nearest))
+
+    def line_reflectance(
+        self, offsets: list[tuple[float, float]] | NDArray[np.float64], spot: float = 0.008
+    ) -> NDArray[np.float64]:
+        """Floor brightness 0 (black) .. 1 (white) under sensors at (forward, left) offsets (m)."""
+        off = np.asarray(offsets, np.float64).reshape(-1, 2)
+        c, s = math.cos(self._theta), math.sin(self._theta)
+        xy = np.column_stack(
+            [self._x + off[:, 0] * c - off[:, 1] * s, self._y + off[:, 0] * s + off[:, 1] * c]
+        )
+        values = self.world.floor.sample(xy, spot)
+        sd = self.world.model.noise.line
+        if sd:
+            values = np.clip(values + sd * self._rng[_LINE].standard_normal(len(values)), 0.0, 1.0)
+        return values
+
+    @property
+    def encoder_distance(self) -> tuple[float, float]:
+        """Wheel travel (m) as the encoders measure it (slip is not seen)."""
+        return (self._wheel_travel[0], self._wheel_travel[1])
+
+    @property
+    def encoder_ticks(self) -> tuple[int, int]:
+        """Encoder counts (left, right), negative when driven backwards."""
+        per_m = self.spec.ticks_per_rev / (2 * math.pi * self.spec.wheel_radius)
+        return (
+            math.floor(self._wheel_travel[0] * per_m + 1e-9),
+            math.floor(self._wheel_travel[1] * per_m + 1e-9),
+        )
+
+    @property
+    def heading_deg(self) -> float:
+        """IMU yaw in degrees (-180, 180], with the world's drift and noise."""
+        n = self.world.model.noise
+        value = math.degrees(self._theta) + n.imu_drift * self.world.clock.time
+        if n.imu_heading:
+            value += n.imu_heading * float(self._rng[_IMU].standard_normal())
+        return _wrap_deg(value)
+
+    @property
+    def yaw_rate_dps(self) -> float:
+        """IMU turn rate in degrees per second, counter-clockwise positive."""
+        n = self.world.model.noise
+        value = math.degrees(self._omega) + n.imu_drift
+        if n.imu_rate:
+            value += n.imu_rate * float(self._rng[_IMU].standard_normal())
+        return value
+
+    @property
+    def battery_charge(self) -> float:
+        """0..1."""
+        b = self.spec.battery
+        return max(0.0, b.charge - self._used_ah * 1000.0 / b.capacity_mah)
+
+    @property
+    def battery_voltage(self) -> float:
+        b = self.spec.battery
+        return b.empty_v + (b.full_v - b.empty_v) * self.battery_charge
+
+    def camera(self, spec: CameraSpec | None = None) -> SimCamera:
+        """A forward camera on this robot (see :class:`SimCamera`)."""
+        from hardware.sim.camera import SimCamera  # noqa: PLC0415 - camera imports body types
+
+        return SimCamera(self.world, self, spec or CameraSpec())

@@ -1,0 +1,241 @@
+"""The forward camera: a pinhole model rendered with OpenCV warps, no 3-D engine.
+
+The floor is one perspective warp of the floor image (a plane maps to the
+image by a homography). Upright things are faces drawn far to near on top,
+clipped to the view. ``read()`` then adds what real cameras do: lighting
+changes, blur, noise, JPEG artefacts (all seeded, all off by default)::
+
+    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=20))
+    frame = cam.read()          # 240 x 320 x 3 uint8 BGR
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hardware.sim.colour import bgr
+from hardware.sim.raster import fill_polygon, paste_quad
+from hardware.sim.scene import Face, prism_faces
+from hardware.sim.specs import CameraSpec
+
+if TYPE_CHECKING:
+    from hardware.sim.body import Body
+    from hardware.sim.world import World
+
+__all__ = ["SimCamera"]
+
+Image = NDArray[np.uint8]
+Points = NDArray[np.float64]
+NEAR = 0.01  # metres
+SKY = (196, 200, 204)  # the room beyond the floor, BGR
+OUTSIDE = (96, 96, 96)  # floor beyond the world's edge
+
+
+def _clip(poly: Points, plane: Points) -> Points:
+    """Sutherland-Hodgman: keep the part of ``poly`` (k, 3) where ``plane . (p, 1) >= 0``."""
+    d = poly @ plane[:3] + plane[3]
+    if (d >= 0).all():
+        return poly
+    out = []
+    k = len(poly)
+    for i in range(k):
+        p, q = poly[i], poly[(i + 1) % k]
+        dp, dq = d[i], d[(i + 1) % k]
+        if dp >= 0:
+            out.append(p)
+        if (dp >= 0) != (dq >= 0):
+            out.append(p + (q - p) * (dp / (dp - dq)))
+    return np.array(out).reshape(-1, 3)
+
+
+class SimCamera:
+    """A camera on a simulated robot; ``read()`` returns a new BGR frame each call."""
+
+    def __init__(self, world: World, body: Body, spec: CameraSpec) -> None:
+        self.world = world
+        self.body = body
+        self.spec = spec
+        w, h = spec.width, spec.height
+        self.fx = (w / 2) / math.tan(math.radians(spec.fov_deg) / 2)
+        self.fy = self.fx
+        self.cx = w / 2 - 0.5
+        self.cy = h / 2 - 0.5
+        self.frames = 0
+        self._rng = np.random.default_rng([spec.seed, body.index, 7])
+        self._key: tuple[object, ...] | None = None
+        self._clean: Image | None = None
+        m = 2.0  # pixels of margin around the view when clipping
+        self._planes = [
+            np.array([0.0, 0.0, 1.0, -NEAR]),
+            np.array([1.0, 0.0, (self.cx + m) / self.fx, 0.0]),
+            np.array([-1.0, 0.0, (w - 1 - self.cx + m) / self.fx, 0.0]),
+            np.array([0.0, 1.0, (self.cy + m) / self.fy, 0.0]),
+            np.array([0.0, -1.0, (h - 1 - self.cy + m) / self.fy, 0.0]),
+        ]
+
+    @property
+    def intrinsics(self) -> Points:
+        """The 3x3 camera matrix K."""
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1.0]])
+
+    def extrinsics(self) -> tuple[Points, Points]:
+        """(C, R): camera centre in the world and the world-to-camera rotation (rows: right, down, forward)."""
+        s = self.spec
+        pose = self.body.pose
+        x, y = self.body.mount_point(s.forward_m, s.left_m)
+        yaw = math.radians(pose.heading + s.yaw_deg)
+        tilt = math.radians(s.tilt_deg)
+        f = np.array(
+            [math.cos(yaw) * math.cos(tilt), math.sin(yaw) * math.cos(tilt), -math.sin(tilt)]
+        )
+        r = np.array([math.sin(yaw), -math.cos(yaw), 0.0])
+        d = np.cross(f, r)
+        return np.array([x, y, s.height_m]), np.vstack([r, d, f])
+
+    def project(self, points: Points) -> tuple[Points, NDArray[np.float64]]:
+        """World points (N, 3) -> pixel coordinates (N, 2) and depth (N,) in metres."""
+        c, rot = self.extrinsics()
+        cam = (np.asarray(points, np.float64) - c) @ rot.T
+        z = cam[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uv = np.column_stack(
+                [self.fx * cam[:, 0] / z + self.cx, self.fy * cam[:, 1] / z + self.cy]
+            )
+        return uv, z
+
+    # -- rendering ---------------------------------------------------------------
+    def _floor(self, c: Points, rot: Points) -> Image:
+        floor = self.world.floor
+        k = self.intrinsics
+        ground = k @ np.column_stack([rot[:, 0], rot[:, 1], -rot @ c])
+        to_world = np.array(
+            [
+                [1 / floor.ppm, 0, 0.5 / floor.ppm],
+                [0, -1 / floor.ppm, floor.height - 0.5 / floor.ppm],
+                [0, 0, 1],
+            ]
+        )
+        h = ground @ to_world
+        size = (self.spec.width, self.spec.height)
+        img = np.asarray(
+            cv2.warpPerspective(
+                floor.image,
+                h,
+                size,
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=OUTSIDE,
+            ),
+            np.uint8,
+        )
+        # rows whose rays do not go down see the room, not the floor
+        horizon = self.cy - self.fy * math.tan(math.radians(self.spec.tilt_deg))
+        sky_rows = min(self.spec.height, max(0, math.floor(horizon) + 1))
+        img[:sky_rows] = SKY
+        return img
+
+    def _robot_faces(self) -> list[Face]:
+        faces: list[Face] = []
+        for other in self.world.robots:
+            if other is self.body:
+                continue
+            t = np.linspace(0, 2 * math.pi, 12, endpoint=False)
+            p = other.pose
+            outline = np.column_stack(
+                [p.x + other.spec.radius * np.cos(t), p.y + other.spec.radius * np.sin(t)]
+            )
+            faces += prism_faces(outline, 0.0, other.spec.height, bgr(other.spec.colour))
+        return faces
+
+    def _draw_face(self, img: Image, face: Face, c: Points, rot: Points) -> None:
+        cam = (face.points - c) @ rot.T
+        if face.texture is not None:
+            if (cam[:, 2] < NEAR).any():
+                return
+            uv = np.column_stack(
+                [
+                    self.fx * cam[:, 0] / cam[:, 2] + self.cx,
+                    self.fy * cam[:, 1] / cam[:, 2] + self.cy,
+                ]
+            )
+            paste_quad(img, face.texture, uv)
+            return
+        for plane in self._planes:
+            cam = _clip(cam, plane)
+            if len(cam) < 3:
+                return
+        uv = np.column_stack(
+            [self.fx * cam[:, 0] / cam[:, 2] + self.cx, self.fy * cam[:, 1] / cam[:, 2] + self.cy]
+        )
+        fill_polygon(img, uv, face.colour)
+
+    def render(self) -> Image:
+        """The scene as the camera sees it, without noise or lighting effects (a new array)."""
+        key = (self.world.clock.ns, *(tuple(b.pose) for b in self.world.robots))
+        if key == self._key and self._clean is not None:
+            return self._clean.copy()
+        c, rot = self.extrinsics()
+        img = self._floor(c, rot)
+        scene = self.world.scene
+        forward = rot[2]
+        faces = list(scene.faces)
+        centres, normals, radii = scene.centres, scene.normals, scene.radii
+        extra = self._robot_faces()
+        if extra:
+            faces += extra
+            centres = np.vstack([centres, [f.points.mean(axis=0) for f in extra]])
+            normals = np.vstack(
+                [normals, [f.normal if f.normal is not None else np.zeros(3) for f in extra]]
+            )
+            radii = np.concatenate(
+                [
+                    radii,
+                    [
+                        float(np.linalg.norm(f.points - f.points.mean(axis=0), axis=1).max())
+                        for f in extra
+                    ],
+                ]
+            )
+        if faces:
+            rel = c - centres
+            facing = (rel * normals).sum(axis=1) > 0
+            two_sided = ~normals.any(axis=1)
+            ahead = (-rel) @ forward > -radii
+            dist = np.linalg.norm(rel, axis=1)
+            visible = np.nonzero((facing | two_sided) & ahead)[0]
+            for i in visible[np.argsort(-dist[visible], kind="stable")]:
+                self._draw_face(img, faces[i], c, rot)
+        self._key, self._clean = key, img
+        return img.copy()
+
+    def read(self) -> Image:
+        """A new frame (H x W x 3 uint8 BGR) with the spec's lighting, blur, noise and JPEG effects."""
+        s = self.spec
+        img = self.render()
+        self.frames += 1
+        gain = s.brightness
+        if s.light_variation:
+            gain *= 1.0 + s.light_variation * float(self._rng.uniform(-1, 1))
+            tint = 1.0 + (s.light_variation / 3) * self._rng.uniform(-1, 1, 3)
+        else:
+            tint = np.ones(3)
+        if gain != 1.0 or s.light_variation:
+            img = np.asarray(cv2.transform(img, np.diag(gain * tint)), np.uint8)
+        if s.blur_px:
+            img = np.asarray(cv2.GaussianBlur(img, (0, 0), s.blur_px), np.uint8)
+        if s.noise:
+            noisy = (
+                img.astype(np.float32) + self._rng.standard_normal(img.shape, np.float32) * s.noise
+            )
+            img = np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
+        if s.jpeg_quality is not None:
+            ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, s.jpeg_quality])
+            decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+            if decoded is not None:
+                img = np.asarray(decoded, np.uint8)
+        return img

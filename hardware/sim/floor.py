@@ -1,0 +1,207 @@
+"""The floor as an image: colour or texture, grain, zones, tape lines, floor markers.
+
+Pixel ``(u, v)`` of the floor image looks at world point
+``x = (u + 0.5) / ppm``, ``y = height - (v + 0.5) / ppm``: image rows run from
+north (top) to south, as on a map.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hardware.sim.colour import bgr
+from hardware.sim.errors import SimValueError
+from hardware.sim.model import LineModel, MarkerModel, WorldModel, ZoneModel
+from hardware.sim.raster import SHIFT, paste_quad
+from hardware.sim.textures import marker_margin_fraction, marker_texture
+from rcbase import ConfigError, Text
+from rcbase.yamlfile import Problem
+
+__all__ = ["FloorMap", "build_floor", "line_points"]
+
+Image = NDArray[np.uint8]
+Points = NDArray[np.float64]
+T = TypeVar("T")
+
+
+@dataclass
+class FloorMap:
+    """The rendered floor and what samples it."""
+
+    image: Image  # H x W x 3 BGR
+    ppm: float  # pixels per metre
+    width: float  # metres
+    height: float
+    _reflectance: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
+
+    def to_px(self, xy: Points) -> Points:
+        """World points (N, 2) in metres -> floor pixel coordinates (N, 2)."""
+        out = np.empty_like(xy, dtype=np.float64)
+        out[..., 0] = xy[..., 0] * self.ppm - 0.5
+        out[..., 1] = (self.height - xy[..., 1]) * self.ppm - 0.5
+        return out
+
+    def reflectance(self, spot_m: float) -> NDArray[np.float32]:
+        """Brightness 0..1 of the floor, averaged over a spot ``spot_m`` across (cached)."""
+        k = max(1, round(spot_m * self.ppm)) | 1
+        if k not in self._reflectance:
+            grey = np.asarray(cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY), np.float32) / 255.0
+            if k > 1:
+                grey = np.asarray(
+                    cv2.blur(grey, (k, k), borderType=cv2.BORDER_REPLICATE), np.float32
+                )
+            self._reflectance[k] = grey
+        return self._reflectance[k]
+
+    def sample(self, xy: Points, spot_m: float) -> NDArray[np.float64]:
+        """Reflectance at world points (N, 2), bilinear; 0 off the floor (nothing reflects)."""
+        refl = self.reflectance(spot_m)
+        px = self.to_px(xy)
+        h, w = refl.shape
+        u = px[:, 0]
+        v = px[:, 1]
+        inside = (u >= -0.5) & (u <= w - 0.5) & (v >= -0.5) & (v <= h - 0.5)
+        u = np.clip(u, 0, w - 1)
+        v = np.clip(v, 0, h - 1)
+        u0 = np.minimum(np.floor(u).astype(np.int64), w - 2 if w > 1 else 0)
+        v0 = np.minimum(np.floor(v).astype(np.int64), h - 2 if h > 1 else 0)
+        fu = u - u0
+        fv = v - v0
+        u1 = np.minimum(u0 + 1, w - 1)
+        v1 = np.minimum(v0 + 1, h - 1)
+        top = refl[v0, u0] * (1 - fu) + refl[v0, u1] * fu
+        bottom = refl[v1, u0] * (1 - fu) + refl[v1, u1] * fu
+        value = top * (1 - fv) + bottom * fv
+        return np.where(inside, value, 0.0).astype(np.float64)
+
+
+def _given(value: T | None) -> T:
+    if value is None:  # the world model's validators make sure this cannot happen
+        raise SimValueError("a field this shape needs is missing")
+    return value
+
+
+def _rotate(points: Points, heading_deg: float, centre: tuple[float, float]) -> Points:
+    a = math.radians(heading_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return np.asarray(points @ rot.T + np.array(centre), np.float64)
+
+
+def line_points(line: LineModel, step: float = 0.01) -> tuple[Points, bool]:
+    """The centre line of a tape line as points (N, 2) and whether it is closed."""
+    if line.shape == "polyline":
+        return np.array(_given(line.points), np.float64), line.closed
+    centre = _given(line.centre)
+    r = _given(line.radius)
+    if line.shape == "circle":
+        n = max(24, math.ceil(2 * math.pi * r / step))
+        t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+        return np.column_stack([np.cos(t), np.sin(t)]) * r + np.array(centre), True
+    if line.shape == "oval":
+        length = _given(line.length)
+        half = length / 2
+        n_arc = max(12, math.ceil(math.pi * r / step))
+        n_straight = max(2, math.ceil(length / step))
+        parts = [
+            np.column_stack(
+                [np.linspace(-half, half, n_straight, endpoint=False), np.full(n_straight, -r)]
+            ),
+        ]
+        t = np.linspace(-math.pi / 2, math.pi / 2, n_arc, endpoint=False)
+        parts.append(np.column_stack([half + r * np.cos(t), r * np.sin(t)]))
+        parts.append(
+            np.column_stack(
+                [np.linspace(half, -half, n_straight, endpoint=False), np.full(n_straight, r)]
+            )
+        )
+        t = np.linspace(math.pi / 2, 3 * math.pi / 2, n_arc, endpoint=False)
+        parts.append(np.column_stack([-half + r * np.cos(t), r * np.sin(t)]))
+        return _rotate(np.vstack(parts), line.heading, centre), True
+    # figure eight: two loops of radius r touching at the centre, the right one
+    # driven counter-clockwise and the left one clockwise
+    n = max(24, math.ceil(2 * math.pi * r / step))
+    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    right = np.column_stack([r - r * np.cos(t), r * np.sin(t)])
+    left = np.column_stack([-r + r * np.cos(t), r * np.sin(t)])
+    return _rotate(np.vstack([right, left]), line.heading, centre), True
+
+
+def _zone_px(floor: FloorMap, zone: ZoneModel) -> list[Points]:
+    if zone.rect is not None:
+        x0, y0, x1, y1 = zone.rect
+        return [floor.to_px(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))]
+    if zone.circle is not None:
+        x, y, r = zone.circle
+        t = np.linspace(0, 2 * math.pi, 72, endpoint=False)
+        return [floor.to_px(np.column_stack([x + r * np.cos(t), y + r * np.sin(t)]))]
+    return [floor.to_px(np.array(_given(zone.polygon), np.float64))]
+
+
+def marker_corners(marker: MarkerModel) -> Points:
+    """World corners of a floor marker's texture (top-left first, clockwise seen from above)."""
+    half = marker.size * marker_margin_fraction(marker.dictionary) / 2
+    square = np.array([[-half, half], [half, half], [half, -half], [-half, -half]])
+    return _rotate(square, marker.facing, marker.at)
+
+
+def _base(model: WorldModel, base_dir: Path | None, w: int, h: int) -> Image:
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = bgr(model.floor.colour)
+    if model.floor.texture is not None:
+        path = Path(model.floor.texture)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        texture = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if texture is None:
+            raise ConfigError(
+                str(path),
+                [
+                    Problem(
+                        None,
+                        None,
+                        "floor.texture",
+                        Text("cannot read this image file", "无法读取这个图片文件"),
+                    )
+                ],
+            )
+        img = np.asarray(cv2.resize(texture, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+    if model.floor.grain > 0:
+        rng = np.random.default_rng(model.floor.seed)
+        coarse = rng.standard_normal((max(2, h // 8), max(2, w // 8))).astype(np.float32)
+        fine = rng.standard_normal((h, w)).astype(np.float32)
+        noise = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC) * 0.6 + fine * 0.4
+        shaded = img.astype(np.float32) * (1.0 + model.floor.grain * noise[:, :, None])
+        img = np.clip(shaded, 0, 255).astype(np.uint8)
+    return img
+
+
+def build_floor(model: WorldModel, base_dir: Path | None = None) -> FloorMap:
+    """Draw the floor of ``model`` (texture paths are relative to ``base_dir``)."""
+    ppm = 1000.0 / model.resolution_mm
+    w = max(1, round(model.size[0] * ppm))
+    h = max(1, round(model.size[1] * ppm))
+    floor = FloorMap(_base(model, base_dir, w, h), ppm, model.size[0], model.size[1])
+    img = floor.image
+    scale = 1 << SHIFT
+    for zone in model.zones:
+        for poly in _zone_px(floor, zone):
+            cv2.fillPoly(
+                img, [np.round(poly * scale).astype(np.int32)], bgr(zone.colour), cv2.LINE_AA, SHIFT
+            )
+    for line in model.lines:
+        pts, closed = line_points(line)
+        px = np.round(floor.to_px(pts) * scale).astype(np.int32)
+        thickness = max(1, round(line.width * ppm))
+        cv2.polylines(img, [px], closed, bgr(line.colour), thickness, cv2.LINE_AA, SHIFT)
+    for marker in model.markers:
+        if marker.on_floor:
+            texture = marker_texture(marker.dictionary, marker.id)
+            paste_quad(img, texture, floor.to_px(marker_corners(marker)))
+    return floor

@@ -1,0 +1,147 @@
+"""What a simulated robot is made of: plain, frozen values (SI units, degrees).
+
+The ``sim`` backend fills these from the kit profile; tests write them by hand::
+
+    spec = BodySpec(wheel_base=0.12, max_speed=0.5, accel=None)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from hardware.sim.colour import check_colour
+from hardware.sim.errors import SimValueError
+
+__all__ = ["BatterySpec", "BodySpec", "CameraSpec", "Collision", "Mount", "Pose", "ZoneEvent"]
+
+
+def _positive(owner: object, *names: str) -> None:
+    for name in names:
+        value = getattr(owner, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise SimValueError(
+                f"{type(owner).__name__}.{name} must be a positive number, not {value!r}"
+            )
+
+
+class Pose(NamedTuple):
+    """Where a robot is: metres on the floor and heading in degrees (counter-clockwise from +x)."""
+
+    x: float
+    y: float
+    heading: float
+
+
+class Collision(NamedTuple):
+    """The robot touched something at sim time ``time`` (seconds)."""
+
+    time: float
+    pose: Pose
+    obstacle: str  # the name from the world file, e.g. "wall 3", "border", "robot 2"
+
+
+class ZoneEvent(NamedTuple):
+    """The robot's centre entered or left a zone."""
+
+    time: float
+    zone: str
+    entered: bool
+
+
+@dataclass(frozen=True)
+class Mount:
+    """Where a sensor sits on the robot: ``forward``/``left`` of the centre, ``height`` above the floor."""
+
+    forward: float = 0.0
+    left: float = 0.0
+    height: float = 0.05
+    yaw_deg: float = 0.0  # where it points, counter-clockwise from straight ahead
+
+
+@dataclass(frozen=True)
+class BatterySpec:
+    """A battery that drains linearly from ``full_v`` to ``empty_v``."""
+
+    full_v: float = 8.4
+    empty_v: float = 6.4
+    capacity_mah: float = 2000.0
+    idle_a: float = 0.25  # computer and sensors
+    motor_a: float = 0.6  # each motor at full power
+    charge: float = 1.0  # at the start, 0..1
+
+    def __post_init__(self) -> None:
+        _positive(self, "full_v", "empty_v", "capacity_mah")
+        if not self.empty_v < self.full_v or not 0 <= self.charge <= 1:
+            raise SimValueError("BatterySpec needs empty_v < full_v and 0 <= charge <= 1")
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    """A differential-drive robot.
+
+    ``max_speed`` is the wheel speed (m/s) at motor value 1.0; ``accel`` limits
+    how fast each wheel's speed changes (m/s^2, ``None`` = at once);
+    ``mismatch`` makes the left wheel faster than the right by that fraction
+    (negative: slower), as real motors differ; motor values smaller than
+    ``deadband`` do not turn the wheel.
+    """
+
+    wheel_base: float = 0.12  # metres between the wheels
+    wheel_radius: float = 0.033
+    ticks_per_rev: int = 360  # encoder counts per wheel turn
+    radius: float = 0.08  # footprint circle for collisions
+    height: float = 0.1  # how tall other robots' cameras see it
+    max_speed: float = 0.5
+    accel: float | None = None
+    mismatch: float = 0.0
+    deadband: float = 0.0
+    speed_follows_battery: bool = False  # slower as the battery drains
+    colour: str = "#2060d0"
+    battery: BatterySpec = field(default_factory=BatterySpec)
+
+    def __post_init__(self) -> None:
+        _positive(
+            self, "wheel_base", "wheel_radius", "ticks_per_rev", "radius", "height", "max_speed"
+        )
+        if self.accel is not None:
+            _positive(self, "accel")
+        if not -1 < self.mismatch < 1 or not 0 <= self.deadband < 1:
+            raise SimValueError("BodySpec needs -1 < mismatch < 1 and 0 <= deadband < 1")
+        check_colour(self.colour)
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """A forward camera: pinhole model plus what makes frames look real.
+
+    ``fov_deg`` is the horizontal field of view; ``tilt_deg`` points it down.
+    ``light_variation`` changes brightness by up to that fraction per frame,
+    ``blur_px`` is a Gaussian blur sigma, ``noise`` a pixel noise sigma (0..255),
+    ``jpeg_quality`` adds compression artefacts. All are seeded by ``seed``.
+    """
+
+    width: int = 320
+    height: int = 240
+    fov_deg: float = 62.2  # Raspberry Pi camera v2
+    height_m: float = 0.1
+    tilt_deg: float = 15.0
+    forward_m: float = 0.05
+    left_m: float = 0.0
+    yaw_deg: float = 0.0
+    brightness: float = 1.0
+    light_variation: float = 0.0
+    blur_px: float = 0.0
+    noise: float = 0.0
+    jpeg_quality: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _positive(self, "width", "height", "fov_deg", "height_m", "brightness")
+        if not self.fov_deg < 170 or not -89 < self.tilt_deg < 89:
+            raise SimValueError("CameraSpec needs fov_deg < 170 and -89 < tilt_deg < 89")
+        if self.light_variation < 0 or self.blur_px < 0 or self.noise < 0:
+            raise SimValueError("CameraSpec light_variation, blur_px and noise cannot be negative")
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
+            raise SimValueError("CameraSpec.jpeg_quality must be 1..100")

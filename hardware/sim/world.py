@@ -1,0 +1,258 @@
+"""A simulated world: floor, solid things, robots, and the sim clock.
+
+::
+
+    from hardware.sim import BodySpec, load_world
+
+    world = load_world("hardware/sim/worlds/oval.yaml")
+    robot = world.add_robot(BodySpec())          # at the world's first start pose
+    robot.set_motors(0.5, 0.5)
+    for _ in range(100):                         # one sim second at 100 Hz
+        world.step(0.01)
+    image = world.render_topdown()
+
+Time only moves in :meth:`World.step`; the same steps and motor values give
+the same trail, bit for bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hardware.sim.body import Body
+from hardware.sim.clock import Pacer, SimClock
+from hardware.sim.errors import SimValueError, UnknownStartError
+from hardware.sim.floor import FloorMap, build_floor, line_points
+from hardware.sim.model import BorderModel, WorldModel
+from hardware.sim.obstacles import Obstacles
+from hardware.sim.specs import BodySpec, Pose
+from rcbase import load_yaml, parse_yaml
+
+if TYPE_CHECKING:
+    from hardware.sim.scene import Scene
+
+__all__ = ["World", "load_world"]
+
+log = logging.getLogger(__name__)
+Image = NDArray[np.uint8]
+
+
+def load_world(path: str | Path) -> World:
+    """Read and check a world file (raises :class:`rcbase.ConfigError` pointing at the line)."""
+    p = Path(path)
+    return World(load_yaml(p, WorldModel), base_dir=p.parent)
+
+
+class World:
+    """Floor, obstacles and robots; ``step(dt)`` moves everything and the clock."""
+
+    def __init__(
+        self, model: WorldModel, base_dir: Path | None = None, max_substep: float = 0.005
+    ) -> None:
+        if not (math.isfinite(max_substep) and max_substep > 0):
+            raise SimValueError("max_substep must be > 0 seconds")
+        self.model = model
+        self.base_dir = base_dir
+        self.max_substep = max_substep
+        self.clock = SimClock()
+        self.floor: FloorMap = build_floor(model, base_dir)
+        self.obstacles = Obstacles.from_model(model)
+        self.robots: list[Body] = []
+        self._zone_polys = [
+            (z.name, self._zone_polygon(z.rect, z.circle, z.polygon)) for z in model.zones
+        ]
+        log.debug(
+            "world %r: %.2f x %.2f m, %d obstacles",
+            model.name,
+            *model.size,
+            len(self.obstacles.names),
+        )
+
+    # -- making worlds -----------------------------------------------------
+    @classmethod
+    def from_model(cls, model: WorldModel, base_dir: Path | None = None) -> World:
+        return cls(model, base_dir)
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<string>", base_dir: Path | None = None) -> World:
+        """A world from YAML text (errors point at the line of ``source``)."""
+        return cls(parse_yaml(text, WorldModel, source), base_dir)
+
+    @classmethod
+    def empty(
+        cls, width: float = 2.0, height: float = 2.0, border: bool = True, **fields: Any
+    ) -> World:
+        """A plain floor, walled round unless ``border=False``; ``fields`` are more WorldModel fields.
+
+        >>> World.empty(1.0, 1.0, boxes=[{"at": (0.5, 0.8), "size": (0.1, 0.1)}]).obstacles.names[-1]
+        'box 1'
+        """
+        data: dict[str, Any] = {"size": (width, height), **fields}
+        if border:
+            data.setdefault("border", BorderModel())
+        return cls(WorldModel.model_validate(data))
+
+    # -- time ------------------------------------------------------------------
+    @property
+    def time(self) -> float:
+        """Sim seconds since the start."""
+        return self.clock.time
+
+    def step(self, dt: float) -> None:
+        """Advance everything by ``dt`` sim seconds (in sub-steps of at most ``max_substep``)."""
+        if not (math.isfinite(dt) and dt >= 0):
+            raise SimValueError(f"step must be >= 0 seconds, not {dt!r}")
+        if dt == 0:
+            return
+        n = max(1, math.ceil(dt / self.max_substep - 1e-9))
+        h = dt / n
+        start_ns = self.clock.ns
+        for k in range(1, n + 1):
+            t_end = (start_ns + round(dt * 1e9 * k / n)) / 1e9
+            for body in self.robots:
+                body._advance(h, t_end)  # the world drives its bodies
+        self.clock.advance(dt)
+        for body in self.robots:
+            body.buttons.tick()
+
+    def run(
+        self,
+        seconds: float,
+        dt: float = 0.01,
+        on_step: Callable[[World], object] | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        """Step for ``seconds`` of sim time; ``on_step`` runs before each step (a controller).
+
+        With a :class:`Pacer` the loop runs at wall-clock speed (real-time mode).
+        """
+        steps = round(seconds / dt)
+        for _ in range(steps):
+            if on_step is not None:
+                on_step(self)
+            self.step(dt)
+            if pacer is not None:
+                if pacer.closed:
+                    break
+                pacer.wait()
+
+    # -- robots ----------------------------------------------------------------
+    def start_pose(self, name: str | None = None) -> Pose:
+        """The start pose ``name`` (the first one if ``None``; the floor's centre if there are none)."""
+        starts = self.model.start
+        if name is None:
+            if not starts:
+                return Pose(self.model.size[0] / 2, self.model.size[1] / 2, 0.0)
+            return Pose(*starts[0].at, starts[0].heading)
+        for s in starts:
+            if s.name == name:
+                return Pose(*s.at, s.heading)
+        raise UnknownStartError(
+            f"world {self.model.name!r} has no start {name!r}: {[s.name for s in starts]}"
+        )
+
+    def add_robot(self, spec: BodySpec | None = None, pose: Pose | str | None = None) -> Body:
+        """Put a robot in the world at ``pose`` (a Pose, a start name, or the first start)."""
+        where = pose if isinstance(pose, Pose) else self.start_pose(pose)
+        body = Body(self, len(self.robots), spec or BodySpec(), where)
+        self.robots.append(body)
+        if self.hit(body, where.x, where.y) is not None:
+            log.warning("%s starts overlapping %s", body.name, self.hit(body, where.x, where.y))
+        return body
+
+    def robot_circles(self, exclude: Body | None = None) -> NDArray[np.float64]:
+        """Other robots as circles (x, y, radius)."""
+        rows = [(b.pose.x, b.pose.y, b.spec.radius) for b in self.robots if b is not exclude]
+        return np.array(rows, np.float64).reshape(-1, 3)
+
+    def hit(self, body: Body, x: float, y: float) -> str | None:
+        """What ``body`` would overlap at (x, y), or ``None``."""
+        others = [b for b in self.robots if b is not body]
+        extra = np.array([(b.pose.x, b.pose.y, b.spec.radius) for b in others], np.float64).reshape(
+            -1, 3
+        )
+        index = self.obstacles.hit_by_circle(x, y, body.spec.radius, extra)
+        if index is None:
+            return None
+        names = self.obstacles.names
+        return names[index] if index < len(names) else others[index - len(names)].name
+
+    # -- buttons ---------------------------------------------------------------
+    def press_button(self, name: str, hold: float | None = None, robot: int = 0) -> None:
+        """Press button ``name`` on robot number ``robot`` (see :class:`Buttons`)."""
+        self.robots[robot].buttons.press(name, hold)
+
+    def release_button(self, name: str, robot: int = 0) -> None:
+        self.robots[robot].buttons.release(name)
+
+    def is_pressed(self, name: str, robot: int = 0) -> bool:
+        return self.robots[robot].buttons.is_pressed(name)
+
+    # -- ground truth ------------------------------------------------------------
+    @staticmethod
+    def _zone_polygon(
+        rect: tuple[float, float, float, float] | None,
+        circle: tuple[float, float, float] | None,
+        polygon: list[tuple[float, float]] | None,
+    ) -> NDArray[np.float32] | tuple[float, float, float]:
+        if rect is not None:
+            x0, y0, x1, y1 = rect
+            return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        if circle is not None:
+            return circle
+        return np.array(polygon, np.float32)
+
+    def zones_at(self, x: float, y: float) -> frozenset[str]:
+        """Names of the zones that contain the point (x, y)."""
+        inside = set()
+        for name, shape in self._zone_polys:
+            if isinstance(shape, tuple):
+                if math.hypot(x - shape[0], y - shape[1]) <= shape[2]:
+                    inside.add(name)
+            elif cv2.pointPolygonTest(shape, (float(x), float(y)), False) >= 0:
+                inside.add(name)
+        return frozenset(inside)
+
+    @functools.cached_property
+    def _tracks(self) -> list[NDArray[np.float64]]:
+        out = []
+        for line in self.model.lines:
+            pts, closed = line_points(line)
+            out.append(np.vstack([pts, pts[:1]]) if closed else pts)
+        return out
+
+    def distance_to_line(self, x: float, y: float) -> float:
+        """Metres from (x, y) to the nearest tape line's centre (inf without lines)."""
+        best = math.inf
+        p = np.array([x, y])
+        for pts in self._tracks:
+            a, b = pts[:-1], pts[1:]
+            e = b - a
+            ee = np.maximum((e * e).sum(axis=1), 1e-18)
+            u = np.clip(((p - a) * e).sum(axis=1) / ee, 0.0, 1.0)
+            d = np.hypot(*(a + e * u[:, None] - p).T)
+            best = min(best, float(d.min()))
+        return best
+
+    # -- views -------------------------------------------------------------------
+    @functools.cached_property
+    def scene(self) -> Scene:
+        """Upright faces for the camera, built on first use."""
+        from hardware.sim.scene import build_scene  # noqa: PLC0415 - only cameras need it
+
+        return build_scene(self.model)
+
+    def render_topdown(self, max_px: int = 800, trail: bool = True, rays: bool = True) -> Image:
+        """The world seen from above with every robot, its trail and its last ultrasonic beams."""
+        from hardware.sim.topdown import render_topdown  # noqa: PLC0415 - keeps import light
+
+        return render_topdown(self, max_px=max_px, trail=trail, rays=rays)
