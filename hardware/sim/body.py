@@ -38,6 +38,7 @@ __all__ = ["Body"]
 _MOTOR, _SLIP, _ULTRASONIC, _LINE, _ENCODER, _IMU = range(1, 7)
 _TRAIL_MOVE = 0.002  # metres
 _TRAIL_TURN = math.radians(1.0)
+_CONTACT_MARGIN = 0.002  # metres
 
 
 def _wrap_deg(angle: float) -> float:
@@ -112,30 +113,33 @@ class Body:
             out.append(target)
         return out[0], out[1]
 
-    def _advance(self, dt: float, t_end: float) -> None:
-        """Move by one sub-step of ``dt`` seconds ending at sim time ``t_end``."""
+    def _wheels(self, dt: float) -> tuple[list[float], list[float]]:
+        """Update wheel speeds; return their mean over the sub-step and the ground speeds."""
         s = self.spec
         targets = self._targets()
-        before = list(self._v)
+        before = list(targets) if s.accel is None else list(self._v)
         for i in (0, 1):
             if s.accel is None:
                 self._v[i] = targets[i]
             else:
-                dv = max(-s.accel * dt, min(s.accel * dt, targets[i] - self._v[i]))
-                self._v[i] += dv
+                self._v[i] += max(-s.accel * dt, min(s.accel * dt, targets[i] - self._v[i]))
         # the mean speed over the sub-step: exact for a speed ramp
         mean = [(before[i] + self._v[i]) / 2 for i in (0, 1)]
         ground = list(mean)
         slip_mean = self.world.model.floor.slip
         slip_sd = self.world.model.noise.slip
-        if slip_mean or slip_sd:
-            for i in (0, 1):
-                slip = slip_mean + (
-                    slip_sd * float(self._rng[_SLIP].standard_normal()) if slip_sd else 0.0
-                )
-                ground[i] *= 1.0 - min(1.0, max(0.0, slip))
+        for i in (0, 1):
+            slip = slip_mean
+            if slip_sd:
+                slip += slip_sd * float(self._rng[_SLIP].standard_normal())
+            ground[i] *= 1.0 - min(1.0, max(0.0, slip))
+        return mean, ground
+
+    def _advance(self, dt: float, t_end: float) -> None:
+        """Move by one sub-step of ``dt`` seconds ending at sim time ``t_end``."""
+        mean, ground = self._wheels(dt)
         v = (ground[0] + ground[1]) / 2
-        omega = (ground[1] - ground[0]) / s.wheel_base
+        omega = (ground[1] - ground[0]) / self.spec.wheel_base
         th = self._theta
         if abs(omega) > 1e-12:
             nth = th + omega * dt
@@ -146,6 +150,9 @@ class Body:
             nx = self._x + v * math.cos(th) * dt
             ny = self._y + v * math.sin(th) * dt
         hit = self.world.hit(self, nx, ny)
+        if hit is None and self._contact is not None:
+            # still touching until clear by a margin, so pushing on is one contact
+            self._contact = self.world.hit(self, nx, ny, margin=_CONTACT_MARGIN)
         if hit is not None:
             self._v = [0.0, 0.0]
             self._omega = 0.0
@@ -153,7 +160,6 @@ class Body:
                 self._collisions.append(Collision(t_end, self.pose, hit))
             self._contact = hit
         else:
-            self._contact = None
             self._omega = omega
             enc = self.world.model.noise.encoder
             for i in (0, 1):
@@ -163,7 +169,8 @@ class Body:
                 self._wheel_travel[i] += travel
             self._x, self._y, self._theta = nx, ny, nth
             self._after_move(t_end)
-        amps = s.battery.idle_a + s.battery.motor_a * (abs(self._cmd[0]) + abs(self._cmd[1]))
+        b = self.spec.battery
+        amps = b.idle_a + b.motor_a * (abs(self._cmd[0]) + abs(self._cmd[1]))
         self._used_ah += amps * dt / 3600.0
 
     def _after_move(self, now: float) -> None:

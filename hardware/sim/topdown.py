@@ -101,7 +101,7 @@ def render_topdown(world: World, max_px: int = 800, trail: bool = True, rays: bo
         )
     for body in world.robots:
         if trail and len(body.trail) > 1:
-            cv2.polylines(img, [px(body.trail[:, 1:3])], False, _TRAIL, 1, cv2.LINE_AA, SHIFT)
+            cv2.polylines(img, [px(body.trail[:, 1:3])], False, _TRAIL, 2, cv2.LINE_AA, SHIFT)
         if rays:
             for origin, ends in body.rays:
                 o = tuple(px(origin)[0])

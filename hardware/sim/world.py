@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,16 +89,24 @@ class World:
 
     @classmethod
     def empty(
-        cls, width: float = 2.0, height: float = 2.0, border: bool = True, **fields: Any
+        cls,
+        width: float = 2.0,
+        height: float = 2.0,
+        border: bool | Mapping[str, Any] = True,
+        **fields: Any,
     ) -> World:
         """A plain floor, walled round unless ``border=False``; ``fields`` are more WorldModel fields.
+
+        ``border`` may also be the border's fields, e.g. ``{"height": 1.0}``.
 
         >>> World.empty(1.0, 1.0, boxes=[{"at": (0.5, 0.8), "size": (0.1, 0.1)}]).obstacles.names[-1]
         'box 1'
         """
         data: dict[str, Any] = {"size": (width, height), **fields}
-        if border:
-            data.setdefault("border", BorderModel())
+        if border is True:
+            data["border"] = BorderModel()
+        elif border:
+            data["border"] = dict(border)
         return cls(WorldModel.model_validate(data))
 
     # -- time ------------------------------------------------------------------
@@ -174,13 +182,13 @@ class World:
         rows = [(b.pose.x, b.pose.y, b.spec.radius) for b in self.robots if b is not exclude]
         return np.array(rows, np.float64).reshape(-1, 3)
 
-    def hit(self, body: Body, x: float, y: float) -> str | None:
-        """What ``body`` would overlap at (x, y), or ``None``."""
+    def hit(self, body: Body, x: float, y: float, margin: float = 0.0) -> str | None:
+        """What ``body`` (grown by ``margin`` metres) would overlap at (x, y), or ``None``."""
         others = [b for b in self.robots if b is not body]
         extra = np.array([(b.pose.x, b.pose.y, b.spec.radius) for b in others], np.float64).reshape(
             -1, 3
         )
-        index = self.obstacles.hit_by_circle(x, y, body.spec.radius, extra)
+        index = self.obstacles.hit_by_circle(x, y, body.spec.radius + margin, extra)
         if index is None:
             return None
         names = self.obstacles.names

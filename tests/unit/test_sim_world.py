@@ -34,7 +34,15 @@ def test_public_api_is_complete() -> None:
     for name in sim.__all__:
         assert getattr(sim, name) is not None, name
     public_classes = {n for n in sim.__all__ if n[0].isupper() and not n.isupper()}
-    assert {"World", "Body", "BodySpec", "CameraSpec", "SimCamera", "Mount", "Pose"} <= public_classes
+    assert {
+        "World",
+        "Body",
+        "BodySpec",
+        "CameraSpec",
+        "SimCamera",
+        "Mount",
+        "Pose",
+    } <= public_classes
 
 
 def test_good_world_file() -> None:
@@ -47,7 +55,14 @@ def test_good_world_file() -> None:
 
 def test_every_shipped_world_loads_and_renders() -> None:
     names = list_worlds()
-    assert {"oval", "figure_eight", "obstacle_room", "sign_course", "aruco_arena", "colour_zones"} <= set(names)
+    assert {
+        "oval",
+        "figure_eight",
+        "obstacle_room",
+        "sign_course",
+        "aruco_arena",
+        "colour_zones",
+    } <= set(names)
     for name in names:
         world = load_world(world_path(name))
         body = world.add_robot()
@@ -65,16 +80,54 @@ def test_unknown_world_name() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "field", "en", "zh"),
     [
-        ("size: [2, 2]\nfloor:\n  colur: red\n", 3, "floor.colur", "did you mean 'colour'", "未知字段"),
-        ("size: [2, 2]\nwalls:\n  - start: [0, 0]\n    end: [1, 0]\n    colour: redish\n", 5, "walls.0.colour", "unknown colour", "取值不正确"),
-        ("size: [2, 2]\nlines:\n  - shape: oval\n    centre: [1, 1]\n", 3, "lines.0", "needs radius, length", "取值不正确"),
-        ("size: [2, 2]\nmarkers:\n  - id: 70\n    at: [1, 1]\n", 3, "markers.0", "DICT_4X4_50 has ids 0..49", "取值不正确"),
+        (
+            "size: [2, 2]\nfloor:\n  colur: red\n",
+            3,
+            "floor.colur",
+            "did you mean 'colour'",
+            "未知字段",
+        ),
+        (
+            "size: [2, 2]\nwalls:\n  - start: [0, 0]\n    end: [1, 0]\n    colour: redish\n",
+            5,
+            "walls.0.colour",
+            "unknown colour",
+            "取值不正确",
+        ),
+        (
+            "size: [2, 2]\nlines:\n  - shape: oval\n    centre: [1, 1]\n",
+            3,
+            "lines.0",
+            "needs radius, length",
+            "取值不正确",
+        ),
+        (
+            "size: [2, 2]\nmarkers:\n  - id: 70\n    at: [1, 1]\n",
+            3,
+            "markers.0",
+            "DICT_4X4_50 has ids 0..49",
+            "取值不正确",
+        ),
         ("size: [2, -1]\n", 1, "size.1", "greater than 0", "数值太小"),
-        ("size: [2, 2]\nsigns:\n  - kind: stopp\n    at: [1, 1]\n", 3, "signs.0.kind", "stop", "取值不在允许范围内"),
-        ("size: [2, 2]\nboxes:\n  - at: [1, 1]\n", 3, "boxes.0.size", "required field is missing", "缺少必填字段"),
+        (
+            "size: [2, 2]\nsigns:\n  - kind: stopp\n    at: [1, 1]\n",
+            3,
+            "signs.0.kind",
+            "stop",
+            "取值不在允许范围内",
+        ),
+        (
+            "size: [2, 2]\nboxes:\n  - at: [1, 1]\n",
+            3,
+            "boxes.0.size",
+            "required field is missing",
+            "缺少必填字段",
+        ),
     ],
 )
-def test_broken_world_points_at_the_line(text: str, line: int, field: str, en: str, zh: str) -> None:
+def test_broken_world_points_at_the_line(
+    text: str, line: int, field: str, en: str, zh: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         World.from_yaml(text, source="w.yaml")
     err = info.value
