@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.installed-roboclass
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 EXTRAS ?= console,dev
 
-.PHONY: all venv demo test test-unit lint bench system-deps lock clean
+.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware
 
-all: venv
+all: venv firmware
 
 venv: $(STAMP)
 
@@ -24,10 +24,21 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 system-deps:
 	./scripts/system-deps.sh
 
+# The reference firmware, the echo firmware and the simavr harness (issue 11), into build/.
+# Without gcc-avr/libsimavr it says so and the tests that need them skip (CI=true: fails).
+firmware:
+	@if command -v avr-gcc >/dev/null && [ -e /usr/include/simavr/sim_avr.h ]; then \
+	  $(MAKE) --no-print-directory -C firmware_bridge BUILD=$(CURDIR)/build/firmware; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "firmware: gcc-avr or libsimavr-dev missing (make system-deps)" >&2; exit 1; \
+	else \
+	  echo "firmware: gcc-avr or libsimavr-dev missing: skipped (make system-deps)"; \
+	fi
+
 demo: venv
 	$(BIN)/roboclass demo
 
-test: venv system-deps
+test: venv system-deps firmware
 	$(BIN)/pytest
 
 test-unit: venv
@@ -38,7 +49,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: venv system-deps
+bench: venv system-deps firmware
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 # Refresh the pins after changing setup.cfg: every package the venv holds.

@@ -1,0 +1,50 @@
+"""The link to a robot's microcontroller: protocol, host client, firmware, simulated board.
+
+::
+
+    from firmware_bridge import Bridge
+
+    with Bridge.open("/dev/ttyUSB0") as board:   # or SimBoard().port
+        board.arm()
+        board.drive(0.4, 0.4)                    # -1..1, streamed at 50 Hz (the heartbeat)
+        print(board.distance, board.voltage)     # metres, volts (after setup_ultrasonic/battery)
+
+Imports nothing of ours but ``rcbase``. docs/serial-protocol.md describes the wire.
+"""
+
+from __future__ import annotations
+
+from firmware_bridge.client import Bridge, LinkStats, SerialLike
+from firmware_bridge.exc import (
+    BridgeClosed,
+    BridgeError,
+    BridgeTimeout,
+    CommandRefused,
+    CorruptFrame,
+    FirmwareMissing,
+    NoBoard,
+    NotArmed,
+    VersionMismatch,
+)
+from firmware_bridge.messages import Capability, Hello, PinMode, Telemetry
+from firmware_bridge.simboard import SimBoard
+
+__all__ = [
+    "Bridge",
+    "BridgeClosed",
+    "BridgeError",
+    "BridgeTimeout",
+    "Capability",
+    "CommandRefused",
+    "CorruptFrame",
+    "FirmwareMissing",
+    "Hello",
+    "LinkStats",
+    "NoBoard",
+    "NotArmed",
+    "PinMode",
+    "SerialLike",
+    "SimBoard",
+    "Telemetry",
+    "VersionMismatch",
+]

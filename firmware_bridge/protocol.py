@@ -285,7 +285,8 @@ class FrameDecoder:
             logger.debug("dropped a frame: %s", e)
             return None
         self.stats.frames += 1
-        if self._next_seq is not None and frame.seq != self._next_seq:
+        # a HELLO_REPLY starts the board's numbering afresh (it may have rebooted)
+        if self._next_seq is not None and frame.seq != self._next_seq and frame.type != 0x81:
             self.stats.gaps += (frame.seq - self._next_seq) & 0xFF
         self._next_seq = (frame.seq + 1) & 0xFF
         return frame

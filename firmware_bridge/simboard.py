@@ -1,0 +1,259 @@
+"""The reference firmware running under simavr, its UART on a pty.
+
+>>> with SimBoard() as board:                       # doctest: +SKIP
+...     with Bridge.open(board.port) as bridge:
+...         bridge.arm(); bridge.drive(0.5, 0.5)
+...         board.wait_output(5, lambda duty: duty > 0)
+
+The harness (``firmware_bridge/simboard/simboard.c``, built by ``make
+firmware``) prints what the MCU's pins do; this class keeps the latest value
+and the history of every pin, and sends the harness its commands (reset,
+drive an input, an ultrasonic echo, encoder pulses, ADC millivolts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware_bridge.exc import BridgeTimeout, FirmwareMissing, NoBoard
+
+__all__ = ["SimBoard", "artifact", "build_dir"]
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def build_dir() -> Path:
+    """Where ``make firmware`` put the binaries (``ROBOCLASS_FIRMWARE_BUILD`` overrides)."""
+    env = os.environ.get("ROBOCLASS_FIRMWARE_BUILD")
+    return Path(env) if env else PACKAGE.parent / "build" / "firmware"
+
+
+def artifact(name: str) -> Path:
+    """A built file (``roboclass_firmware.elf``, ``simboard``, ...) or FirmwareMissing."""
+    path = build_dir() / name
+    if not path.exists():
+        raise FirmwareMissing(
+            f"{path} is missing: build it with `make firmware` in the RoboClass source folder "
+            "(needs the Debian packages from scripts/system-deps.sh)"
+        )
+    return path
+
+
+class SimBoard:
+    """One simulated ATmega328P running ``firmware`` in real time (``realtime=False``: flat out).
+
+    ``link``: a symlink kept pointing at the current pty, like a
+    /dev/serial/by-id path; :meth:`unplug` and :meth:`replug` then act like
+    pulling and re-inserting the USB cable (a new pty, a freshly booted MCU).
+    """
+
+    def __init__(
+        self,
+        firmware: str | Path | None = None,
+        *,
+        realtime: bool = True,
+        link: str | Path | None = None,
+        start_timeout: float = 10.0,
+    ) -> None:
+        self.firmware = Path(firmware) if firmware else artifact("roboclass_firmware.elf")
+        self.realtime = realtime
+        self.link = Path(link) if link else None
+        self.start_timeout = start_timeout
+        self.pty = ""
+        self.history: list[tuple[int, int, int]] = []  # (sim us, pin, value) of every output change
+        self.edges: list[tuple[int, int, int]] = []  # (sim us, pin, level) of watched pins
+        self.resets = 0
+        self._outputs: dict[int, int] = {}
+        self._now: list[int] = []
+        self._cond = threading.Condition()
+        self._proc: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+        self._closed = False
+        self._start()
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def __enter__(self) -> SimBoard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def port(self) -> str:
+        """The path to open: the stable link if there is one, else the pty."""
+        return str(self.link) if self.link else self.pty
+
+    def close(self) -> None:
+        """Stop the simulator. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_process()
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+
+    def unplug(self) -> None:
+        """Like pulling the USB cable: the MCU loses power and the port disappears."""
+        self._stop_process()
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+
+    def replug(self) -> None:
+        """Like plugging it back in: a new port (same link), a freshly booted MCU."""
+        self._stop_process()
+        self._start()
+
+    # --- the MCU ------------------------------------------------------------------
+
+    def output(self, pin: int) -> int | None:
+        """Latest output of an Arduino pin: 0..255 (PWM duty, or 0/255), -1 input, None unknown."""
+        with self._cond:
+            return self._outputs.get(pin)
+
+    def wait_output(self, pin: int, predicate: Callable[[int], bool], timeout: float = 5.0) -> int:
+        """Simulated time (us) from which ``pin``'s output satisfies ``predicate``: now or later.
+
+        If the output already satisfies it, that is the time of its last change.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            current = self._outputs.get(pin)
+            if current is not None and predicate(current):
+                return max((t for t, p, _ in self.history if p == pin), default=0)
+            seen = len(self.history)
+            while True:
+                for t, p, v in self.history[seen:]:
+                    if p == pin and predicate(v):
+                        return t
+                seen = len(self.history)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BridgeTimeout(
+                        f"pin {pin} never matched within {timeout} s (now {self._outputs.get(pin)})"
+                    )
+                self._cond.wait(left)
+
+    def now_us(self, timeout: float = 2.0) -> int:
+        """The simulated time now, in microseconds."""
+        with self._cond:
+            count = len(self._now)
+            self.command("now")
+            if not self._cond.wait_for(lambda: len(self._now) > count, timeout):
+                raise BridgeTimeout("the simulator did not answer `now`")
+            return self._now[-1]
+
+    def reset(self) -> None:
+        """Press the reset button."""
+        self.command("reset")
+
+    def drive_pin(self, pin: int, level: bool) -> None:
+        """Drive an input pin from outside."""
+        self.command(f"pin {pin} {int(level)}")
+
+    def set_adc(self, channel: int, millivolts: int) -> None:
+        self.command(f"adc {channel} {millivolts}")
+
+    def set_distance(self, trigger: int, echo: int, metres: float | None) -> None:
+        """An HC-SR04 on these pins sees an object at ``metres`` (None: no echo)."""
+        self.command(f"sonar {trigger} {echo} {metres}" if metres else "sonar off")
+
+    def pulse(self, pin: int, count: int, period_us: int = 1000) -> None:
+        """``count`` rising edges on ``pin`` (an encoder turning)."""
+        self.command(f"pulse {pin} {count} {period_us}")
+
+    def watch(self, pin: int) -> None:
+        """Record every edge of ``pin`` in :attr:`edges` with exact timing."""
+        self.command(f"watch {pin}")
+
+    def command(self, line: str) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            raise NoBoard("the simulator is not running (unplugged or closed)")
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+
+    # --- internals ----------------------------------------------------------------
+
+    def _start(self) -> None:
+        harness = artifact("simboard")
+        cmd = [str(harness), str(self.firmware)] + ([] if self.realtime else ["--fast"])
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
+        self._proc = proc
+        assert proc.stdout is not None  # noqa: S101 - Popen with PIPE
+        ready = threading.Event()
+        self._reader = threading.Thread(
+            target=self._read, args=(proc, ready), name="simboard-reader", daemon=True
+        )
+        self._reader.start()
+        if not ready.wait(self.start_timeout) or not self.pty:
+            self._stop_process()
+            raise NoBoard(f"the simulator did not start: run `{' '.join(cmd)}` to see why")
+        if self.link is not None:
+            tmp = self.link.with_name(self.link.name + ".tmp")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(self.pty)
+            tmp.replace(self.link)
+
+    def _read(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
+        assert proc.stdout is not None  # noqa: S101 - Popen with PIPE
+        for line in proc.stdout:
+            kind, _, rest = line.strip().partition(" ")
+            fields = rest.split()
+            if kind == "PTY":
+                self.pty = rest.strip()
+                ready.set()
+                continue
+            try:
+                numbers = [int(f) for f in fields]
+            except ValueError:
+                continue
+            with self._cond:
+                if kind == "O" and len(numbers) == 3:
+                    self._outputs[numbers[1]] = numbers[2]
+                    self.history.append((numbers[0], numbers[1], numbers[2]))
+                elif kind == "E" and len(numbers) == 3:
+                    self.edges.append((numbers[0], numbers[1], numbers[2]))
+                elif kind == "R":
+                    self.resets += 1
+                elif kind == "N" and numbers:
+                    self._now.append(numbers[0])
+                self._cond.notify_all()
+        ready.set()
+
+    def _stop_process(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None and proc.poll() is None:
+                proc.stdin.write("quit\n")
+                proc.stdin.flush()
+            proc.wait(timeout=3)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait(timeout=3)
+        if self._reader is not None:
+            self._reader.join(timeout=3)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()

@@ -1,0 +1,259 @@
+/* simboard: run an ATmega328P firmware under simavr with UART0 on a pty.
+ *
+ *   simboard FIRMWARE.elf [--fast] [--mcu atmega328p] [--freq 16000000]
+ *
+ * stdout, one line each:
+ *   PTY <path>              the pty to open (printed once, first)
+ *   O <us> <pin> <value>    an Arduino pin's output changed: 0..255 (PWM duty or
+ *                           0/255 for a digital output), -1 when it is an input
+ *   E <us> <pin> <0|1>      an edge on a pin named by `watch` (exact timing)
+ *   R <us>                  the MCU was reset (command or hardware watchdog)
+ *   N <us>                  the answer to `now`
+ * stdin, one command a line:
+ *   now | reset | quit | watch PIN | pin PIN 0|1 | adc CH MILLIVOLTS
+ *   sonar TRIG ECHO METRES | sonar off | pulse PIN COUNT PERIOD_US
+ * <us> is simulated time in microseconds. Real-time mode (the default) keeps
+ * simulated time in step with the wall clock; --fast runs as fast as it can.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avr_adc.h"
+#include "avr_ioport.h"
+#include "sim_avr.h"
+#include "sim_cycle_timers.h"
+#include "sim_elf.h"
+#include "sim_time.h"
+#include "uart_pty.h"
+
+#define PINS 20
+
+static avr_t *avr;
+static uart_pty_t uart;
+static int last_out[PINS];
+static int watched[PINS];
+static avr_irq_t *pin_irq[PINS];
+static int sonar_trig = -1, sonar_echo = -1;
+static uint32_t sonar_width_us;
+static int pulse_pin = -1, pulse_left;
+static uint32_t pulse_half_us;
+static int quit;
+
+static unsigned long long sim_us(void) { return avr->cycle * 1000000ULL / avr->frequency; }
+
+static char port_of(int pin) { return pin < 8 ? 'D' : pin < 14 ? 'B' : 'C'; }
+static int bit_of(int pin) { return pin < 8 ? pin : pin < 14 ? pin - 8 : pin - 14; }
+
+/* PWM: (Arduino pin, TCCRnA address, COM bit, OCR address) */
+static const struct { int pin, tccr, com_bit, ocr; } PWM[] = {
+    {3, 0xB0, 5, 0xB4}, {5, 0x44, 5, 0x48}, {6, 0x44, 7, 0x47},
+    {9, 0x80, 7, 0x88}, {10, 0x80, 5, 0x8A}, {11, 0xB0, 7, 0xB3},
+};
+
+static int output_of(int pin) {
+  int port = pin < 8 ? 0x2B : pin < 14 ? 0x25 : 0x28; /* PORTx; DDRx is one below */
+  int bit = bit_of(pin);
+  if (!(avr->data[port - 1] & (1 << bit))) return -1;
+  for (unsigned i = 0; i < sizeof PWM / sizeof PWM[0]; i++)
+    if (PWM[i].pin == pin && (avr->data[PWM[i].tccr] & (1 << PWM[i].com_bit)))
+      return avr->data[PWM[i].ocr];
+  return (avr->data[port] & (1 << bit)) ? 255 : 0;
+}
+
+static void sample(void) {
+  for (int pin = 2; pin < PINS; pin++) {
+    int v = output_of(pin);
+    if (v != last_out[pin]) {
+      last_out[pin] = v;
+      printf("O %llu %d %d\n", sim_us(), pin, v);
+    }
+  }
+}
+
+static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param);
+static avr_cycle_count_t echo_low(avr_t *a, avr_cycle_count_t when, void *param) {
+  (void)a;
+  (void)when;
+  (void)param;
+  if (sonar_echo >= 0) avr_raise_irq(pin_irq[sonar_echo], 0);
+  return 0;
+}
+static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param) {
+  (void)a;
+  (void)when;
+  (void)param;
+  if (sonar_echo < 0) return 0;
+  avr_raise_irq(pin_irq[sonar_echo], 1);
+  avr_cycle_timer_register_usec(avr, sonar_width_us, echo_low, NULL);
+  return 0;
+}
+
+static avr_cycle_count_t pulse(avr_t *a, avr_cycle_count_t when, void *param) {
+  (void)a;
+  (void)param;
+  if (pulse_pin < 0 || pulse_left <= 0) return 0;
+  int level = pulse_left & 1;
+  avr_raise_irq(pin_irq[pulse_pin], level);
+  pulse_left--;
+  return pulse_left ? when + avr_usec_to_cycles(avr, pulse_half_us) : 0;
+}
+
+static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  int pin = (int)(intptr_t)param;
+  if (watched[pin]) printf("E %llu %d %u\n", sim_us(), pin, value ? 1 : 0);
+  if (pin == sonar_trig && value == 0 && sonar_echo >= 0 && sonar_width_us)
+    avr_cycle_timer_register_usec(avr, 200, echo_high, NULL); /* HC-SR04: ~200 us to the burst */
+}
+
+static void command(char *line) {
+  int a = 0, b = 0, c = 0;
+  double m = 0;
+  if (!strcmp(line, "quit")) {
+    quit = 1;
+  } else if (!strcmp(line, "now")) {
+    printf("N %llu\n", sim_us());
+  } else if (!strcmp(line, "reset")) {
+    avr_reset(avr);
+  } else if (sscanf(line, "watch %d", &a) == 1 && a >= 0 && a < PINS) {
+    watched[a] = 1;
+  } else if (sscanf(line, "pin %d %d", &a, &b) == 2 && a >= 0 && a < PINS) {
+    avr_raise_irq(pin_irq[a], b ? 1 : 0);
+  } else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) {
+    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + a), (uint32_t)b);
+  } else if (!strcmp(line, "sonar off")) {
+    sonar_trig = sonar_echo = -1;
+  } else if (sscanf(line, "sonar %d %d %lf", &a, &b, &m) == 3 && a >= 0 && a < PINS && b >= 0 &&
+             b < PINS) {
+    sonar_trig = a;
+    sonar_echo = b;
+    sonar_width_us = (uint32_t)(m * 2.0 / 343.0 * 1e6);
+  } else if (sscanf(line, "pulse %d %d %d", &a, &b, &c) == 3 && a >= 0 && a < PINS && c > 1) {
+    pulse_pin = a;
+    pulse_left = 2 * b;
+    pulse_half_us = (uint32_t)c / 2;
+    avr_raise_irq(pin_irq[a], 0);
+    avr_cycle_timer_register_usec(avr, pulse_half_us, pulse, NULL);
+  } else {
+    fprintf(stderr, "simboard: unknown command: %s\n", line);
+  }
+  fflush(stdout);
+}
+
+static void poll_stdin(void) {
+  static char buf[256];
+  static size_t len;
+  ssize_t n = read(0, buf + len, sizeof buf - 1 - len);
+  if (n == 0) quit = 1; /* our parent went away */
+  if (n <= 0) return;
+  len += (size_t)n;
+  buf[len] = 0;
+  char *start = buf, *nl;
+  while ((nl = strchr(start, '\n'))) {
+    *nl = 0;
+    command(start);
+    start = nl + 1;
+  }
+  len = strlen(start);
+  memmove(buf, start, len);
+  if (len == sizeof buf - 1) len = 0;
+}
+
+static long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  const char *path = NULL, *mcu = "atmega328p";
+  unsigned long freq = 16000000;
+  int realtime = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--fast")) realtime = 0;
+    else if (!strcmp(argv[i], "--mcu") && i + 1 < argc) mcu = argv[++i];
+    else if (!strcmp(argv[i], "--freq") && i + 1 < argc) freq = strtoul(argv[++i], NULL, 10);
+    else path = argv[i];
+  }
+  if (!path) {
+    fprintf(stderr, "usage: simboard FIRMWARE.elf [--fast] [--mcu NAME] [--freq HZ]\n");
+    return 2;
+  }
+  elf_firmware_t fw;
+  memset(&fw, 0, sizeof fw);
+  if (elf_read_firmware(path, &fw) != 0) {
+    fprintf(stderr, "simboard: cannot read %s\n", path);
+    return 1;
+  }
+  avr = avr_make_mcu_by_name(mcu);
+  if (!avr) {
+    fprintf(stderr, "simboard: unknown MCU %s\n", mcu);
+    return 1;
+  }
+  avr_init(avr);
+  avr->log = LOG_ERROR;
+  avr_load_firmware(avr, &fw);
+  avr->frequency = freq;
+  avr->avcc = avr->aref = 5000; /* millivolts, for the ADC */
+  /* keep our stdout for the line protocol: uart_pty prints chatter there */
+  fflush(stdout);
+  int saved = dup(1);
+  dup2(2, 1);
+  uart_pty_init(avr, &uart);
+  uart_pty_connect(&uart, '0');
+  fflush(stdout);
+  dup2(saved, 1);
+  close(saved);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  printf("PTY %s\n", uart.port[0].slavename);
+
+  for (int pin = 0; pin < PINS; pin++) {
+    last_out[pin] = -2;
+    pin_irq[pin] = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port_of(pin)), bit_of(pin));
+    avr_irq_register_notify(pin_irq[pin], on_pin, (void *)(intptr_t)pin);
+  }
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+
+  long long wall0 = now_ns(), last_poll = wall0;
+  avr_cycle_count_t cyc0 = avr->cycle;
+  while (!quit) {
+    for (int i = 0; i < 256; i++) {
+      int state = avr_run(avr);
+      if (avr->pc == 0) printf("R %llu\n", sim_us()); /* the reset vector: reset or watchdog */
+      if (state == cpu_Done || state == cpu_Crashed) {
+        fprintf(stderr, "simboard: the MCU stopped (state %d)\n", state);
+        quit = 2;
+        break;
+      }
+    }
+    long long wall = now_ns();
+    sample(); /* pin outputs, every ~256 instructions (~20 us) */
+    if (avr->cycle < cyc0) { /* in case a reset restarts the cycle count */
+      cyc0 = avr->cycle;
+      wall0 = wall;
+    }
+    if (realtime) {
+      long long sim_ns = (long long)((avr->cycle - cyc0) * 1000000000ULL / avr->frequency);
+      long long ahead = sim_ns - (wall - wall0);
+      if (ahead > 200000) {
+        struct timespec t = {0, (long)ahead};
+        nanosleep(&t, NULL);
+      } else if (ahead < -50000000LL) { /* more than 50 ms behind: do not race to catch up */
+        cyc0 = avr->cycle;
+        wall0 = wall;
+      }
+    }
+    if (wall - last_poll > 1000000) {
+      last_poll = wall;
+      poll_stdin();
+    }
+  }
+  uart_pty_stop(&uart);
+  avr_terminate(avr);
+  return quit == 2 ? 1 : 0;
+}
