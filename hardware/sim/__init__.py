@@ -28,7 +28,16 @@ from hardware.sim.catalog import WORLDS_DIR, list_worlds, world_path
 from hardware.sim.clock import Pacer, SimClock
 from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
 from hardware.sim.model import WorldModel
-from hardware.sim.specs import BatterySpec, BodySpec, CameraSpec, Collision, Mount, Pose, ZoneEvent
+from hardware.sim.specs import (
+    BatterySpec,
+    BodySpec,
+    CameraSpec,
+    CheckpointEvent,
+    Collision,
+    Mount,
+    Pose,
+    ZoneEvent,
+)
 from hardware.sim.textures import SIGN_KINDS, marker_texture, sign_texture
 from hardware.sim.world import World, load_world
 
@@ -40,6 +49,7 @@ __all__ = [
     "BodySpec",
     "Buttons",
     "CameraSpec",
+    "CheckpointEvent",
     "Collision",
     "Mount",
     "Pacer",

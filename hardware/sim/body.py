@@ -25,7 +25,15 @@ from numpy.typing import NDArray
 
 from hardware.sim.buttons import Buttons
 from hardware.sim.errors import SimValueError
-from hardware.sim.specs import BodySpec, CameraSpec, Collision, Mount, Pose, ZoneEvent
+from hardware.sim.specs import (
+    BodySpec,
+    CameraSpec,
+    CheckpointEvent,
+    Collision,
+    Mount,
+    Pose,
+    ZoneEvent,
+)
 
 if TYPE_CHECKING:
     from hardware.sim.camera import SimCamera
@@ -70,6 +78,10 @@ class Body:
         self._collisions: list[Collision] = []
         self._zones: frozenset[str] = world.zones_at(pose.x, pose.y)
         self._zone_events: list[ZoneEvent] = []
+        self._checkpoint_events: list[CheckpointEvent] = []
+        self._next_gate = 0
+        self._lap_start: float | None = None
+        self._laps: list[float] = []
         self._trail: list[tuple[float, float, float, float]] = [(world.clock.time, *pose)]
         self._rays: dict[Mount, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         seed = world.model.noise.seed
@@ -167,11 +179,25 @@ class Body:
                 if enc:
                     travel *= 1.0 + enc * float(self._rng[_ENCODER].standard_normal())
                 self._wheel_travel[i] += travel
+            if self.world.model.checkpoints:
+                self._checkpoints(nx, ny, t_end)
             self._x, self._y, self._theta = nx, ny, nth
             self._after_move(t_end)
         b = self.spec.battery
         amps = b.idle_a + b.motor_a * (abs(self._cmd[0]) + abs(self._cmd[1]))
         self._used_ah += amps * dt / 3600.0
+
+    def _checkpoints(self, nx: float, ny: float, now: float) -> None:
+        gates = self.world.model.checkpoints
+        for i in self.world.gates_crossed(self._x, self._y, nx, ny):
+            self._checkpoint_events.append(CheckpointEvent(now, gates[i].name))
+            if i != self._next_gate:
+                continue
+            if i == 0:
+                if self._lap_start is not None:
+                    self._laps.append(now - self._lap_start)
+                self._lap_start = now
+            self._next_gate = (i + 1) % len(gates)
 
     def _after_move(self, now: float) -> None:
         last = self._trail[-1]
@@ -214,6 +240,16 @@ class Body:
     @property
     def zone_events(self) -> list[ZoneEvent]:
         return list(self._zone_events)
+
+    @property
+    def checkpoint_events(self) -> list[CheckpointEvent]:
+        """Every checkpoint crossing, oldest first."""
+        return list(self._checkpoint_events)
+
+    @property
+    def laps(self) -> list[float]:
+        """Durations (sim seconds) of the laps completed: every checkpoint in order, then the first again."""
+        return list(self._laps)
 
     @property
     def trail(self) -> NDArray[np.float64]:

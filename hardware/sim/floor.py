@@ -124,13 +124,13 @@ def line_points(line: LineModel, step: float = 0.01) -> tuple[Points, bool]:
         t = np.linspace(math.pi / 2, 3 * math.pi / 2, n_arc, endpoint=False)
         parts.append(np.column_stack([-half + r * np.cos(t), r * np.sin(t)]))
         return _rotate(np.vstack(parts), line.heading, centre), True
-    # figure eight: two loops of radius r touching at the centre, the right one
-    # driven counter-clockwise and the left one clockwise
-    n = max(24, math.ceil(2 * math.pi * r / step))
+    # figure eight (lemniscate of Gerono): 4r long, 2r wide, crossing itself at
+    # right angles in the centre; from the right end it runs north, round the
+    # right loop counter-clockwise and the left loop clockwise
+    n = max(48, math.ceil(12 * math.pi * r / step))
     t = np.linspace(0, 2 * math.pi, n, endpoint=False)
-    right = np.column_stack([r - r * np.cos(t), r * np.sin(t)])
-    left = np.column_stack([-r + r * np.cos(t), r * np.sin(t)])
-    return _rotate(np.vstack([right, left]), line.heading, centre), True
+    eight = np.column_stack([2 * r * np.cos(t), r * np.sin(2 * t)])
+    return _rotate(eight, line.heading, centre), True
 
 
 def _zone_px(floor: FloorMap, zone: ZoneModel) -> list[Points]:

@@ -33,6 +33,7 @@ from hardware.sim.textures import ARUCO_DICTIONARIES, SIGN_KINDS, aruco_dictiona
 __all__ = [
     "BorderModel",
     "BoxModel",
+    "CheckpointModel",
     "CylinderModel",
     "FloorModel",
     "LineModel",
@@ -90,7 +91,7 @@ class LineModel(_Strict):
     points: list[Point] | None = None  # polyline
     closed: bool = False  # polyline
     centre: Point | None = None  # circle, oval, figure_eight
-    radius: Positive | None = None  # circle; oval ends; each loop of a figure eight
+    radius: Positive | None = None  # circle; oval ends; figure_eight: 4 r long, 2 r wide
     length: Positive | None = None  # oval: length of the straights
     heading: float = 0.0  # oval, figure_eight: direction of the long axis
     width: Positive = 0.019  # 3/4 inch tape
@@ -195,6 +196,18 @@ class MarkerModel(_Strict):
         return self
 
 
+class CheckpointModel(_Strict):
+    """A gate from ``start`` to ``end`` that the robot's centre drives through.
+
+    The first checkpoint of a world is the start/finish line: a lap is done
+    when the robot has passed every checkpoint in order and crosses it again.
+    """
+
+    name: str
+    start: Point
+    end: Point
+
+
 class StartModel(_Strict):
     """Where a robot starts."""
 
@@ -233,6 +246,7 @@ class WorldModel(_Strict):
     cylinders: list[CylinderModel] = []
     signs: list[SignModel] = []
     markers: list[MarkerModel] = []
+    checkpoints: list[CheckpointModel] = []
     start: list[StartModel] = []
     noise: NoiseModel = NoiseModel()
 
@@ -244,7 +258,8 @@ class WorldModel(_Strict):
                     f"the floor would be more than {MAX_FLOOR_PX} pixels across: "
                     "make it smaller or raise resolution_mm"
                 )
-        names = [s.name for s in self.start]
-        if len(set(names)) != len(names):
-            raise ValueError("start poses need different names")
+        for kind, items in (("start poses", self.start), ("checkpoints", self.checkpoints)):
+            names = [s.name for s in items]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{kind} need different names")
         return self

@@ -14,7 +14,16 @@ from typing import NamedTuple
 from hardware.sim.colour import check_colour
 from hardware.sim.errors import SimValueError
 
-__all__ = ["BatterySpec", "BodySpec", "CameraSpec", "Collision", "Mount", "Pose", "ZoneEvent"]
+__all__ = [
+    "BatterySpec",
+    "BodySpec",
+    "CameraSpec",
+    "CheckpointEvent",
+    "Collision",
+    "Mount",
+    "Pose",
+    "ZoneEvent",
+]
 
 
 def _positive(owner: object, *names: str) -> None:
@@ -40,6 +49,13 @@ class Collision(NamedTuple):
     time: float
     pose: Pose
     obstacle: str  # the name from the world file, e.g. "wall 3", "border", "robot 2"
+
+
+class CheckpointEvent(NamedTuple):
+    """The robot's centre crossed a checkpoint gate."""
+
+    time: float
+    checkpoint: str
 
 
 class ZoneEvent(NamedTuple):

@@ -99,6 +99,10 @@ def render_topdown(world: World, max_px: int = 800, trail: bool = True, rays: bo
             cv2.LINE_AA,
             SHIFT,
         )
+    for i, gate in enumerate(model.checkpoints):
+        gate_px = px(np.array([gate.start, gate.end]))
+        colour = (60, 60, 220) if i == 0 else (150, 150, 150)
+        cv2.line(img, tuple(gate_px[0]), tuple(gate_px[1]), colour, 1, cv2.LINE_AA, SHIFT)
     for body in world.robots:
         if trail and len(body.trail) > 1:
             cv2.polylines(img, [px(body.trail[:, 1:3])], False, _TRAIL, 2, cv2.LINE_AA, SHIFT)

@@ -219,6 +219,21 @@ class World:
             return circle
         return np.array(polygon, np.float32)
 
+    def gates_crossed(self, x0: float, y0: float, x1: float, y1: float) -> list[int]:
+        """Indexes of the checkpoints that the move (x0, y0) -> (x1, y1) goes through."""
+        out = []
+        for i, gate in enumerate(self.model.checkpoints):
+            (ax, ay), (bx, by) = gate.start, gate.end
+            ex, ey, dx, dy = bx - ax, by - ay, x1 - x0, y1 - y0
+            denom = dx * ey - dy * ex
+            if denom == 0:
+                continue
+            t = ((ax - x0) * ey - (ay - y0) * ex) / denom  # along the move
+            s = ((ax - x0) * dy - (ay - y0) * dx) / denom  # along the gate
+            if 0 < t <= 1 and 0 <= s <= 1:
+                out.append(i)
+        return out
+
     def zones_at(self, x: float, y: float) -> frozenset[str]:
         """Names of the zones that contain the point (x, y)."""
         inside = set()

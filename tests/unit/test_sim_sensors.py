@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hardware.sim import BodySpec, Mount, Pose, World, load_world, world_path
+from hardware.sim import Body, BodySpec, Mount, Pose, World, load_world, world_path
 
 SPEC = BodySpec(wheel_base=0.12, max_speed=0.5, accel=None)
 
@@ -93,10 +93,9 @@ def test_imu_drift_and_noise() -> None:
     assert robot.pose.heading == 0.0
 
 
-def test_line_follower_completes_a_lap_of_the_oval() -> None:
-    world = load_world(world_path("oval"))
+def follow_line(world: World, seconds: float) -> tuple[Body, float]:
+    """A plain proportional line-follower, as a student writes it; returns the worst miss."""
     robot = world.add_robot(BodySpec(max_speed=0.5, accel=4.0))
-    start = robot.pose
     sensors = [(0.07, 0.015), (0.07, -0.015)]
     worst = [0.0]
 
@@ -106,11 +105,33 @@ def test_line_follower_completes_a_lap_of_the_oval() -> None:
         robot.set_motors(0.5 - turn, 0.5 + turn)
         worst[0] = max(worst[0], w.distance_to_line(robot.pose.x, robot.pose.y))
 
-    perimeter = 2 * 1.2 + 2 * math.pi * 0.6
-    world.run(perimeter / 0.25 + 0.5, on_step=follow)  # about 0.25 m/s on average
-    trail = robot.trail
-    assert worst[0] < 0.03  # never left the line
+    world.run(seconds, on_step=follow)
+    return robot, worst[0]
+
+
+def test_line_follower_completes_laps_of_the_oval() -> None:
+    world = load_world(world_path("oval"))
+    robot, worst = follow_line(world, 50.0)
+    assert worst < 0.01  # never left the line
     assert not robot.collisions
-    # it went all the way round: reached the far end and came back past the start
+    gates = [e.checkpoint for e in robot.checkpoint_events]
+    assert gates[:5] == ["finish", "far bend", "back straight", "near bend", "finish"]
+    first, second = robot.laps  # the finish line is just ahead of the start
+    perimeter = 2 * 1.2 + 2 * math.pi * 0.6
+    assert perimeter / 0.5 < first < perimeter / 0.2
+    assert second == pytest.approx(first, abs=0.02)  # no noise: the same lap twice
+    trail = robot.trail
     assert trail[:, 1].max() > 2.65 and trail[:, 1].min() < 0.35
-    assert robot.pose.y < 0.45 and robot.pose.x > start.x
+
+
+def test_line_follower_goes_through_the_figure_eight_crossing() -> None:
+    world = load_world(world_path("figure_eight"))
+    robot, worst = follow_line(world, 30.0)
+    assert worst < 0.02
+    assert [e.checkpoint for e in robot.checkpoint_events] == [
+        "finish",
+        "left loop",
+        "right loop",
+        "finish",
+    ]
+    assert len(robot.laps) == 1

@@ -123,6 +123,14 @@ def test_unknown_world_name() -> None:
             "required field is missing",
             "缺少必填字段",
         ),
+        (
+            "size: [2, 2]\ncheckpoints:\n  - {name: a, start: [0, 0], end: [0, 1]}\n"
+            "  - {name: a, start: [1, 0], end: [1, 1]}\n",
+            1,
+            "",
+            "checkpoints need different names",
+            "取值不正确",
+        ),
     ],
 )
 def test_broken_world_points_at_the_line(
