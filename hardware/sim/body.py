@@ -161,10 +161,11 @@ class Body:
             nth = th
             nx = self._x + v * math.cos(th) * dt
             ny = self._y + v * math.sin(th) * dt
-        hit = self.world.hit(self, nx, ny)
+        heading = math.degrees(nth)
+        hit = self.world.hit(self, nx, ny, heading)
         if hit is None and self._contact is not None:
             # still touching until clear by a margin, so pushing on is one contact
-            self._contact = self.world.hit(self, nx, ny, margin=_CONTACT_MARGIN)
+            self._contact = self.world.hit(self, nx, ny, heading, margin=_CONTACT_MARGIN)
         if hit is not None:
             self._v = [0.0, 0.0]
             self._omega = 0.0
@@ -260,6 +261,21 @@ class Body:
     def rays(self) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """The last ultrasonic beam of each mount: (origin (2,), ends (n, 2))."""
         return list(self._rays.values())
+
+    def outline(self) -> NDArray[np.float64]:
+        """The footprint on the floor now: a box's 4 corners or a 16-sided circle (n, 2)."""
+        s = self.spec
+        c, si = math.cos(self._theta), math.sin(self._theta)
+        if s.footprint is None:
+            t = np.linspace(0, 2 * math.pi, 16, endpoint=False)
+            return np.column_stack([self._x + s.radius * np.cos(t), self._y + s.radius * np.sin(t)])
+        hl, hw = s.footprint[0] / 2, s.footprint[1] / 2
+        local = np.array([[-hl, -hw], [hl, -hw], [hl, hw], [-hl, hw]]) + np.array(
+            [s.footprint_offset, 0.0]
+        )
+        return np.asarray(
+            local @ np.array([[c, si], [-si, c]]) + np.array([self._x, self._y]), np.float64
+        )
 
     def mount_point(self, forward: float, left: float) -> tuple[float, float]:
         """World position of a point ``forward``/``left`` of the robot's centre."""

@@ -144,12 +144,7 @@ class SimCamera:
         for other in self.world.robots:
             if other is self.body:
                 continue
-            t = np.linspace(0, 2 * math.pi, 12, endpoint=False)
-            p = other.pose
-            outline = np.column_stack(
-                [p.x + other.spec.radius * np.cos(t), p.y + other.spec.radius * np.sin(t)]
-            )
-            faces += prism_faces(outline, 0.0, other.spec.height, bgr(other.spec.colour))
+            faces += prism_faces(other.outline(), 0.0, other.spec.height, bgr(other.spec.colour))
         return faces
 
     def _draw_face(self, img: Image, face: Face, c: Points, rot: Points) -> None:

@@ -141,6 +141,60 @@ class Obstacles:
             best = np.minimum(best, t.min(axis=1))
         return best
 
+    def hit_by_box(
+        self,
+        x: float,
+        y: float,
+        heading_rad: float,
+        *,
+        half_length: float,
+        half_width: float,
+        extra: Points = _EMPTY_CIRCLES,
+    ) -> int | None:
+        """Like :meth:`hit_by_circle` for a box centred at (x, y) turned by ``heading_rad``."""
+        c, s = math.cos(heading_rad), math.sin(heading_rad)
+        local = np.array(
+            [
+                [-half_length, -half_width],
+                [half_length, -half_width],
+                [half_length, half_width],
+                [-half_length, half_width],
+            ]
+        )
+        corners = local @ np.array([[c, s], [-s, c]]) + np.array([x, y])
+        if len(self.segments):
+            p = corners[:, None, :]
+            r = (np.roll(corners, -1, axis=0) - corners)[:, None, :]
+            q = self.segments[None, :, 0:2]
+            e = self.segments[None, :, 2:4] - q
+            denom = r[..., 0] * e[..., 1] - r[..., 1] * e[..., 0]
+            qp = q - p
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (qp[..., 0] * e[..., 1] - qp[..., 1] * e[..., 0]) / denom
+                u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
+            crossing = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+            # a whole edge inside the box crosses nothing: test its first end too
+            rel = self.segments[:, 0:2] - np.array([x, y])
+            along = np.abs(rel @ np.array([c, s])) < half_length
+            across = np.abs(rel @ np.array([-s, c])) < half_width
+            found = np.nonzero(crossing.any(axis=0) | (along & across))[0]
+            if len(found):
+                return int(self.segment_owner[found[0]])
+        circles = self.circles if not len(extra) else np.vstack([self.circles, extra])
+        if len(circles):
+            rel = circles[:, 0:2] - np.array([x, y])
+            dx = np.maximum(np.abs(rel @ np.array([c, s])) - half_length, 0.0)
+            dy = np.maximum(np.abs(rel @ np.array([-s, c])) - half_width, 0.0)
+            found = np.nonzero(dx * dx + dy * dy < circles[:, 2] ** 2)[0]
+            if len(found):
+                i = int(found[0])
+                return (
+                    int(self.circle_owner[i])
+                    if i < len(self.circles)
+                    else len(self.names) + i - len(self.circles)
+                )
+        return None
+
     def hit_by_circle(
         self, x: float, y: float, r: float, extra: Points = _EMPTY_CIRCLES
     ) -> int | None:

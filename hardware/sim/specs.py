@@ -107,7 +107,9 @@ class BodySpec:
     wheel_base: float = 0.12  # metres between the wheels
     wheel_radius: float = 0.033
     ticks_per_rev: int = 360  # encoder counts per wheel turn
-    radius: float = 0.08  # footprint circle for collisions
+    radius: float = 0.08  # footprint circle for collisions (and how other robots see it)
+    footprint: tuple[float, float] | None = None  # (length, width): a box instead of the circle
+    footprint_offset: float = 0.0  # the box's centre is this far ahead of the wheel axle
     height: float = 0.1  # how tall other robots' cameras see it
     max_speed: float = 0.5
     accel: float | None = None
@@ -123,6 +125,10 @@ class BodySpec:
         )
         if self.accel is not None:
             _positive(self, "accel")
+        if self.footprint is not None and not (
+            len(self.footprint) == 2 and all(v > 0 for v in self.footprint)
+        ):
+            raise SimValueError("BodySpec.footprint must be (length, width) in metres, both > 0")
         if not -1 < self.mismatch < 1 or not 0 <= self.deadband < 1:
             raise SimValueError("BodySpec needs -1 < mismatch < 1 and 0 <= deadband < 1")
         check_colour(self.colour)

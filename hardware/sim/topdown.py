@@ -1,4 +1,4 @@
-"""The world seen from above: floor, solid things, signs, markers, robots, trails, rays."""
+"""The world seen from above: floor, solid things, signs, markers, checkpoints, robots, trails, rays."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hardware.sim.raster import SHIFT
 from hardware.sim.textures import sign_colour
 
 if TYPE_CHECKING:
+    from hardware.sim.body import Body
     from hardware.sim.world import World
 
 __all__ = ["render_topdown"]
@@ -23,101 +24,110 @@ Image = NDArray[np.uint8]
 Points = NDArray[np.float64]
 _RAY = (0, 200, 255)
 _TRAIL = (0, 140, 255)
+_OUTLINE = (40, 40, 40)
+_WHITE = (255, 255, 255)
+_ONE = 1 << SHIFT
+
+
+class _Canvas:
+    """The floor image scaled to fit, with world-to-pixel helpers (fixed point for OpenCV)."""
+
+    def __init__(self, world: World, max_px: int) -> None:
+        floor = world.floor
+        fh, fw = floor.image.shape[:2]
+        scale = min(1.0, max_px / max(fw, fh)) if max_px > 0 else 1.0
+        size = (max(1, round(fw * scale)), max(1, round(fh * scale)))
+        if scale == 1.0:
+            self.img = floor.image.copy()
+        else:
+            self.img = np.asarray(
+                cv2.resize(floor.image, size, interpolation=cv2.INTER_AREA), np.uint8
+            )
+        self.ppm = floor.ppm * scale
+        self.height = floor.height
+
+    def px(self, points: Points) -> NDArray[np.int32]:
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        uv = np.column_stack([p[:, 0] * self.ppm - 0.5, (self.height - p[:, 1]) * self.ppm - 0.5])
+        return np.round(uv * _ONE).astype(np.int32)
+
+    def point(self, x: float, y: float) -> tuple[int, int]:
+        u, v = self.px(np.array([x, y]))[0]
+        return (int(u), int(v))
+
+    def radius(self, metres: float) -> int:
+        return max(_ONE, round(metres * self.ppm * _ONE))
+
+    def polygon(
+        self,
+        points: Points,
+        colour: tuple[int, int, int],
+        outline: tuple[int, int, int] | None = None,
+    ) -> None:
+        poly = self.px(points)
+        cv2.fillConvexPoly(self.img, poly, colour, cv2.LINE_AA, SHIFT)
+        if outline is not None:
+            cv2.polylines(self.img, [poly], True, outline, 1, cv2.LINE_AA, SHIFT)
+
+    def segment(
+        self, a: Points, b: Points, colour: tuple[int, int, int], metres: float = 0.0
+    ) -> None:
+        ends = self.px(np.array([a, b]))
+        thickness = max(1, round(metres * self.ppm))
+        cv2.line(self.img, tuple(ends[0]), tuple(ends[1]), colour, thickness, cv2.LINE_AA, SHIFT)
+
+
+def _things(canvas: _Canvas, world: World) -> None:
+    model = world.model
+    walls = list(model.walls) + (border_walls(model.size, model.border) if model.border else [])
+    for wall in walls:
+        canvas.polygon(wall_corners(wall.start, wall.end, wall.thickness), bgr(wall.colour))
+    for box in model.boxes:
+        canvas.polygon(box_corners(box.at, box.size, box.heading), bgr(box.colour), _OUTLINE)
+    for cyl in model.cylinders:
+        centre = canvas.point(*cyl.at)
+        cv2.circle(
+            canvas.img, centre, canvas.radius(cyl.radius), bgr(cyl.colour), -1, cv2.LINE_AA, SHIFT
+        )
+        cv2.circle(canvas.img, centre, canvas.radius(cyl.radius), _OUTLINE, 1, cv2.LINE_AA, SHIFT)
+    for sign in model.signs:
+        face = np.array([math.cos(math.radians(sign.facing)), math.sin(math.radians(sign.facing))])
+        half = np.array([-face[1], face[0]]) * sign.size / 2
+        at = np.array(sign.at) + face * POLE_RADIUS
+        canvas.segment(at - half, at + half, sign_colour(sign.kind), 0.012)
+        canvas.segment(at, at + face * sign.size * 0.4, sign_colour(sign.kind))
+    for marker in model.markers:
+        if not marker.on_floor:
+            a = math.radians(marker.facing)
+            half = np.array([-math.sin(a), math.cos(a)]) * marker.size / 2
+            canvas.segment(
+                np.array(marker.at) - half, np.array(marker.at) + half, (20, 20, 20), 0.01
+            )
+    for i, gate in enumerate(model.checkpoints):
+        colour = (60, 60, 220) if i == 0 else (150, 150, 150)
+        canvas.segment(np.array(gate.start), np.array(gate.end), colour)
+
+
+def _robot(canvas: _Canvas, body: Body, trail: bool, rays: bool) -> None:
+    img = canvas.img
+    if trail and len(body.trail) > 1:
+        cv2.polylines(img, [canvas.px(body.trail[:, 1:3])], False, _TRAIL, 2, cv2.LINE_AA, SHIFT)
+    if rays:
+        for origin, ends in body.rays:
+            for end in ends:
+                canvas.segment(origin, end, _RAY)
+    p = body.pose
+    colour = (40, 40, 220) if body.in_contact else bgr(body.spec.colour)
+    canvas.polygon(body.outline(), colour, _WHITE)
+    a = math.radians(p.heading)
+    nose = np.array([p.x, p.y]) + np.array([math.cos(a), math.sin(a)]) * body.spec.radius
+    canvas.segment(np.array([p.x, p.y]), nose, _WHITE, 0.01)
 
 
 def render_topdown(world: World, max_px: int = 800, trail: bool = True, rays: bool = True) -> Image:
     """A BGR image at most ``max_px`` on its longer side (north up)."""
-    floor = world.floor
-    fh, fw = floor.image.shape[:2]
-    scale = min(1.0, max_px / max(fw, fh)) if max_px > 0 else 1.0
-    w, h = max(1, round(fw * scale)), max(1, round(fh * scale))
-    img = (
-        np.asarray(cv2.resize(floor.image, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
-        if scale != 1.0
-        else floor.image.copy()
-    )
-    ppm = floor.ppm * scale
-    one = 1 << SHIFT
-
-    def px(points: Points) -> NDArray[np.int32]:
-        p = np.asarray(points, np.float64).reshape(-1, 2)
-        uv = np.column_stack([p[:, 0] * ppm - 0.5, (floor.height - p[:, 1]) * ppm - 0.5])
-        return np.round(uv * one).astype(np.int32)
-
-    def radius(metres: float) -> int:
-        return max(one, round(metres * ppm * one))
-
-    model = world.model
-    walls = list(model.walls) + (border_walls(model.size, model.border) if model.border else [])
-    for wall in walls:
-        poly = px(wall_corners(wall.start, wall.end, wall.thickness))
-        cv2.fillConvexPoly(img, poly, bgr(wall.colour), cv2.LINE_AA, SHIFT)
-    for box in model.boxes:
-        poly = px(box_corners(box.at, box.size, box.heading))
-        cv2.fillConvexPoly(img, poly, bgr(box.colour), cv2.LINE_AA, SHIFT)
-        cv2.polylines(img, [poly], True, (40, 40, 40), 1, cv2.LINE_AA, SHIFT)
-    for cyl in model.cylinders:
-        centre = tuple(px(np.array(cyl.at))[0])
-        cv2.circle(img, centre, radius(cyl.radius), bgr(cyl.colour), -1, cv2.LINE_AA, SHIFT)
-        cv2.circle(img, centre, radius(cyl.radius), (40, 40, 40), 1, cv2.LINE_AA, SHIFT)
-    for sign in model.signs:
-        a = math.radians(sign.facing)
-        half = np.array([-math.sin(a), math.cos(a)]) * sign.size / 2
-        at = np.array(sign.at) + np.array([math.cos(a), math.sin(a)]) * POLE_RADIUS
-        plate = px(np.array([at - half, at + half]))
-        cv2.line(
-            img,
-            tuple(plate[0]),
-            tuple(plate[1]),
-            sign_colour(sign.kind),
-            max(2, round(0.012 * ppm)),
-            cv2.LINE_AA,
-            SHIFT,
-        )
-        tip = px(at + np.array([math.cos(a), math.sin(a)]) * sign.size * 0.4)
-        cv2.line(
-            img,
-            tuple(plate.mean(axis=0).astype(np.int32)),
-            tuple(tip[0]),
-            sign_colour(sign.kind),
-            1,
-            cv2.LINE_AA,
-            SHIFT,
-        )
-    for marker in model.markers:
-        if marker.on_floor:
-            continue
-        a = math.radians(marker.facing)
-        half = np.array([-math.sin(a), math.cos(a)]) * marker.size / 2
-        pair = px(np.array([np.array(marker.at) - half, np.array(marker.at) + half]))
-        cv2.line(
-            img,
-            tuple(pair[0]),
-            tuple(pair[1]),
-            (20, 20, 20),
-            max(2, round(0.01 * ppm)),
-            cv2.LINE_AA,
-            SHIFT,
-        )
-    for i, gate in enumerate(model.checkpoints):
-        gate_px = px(np.array([gate.start, gate.end]))
-        colour = (60, 60, 220) if i == 0 else (150, 150, 150)
-        cv2.line(img, tuple(gate_px[0]), tuple(gate_px[1]), colour, 1, cv2.LINE_AA, SHIFT)
+    canvas = _Canvas(world, max_px)
+    _things(canvas, world)
     for body in world.robots:
-        if trail and len(body.trail) > 1:
-            cv2.polylines(img, [px(body.trail[:, 1:3])], False, _TRAIL, 2, cv2.LINE_AA, SHIFT)
-        if rays:
-            for origin, ends in body.rays:
-                o = tuple(px(origin)[0])
-                for end in px(ends):
-                    cv2.line(img, o, tuple(end), _RAY, 1, cv2.LINE_AA, SHIFT)
-        p = body.pose
-        centre = tuple(px(np.array([p.x, p.y]))[0])
-        r = body.spec.radius
-        colour = (40, 40, 220) if body.in_contact else bgr(body.spec.colour)
-        cv2.circle(img, centre, radius(r), colour, -1, cv2.LINE_AA, SHIFT)
-        cv2.circle(img, centre, radius(r), (255, 255, 255), 1, cv2.LINE_AA, SHIFT)
-        a = math.radians(p.heading)
-        nose = tuple(px(np.array([p.x + r * math.cos(a), p.y + r * math.sin(a)]))[0])
-        cv2.line(img, centre, nose, (255, 255, 255), max(1, round(0.01 * ppm)), cv2.LINE_AA, SHIFT)
-    return img
+        _robot(canvas, body, trail, rays)
+    return canvas.img

@@ -173,8 +173,9 @@ class World:
         where = pose if isinstance(pose, Pose) else self.start_pose(pose)
         body = Body(self, len(self.robots), spec or BodySpec(), where)
         self.robots.append(body)
-        if self.hit(body, where.x, where.y) is not None:
-            log.warning("%s starts overlapping %s", body.name, self.hit(body, where.x, where.y))
+        overlap = self.hit(body, where.x, where.y, where.heading)
+        if overlap is not None:
+            log.warning("%s starts overlapping %s", body.name, overlap)
         return body
 
     def robot_circles(self, exclude: Body | None = None) -> NDArray[np.float64]:
@@ -182,13 +183,28 @@ class World:
         rows = [(b.pose.x, b.pose.y, b.spec.radius) for b in self.robots if b is not exclude]
         return np.array(rows, np.float64).reshape(-1, 3)
 
-    def hit(self, body: Body, x: float, y: float, margin: float = 0.0) -> str | None:
-        """What ``body`` (grown by ``margin`` metres) would overlap at (x, y), or ``None``."""
+    def hit(
+        self, body: Body, x: float, y: float, heading_deg: float = 0.0, margin: float = 0.0
+    ) -> str | None:
+        """What ``body`` (grown by ``margin`` metres) would overlap at this pose, or ``None``.
+
+        Other robots count as circles of their ``radius``.
+        """
         others = [b for b in self.robots if b is not body]
         extra = np.array([(b.pose.x, b.pose.y, b.spec.radius) for b in others], np.float64).reshape(
             -1, 3
         )
-        index = self.obstacles.hit_by_circle(x, y, body.spec.radius + margin, extra)
+        spec = body.spec
+        if spec.footprint is None:
+            index = self.obstacles.hit_by_circle(x, y, spec.radius + margin, extra)
+        else:
+            a = math.radians(heading_deg)
+            cx = x + spec.footprint_offset * math.cos(a)
+            cy = y + spec.footprint_offset * math.sin(a)
+            half_l, half_w = spec.footprint[0] / 2 + margin, spec.footprint[1] / 2 + margin
+            index = self.obstacles.hit_by_box(
+                cx, cy, a, half_length=half_l, half_width=half_w, extra=extra
+            )
         if index is None:
             return None
         names = self.obstacles.names

@@ -285,3 +285,25 @@ def test_pacer_holds_the_sim_to_wall_clock() -> None:
     assert pacer.wait() == 0.0  # closed: returns at once
     with pytest.raises(SimValueError):
         Pacer(clock, speed=0)
+
+
+def test_box_footprint_collides_by_its_corners() -> None:
+    box = BodySpec(max_speed=0.5, footprint=(0.2, 0.1), footprint_offset=0.02)
+    world = World.empty(2.0, 2.0)  # inner faces of the border at 0.02 and 1.98
+    robot = world.add_robot(box, Pose(1.0, 1.0, 0.0))
+    robot.set_motors(1.0, 1.0)
+    world.run(3.0)
+    assert robot.pose.x + 0.02 + 0.1 == pytest.approx(1.98, abs=0.003)  # the front touches
+    # along the wall, 1 cm clear of it: a circle of radius 0.08 could not pass here
+    robot.teleport(Pose(1.98 - 0.06, 0.5, 90.0))
+    robot.set_motors(1.0, 1.0)
+    world.run(1.0)
+    assert robot.pose.y == pytest.approx(1.0, abs=1e-9)
+    assert len(robot.collisions) == 1
+    # turning in place there swings a corner into the wall
+    robot.set_motors(-0.3, 0.3)
+    world.run(1.0)
+    assert robot.collisions[-1].obstacle == "border"
+    assert 90.0 < robot.pose.heading < 100.0
+    corners = robot.outline()
+    assert corners[:, 0].max() <= 1.98
