@@ -28,6 +28,7 @@ from hardware.sim.catalog import WORLDS_DIR, list_worlds, world_path
 from hardware.sim.clock import Pacer, SimClock
 from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
 from hardware.sim.model import WorldModel
+from hardware.sim.signset import sign_views
 from hardware.sim.specs import (
     BatterySpec,
     BodySpec,
@@ -67,5 +68,6 @@ __all__ = [
     "load_world",
     "marker_texture",
     "sign_texture",
+    "sign_views",
     "world_path",
 ]

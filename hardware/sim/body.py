@@ -291,6 +291,12 @@ class Body:
         min_range: float = 0.02,
     ) -> float:
         """Ultrasonic range (m) from ``mount``: the nearest echo in the beam, ``max_range`` if none."""
+        with self.world.lock:
+            return self._distance(mount, max_range, beam_width_deg, min_range)
+
+    def _distance(
+        self, mount: Mount | None, max_range: float, beam_width_deg: float, min_range: float
+    ) -> float:
         m = mount or Mount(forward=self.spec.radius)
         if not (max_range > 0 and beam_width_deg >= 0):
             raise SimValueError("max_range must be > 0 and beam_width_deg >= 0")
@@ -316,6 +322,10 @@ class Body:
     ) -> NDArray[np.float64]:
         """Floor brightness 0 (black) .. 1 (white) under sensors at (forward, left) offsets (m)."""
         off = np.asarray(offsets, np.float64).reshape(-1, 2)
+        with self.world.lock:
+            return self._line(off, spot)
+
+    def _line(self, off: NDArray[np.float64], spot: float) -> NDArray[np.float64]:
         c, s = math.cos(self._theta), math.sin(self._theta)
         xy = np.column_stack(
             [self._x + off[:, 0] * c - off[:, 1] * s, self._y + off[:, 0] * s + off[:, 1] * c]

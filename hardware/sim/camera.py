@@ -171,6 +171,10 @@ class SimCamera:
 
     def render(self) -> Image:
         """The scene as the camera sees it, without noise or lighting effects (a new array)."""
+        with self.world.lock:
+            return self._render()
+
+    def _render(self) -> Image:
         key = (self.world.clock.ns, *(tuple(b.pose) for b in self.world.robots))
         if key == self._key and self._clean is not None:
             return self._clean.copy()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,9 @@ class World:
         self.base_dir = base_dir
         self.max_substep = max_substep
         self.clock = SimClock()
+        # step() and the sensor reads that draw noise hold this lock; an adapter
+        # that steps in one thread and reads in another holds it for what else it reads
+        self.lock = threading.RLock()
         self.floor: FloorMap = build_floor(model, base_dir)
         self.obstacles = Obstacles.from_model(model)
         self.robots: list[Body] = []
@@ -123,14 +127,15 @@ class World:
             return
         n = max(1, math.ceil(dt / self.max_substep - 1e-9))
         h = dt / n
-        start_ns = self.clock.ns
-        for k in range(1, n + 1):
-            t_end = (start_ns + round(dt * 1e9 * k / n)) / 1e9
+        with self.lock:
+            start_ns = self.clock.ns
+            for k in range(1, n + 1):
+                t_end = (start_ns + round(dt * 1e9 * k / n)) / 1e9
+                for body in self.robots:
+                    body._advance(h, t_end)  # the world drives its bodies
+            self.clock.advance(dt)
             for body in self.robots:
-                body._advance(h, t_end)  # the world drives its bodies
-        self.clock.advance(dt)
-        for body in self.robots:
-            body.buttons.tick()
+                body.buttons.tick()
 
     def run(
         self,

@@ -6,7 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-from hardware.sim import BodySpec, CameraSpec, Pose, SimValueError, World, load_world, world_path
+from hardware.sim import (
+    BodySpec,
+    CameraSpec,
+    Pose,
+    SimValueError,
+    World,
+    load_world,
+    sign_views,
+    world_path,
+)
 from hardware.sim.camera import SKY
 from hardware.sim.colour import bgr
 
@@ -156,3 +165,22 @@ def test_topdown_shows_the_robot_trail_and_rays() -> None:
     assert trail[v - 3 : v + 4, 310 : u - 20].any()  # the orange trail behind it
     ray = (img[:, :, 2] > 200) & (img[:, :, 1] > 170) & (img[:, :, 0] < 60)
     assert ray[v - 20 : v + 20, u + 20 :].any()  # the yellow beam ahead
+
+
+def test_sign_views_for_training_are_labelled_varied_and_repeatable() -> None:
+    views = list(sign_views(4, size=32, seed=2, kinds=["stop", "left"]))
+    assert [label for label, _ in views] == ["stop"] * 4 + ["left"] * 4
+    assert all(img.shape == (32, 32, 3) and img.dtype == np.uint8 for _, img in views)
+    again = list(sign_views(4, size=32, seed=2, kinds=["stop", "left"]))
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(views, again, strict=True))
+    for label, img in views:
+        b, g, r = (img[:, :, i].astype(int) for i in range(3))
+        if label == "stop":
+            assert ((r > g + 60) & (r > b + 60)).mean() > 0.15
+        else:
+            assert ((b > r + 60) & (b > g + 20)).mean() > 0.15
+    # the background changes from picture to picture
+    corners = {tuple(img[0, 0]) for _, img in views}
+    assert len(corners) >= 6
+    with pytest.raises(SimValueError):
+        next(sign_views(0))
