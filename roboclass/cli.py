@@ -20,6 +20,10 @@ __all__ = ["COMMANDS", "main"]
 
 # name -> ("module:attribute", one-line help). Keep it sorted by name.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bridge": (
+        "firmware_bridge.cli:bridge",
+        "Talk to a robot's microcontroller board.",
+    ),
     "broker": ("fleet.cli:broker", "Run an MQTT broker for a classroom or the demo."),
     "demo": (
         "roboclass.demo:demo",

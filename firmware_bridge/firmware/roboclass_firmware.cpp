@@ -68,7 +68,10 @@ static bool send_now;
 // ultrasonic
 static uint8_t sonar_trig = 0xFF, sonar_echo;
 static uint16_t sonar_period;
-static uint8_t sonar_state;  // 0 idle, 1 waiting for rise, 2 waiting for fall
+static volatile uint8_t sonar_state;  // 0 idle, 1 waiting for rise, 2 waiting for fall, 3 done
+static volatile uint32_t sonar_rise, sonar_width;
+static volatile uint8_t *sonar_echo_reg;
+static uint8_t sonar_echo_mask;
 static uint32_t sonar_t0, sonar_last;
 static uint16_t sonar_mm = 0xFFFF;
 
@@ -88,6 +91,24 @@ static bool imu_on;
 static uint8_t battery_ch = 0xFF;
 static uint16_t battery_ratio = 1000, battery_mv;
 static uint32_t battery_last;
+
+// The echo pulse is timed by pin-change interrupts (any pin), so a busy loop
+// does not stretch or shrink it: micros() has 4 us steps, 0.7 mm.
+static void sonar_edge() {
+  if (!sonar_echo_reg) return;
+  bool level = *sonar_echo_reg & sonar_echo_mask;
+  uint32_t now = micros();
+  if (sonar_state == 1 && level) {
+    sonar_rise = now;
+    sonar_state = 2;
+  } else if (sonar_state == 2 && !level) {
+    sonar_width = now - sonar_rise;
+    sonar_state = 3;
+  }
+}
+ISR(PCINT0_vect) { sonar_edge(); }
+ISR(PCINT1_vect) { sonar_edge(); }
+ISR(PCINT2_vect) { sonar_edge(); }
 
 // --- helpers --------------------------------------------------------------------
 static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
@@ -323,6 +344,10 @@ static uint8_t handle(const RcFrame &f) {
     }
     case RC_MSG_ULTRASONIC:
       if (f.len != 4) return RC_ERR_BAD_LENGTH;
+      if (sonar_trig != 0xFF) {  // stop watching the old echo pin
+        *digitalPinToPCMSK(sonar_echo) &= ~_BV(digitalPinToPCMSKbit(sonar_echo));
+        sonar_echo_reg = 0;
+      }
       if (get16(p + 2) == 0) {
         sonar_trig = 0xFF;
         return 0;
@@ -336,6 +361,11 @@ static uint8_t handle(const RcFrame &f) {
       pinMode(sonar_trig, OUTPUT);
       digitalWrite(sonar_trig, LOW);
       pinMode(sonar_echo, INPUT);
+      sonar_echo_reg = portInputRegister(digitalPinToPort(sonar_echo));
+      sonar_echo_mask = digitalPinToBitMask(sonar_echo);
+      *digitalPinToPCMSK(sonar_echo) |= _BV(digitalPinToPCMSKbit(sonar_echo));
+      PCIFR |= _BV(digitalPinToPCICRbit(sonar_echo));
+      PCICR |= _BV(digitalPinToPCICRbit(sonar_echo));
       return 0;
     case RC_MSG_ENCODERS:
       if (f.len != 1) return RC_ERR_BAD_LENGTH;
@@ -426,20 +456,19 @@ static void poll_sonar(uint32_t now_ms) {
     sonar_last = now_ms;
     digitalWrite(sonar_trig, HIGH);
     delayMicroseconds(10);  // the HC-SR04 trigger pulse
-    digitalWrite(sonar_trig, LOW);
     sonar_t0 = micros();
     sonar_state = 1;
+    digitalWrite(sonar_trig, LOW);
     return;
   }
-  uint32_t now_us = micros();
-  bool level = digitalRead(sonar_echo);
-  if (sonar_state == 1 && level) {
-    sonar_t0 = now_us;
-    sonar_state = 2;
-  } else if (sonar_state == 2 && !level) {
-    sonar_mm = uint16_t((now_us - sonar_t0) * 343UL / 2000UL);
+  if (sonar_state == 3) {
+    uint8_t old = SREG;
+    cli();
+    uint32_t width = sonar_width;
+    SREG = old;
+    sonar_mm = uint16_t(width * 343UL / 2000UL);
     sonar_state = 0;
-  } else if (now_us - sonar_t0 > 30000UL) {  // no echo: nothing in range
+  } else if (micros() - sonar_t0 > 30000UL) {  // no echo: nothing in range
     sonar_mm = 0xFFFF;
     sonar_state = 0;
   }

@@ -161,7 +161,7 @@ def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     board.set_distance(trig, echo, 0.5)
     bridge.setup_ultrasonic(trig, echo, period_ms=40)
     t = bridge.wait_telemetry(lambda t: t.distance is not None and t.distance < 5, 3)
-    assert t.distance == pytest.approx(0.5, abs=0.02)
+    assert t.distance == pytest.approx(0.5, abs=0.005)
     board.set_distance(trig, echo, None)
     assert bridge.wait_telemetry(lambda t: t.distance == float("inf"), 3)
 
@@ -272,7 +272,7 @@ def test_board_reboot_is_detected_and_configuration_resent(board: SimBoard, brid
     assert seen[0].boot_id != old_boot
     assert bridge.stats.reboots == 1
     t = bridge.wait_telemetry(lambda t: t.distance is not None and t.distance < 1, 3)
-    assert t.distance == pytest.approx(0.3, abs=0.02)  # ultrasonic configured again
+    assert t.distance == pytest.approx(0.3, abs=0.005)  # ultrasonic configured again
     assert not t.armed  # a reboot never re-arms by itself
 
 
