@@ -31,11 +31,11 @@ SENSORS = [(0.07, 0.03), (0.07, 0.015), (0.07, 0.0), (0.07, -0.015), (0.07, -0.0
 
 def lesson_loop(seconds: float, camera: CameraSpec | None, camera_hz: float) -> float:
     """Run a line-follower for ``seconds`` of sim time; return wall seconds."""
-    world = load_world(world_path("oval"))
-    robot = world.add_robot(BodySpec(max_speed=0.5, accel=4.0))
+    world = load_world(world_path("oval-track"))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5, acceleration=4.0))
     cam = robot.camera(camera) if camera else None
     every = round(1 / (camera_hz * DT)) if cam else 0
-    ultrasonic = Mount(forward=0.08)
+    ultrasonic = Mount(x=0.08)
     steps = round(seconds / DT)
     start = time.perf_counter()
     for i in range(steps):
@@ -52,7 +52,7 @@ def lesson_loop(seconds: float, camera: CameraSpec | None, camera_hz: float) -> 
 
 def camera_fps(world_name: str, spec: CameraSpec, frames: int) -> float:
     world = load_world(world_path(world_name))
-    robot = world.add_robot(BodySpec(accel=None))
+    robot = world.add_robot(BodySpec(acceleration=None))
     cam = robot.camera(spec)
     robot.set_motors(-0.2, 0.2)  # turn slowly, so every frame differs
     start = time.perf_counter()
@@ -97,7 +97,7 @@ def main() -> None:
         }
     )
     effects = {"light_variation": 0.2, "blur_px": 0.8, "noise": 3.0, "jpeg_quality": 80}
-    for world_name in ("sign_course", "obstacle_room"):
+    for world_name in ("sign-road", "obstacle-room"):
         for w, h in ((320, 240), (640, 480)):
             for label, extra in (("plain", {}), ("all effects", effects)):
                 spec = CameraSpec(width=w, height=h, **extra)  # type: ignore[arg-type]

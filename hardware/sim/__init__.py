@@ -5,12 +5,12 @@ It imports only numpy, OpenCV, PyYAML, pydantic and :mod:`rcbase`, so the
 
     from hardware.sim import BodySpec, CameraSpec, Mount, load_world, world_path
 
-    world = load_world(world_path("oval"))
-    robot = world.add_robot(BodySpec(max_speed=0.4))
+    world = load_world(world_path("oval-track"))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.4))
     cam = robot.camera(CameraSpec(width=320, height=240))
     robot.set_motors(0.5, 0.5)
     world.step(0.01)
-    robot.pose, robot.distance(Mount(forward=0.08)), robot.line_reflectance([(0.06, 0.0)])
+    robot.pose, robot.distance(Mount(x=0.08)), robot.line_reflectance([(0.06, 0.0)])
     frame = cam.read()
     overview = world.render_topdown()
 

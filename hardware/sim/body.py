@@ -3,12 +3,12 @@
 A body is made by :meth:`World.add_robot`; the world moves it on each step::
 
     world = World.empty(2.0, 2.0)
-    robot = world.add_robot(BodySpec(max_speed=0.5))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5))
     robot.set_motors(1.0, 1.0)
     world.run(1.0)
     robot.pose            # Pose(x=1.5, y=1.0, heading=0.0): 0.5 m from the floor's centre
 
-Motor values are -1..1; a wheel's speed follows ``value * max_speed`` within
+Motor values are -1..1; a wheel's speed follows ``value * max_wheel_speed`` within
 the acceleration limit. Pose is integrated exactly along the arc for each
 sub-step. A move that would overlap a wall, obstacle or other robot is not
 made: the wheels stall, the robot stops, and a :class:`Collision` is recorded
@@ -73,7 +73,7 @@ class Body:
         self._v = [0.0, 0.0]  # wheel surface speeds, m/s
         self._omega = 0.0  # rad/s over the last sub-step
         self._wheel_travel = [0.0, 0.0]  # metres, as the encoders see it
-        self._used_ah = 0.0
+        self._used_wh = 0.0
         self._contact: str | None = None
         self._collisions: list[Collision] = []
         self._zones: frozenset[str] = world.zones_at(pose.x, pose.y)
@@ -113,7 +113,7 @@ class Body:
     def _targets(self) -> tuple[float, float]:
         s = self.spec
         gains = (1 + s.mismatch / 2, 1 - s.mismatch / 2)
-        scale = s.max_speed * (
+        scale = s.max_wheel_speed * (
             self.battery_voltage / s.battery.full_v if s.speed_follows_battery else 1.0
         )
         noise = self.world.model.noise.motor
@@ -129,12 +129,14 @@ class Body:
         """Update wheel speeds; return their mean over the sub-step and the ground speeds."""
         s = self.spec
         targets = self._targets()
-        before = list(targets) if s.accel is None else list(self._v)
+        before = list(targets) if s.acceleration is None else list(self._v)
         for i in (0, 1):
-            if s.accel is None:
+            if s.acceleration is None:
                 self._v[i] = targets[i]
             else:
-                self._v[i] += max(-s.accel * dt, min(s.accel * dt, targets[i] - self._v[i]))
+                self._v[i] += max(
+                    -s.acceleration * dt, min(s.acceleration * dt, targets[i] - self._v[i])
+                )
         # the mean speed over the sub-step: exact for a speed ramp
         mean = [(before[i] + self._v[i]) / 2 for i in (0, 1)]
         ground = list(mean)
@@ -185,8 +187,8 @@ class Body:
             self._x, self._y, self._theta = nx, ny, nth
             self._after_move(t_end)
         b = self.spec.battery
-        amps = b.idle_a + b.motor_a * (abs(self._cmd[0]) + abs(self._cmd[1]))
-        self._used_ah += amps * dt / 3600.0
+        watts = b.idle_w + b.motor_w * (abs(self._cmd[0]) + abs(self._cmd[1]))
+        self._used_wh += watts * dt / 3600.0
 
     def _checkpoints(self, nx: float, ny: float, now: float) -> None:
         gates = self.world.model.checkpoints
@@ -297,13 +299,13 @@ class Body:
     def _distance(
         self, mount: Mount | None, max_range: float, beam_width_deg: float, min_range: float
     ) -> float:
-        m = mount or Mount(forward=self.spec.radius)
+        m = mount or Mount(x=self.spec.radius)
         if not (max_range > 0 and beam_width_deg >= 0):
             raise SimValueError("max_range must be > 0 and beam_width_deg >= 0")
         n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
         half = math.radians(beam_width_deg) / 2
-        angles = self._theta + math.radians(m.yaw_deg) + np.linspace(-half, half, n)
-        origin = np.array(self.mount_point(m.forward, m.left))
+        angles = self._theta + math.radians(m.angle) + np.linspace(-half, half, n)
+        origin = np.array(self.mount_point(m.x, m.y))
         dirs = np.column_stack([np.cos(angles), np.sin(angles)])
         hits = self.world.obstacles.ray_cast(
             np.tile(origin, (n, 1)), dirs, max_range, self.world.robot_circles(self)
@@ -372,7 +374,7 @@ class Body:
     def battery_charge(self) -> float:
         """0..1."""
         b = self.spec.battery
-        return max(0.0, b.charge - self._used_ah * 1000.0 / b.capacity_mah)
+        return max(0.0, b.charge - self._used_wh / b.capacity_wh)
 
     @property
     def battery_voltage(self) -> float:

@@ -5,7 +5,7 @@ image by a homography). Upright things are faces drawn far to near on top,
 clipped to the view. ``read()`` then adds what real cameras do: lighting
 changes, blur, noise, JPEG artefacts (all seeded, all off by default)::
 
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=20))
+    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=-20))
     frame = cam.read()          # 240 x 320 x 3 uint8 BGR
 """
 
@@ -87,9 +87,9 @@ class SimCamera:
         """(C, R): camera centre in the world and the world-to-camera rotation (rows: right, down, forward)."""
         s = self.spec
         pose = self.body.pose
-        x, y = self.body.mount_point(s.forward_m, s.left_m)
-        yaw = math.radians(pose.heading + s.yaw_deg)
-        tilt = math.radians(s.tilt_deg)
+        x, y = self.body.mount_point(s.x, s.y)
+        yaw = math.radians(pose.heading + s.angle)
+        tilt = -math.radians(s.tilt_deg)  # positive: down
         f = np.array(
             [math.cos(yaw) * math.cos(tilt), math.sin(yaw) * math.cos(tilt), -math.sin(tilt)]
         )
@@ -134,7 +134,7 @@ class SimCamera:
             np.uint8,
         )
         # rows whose rays do not go down see the room, not the floor
-        horizon = self.cy - self.fy * math.tan(math.radians(self.spec.tilt_deg))
+        horizon = self.cy + self.fy * math.tan(math.radians(self.spec.tilt_deg))
         sky_rows = min(self.spec.height, max(0, math.floor(horizon) + 1))
         img[:sky_rows] = SKY
         return img

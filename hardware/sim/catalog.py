@@ -3,7 +3,7 @@
 ::
 
     from hardware.sim import load_world, world_path
-    world = load_world(world_path("oval"))
+    world = load_world(world_path("oval-track"))
 """
 
 from __future__ import annotations

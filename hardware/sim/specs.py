@@ -2,7 +2,7 @@
 
 The ``sim`` backend fills these from the kit profile; tests write them by hand::
 
-    spec = BodySpec(wheel_base=0.12, max_speed=0.5, accel=None)
+    spec = BodySpec(wheel_base=0.12, max_wheel_speed=0.5, acceleration=None)
 """
 
 from __future__ import annotations
@@ -68,27 +68,29 @@ class ZoneEvent(NamedTuple):
 
 @dataclass(frozen=True)
 class Mount:
-    """Where a sensor sits on the robot: ``forward``/``left`` of the centre, ``height`` above the floor."""
+    """Where a sensor sits on the robot, in metres from the wheel axle's centre (as in kit profiles)."""
 
-    forward: float = 0.0
-    left: float = 0.0
-    height: float = 0.05
-    yaw_deg: float = 0.0  # where it points, counter-clockwise from straight ahead
+    x: float = 0.0  # forward
+    y: float = 0.0  # left
+    z: float = 0.05  # up
+    angle: float = 0.0  # degrees, where it points: counter-clockwise from straight ahead
 
 
 @dataclass(frozen=True)
 class BatterySpec:
-    """A battery that drains linearly from ``full_v`` to ``empty_v``."""
+    """A battery whose voltage falls linearly from ``full_v`` to ``empty_v`` as energy is used."""
 
     full_v: float = 8.4
     empty_v: float = 6.4
-    capacity_mah: float = 2000.0
-    idle_a: float = 0.25  # computer and sensors
-    motor_a: float = 0.6  # each motor at full power
+    capacity_wh: float = 10.0
+    idle_w: float = 2.0  # computer and sensors
+    motor_w: float = 4.0  # each motor at full power
     charge: float = 1.0  # at the start, 0..1
 
     def __post_init__(self) -> None:
-        _positive(self, "full_v", "empty_v", "capacity_mah")
+        _positive(self, "full_v", "empty_v", "capacity_wh")
+        if self.idle_w < 0 or self.motor_w < 0:
+            raise SimValueError("BatterySpec idle_w and motor_w cannot be negative")
         if not self.empty_v < self.full_v or not 0 <= self.charge <= 1:
             raise SimValueError("BatterySpec needs empty_v < full_v and 0 <= charge <= 1")
 
@@ -97,7 +99,7 @@ class BatterySpec:
 class BodySpec:
     """A differential-drive robot.
 
-    ``max_speed`` is the wheel speed (m/s) at motor value 1.0; ``accel`` limits
+    ``max_wheel_speed`` is the wheel speed (m/s) at motor value 1.0; ``acceleration`` limits
     how fast each wheel's speed changes (m/s^2, ``None`` = at once);
     ``mismatch`` makes the left wheel faster than the right by that fraction
     (negative: slower), as real motors differ; motor values smaller than
@@ -111,8 +113,8 @@ class BodySpec:
     footprint: tuple[float, float] | None = None  # (length, width): a box instead of the circle
     footprint_offset: float = 0.0  # the box's centre is this far ahead of the wheel axle
     height: float = 0.1  # how tall other robots' cameras see it
-    max_speed: float = 0.5
-    accel: float | None = None
+    max_wheel_speed: float = 0.5
+    acceleration: float | None = None
     mismatch: float = 0.0
     deadband: float = 0.0
     speed_follows_battery: bool = False  # slower as the battery drains
@@ -121,10 +123,16 @@ class BodySpec:
 
     def __post_init__(self) -> None:
         _positive(
-            self, "wheel_base", "wheel_radius", "ticks_per_rev", "radius", "height", "max_speed"
+            self,
+            "wheel_base",
+            "wheel_radius",
+            "ticks_per_rev",
+            "radius",
+            "height",
+            "max_wheel_speed",
         )
-        if self.accel is not None:
-            _positive(self, "accel")
+        if self.acceleration is not None:
+            _positive(self, "acceleration")
         if self.footprint is not None and not (
             len(self.footprint) == 2 and all(v > 0 for v in self.footprint)
         ):
@@ -138,7 +146,9 @@ class BodySpec:
 class CameraSpec:
     """A forward camera: pinhole model plus what makes frames look real.
 
-    ``fov_deg`` is the horizontal field of view; ``tilt_deg`` points it down.
+    ``fov_deg`` is the horizontal field of view; a negative ``tilt_deg`` looks
+    down (as in kit profiles). ``x``, ``y``, ``angle`` place it on the robot
+    like a :class:`Mount`, ``height_m`` above the floor.
     ``light_variation`` changes brightness by up to that fraction per frame,
     ``blur_px`` is a Gaussian blur sigma, ``noise`` a pixel noise sigma (0..255),
     ``jpeg_quality`` adds compression artefacts. All are seeded by ``seed``.
@@ -148,10 +158,10 @@ class CameraSpec:
     height: int = 240
     fov_deg: float = 62.2  # Raspberry Pi camera v2
     height_m: float = 0.1
-    tilt_deg: float = 15.0
-    forward_m: float = 0.05
-    left_m: float = 0.0
-    yaw_deg: float = 0.0
+    tilt_deg: float = -15.0
+    x: float = 0.05
+    y: float = 0.0
+    angle: float = 0.0
     brightness: float = 1.0
     light_variation: float = 0.0
     blur_px: float = 0.0

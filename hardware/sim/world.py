@@ -4,7 +4,7 @@
 
     from hardware.sim import BodySpec, load_world
 
-    world = load_world("hardware/sim/worlds/oval.yaml")
+    world = load_world("hardware/sim/worlds/oval-track.yaml")
     robot = world.add_robot(BodySpec())          # at the world's first start pose
     robot.set_motors(0.5, 0.5)
     for _ in range(100):                         # one sim second at 100 Hz

@@ -19,7 +19,7 @@ from hardware.sim import (
 from hardware.sim.camera import SKY
 from hardware.sim.colour import bgr
 
-SPEC = BodySpec(accel=None)
+SPEC = BodySpec(acceleration=None)
 
 
 def red_mask(img: np.ndarray) -> np.ndarray:
@@ -58,15 +58,15 @@ def test_a_sign_seen_from_behind_is_grey() -> None:
 
 
 def test_aruco_markers_in_sim_frames_are_detected() -> None:
-    world = load_world(world_path("aruco_arena"))
+    world = load_world(world_path("aruco-arena"))
     robot = world.add_robot(SPEC, Pose(1.25, 1.0, 90.0))
-    cam = robot.camera(CameraSpec(width=640, height=480, tilt_deg=5, noise=2.0, blur_px=0.6))
+    cam = robot.camera(CameraSpec(width=640, height=480, tilt_deg=-5, noise=2.0, blur_px=0.6))
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50))
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY))
     assert ids is not None and {0, 1} <= set(ids.ravel().tolist())
     # the marker printed on the floor, seen from a camera on a mast, looking down
     robot.teleport(Pose(1.25, 0.9, 90.0))
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=30, height_m=0.15))
+    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=-30, height_m=0.15))
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY))
     assert ids is not None and 10 in ids.ravel().tolist()
 
@@ -76,7 +76,7 @@ def test_floor_line_ahead_is_dark_in_the_middle_of_the_image() -> None:
         3.0, 2.0, lines=[{"shape": "polyline", "points": [(0.5, 1.0), (2.5, 1.0)], "width": 0.03}]
     )
     robot = world.add_robot(SPEC, Pose(0.8, 1.0, 0.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=30)).read()
+    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=-30)).read()
     bottom = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[-10:].mean(axis=0)
     dark = np.nonzero(bottom < 100)[0]
     assert len(dark) > 3
@@ -114,7 +114,7 @@ def test_boxes_and_other_robots_are_drawn() -> None:
 
 
 def test_effects_are_seeded_and_change_the_frame() -> None:
-    world = load_world(world_path("sign_course"))
+    world = load_world(world_path("sign-road"))
     robot = world.add_robot(SPEC)
     clean = robot.camera(CameraSpec()).read()
     spec = CameraSpec(light_variation=0.3, blur_px=1.0, noise=4.0, jpeg_quality=70, seed=5)
@@ -131,7 +131,7 @@ def test_effects_are_seeded_and_change_the_frame() -> None:
 
 
 def test_camera_follows_the_robot() -> None:
-    world = load_world(world_path("obstacle_room"))
+    world = load_world(world_path("obstacle-room"))
     robot = world.add_robot(SPEC)
     cam = robot.camera(CameraSpec(width=160, height=120))
     before = cam.read()
@@ -151,7 +151,7 @@ def test_bad_camera_specs_are_refused() -> None:
 
 
 def test_topdown_shows_the_robot_trail_and_rays() -> None:
-    world = load_world(world_path("oval"))
+    world = load_world(world_path("oval-track"))
     robot = world.add_robot(BodySpec(colour="#ff0000"))
     robot.set_motors(0.5, 0.5)
     world.run(1.0)

@@ -19,7 +19,7 @@ from hardware.sim import (
     World,
 )
 
-EXACT = BodySpec(wheel_base=0.12, max_speed=0.5, accel=None)
+EXACT = BodySpec(wheel_base=0.12, max_wheel_speed=0.5, acceleration=None)
 
 
 def big_world(**fields: object) -> World:
@@ -50,7 +50,7 @@ def test_straight_at_full_speed_for_one_second() -> None:
 
 def test_acceleration_limit_loses_the_ramp() -> None:
     world = big_world()
-    robot = world.add_robot(BodySpec(max_speed=0.5, accel=2.0), Pose(1.0, 5.0, 0.0))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5, acceleration=2.0), Pose(1.0, 5.0, 0.0))
     robot.set_motors(1.0, 1.0)
     world.run(1.0)
     # 0.25 s to reach 0.5 m/s loses 0.5 * 0.25 / 2 = 0.0625 m
@@ -86,7 +86,7 @@ def test_arc_follows_the_circle() -> None:
 
 def test_mismatch_makes_the_robot_curve() -> None:
     world = big_world()
-    robot = world.add_robot(BodySpec(max_speed=0.5, mismatch=0.1), Pose(5.0, 5.0, 0.0))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5, mismatch=0.1), Pose(5.0, 5.0, 0.0))
     robot.set_motors(1.0, 1.0)
     world.run(1.0)
     # left 0.525 m/s, right 0.475 m/s: turns right at 0.05 / 0.12 rad/s
@@ -95,7 +95,7 @@ def test_mismatch_makes_the_robot_curve() -> None:
 
 def test_deadband_and_clamping() -> None:
     world = big_world()
-    robot = world.add_robot(BodySpec(max_speed=0.5, deadband=0.1), Pose(5.0, 5.0, 0.0))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5, deadband=0.1), Pose(5.0, 5.0, 0.0))
     robot.set_motors(0.05, 0.05)
     world.run(0.5)
     assert robot.pose.x == 5.0
@@ -179,21 +179,22 @@ def test_named_obstacles_and_other_robots_collide() -> None:
 
 
 def test_battery_drains_with_motor_use() -> None:
-    battery = BatterySpec(full_v=8.4, empty_v=6.4, capacity_mah=10.0, idle_a=0.25, motor_a=0.6)
+    battery = BatterySpec(full_v=8.4, empty_v=6.4, capacity_wh=0.1, idle_w=2.0, motor_w=4.0)
     world = big_world()
     robot = world.add_robot(BodySpec(battery=battery), Pose(5.0, 5.0, 0.0))
     robot.set_motors(1.0, -1.0)
     world.run(10.0)
-    used_mah = (0.25 + 2 * 0.6) * 10.0 / 3.6
-    assert robot.battery_charge == pytest.approx(1 - used_mah / 10.0)
-    assert robot.battery_voltage == pytest.approx(6.4 + 2.0 * (1 - used_mah / 10.0))
+    used_wh = (2.0 + 2 * 4.0) * 10.0 / 3600
+    assert robot.battery_charge == pytest.approx(1 - used_wh / 0.1)
+    assert robot.battery_voltage == pytest.approx(6.4 + 2.0 * (1 - used_wh / 0.1))
 
 
 def test_speed_can_follow_the_battery() -> None:
     battery = BatterySpec(charge=0.5)
     world = big_world()
     robot = world.add_robot(
-        BodySpec(max_speed=0.5, speed_follows_battery=True, battery=battery), Pose(1.0, 5.0, 0.0)
+        BodySpec(max_wheel_speed=0.5, speed_follows_battery=True, battery=battery),
+        Pose(1.0, 5.0, 0.0),
     )
     robot.set_motors(1.0, 1.0)
     world.step(0.005)
@@ -253,7 +254,7 @@ def _noisy_run(seed: int) -> np.ndarray:
         },
         boxes=[{"at": (2.2, 1.5), "size": (0.3, 0.3)}],
     )
-    robot = world.add_robot(BodySpec(accel=3.0), Pose(0.5, 1.5, 0.0))
+    robot = world.add_robot(BodySpec(acceleration=3.0), Pose(0.5, 1.5, 0.0))
 
     def controller(w: World) -> None:
         near = robot.distance(max_range=2.0) < 0.3
@@ -288,7 +289,7 @@ def test_pacer_holds_the_sim_to_wall_clock() -> None:
 
 
 def test_box_footprint_collides_by_its_corners() -> None:
-    box = BodySpec(max_speed=0.5, footprint=(0.2, 0.1), footprint_offset=0.02)
+    box = BodySpec(max_wheel_speed=0.5, footprint=(0.2, 0.1), footprint_offset=0.02)
     world = World.empty(2.0, 2.0)  # inner faces of the border at 0.02 and 1.98
     robot = world.add_robot(box, Pose(1.0, 1.0, 0.0))
     robot.set_motors(1.0, 1.0)

@@ -9,27 +9,27 @@ import pytest
 
 from hardware.sim import Body, BodySpec, Mount, Pose, World, load_world, world_path
 
-SPEC = BodySpec(wheel_base=0.12, max_speed=0.5, accel=None)
+SPEC = BodySpec(wheel_base=0.12, max_wheel_speed=0.5, acceleration=None)
 
 
 def test_ultrasonic_sees_a_wall_at_a_known_distance() -> None:
     world = World.empty(2.0, 2.0)  # inner face of the east border wall at x = 1.98
     robot = world.add_robot(SPEC, Pose(1.0, 1.0, 0.0))
-    assert robot.distance(Mount(forward=0.08), beam_width_deg=0) == pytest.approx(0.90, abs=1e-9)
-    assert robot.distance(Mount(forward=0.08), beam_width_deg=15) == pytest.approx(0.90, abs=1e-9)
+    assert robot.distance(Mount(x=0.08), beam_width_deg=0) == pytest.approx(0.90, abs=1e-9)
+    assert robot.distance(Mount(x=0.08), beam_width_deg=15) == pytest.approx(0.90, abs=1e-9)
     # turned to face north: the north wall's inner face is at y = 1.98
     robot.teleport(Pose(1.0, 1.0, 90.0))
-    assert robot.distance(Mount(forward=0.08)) == pytest.approx(0.90, abs=1e-9)
+    assert robot.distance(Mount(x=0.08)) == pytest.approx(0.90, abs=1e-9)
     # a sensor looking left from the left side of the robot
     robot.teleport(Pose(1.0, 0.5, 0.0))
-    side = Mount(forward=0.0, left=0.05, yaw_deg=90.0)
+    side = Mount(x=0.0, y=0.05, angle=90.0)
     assert robot.distance(side, beam_width_deg=0) == pytest.approx(1.98 - 0.55, abs=1e-9)
 
 
 def test_ultrasonic_beam_width_finds_things_off_axis() -> None:
     world = World.empty(4.0, 2.0, border=False, cylinders=[{"at": (1.5, 1.2), "radius": 0.05}])
     robot = world.add_robot(SPEC, Pose(0.5, 1.0, 0.0))
-    mount = Mount(forward=0.0)
+    mount = Mount(x=0.0)
     assert robot.distance(mount, max_range=3.0, beam_width_deg=0) == 3.0  # nothing straight ahead
     wide = robot.distance(mount, max_range=3.0, beam_width_deg=30)
     # the cylinder's edge is 1.0 m ahead, 0.15 m to the left: about 8.5 degrees off axis
@@ -51,7 +51,7 @@ def test_ultrasonic_noise_is_seeded() -> None:
     def readings(seed: int) -> list[float]:
         world = World.empty(2.0, 2.0, noise={"seed": seed, "ultrasonic": 0.01})
         robot = world.add_robot(SPEC, Pose(1.0, 1.0, 0.0))
-        return [robot.distance(Mount(forward=0.08)) for _ in range(200)]
+        return [robot.distance(Mount(x=0.08)) for _ in range(200)]
 
     a = readings(1)
     assert a == readings(1)
@@ -95,7 +95,7 @@ def test_imu_drift_and_noise() -> None:
 
 def follow_line(world: World, seconds: float) -> tuple[Body, float]:
     """A plain proportional line-follower, as a student writes it; returns the worst miss."""
-    robot = world.add_robot(BodySpec(max_speed=0.5, accel=4.0))
+    robot = world.add_robot(BodySpec(max_wheel_speed=0.5, acceleration=4.0))
     sensors = [(0.07, 0.015), (0.07, -0.015)]
     worst = [0.0]
 
@@ -110,7 +110,7 @@ def follow_line(world: World, seconds: float) -> tuple[Body, float]:
 
 
 def test_line_follower_completes_laps_of_the_oval() -> None:
-    world = load_world(world_path("oval"))
+    world = load_world(world_path("oval-track"))
     robot, worst = follow_line(world, 50.0)
     assert worst < 0.01  # never left the line
     assert not robot.collisions
@@ -125,7 +125,7 @@ def test_line_follower_completes_laps_of_the_oval() -> None:
 
 
 def test_line_follower_goes_through_the_figure_eight_crossing() -> None:
-    world = load_world(world_path("figure_eight"))
+    world = load_world(world_path("figure-eight"))
     robot, worst = follow_line(world, 30.0)
     assert worst < 0.02
     assert [e.checkpoint for e in robot.checkpoint_events] == [

@@ -56,12 +56,12 @@ def test_good_world_file() -> None:
 def test_every_shipped_world_loads_and_renders() -> None:
     names = list_worlds()
     assert {
-        "oval",
-        "figure_eight",
-        "obstacle_room",
-        "sign_course",
-        "aruco_arena",
-        "colour_zones",
+        "oval-track",
+        "figure-eight",
+        "obstacle-room",
+        "sign-road",
+        "aruco-arena",
+        "colour-zones",
     } <= set(names)
     for name in names:
         world = load_world(world_path(name))
@@ -73,7 +73,7 @@ def test_every_shipped_world_loads_and_renders() -> None:
 
 
 def test_unknown_world_name() -> None:
-    with pytest.raises(sim.UnknownWorldError, match="oval"):
+    with pytest.raises(sim.UnknownWorldError, match="oval-track"):
         world_path("ovall")
 
 
