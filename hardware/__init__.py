@@ -1,0 +1,61 @@
+"""Program robots: motors, sensors, camera, on real kits or in the simulator.
+
+::
+
+    from hardware import Robot
+
+    with Robot() as robot:
+        robot.drive.forward(0.5)
+
+The same code runs on three backends: ``gpio`` (the Pi's pins through
+gpiozero), ``bridge`` (a microcontroller over USB) and ``sim`` (the
+simulator).
+"""
+
+from __future__ import annotations
+
+from hardware.camera import Camera
+from hardware.exc import (
+    BackendError,
+    BadValueError,
+    DeviceClosedError,
+    HardwareError,
+    KitError,
+    MissingPartError,
+    SensorError,
+)
+from hardware.kit import KitProfile, list_kits, load_kit
+from hardware.motors import DifferentialDrive, Motor, Servo
+from hardware.outputs import LED, RGBLED, Buzzer
+from hardware.robot import Robot
+from hardware.sensors import IMU, Battery, Button, DistanceSensor, Encoders, LineSensors
+from hardware.telemetry import Recorder, Sample
+
+__all__ = [
+    "IMU",
+    "LED",
+    "RGBLED",
+    "BackendError",
+    "BadValueError",
+    "Battery",
+    "Button",
+    "Buzzer",
+    "Camera",
+    "DeviceClosedError",
+    "DifferentialDrive",
+    "DistanceSensor",
+    "Encoders",
+    "HardwareError",
+    "KitError",
+    "KitProfile",
+    "LineSensors",
+    "MissingPartError",
+    "Motor",
+    "Recorder",
+    "Robot",
+    "Sample",
+    "SensorError",
+    "Servo",
+    "list_kits",
+    "load_kit",
+]

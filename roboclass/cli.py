@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "roboclass.doctor_cli:doctor",
         "Check this computer and say how to fix what is wrong.",
     ),
+    "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),
 }
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from rcbase.i18n import Lang, Text
-from roboclass import __version__
 from rcbase.paths import paths
+from roboclass import __version__
 
 __all__ = ["CHECKS", "Check", "Result", "Status", "System", "run_checks"]
 

@@ -1,0 +1,279 @@
+"""The robot: every part of a kit, ready to use.
+
+::
+
+    from hardware import Robot
+
+    with Robot() as robot:                     # the kit from the settings (sim on a PC)
+        robot.drive.forward(0.5)
+        while robot.distance.distance > 0.2:   # metres
+            pass
+        robot.drive.stop()
+
+``Robot(kit="generic-l298n", backend="gpio")`` chooses explicitly. The robot
+ends stopped however the program ends: ``close()``, an exception, Ctrl+C,
+SIGTERM, or the end of the program.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from hardware import safety
+from hardware.backends import choose_backend, open_backend
+from hardware.camera import Camera
+from hardware.device import Controls, Device
+from hardware.exc import BadValueError, KitError, MissingPartError
+from hardware.kit import (
+    BatterySpec,
+    ButtonSpec,
+    BuzzerSpec,
+    EncodersSpec,
+    ImuSpec,
+    KitProfile,
+    LedSpec,
+    LineSensorsSpec,
+    PartSpec,
+    RgbLedSpec,
+    ServoSpec,
+    UltrasonicSpec,
+    default_kit_name,
+    load_kit,
+)
+from hardware.motors import DifferentialDrive, Motor, Servo
+from hardware.outputs import LED, RGBLED, Buzzer
+from hardware.ports import Backend
+from hardware.sensors import IMU, Battery, Button, DistanceSensor, Encoders, LineSensors
+from hardware.telemetry import Recorder
+
+__all__ = ["Robot"]
+
+logger = logging.getLogger(__name__)
+
+
+def _speed_cap(kit: KitProfile, requested: float | None) -> float:
+    cap = kit.limits.max_speed
+    env = os.environ.get("ROBOCLASS_SPEED_CAP")
+    for value, where in ((requested, "speed_cap"), (env, "ROBOCLASS_SPEED_CAP")):
+        if value is None:
+            continue
+        try:
+            v = float(value)
+        except ValueError as exc:
+            raise BadValueError(f"{where} must be a number between 0 and 1, not {value!r}") from exc
+        if not 0 < v <= 1:
+            raise BadValueError(
+                f"{where} must be between 0 and 1 (a fraction of full speed), not {value!r}"
+            )
+        cap = min(cap, v)
+    return cap
+
+
+class Robot:
+    """A robot built from a kit profile, on the gpio, bridge or sim backend."""
+
+    def __init__(
+        self,
+        kit: str | Path | KitProfile | None = None,
+        backend: str | None = None,
+        *,
+        speed_cap: float | None = None,
+        record: bool | Recorder = False,
+        **backend_options: Any,
+    ) -> None:
+        self.kit = kit if isinstance(kit, KitProfile) else load_kit(kit or default_kit_name())
+        self._closed = False
+        self._devices: dict[str, Device] = {}
+        self.backend: Backend = open_backend(
+            choose_backend(self.kit, backend), self.kit, **backend_options
+        )
+        try:
+            self._controls = Controls(
+                clock=self.backend.clock, speed_cap=_speed_cap(self.kit, speed_cap)
+            )
+            if isinstance(record, Recorder):
+                self._controls.recorder = record
+            elif record:
+                self._controls.recorder = Recorder(self.backend.clock)
+            self._build()
+        except BaseException:
+            self._close_all()
+            raise
+        safety.register(self)
+        logger.info("robot ready: kit %s on the %s backend", self.kit.name, self.backend.name)
+
+    def _build(self) -> None:
+        c, kit, b = self._controls, self.kit, self.backend
+        left = Motor("left_motor", b.motor("left"), inverted=kit.drive.left.inverted, controls=c)
+        self._devices["left_motor"] = left
+        right = Motor(
+            "right_motor", b.motor("right"), inverted=kit.drive.right.inverted, controls=c
+        )
+        self._devices["right_motor"] = right
+        self._drive = DifferentialDrive(left, right, kit.drive, controls=c)
+        for name, spec in kit.parts.items():
+            self._devices[name] = self._make_part(name, spec)
+
+    def _make_part(self, name: str, spec: PartSpec) -> Device:  # noqa: PLR0911 - one line per kind
+        c, b = self._controls, self.backend
+        if isinstance(spec, UltrasonicSpec):
+            return DistanceSensor(name, b.distance(name, spec), spec, c)
+        if isinstance(spec, LineSensorsSpec):
+            return LineSensors(name, b.line(name, spec), spec, c)
+        if isinstance(spec, EncodersSpec):
+            return Encoders(name, b.encoders(name, spec), spec, self.kit.drive.wheel_radius, c)
+        if isinstance(spec, ImuSpec):
+            return IMU(name, b.imu(name, spec), c)
+        if isinstance(spec, ButtonSpec):
+            return Button(name, b.button(name, spec), c)
+        if isinstance(spec, LedSpec):
+            return LED(name, b.led(name, spec), c)
+        if isinstance(spec, RgbLedSpec):
+            return RGBLED(name, b.rgb_led(name, spec), c)
+        if isinstance(spec, BuzzerSpec):
+            return Buzzer(name, b.buzzer(name, spec), c)
+        if isinstance(spec, BatterySpec):
+            return Battery(name, b.battery(name, spec), spec, c)
+        if isinstance(spec, ServoSpec):
+            return Servo(name, b.servo(name, spec), spec, c)
+        if spec.source == "sim" and b.name != "sim":
+            raise KitError(f"part {name!r}: a simulated camera needs backend='sim'")
+        return Camera(name, b.camera(name, spec), spec, c)
+
+    # -- the parts -----------------------------------------------------------
+
+    @property
+    def drive(self) -> DifferentialDrive:
+        """Both wheels: ``forward``, ``backward``, ``left``, ``right``, ``arc``, ``move``, ``stop``."""
+        return self._drive
+
+    @property
+    def left_motor(self) -> Motor:
+        return self._drive.left_motor
+
+    @property
+    def right_motor(self) -> Motor:
+        return self._drive.right_motor
+
+    @property
+    def parts(self) -> dict[str, Device]:
+        """Every part by name, motors included."""
+        return dict(self._devices)
+
+    def __getattr__(self, name: str) -> Any:
+        devices = self.__dict__.get("_devices")
+        if devices is not None and name in devices:
+            return devices[name]
+        if name.startswith("_") or devices is None:
+            raise AttributeError(name)
+        kit = self.__dict__.get("kit")
+        have = ", ".join(sorted(devices)) or "none"
+        raise MissingPartError(
+            f"this robot (kit {kit.name if kit else '?'}) has no part called {name!r}; "
+            f"its parts are: {have}"
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._devices))
+
+    # -- safety --------------------------------------------------------------
+
+    @property
+    def recorder(self) -> Recorder | None:
+        return self._controls.recorder
+
+    def clock(self) -> float:
+        """Seconds on the robot's clock (the simulator's clock in the simulator)."""
+        return self.backend.clock()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the robot's clock (the simulator moves on meanwhile)."""
+        self.backend.sleep(seconds)
+
+    @property
+    def speed_cap(self) -> float:
+        return self._controls.speed_cap
+
+    def stop(self) -> None:
+        """Stop both wheels."""
+        self._drive.stop()
+
+    @property
+    def estopped(self) -> bool:
+        return self._controls.estopped
+
+    def estop(self) -> None:
+        """Emergency stop: wheels stop, servos park, and stay so until :meth:`release`."""
+        self._controls.estopped = True
+        self._controls.record("robot", "event", "estop")
+        self.emergency_stop_now()
+
+    def release(self) -> None:
+        """Clear the emergency stop; the robot stays still until told to move."""
+        if self._controls.estopped:
+            self._controls.estopped = False
+            self._controls.record("robot", "event", "release")
+            logger.info(
+                "e-stop released (%d commands were ignored)", self._controls.ignored_while_estopped
+            )
+
+    def emergency_stop_now(self) -> None:
+        """Stop every motor by the fastest path. Safe from signal handlers and at exit."""
+        if self._closed:
+            return
+        self.backend.stop_all()
+        for device in self._devices.values():
+            if device.closed:
+                continue
+            if isinstance(device, Motor):
+                device._set(0.0, record=False)
+            elif isinstance(device, Servo):
+                device.park()
+            elif isinstance(device, Buzzer):
+                device.stop()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop, put every part in its safe state, and release the hardware. Safe to call twice."""
+        if self._closed:
+            return
+        safety.unregister(self)
+        try:
+            self.emergency_stop_now()
+        finally:
+            self._close_all()
+
+    def _close_all(self) -> None:
+        self._closed = True
+        drive = self.__dict__.get("_drive")
+        for device in [*reversed(self._devices.values()), *([drive] if drive else [])]:
+            try:
+                device.close()
+            except Exception:  # close the others whatever one of them does
+                logger.exception("closing %s failed", device.name)
+        backend = self.__dict__.get("backend")
+        if backend is not None:
+            backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Robot kit={self.kit.name!r} backend={self.backend.name!r}{' closed' if self._closed else ''}>"
