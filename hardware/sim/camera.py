@@ -120,22 +120,10 @@ class SimCamera:
                 [0, 0, 1],
             ]
         )
-        h = ground @ to_world
-        size = (self.spec.width, self.spec.height)
-        img = np.asarray(
-            cv2.warpPerspective(
-                floor.image,
-                h,
-                size,
-                flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT,
-                borderValue=OUTSIDE,
-            ),
-            np.uint8,
-        )
         # rows whose rays do not go down see the room, not the floor
         horizon = self.cy + self.fy * math.tan(math.radians(self.spec.tilt_deg))
         sky_rows = min(self.spec.height, max(0, math.floor(horizon) + 1))
+        img = floor.warp(ground @ to_world, (self.spec.width, self.spec.height), sky_rows, OUTSIDE)
         img[:sky_rows] = SKY
         return img
 

@@ -40,6 +40,72 @@ class FloorMap:
     width: float  # metres
     height: float
     _reflectance: dict[int, NDArray[np.float32]] = field(default_factory=dict, repr=False)
+    _levels: list[Image] = field(default_factory=list, repr=False)
+
+    def level(self, n: int) -> Image:
+        """The floor image halved ``n`` times (a mip-map level, cached)."""
+        if not self._levels:
+            self._levels.append(self.image)
+        while len(self._levels) <= n:
+            prev = self._levels[-1]
+            if min(prev.shape[:2]) < 4:
+                return prev
+            self._levels.append(np.asarray(cv2.pyrDown(prev), np.uint8))
+        return self._levels[n]
+
+    def warp(
+        self,
+        h: NDArray[np.float64],
+        size: tuple[int, int],
+        first_row: int,
+        outside: tuple[int, int, int],
+    ) -> Image:
+        """Warp the floor into an image of ``size`` by the homography ``h`` (floor px -> image px).
+
+        Rows from ``first_row`` down are drawn; far rows, where many floor pixels
+        fall in one image pixel, sample a smaller copy of the floor so that thin
+        lines far away do not break up into dots (mip-mapping by bands of rows).
+        """
+        w, height = size
+        out = np.empty((height, w, 3), np.uint8)
+        out[:] = outside
+        if first_row >= height:
+            return out
+        rows = np.arange(first_row, height, dtype=np.float64)
+        inv = np.linalg.inv(h)
+
+        def floor_px(u: float, v: NDArray[np.float64]) -> NDArray[np.float64]:
+            p = inv @ np.vstack([np.full_like(v, u), v, np.ones_like(v)])
+            return np.asarray(p[:2] / p[2], np.float64)
+
+        centre = floor_px(w / 2, rows)
+        du = floor_px(w / 2 + 1, rows) - centre
+        dv = floor_px(w / 2, rows + 1) - centre
+        area = np.abs(du[0] * dv[1] - du[1] * dv[0])
+        levels = np.clip(
+            np.floor(np.log2(np.sqrt(np.maximum(area, 1.0)) + 1e-9) + 0.3), 0, 4
+        ).astype(int)
+        start = 0
+        while start < len(rows):
+            n = int(levels[start])
+            end = start
+            while end < len(rows) and levels[end] == n:
+                end += 1
+            s = 0.5**n
+            # level-n pixel -> level-0 pixel, then the band's own row offset
+            to_full = np.array([[1 / s, 0, 0.5 / s - 0.5], [0, 1 / s, 0.5 / s - 0.5], [0, 0, 1]])
+            shift = np.array([[1, 0, 0], [0, 1, -(first_row + start)], [0, 0, 1]], np.float64)
+            band = cv2.warpPerspective(
+                self.level(n),
+                shift @ h @ to_full,
+                (w, end - start),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=outside,
+            )
+            out[first_row + start : first_row + end] = band
+            start = end
+        return out
 
     def to_px(self, xy: Points) -> Points:
         """World points (N, 2) in metres -> floor pixel coordinates (N, 2)."""

@@ -184,3 +184,21 @@ def test_sign_views_for_training_are_labelled_varied_and_repeatable() -> None:
     assert len(corners) >= 6
     with pytest.raises(SimValueError):
         next(sign_views(0))
+
+
+def test_far_floor_is_filtered_not_aliased() -> None:
+    world = World.empty(
+        8.0,
+        1.0,
+        border=False,
+        lines=[{"shape": "polyline", "points": [(0.5, 0.5), (7.9, 0.5)], "width": 0.019}],
+    )
+    robot = world.add_robot(SPEC, Pose(0.3, 0.5, 0.0))
+    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=0))
+    grey = cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY).astype(int)
+    floor = int(grey[-1, 10])
+    uv, _ = cam.project(np.array([[7.0, 0.5, 0.0]]))
+    darkest = [int(grey[v, 140:180].min()) for v in range(round(uv[0][1]), 240)]
+    assert all(d < floor - 15 for d in darkest)  # the line is seen all the way to 7 m
+    # a line narrower than a pixel blends with the floor, as in a real camera
+    assert darkest[0] > darkest[-1] + 50
