@@ -274,18 +274,21 @@ class World:
             out.append(np.vstack([pts, pts[:1]]) if closed else pts)
         return out
 
+    def track_polylines(self) -> list[NDArray[np.float64]]:
+        """The centre of every tape line as points (N, 2); closed lines repeat their first point."""
+        return list(self._tracks)
+
     def distance_to_line(self, x: float, y: float) -> float:
         """Metres from (x, y) to the nearest tape line's centre (inf without lines)."""
-        best = math.inf
-        p = np.array([x, y])
-        for pts in self._tracks:
-            a, b = pts[:-1], pts[1:]
-            e = b - a
-            ee = np.maximum((e * e).sum(axis=1), 1e-18)
-            u = np.clip(((p - a) * e).sum(axis=1) / ee, 0.0, 1.0)
-            d = np.hypot(*(a + e * u[:, None] - p).T)
-            best = min(best, float(d.min()))
-        return best
+        from hardware.sim.report import distances_to_lines  # noqa: PLC0415 - report imports world
+
+        return float(distances_to_lines(self, np.array([[x, y]], np.float64))[0])
+
+    def summary(self) -> dict[str, Any]:
+        """Ground truth of the run so far as JSON-ready data (see :mod:`hardware.sim.report`)."""
+        from hardware.sim.report import run_summary  # noqa: PLC0415 - report imports world
+
+        return run_summary(self)
 
     # -- views -------------------------------------------------------------------
     @functools.cached_property

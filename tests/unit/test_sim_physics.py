@@ -149,6 +149,9 @@ def test_collision_stops_the_robot_and_is_recorded_once() -> None:
     robot.set_motors(1.0, 1.0)
     world.run(1.0)
     assert [c.obstacle for c in robot.collisions] == ["border", "border"]
+    summary = world.summary()["robots"][0]
+    assert [c["obstacle"] for c in summary["collisions"]] == ["border", "border"]
+    assert summary["collisions"][0]["time"] == round(hit.time, 3)
 
 
 def test_turning_in_place_against_a_wall_is_allowed() -> None:
