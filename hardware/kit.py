@@ -16,7 +16,6 @@ numbers (bridge backend); mounts are positions on the robot in metres
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -297,9 +296,3 @@ def list_kits() -> list[KitProfile]:
                 continue  # `roboclass hw kits` reports broken files separately
             seen.setdefault(kit.name, kit)
     return list(seen.values())
-
-
-def default_kit_name(environ: Mapping[str, str] | None = None) -> str:
-    """The kit ``Robot()`` uses: ``ROBOCLASS_KIT``, else ``sim``."""
-    env = os.environ if environ is None else environ
-    return env.get("ROBOCLASS_KIT") or "sim"

@@ -41,13 +41,13 @@ from hardware.kit import (
     RgbLedSpec,
     ServoSpec,
     UltrasonicSpec,
-    default_kit_name,
     load_kit,
 )
 from hardware.motors import DifferentialDrive, Motor, Servo
 from hardware.outputs import LED, RGBLED, Buzzer
 from hardware.ports import Backend
 from hardware.sensors import IMU, Battery, Button, DistanceSensor, Encoders, LineSensors
+from hardware.settings import load_settings
 from hardware.telemetry import Recorder
 
 __all__ = ["Robot"]
@@ -85,16 +85,19 @@ class Robot:
         record: bool | Recorder = False,
         **backend_options: Any,
     ) -> None:
-        self.kit = kit if isinstance(kit, KitProfile) else load_kit(kit or default_kit_name())
+        settings = load_settings()
+        self.kit = kit if isinstance(kit, KitProfile) else load_kit(kit or settings.kit)
+        self.name = settings.name or self.kit.name
         self._closed = False
         self._devices: dict[str, Device] = {}
-        self.backend: Backend = open_backend(
-            choose_backend(self.kit, backend), self.kit, **backend_options
-        )
+        backend_name = choose_backend(self.kit, backend or settings.backend)
+        if backend_name == "bridge" and settings.port and "port" not in backend_options:
+            backend_options["port"] = settings.port
+        self.backend: Backend = open_backend(backend_name, self.kit, **backend_options)
         try:
-            self._controls = Controls(
-                clock=self.backend.clock, speed_cap=_speed_cap(self.kit, speed_cap)
-            )
+            caps = [c for c in (speed_cap, settings.speed_cap) if c is not None]
+            cap = _speed_cap(self.kit, min(caps) if caps else None)
+            self._controls = Controls(clock=self.backend.clock, speed_cap=cap)
             if isinstance(record, Recorder):
                 self._controls.recorder = record
             elif record:

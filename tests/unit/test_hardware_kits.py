@@ -147,3 +147,31 @@ def test_preflight_reports_an_unplugged_sensor() -> None:
     assert results["distance"].status == "fail"
     assert "check the trigger and echo wires" in results["distance"].detail("en")
     assert results["line"].status == "ok"  # the other parts were still checked
+
+
+def test_robot_reads_the_device_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROBOCLASS_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("ROBOCLASS_KIT", raising=False)
+    monkeypatch.delenv("ROBOCLASS_BACKEND", raising=False)
+    (tmp_path / "robot.yaml").write_text(
+        "kit: camjam-edukit3\nbackend: sim\nspeed_cap: 0.4\nname: robot-07\n", encoding="utf-8"
+    )
+    with Robot(realtime=False) as robot:
+        assert (robot.kit.name, robot.backend.name, robot.name) == ("camjam-edukit3", "sim", "robot-07")
+        assert robot.speed_cap == 0.4
+        robot.drive.forward(1)
+        assert robot.drive.value == (0.4, 0.4)
+    monkeypatch.setenv("ROBOCLASS_KIT", "sim")
+    with Robot(realtime=False, speed_cap=0.9) as robot:
+        assert robot.kit.name == "sim" and robot.speed_cap == 0.4  # the lower cap wins
+    (tmp_path / "robot.yaml").write_text("kit: sim\nspeed: fast\n", encoding="utf-8")
+    with pytest.raises(KitError, match=r"robot.yaml:2:1: speed: unknown field \(did you mean 'speed_cap'\?\)"):
+        Robot()
+
+
+def test_no_settings_means_the_simulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROBOCLASS_CONFIG_DIR", str(tmp_path))
+    for name in ("ROBOCLASS_KIT", "ROBOCLASS_BACKEND", "ROBOCLASS_SPEED_CAP"):
+        monkeypatch.delenv(name, raising=False)
+    with Robot(realtime=False) as robot:
+        assert (robot.kit.name, robot.backend.name) == ("sim", "sim")
