@@ -29,6 +29,7 @@ from hardware.sim.clock import Pacer, SimClock
 from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
 from hardware.sim.model import WorldModel
 from hardware.sim.signset import sign_views
+from hardware.sim.simtime import SimTime
 from hardware.sim.specs import (
     BatterySpec,
     BodySpec,
@@ -58,6 +59,7 @@ __all__ = [
     "SimCamera",
     "SimClock",
     "SimError",
+    "SimTime",
     "SimValueError",
     "UnknownStartError",
     "UnknownWorldError",
