@@ -28,6 +28,7 @@ from hardware.sim.catalog import WORLDS_DIR, list_worlds, world_path
 from hardware.sim.clock import Pacer, SimClock
 from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
 from hardware.sim.model import WorldModel
+from hardware.sim.record import Recorder, compose_view
 from hardware.sim.signset import sign_views
 from hardware.sim.simtime import SimTime
 from hardware.sim.specs import (
@@ -56,6 +57,7 @@ __all__ = [
     "Mount",
     "Pacer",
     "Pose",
+    "Recorder",
     "SimCamera",
     "SimClock",
     "SimError",
@@ -66,6 +68,7 @@ __all__ = [
     "World",
     "WorldModel",
     "ZoneEvent",
+    "compose_view",
     "list_worlds",
     "load_world",
     "marker_texture",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -10,8 +12,10 @@ from hardware.sim import (
     BodySpec,
     CameraSpec,
     Pose,
+    Recorder,
     SimValueError,
     World,
+    compose_view,
     load_world,
     sign_views,
     world_path,
@@ -202,3 +206,32 @@ def test_far_floor_is_filtered_not_aliased() -> None:
     assert all(d < floor - 15 for d in darkest)  # the line is seen all the way to 7 m
     # a line narrower than a pixel blends with the floor, as in a real camera
     assert darkest[0] > darkest[-1] + 50
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_recorder_writes_a_video_of_the_view(tmp_path: Path, suffix: str) -> None:
+    world = load_world(world_path("oval-track"))
+    robot = world.add_robot(SPEC)
+    cam = robot.camera(CameraSpec(width=160, height=120))
+    robot.set_motors(0.4, 0.5)
+    path = tmp_path / f"run{suffix}"
+    with Recorder(path, fps=10) as video:
+        for _ in range(12):
+            world.step(0.1)
+            view = compose_view(world, [cam.read()], height=240)
+            video.add(view)
+    assert video.closed and video.frames == 12
+    assert view.shape == (240 + 28, 360 + 320, 3)  # 3 x 2 m floor at 240 px, camera 320 x 240
+    if suffix == ".mp4":
+        reader = cv2.VideoCapture(str(path))
+        assert reader.get(cv2.CAP_PROP_FRAME_COUNT) == 12
+        ok, first = reader.read()
+        reader.release()
+        assert ok and first.shape == view.shape
+    else:
+        ok, animation = cv2.imreadanimation(str(path))
+        assert ok and len(animation.frames) == 12
+    with pytest.raises(SimValueError):
+        video.add(view)
+    with pytest.raises(SimValueError, match=r"mp4 or \.gif"):
+        Recorder(tmp_path / "run.avi")
