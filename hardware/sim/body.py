@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hardware.sim.buttons import Buttons
+from hardware.sim.camera import SimCamera
 from hardware.sim.errors import SimValueError
 from hardware.sim.specs import (
     BodySpec,
@@ -36,7 +37,6 @@ from hardware.sim.specs import (
 )
 
 if TYPE_CHECKING:
-    from hardware.sim.camera import SimCamera
     from hardware.sim.world import World
 
 __all__ = ["Body"]
@@ -383,6 +383,4 @@ class Body:
 
     def camera(self, spec: CameraSpec | None = None) -> SimCamera:
         """A forward camera on this robot (see :class:`SimCamera`)."""
-        from hardware.sim.camera import SimCamera  # noqa: PLC0415 - camera imports body types
-
         return SimCamera(self.world, self, spec or CameraSpec())

@@ -23,7 +23,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
@@ -35,11 +35,11 @@ from hardware.sim.errors import SimValueError, UnknownStartError
 from hardware.sim.floor import FloorMap, build_floor, line_points
 from hardware.sim.model import BorderModel, WorldModel
 from hardware.sim.obstacles import Obstacles
+from hardware.sim.report import distances_to_lines, run_summary
+from hardware.sim.scene import Scene, build_scene
 from hardware.sim.specs import BodySpec, Pose
+from hardware.sim.topdown import render_topdown
 from rcbase import load_yaml, parse_yaml
-
-if TYPE_CHECKING:
-    from hardware.sim.scene import Scene
 
 __all__ = ["World", "load_world"]
 
@@ -280,26 +280,18 @@ class World:
 
     def distance_to_line(self, x: float, y: float) -> float:
         """Metres from (x, y) to the nearest tape line's centre (inf without lines)."""
-        from hardware.sim.report import distances_to_lines  # noqa: PLC0415 - report imports world
-
         return float(distances_to_lines(self, np.array([[x, y]], np.float64))[0])
 
     def summary(self) -> dict[str, Any]:
         """Ground truth of the run so far as JSON-ready data (see :mod:`hardware.sim.report`)."""
-        from hardware.sim.report import run_summary  # noqa: PLC0415 - report imports world
-
         return run_summary(self)
 
     # -- views -------------------------------------------------------------------
     @functools.cached_property
     def scene(self) -> Scene:
         """Upright faces for the camera, built on first use."""
-        from hardware.sim.scene import build_scene  # noqa: PLC0415 - only cameras need it
-
         return build_scene(self.model)
 
     def render_topdown(self, max_px: int = 800, trail: bool = True, rays: bool = True) -> Image:
         """The world seen from above with every robot, its trail and its last ultrasonic beams."""
-        from hardware.sim.topdown import render_topdown  # noqa: PLC0415 - keeps import light
-
         return render_topdown(self, max_px=max_px, trail=trail, rays=rays)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 from pathlib import Path
 
 import cv2
@@ -210,3 +212,26 @@ def test_marker_texture_is_detected_by_opencv() -> None:
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50))
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY))
     assert ids is not None and ids.ravel().tolist() == [7]
+
+
+def test_the_core_imports_nothing_else_of_hardware() -> None:
+    """The sim backend adapts this core; the core must not depend on the rest of hardware."""
+    allowed_third_party = {"numpy", "cv2", "yaml", "pydantic", "rcbase"}
+    package = Path(sim.__file__).parent
+    wrong = []
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if name.startswith("hardware.sim") or top in allowed_third_party:
+                    continue
+                if top in sys.stdlib_module_names:
+                    continue
+                wrong.append(f"{path.name} imports {name}")
+    assert not wrong
