@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Check this computer and say how to fix what is wrong.",
     ),
     "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),
+    "sim": ("hardware.sim_cli:sim", "The simulator: run a student's script, list the worlds."),
 }
 
 

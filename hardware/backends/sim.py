@@ -19,12 +19,14 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from hardware import simtime
 from hardware.exc import BackendError, KitError
 from hardware.kit import (
     BatterySpec,
@@ -56,6 +58,7 @@ from hardware.sim import Body, Pacer, World, load_world, world_path
 from hardware.sim import BodySpec as SimBody
 from hardware.sim import CameraSpec as SimCameraSpec
 from hardware.sim import Mount as SimMount
+from hardware.simtime import SimTimeUp
 
 __all__ = ["SimBackend"]
 
@@ -227,9 +230,13 @@ class SimBackend:
         realtime: bool | None = None,
         start: str | None = None,
         speed: float = 1.0,
+        time_limit: float | None = None,
     ) -> None:
         self.kit = kit
-        self.world = self._open_world(world or kit.world or DEFAULT_WORLD)
+        world = world or os.environ.get("ROBOCLASS_SIM_WORLD") or kit.world or DEFAULT_WORLD
+        self.world = self._open_world(world)
+        self.time_limit = time_limit
+        self._listeners: list[tuple[float, Callable[[SimBackend], None]]] = []
         try:
             self.body: Body = self.world.add_robot(body_spec(kit), start)
         except Exception as exc:  # UnknownStartError and friends
@@ -248,6 +255,21 @@ class SimBackend:
             self._pacer = Pacer(self.world.clock, speed=speed)
             self._thread = threading.Thread(target=self._run, name="roboclass-sim", daemon=True)
             self._thread.start()
+        else:
+            sim_time = simtime.active()
+            if sim_time is not None:  # under the sim runner: time.sleep() steps this world
+                sim_time.attach(lambda: self.world.time, self.sleep)
+        if SimBackend.on_create is not None:
+            SimBackend.on_create(self)
+
+    # Called with every new backend; the sim runner uses it to watch and record the run.
+    on_create: ClassVar[Callable[[SimBackend], None] | None] = None
+
+    def add_step_listener(self, period: float, callback: Callable[[SimBackend], None]) -> None:
+        """Call ``callback(backend)`` at least every ``period`` sim seconds (recording, views)."""
+        if not period > 0:
+            raise ValueError("period must be > 0 seconds")
+        self._listeners.append((period, callback))
 
     @staticmethod
     def _open_world(world: World | str | Path) -> World:
@@ -265,13 +287,28 @@ class SimBackend:
         pacer = self._pacer
         assert pacer is not None  # noqa: S101 - set before the thread starts
         while not pacer.closed:
-            self.world.step(STEP_S)
+            self._advance(STEP_S)
             pacer.wait()
+
+    def _advance(self, seconds: float) -> None:
+        """Step the world by ``seconds``, in pieces short enough for the listeners."""
+        if self.time_limit is not None and self.world.time >= self.time_limit:
+            if not self.realtime:
+                raise SimTimeUp(f"the run's {self.time_limit:g} simulated seconds are over")
+            return
+        piece = min((p for p, _ in self._listeners), default=seconds)
+        left = seconds
+        while left > 1e-12:
+            dt = min(piece, left)
+            self.world.step(dt)
+            left -= dt
+            for _, callback in self._listeners:
+                callback(self)
 
     def _spend(self, seconds: float) -> None:
         """A reading takes time: in lock-step mode the world moves on meanwhile."""
         if not self.realtime and not self._closed:
-            self.world.step(seconds)
+            self._advance(seconds)
 
     def _set_motor(self, side: str, value: float) -> None:
         with self.world.lock:
@@ -292,7 +329,7 @@ class SimBackend:
             while self.world.time < target and not self._pacer.closed:
                 done.wait(min(STEP_S, max(0.0, (target - self.world.time))))
         elif not self._closed:
-            self.world.step(seconds)
+            self._advance(seconds)
 
     def motor(self, side: str) -> MotorPort:
         return _Motor(self, side)
@@ -343,6 +380,9 @@ class SimBackend:
             return
         self.stop_all()
         self._closed = True
+        sim_time = simtime.active()
+        if sim_time is not None and not self.realtime:
+            sim_time.detach()
         if self._pacer is not None:
             self._pacer.close()
         if self._thread is not None:

@@ -42,7 +42,7 @@ def test_folder_cycles_through_images(tmp_path: Path) -> None:
 
 def test_video_file_loops(tmp_path: Path) -> None:
     path = tmp_path / "v.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 48))
     for value in (0, 250):
         writer.write(np.full((48, 64, 3), value, np.uint8))
     writer.release()

@@ -1,0 +1,275 @@
+"""Run a student's script in the simulator: ``roboclass sim run SCRIPT``.
+
+The script runs unchanged in a child process of its own. Its robot is the
+simulated one (``ROBOCLASS_BACKEND=sim``) in the chosen world. In fast mode
+the child's ``time.sleep``/``time.monotonic``/``time.time`` follow the
+simulator (:mod:`hardware.simtime`), so a 60-second lesson takes seconds.
+At the end the child writes a summary (JSON) that the parent returns: sim
+and wall seconds, the real-time factor, and per robot its trail, distance,
+collisions, laps and checkpoints. ``record`` writes the top-down view as a
+video (.mp4, .avi) or an animated .gif.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RunSummary", "run_script"]
+
+logger = logging.getLogger(__name__)
+
+RECORD_FPS = 10.0  # frames per simulated second in recordings
+RECORD_PX = 480
+
+
+@dataclass
+class RunSummary:
+    """What happened in a simulated run."""
+
+    script: str
+    world: str
+    mode: str  # "fast" or "realtime"
+    status: str  # "ok", "error", "time-up", "timeout"
+    exit_code: int
+    sim_seconds: float
+    wall_seconds: float
+    error: str | None = None
+    robots: list[dict[str, Any]] = field(default_factory=list)
+    recording: str | None = None
+    output: str = ""
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.sim_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["real_time_factor"] = round(self.real_time_factor, 2)
+        return data
+
+
+def run_script(
+    script: str | Path,
+    *,
+    world: str | None = None,
+    kit: str = "sim",
+    fast: bool = True,
+    duration: float | None = None,
+    timeout: float = 300.0,
+    record: str | Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> RunSummary:
+    """Run ``script`` in the simulator in a child process and return its summary.
+
+    ``duration`` ends the run after that many simulated seconds; ``timeout``
+    ends it after that many wall seconds (a student's endless loop).
+    """
+    path = Path(script).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"no such script: {script}")
+    with tempfile.TemporaryDirectory(prefix="roboclass-simrun-") as tmp:
+        report = Path(tmp) / "report.json"
+        env = {
+            **os.environ,
+            "ROBOCLASS_KIT": kit,
+            "ROBOCLASS_BACKEND": "sim",
+            "ROBOCLASS_SIM_FAST": "1" if fast else "0",
+            "ROBOCLASS_SIM_REPORT": str(report),
+            **({"ROBOCLASS_SIM_WORLD": world} if world else {}),
+            **({"ROBOCLASS_SIM_DURATION": str(duration)} if duration is not None else {}),
+            **({"ROBOCLASS_SIM_RECORD": str(Path(record).resolve())} if record else {}),
+            **(extra_env or {}),
+        }
+        cmd = [sys.executable, "-m", "hardware.simrun", str(path)]
+        try:
+            proc = subprocess.run(
+                cmd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=path.parent,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            out = (
+                exc.stdout.decode(errors="replace")
+                if isinstance(exc.stdout, bytes)
+                else (exc.stdout or "")
+            )
+            return RunSummary(
+                str(path),
+                world or "",
+                "fast" if fast else "realtime",
+                "timeout",
+                -9,
+                0.0,
+                timeout,
+                error=f"the script ran longer than {timeout:g} s of wall time: an endless loop?",
+                output=out,
+            )
+        if not report.exists():
+            return RunSummary(
+                str(path),
+                world or "",
+                "fast" if fast else "realtime",
+                "error",
+                proc.returncode,
+                0.0,
+                0.0,
+                error=(proc.stderr.strip().splitlines() or ["the script's process died"])[-1],
+                output=proc.stdout + proc.stderr,
+            )
+        data = json.loads(report.read_text(encoding="utf-8"))
+        data["output"] = proc.stdout + proc.stderr
+        data["exit_code"] = proc.returncode
+        return RunSummary(**data)
+
+
+# -- the child process ------------------------------------------------------------
+
+
+class _Recorder:
+    """Writes the top-down view every 1/fps simulated seconds."""
+
+    def __init__(self, path: Path, fps: float = RECORD_FPS) -> None:
+        self.path = path
+        self.fps = fps
+        self.frames: list[np.ndarray[Any, Any]] = []
+        self._next = 0.0
+
+    def __call__(self, backend: Any) -> None:
+        t = backend.world.time
+        if t + 1e-9 >= self._next:
+            self._next = t + 1.0 / self.fps
+            self.frames.append(np.asarray(backend.world.render_topdown(max_px=RECORD_PX)))
+
+    def save(self) -> None:
+        import cv2  # noqa: PLC0415
+
+        if not self.frames:
+            return
+        h, w = self.frames[0].shape[:2]
+        if self.path.suffix.lower() == ".gif":
+            animation = cv2.Animation()
+            animation.frames = [np.ascontiguousarray(f[:h, :w]) for f in self.frames]
+            animation.durations = [round(1000 / self.fps)] * len(self.frames)
+            if not cv2.imwriteanimation(str(self.path), animation):
+                raise OSError(f"could not write {self.path}")
+            return
+        fourcc = cv2.VideoWriter.fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
+        writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
+        if not writer.isOpened():
+            raise OSError(f"could not write {self.path}: use .mp4, .avi or .gif")
+        try:
+            for f in self.frames:
+                writer.write(np.ascontiguousarray(f[:h, :w]))
+        finally:
+            writer.release()
+
+
+def _robot_summary(backend: Any) -> dict[str, Any]:
+    body = backend.body
+    trail = body.trail
+    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
+    distance = float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0
+    pose = body.pose
+    return {
+        "kit": backend.kit.name,
+        "world": backend.world.model.name,
+        "final_pose": {
+            "x": round(pose.x, 4),
+            "y": round(pose.y, 4),
+            "heading": round(pose.heading, 2),
+        },
+        "distance_m": round(distance, 4),
+        "trail_points": len(trail),
+        "collisions": [{"t": round(c.time, 3), "obstacle": c.obstacle} for c in body.collisions],
+        "laps": [round(t, 3) for t in body.laps],
+        "checkpoints": [
+            {"t": round(e.time, 3), "checkpoint": e.checkpoint} for e in body.checkpoint_events
+        ],
+        "zones": [
+            {"t": round(e.time, 3), "zone": e.zone, "entered": e.entered} for e in body.zone_events
+        ],
+    }
+
+
+def child_main(argv: Sequence[str]) -> int:
+    """Entry of the child: ``python -m hardware.simrun SCRIPT``."""
+    from hardware import simtime  # noqa: PLC0415
+    from hardware.backends.sim import SimBackend  # noqa: PLC0415
+
+    script = argv[0]
+    fast = os.environ.get("ROBOCLASS_SIM_FAST") == "1"
+    duration = os.environ.get("ROBOCLASS_SIM_DURATION")
+    record = os.environ.get("ROBOCLASS_SIM_RECORD")
+    backends: list[SimBackend] = []
+    recorder = _Recorder(Path(record)) if record else None
+
+    def on_create(backend: SimBackend) -> None:
+        backends.append(backend)
+        if duration is not None:
+            backend.time_limit = float(duration)
+        if recorder is not None and len(backends) == 1:
+            backend.add_step_listener(1.0 / recorder.fps, recorder)
+
+    SimBackend.on_create = on_create
+    if fast:
+        simtime.install()
+    wall0 = simtime.wall_clock()
+    status, error, code = "ok", None, 0
+    try:
+        sys.argv = [script]
+        runpy.run_path(script, run_name="__main__")
+    except simtime.SimTimeUp:
+        status = "time-up"
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        status = "ok" if code == 0 else "error"
+    except BaseException as exc:  # the student's error: report it, do not crash the runner
+        status, code = "error", 1
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        traceback.print_exc()
+    wall = simtime.wall_clock() - wall0
+    for backend in backends:
+        backend.close()  # the robot ends stopped, even if the script forgot
+    sim_seconds = max((b.world.time for b in backends), default=0.0)
+    if recorder is not None:
+        recorder.save()
+    report = {
+        "script": script,
+        "world": backends[0].world.model.name
+        if backends
+        else os.environ.get("ROBOCLASS_SIM_WORLD", ""),
+        "mode": "fast" if fast else "realtime",
+        "status": status,
+        "exit_code": code,
+        "sim_seconds": round(sim_seconds, 4),
+        "wall_seconds": round(wall, 4),
+        "error": error,
+        "robots": [_robot_summary(b) for b in backends],
+        "recording": record if recorder is not None and recorder.frames else None,
+    }
+    out = os.environ.get("ROBOCLASS_SIM_REPORT")
+    if out:
+        Path(out).write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    return code if math.isfinite(code) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:]))
