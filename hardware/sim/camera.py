@@ -69,6 +69,7 @@ class SimCamera:
         self._rng = np.random.default_rng([spec.seed, body.index, 7])
         self._key: tuple[object, ...] | None = None
         self._clean: Image | None = None
+        self._falloff: NDArray[np.float32] | None = None
         m = 2.0  # pixels of margin around the view when clipping
         self._planes = [
             np.array([0.0, 0.0, 1.0, -NEAR]),
@@ -200,8 +201,17 @@ class SimCamera:
         self._key, self._clean = key, img
         return img.copy()
 
+    def _vignette(self) -> NDArray[np.float32]:
+        if self._falloff is None:
+            h, w = self.spec.height, self.spec.width
+            y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+            r2 = ((x - self.cx) / (w / 2)) ** 2 + ((y - self.cy) / (h / 2)) ** 2
+            gain = 1.0 - self.spec.vignette * np.minimum(r2 / 2.0, 1.0)
+            self._falloff = np.repeat(gain[:, :, None], 3, axis=2).astype(np.float32)
+        return self._falloff
+
     def read(self) -> Image:
-        """A new frame (H x W x 3 uint8 BGR) with the spec's lighting, blur, noise and JPEG effects."""
+        """A new frame (H x W x 3 uint8 BGR) with the spec's lighting, smear, blur, vignette, noise, JPEG."""
         s = self.spec
         img = self.render()
         self.frames += 1
@@ -213,8 +223,15 @@ class SimCamera:
             tint = np.ones(3)
         if gain != 1.0 or s.light_variation:
             img = np.asarray(cv2.transform(img, np.diag(gain * tint)), np.uint8)
+        if s.exposure_s:
+            left, right = self.body.wheel_speeds
+            smear = abs(right - left) / self.body.spec.wheel_base * s.exposure_s * self.fx
+            if smear >= 1.5:
+                img = np.asarray(cv2.blur(img, (round(smear), 1)), np.uint8)
         if s.blur_px:
             img = np.asarray(cv2.GaussianBlur(img, (0, 0), s.blur_px), np.uint8)
+        if s.vignette:
+            img = np.asarray(cv2.multiply(img, self._vignette(), dtype=cv2.CV_8U), np.uint8)
         if s.noise:
             noisy = (
                 img.astype(np.float32) + self._rng.standard_normal(img.shape, np.float32) * s.noise

@@ -151,7 +151,8 @@ class CameraSpec:
     like a :class:`Mount`, ``height_m`` above the floor.
     ``light_variation`` changes brightness by up to that fraction per frame,
     ``blur_px`` is a Gaussian blur sigma, ``noise`` a pixel noise sigma (0..255),
-    ``jpeg_quality`` adds compression artefacts. All are seeded by ``seed``.
+    ``vignette`` darkens the corners, ``exposure_s`` smears the image while the
+    robot turns, ``jpeg_quality`` adds compression artefacts. All are seeded by ``seed``.
     """
 
     width: int = 320
@@ -166,6 +167,8 @@ class CameraSpec:
     light_variation: float = 0.0
     blur_px: float = 0.0
     noise: float = 0.0
+    vignette: float = 0.0  # corners this fraction darker than the centre
+    exposure_s: float = 0.0  # smears the image sideways while the robot turns
     jpeg_quality: int | None = None
     seed: int = 0
 
@@ -173,7 +176,11 @@ class CameraSpec:
         _positive(self, "width", "height", "fov_deg", "height_m", "brightness")
         if not self.fov_deg < 170 or not -89 < self.tilt_deg < 89:
             raise SimValueError("CameraSpec needs fov_deg < 170 and -89 < tilt_deg < 89")
-        if self.light_variation < 0 or self.blur_px < 0 or self.noise < 0:
-            raise SimValueError("CameraSpec light_variation, blur_px and noise cannot be negative")
+        if min(self.light_variation, self.blur_px, self.noise, self.exposure_s) < 0:
+            raise SimValueError(
+                "CameraSpec light_variation, blur_px, noise and exposure_s cannot be negative"
+            )
+        if not 0 <= self.vignette < 1:
+            raise SimValueError("CameraSpec.vignette must be 0..1")
         if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
             raise SimValueError("CameraSpec.jpeg_quality must be 1..100")

@@ -235,3 +235,23 @@ def test_recorder_writes_a_video_of_the_view(tmp_path: Path, suffix: str) -> Non
         video.add(view)
     with pytest.raises(SimValueError, match=r"mp4 or \.gif"):
         Recorder(tmp_path / "run.avi")
+
+
+def test_vignette_and_turning_smear() -> None:
+    world = load_world(world_path("sign-road"))
+    robot = world.add_robot(SPEC)
+    clean = robot.camera(CameraSpec()).read().astype(int)
+    vignetted = robot.camera(CameraSpec(vignette=0.4)).read().astype(int)
+    assert np.array_equal(vignetted[120, 160], clean[120, 160])
+    assert vignetted[0, 0].sum() == pytest.approx(clean[0, 0].sum() * 0.6, rel=0.02)
+    # standing still: no smear; turning: vertical edges smear sideways
+    still = robot.camera(CameraSpec(exposure_s=0.03)).read()
+    assert np.array_equal(still, clean.astype(np.uint8))
+    robot.set_motors(-0.5, 0.5)
+    world.step(0.01)
+    sharp = cv2.Sobel(
+        cv2.cvtColor(robot.camera(CameraSpec()).read(), cv2.COLOR_BGR2GRAY), cv2.CV_32F, 1, 0
+    )
+    smeared = robot.camera(CameraSpec(exposure_s=0.03)).read()
+    soft = cv2.Sobel(cv2.cvtColor(smeared, cv2.COLOR_BGR2GRAY), cv2.CV_32F, 1, 0)
+    assert np.abs(soft).max() < 0.3 * np.abs(sharp).max()
