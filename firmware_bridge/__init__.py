@@ -26,6 +26,7 @@ from firmware_bridge.exc import (
     NotArmed,
     VersionMismatch,
 )
+from firmware_bridge.fake import FakeBoard
 from firmware_bridge.messages import Capability, Hello, PinMode, Telemetry
 from firmware_bridge.simboard import SimBoard
 
@@ -37,6 +38,7 @@ __all__ = [
     "Capability",
     "CommandRefused",
     "CorruptFrame",
+    "FakeBoard",
     "FirmwareMissing",
     "Hello",
     "LinkStats",

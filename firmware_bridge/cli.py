@@ -144,7 +144,7 @@ def _row(t: Telemetry) -> dict[str, Any]:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the telemetry seen as JSON at the end."
 )
-def monitor(  # noqa: PLR0917 - click passes one argument per option
+def monitor(
     port: str,
     duration: float | None,
     ultrasonic: str | None,

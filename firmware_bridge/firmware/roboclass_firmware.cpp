@@ -372,8 +372,15 @@ static uint8_t handle(const RcFrame &f) {
       if (p[0] && !encoders_on) {
         pinMode(ENCODER_PIN[0], INPUT_PULLUP);
         pinMode(ENCODER_PIN[1], INPUT_PULLUP);
+        // The pull-up's own rising edge (and the mode change) may have set INTFn:
+        // clear it with interrupts off, or the first "tick" is a phantom.
+        uint8_t old = SREG;
+        cli();
         attachInterrupt(digitalPinToInterrupt(ENCODER_PIN[0]), encoder0, RISING);
         attachInterrupt(digitalPinToInterrupt(ENCODER_PIN[1]), encoder1, RISING);
+        EIFR = _BV(INTF0) | _BV(INTF1);
+        encoder_ticks[0] = encoder_ticks[1] = 0;
+        SREG = old;
       } else if (!p[0] && encoders_on) {
         detachInterrupt(digitalPinToInterrupt(ENCODER_PIN[0]));
         detachInterrupt(digitalPinToInterrupt(ENCODER_PIN[1]));
@@ -411,6 +418,11 @@ static uint8_t handle(const RcFrame &f) {
       telemetry_ms = tm;
       return 0;
     }
+#ifdef RC_TEST_HOOKS
+    case 0x7F:  // test builds only: hang the main loop; the hardware watchdog must reset us
+      for (;;) {
+      }
+#endif
     default:
       return RC_ERR_UNKNOWN_TYPE;
   }

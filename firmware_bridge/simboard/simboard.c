@@ -75,12 +75,27 @@ static void sample(void) {
   }
 }
 
+/* Drive an input pin from outside. simavr re-applies a pin's pull-up on every
+ * write to its PORT register unless the pin is declared externally driven, so
+ * declare it (mask) with the level we drive (value): otherwise a digitalWrite
+ * to a neighbour pin would glitch our level and fake an edge. */
+static uint8_t ext_mask[3], ext_value[3];
+static void drive(int pin, int level) {
+  int port = port_of(pin) - 'B', bit = bit_of(pin);
+  ext_mask[port] |= 1 << bit;
+  if (level) ext_value[port] |= 1 << bit;
+  else ext_value[port] &= ~(1 << bit);
+  avr_ioport_external_t ext = {.name = port_of(pin), .mask = ext_mask[port], .value = ext_value[port]};
+  avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(port_of(pin)), &ext);
+  avr_raise_irq(pin_irq[pin], level ? 1 : 0);
+}
+
 static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param);
 static avr_cycle_count_t echo_low(avr_t *a, avr_cycle_count_t when, void *param) {
   (void)a;
   (void)when;
   (void)param;
-  if (sonar_echo >= 0) avr_raise_irq(pin_irq[sonar_echo], 0);
+  if (sonar_echo >= 0) drive(sonar_echo, 0);
   return 0;
 }
 static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param) {
@@ -88,7 +103,7 @@ static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param
   (void)when;
   (void)param;
   if (sonar_echo < 0) return 0;
-  avr_raise_irq(pin_irq[sonar_echo], 1);
+  drive(sonar_echo, 1);
   avr_cycle_timer_register_usec(avr, sonar_width_us, echo_low, NULL);
   return 0;
 }
@@ -98,7 +113,7 @@ static avr_cycle_count_t pulse(avr_t *a, avr_cycle_count_t when, void *param) {
   (void)param;
   if (pulse_pin < 0 || pulse_left <= 0) return 0;
   int level = pulse_left & 1;
-  avr_raise_irq(pin_irq[pulse_pin], level);
+  drive(pulse_pin, level);
   pulse_left--;
   return pulse_left ? when + avr_usec_to_cycles(avr, pulse_half_us) : 0;
 }
@@ -123,7 +138,7 @@ static void command(char *line) {
   } else if (sscanf(line, "watch %d", &a) == 1 && a >= 0 && a < PINS) {
     watched[a] = 1;
   } else if (sscanf(line, "pin %d %d", &a, &b) == 2 && a >= 0 && a < PINS) {
-    avr_raise_irq(pin_irq[a], b ? 1 : 0);
+    drive(a, b);
   } else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) {
     avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + a), (uint32_t)b);
   } else if (!strcmp(line, "sonar off")) {
@@ -137,7 +152,7 @@ static void command(char *line) {
     pulse_pin = a;
     pulse_left = 2 * b;
     pulse_half_us = (uint32_t)c / 2;
-    avr_raise_irq(pin_irq[a], 0);
+    drive(a, 0);
     avr_cycle_timer_register_usec(avr, pulse_half_us, pulse, NULL);
   } else {
     fprintf(stderr, "simboard: unknown command: %s\n", line);

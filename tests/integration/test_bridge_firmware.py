@@ -16,7 +16,7 @@ import pytest
 from firmware_bridge.client import Bridge
 from firmware_bridge.exc import CommandRefused, NotArmed, VersionMismatch
 from firmware_bridge.messages import Capability, Hello, PinMode
-from firmware_bridge.protocol import PROTOCOL_MAJOR, TABLE_HASH, ErrorCode
+from firmware_bridge.protocol import PROTOCOL_MAJOR, TABLE_HASH, ErrorCode, StateFlag
 from firmware_bridge.simboard import SimBoard, build_dir
 from tests.conftest import IN_CI, system_part
 
@@ -171,7 +171,7 @@ def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     board.pulse(2, 10, period_us=1000)
     assert bridge.wait_telemetry(lambda t: t.encoders == (10, 0), 3), bridge.telemetry
     board.pulse(3, 4, period_us=1000)
-    assert bridge.wait_telemetry(lambda t: t.encoders == (10, -4), 3)
+    assert bridge.wait_telemetry(lambda t: t.encoders == (10, -4), 3), bridge.telemetry
 
     bridge.setup_battery(3, divider=2.0)
     board.set_adc(3, 3700)
@@ -301,3 +301,23 @@ def test_port_closed_mid_stream_then_reopened(tmp_path: Path) -> None:
         bridge.arm()
         bridge.drive(0.5, 0.5, ack=True)
         board.wait_output(LEFT_PWM, lambda v: v > 0)
+
+
+def test_hardware_watchdog_resets_a_hung_firmware() -> None:
+    """A test build (-DRC_TEST_HOOKS) hangs its main loop on message 0x7F; nothing else differs."""
+    built("simboard")
+    with (
+        SimBoard(built("roboclass_firmware_hang.elf")) as board,
+        Bridge.open(board.port) as bridge,
+    ):
+        bridge.arm()
+        bridge.drive(0.5, 0.5, ack=True)
+        board.wait_output(LEFT_PWM, lambda v: v > 0)
+        hung_at = board.now_us()
+        bridge._send(0x7F, b"")  # type: ignore[arg-type]  # the test hook has no MsgType
+        stopped = board.wait_output(LEFT_PWM, lambda v: v <= 0, timeout=3)  # reset: input, then low
+        assert stopped - hung_at <= 250_000 + 50_000  # the 250 ms hardware watchdog
+        assert board.resets >= 1
+        t = bridge.wait_telemetry(lambda t: bool(t.state & StateFlag.WATCHDOG_RESET), 5)
+        assert not t.armed
+        assert bridge.stats.reboots == 1

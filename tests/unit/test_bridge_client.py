@@ -1,0 +1,219 @@
+"""Bridge on the FakeBoard transport: the client's own logic, fast and without simavr."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import firmware_bridge
+from firmware_bridge import (
+    Bridge,
+    BridgeClosed,
+    BridgeError,
+    BridgeTimeout,
+    CommandRefused,
+    NoBoard,
+    NotArmed,
+    VersionMismatch,
+)
+from firmware_bridge.fake import FakeBoard
+from firmware_bridge.protocol import PROTOCOL_MAJOR, ErrorCode, Flag, MsgType, encode_frame, pack
+from firmware_bridge.protocol import Frame as WireFrame
+
+
+@pytest.fixture
+def fake() -> FakeBoard:
+    return FakeBoard()
+
+
+@pytest.fixture
+def bridge(fake: FakeBoard) -> Iterator[Bridge]:
+    with Bridge("fake0", transport=fake.transport, timeout=1.0) as b:
+        yield b
+
+
+def wait_until(predicate: object, timeout: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_opening_sends_hello_then_config_byte_for_byte(fake: FakeBoard, bridge: Bridge) -> None:
+    hello, config = fake.received[0], fake.frames_of(MsgType.CONFIG)[0]
+    assert encode_frame(hello) == encode_frame(
+        WireFrame(MsgType.HELLO, hello.seq, bytes([PROTOCOL_MAJOR, 0]))
+    )
+    assert hello.flags == 0
+    assert config.flags == Flag.ACK_REQUESTED
+    assert config.payload == pack(MsgType.CONFIG, 300, 20)
+    assert bridge.hello.firmware == "1.0.0"
+    assert bridge.hello.as_dict()["boot_id"] == f"{fake.boot_id:08x}"
+    assert bridge.connected
+
+
+def test_drive_is_streamed_as_the_heartbeat(fake: FakeBoard, bridge: Bridge) -> None:
+    bridge.arm()
+    bridge.drive(0.5, -0.25)
+    assert wait_until(lambda: fake.motors == (500, -250))
+    before = len(fake.frames_of(MsgType.DRIVE))
+    assert wait_until(lambda: len(fake.frames_of(MsgType.DRIVE)) >= before + 5)
+    assert all(
+        f.payload == pack(MsgType.DRIVE, 500, -250) for f in fake.frames_of(MsgType.DRIVE)[-5:]
+    )
+    assert all(f.flags == 0 for f in fake.frames_of(MsgType.DRIVE)[-5:])  # streamed: no ACK asked
+    bridge.motor(1, 1.0)
+    assert wait_until(lambda: fake.motors == (500, 1000))
+    assert bridge.wait_telemetry(lambda t: t.armed).armed
+
+
+def test_arm_resets_the_setpoint(fake: FakeBoard, bridge: Bridge) -> None:
+    bridge.arm()
+    bridge.drive(0.8, 0.8)
+    bridge.stop_all()
+    bridge.arm()
+    after_arm = len(fake.frames_of(MsgType.DRIVE))
+    assert wait_until(lambda: len(fake.frames_of(MsgType.DRIVE)) >= after_arm + 3)
+    assert fake.motors == (0, 0)
+
+
+def test_nak_becomes_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
+    with pytest.raises(NotArmed, match="arm\\(\\) first"):
+        bridge.drive(0.1, 0.1, ack=True)
+    fake.nak = ErrorCode.BAD_PIN
+    with pytest.raises(CommandRefused) as refused:
+        bridge.setup_ultrasonic(3, 4)
+    assert refused.value.code == ErrorCode.BAD_PIN
+    assert isinstance(refused.value, RuntimeError) and isinstance(refused.value, BridgeError)
+
+
+def test_a_silent_board_times_out_with_advice(fake: FakeBoard) -> None:
+    fake.answering = False
+    with pytest.raises(NoBoard, match="roboclass flash --port fake0"):
+        Bridge("fake0", transport=fake.transport, timeout=0.3)
+    assert not fake._open  # the port was closed again
+
+
+def test_a_command_that_gets_no_answer_raises_timeout(fake: FakeBoard, bridge: Bridge) -> None:
+    fake.answering = False
+    with pytest.raises(BridgeTimeout, match="after 3 tries"):
+        bridge.arm()
+    assert bridge.stats.retries == 2
+    with pytest.raises(BridgeTimeout):
+        bridge.ping(timeout=0.1)
+
+
+def test_a_newer_board_asks_to_update_roboclass(fake: FakeBoard) -> None:
+    fake.protocol_major = PROTOCOL_MAJOR + 1
+    with pytest.raises(VersionMismatch, match="newer") as error:
+        Bridge("fake0", transport=fake.transport, timeout=1)
+    assert "roboclass flash --port fake0" in str(error.value)
+
+
+def test_close_stops_the_board_and_is_idempotent(fake: FakeBoard) -> None:
+    bridge = Bridge("fake0", transport=fake.transport)
+    bridge.arm()
+    bridge.drive(0.3, 0.3)
+    assert wait_until(lambda: fake.motors == (300, 300))
+    bridge.close()
+    bridge.close()
+    assert bridge.closed and not bridge.connected
+    assert fake.received[-1].type == MsgType.STOP_ALL
+    assert fake.motors == (0, 0) and not fake.armed
+    assert not fake._open
+    assert not any(t.name.startswith("bridge-") and t.is_alive() for t in threading.enumerate())
+    with pytest.raises(BridgeClosed):
+        bridge.drive(0, 0)
+
+
+def test_reboot_resends_configuration_but_never_arms(fake: FakeBoard, bridge: Bridge) -> None:
+    bridge.setup_ultrasonic(3, 4)
+    bridge.subscribe("digital", 8)
+    bridge.arm()
+    rebooted = threading.Event()
+    bridge.on_reboot(lambda hello: rebooted.set())
+    fake.reboot()
+    assert rebooted.wait(3)
+    assert bridge.stats.reboots == 1
+    assert len(fake.frames_of(MsgType.ULTRASONIC)) == 2
+    assert len(fake.frames_of(MsgType.SUBSCRIBE)) == 2
+    assert len(fake.frames_of(MsgType.ARM)) == 1
+    assert not fake.armed
+
+
+def test_unplug_and_replug_reconnects(fake: FakeBoard, bridge: Bridge) -> None:
+    fake.unplug()
+    assert wait_until(lambda: not bridge.connected)
+    with pytest.raises(NoBoard, match="disconnected"):
+        bridge.drive(0, 0)
+    fake.replug()
+    assert bridge.wait_connected(5)
+    assert bridge.stats.reconnects == 1
+    assert wait_until(lambda: bridge.stats.reboots == 1)
+
+
+def test_garbage_is_counted_and_skipped(fake: FakeBoard, bridge: Bridge) -> None:
+    fake.inject(b"\x12\x34\x56\x00\xff" * 3 + b"\x00")
+    fake.inject(
+        encode_frame(WireFrame(MsgType.LOG, 200, b"\x14hello from the board"))[:-3] + b"\x00"
+    )
+    assert bridge.ping()["rtt"] > 0
+    assert wait_until(lambda: bridge.stats.corrupt_in >= 4)
+
+
+def test_telemetry_values_in_si_units(fake: FakeBoard, bridge: Bridge) -> None:
+    fake.distance_mm, fake.encoders, fake.battery_mv = 250, (12, -3), 7400
+    t = bridge.wait_telemetry(lambda t: t.distance is not None)
+    assert t.distance == 0.25 and bridge.distance == 0.25
+    assert bridge.encoders == (12, -3)
+    assert bridge.voltage == 7.4
+    assert bridge.heading is None and bridge.rates is None
+    fake.distance_mm = 0xFFFF
+    assert bridge.wait_telemetry(lambda t: t.distance == float("inf")).distance == float("inf")
+
+
+def test_a_failing_callback_does_not_stop_the_reader(
+    fake: FakeBoard, bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_: object) -> None:
+        raise RuntimeError("student bug")
+
+    unsubscribe = bridge.on_telemetry(broken)
+    with caplog.at_level(logging.ERROR, logger="firmware_bridge"):
+        bridge.wait_telemetry()
+        bridge.wait_telemetry()
+    unsubscribe()
+    assert any(r.exc_info and "student bug" in str(r.exc_info[1]) for r in caplog.records)
+    assert bridge.ping()["rtt"] > 0
+
+
+def test_watchdog_failsafe_is_reported(fake: FakeBoard) -> None:
+    with Bridge("fake0", transport=fake.transport, setpoint_hz=0) as bridge:
+        bridge.arm()
+        bridge.drive(0.5, 0.5, ack=True)
+        t = bridge.wait_telemetry(lambda t: t.failsafe, timeout=2)
+        assert not t.armed and bridge.failsafe
+        with pytest.raises(NotArmed, match="watchdog"):
+            bridge.drive(0.5, 0.5, ack=True)
+
+
+def test_values_out_of_range_are_value_errors(bridge: Bridge) -> None:
+    with pytest.raises(ValueError, match=r"-1\.\.1"):
+        bridge.drive(0, -1.01)
+    with pytest.raises(ValueError, match="motors 0 and 1"):
+        bridge.motor(2, 0.1)
+    with pytest.raises(ValueError, match=r"0\.\.1"):
+        bridge.pwm_write(3, 1.5)
+
+
+def test_public_names_are_exported() -> None:
+    for name in firmware_bridge.__all__:
+        assert getattr(firmware_bridge, name) is not None
+    public = {n for n in vars(firmware_bridge) if not n.startswith("_") and n[0].isupper()}
+    assert public <= set(firmware_bridge.__all__)
