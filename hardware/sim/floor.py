@@ -245,7 +245,23 @@ def _base(model: WorldModel, base_dir: Path | None, w: int, h: int) -> Image:
         noise = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC) * 0.6 + fine * 0.4
         shaded = img.astype(np.float32) * (1.0 + model.floor.grain * noise[:, :, None])
         img = np.clip(shaded, 0, 255).astype(np.uint8)
+    if model.floor.tile is not None:
+        _grout(img, model, 1000.0 / model.resolution_mm, model.floor.tile)
     return img
+
+
+def _grout(img: Image, model: WorldModel, ppm: float, tile: float) -> None:
+    """Grout lines every ``tile`` metres from the floor's lower-left corner."""
+    h, w = img.shape[:2]
+    colour = bgr(model.floor.grout_colour)
+    thickness = max(1, round(model.floor.grout_width * ppm))
+    scale = 1 << SHIFT
+    for i in range(1, math.ceil(model.size[0] / tile)):
+        u = round((i * tile * ppm - 0.5) * scale)
+        cv2.line(img, (u, 0), (u, (h - 1) * scale), colour, thickness, cv2.LINE_AA, SHIFT)
+    for i in range(1, math.ceil(model.size[1] / tile)):
+        v = round(((model.size[1] - i * tile) * ppm - 0.5) * scale)
+        cv2.line(img, (0, v), ((w - 1) * scale, v), colour, thickness, cv2.LINE_AA, SHIFT)
 
 
 def build_floor(model: WorldModel, base_dir: Path | None = None) -> FloorMap:

@@ -66,13 +66,16 @@ class LocalText(_Strict):
 
 
 class FloorModel(_Strict):
-    """The floor: a colour, an optional image stretched over it, optional grain."""
+    """The floor: a colour, an optional image stretched over it, grain, tiles."""
 
     colour: Colour = "#dcdcd2"
     texture: str | None = None  # image file, relative to the world file
     grain: Annotated[float, Field(ge=0, le=1)] = 0.0  # generated speckle, 0 = flat
     seed: int = 0
     slip: Annotated[float, Field(ge=0, lt=1)] = 0.0  # mean wheel slip on this floor
+    tile: Positive | None = None  # square floor tiles this wide (metres), with grout lines
+    grout_width: Positive = 0.004
+    grout_colour: Colour = "#9a968c"
 
 
 class BorderModel(_Strict):
