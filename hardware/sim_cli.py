@@ -62,6 +62,14 @@ def worlds(as_json: bool) -> None:
     default=None,
     help="Write the top-down view to a video: .mp4, .avi or .gif.",
 )
+@click.option("--view", is_flag=True, help="Watch the run live in a browser (implies --realtime).")
+@click.option(
+    "--view-port",
+    type=int,
+    default=8765,
+    show_default=True,
+    help="Port of the --view page on 127.0.0.1.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 def run(
@@ -73,6 +81,8 @@ def run(
     duration: float | None,
     timeout: float,
     record: Path | None,
+    view: bool,
+    view_port: int,
     as_json: bool,
 ) -> None:
     """Run SCRIPT (unchanged student code) with a simulated robot.
@@ -83,8 +93,18 @@ def run(
 
     if record is not None and record.suffix.lower() not in (".mp4", ".avi", ".gif"):
         raise click.BadParameter("use a .mp4, .avi or .gif file", param_hint="--record")
+    if view:
+        fast = False
+        click.echo(f"view: http://127.0.0.1:{view_port}/", err=as_json)
     summary = run_script(
-        script, world=world, kit=kit, fast=fast, duration=duration, timeout=timeout, record=record
+        script,
+        world=world,
+        kit=kit,
+        fast=fast,
+        duration=duration,
+        timeout=timeout,
+        record=record,
+        view_port=view_port if view else None,
     )
     if as_json:
         data = summary.as_dict()

@@ -71,12 +71,14 @@ def run_script(
     duration: float | None = None,
     timeout: float = 300.0,
     record: str | Path | None = None,
+    view_port: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> RunSummary:
     """Run ``script`` in the simulator in a child process and return its summary.
 
     ``duration`` ends the run after that many simulated seconds; ``timeout``
     ends it after that many wall seconds (a student's endless loop).
+    ``view_port`` serves the live view (:mod:`hardware.simview`) on that port.
     """
     path = Path(script).resolve()
     if not path.is_file():
@@ -92,6 +94,7 @@ def run_script(
             **({"ROBOCLASS_SIM_WORLD": world} if world else {}),
             **({"ROBOCLASS_SIM_DURATION": str(duration)} if duration is not None else {}),
             **({"ROBOCLASS_SIM_RECORD": str(Path(record).resolve())} if record else {}),
+            **({"ROBOCLASS_SIM_VIEW": str(view_port)} if view_port is not None else {}),
             **(extra_env or {}),
         }
         cmd = [sys.executable, "-m", "hardware.simrun", str(path)]
@@ -218,11 +221,17 @@ def child_main(argv: Sequence[str]) -> int:
     fast = os.environ.get("ROBOCLASS_SIM_FAST") == "1"
     duration = os.environ.get("ROBOCLASS_SIM_DURATION")
     record = os.environ.get("ROBOCLASS_SIM_RECORD")
+    view_port = os.environ.get("ROBOCLASS_SIM_VIEW")
     backends: list[SimBackend] = []
     recorder = _Recorder(Path(record)) if record else None
+    views: list[Any] = []
 
     def on_create(backend: SimBackend) -> None:
         backends.append(backend)
+        if view_port is not None and not views:
+            from hardware.simview import SimView  # noqa: PLC0415
+
+            views.append(SimView(backend, int(view_port)))
         if duration is not None:
             backend.time_limit = float(duration)
         if recorder is not None and len(backends) == 1:
@@ -238,6 +247,11 @@ def child_main(argv: Sequence[str]) -> int:
         runpy.run_path(script, run_name="__main__")
     except simtime.SimTimeUp:
         status = "time-up"
+    except KeyboardInterrupt:  # real time: the stepping thread interrupts when time is up
+        if any(b.time_is_up for b in backends):
+            status = "time-up"
+        else:
+            status, code, error = "interrupted", 130, "stopped with Ctrl+C"
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         status = "ok" if code == 0 else "error"
@@ -246,6 +260,8 @@ def child_main(argv: Sequence[str]) -> int:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         traceback.print_exc()
     wall = simtime.wall_clock() - wall0
+    for view in views:
+        view.close()
     for backend in backends:
         backend.close()  # the robot ends stopped, even if the script forgot
     sim_seconds = max((b.world.time for b in backends), default=0.0)

@@ -15,6 +15,7 @@ Two ways for time to pass:
 
 from __future__ import annotations
 
+import _thread
 import logging
 import math
 import os
@@ -236,6 +237,7 @@ class SimBackend:
         world = world or os.environ.get("ROBOCLASS_SIM_WORLD") or kit.world or DEFAULT_WORLD
         self.world = self._open_world(world)
         self.time_limit = time_limit
+        self.time_is_up = False
         self._listeners: list[tuple[float, Callable[[SimBackend], None]]] = []
         try:
             self.body: Body = self.world.add_robot(body_spec(kit), start)
@@ -295,6 +297,9 @@ class SimBackend:
         if self.time_limit is not None and self.world.time >= self.time_limit:
             if not self.realtime:
                 raise SimTimeUp(f"the run's {self.time_limit:g} simulated seconds are over")
+            if not self.time_is_up:  # the stepping thread tells the program's main thread
+                self.time_is_up = True
+                _thread.interrupt_main()
             return
         piece = min((p for p, _ in self._listeners), default=seconds)
         left = seconds
