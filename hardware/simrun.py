@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import runpy
 import subprocess
@@ -212,6 +211,28 @@ def _robot_summary(backend: Any) -> dict[str, Any]:
     }
 
 
+def _run_student(script: str, backends: Sequence[Any]) -> tuple[str, int, str | None]:
+    """Run the student's script here; returns (status, exit code, error line)."""
+    from hardware import simtime  # noqa: PLC0415
+
+    try:
+        sys.argv = [script]
+        runpy.run_path(script, run_name="__main__")
+    except simtime.SimTimeUp:
+        return "time-up", 0, None
+    except KeyboardInterrupt:  # real time: the stepping thread interrupts when time is up
+        if any(b.time_is_up for b in backends):
+            return "time-up", 0, None
+        return "interrupted", 130, "stopped with Ctrl+C"
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return ("ok" if code == 0 else "error"), code, None
+    except BaseException as exc:  # the student's error: report it, do not crash the runner
+        traceback.print_exc()
+        return "error", 1, "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "ok", 0, None
+
+
 def child_main(argv: Sequence[str]) -> int:
     """Entry of the child: ``python -m hardware.simrun SCRIPT``."""
     from hardware import simtime  # noqa: PLC0415
@@ -241,24 +262,7 @@ def child_main(argv: Sequence[str]) -> int:
     if fast:
         simtime.install()
     wall0 = simtime.wall_clock()
-    status, error, code = "ok", None, 0
-    try:
-        sys.argv = [script]
-        runpy.run_path(script, run_name="__main__")
-    except simtime.SimTimeUp:
-        status = "time-up"
-    except KeyboardInterrupt:  # real time: the stepping thread interrupts when time is up
-        if any(b.time_is_up for b in backends):
-            status = "time-up"
-        else:
-            status, code, error = "interrupted", 130, "stopped with Ctrl+C"
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        status = "ok" if code == 0 else "error"
-    except BaseException as exc:  # the student's error: report it, do not crash the runner
-        status, code = "error", 1
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        traceback.print_exc()
+    status, code, error = _run_student(script, backends)
     wall = simtime.wall_clock() - wall0
     for view in views:
         view.close()
@@ -284,7 +288,7 @@ def child_main(argv: Sequence[str]) -> int:
     out = os.environ.get("ROBOCLASS_SIM_REPORT")
     if out:
         Path(out).write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
-    return code if math.isfinite(code) else 1
+    return code
 
 
 if __name__ == "__main__":
