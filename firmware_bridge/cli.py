@@ -45,9 +45,9 @@ def _errors(as_json: bool) -> Iterator[None]:
 def bridge() -> None:
     """Talk to a robot's microcontroller board.
 
-    Find boards (ports), check one (ping), watch its sensors (monitor),
-    measure the link (bench), or run the firmware on a simulated board
-    (simboard).
+    Find boards (ports), put the firmware on them (flash), check one (ping),
+    watch its sensors (monitor), measure the link (bench), or run the
+    firmware on a simulated board (simboard).
     """
 
 
@@ -284,3 +284,68 @@ def simboard(
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+
+@bridge.command()
+@click.option("--port", "ports_", multiple=True, help="A board to flash (repeat for more).")
+@click.option(
+    "--all", "all_boards", is_flag=True, help="Every USB board `bridge ports` recognises."
+)
+@click.option(
+    "--firmware",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Intel HEX to flash (default: the reference firmware built by `make firmware`).",
+)
+@click.option(
+    "--bootloader",
+    type=click.Choice(["optiboot", "old"]),
+    default="optiboot",
+    show_default=True,
+    help="UNO / new Nano (optiboot, 115200) or old Nano (57600).",
+)
+@click.option("--jobs", default=4, show_default=True, help="Boards flashed at the same time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def flash(
+    ports_: tuple[str, ...],
+    all_boards: bool,
+    firmware: str | None,
+    bootloader: str,
+    jobs: int,
+    as_json: bool,
+) -> None:
+    """Flash the RoboClass firmware (avrdude) and check each board with HELLO."""
+    from pathlib import Path  # noqa: PLC0415 - only this command needs them
+
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from firmware_bridge.flash import FlashResult, flash_many  # noqa: PLC0415
+
+    targets = list(ports_)
+    if all_boards:
+        targets += [p.device for p in list_boards() if p.board and "unknown" not in p.board]
+    if not targets:
+        raise click.UsageError(
+            "name a board with --port (see `roboclass bridge ports`) or use --all"
+        )
+    with _errors(as_json):
+        hexfile = Path(firmware) if firmware else None
+        if as_json:
+            results = flash_many(targets, hexfile, bootloader=bootloader, jobs=jobs)
+        else:
+            with Progress(transient=False) as progress:
+                task = progress.add_task(f"flashing {len(targets)} board(s)", total=len(targets))
+
+                def done(r: FlashResult) -> None:
+                    progress.advance(task)
+                    mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
+                    detail = f"firmware {r.firmware}" if r.ok else r.error
+                    progress.console.print(f"{r.port}: {mark} {detail}", highlight=False)
+
+                results = flash_many(
+                    targets, hexfile, bootloader=bootloader, jobs=jobs, on_done=done
+                )
+    if as_json:
+        _emit([r.as_dict() for r in results])
+    if not all(r.ok for r in results):
+        raise SystemExit(1)

@@ -562,7 +562,7 @@ class Bridge:
             if time.monotonic() >= deadline or self._stop_stream.is_set():
                 raise NoBoard(
                     f"no RoboClass firmware answered on {self.port} within {timeout} s: "
-                    f"flash it with `roboclass flash --port {self.port}`"
+                    f"flash it with `roboclass bridge flash --port {self.port}`"
                 )
         hello = self._pending_hello
         self._check_version(hello)
@@ -584,7 +584,7 @@ class Bridge:
         major = hello.protocol[0]
         if major == PROTOCOL_MAJOR:
             return
-        flash = f"`roboclass flash --port {self.port}`"
+        flash = f"`roboclass bridge flash --port {self.port}`"
         if major < PROTOCOL_MAJOR:
             text = (
                 f"firmware {hello.firmware} on {self.port} speaks protocol {major}.x, "

@@ -68,7 +68,7 @@ def test_version_mismatch_exit_status_and_message() -> None:
     assert result.exit_code == 1
     error = json.loads(result.output)
     assert error["kind"] == "VersionMismatch"
-    assert f"roboclass flash --port {old.port}" in error["error"]
+    assert f"roboclass bridge flash --port {old.port}" in error["error"]
 
 
 def test_simboard_command_prints_its_port(tmp_path: Path) -> None:

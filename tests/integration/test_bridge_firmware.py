@@ -195,7 +195,7 @@ def test_version_mismatch_names_the_flash_command() -> None:
     message = str(error.value)
     assert "firmware 0.9.0" in message
     assert "older" in message
-    assert f"roboclass flash --port {old.port}" in message
+    assert f"roboclass bridge flash --port {old.port}" in message
     assert error.value.board_major == 0
 
 

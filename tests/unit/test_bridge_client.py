@@ -95,7 +95,7 @@ def test_nak_becomes_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
 
 def test_a_silent_board_times_out_with_advice(fake: FakeBoard) -> None:
     fake.answering = False
-    with pytest.raises(NoBoard, match="roboclass flash --port fake0"):
+    with pytest.raises(NoBoard, match="roboclass bridge flash --port fake0"):
         Bridge("fake0", transport=fake.transport, timeout=0.3)
     assert not fake._open  # the port was closed again
 
@@ -113,7 +113,7 @@ def test_a_newer_board_asks_to_update_roboclass(fake: FakeBoard) -> None:
     fake.protocol_major = PROTOCOL_MAJOR + 1
     with pytest.raises(VersionMismatch, match="newer") as error:
         Bridge("fake0", transport=fake.transport, timeout=1)
-    assert "roboclass flash --port fake0" in str(error.value)
+    assert "roboclass bridge flash --port fake0" in str(error.value)
 
 
 def test_close_stops_the_board_and_is_idempotent(fake: FakeBoard) -> None:
