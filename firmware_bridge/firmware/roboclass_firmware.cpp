@@ -48,6 +48,7 @@ static uint16_t telemetry_ms = 20;
 static uint32_t last_frame_ms;
 static uint32_t last_telemetry_ms;
 static uint32_t last_unsolicited_hello_ms;
+static bool unsolicited_sent;
 static uint16_t telemetry_seq;
 static uint16_t watchdog_trips;
 static uint32_t instance_id;
@@ -441,7 +442,8 @@ static void on_frame(const RcFrame &f) {
   }
   last_frame_ms = millis();
   if (!connected) {  // the host talks but has not said HELLO since we booted: tell it
-    if (millis() - last_unsolicited_hello_ms > 100) {
+    if (!unsolicited_sent || millis() - last_unsolicited_hello_ms > 100) {
+      unsolicited_sent = true;
       last_unsolicited_hello_ms = millis();
       send_hello();
     }
