@@ -108,6 +108,7 @@ class Body:
         self._v = [0.0, 0.0]
         self._omega = 0.0
         self._contact = None
+        self._zones = self.world.zones_at(pose.x, pose.y)  # no zone events for a jump
         self._trail.append((self.world.clock.time, *self.pose))
 
     def _targets(self) -> tuple[float, float]:
@@ -116,6 +117,8 @@ class Body:
         scale = s.max_wheel_speed * (
             self.battery_voltage / s.battery.full_v if s.speed_follows_battery else 1.0
         )
+        if self.battery_charge <= 0.0:
+            return 0.0, 0.0  # a flat battery turns no wheels
         noise = self.world.model.noise.motor
         out = []
         for cmd, gain in zip(self._cmd, gains, strict=True):

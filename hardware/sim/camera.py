@@ -70,6 +70,7 @@ class SimCamera:
         self._key: tuple[object, ...] | None = None
         self._clean: Image | None = None
         self._falloff: NDArray[np.float32] | None = None
+        self._noise_bank: NDArray[np.int16] | None = None
         m = 2.0  # pixels of margin around the view when clipping
         self._planes = [
             np.array([0.0, 0.0, 1.0, -NEAR]),
@@ -201,6 +202,15 @@ class SimCamera:
         self._key, self._clean = key, img
         return img.copy()
 
+    def _noise(self) -> NDArray[np.int16]:
+        """Pixel noise for one frame: a random window of a seeded bank twice the frame's size."""
+        h, w = self.spec.height, self.spec.width
+        if self._noise_bank is None:
+            bank = self._rng.standard_normal((2 * h, 2 * w, 3), np.float32) * self.spec.noise
+            self._noise_bank = np.round(bank).astype(np.int16)
+        dy, dx = (int(v) for v in self._rng.integers(0, (h, w)))
+        return self._noise_bank[dy : dy + h, dx : dx + w]
+
     def _vignette(self) -> NDArray[np.float32]:
         if self._falloff is None:
             h, w = self.spec.height, self.spec.width
@@ -233,10 +243,7 @@ class SimCamera:
         if s.vignette:
             img = np.asarray(cv2.multiply(img, self._vignette(), dtype=cv2.CV_8U), np.uint8)
         if s.noise:
-            noisy = (
-                img.astype(np.float32) + self._rng.standard_normal(img.shape, np.float32) * s.noise
-            )
-            img = np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
+            img = np.asarray(cv2.add(img, self._noise(), dtype=cv2.CV_8U), np.uint8)
         if s.jpeg_quality is not None:
             ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, s.jpeg_quality])
             decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None

@@ -191,6 +191,11 @@ def test_battery_drains_with_motor_use() -> None:
     used_wh = (2.0 + 2 * 4.0) * 10.0 / 3600
     assert robot.battery_charge == pytest.approx(1 - used_wh / 0.1)
     assert robot.battery_voltage == pytest.approx(6.4 + 2.0 * (1 - used_wh / 0.1))
+    # a flat battery stops the robot
+    robot.set_motors(1.0, 1.0)
+    world.run(40.0)
+    assert robot.battery_charge == 0.0 and robot.battery_voltage == 6.4
+    assert robot.wheel_speeds == (0.0, 0.0)
 
 
 def test_speed_can_follow_the_battery() -> None:
