@@ -174,6 +174,10 @@ class SimBoard:
         """``count`` rising edges on ``pin`` (an encoder turning)."""
         self.command(f"pulse {pin} {count} {period_us}")
 
+    def set_imu(self, rates: tuple[float, float, float] | None, address: int = 0x68) -> None:
+        """An MPU-6050 at ``address`` turning at ``rates`` (deg/s, x y z); None: no IMU."""
+        self.command(f"imu {address} {rates[0]} {rates[1]} {rates[2]}" if rates else "imu off")
+
     def watch(self, pin: int) -> None:
         """Record every edge of ``pin`` in :attr:`edges` with exact timing."""
         self.command(f"watch {pin}")

@@ -499,11 +499,16 @@ static void poll_imu(uint32_t now_ms) {
     log_text(40, "IMU stopped answering");
     return;
   }
+  int16_t raw[3];
   for (uint8_t i = 0; i < 3; i++) {
-    int16_t raw = (int16_t(Wire.read()) << 8) | Wire.read();
-    imu_rate[i] = int32_t(raw) * 10 / 131;  // +-250 deg/s range: 131 LSB per deg/s
+    raw[i] = (int16_t(Wire.read()) << 8);
+    raw[i] |= Wire.read();
+    int32_t x = int32_t(raw[i]) * 10;  // +-250 deg/s range: 131 LSB per deg/s
+    imu_rate[i] = (x >= 0 ? x + 65 : x - 65) / 131;
   }
-  imu_heading_mdeg += int32_t(imu_rate[2]) * int32_t(dt) / 10;
+  // deg/s x ms = milli-degrees
+  int32_t step = int32_t(raw[2]) * int32_t(dt);
+  imu_heading_mdeg += (step >= 0 ? step + 65 : step - 65) / 131;
 }
 
 static void poll_inputs(uint32_t now_ms) {

@@ -12,6 +12,7 @@
  * stdin, one command a line:
  *   now | reset | quit | watch PIN | pin PIN 0|1 | adc CH MILLIVOLTS
  *   sonar TRIG ECHO METRES | sonar off | pulse PIN COUNT PERIOD_US
+ *   imu ADDR GX GY GZ (an MPU-6050 at ADDR turning at these deg/s) | imu off
  * <us> is simulated time in microseconds. Real-time mode (the default) keeps
  * simulated time in step with the wall clock; --fast runs as fast as it can.
  */
@@ -25,6 +26,7 @@
 
 #include "avr_adc.h"
 #include "avr_ioport.h"
+#include "avr_twi.h"
 #include "sim_avr.h"
 #include "sim_cycle_timers.h"
 #include "sim_elf.h"
@@ -90,6 +92,52 @@ static void drive(int pin, int level) {
   avr_raise_irq(pin_irq[pin], level ? 1 : 0);
 }
 
+/* An MPU-6050 on the I2C bus (after `imu ADDR GX GY GZ`): a register file
+ * with a pointer; the gyro registers hold the rates set by the command. */
+static struct {
+  int present;
+  uint8_t addr8; /* 7-bit address << 1 */
+  uint8_t reg[128];
+  uint8_t ptr;
+  int selected, first_write;
+} mpu;
+
+static void mpu_set_rate(int axis, double dps) {
+  double raw = dps * 131.0;
+  int16_t v = raw > 32767 ? 32767 : raw < -32768 ? -32768 : (int16_t)raw;
+  mpu.reg[0x43 + 2 * axis] = (uint8_t)((uint16_t)v >> 8);
+  mpu.reg[0x44 + 2 * axis] = (uint8_t)v;
+}
+
+static void twi_reply(uint8_t msg, uint8_t data) {
+  avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_TWI_GETIRQ(0), TWI_IRQ_INPUT),
+                avr_twi_irq_msg(msg, mpu.selected, data));
+}
+
+static void on_twi(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  (void)param;
+  avr_twi_msg_irq_t v;
+  v.u.v = value;
+  if (v.u.twi.msg & TWI_COND_STOP) mpu.selected = 0;
+  if (v.u.twi.msg & TWI_COND_START) {
+    mpu.selected = 0;
+    if (mpu.present && (v.u.twi.addr & 0xFE) == mpu.addr8) {
+      mpu.selected = v.u.twi.addr;
+      mpu.first_write = 1;
+      twi_reply(TWI_COND_ACK, 1);
+    }
+  }
+  if (!mpu.selected) return;
+  if (v.u.twi.msg & TWI_COND_WRITE) {
+    twi_reply(TWI_COND_ACK, 1);
+    if (mpu.first_write) mpu.ptr = v.u.twi.data & 0x7F;
+    else mpu.reg[mpu.ptr++ & 0x7F] = v.u.twi.data;
+    mpu.first_write = 0;
+  }
+  if (v.u.twi.msg & TWI_COND_READ) twi_reply(TWI_COND_READ, mpu.reg[mpu.ptr++ & 0x7F]);
+}
+
 static avr_cycle_count_t echo_high(avr_t *a, avr_cycle_count_t when, void *param);
 static avr_cycle_count_t echo_low(avr_t *a, avr_cycle_count_t when, void *param) {
   (void)a;
@@ -128,7 +176,7 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
 
 static void command(char *line) {
   int a = 0, b = 0, c = 0;
-  double m = 0;
+  double m = 0, gx = 0, gy = 0, gz = 0;
   if (!strcmp(line, "quit")) {
     quit = 1;
   } else if (!strcmp(line, "now")) {
@@ -141,6 +189,15 @@ static void command(char *line) {
     drive(a, b);
   } else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) {
     avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + a), (uint32_t)b);
+  } else if (!strcmp(line, "imu off")) {
+    mpu.present = 0;
+  } else if (sscanf(line, "imu %d %lf %lf %lf", &a, &gx, &gy, &gz) == 4 && a > 0 && a < 128) {
+    mpu.present = 1;
+    mpu.addr8 = (uint8_t)(a << 1);
+    mpu.reg[0x75] = 0x68; /* WHO_AM_I */
+    mpu_set_rate(0, gx);
+    mpu_set_rate(1, gy);
+    mpu_set_rate(2, gz);
   } else if (!strcmp(line, "sonar off")) {
     sonar_trig = sonar_echo = -1;
   } else if (sscanf(line, "sonar %d %d %lf", &a, &b, &m) == 3 && a >= 0 && a < PINS && b >= 0 &&
@@ -232,6 +289,7 @@ int main(int argc, char **argv) {
     pin_irq[pin] = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port_of(pin)), bit_of(pin));
     avr_irq_register_notify(pin_irq[pin], on_pin, (void *)(intptr_t)pin);
   }
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TWI_GETIRQ(0), TWI_IRQ_OUTPUT), on_twi, NULL);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 
   long long wall0 = now_ns(), last_poll = wall0;

@@ -179,10 +179,18 @@ def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     assert t.voltage == pytest.approx(7.4, abs=0.03)
     assert bridge.voltage == t.voltage
 
-    with pytest.raises(CommandRefused) as refused:  # no MPU-6050 on the simulated I2C bus
+    with pytest.raises(CommandRefused) as refused:  # no MPU-6050 on the I2C bus yet
         bridge.setup_imu()
     assert refused.value.code == ErrorCode.NO_DEVICE
     assert bridge.heading is None
+    board.set_imu((1.5, -2.0, 90.0))  # now one turning left at 90 deg/s
+    bridge.setup_imu(period_ms=10)
+    first = bridge.wait_telemetry(lambda t: t.heading is not None, 3)
+    later = bridge.wait_telemetry(lambda t: t.board_ms - first.board_ms >= 500, 3)
+    assert later.rates == pytest.approx((1.5, -2.0, 90.0), abs=0.11)
+    assert later.heading is not None and first.heading is not None
+    turned = (later.heading - first.heading) % 360
+    assert turned == pytest.approx(90 * (later.board_ms - first.board_ms) / 1000, abs=1.0)
 
 
 def test_version_mismatch_names_the_flash_command() -> None:
