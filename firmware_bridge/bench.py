@@ -83,11 +83,10 @@ def _round_trips(bridge: Bridge, count: int) -> dict[str, dict[str, float]]:
     pings = [bridge.ping()["rtt"] for _ in range(count)]
     bridge.arm()
     drives = []
-    for i in range(count):
+    for _ in range(count):
         start = time.perf_counter()
-        bridge.drive(0.2 if i % 2 else 0.1, 0.1, ack=True)
+        bridge.drive(0, 0, ack=True)  # same bytes as any speed; a real robot stays still
         drives.append(time.perf_counter() - start)
-    bridge.drive(0, 0, ack=True)
     return {"ping": _summary(pings), "drive": _summary(drives)}
 
 
@@ -111,7 +110,7 @@ def _cpu(port: str, seconds: float) -> dict[str, float]:
     """Host CPU of this process while streaming 50 Hz setpoints and taking 50 Hz telemetry."""
     with Bridge.open(port, setpoint_hz=50, telemetry_ms=20) as bridge:
         bridge.arm()
-        bridge.drive(0.1, 0.1)
+        bridge.drive(0, 0)  # streamed like any setpoint; zero so a real robot stays still
         frames_before, sent_before = bridge.stats.frames_in, bridge.stats.frames_out
         wall, cpu = time.perf_counter(), time.process_time()
         time.sleep(seconds)  # the measured window, on purpose: the bridge's threads do the work
