@@ -294,33 +294,44 @@ class Body:
         max_range: float = 4.0,
         beam_width_deg: float = 15.0,
         min_range: float = 0.02,
+        *,
+        max_incidence_deg: float | None = None,
     ) -> float:
-        """Ultrasonic range (m) from ``mount``: the nearest echo in the beam, ``max_range`` if none."""
-        with self.world.lock:
-            return self._distance(mount, max_range, beam_width_deg, min_range)
+        """Ultrasonic range (m) from ``mount``: the nearest echo in the beam, ``max_range`` if none.
 
-    def _distance(
-        self, mount: Mount | None, max_range: float, beam_width_deg: float, min_range: float
-    ) -> float:
-        m = mount or Mount(x=self.spec.radius)
+        With ``max_incidence_deg``, a surface hit more obliquely than that
+        (angle between the ray and the surface's normal) sends no echo back, as
+        with a real ultrasonic sensor and a wall seen at a slant.
+        """
         if not (max_range > 0 and beam_width_deg >= 0):
             raise SimValueError("max_range must be > 0 and beam_width_deg >= 0")
+        with self.world.lock:
+            hits = self._beam(
+                mount or Mount(x=self.spec.radius), max_range, beam_width_deg, max_incidence_deg
+            )
+            nearest = float(hits.min())
+            if nearest >= max_range:
+                return float(max_range)
+            sd = self.world.model.noise.ultrasonic
+            if sd:
+                nearest += sd * float(self._rng[_ULTRASONIC].standard_normal())
+        return min(float(max_range), max(float(min_range), nearest))
+
+    def _beam(
+        self, m: Mount, max_range: float, beam_width_deg: float, max_incidence_deg: float | None
+    ) -> NDArray[np.float64]:
         n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
         half = math.radians(beam_width_deg) / 2
         angles = self._theta + math.radians(m.angle) + np.linspace(-half, half, n)
         origin = np.array(self.mount_point(m.x, m.y))
         dirs = np.column_stack([np.cos(angles), np.sin(angles)])
-        hits = self.world.obstacles.ray_cast(
+        hits, cosine = self.world.obstacles.ray_hits(
             np.tile(origin, (n, 1)), dirs, max_range, self.world.robot_circles(self)
         )
         self._rays[m] = (origin, origin + dirs * hits[:, None])
-        nearest = float(hits.min())
-        if nearest >= max_range:
-            return float(max_range)
-        sd = self.world.model.noise.ultrasonic
-        if sd:
-            nearest += sd * float(self._rng[_ULTRASONIC].standard_normal())
-        return min(float(max_range), max(float(min_range), nearest))
+        if max_incidence_deg is not None:
+            hits = np.where(cosine >= math.cos(math.radians(max_incidence_deg)), hits, max_range)
+        return hits
 
     def line_reflectance(
         self, offsets: list[tuple[float, float]] | NDArray[np.float64], spot: float = 0.008

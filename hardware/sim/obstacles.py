@@ -113,7 +113,20 @@ class Obstacles:
 
         ``extra`` are more circles (x, y, r), e.g. other robots.
         """
-        best = np.full(len(origins), float(max_range))
+        return self.ray_hits(origins, directions, max_range, extra)[0]
+
+    def ray_hits(
+        self, origins: Points, directions: Points, max_range: float, extra: Points = _EMPTY_CIRCLES
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Like :meth:`ray_cast`, also returning the cosine of the angle between ray and surface normal.
+
+        The cosine is 1 for a ray hitting a surface head-on and 0 for a grazing
+        ray or a ray that hits nothing.
+        """
+        n = len(origins)
+        best = np.full(n, float(max_range))
+        cosine = np.zeros(n)
+        rows = np.arange(n)
         if len(self.segments):
             p = origins[:, None, :]
             d = directions[:, None, :]
@@ -125,7 +138,14 @@ class Obstacles:
                 t = (ap[..., 0] * e[..., 1] - ap[..., 1] * e[..., 0]) / denom
                 s = (ap[..., 0] * d[..., 1] - ap[..., 1] * d[..., 0]) / denom
             ok = (np.abs(denom) > 1e-12) & (t >= 0) & (s >= 0) & (s <= 1)
-            best = np.minimum(best, np.where(ok, t, np.inf).min(axis=1))
+            t = np.where(ok, t, np.inf)
+            k = t.argmin(axis=1)
+            hit = t[rows, k]
+            closer = hit < best
+            length = np.hypot(e[0, k, 0], e[0, k, 1])
+            cos = np.abs(denom[rows, k]) / np.where(length > 0, length, 1.0)
+            best = np.where(closer, hit, best)
+            cosine = np.where(closer, cos, cosine)
         circles = self.circles if not len(extra) else np.vstack([self.circles, extra])
         if len(circles):
             pc = origins[:, None, :] - circles[None, :, 0:2]
@@ -138,8 +158,14 @@ class Obstacles:
             far = -b + root
             t = np.where(near >= 0, near, np.where(far >= 0, 0.0, np.inf))
             t = np.where(disc >= 0, t, np.inf)
-            best = np.minimum(best, t.min(axis=1))
-        return best
+            k = t.argmin(axis=1)
+            hit = t[rows, k]
+            closer = hit < best
+            # normal at the hit point is radial: cos = sqrt(disc) / r
+            cos = np.sqrt(np.maximum(disc[rows, k], 0.0)) / circles[k, 2]
+            best = np.where(closer, hit, best)
+            cosine = np.where(closer, np.minimum(cos, 1.0), cosine)
+        return best, cosine
 
     def hit_by_box(
         self,

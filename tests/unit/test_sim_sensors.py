@@ -143,3 +143,21 @@ def test_line_follower_goes_through_the_figure_eight_crossing() -> None:
         "finish",
     ]
     assert len(robot.laps) == 1
+
+
+def test_ultrasonic_misses_a_wall_seen_at_a_slant() -> None:
+    world = World.empty(3.0, 3.0, border=False, walls=[{"start": (2.0, 0.5), "end": (2.0, 2.5)}])
+    robot = world.add_robot(SPEC, Pose(1.0, 1.5, 0.0))
+    mount = Mount()
+    # head-on: echo whatever the limit
+    assert robot.distance(mount, beam_width_deg=0, max_incidence_deg=40) == pytest.approx(0.99)
+    # turned 40 degrees: the ray meets the wall 40 degrees off its normal
+    robot.teleport(Pose(1.0, 1.5, 40.0))
+    slant = 0.99 / math.cos(math.radians(40))
+    assert robot.distance(mount, beam_width_deg=0) == pytest.approx(slant)
+    assert robot.distance(mount, beam_width_deg=0, max_incidence_deg=45) == pytest.approx(slant)
+    assert robot.distance(mount, beam_width_deg=0, max_incidence_deg=35) == 4.0
+    # a round bin echoes from its nearest point whatever the robot's heading
+    world = World.empty(3.0, 3.0, border=False, cylinders=[{"at": (2.0, 1.5), "radius": 0.1}])
+    robot = world.add_robot(SPEC, Pose(1.0, 1.5, 0.0))
+    assert robot.distance(mount, beam_width_deg=20, max_incidence_deg=40) == pytest.approx(0.9)
