@@ -143,7 +143,7 @@ class Robot:
             return Battery(name, b.battery(name, spec), spec, c)
         if isinstance(spec, ServoSpec):
             return Servo(name, b.servo(name, spec), spec, c)
-        if spec.source == "sim" and b.name != "sim":
+        if spec.source == "sim" and b.name not in ("sim", "remote"):
             raise KitError(f"part {name!r}: a simulated camera needs backend='sim'")
         return Camera(name, b.camera(name, spec), spec, c)
 

@@ -18,7 +18,7 @@ from hardware.ports import Backend
 
 __all__ = ["BACKENDS", "choose_backend", "open_backend"]
 
-BACKENDS = ("gpio", "bridge", "sim")
+BACKENDS = ("gpio", "bridge", "sim", "remote")
 
 
 def choose_backend(
@@ -36,6 +36,7 @@ _IMPLEMENTATIONS = {
     "gpio": "hardware.backends.gpio:GpioBackend",
     "bridge": "hardware.backends.bridge:BridgeBackend",
     "sim": "hardware.backends.sim:SimBackend",
+    "remote": "hardware.remote:RemoteBackend",  # inside the lesson runner's child
 }
 
 

@@ -157,7 +157,11 @@ def test_robot_reads_the_device_settings(tmp_path: Path, monkeypatch: pytest.Mon
         "kit: camjam-edukit3\nbackend: sim\nspeed_cap: 0.4\nname: robot-07\n", encoding="utf-8"
     )
     with Robot(realtime=False) as robot:
-        assert (robot.kit.name, robot.backend.name, robot.name) == ("camjam-edukit3", "sim", "robot-07")
+        assert (robot.kit.name, robot.backend.name, robot.name) == (
+            "camjam-edukit3",
+            "sim",
+            "robot-07",
+        )
         assert robot.speed_cap == 0.4
         robot.drive.forward(1)
         assert robot.drive.value == (0.4, 0.4)
@@ -165,7 +169,9 @@ def test_robot_reads_the_device_settings(tmp_path: Path, monkeypatch: pytest.Mon
     with Robot(realtime=False, speed_cap=0.9) as robot:
         assert robot.kit.name == "sim" and robot.speed_cap == 0.4  # the lower cap wins
     (tmp_path / "robot.yaml").write_text("kit: sim\nspeed: fast\n", encoding="utf-8")
-    with pytest.raises(KitError, match=r"robot.yaml:2:1: speed: unknown field \(did you mean 'speed_cap'\?\)"):
+    with pytest.raises(
+        KitError, match=r"robot.yaml:2:1: speed: unknown field \(did you mean 'speed_cap'\?\)"
+    ):
         Robot()
 
 

@@ -1,0 +1,364 @@
+"""Run a lesson: the student's code in a child process, the robot and the grader here.
+
+The robot (the simulator, or the real robot's backend) stays in this
+trusted process behind a :class:`hardware.remote.RobotServer`; the student's
+code runs in a child with its own process group, resource limits and a wall
+time limit, and drives the robot through the server. Whatever the child
+does — an error, an endless loop, a crash, a memory blow-up, an e-stop — the
+robot ends stopped, and the grader (``check.py``) runs here on what the
+server recorded and the simulator's ground truth.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import logging
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from hardware.backends import open_backend
+from hardware.kit import KitProfile, load_kit
+from hardware.remote import RobotServer
+from hardware.telemetry import Recorder
+from lessons.exc import RunnerError
+from lessons.grading import Grade, Run
+from lessons.model import Lesson, load_lesson
+
+__all__ = ["LessonResult", "run_lesson"]
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_TAIL_LINES = 400
+MAX_LINE = 2000
+MEMORY_LIMIT = 2 * 1024**3  # address space of the student's process
+KILL_GRACE_S = 2.0
+
+
+@dataclass
+class LessonResult:
+    """The outcome of one run of a lesson."""
+
+    lesson: str
+    status: str  # passed, failed, error, timeout, stopped
+    score: int
+    run_status: str  # finished, error, crashed, timeout, time-up, stopped
+    grade: Grade
+    seconds: float
+    wall_seconds: float
+    error: str | None = None
+    output: str = ""
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lesson": self.lesson,
+            "status": self.status,
+            "score": self.score,
+            "run_status": self.run_status,
+            **{k: v for k, v in self.grade.as_dict().items() if k != "score"},
+            "seconds": round(self.seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "error": self.error,
+            "output": self.output,
+            "reports": self.reports,
+        }
+
+
+def _limits(cpu_seconds: int) -> Callable[[], None]:
+    def apply() -> None:
+        os.setsid()  # its own process group: the runner can end it and its children together
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024**2, 64 * 1024**2))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.geteuid() != 0:  # root ignores it; the process group is killed anyway
+            resource.setrlimit(resource.RLIMIT_NPROC, (512, 512))
+
+    return apply
+
+
+def _pump(
+    stream: IO[str],
+    name: str,
+    tail: collections.deque[str],
+    on_line: Callable[[str, str], None] | None,
+) -> None:
+    for raw in stream:
+        line = raw.rstrip("\n")[:MAX_LINE]
+        tail.append(line)
+        if on_line is not None:
+            try:
+                on_line(name, line)
+            except Exception:  # a listener's bug must not stop the output
+                logger.exception("output listener failed")
+    stream.close()
+
+
+def _truth(backend: Any) -> dict[str, Any]:
+    """The simulator's ground truth about the robot ({} on a real robot)."""
+    body = getattr(backend, "body", None)
+    if body is None:
+        return {}
+    trail = body.trail
+    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
+    pose = body.pose
+    return {
+        "world": backend.world.model.name,
+        "trail": trail,
+        "distance_m": float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0,
+        "final_pose": {"x": pose.x, "y": pose.y, "heading": pose.heading},
+        "start_pose": {
+            "x": float(trail[0, 1]),
+            "y": float(trail[0, 2]),
+            "heading": float(trail[0, 3]),
+        }
+        if len(trail)
+        else None,
+        "collisions": [{"t": c.time, "obstacle": c.obstacle} for c in body.collisions],
+        "laps": list(body.laps),
+        "checkpoints": [{"t": e.time, "checkpoint": e.checkpoint} for e in body.checkpoint_events],
+        "zones": [{"t": e.time, "zone": e.zone, "entered": e.entered} for e in body.zone_events],
+        "outputs": dict(getattr(backend, "outputs", {})),
+        "distance_to_line": backend.world.distance_to_line(pose.x, pose.y),
+    }
+
+
+def _load_grader(lesson: Lesson) -> Callable[[Run], Grade]:
+    spec = importlib.util.spec_from_file_location(
+        f"roboclass_check_{lesson.id.replace('-', '_')}", lesson.file("check.py")
+    )
+    if spec is None or spec.loader is None:
+        raise RunnerError(f"cannot load {lesson.file('check.py')}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    grade: Callable[[Run], Grade] = module.grade
+    return grade
+
+
+def _open_backend(lesson: Lesson, backend: str, kit: KitProfile, world: str | None) -> Any:
+    if backend != "sim":
+        return open_backend(backend, kit)
+    chosen = world or lesson.model.world
+    if chosen and chosen.endswith((".yaml", ".yml")):
+        chosen = str(lesson.file(chosen))
+    return open_backend("sim", kit, world=chosen, realtime=False, start=lesson.model.start)
+
+
+def run_lesson(
+    lesson_dir: str | Path | Lesson,
+    *,
+    code: str | Path | None = None,
+    backend: str = "sim",
+    kit: str | None = None,
+    world: str | None = None,
+    time_limit: float | None = None,
+    wall_limit: float | None = None,
+    on_line: Callable[[str, str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> LessonResult:
+    """Run ``code`` (default: the lesson's starter) for the lesson and grade it.
+
+    ``backend="sim"`` runs in the simulator on simulated time; another
+    backend name drives a real robot in real time. ``stop`` (e.g. the
+    e-stop) ends the run: the robot stops at once and the result says
+    ``stopped``.
+    """
+    lesson = lesson_dir if isinstance(lesson_dir, Lesson) else load_lesson(lesson_dir)
+    m = lesson.model
+    student = Path(code) if code is not None else lesson.file("starter.py")
+    if not student.is_file():
+        raise RunnerError(f"no such file: {student}")
+    kit_profile = _kit_for(lesson, kit)
+    limit = time_limit or m.time_limit
+    wall = wall_limit or m.wall_limit
+    robot = _open_backend(lesson, backend, kit_profile, world)
+    recorder = Recorder(robot.clock)
+    parent_sock, child_sock = socket.socketpair()
+    server = RobotServer(robot, parent_sock, recorder=recorder, time_limit=robot.clock() + limit)
+    tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
+    exit_code: int | None = None
+    with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as work:
+        entry = _prepare(Path(work), lesson, student)
+        env = _child_env(Path(work), kit_profile.name, child_sock.fileno(), fast=backend == "sim")
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lessons.child", str(entry)],
+                cwd=work,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                pass_fds=(child_sock.fileno(),),
+                preexec_fn=_limits(int(wall) + 5),  # noqa: PLW1509 - setsid and rlimits need it
+            )
+        except OSError as exc:
+            server.close()
+            robot.close()
+            raise RunnerError(f"cannot start the student's program: {exc}") from exc
+        finally:
+            child_sock.close()
+        pumps = [
+            threading.Thread(target=_pump, args=(s, n, tail, on_line), daemon=True)
+            for s, n in ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
+        ]
+        for p in pumps:
+            p.start()
+        try:
+            status = _watch(proc, server, stop, started + wall)
+        finally:
+            if proc.poll() is None:
+                _end(proc)
+            exit_code = proc.returncode
+            for p in pumps:
+                p.join(timeout=5)
+            robot.stop_all()
+            server.close()
+            wall_seconds = time.monotonic() - started
+            seconds = robot.clock()
+            truth = _truth(robot)
+            robot.close()
+    status, error = _classify(status, exit_code, server.time_up, tail, wall)
+    run = Run(
+        status=status,
+        exit_code=exit_code,
+        error=error,
+        output="\n".join(tail),
+        seconds=seconds,
+        wall_seconds=wall_seconds,
+        telemetry=recorder.samples,
+        reports=list(server.reports),
+        truth=truth,
+        params=dict(m.grading.params),
+    )
+    grade = _load_grader(lesson)(run)
+    outcome = _outcome(status, grade.score, m.grading.pass_score)
+    return LessonResult(
+        lesson=m.id,
+        status=outcome,
+        score=grade.score,
+        run_status=status,
+        grade=grade,
+        seconds=seconds,
+        wall_seconds=wall_seconds,
+        error=error,
+        output=run.output,
+        reports=run.reports,
+    )
+
+
+def _kit_for(lesson: Lesson, kit: str | None) -> KitProfile:
+    profile = load_kit(kit or lesson.model.hardware.kit)
+    missing = [p for p in lesson.model.hardware.parts if p not in profile.parts]
+    if missing:
+        raise RunnerError(
+            f"kit {profile.name!r} lacks what lesson {lesson.id!r} needs: {', '.join(missing)}"
+        )
+    return profile
+
+
+def _prepare(work: Path, lesson: Lesson, student: Path) -> Path:
+    """Copy the student's code and the lesson's assets (not its grader or solution) into ``work``."""
+    entry = work / lesson.model.entry
+    shutil.copyfile(student, entry)
+    hidden = {"check.py", "solution.py", "lesson.yaml", lesson.model.entry}
+    for extra in lesson.path.iterdir():
+        if extra.is_file() and extra.name not in hidden:
+            shutil.copyfile(extra, work / extra.name)
+    return entry
+
+
+def _child_env(work: Path, kit: str, fd: int, *, fast: bool) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ROBOCLASS_")},
+        "ROBOCLASS_BACKEND": "remote",
+        "ROBOCLASS_KIT": kit,
+        "ROBOCLASS_REMOTE_FD": str(fd),
+        "ROBOCLASS_SIM_FAST": "1" if fast else "0",
+        "ROBOCLASS_CONFIG_DIR": str(work),  # no robot.yaml of this computer leaks in
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _watch(
+    proc: subprocess.Popen[str], server: RobotServer, stop: threading.Event | None, deadline: float
+) -> str:
+    """Wait for the child to end, the e-stop, or the wall deadline; returns how it ended."""
+    while True:
+        try:
+            proc.wait(timeout=0.05)
+            return "finished"
+        except subprocess.TimeoutExpired:
+            pass
+        if stop is not None and stop.is_set():
+            server.estop()  # the robot stops now, whatever the child does
+            return "stopped"
+        if time.monotonic() > deadline:
+            server.estop()
+            return "timeout"
+
+
+def _classify(
+    status: str, exit_code: int | None, time_up: bool, tail: collections.deque[str], wall: float
+) -> tuple[str, str | None]:
+    """The run's status and the one line that explains it."""
+    error: str | None = None
+    if status == "timeout":
+        error = f"the program ran longer than {wall:g} s (an endless loop?) and was stopped"
+    elif status == "stopped":
+        error = "stopped by the teacher (e-stop)"
+    elif time_up:
+        status = "time-up"
+    elif exit_code is not None and exit_code < 0:
+        status = "crashed"
+        error = f"the program was killed by {signal.Signals(-exit_code).name}"
+        if -exit_code == signal.SIGXCPU:
+            error += " (it used more CPU time than allowed)"
+    elif exit_code:
+        status = "error"
+        error = next(
+            (line for line in reversed(tail) if line and not line.startswith(" ")), "error"
+        )
+        if "MemoryError" in error:
+            error += " (the program used more memory than allowed)"
+    return status, error
+
+
+def _outcome(status: str, score: int, pass_score: int) -> str:
+    if status in ("stopped", "timeout"):
+        return status
+    if score >= pass_score:
+        return "passed"
+    return "error" if status in ("error", "crashed") else "failed"
+
+
+def _end(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the child's process group, then SIGKILL after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=KILL_GRACE_S)
+            return
+        except subprocess.TimeoutExpired:
+            continue
