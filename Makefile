@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-roboclass
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 EXTRAS ?= console,dev
 
-.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware
+.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models
 
 all: venv firmware
 
@@ -34,6 +34,13 @@ firmware:
 	else \
 	  echo "firmware: gcc-avr or libsimavr-dev missing: skipped (make system-deps)"; \
 	fi
+
+# The shipped models (issue 5): trains them again from data the scripts render, with torch
+# (CPU) and onnx from the `train` extra. Robots, `make test` and CI never need torch.
+models: venv
+	$(PIP) install -c constraints.txt -e '.[$(EXTRAS),train]'
+	cd scripts/models && ../../$(BIN)/python train_signs.py
+	cd scripts/models && ../../$(BIN)/python train_detector.py
 
 demo: venv
 	$(BIN)/roboclass demo

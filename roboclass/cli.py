@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Check this computer and say how to fix what is wrong.",
     ),
     "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),
+    "models": ("models.cli:models", "Vision models: list, check and add ONNX models."),
+    "vision": ("vision.cli:vision", "Vision on the robot: benchmark models on this computer."),
     "sim": ("hardware.sim_cli:sim", "The simulator: run a student's script, list the worlds."),
 }
 

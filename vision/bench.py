@@ -1,0 +1,203 @@
+"""Measure a model on this computer: raw onnxruntime against the whole pipeline.
+
+For one model and thread count, side by side in one run:
+
+- raw: ``session.run`` on a tensor made once (the physical limit);
+- pipeline: camera thread -> latest-frame slot -> preprocess -> infer ->
+  postprocess -> result, with a camera that always has the next frame ready
+  when the model is free (so the model, not the camera, sets the pace);
+- preprocess and postprocess time per frame;
+- frame-to-result latency p50/p95 with a 30 fps camera;
+- resident memory after loading.
+
+``roboclass vision bench MODEL`` and ``bench/vision_models.py`` print it.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models import Registry
+from vision.pipeline import Pipeline
+from vision.preprocess import Frame
+from vision.runners import Classifier, Detector, Runner
+
+__all__ = ["BenchResult", "bench_model", "rss_mb", "sample_frames"]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource  # noqa: PLC0415
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sample_frames(count: int = 16, width: int = 320, height: int = 240) -> list[Frame]:
+    """Camera frames from the simulator's sign-road world (a robot driving round)."""
+    from hardware.sim import BodySpec, CameraSpec, load_world, world_path  # noqa: PLC0415
+
+    world = load_world(world_path("sign-road"))
+    robot = world.add_robot(BodySpec())
+    camera = robot.camera(CameraSpec(width=width, height=height))
+    frames = []
+    robot.set_motors(0.5, 0.35)
+    for _ in range(count):
+        world.step(0.25)
+        frames.append(camera.read())
+    return frames
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    model: str
+    task: str
+    threads: int
+    raw_fps: float
+    raw_ms_p50: float
+    pipeline_fps: float
+    ratio: float  # pipeline / raw
+    pre_ms: float
+    post_ms: float
+    latency_ms_p50: float  # with a 30 fps camera
+    latency_ms_p95: float
+    rss_mb: float
+    frames: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+class _OnDemandCamera:
+    """Gives the next frame as soon as the model has taken the previous one (no spinning)."""
+
+    def __init__(self, frames: Sequence[Frame]) -> None:
+        self._frames = frames
+        self._i = 0
+        self._free = threading.Semaphore(1)
+        self.stop = threading.Event()
+
+    def read(self) -> Frame:
+        while not self._free.acquire(timeout=0.1):
+            if self.stop.is_set():
+                raise StopIteration
+        self._i += 1
+        return self._frames[self._i % len(self._frames)]
+
+    def taken(self) -> None:
+        self._free.release()
+
+
+def _raw(runner: Runner, frame: Frame, seconds: float) -> list[float]:
+    tensor = runner.preprocess(frame)[0].copy()
+    session = runner.session
+    feed = {session.get_inputs()[0].name: tensor}
+    for _ in range(5):
+        session.run(None, feed)
+    times = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _pipeline(
+    runner: Runner, frames: Sequence[Frame], seconds: float
+) -> tuple[float, float, float, int]:
+    camera = _OnDemandCamera(frames)
+    pre: list[float] = []
+    post: list[float] = []
+
+    def model(frame: Frame) -> object:
+        camera.taken()
+        result = runner(frame)
+        pre.append(runner.timings.pre)
+        post.append(runner.timings.post)
+        return result
+
+    for f in frames[:3]:
+        runner(f)
+    with Pipeline(camera.read, model) as pipe:
+        pipe.latest(timeout=10)
+        start, first = time.perf_counter(), pipe.processed
+        stop_at = start + seconds
+        while time.perf_counter() < stop_at:
+            pipe.latest(timeout=10)
+        done = pipe.processed - first
+        elapsed = time.perf_counter() - start
+        camera.stop.set()
+    return done / elapsed, statistics.median(pre) * 1e3, statistics.median(post) * 1e3, done
+
+
+def _latency(runner: Runner, frames: Sequence[Frame], seconds: float, fps: float) -> list[float]:
+    latencies: list[float] = []
+    with Pipeline(lambda: frames[0], runner, fps=fps) as pipe:
+        pipe.latest(timeout=10)
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            latencies.append(pipe.latest(timeout=10).latency)
+    return latencies
+
+
+def bench_model(
+    model: str | Path,
+    threads: int,
+    seconds: float = 2.0,
+    frames: Sequence[Frame] | None = None,
+    registry: Registry | None = None,
+    camera_fps: float = 30.0,
+    log: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Measure ``model`` at ``threads`` inference threads (see the module docstring)."""
+    registry = registry or Registry()
+    entry = registry.find(model)
+    cls: type[Runner] = Classifier if entry.manifest.task == "classify" else Detector
+    frames = list(frames) if frames is not None else sample_frames()
+    gc.collect()
+    runner = cls(str(entry.manifest_path), threads=threads, registry=registry)
+    try:
+        memory = rss_mb()
+        raw = _raw(runner, frames[0], seconds)
+        raw_fps = len(raw) / sum(raw)
+        pipe_fps, pre_ms, post_ms, done = _pipeline(runner, frames, seconds)
+        lat = _latency(runner, frames, seconds, camera_fps)
+    finally:
+        runner.close()
+    result = BenchResult(
+        model=entry.name,
+        task=entry.manifest.task,
+        threads=threads,
+        raw_fps=raw_fps,
+        raw_ms_p50=statistics.median(raw) * 1e3,
+        pipeline_fps=pipe_fps,
+        ratio=pipe_fps / raw_fps,
+        pre_ms=pre_ms,
+        post_ms=post_ms,
+        latency_ms_p50=_percentile(lat, 50) * 1e3,
+        latency_ms_p95=_percentile(lat, 95) * 1e3,
+        rss_mb=memory,
+        frames=done,
+    )
+    if log is not None:
+        log(f"{entry.name} threads={threads}: ratio {result.ratio:.2f}")
+    return result

@@ -1,0 +1,290 @@
+"""Camera thread -> latest-frame slot -> model thread -> newest result.
+
+The camera thread reads frames as fast as the camera gives them and puts each
+in a slot that holds **one** frame: a frame nobody took yet is replaced (and
+counted as dropped), never queued. So a slow model always works on the newest
+frame, and a result is never older than one frame period plus one inference::
+
+    from hardware import Robot
+    from vision import Classifier, Pipeline
+
+    with Robot() as robot, Pipeline(robot.camera.read, Classifier("traffic-signs")) as seen:
+        while True:
+            result = seen.latest(max_age=0.5)     # waits for a result newer than the last
+            label, score = result.value
+            print(label, f"{result.age * 1000:.0f} ms old")
+
+``source`` is anything that gives frames: a function (``camera.read``) or an
+iterable (a list of images, a generator). ``model`` is any function of a frame
+(a :class:`Classifier`, a :class:`Detector`, or your own).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from vision.errors import RunnerClosedError, StaleFrameError
+from vision.preprocess import Frame
+
+__all__ = ["LatestSlot", "Pipeline", "Result", "Stamped"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+Source = Callable[[], Frame] | Iterable[Frame]
+
+
+@dataclass(frozen=True)
+class Stamped(Generic[T]):
+    """A value with its sequence number and the time (``time.monotonic``) it was made."""
+
+    seq: int
+    time: float
+    value: T
+
+
+class LatestSlot(Generic[T]):
+    """Holds only the newest value; ``get`` waits for one newer than what you have seen."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._cond = threading.Condition()
+        self._item: Stamped[T] | None = None
+        self._seq = 0
+        self._taken = True
+        self._closed = False
+        self.clock = clock
+        self.dropped = 0  # values replaced before anyone took them
+
+    def put(self, value: T, stamp: float | None = None) -> Stamped[T]:
+        with self._cond:
+            if self._closed:
+                raise RunnerClosedError("the slot is closed")
+            if not self._taken:
+                self.dropped += 1
+            self._seq += 1
+            self._item = Stamped(self._seq, self.clock() if stamp is None else stamp, value)
+            self._taken = False
+            self._cond.notify_all()
+            return self._item
+
+    def get(self, after: int = 0, timeout: float | None = None) -> Stamped[T] | None:
+        """The newest value with ``seq > after``; None after ``timeout`` or when closed."""
+        with self._cond:
+            ok = self._cond.wait_for(
+                lambda: self._closed or (self._item is not None and self._item.seq > after),
+                timeout,
+            )
+            if not ok or self._item is None or self._item.seq <= after:
+                return None
+            self._taken = True
+            return self._item
+
+    def peek(self) -> Stamped[T] | None:
+        with self._cond:
+            return self._item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+@dataclass(frozen=True)
+class Result(Generic[R]):
+    """What the model said about one frame, and how old that frame is."""
+
+    value: R
+    frame_seq: int
+    frame_time: float  # when the frame was read (time.monotonic)
+    done_time: float  # when the result was ready
+    now: float  # when you got it
+
+    @property
+    def latency(self) -> float:
+        """Seconds from frame to result."""
+        return self.done_time - self.frame_time
+
+    @property
+    def age(self) -> float:
+        """Seconds since the frame was taken, when you got this result."""
+        return self.now - self.frame_time
+
+
+def _reader(source: Source) -> Callable[[], Frame]:
+    if callable(source):
+        return source
+    it: Iterator[Frame] = iter(source)
+    return lambda: next(it)
+
+
+class Pipeline(Generic[R]):
+    """Runs ``model`` on the newest frame from ``source`` in background threads.
+
+    ``max_age`` (seconds): frames older than this when the model is free are
+    skipped (counted in ``stale``). ``fps`` reads the source at most that often
+    (for sources that do not wait for the next frame themselves, like a list of
+    images or a video file). Close it (or use ``with``) to stop and join
+    both threads.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        model: Callable[[Frame], R],
+        *,
+        max_age: float = 1.0,
+        fps: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_result: Callable[[Result[R]], None] | None = None,
+    ) -> None:
+        self._read = _reader(source)
+        self._model = model
+        self.max_age = max_age
+        self.fps = fps
+        self.clock = clock
+        self.on_result = on_result
+        self.frames: LatestSlot[Frame] = LatestSlot(clock)
+        self.results: LatestSlot[tuple[int, float, R]] = LatestSlot(clock)
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self.source_ended = False
+        self.stale = 0
+        self.processed = 0
+        self._last_result = 0
+        self._threads = [
+            threading.Thread(target=self._camera_loop, name="vision-camera", daemon=True),
+            threading.Thread(target=self._model_loop, name="vision-model", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    # -- threads -------------------------------------------------------------------
+    def _camera_loop(self) -> None:
+        period = 1.0 / self.fps if self.fps else 0.0
+        due = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                if period:
+                    due = max(due + period, time.monotonic() - period)
+                    if self._stop.wait(max(0.0, due - time.monotonic())):
+                        break
+                frame = self._read()
+                self.frames.put(frame, self.clock())
+        except StopIteration:
+            self.source_ended = True
+            logger.debug("frame source ended")
+        except RunnerClosedError:
+            pass
+        except Exception as exc:  # the error is kept and raised to the caller by latest()
+            self.error = exc
+            logger.exception("frame source failed")
+        finally:
+            self.frames.close()
+
+    def _model_loop(self) -> None:
+        seen = 0
+        try:
+            while not self._stop.is_set():
+                item = self.frames.get(after=seen, timeout=0.5)
+                if item is None:
+                    if self.frames.closed:
+                        break
+                    continue
+                seen = item.seq
+                if self.clock() - item.time > self.max_age:
+                    self.stale += 1
+                    continue
+                value = self._model(item.value)
+                self.processed += 1
+                stored = self.results.put((item.seq, item.time, value), self.clock())
+                if self.on_result is not None:
+                    self.on_result(self._result(stored))
+        except RunnerClosedError:
+            pass
+        except Exception as exc:  # kept and raised to the caller by latest()
+            self.error = exc
+            logger.exception("model failed on a frame")
+        finally:
+            self.results.close()
+
+    def _result(self, stored: Stamped[tuple[int, float, R]]) -> Result[R]:
+        seq, frame_time, value = stored.value
+        return Result(value, seq, frame_time, stored.time, self.clock())
+
+    # -- for the caller --------------------------------------------------------------
+    def latest(self, timeout: float = 5.0, max_age: float | None = None) -> Result[R]:
+        """The next result newer than the last one you got.
+
+        Raises :class:`StaleFrameError` when none comes within ``timeout`` seconds
+        (or none whose frame is younger than ``max_age``), and re-raises an error of
+        the camera or the model.
+        """
+        deadline = self.clock() + timeout
+        while True:
+            left = deadline - self.clock()
+            stored = self.results.get(after=self._last_result, timeout=max(0.0, left))
+            if self.error is not None:
+                raise self.error
+            if stored is None:
+                why = "the frame source ended" if self.source_ended else f"{timeout} s passed"
+                raise StaleFrameError(f"no new result: {why}")
+            self._last_result = stored.seq
+            result = self._result(stored)
+            if max_age is None or result.age <= max_age:
+                return result
+            if self.clock() >= deadline:
+                raise StaleFrameError(f"results are {result.age:.3f} s old (max_age {max_age})")
+
+    def __iter__(self) -> Iterator[Result[R]]:
+        """Results one after another until the source ends or the pipeline closes."""
+        while True:
+            try:
+                yield self.latest()
+            except StaleFrameError:
+                if self.source_ended or self.closed:
+                    return
+                raise
+
+    @property
+    def dropped(self) -> int:
+        """Frames the camera replaced before the model could take them."""
+        return self.frames.dropped
+
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop both threads and wait for them (safe to call twice)."""
+        self._stop.set()
+        self.frames.close()
+        self.results.close()
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(timeout)
+                if t.is_alive():
+                    logger.warning(
+                        "%s did not stop within %.1f s (a blocking camera read?)", t.name, timeout
+                    )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,236 @@
+"""Run a model on camera frames: :class:`Classifier` and :class:`Detector`.
+
+::
+
+    from vision import Classifier, Detector
+
+    sign = Classifier("traffic-signs")       # a model name, or a path to an .onnx
+    label, score = sign(frame)               # 'stop', 0.97
+    sign(frame).name                         # 'Stop' or '停车', in your language
+
+    finder = Detector("sim-objects")
+    for thing in finder(frame):
+        print(thing.name, thing.score, thing.box)
+
+The model file is checked (sha256) before it loads. Each runner owns an
+onnxruntime session: close it (or use ``with``) when you are done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models import Manifest, Registry
+from rcbase import Lang, detect_lang
+from vision.errors import RunnerClosedError
+from vision.nms import decode_yolo
+from vision.preprocess import Frame, Letterbox, Preprocessor, SourceColour, Tensor
+from vision.results import Box, Detection, Prediction
+from vision.session import make_session
+
+__all__ = ["Classifier", "Detector", "Runner", "Timings"]
+
+logger = logging.getLogger(__name__)
+
+
+class Timings:
+    """Seconds spent on the last frame: preprocess, inference, postprocess."""
+
+    __slots__ = ("infer", "post", "pre")
+
+    def __init__(self) -> None:
+        self.pre = self.infer = self.post = 0.0
+
+
+class Runner:
+    """One model, ready to run on frames. Subclasses read the output for their task."""
+
+    task: ClassVar[str] = ""
+    default_model: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        threads: int | None = None,
+        colour: SourceColour = "BGR",
+        lang: Lang | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        entry = (registry or Registry()).find(model or self.default_model, task=self.task)
+        self.manifest: Manifest = entry.manifest
+        self.lang: Lang = lang or detect_lang()
+        self._session = make_session(entry.read_verified(), threads)
+        self._input = self._session.get_inputs()[0].name
+        self._pre = Preprocessor(self.manifest.input, colour)
+        self._lock = threading.Lock()  # the input buffer is shared: one frame at a time
+        self._closed = False
+        self.timings = Timings()
+        self._ids = self.manifest.label_ids()
+        self._names = [label.name(self.lang) for label in self.manifest.labels]
+        logger.info("loaded %s %s from %s", entry.name, self.manifest.version, entry.model_path)
+
+    @property
+    def labels(self) -> list[str]:
+        """The label ids this model knows, in order."""
+        return list(self._ids)
+
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (for benchmarks and experts)."""
+        self._check_open()
+        return self._session
+
+    def __call__(self, frame: Frame) -> Any:
+        """What the model says about ``frame`` (each task reads its output its own way)."""
+        raise NotImplementedError
+
+    def preprocess(self, frame: Frame) -> tuple[Tensor, Letterbox]:
+        """The input tensor for ``frame`` (a buffer reused by the next call)."""
+        return self._pre(frame)
+
+    def infer(self, tensor: Tensor) -> list[NDArray[Any]]:
+        """Run the model on a ready input tensor."""
+        self._check_open()
+        outputs: list[NDArray[Any]] = self._session.run(None, {self._input: tensor})
+        return outputs
+
+    def _run(self, frame: Frame) -> tuple[list[NDArray[Any]], Letterbox]:
+        with self._lock:
+            self._check_open()
+            t0 = time.perf_counter()
+            tensor, box = self._pre(frame)
+            t1 = time.perf_counter()
+            outputs = self.infer(tensor)
+            t2 = time.perf_counter()
+        self.timings.pre, self.timings.infer = t1 - t0, t2 - t1
+        return outputs, box
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RunnerClosedError(f"the {self.manifest.name} model was closed")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Free the model (safe to call twice)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                del self._session
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} {self.manifest.name} {self.manifest.version} {state}>"
+
+
+def _softmax(x: NDArray[Any]) -> NDArray[np.float64]:
+    e = np.exp(x.astype(np.float64) - x.max())
+    out: NDArray[np.float64] = e / e.sum()
+    return out
+
+
+class Classifier(Runner):
+    """Says what a picture shows, from a list of labels.
+
+    >>> sign = Classifier("traffic-signs")          # doctest: +SKIP
+    >>> label, score = sign(robot.camera.read())    # doctest: +SKIP
+    >>> if label == "stop" and score > 0.8: ...     # doctest: +SKIP
+    """
+
+    task = "classify"
+    default_model = "traffic-signs"
+
+    def __call__(self, frame: Frame) -> Prediction:
+        """The most likely label for ``frame``, with its score and the best few."""
+        outputs, _ = self._run(frame)
+        t0 = time.perf_counter()
+        raw = outputs[0].reshape(-1)
+        probs = _softmax(raw) if self.manifest.output.format == "logits" else raw
+        order = np.argsort(-probs)[:3]
+        best = int(order[0])
+        result = Prediction(
+            label=self._ids[best],
+            score=float(probs[best]),
+            name=self._names[best],
+            top=tuple((self._ids[int(i)], float(probs[int(i)])) for i in order),
+        )
+        self.timings.post = time.perf_counter() - t0
+        return result
+
+
+class Detector(Runner):
+    """Finds things in a picture and says where they are (YOLOv8/YOLO11 output layout).
+
+    >>> finder = Detector("sim-objects", score=0.4)           # doctest: +SKIP
+    >>> for thing in finder(frame):                           # doctest: +SKIP
+    ...     print(thing.label, round(thing.score, 2), thing.box.centre)
+    """
+
+    task = "detect"
+    default_model = "sim-objects"
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        score: float | None = None,
+        iou: float | None = None,
+        max_detections: int = 100,
+        agnostic: bool = False,
+        threads: int | None = None,
+        colour: SourceColour = "BGR",
+        lang: Lang | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        super().__init__(model, threads=threads, colour=colour, lang=lang, registry=registry)
+        self.score = score if score is not None else self.manifest.output.score
+        self.iou = iou if iou is not None else self.manifest.output.iou
+        self.max_detections = max_detections
+        self.agnostic = agnostic
+
+    def __call__(self, frame: Frame) -> list[Detection]:
+        """Everything found in ``frame`` above the score threshold, best first."""
+        outputs, letterbox = self._run(frame)
+        t0 = time.perf_counter()
+        boxes, scores, classes = decode_yolo(
+            outputs[0],
+            self.score,
+            self.iou,
+            max_detections=self.max_detections,
+            agnostic=self.agnostic,
+        )
+        letterbox.to_frame(boxes)
+        h, w = frame.shape[:2]
+        found = []
+        for (x, y, bw, bh), s, c in zip(
+            boxes.tolist(), scores.tolist(), classes.tolist(), strict=True
+        ):
+            x0, y0 = max(0.0, x), max(0.0, y)
+            x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
+            found.append(
+                Detection(self._ids[c], float(s), self._names[c], Box(x0, y0, x1 - x0, y1 - y0))
+            )
+        self.timings.post = time.perf_counter() - t0
+        return found
