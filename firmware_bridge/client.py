@@ -154,6 +154,9 @@ class Bridge:
         self._stop_stream = threading.Event()
         self._closed = False
         self._closing = False
+        self._fatal: VersionMismatch | None = None
+        self._last_rx = time.monotonic()
+        self._notify_reboot = False
         self._serial = self._open_port()
         self._reader = threading.Thread(target=self._read_loop, name=f"bridge-reader {port}")
         self._reader.daemon = True
@@ -289,7 +292,11 @@ class Bridge:
         return None if t is None else t.analog.get(channel)
 
     def on_telemetry(self, callback: Callable[[Telemetry], None]) -> Callable[[], None]:
-        """Call ``callback(telemetry)`` (in the reader thread) for each frame; returns an unsubscribe."""
+        """Call ``callback(telemetry)`` for each frame; returns a function that unsubscribes.
+
+        Callbacks run in the reader thread: keep them short and never wait for
+        the board from one (the reader could not deliver the answer).
+        """
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback)
 
@@ -432,6 +439,8 @@ class Bridge:
         """Write one frame; returns its seq. ``waiter`` gets the ACK/NAK of that seq."""
         if self._closed:
             raise BridgeClosed(f"the bridge to {self.port} is closed")
+        if self._fatal is not None:
+            raise self._fatal
         with self._write_lock:
             port = self._serial
             if port is None:
@@ -604,6 +613,7 @@ class Bridge:
         self.stats.reboots += 1
         logger.warning("the board on %s rebooted (boot id %08x)", self.port, hello.boot_id)
         self._setpoint = (0, 0)
+        self._notify_reboot = True
         self._resend_config.set()
 
     def _read_loop(self) -> None:
@@ -621,15 +631,14 @@ class Bridge:
                 continue
             if data:
                 for frame in self._decoder.feed(data):
+                    self._last_rx = time.monotonic()
                     self._dispatch(frame)
                 self.stats.frames_in = self._decoder.stats.frames
                 self.stats.corrupt_in = self._decoder.stats.corrupt
                 self.stats.gaps_in = self._decoder.stats.gaps
 
     def _reopen(self) -> None:
-        if not self.reconnect or self._stop.wait(REOPEN_EVERY):
-            if not self.reconnect:
-                self._stop.wait(REOPEN_EVERY)
+        if self._stop.wait(REOPEN_EVERY) or not self.reconnect or self._fatal is not None:
             return
         try:
             port = self._open_port()
@@ -709,33 +718,55 @@ class Bridge:
         next_time = time.monotonic()
         while not self._stop_stream.is_set():
             try:
-                if self._rehandshake.is_set() or (
-                    self._serial is not None and not self._linked.is_set()
-                ):
-                    self._rehandshake.clear()
-                    self._redo_handshake()
-                if self._resend_config.is_set() and self._linked.is_set():
-                    self._resend_config.clear()
-                    for msg, payload in list(self._config.values()):
-                        self._request(msg, payload)
-                    for callback in list(self._reboot_listeners):
-                        try:
-                            callback(self.hello)
-                        except Exception:
-                            logger.exception("reboot callback %r failed", callback)
+                self._maintain()
                 if self.setpoint_hz > 0 and self._linked.is_set():
                     self._send(MsgType.DRIVE, pack(MsgType.DRIVE, *self._setpoint))
+            except VersionMismatch as e:  # someone put other firmware on the board meanwhile
+                logger.error("%s", e)
+                self._fatal = e
+                self._linked.clear()
+                self._close_port()
             except (NoBoard, BridgeTimeout, BridgeClosed) as e:
                 logger.debug("streamer: %s", e)
-            except VersionMismatch as e:
-                logger.error("%s", e)
-                self._linked.clear()
+            except BridgeError as e:
+                logger.warning("streamer: %s", e)
             next_time += period
             delay = next_time - time.monotonic()
             if delay < 0:
                 next_time = time.monotonic()
                 delay = 0
             self._stop_stream.wait(delay)
+
+    def _maintain(self) -> None:
+        """Handshake again when needed; re-send the configuration after a reboot."""
+        if self._linked.is_set() and self._stale():
+            logger.warning("nothing from %s for a while: handshake again", self.port)
+            self._rehandshake.set()
+        broken = self._serial is not None and not self._linked.is_set()
+        if self._fatal is None and (self._rehandshake.is_set() or broken):
+            self._rehandshake.clear()
+            self._redo_handshake()
+        if self._resend_config.is_set() and self._linked.is_set():
+            self._resend_config.clear()
+            for msg, payload in list(self._config.values()):
+                try:
+                    self._request(msg, payload)
+                except CommandRefused as e:
+                    logger.warning("re-sending %s after a reboot: %s", msg.name, e)
+            if not self._notify_reboot:
+                return
+            self._notify_reboot = False
+            for callback in list(self._reboot_listeners):
+                try:
+                    callback(self.hello)
+                except Exception:
+                    logger.exception("reboot callback %r failed", callback)
+
+    def _stale(self) -> bool:
+        """Telemetry is on but nothing arrived for 5 periods (at least 0.5 s)."""
+        if not self.telemetry_ms:
+            return False
+        return time.monotonic() - self._last_rx > max(0.5, 5 * self.telemetry_ms / 1000)
 
     def _redo_handshake(self) -> None:
         self._linked.clear()

@@ -218,12 +218,12 @@ class FakeBoard:
             self._last_frame = time.monotonic()
             self._hello()
             return
-        if frame.version != self.protocol_major:
-            return
-        self._last_frame = time.monotonic()
         if not self._connected:
             self._hello()  # "I rebooted": like the firmware's unsolicited HELLO_REPLY
             return
+        if frame.version != self.protocol_major:
+            return
+        self._last_frame = time.monotonic()
         if frame.type == MsgType.PING:
             self._send(
                 MsgType.PONG, frame.payload[:4] + pack(MsgType.PONG, 0, self._ms(), 0, 0, 0)[4:]

@@ -436,18 +436,18 @@ static void on_frame(const RcFrame &f) {
     last_frame_ms = millis();
     return;
   }
-  if (f.version != RC_PROTOCOL_MAJOR) {
-    reply(f, RC_ERR_VERSION);
-    return;
-  }
-  last_frame_ms = millis();
-  if (!connected) {  // the host talks but has not said HELLO since we booted: tell it
+  if (!connected) {  // the host talks but has not said HELLO since we booted: tell it who we are
     if (!unsolicited_sent || millis() - last_unsolicited_hello_ms > 100) {
       unsolicited_sent = true;
       last_unsolicited_hello_ms = millis();
       send_hello();
     }
   }
+  if (f.version != RC_PROTOCOL_MAJOR) {
+    reply(f, RC_ERR_VERSION);
+    return;
+  }
+  last_frame_ms = millis();
   if (f.type == RC_MSG_PING) {
     if (f.len != 4) return reply(f, RC_ERR_BAD_LENGTH);
     uint8_t p[14];

@@ -31,6 +31,7 @@ class Wire:
         self.port = serial.Serial(port, 115200, timeout=0.05)
         self.decoder = FrameDecoder()
         self.seq = 0
+        self.pending: list[Frame] = []
 
     def send(self, msg: int, payload: bytes = b"", flags: int = 0, version: int = 1) -> int:
         seq = self.seq
@@ -39,11 +40,14 @@ class Wire:
         return seq
 
     def expect(self, msg: MsgType, timeout: float = 2.0) -> Frame:
+        """The next frame of type ``msg``; frames of other types before it are dropped."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for frame in self.decoder.feed(self.port.read(256)):
+            while self.pending:
+                frame = self.pending.pop(0)
                 if frame.type == msg:
                     return frame
+            self.pending += self.decoder.feed(self.port.read(256))
         raise TimeoutError(f"no {msg.name}")
 
 
@@ -107,3 +111,10 @@ def test_unsolicited_hello_after_a_reboot(wire: Wire) -> None:
     wire.send(MsgType.DRIVE, pack(MsgType.DRIVE, 0, 0))
     reply = wire.expect(MsgType.HELLO_REPLY)
     assert struct.unpack("<BB", reply.payload[:2]) == (1, 0)
+
+
+def test_a_host_of_another_version_learns_the_board_version(wire: Wire) -> None:
+    wire.send(MsgType.ARM, b"", Flag.ACK_REQUESTED, version=2)
+    reply = wire.expect(MsgType.HELLO_REPLY)
+    assert reply.payload[0] == 1
+    assert unpack(MsgType.NAK, wire.expect(MsgType.NAK).payload)[2] == ErrorCode.VERSION

@@ -217,3 +217,41 @@ def test_public_names_are_exported() -> None:
         assert getattr(firmware_bridge, name) is not None
     public = {n for n in vars(firmware_bridge) if not n.startswith("_") and n[0].isupper()}
     assert public <= set(firmware_bridge.__all__)
+
+
+def test_a_refused_config_after_reboot_does_not_stop_the_heartbeat(
+    fake: FakeBoard, bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    bridge.setup_ultrasonic(3, 4)
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge"):
+        fake.nak = ErrorCode.NO_RESOURCE
+        fake.reboot()
+        assert wait_until(lambda: bridge.stats.reboots == 1)
+        assert wait_until(lambda: any("re-sending" in r.getMessage() for r in caplog.records))
+    fake.nak = None
+    drives = len(fake.frames_of(MsgType.DRIVE))
+    assert wait_until(lambda: len(fake.frames_of(MsgType.DRIVE)) >= drives + 3)  # still streaming
+
+
+def test_other_firmware_flashed_meanwhile_is_a_lasting_error(
+    fake: FakeBoard, bridge: Bridge
+) -> None:
+    fake.protocol_major = PROTOCOL_MAJOR + 1
+    fake.reboot()
+    assert wait_until(lambda: not bridge.connected)
+    with pytest.raises(VersionMismatch, match="newer"):
+        bridge.drive(0, 0)
+
+
+def test_a_replug_without_reboot_resends_config_but_is_no_reboot(
+    fake: FakeBoard, bridge: Bridge
+) -> None:
+    bridge.setup_encoders()
+    reboots: list[object] = []
+    bridge.on_reboot(reboots.append)
+    fake.unplug()
+    assert wait_until(lambda: not bridge.connected)
+    fake.replug(reboot=False)  # e.g. a powered hub kept the board running
+    assert bridge.wait_connected(5)
+    assert wait_until(lambda: len(fake.frames_of(MsgType.ENCODERS)) == 2)
+    assert bridge.stats.reboots == 0 and reboots == []
