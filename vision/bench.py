@@ -3,9 +3,10 @@
 For one model and thread count, side by side in one run:
 
 - raw: ``session.run`` on a tensor made once (the physical limit);
-- pipeline: camera thread -> latest-frame slot -> preprocess -> infer ->
-  postprocess -> result, with a camera that always has the next frame ready
-  when the model is free (so the model, not the camera, sets the pace);
+- pipeline: camera thread (read + preprocess) -> latest-frame slot -> infer
+  -> postprocess -> result, with a camera that always has the next frame
+  ready when the model is free (so the model, not the camera, sets the pace);
+  and the same with preprocessing in the model thread ("serial");
 - preprocess and postprocess time per frame;
 - frame-to-result latency p50/p95 with a 30 fps camera;
 - resident memory after loading.
@@ -29,7 +30,7 @@ import numpy as np
 from models import Registry
 from vision.pipeline import Pipeline
 from vision.preprocess import Frame
-from vision.runners import Classifier, Detector, Runner
+from vision.runners import Classifier, Detector, Prepared, Runner
 
 __all__ = ["BenchResult", "bench_model", "rss_mb", "sample_frames"]
 
@@ -71,6 +72,7 @@ class BenchResult:
     raw_ms_p50: float
     pipeline_fps: float
     ratio: float  # pipeline / raw
+    serial_fps: float  # the same pipeline with preprocessing in the model thread
     pre_ms: float
     post_ms: float
     latency_ms_p50: float  # with a 30 fps camera
@@ -121,23 +123,37 @@ def _raw(runner: Runner, frame: Frame, seconds: float) -> list[float]:
     return times
 
 
-def _pipeline(
-    runner: Runner, frames: Sequence[Frame], seconds: float
-) -> tuple[float, float, float, int]:
-    camera = _OnDemandCamera(frames)
-    pre: list[float] = []
-    post: list[float] = []
+class _Counted:
+    """The runner split in two for the pipeline, telling the camera when a frame was taken."""
 
-    def model(frame: Frame) -> object:
-        camera.taken()
-        result = runner(frame)
-        pre.append(runner.timings.pre)
-        post.append(runner.timings.post)
+    def __init__(self, runner: Runner, camera: _OnDemandCamera) -> None:
+        self.runner = runner
+        self.camera = camera
+        self.pre: list[float] = []
+        self.post: list[float] = []
+
+    def prepare(self, frame: Frame) -> Prepared:
+        return self.runner.prepare(frame)
+
+    def finish(self, prepared: Prepared) -> object:
+        self.camera.taken()
+        result = self.runner.finish(prepared)
+        self.pre.append(self.runner.timings.pre)
+        self.post.append(self.runner.timings.post)
         return result
 
+    def __call__(self, frame: Frame) -> object:
+        return self.finish(self.prepare(frame))
+
+
+def _pipeline(
+    runner: Runner, frames: Sequence[Frame], seconds: float, split: bool
+) -> tuple[float, float, float, int]:
+    camera = _OnDemandCamera(frames)
+    model = _Counted(runner, camera)
     for f in frames[:3]:
         runner(f)
-    with Pipeline(camera.read, model) as pipe:
+    with Pipeline(camera.read, model, split=split) as pipe:
         pipe.latest(timeout=10)
         start, first = time.perf_counter(), pipe.processed
         stop_at = start + seconds
@@ -146,7 +162,9 @@ def _pipeline(
         done = pipe.processed - first
         elapsed = time.perf_counter() - start
         camera.stop.set()
-    return done / elapsed, statistics.median(pre) * 1e3, statistics.median(post) * 1e3, done
+    pre_ms = statistics.median(model.pre) * 1e3
+    post_ms = statistics.median(model.post) * 1e3
+    return done / elapsed, pre_ms, post_ms, done
 
 
 def _latency(runner: Runner, frames: Sequence[Frame], seconds: float, fps: float) -> list[float]:
@@ -179,7 +197,8 @@ def bench_model(
         memory = rss_mb()
         raw = _raw(runner, frames[0], seconds)
         raw_fps = len(raw) / sum(raw)
-        pipe_fps, pre_ms, post_ms, done = _pipeline(runner, frames, seconds)
+        pipe_fps, pre_ms, post_ms, done = _pipeline(runner, frames, seconds, split=True)
+        serial_fps = _pipeline(runner, frames, seconds, split=False)[0]
         lat = _latency(runner, frames, seconds, camera_fps)
     finally:
         runner.close()
@@ -191,6 +210,7 @@ def bench_model(
         raw_ms_p50=statistics.median(raw) * 1e3,
         pipeline_fps=pipe_fps,
         ratio=pipe_fps / raw_fps,
+        serial_fps=serial_fps,
         pre_ms=pre_ms,
         post_ms=post_ms,
         latency_ms_p50=_percentile(lat, 50) * 1e3,

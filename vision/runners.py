@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -36,7 +37,7 @@ from vision.preprocess import Frame, Letterbox, Preprocessor, SourceColour, Tens
 from vision.results import Box, Detection, Prediction
 from vision.session import make_session
 
-__all__ = ["Classifier", "Detector", "Runner", "Timings"]
+__all__ = ["Classifier", "Detector", "Prepared", "Runner", "Timings"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,16 @@ class Timings:
 
     def __init__(self) -> None:
         self.pre = self.infer = self.post = 0.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A frame made ready for the model (its own copy of the input tensor)."""
+
+    tensor: Tensor
+    letterbox: Letterbox
+    frame_size: tuple[int, int]  # (width, height)
+    pre_seconds: float
 
 
 class Runner:
@@ -72,6 +83,8 @@ class Runner:
         self._input = self._session.get_inputs()[0].name
         self._pre = Preprocessor(self.manifest.input, colour)
         self._lock = threading.Lock()  # the input buffer is shared: one frame at a time
+        self._staging = Preprocessor(self.manifest.input, colour)  # for prepare()
+        self._staging_lock = threading.Lock()
         self._closed = False
         self.timings = Timings()
         self._ids = self.manifest.label_ids()
@@ -90,7 +103,41 @@ class Runner:
         return self._session
 
     def __call__(self, frame: Frame) -> Any:
-        """What the model says about ``frame`` (each task reads its output its own way)."""
+        """What the model says about ``frame``."""
+        with self._lock:
+            self._check_open()
+            t0 = time.perf_counter()
+            tensor, box = self._pre(frame)
+            t1 = time.perf_counter()
+            outputs = self.infer(tensor)
+            t2 = time.perf_counter()
+        result = self._read(outputs, box, (frame.shape[1], frame.shape[0]))
+        self.timings.pre, self.timings.infer = t1 - t0, t2 - t1
+        self.timings.post = time.perf_counter() - t2
+        return result
+
+    def prepare(self, frame: Frame) -> Prepared:
+        """Step 1 of 2, for pipelines: the frame resized and converted (any thread)."""
+        with self._staging_lock:
+            t0 = time.perf_counter()
+            tensor, box = self._staging(frame)
+            return Prepared(
+                tensor.copy(), box, (frame.shape[1], frame.shape[0]), time.perf_counter() - t0
+            )
+
+    def finish(self, prepared: Prepared) -> Any:
+        """Step 2 of 2, for pipelines: run the model on a prepared frame and read the output."""
+        t0 = time.perf_counter()
+        outputs = self.infer(prepared.tensor)
+        t1 = time.perf_counter()
+        result = self._read(outputs, prepared.letterbox, prepared.frame_size)
+        self.timings.pre, self.timings.infer = prepared.pre_seconds, t1 - t0
+        self.timings.post = time.perf_counter() - t1
+        return result
+
+    def _read(
+        self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
+    ) -> Any:
         raise NotImplementedError
 
     def preprocess(self, frame: Frame) -> tuple[Tensor, Letterbox]:
@@ -102,17 +149,6 @@ class Runner:
         self._check_open()
         outputs: list[NDArray[Any]] = self._session.run(None, {self._input: tensor})
         return outputs
-
-    def _run(self, frame: Frame) -> tuple[list[NDArray[Any]], Letterbox]:
-        with self._lock:
-            self._check_open()
-            t0 = time.perf_counter()
-            tensor, box = self._pre(frame)
-            t1 = time.perf_counter()
-            outputs = self.infer(tensor)
-            t2 = time.perf_counter()
-        self.timings.pre, self.timings.infer = t1 - t0, t2 - t1
-        return outputs, box
 
     def _check_open(self) -> None:
         if self._closed:
@@ -164,20 +200,26 @@ class Classifier(Runner):
 
     def __call__(self, frame: Frame) -> Prediction:
         """The most likely label for ``frame``, with its score and the best few."""
-        outputs, _ = self._run(frame)
-        t0 = time.perf_counter()
+        result: Prediction = super().__call__(frame)
+        return result
+
+    def finish(self, prepared: Prepared) -> Prediction:
+        result: Prediction = super().finish(prepared)
+        return result
+
+    def _read(
+        self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
+    ) -> Prediction:
         raw = outputs[0].reshape(-1)
         probs = _softmax(raw) if self.manifest.output.format == "logits" else raw
         order = np.argsort(-probs)[:3]
         best = int(order[0])
-        result = Prediction(
+        return Prediction(
             label=self._ids[best],
             score=float(probs[best]),
             name=self._names[best],
             top=tuple((self._ids[int(i)], float(probs[int(i)])) for i in order),
         )
-        self.timings.post = time.perf_counter() - t0
-        return result
 
 
 class Detector(Runner):
@@ -212,8 +254,16 @@ class Detector(Runner):
 
     def __call__(self, frame: Frame) -> list[Detection]:
         """Everything found in ``frame`` above the score threshold, best first."""
-        outputs, letterbox = self._run(frame)
-        t0 = time.perf_counter()
+        result: list[Detection] = super().__call__(frame)
+        return result
+
+    def finish(self, prepared: Prepared) -> list[Detection]:
+        result: list[Detection] = super().finish(prepared)
+        return result
+
+    def _read(
+        self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
+    ) -> list[Detection]:
         boxes, scores, classes = decode_yolo(
             outputs[0],
             self.score,
@@ -222,7 +272,7 @@ class Detector(Runner):
             agnostic=self.agnostic,
         )
         letterbox.to_frame(boxes)
-        h, w = frame.shape[:2]
+        w, h = frame_size
         found = []
         for (x, y, bw, bh), s, c in zip(
             boxes.tolist(), scores.tolist(), classes.tolist(), strict=True
@@ -232,5 +282,4 @@ class Detector(Runner):
             found.append(
                 Detection(self._ids[c], float(s), self._names[c], Box(x0, y0, x1 - x0, y1 - y0))
             )
-        self.timings.post = time.perf_counter() - t0
         return found

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 
 import cv2
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from hardware.sim import BodySpec, CameraSpec, Pose, World, sign_views
 from models import InputSpec, Normalise
+from roboclass.cli import cli
 from vision import (
     ArucoReader,
     Classifier,
@@ -359,3 +362,46 @@ def test_jpeg_and_mjpeg(signs: Classifier) -> None:
     part = mjpeg_part(jpeg)
     assert part.startswith(b"--roboclassframe\r\nContent-Type: image/jpeg\r\n")
     assert f"Content-Length: {len(jpeg)}".encode() in part and part.endswith(jpeg + b"\r\n")
+
+
+def test_prepare_then_finish_gives_the_same_answer(signs: Classifier) -> None:
+    frame = cv2.resize(next(iter(sign_views(1, 64, seed=4246, kinds=["yield"])))[1], (320, 240))
+    assert signs.finish(signs.prepare(frame)) == signs(frame)
+    assert signs.timings.pre > 0 and signs.timings.infer > 0
+
+
+def test_pipeline_prepares_in_the_camera_thread() -> None:
+    threads: dict[str, str] = {}
+
+    class Split:
+        def prepare(self, frame: np.ndarray) -> int:
+            threads["prepare"] = threading.current_thread().name
+            return int(frame.sum())
+
+        def finish(self, prepared: int) -> int:
+            threads["finish"] = threading.current_thread().name
+            return prepared + 1
+
+        def __call__(self, frame: np.ndarray) -> int:
+            return self.finish(self.prepare(frame))
+
+    frames = [np.ones((2, 2, 3), np.uint8)]
+    with Pipeline(frames, Split()) as pipe:
+        assert [r.value for r in pipe] == [13]
+    assert threads == {"prepare": "vision-camera", "finish": "vision-model"}
+    with Pipeline(frames, Split(), split=False) as pipe:
+        assert [r.value for r in pipe] == [13]
+    assert threads == {"prepare": "vision-model", "finish": "vision-model"}
+
+
+def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
+    result = CliRunner().invoke(
+        cli, ["vision", "bench", "traffic-signs", "--threads", "1", "--seconds", "0.2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["model"] == "traffic-signs" and row["threads"] == 1
+    assert row["raw_fps"] > 0 and row["pipeline_fps"] > 0 and row["serial_fps"] > 0
+    assert row["ratio"] == pytest.approx(row["pipeline_fps"] / row["raw_fps"])
+    assert 0 <= row["latency_ms_p50"] <= row["latency_ms_p95"]
+    assert row["rss_mb"] > 0
