@@ -23,7 +23,7 @@ def grade(run):
     cell = p.get("cell_m", 0.5)
     cells = {(int(x // cell), int(y // cell)) for x, y in trail[:, 1:3]} if len(trail) else set()
     first_crash = float(crashes[0]["t"] - trail[0, 0]) if crashes and len(trail) else None
-    min_d, min_cells = p.get("min_distance_m", 4.0), p.get("min_cells", 8)
+    min_d, min_cells = p.get("min_distance_m", 4.0), p.get("min_cells", 7)
     items = [
         item("moves", "Drove at least 1 m", "至少行驶了 1 米", moved >= 1.0, 10),
         item("far", f"Drove at least {min_d:g} m", f"至少行驶了 {min_d:g} 米", moved >= min_d, 15),
