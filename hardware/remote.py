@@ -31,7 +31,14 @@ from hardware.kit import CameraSpec, KitProfile, PartSpec
 from hardware.ports import Backend, ImuReading
 from hardware.telemetry import Recorder
 
-__all__ = ["RemoteBackend", "RobotServer", "TimeUp", "connection_from_env", "send_report"]
+__all__ = [
+    "RemoteBackend",
+    "RobotServer",
+    "TimeUp",
+    "connection_clock",
+    "connection_from_env",
+    "send_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -343,6 +350,19 @@ def _checked(reply: dict[str, Any]) -> dict[str, Any]:
     if kind == "SensorError":
         raise SensorError(error)
     raise BackendError(error)
+
+
+def connection_clock() -> tuple[Callable[[], float], Callable[[float], None]]:
+    """The served robot's clock and sleep, for :mod:`hardware.simtime` in the student's process."""
+    conn = connection_from_env()
+
+    def read() -> float:
+        return float(_checked(conn.request({"op": "clock"})[0])["value"])
+
+    def sleep(seconds: float) -> None:
+        _checked(conn.request({"op": "sleep", "seconds": float(seconds)})[0])
+
+    return read, sleep
 
 
 def send_report(name: str, value: Any) -> None:

@@ -21,7 +21,10 @@ def main(argv: list[str]) -> int:
 
     entry = argv[0]
     if os.environ.get("ROBOCLASS_SIM_FAST") == "1":
-        simtime.install()
+        from hardware.remote import connection_clock  # noqa: PLC0415
+
+        # time passes on the robot's clock from the first line, robot or not
+        simtime.install().attach(*connection_clock())
     sys.argv = [entry]
     sys.path.insert(0, os.path.dirname(os.path.abspath(entry)))
     try:

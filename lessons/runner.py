@@ -135,6 +135,7 @@ def _truth(backend: Any) -> dict[str, Any]:
         "checkpoints": [{"t": e.time, "checkpoint": e.checkpoint} for e in body.checkpoint_events],
         "zones": [{"t": e.time, "zone": e.zone, "entered": e.entered} for e in body.zone_events],
         "outputs": dict(getattr(backend, "outputs", {})),
+        "motors_at_end": list(body.motors),
         "distance_to_line": backend.world.distance_to_line(pose.x, pose.y),
     }
 
