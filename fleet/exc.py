@@ -3,13 +3,15 @@
 ::
 
     FleetError
-     └── BrokerError (also RuntimeError)
-      └── PortInUseError
+     ├── BrokerError (also RuntimeError)
+     │    └── PortInUseError
+     ├── JobError (also RuntimeError): a job could not be fetched or run
+     └── ConsoleApiError (also RuntimeError): the console's API said no
 """
 
 from __future__ import annotations
 
-__all__ = ["BrokerError", "FleetError", "PortInUseError"]
+__all__ = ["BrokerError", "ConsoleApiError", "FleetError", "JobError", "PortInUseError"]
 
 
 class FleetError(Exception):
@@ -22,3 +24,11 @@ class BrokerError(FleetError, RuntimeError):
 
 class PortInUseError(BrokerError):
     """Another program already listens on the broker's port."""
+
+
+class JobError(FleetError, RuntimeError):
+    """A job's bundle could not be fetched or verified, or the job could not run."""
+
+
+class ConsoleApiError(FleetError, RuntimeError):
+    """The console's JSON API refused a request or could not be reached."""

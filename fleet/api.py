@@ -1,0 +1,328 @@
+"""The console's JSON API (FastAPI), served by uvicorn in a thread.
+
+Every ``/api/v1`` route but ``health`` and ``login`` needs
+``Authorization: Bearer TOKEN``: a token from ``POST /api/v1/login`` (teacher
+name and password) or an API token made with ``roboclass console token``.
+``/bundles/{sha256}`` is open: bundles are content-addressed lesson files
+that devices fetch, and every job names the sha256 it must have.
+
+::
+
+    with ApiServer(console, port=8080) as server:
+        print(server.url)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import uvicorn
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleet.console import Console
+from fleet.exc import FleetError, JobError
+from fleet.protocol import ID_PATTERN
+
+__all__ = ["ApiServer", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_UPLOAD = 256 * 1024 * 1024
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    password: str
+
+
+class Bind(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student: str | None = Field(default=None, max_length=128)
+
+
+class Push(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lesson: str = Field(description="a built-in lesson id, or the sha256 of an uploaded bundle")
+    lesson_id: str | None = Field(default=None, max_length=128)
+    devices: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = None
+    code: str | None = Field(default=None, max_length=200_000)
+    time_limit_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    max_offline_s: float = Field(default=30.0, gt=0)
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _builtin_bundle(console: Console, lesson_id: str) -> str:
+    import lessons  # noqa: PLC0415 - only when a built-in lesson is pushed
+
+    builtin = getattr(lessons, "builtin_lessons", None)
+    pack = getattr(lessons, "pack_bundle", None)
+    if builtin is None or pack is None:
+        raise HTTPException(404, "this RoboClass has no built-in lessons yet: upload a bundle")
+    for lesson in builtin():
+        if lesson.id == lesson_id:
+            return console.bundles.put(pack(lesson.path))
+    raise HTTPException(404, f"no built-in lesson {lesson_id!r}")
+
+
+def _teacher(request: Request) -> str:
+    """The teacher a bearer token belongs to, else 401."""
+    console: Console = request.app.state.console
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = console.store.token_user(token) if scheme.lower() == "bearer" and token else None
+    if user is None:
+        raise HTTPException(
+            401,
+            "log in first: POST /api/v1/login, or pass an API token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+# Module level: FastAPI resolves these annotations by name (postponed evaluation).
+Teacher = Annotated[str, Depends(_teacher)]
+
+
+def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small function per route
+    """The API over ``console``."""
+    app = FastAPI(title="RoboClass console", version="1")
+    app.state.console = console
+    store = console.store
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, Any]:
+        return {
+            "ok": True,
+            "broker_connected": console.link.connected,
+            "kid": console.key.kid,
+            "teachers": store.has_teachers(),
+        }
+
+    @app.post("/api/v1/login")
+    def login(body: Login) -> dict[str, str]:
+        token = store.login(body.username, body.password)
+        if token is None:
+            raise HTTPException(401, "wrong name or password")
+        return {"token": token}
+
+    @app.get("/api/v1/devices")
+    def devices(_user: Teacher) -> list[dict[str, Any]]:
+        rows = store.devices()
+        for r in rows:
+            r["telemetry"] = console.telemetry.get(r["device"])
+        return rows
+
+    @app.put("/api/v1/devices/{device}/student")
+    def bind(device: str, body: Bind, _user: Teacher) -> dict[str, Any]:
+        if not store.bind(device, body.student):
+            raise HTTPException(404, f"no device {device}")
+        return {"device": device, "student": body.student}
+
+    @app.post("/api/v1/devices/{device}/identify")
+    def identify(device: str, _user: Teacher) -> dict[str, str]:
+        console.identify(device)
+        return {"device": device, "sent": "identify"}
+
+    @app.post("/api/v1/devices/{device}/preflight")
+    def preflight(device: str, _user: Teacher) -> dict[str, str]:
+        console.preflight(device)
+        return {"device": device, "sent": "preflight"}
+
+    @app.get("/api/v1/devices/{device}/log")
+    def device_log(device: str, _user: Teacher) -> list[dict[str, Any]]:
+        return list(console.logs.get(device, ()))
+
+    @app.post("/api/v1/bundles")
+    async def upload(request: Request, _user: Teacher) -> dict[str, Any]:
+        data = await request.body()
+        if len(data) > _MAX_UPLOAD:
+            raise HTTPException(413, "bundle too large")
+        return {"sha256": console.bundles.put(data), "size": len(data)}
+
+    @app.get("/bundles/{sha256}")
+    def bundle(sha256: str) -> FileResponse:
+        path = console.bundles.path(sha256)
+        if path is None:
+            raise HTTPException(404, "no such bundle")
+        return FileResponse(path, media_type="application/octet-stream")
+
+    @app.get("/api/v1/lessons")
+    def lesson_list(_user: Teacher) -> list[dict[str, Any]]:
+        import lessons  # noqa: PLC0415
+
+        builtin = getattr(lessons, "builtin_lessons", None)
+        if builtin is None:
+            return []
+        return [{"id": lesson.id, "title": str(lesson.title)} for lesson in builtin()]
+
+    @app.post("/api/v1/push")
+    def push(body: Push, _user: Teacher) -> dict[str, Any]:
+        if _is_sha256(body.lesson):
+            sha, lesson_id = body.lesson, body.lesson_id or body.lesson[:12]
+        else:
+            sha, lesson_id = _builtin_bundle(console, body.lesson), body.lesson_id or body.lesson
+        try:
+            jobs = console.push(
+                sha,
+                lesson_id,
+                body.devices,
+                code=body.code,
+                time_limit_s=body.time_limit_s,
+                max_offline_s=body.max_offline_s,
+            )
+        except JobError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return {"lesson_id": lesson_id, "sha256": sha, "jobs": jobs}
+
+    @app.get("/api/v1/jobs")
+    def jobs(_user: Teacher, device: str | None = None) -> list[dict[str, Any]]:
+        return store.jobs(device)
+
+    @app.post("/api/v1/jobs/{job}/cancel")
+    def cancel(job: str, _user: Teacher) -> dict[str, Any]:
+        try:
+            console.cancel(job)
+        except FleetError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return {"job": job, "sent": "cancel"}
+
+    @app.get("/api/v1/estop")
+    def estop(_user: Teacher) -> dict[str, Any]:
+        return store.estop()
+
+    @app.post("/api/v1/stop")
+    def stop(user: Teacher) -> dict[str, Any]:
+        return console.stop_all(user)
+
+    @app.post("/api/v1/release")
+    def release(user: Teacher) -> dict[str, Any]:
+        return console.release(user)
+
+    def _results(
+        device: str | None,
+        student: str | None,
+        lesson: str | None,
+        status: str | None,
+        since: float | None,
+    ) -> list[dict[str, Any]]:
+        return store.results(
+            device=device, student=student, lesson=lesson, status=status, since=since
+        )
+
+    @app.get("/api/v1/results")
+    def results(
+        _user: Teacher,
+        device: str | None = None,
+        student: str | None = None,
+        lesson: str | None = None,
+        status: str | None = None,
+        since: Annotated[float | None, Query()] = None,
+    ) -> list[dict[str, Any]]:
+        return _results(device, student, lesson, status, since)
+
+    @app.get("/api/v1/results.csv")
+    def results_csv(
+        _user: Teacher,
+        device: str | None = None,
+        student: str | None = None,
+        lesson: str | None = None,
+        status: str | None = None,
+        since: Annotated[float | None, Query()] = None,
+    ) -> PlainTextResponse:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["received", "device", "student", "lesson", "status", "score", "job", "result_id"]
+        )
+        for r in _results(device, student, lesson, status, since):
+            writer.writerow(
+                [
+                    datetime.fromtimestamp(r["received"], UTC).isoformat(timespec="seconds"),
+                    r["device"],
+                    r["student"] or "",
+                    r["lesson_id"] or "",
+                    r["status"],
+                    "" if r["score"] is None else r["score"],
+                    r["job"],
+                    r["result_id"],
+                ]
+            )
+        return PlainTextResponse(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+        )
+
+    @app.get("/api/v1/stats")
+    def stats(_user: Teacher) -> dict[str, Any]:
+        return {
+            "dropped": console.drops.snapshot(),
+            "results_stored": console.results_stored,
+            "results_duplicate": console.results_duplicate,
+        }
+
+    return app
+
+
+class ApiServer:
+    """uvicorn serving :func:`create_app` in a thread; ``port=0`` picks a free port."""
+
+    def __init__(self, console: Console, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.console = console
+        self.host = host
+        config = uvicorn.Config(
+            create_app(console), host=host, port=port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def start(self, timeout: float = 10.0) -> ApiServer:
+        self._thread = threading.Thread(target=self._server.run, name="console-api", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.close()
+                raise FleetError(f"the console API did not start on {self.host}:{self.port}")
+            self._thread.join(0.01)
+        servers = getattr(self._server, "servers", [])
+        if servers and servers[0].sockets:
+            self.port = int(servers[0].sockets[0].getsockname()[1])
+        logger.info("console API on %s", self.url)
+        return self
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

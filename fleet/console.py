@@ -1,0 +1,276 @@
+"""The teacher's console service: the room's MQTT side, the store and the signing key.
+
+::
+
+    from fleet.console import Console, ConsoleConfig
+
+    with Console(ConsoleConfig(host="127.0.0.1", port=1883, data_dir=Path("data"))) as console:
+        sha = console.bundles.put(bundle_bytes)
+        console.push(sha, "line-follow", devices=None)    # every known device
+        console.stop_all("teacher")
+
+It subscribes to every device's ``up/`` topics of its room, records births,
+statuses and results in :class:`fleet.store.Store` (results idempotently,
+then acks them), re-sends pending jobs when a device is born, publishes the
+retained e-stop and its own retained state (with a last will). The JSON API
+(:mod:`fleet.api`) is a thin layer over this class.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from fleet.bundles import BundleStore
+from fleet.exc import JobError
+from fleet.link import Link
+from fleet.protocol import (
+    Command,
+    ConsoleState,
+    DeviceState,
+    DropCounter,
+    EStop,
+    JobDocument,
+    JobResult,
+    JobStatus,
+    LogBatch,
+    Telemetry,
+    Topics,
+    decode,
+    encode,
+)
+from fleet.signing import SigningKey
+from fleet.store import Store
+
+__all__ = ["Console", "ConsoleConfig"]
+
+logger = logging.getLogger(__name__)
+
+COMMAND_TTL_S = 60.0
+LOG_LINES_KEPT = 200
+
+
+@dataclass
+class ConsoleConfig:
+    host: str
+    port: int
+    data_dir: Path
+    site: str = "school"
+    room: str = "room1"
+    #: Where devices fetch bundles (``http://host:port``); set by the API server.
+    url: str | None = None
+    job_ttl_s: float = 3600.0
+    keepalive: int = 10
+
+
+class Console:
+    """The room's MQTT side over a :class:`Store`."""
+
+    def __init__(self, config: ConsoleConfig) -> None:
+        self.config = config
+        self.topics = Topics(config.site, config.room)
+        self.store = Store(config.data_dir / "console.sqlite")
+        self.key = SigningKey.load_or_create(config.data_dir / "signing-key.pem")
+        self.bundles = BundleStore(config.data_dir / "bundles")
+        self.drops = DropCounter()
+        self.session = secrets.token_hex(6)
+        self.results_stored = 0
+        self.results_duplicate = 0
+        self.telemetry: dict[str, dict[str, Any]] = {}
+        self.logs: dict[str, deque[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._closed = False
+        offline = ConsoleState(online=False, session=self.session, ts=time.time())
+        self.link = Link(
+            config.host,
+            config.port,
+            client_id=f"rc-console-{self.session}",
+            subscriptions=[self.topics.all_up],
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+            will=(self.topics.console_state, encode(offline), True),
+            keepalive=config.keepalive,
+        )
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> Self:
+        self.link.start()
+        return self
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.link.wait_connected(timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.link.connected:
+            offline = ConsoleState(online=False, session=self.session, ts=time.time())
+            self.link.publish(self.topics.console_state, encode(offline), retain=True)
+        self.link.close()
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def wait_for(self, predicate: Any, timeout: float) -> bool:
+        """Wait until ``predicate()`` is true; it is checked after every message stored."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+        return True
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    # -- MQTT ----------------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        state = ConsoleState(
+            online=True, session=self.session, ts=time.time(), url=self.config.url, kid=self.key.kid
+        )
+        self.link.publish(self.topics.console_state, encode(state), retain=True)
+        current = self.store.estop()
+        if current["epoch"] > 0:
+            self._publish_estop(current)
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        decoded = decode(self.topics, topic, payload, self.drops)
+        if decoded is None:
+            return
+        _parsed, msg = decoded
+        if isinstance(msg, DeviceState):
+            self._on_state(msg)
+        elif isinstance(msg, JobStatus):
+            self.store.job_status(msg.job, msg.status, msg.reason)
+        elif isinstance(msg, JobResult):
+            self._on_result(msg)
+        elif isinstance(msg, Telemetry):
+            battery = msg.values.get("battery_v")
+            self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
+            self.store.seen(
+                msg.device, float(battery) if isinstance(battery, int | float) else None
+            )
+        elif isinstance(msg, LogBatch):
+            kept = self.logs.setdefault(msg.device, deque(maxlen=LOG_LINES_KEPT))
+            kept.extend({"job": msg.job, **line.model_dump()} for line in msg.lines)
+        else:  # a device may not publish anything else on up/
+            self.drops.add("unexpected")
+        self._notify()
+
+    def _on_state(self, msg: DeviceState) -> None:
+        if not self.store.device_state(msg):
+            logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
+            return
+        if msg.online:
+            for row in self.store.pending_jobs(msg.device):
+                logger.info("re-sending job %s to %s", row["job"], msg.device)
+                self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
+
+    def _on_result(self, msg: JobResult) -> None:
+        if self.store.add_result(msg):
+            self.results_stored += 1
+        else:
+            self.results_duplicate += 1
+        self.store.job_status(msg.job, msg.status, msg.result.get("reason"))
+        self._command(msg.device, "ack", result_id=msg.result_id)
+
+    def _command(self, device: str, name: str, **fields: Any) -> None:
+        now = time.time()
+        cmd = Command(name=name, device=device, ts=now, expires=now + COMMAND_TTL_S, **fields)
+        self.link.publish(self.topics.cmd(device, name), encode(cmd))
+
+    def _publish_estop(self, state: dict[str, Any]) -> None:
+        msg = EStop(active=state["active"], epoch=state["epoch"], by=state["by"], ts=state["ts"])
+        self.link.publish(self.topics.estop, encode(msg), retain=True)
+
+    # -- what the teacher does -----------------------------------------------
+
+    def push(
+        self,
+        sha256: str,
+        lesson_id: str,
+        devices: list[str] | None = None,
+        *,
+        code: str | None = None,
+        time_limit_s: float = 300.0,
+        max_offline_s: float = 30.0,
+    ) -> list[dict[str, str]]:
+        """Sign and send one job per device (``None``: every device known)."""
+        ref = self.bundles.ref(sha256, lesson_id)
+        targets = self.store.device_ids() if devices is None else devices
+        now = time.time()
+        jobs = []
+        for device in targets:
+            job = f"j{secrets.token_hex(8)}"
+            doc = self.key.sign(
+                JobDocument(
+                    job=job,
+                    device=device,
+                    lesson=ref,
+                    code=code,
+                    time_limit_s=time_limit_s,
+                    max_offline_s=max_offline_s,
+                    issued=now,
+                    expires=now + self.config.job_ttl_s,
+                    kid=self.key.kid,
+                )
+            )
+            payload = encode(doc)
+            self.store.add_job(job, device, lesson_id, sha256, payload.decode())
+            self.link.publish(self.topics.job(device, job), payload)
+            jobs.append({"job": job, "device": device})
+        logger.info("pushed %s to %d devices", lesson_id, len(jobs))
+        return jobs
+
+    def cancel(self, job: str) -> bool:
+        row = self.store.job(job)
+        if row is None:
+            raise JobError(f"no job {job}")
+        self._command(row["device"], "cancel", job=job)
+        return True
+
+    def identify(self, device: str) -> None:
+        self._command(device, "identify")
+
+    def preflight(self, device: str) -> None:
+        self._command(device, "preflight")
+
+    def stop_all(self, by: str) -> dict[str, Any]:
+        """The room's STOP button: retained, with a new epoch."""
+        state = self.store.set_estop(True, by)
+        self._publish_estop(state)
+        logger.warning("e-stop by %s (epoch %d)", by, state["epoch"])
+        return state
+
+    def release(self, by: str) -> dict[str, Any]:
+        state = self.store.set_estop(False, by)
+        self._publish_estop(state)
+        logger.info("e-stop released by %s (epoch %d)", by, state["epoch"])
+        return state

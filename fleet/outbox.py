@@ -1,0 +1,139 @@
+"""The device's own small database: results not yet acked, and jobs it has seen.
+
+A result goes into the outbox *before* it is published and leaves it only
+when the console acks it, so a broker restart, a Wi-Fi drop or an agent
+restart loses nothing. Jobs seen are remembered so a job the console re-sends
+is never run twice::
+
+    with Outbox(path) as box:
+        box.put(result_id, job, topic, payload)
+        for item in box.pending(): ...
+        box.ack(result_id)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+__all__ = ["Outbox", "Pending"]
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS outbox (
+        result_id TEXT PRIMARY KEY, job TEXT NOT NULL, topic TEXT NOT NULL,
+        payload BLOB NOT NULL, created REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        job TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, updated REAL NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+]
+
+
+@dataclass(frozen=True)
+class Pending:
+    result_id: str
+    job: str
+    topic: str
+    payload: bytes
+
+
+class Outbox:
+    """SQLite (WAL) at ``path``; every method is thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        for statement in _SCHEMA:
+            self._db.execute(statement)
+        self._closed = False
+
+    # -- results -------------------------------------------------------------
+
+    def put(self, result_id: str, job: str, topic: str, payload: bytes) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?)",
+                (result_id, job, topic, payload, time.time()),
+            )
+
+    def pending(self) -> list[Pending]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT result_id, job, topic, payload FROM outbox ORDER BY created"
+            ).fetchall()
+        return [Pending(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+
+    def ack(self, result_id: str) -> bool:
+        """Forget an acked result; ``True`` if it was still here."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,))
+        return cur.rowcount > 0
+
+    # -- jobs seen -----------------------------------------------------------
+
+    def job_status(self, job: str) -> tuple[str, str | None] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, reason FROM jobs WHERE job = ?", (job,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), row[1])
+
+    def set_job(self, job: str, status: str, reason: str | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET "
+                "status = excluded.status, reason = excluded.reason, updated = excluded.updated",
+                (job, status, reason, time.time()),
+            )
+
+    def jobs_in(self, statuses: set[str]) -> list[str]:
+        marks = ",".join("?" * len(statuses))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT job FROM jobs WHERE status IN ({marks})",  # noqa: S608 - only placeholders
+                sorted(statuses),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    # -- small settings ------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,396 @@
+"""The fleet's MQTT protocol: topics and messages (see docs/fleet-protocol.md).
+
+Every payload is one JSON object with a schema version ``v``. Receivers call
+:func:`decode`, which returns a validated message or ``None``; a ``None`` was
+dropped and counted in a :class:`DropCounter` (malformed JSON, unknown or
+missing fields, a newer schema, oversized, or addressed to another device).
+Nothing a peer sends can raise out of :func:`decode`::
+
+    topics = Topics("school", "room1")
+    counter = DropCounter()
+    msg = decode(topics, topic, payload, counter, device="robot-07")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "ID_PATTERN",
+    "MAX_JOB_PAYLOAD",
+    "MAX_PAYLOAD",
+    "SCHEMA_VERSION",
+    "TERMINAL",
+    "BundleRef",
+    "Command",
+    "ConsoleState",
+    "DeviceState",
+    "DropCounter",
+    "EStop",
+    "JobDocument",
+    "JobResult",
+    "JobStatus",
+    "LogBatch",
+    "LogLine",
+    "Parsed",
+    "Status",
+    "Telemetry",
+    "Topics",
+    "decode",
+    "encode",
+    "valid_id",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+#: Largest payload accepted on any topic but ``down/jobs`` (bytes).
+MAX_PAYLOAD = 64 * 1024
+#: Largest job document (it may carry a small bundle inline, base64).
+MAX_JOB_PAYLOAD = 1024 * 1024
+ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+_ID_RE = re.compile(ID_PATTERN)
+PREFIX = "roboclass/v1"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def valid_id(value: str) -> bool:
+    """True when ``value`` can be a site, room, device or job id (no MQTT wildcards)."""
+    return bool(_ID_RE.match(value)) and value not in {".", ".."}
+
+
+class Status(StrEnum):
+    """Job states, in the order a job moves through them."""
+
+    QUEUED = "QUEUED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    REJECTED = "REJECTED"
+    CANCELED = "CANCELED"
+
+
+TERMINAL = frozenset(
+    {Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.REJECTED, Status.CANCELED}
+)
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+class DeviceState(_Msg):
+    """``up/state``, retained: the birth (online) or the last will (offline)."""
+
+    device: Id
+    session: Id
+    online: bool
+    ts: float
+    kit: str | None = None
+    backend: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict, max_length=32)
+    battery: float | None = None
+    preflight: dict[str, int] | None = None
+    job: Id | None = None
+    estopped: bool = False
+
+
+class Telemetry(_Msg):
+    """``up/telemetry``, QoS 0, at most 5 per second."""
+
+    device: Id
+    session: Id
+    ts: float
+    values: dict[str, float | int | str | bool | None] = Field(max_length=64)
+
+
+class LogLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stream: Literal["stdout", "stderr", "agent"]
+    line: Annotated[str, Field(max_length=2000)]
+
+
+class LogBatch(_Msg):
+    """``up/log``, QoS 0: lines of a job's output, batched."""
+
+    device: Id
+    job: Id | None = None
+    lines: list[LogLine] = Field(max_length=200)
+
+
+class JobStatus(_Msg):
+    """``up/jobs/{job}/status``, QoS 1."""
+
+    device: Id
+    job: Id
+    status: Status
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    ts: float
+
+
+class JobResult(_Msg):
+    """``up/jobs/{job}/result``, QoS 1, re-sent from the device's outbox until acked."""
+
+    device: Id
+    job: Id
+    result_id: Id
+    status: Status
+    result: dict[str, Any]
+    ts: float
+
+
+class BundleRef(BaseModel):
+    """A lesson bundle by content address; small ones travel ``inline`` (base64)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Annotated[str, Field(max_length=128)]
+    sha256: Sha256
+    size: int = Field(ge=0)
+    inline: str | None = None
+
+
+class JobDocument(_Msg):
+    """``down/jobs/{job}``, QoS 1: what to run, signed by the console (Ed25519)."""
+
+    job: Id
+    device: Id
+    lesson: BundleRef
+    models: list[Sha256] = Field(default_factory=list, max_length=16)
+    code: Annotated[str, Field(max_length=200_000)] | None = None
+    time_limit_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    max_offline_s: float = Field(default=30.0, gt=0)
+    issued: float
+    expires: float
+    kid: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    sig: Annotated[str, Field(max_length=200)] = ""
+
+    def signed_bytes(self) -> bytes:
+        """The canonical bytes the signature covers: every field but ``sig``."""
+        return self.model_dump_json(exclude={"sig"}).encode()
+
+
+class Command(_Msg):
+    """``down/cmd/{name}``, QoS 1; ignored once ``expires`` has passed."""
+
+    name: Literal["identify", "cancel", "preflight", "ack"]
+    device: Id
+    ts: float
+    expires: float
+    job: Id | None = None
+    result_id: Id | None = None
+
+
+class EStop(_Msg):
+    """``estop``, retained, QoS 1: the room's emergency stop."""
+
+    active: bool
+    epoch: int = Field(ge=0)
+    by: Annotated[str, Field(max_length=128)]
+    ts: float
+
+
+class ConsoleState(_Msg):
+    """``console/state``, retained; the console's last will says offline."""
+
+    online: bool
+    session: Id
+    ts: float
+    url: str | None = None
+    kid: str | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A topic taken apart: ``kind`` is state/telemetry/log/status/result/job/cmd/estop/console."""
+
+    kind: str
+    device: str | None = None
+    job: str | None = None
+    name: str | None = None
+
+
+class Topics:
+    """The topic tree of one room: ``roboclass/v1/{site}/{room}/...``."""
+
+    def __init__(self, site: str, room: str) -> None:
+        for what, value in (("site", site), ("room", room)):
+            if not valid_id(value):
+                raise ValueError(f"{what} {value!r} must match {ID_PATTERN}")
+        self.site = site
+        self.room = room
+        self.base = f"{PREFIX}/{site}/{room}"
+
+    def dev(self, device: str) -> str:
+        if not valid_id(device):
+            raise ValueError(f"device id {device!r} must match {ID_PATTERN}")
+        return f"{self.base}/dev/{device}"
+
+    def state(self, device: str) -> str:
+        return f"{self.dev(device)}/up/state"
+
+    def telemetry(self, device: str) -> str:
+        return f"{self.dev(device)}/up/telemetry"
+
+    def log(self, device: str) -> str:
+        return f"{self.dev(device)}/up/log"
+
+    def status(self, device: str, job: str) -> str:
+        return f"{self.dev(device)}/up/jobs/{job}/status"
+
+    def result(self, device: str, job: str) -> str:
+        return f"{self.dev(device)}/up/jobs/{job}/result"
+
+    def job(self, device: str, job: str) -> str:
+        return f"{self.dev(device)}/down/jobs/{job}"
+
+    def cmd(self, device: str, name: str) -> str:
+        return f"{self.dev(device)}/down/cmd/{name}"
+
+    @property
+    def estop(self) -> str:
+        return f"{self.base}/estop"
+
+    @property
+    def console_state(self) -> str:
+        return f"{self.base}/console/state"
+
+    @property
+    def all_up(self) -> str:
+        """What the console subscribes to."""
+        return f"{self.base}/dev/+/up/#"
+
+    def device_subscriptions(self, device: str) -> list[str]:
+        """What a device subscribes to: its own ``down/``, the e-stop and the console's state."""
+        return [f"{self.dev(device)}/down/#", self.estop, self.console_state]
+
+    def parse(self, topic: str) -> Parsed | None:  # noqa: PLR0911 - one line per topic shape
+        """Take a topic of this room apart, or ``None`` for anything else."""
+        if topic == self.estop:
+            return Parsed("estop")
+        if topic == self.console_state:
+            return Parsed("console")
+        head = f"{self.base}/dev/"
+        if not topic.startswith(head):
+            return None
+        parts = topic[len(head) :].split("/")
+        if not parts or not valid_id(parts[0]):
+            return None
+        device, rest = parts[0], parts[1:]
+        match rest:
+            case ["up", ("state" | "telemetry" | "log") as kind]:
+                return Parsed(kind, device)
+            case ["up", "jobs", job, ("status" | "result") as kind] if valid_id(job):
+                return Parsed(kind, device, job)
+            case ["down", "jobs", job] if valid_id(job):
+                return Parsed("job", device, job)
+            case ["down", "cmd", name] if valid_id(name):
+                return Parsed("cmd", device, name=name)
+        return None
+
+
+_MODELS: dict[str, type[_Msg]] = {
+    "state": DeviceState,
+    "telemetry": Telemetry,
+    "log": LogBatch,
+    "status": JobStatus,
+    "result": JobResult,
+    "job": JobDocument,
+    "cmd": Command,
+    "estop": EStop,
+    "console": ConsoleState,
+}
+
+
+class DropCounter:
+    """Thread-safe counts of dropped messages by reason (``malformed``, ``oversized``, ...)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, reason: str, topic: str = "") -> None:
+        logger.debug("dropped a message on %s: %s", topic or "?", reason)
+        with self._lock:
+            self._counts[reason] += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+def decode(  # noqa: PLR0911 - one return per reason to drop
+    topics: Topics,
+    topic: str,
+    payload: bytes,
+    counter: DropCounter,
+    *,
+    device: str | None = None,
+) -> tuple[Parsed, _Msg] | None:
+    """Validate one received message; ``None`` means dropped (and counted).
+
+    With ``device`` set (an agent), only that device's own topics, the e-stop
+    and the console's state are accepted. The device (and job) named inside
+    the payload must match the topic.
+    """
+    parsed = topics.parse(topic)
+    if parsed is None:
+        counter.add("unknown_topic", topic)
+        return None
+    if device is not None and parsed.device not in (None, device):
+        counter.add("wrong_device", topic)
+        return None
+    limit = MAX_JOB_PAYLOAD if parsed.kind == "job" else MAX_PAYLOAD
+    if len(payload) > limit:
+        counter.add("oversized", topic)
+        return None
+    model = _MODELS[parsed.kind]
+    try:
+        msg = model.model_validate_json(payload)
+    except ValidationError as exc:
+        version_error = any(e["loc"] == ("v",) for e in exc.errors())
+        counter.add("schema_version" if version_error else "malformed", topic)
+        return None
+    except ValueError:  # anything pydantic did not wrap: still the sender's fault
+        counter.add("malformed", topic)
+        return None
+    inner_device = getattr(msg, "device", None)
+    # A job for another device is not dropped here: the agent rejects it with a reason.
+    if parsed.device is not None and parsed.kind != "job" and inner_device != parsed.device:
+        counter.add("wrong_device", topic)
+        return None
+    inner_job = getattr(msg, "job", None)
+    if parsed.kind in {"status", "result", "job"} and inner_job != parsed.job:
+        counter.add("wrong_job", topic)
+        return None
+    if parsed.kind == "cmd" and getattr(msg, "name", None) != parsed.name:
+        counter.add("malformed", topic)
+        return None
+    return parsed, msg
+
+
+def encode(msg: BaseModel) -> bytes:
+    """The JSON bytes of a message."""
+    return msg.model_dump_json(exclude_none=False).encode()
+
+
+def now() -> float:
+    """Wall-clock seconds (ids and expiry travel as Unix time)."""
+    return time.time()

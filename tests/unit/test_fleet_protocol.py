@@ -1,0 +1,221 @@
+"""Fleet messages: topics, validation on receipt, signatures, the device outbox, the console store."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from fleet.outbox import Outbox
+from fleet.protocol import (
+    MAX_PAYLOAD,
+    BundleRef,
+    Command,
+    DeviceState,
+    DropCounter,
+    EStop,
+    JobDocument,
+    JobResult,
+    JobStatus,
+    Parsed,
+    Status,
+    Topics,
+    decode,
+    encode,
+)
+from fleet.signing import SigningKey, load_public_key, public_key_text, verify_job
+from fleet.store import MIGRATIONS, Store
+
+T = Topics("school", "room1")
+SHA = "ab" * 32
+
+
+def job_doc(key: SigningKey, device: str = "r1", **changes: object) -> JobDocument:
+    now = time.time()
+    doc = JobDocument(
+        job="j1",
+        device=device,
+        lesson=BundleRef(id="line", sha256=SHA, size=3, inline=base64.b64encode(b"abc").decode()),
+        issued=now,
+        expires=now + 60,
+        kid=key.kid,
+    )
+    return key.sign(doc.model_copy(update=changes))
+
+
+def test_topic_tree_matches_the_design() -> None:
+    assert T.state("r1") == "roboclass/v1/school/room1/dev/r1/up/state"
+    assert T.status("r1", "j1") == "roboclass/v1/school/room1/dev/r1/up/jobs/j1/status"
+    assert T.job("r1", "j1") == "roboclass/v1/school/room1/dev/r1/down/jobs/j1"
+    assert T.cmd("r1", "identify") == "roboclass/v1/school/room1/dev/r1/down/cmd/identify"
+    assert T.estop == "roboclass/v1/school/room1/estop"
+    assert T.device_subscriptions("r1") == [
+        "roboclass/v1/school/room1/dev/r1/down/#",
+        "roboclass/v1/school/room1/estop",
+        "roboclass/v1/school/room1/console/state",
+    ]
+    assert T.parse(T.result("r1", "j9")) == Parsed("result", "r1", "j9")
+    assert T.parse(T.cmd("r1", "cancel")) == Parsed("cmd", "r1", name="cancel")
+    assert T.parse("roboclass/v1/school/room2/estop") is None
+    assert T.parse("roboclass/v1/school/room1/dev/r1/up/jobs/j1") is None
+    with pytest.raises(ValueError, match="device id"):
+        T.dev("a/+")
+
+
+def test_valid_messages_round_trip() -> None:
+    drops = DropCounter()
+    state = DeviceState(device="r1", session="s1", online=True, ts=1.0, kit="sim")
+    parsed, msg = decode(T, T.state("r1"), encode(state), drops) or (None, None)
+    assert parsed == Parsed("state", "r1")
+    assert msg == state
+    stop = EStop(active=True, epoch=3, by="ms-li", ts=2.0)
+    assert decode(T, T.estop, encode(stop), drops, device="r1") == (Parsed("estop"), stop)
+    assert drops.total == 0
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        (T.state("r1"), b"{not json", "malformed"),
+        (T.state("r1"), b"[]", "malformed"),
+        (T.state("r1"), b'{"v":1,"device":"r1"}', "malformed"),
+        (T.state("r1"), b"\xff\xfe", "malformed"),
+        (T.estop, b'{"v":1,"active":true,"epoch":-1,"by":"x","ts":0}', "malformed"),
+        (T.estop, b'{"v":2,"active":true,"epoch":1,"by":"x","ts":0}', "schema_version"),
+        (T.estop, b'{"v":1,"active":true,"epoch":1,"by":"x","ts":0,"extra":1}', "malformed"),
+        (T.state("r1"), b"{" + b" " * MAX_PAYLOAD + b"}", "oversized"),
+        (
+            T.state("r1"),
+            encode(DeviceState(device="r2", session="s", online=True, ts=0)),
+            "wrong_device",
+        ),
+        (
+            T.status("r1", "j1"),
+            encode(JobStatus(device="r1", job="j2", status=Status.QUEUED, ts=0)),
+            "wrong_job",
+        ),
+        (
+            T.cmd("r1", "cancel"),
+            encode(Command(name="identify", device="r1", ts=0, expires=1)),
+            "malformed",
+        ),
+        ("roboclass/v1/school/room1/dev/r1/sideways", b"{}", "unknown_topic"),
+    ],
+)
+def test_bad_payloads_are_dropped_and_counted(topic: str, payload: bytes, reason: str) -> None:
+    drops = DropCounter()
+    assert decode(T, topic, payload, drops) is None
+    assert drops.snapshot() == {reason: 1}
+
+
+def test_an_agent_ignores_other_devices_topics() -> None:
+    drops = DropCounter()
+    cmd = Command(name="identify", device="r2", ts=0, expires=1)
+    assert decode(T, T.cmd("r2", "identify"), encode(cmd), drops, device="r1") is None
+    assert drops.snapshot() == {"wrong_device": 1}
+
+
+def test_signed_job_verifies_and_every_tampering_is_rejected(tmp_path: Path) -> None:
+    key = SigningKey.load_or_create(tmp_path / "key.pem")
+    trusted = {key.kid: key.public_key}
+    doc = job_doc(key)
+    assert verify_job(doc, trusted, device="r1") is None
+    # altered after signing
+    evil = doc.model_copy(update={"code": "robot.drive.forward(1)"})
+    assert "bad signature" in (verify_job(evil, trusted, device="r1") or "")
+    assert verify_job(doc.model_copy(update={"sig": ""}), trusted, device="r1") == (
+        "job is not signed"
+    )
+    assert "for device r1, not r2" in (verify_job(doc, trusted, device="r2") or "")
+    expired = job_doc(key, expires=time.time() - 1)
+    assert verify_job(expired, trusted, device="r1") == "job expired"
+    other = SigningKey.load_or_create(tmp_path / "other.pem")
+    assert "unknown key" in (verify_job(job_doc(other), trusted, device="r1") or "")
+    # the wire form verifies too
+    parsed = JobDocument.model_validate_json(encode(doc))
+    assert verify_job(parsed, trusted, device="r1") is None
+
+
+def test_signing_key_is_private_and_stable(tmp_path: Path) -> None:
+    path = tmp_path / "console" / "key.pem"
+    key = SigningKey.load_or_create(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = SigningKey.load_or_create(path)
+    assert again.kid == key.kid
+    text = public_key_text(key.public_key)
+    assert load_public_key(text).public_bytes_raw() == key.public_key.public_bytes_raw()
+
+
+def test_outbox_keeps_results_until_acked(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "a.sqlite") as box:
+        box.put("r1", "j1", "t/1", b"one")
+        box.put("r1", "j1", "t/1", b"again")  # same id: kept once
+        box.put("r2", "j2", "t/2", b"two")
+        box.set_job("j1", "SUCCEEDED")
+        box.set_meta("estop", "4:1")
+    with Outbox(tmp_path / "a.sqlite") as box:  # survives a restart
+        assert [(p.result_id, p.payload) for p in box.pending()] == [
+            ("r1", b"one"),
+            ("r2", b"two"),
+        ]
+        assert box.ack("r1")
+        assert not box.ack("r1")
+        assert [p.result_id for p in box.pending()] == ["r2"]
+        assert box.job_status("j1") == ("SUCCEEDED", None)
+        assert box.get_meta("estop") == "4:1"
+    assert box.closed
+
+
+def result(job: str, result_id: str, device: str = "r1") -> JobResult:
+    return JobResult(
+        device=device,
+        job=job,
+        result_id=result_id,
+        status=Status.SUCCEEDED,
+        result={"status": "passed", "score": 90},
+        ts=0,
+    )
+
+
+def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        store.device_state(DeviceState(device="r1", session="s1", online=True, ts=0))
+        assert store.bind("r1", "Li Lei")
+        store.add_job("j1", "r1", "line", SHA, "{}")
+        assert store.job_status("j1", Status.IN_PROGRESS, None)
+        assert not store.job_status("j1", Status.QUEUED, None)  # late, out of order
+        assert store.add_result(result("j1", "x1"))
+        assert not store.add_result(result("j1", "x1"))  # re-sent from an outbox
+        assert not store.add_result(result("j1", "x2"))  # a second result for one job
+        assert store.job_status("j1", Status.SUCCEEDED, None)
+        assert not store.job_status("j1", Status.FAILED, "late")
+        assert store.pending_jobs("r1") == []
+        # a stale last will (old session) does not mark the new session offline
+        assert not store.device_state(DeviceState(device="r1", session="old", online=False, ts=0))
+        assert store.devices()[0]["online"]
+    with Store(path) as store:  # reopening runs no migration twice
+        rows = store.results(student="Li Lei")
+        assert [(r["job"], r["score"], r["lesson_id"]) for r in rows] == [("j1", 90.0, "line")]
+        assert store.results(student="nobody") == []
+        assert json.dumps(rows[0]["result"]) == '{"status": "passed", "score": 90}'
+
+
+def test_teacher_login_and_estop_epochs(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.sqlite") as store:
+        assert not store.has_teachers()
+        store.add_teacher("ms-li", "correct horse")
+        assert store.login("ms-li", "wrong") is None
+        token = store.login("ms-li", "correct horse")
+        assert token is not None
+        assert store.token_user(token) == "ms-li"
+        assert store.token_user("forged") is None
+        first = store.set_estop(True, "ms-li")
+        second = store.set_estop(False, "ms-li")
+        assert (first["epoch"], second["epoch"]) == (1, 2)
+        assert store.estop()["active"] is False
