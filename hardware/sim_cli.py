@@ -60,7 +60,7 @@ def worlds(as_json: bool) -> None:
     "--record",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the top-down view to a video: .mp4, .avi or .gif.",
+    help="Write the top-down and camera views to a video: .mp4 or .gif.",
 )
 @click.option("--view", is_flag=True, help="Watch the run live in a browser (implies --realtime).")
 @click.option(
@@ -91,8 +91,8 @@ def run(
     """
     from hardware.simrun import run_script  # noqa: PLC0415
 
-    if record is not None and record.suffix.lower() not in (".mp4", ".avi", ".gif"):
-        raise click.BadParameter("use a .mp4, .avi or .gif file", param_hint="--record")
+    if record is not None and record.suffix.lower() not in (".mp4", ".gif"):
+        raise click.BadParameter("use a .mp4 or .gif file", param_hint="--record")
     if view:
         fast = False
         click.echo(f"view: http://127.0.0.1:{view_port}/", err=as_json)

@@ -7,7 +7,7 @@ simulator (:mod:`hardware.simtime`), so a 60-second lesson takes seconds.
 At the end the child writes a summary (JSON) that the parent returns: sim
 and wall seconds, the real-time factor, and per robot its trail, distance,
 collisions, laps and checkpoints. ``record`` writes the top-down view as a
-video (.mp4, .avi) or an animated .gif.
+video (.mp4) or an animated .gif, the robot's camera beside it.
 """
 
 from __future__ import annotations
@@ -145,43 +145,30 @@ def run_script(
 # -- the child process ------------------------------------------------------------
 
 
-class _Recorder:
-    """Writes the top-down view every 1/fps simulated seconds."""
+class _Recording:
+    """Adds the top-down view beside the robot's camera every 1/fps simulated seconds."""
 
     def __init__(self, path: Path, fps: float = RECORD_FPS) -> None:
-        self.path = path
+        from hardware.sim import Recorder  # noqa: PLC0415
+
+        self.video = Recorder(path, fps=fps)
         self.fps = fps
-        self.frames: list[np.ndarray[Any, Any]] = []
+        self._camera: Any = None
         self._next = 0.0
 
     def __call__(self, backend: Any) -> None:
+        from hardware.sim import compose_view  # noqa: PLC0415
+
         t = backend.world.time
-        if t + 1e-9 >= self._next:
-            self._next = t + 1.0 / self.fps
-            self.frames.append(np.asarray(backend.world.render_topdown(max_px=RECORD_PX)))
-
-    def save(self) -> None:
-        import cv2  # noqa: PLC0415
-
-        if not self.frames:
+        if t + 1e-9 < self._next:
             return
-        h, w = self.frames[0].shape[:2]
-        if self.path.suffix.lower() == ".gif":
-            animation = cv2.Animation()
-            animation.frames = [np.ascontiguousarray(f[:h, :w]) for f in self.frames]
-            animation.durations = [round(1000 / self.fps)] * len(self.frames)
-            if not cv2.imwriteanimation(str(self.path), animation):
-                raise OSError(f"could not write {self.path}")
-            return
-        fourcc = cv2.VideoWriter.fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
-        writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
-        if not writer.isOpened():
-            raise OSError(f"could not write {self.path}: use .mp4, .avi or .gif")
-        try:
-            for f in self.frames:
-                writer.write(np.ascontiguousarray(f[:h, :w]))
-        finally:
-            writer.release()
+        self._next = t + 1.0 / self.fps
+        if self._camera is None:
+            self._camera = backend.body.camera()
+        self.video.add(compose_view(backend.world, [self._camera.render()], height=RECORD_PX))
+
+    def close(self) -> None:
+        self.video.close()
 
 
 def _robot_summary(backend: Any) -> dict[str, Any]:
@@ -244,7 +231,7 @@ def child_main(argv: Sequence[str]) -> int:
     record = os.environ.get("ROBOCLASS_SIM_RECORD")
     view_port = os.environ.get("ROBOCLASS_SIM_VIEW")
     backends: list[SimBackend] = []
-    recorder = _Recorder(Path(record)) if record else None
+    recorder = _Recording(Path(record)) if record else None
     views: list[Any] = []
 
     def on_create(backend: SimBackend) -> None:
@@ -270,7 +257,7 @@ def child_main(argv: Sequence[str]) -> int:
         backend.close()  # the robot ends stopped, even if the script forgot
     sim_seconds = max((b.world.time for b in backends), default=0.0)
     if recorder is not None:
-        recorder.save()
+        recorder.close()
     report = {
         "script": script,
         "world": backends[0].world.model.name
@@ -283,7 +270,7 @@ def child_main(argv: Sequence[str]) -> int:
         "wall_seconds": round(wall, 4),
         "error": error,
         "robots": [_robot_summary(b) for b in backends],
-        "recording": record if recorder is not None and recorder.frames else None,
+        "recording": record if recorder is not None and recorder.video.frames else None,
     }
     out = os.environ.get("ROBOCLASS_SIM_REPORT")
     if out:

@@ -30,7 +30,6 @@ from hardware.sim.errors import SimError, SimValueError, UnknownStartError, Unkn
 from hardware.sim.model import WorldModel
 from hardware.sim.record import Recorder, compose_view
 from hardware.sim.signset import sign_views
-from hardware.sim.simtime import SimTime
 from hardware.sim.specs import (
     BatterySpec,
     BodySpec,
@@ -61,7 +60,6 @@ __all__ = [
     "SimCamera",
     "SimClock",
     "SimError",
-    "SimTime",
     "SimValueError",
     "UnknownStartError",
     "UnknownWorldError",

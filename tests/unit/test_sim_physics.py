@@ -14,7 +14,6 @@ from hardware.sim import (
     Pacer,
     Pose,
     SimClock,
-    SimTime,
     SimValueError,
     UnknownStartError,
     World,
@@ -319,37 +318,13 @@ def test_box_footprint_collides_by_its_corners() -> None:
     assert corners[:, 0].max() <= 1.98
 
 
-def test_sim_time_runs_student_style_code_on_the_sim_clock() -> None:
-    world = big_world()
-    robot = world.add_robot(EXACT, Pose(1.0, 5.0, 0.0))
-    clock = SimTime(world, dt=0.01, epoch=1_700_000_000.0)
-    steps = []
-    clock.on_step = lambda w: steps.append(w.time)
-    # what a student writes: drive for two seconds, then stop
-    start = clock.monotonic()
-    robot.set_motors(1.0, 1.0)
-    clock.sleep(2.0)
-    robot.stop()
-    clock.sleep(0.005)  # a partial step
-    assert clock.monotonic() - start == pytest.approx(2.005)
-    assert clock.monotonic_ns() == 2_005_000_000
-    assert clock.time() == pytest.approx(1_700_000_002.005)
-    assert clock.time_ns() == 1_700_000_002_005_000_000
-    assert clock.perf_counter() == clock.monotonic()
-    assert len(steps) == 201
-    assert robot.pose.x == pytest.approx(2.0, abs=1e-9)
-    with pytest.raises(SimValueError):
-        clock.sleep(-1.0)
-
-
-def test_sim_time_with_a_pacer_stops_when_the_pacer_closes() -> None:
+def test_a_paced_run_stops_when_the_pacer_closes() -> None:
     world = big_world()
     now = [0.0]
     pacer = Pacer(world.clock, monotonic=lambda: now[0])
-    clock = SimTime(world, pacer=pacer)
     now[0] = 5.0  # the wall clock is ahead: no waiting
-    clock.sleep(1.0)
-    assert world.time == 1.0
+    world.run(1.0, dt=0.01, pacer=pacer)
+    assert world.time == pytest.approx(1.0)
     pacer.close()
-    clock.sleep(1.0)  # returns after one step
+    world.run(1.0, dt=0.01, pacer=pacer)  # returns after one step
     assert world.time == pytest.approx(1.01)
