@@ -57,7 +57,7 @@ lint: venv
 	$(BIN)/mypy
 
 bench: venv system-deps firmware
-	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 # Refresh the pins after changing setup.cfg: every package the venv holds.
 lock: venv
