@@ -24,10 +24,12 @@ been gone longer than the job allows.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import platform
 import queue
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +45,7 @@ from fleet.exc import JobError
 from fleet.link import Link
 from fleet.outbox import Outbox
 from fleet.protocol import (
+    MAX_PAYLOAD,
     Command,
     ConsoleState,
     DeviceState,
@@ -105,20 +108,23 @@ JobRunner = Callable[[JobContext], dict[str, Any]]
 
 
 def lessons_runner(ctx: JobContext) -> dict[str, Any]:
-    """Run the job's lesson bundle with the lesson runner of ``lessons``."""
-    import lessons  # noqa: PLC0415 - the lesson runner (and its imports) load only for a job
+    """Run the job's lesson bundle with :func:`lessons.run_lesson` (in its own child process).
 
-    run_lesson = getattr(lessons, "run_lesson", None)
-    unpack_bundle = getattr(lessons, "unpack_bundle", None)
-    if run_lesson is None or unpack_bundle is None:
-        raise JobError("this RoboClass has no lesson runner yet (lessons.run_lesson)")
-    import tempfile  # noqa: PLC0415
+    The student's code (``job.code``) replaces the lesson's starter; the
+    runner opens its own robot on ``ctx.backend`` and ends it stopped when
+    ``ctx.stop`` is set.
+    """
+    from lessons import run_lesson, unpack_bundle  # noqa: PLC0415 - loaded only for a job
 
     with tempfile.TemporaryDirectory(prefix="roboclass-job-") as tmp:
-        lesson_dir = unpack_bundle(ctx.bundle, Path(tmp))
+        lesson_dir = unpack_bundle(ctx.bundle, Path(tmp) / "lesson", ctx.job.lesson.sha256)
+        code: Path | None = None
+        if ctx.job.code is not None:
+            code = Path(tmp) / "student.py"
+            code.write_text(ctx.job.code, encoding="utf-8")
         result = run_lesson(
             lesson_dir,
-            code=ctx.job.code,
+            code=code,
             backend=ctx.backend,
             kit=ctx.kit,
             time_limit=ctx.job.time_limit_s,
@@ -127,6 +133,28 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
         )
         out: dict[str, Any] = result.as_dict()
         return out
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode())
+
+
+def _fit(result: dict[str, Any]) -> dict[str, Any]:
+    """Trim a result's output (its tail is kept) so the message fits the size limit."""
+    room = MAX_PAYLOAD - 4096
+    if _size(result) <= room:
+        return result
+    trimmed = {**result, "output": "", "truncated": True}
+    left = room - _size(trimmed)
+    output = result.get("output")
+    if left > 0 and isinstance(output, str):
+        tail = output[-(left // 4) :]  # up to 4 bytes per character once escaped
+        trimmed["output"] = tail
+        return trimmed
+    if left > 0:
+        return trimmed
+    keep = ("lesson", "status", "score", "run_status", "seconds", "error", "reason")
+    return {k: result[k] for k in keep if k in result} | {"truncated": True}
 
 
 @dataclass
@@ -536,6 +564,7 @@ class Agent:
     ) -> None:
         """Final status; the result (if any) goes into the outbox first."""
         if result is not None:
+            result = _fit(result)
             msg = JobResult(
                 device=self.device,
                 job=job,

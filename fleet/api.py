@@ -299,6 +299,10 @@ class ApiServer:
         return self._closed
 
     def start(self, timeout: float = 10.0) -> ApiServer:
+        if self._closed:
+            raise FleetError("this API server was closed; make a new one")
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(target=self._server.run, name="console-api", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout

@@ -289,6 +289,9 @@ class Store:
             (username, hash_password(password), time.time()),
         )
 
+    def teacher_exists(self, username: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM teachers WHERE username = ?", (username,)))
+
     def has_teachers(self) -> bool:
         return bool(self._rows("SELECT 1 FROM teachers LIMIT 1"))
 

@@ -20,11 +20,19 @@ __all__ = ["COMMANDS", "main"]
 
 # name -> ("module:attribute", one-line help). Keep it sorted by name.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "agent": (
+        "fleet.agent_cli:agent",
+        "Run this robot's fleet agent (jobs, e-stop, results).",
+    ),
     "bridge": (
         "firmware_bridge.cli:bridge",
         "Talk to a robot's microcontroller board.",
     ),
     "broker": ("fleet.cli:broker", "Run an MQTT broker for a classroom or the demo."),
+    "console": (
+        "fleet.console_cli:console",
+        "The teacher's console service and its teacher accounts.",
+    ),
     "demo": (
         "roboclass.demo:demo",
         "Start the embedded demo: broker, console and simulated robots.",
@@ -32,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": (
         "roboclass.doctor_cli:doctor",
         "Check this computer and say how to fix what is wrong.",
+    ),
+    "fleet": (
+        "fleet.fleet_cli:fleet",
+        "Use the teacher's console: devices, push, stop, results.",
     ),
     "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),
     "models": ("models.cli:models", "Vision models: list, check and add ONNX models."),

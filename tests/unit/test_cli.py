@@ -78,8 +78,16 @@ def test_doctor_speaks_chinese() -> None:
 
 
 def test_demo_json_reports_a_working_broker() -> None:
-    result = run("demo", "--port", "0", "--duration", "0", "--json")
+    result = run(
+        "demo", "--port", "0", "--http-port", "0", "--robots", "2", "--duration", "0", "--json"
+    )
     assert result.exit_code == 0
     report = json.loads(result.output)
     assert report["broker"]["url"].startswith("mqtt://127.0.0.1:")
     assert report["broker"]["roundtrip_ms"] > 0
+    # two real agent processes came online, and the console's API (teacher login) lists them
+    assert report["robots"]["ready"] is True
+    assert report["robots"]["devices"] == ["robot-01", "robot-02"]
+    assert report["console"]["devices_listed"] == 2
+    assert report["console"]["url"].startswith("http://127.0.0.1:")
+    assert len(report["console"]["teacher"]["password"]) >= 16

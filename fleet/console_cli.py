@@ -1,0 +1,154 @@
+"""``roboclass console ...``: the teacher's console service and its accounts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from fleet.agent_cli import split_broker
+from fleet.cli import wait_for_stop
+from fleet.signing import SigningKey, public_key_text
+from fleet.store import Store
+from rcbase.paths import paths
+
+__all__ = ["console", "generate_password"]
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Database, signing key and bundles (default: the data folder's console/).",
+)
+
+
+def _data_dir(value: Path | None) -> Path:
+    return value or paths().data / "console"
+
+
+def generate_password() -> str:
+    """A password to read aloud: four groups of four letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+@click.group()
+def console() -> None:
+    """The teacher's console service and its teacher accounts."""
+
+
+@console.command()
+@click.option(
+    "--broker",
+    "broker_addr",
+    default=None,
+    help="The classroom broker, host:port (default: start the embedded one on 127.0.0.1).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
+@click.option("--port", default=8080, show_default=True, help="API port (0: any free port).")
+@click.option("--public-url", default=None, help="The API's address as robots reach it.")
+@click.option("--site", default="school", show_default=True)
+@click.option("--room", default="room1", show_default=True)
+@DATA_DIR
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
+def serve(
+    broker_addr: str | None,
+    host: str,
+    port: int,
+    public_url: str | None,
+    site: str,
+    room: str,
+    data_dir: Path | None,
+    duration: float | None,
+    as_json: bool,
+) -> None:
+    """Run the console service: MQTT side, store and JSON API."""
+    from fleet.api import ApiServer  # noqa: PLC0415 - FastAPI loads only here
+    from fleet.console import Console, ConsoleConfig  # noqa: PLC0415
+    from fleet.embedded_broker import EmbeddedBroker  # noqa: PLC0415
+
+    embedded = None
+    if broker_addr is None:
+        embedded = EmbeddedBroker(port=0).start()
+        mqtt_host, mqtt_port = embedded.host, embedded.port
+    else:
+        mqtt_host, mqtt_port = split_broker(broker_addr)
+    service = Console(
+        ConsoleConfig(mqtt_host, mqtt_port, _data_dir(data_dir), site=site, room=room)
+    )
+    server = ApiServer(service, host=host, port=port)
+    try:
+        server.start()
+        service.config.url = public_url or server.url
+        service.start()
+        facts = {
+            "api": server.url,
+            "broker": f"{mqtt_host}:{mqtt_port}",
+            "embedded_broker": embedded is not None,
+            "public_key": public_key_text(service.key.public_key),
+            "teachers": service.store.has_teachers(),
+        }
+        if as_json:
+            click.echo(json.dumps(facts))
+        else:
+            click.echo(f"console API on {server.url}, broker {mqtt_host}:{mqtt_port}")
+            click.echo(
+                f"console public key (for `roboclass agent --console-key`): {facts['public_key']}"
+            )
+            if not facts["teachers"]:
+                click.echo("no teacher account yet: run `roboclass console adduser NAME`")
+        wait_for_stop(duration)
+    finally:
+        server.close()
+        service.close()
+        if embedded is not None:
+            embedded.close()
+
+
+@console.command()
+@click.argument("username")
+@DATA_DIR
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input instead."
+)
+def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
+    """Add (or reset) a teacher account; prints a generated password once."""
+    password = sys.stdin.readline().strip() if password_stdin else None
+    if password_stdin and len(password or "") < 8:
+        raise click.BadParameter("the password must have at least 8 characters")
+    with Store(_data_dir(data_dir) / "console.sqlite") as store:
+        chosen = password or generate_password()
+        store.add_teacher(username, chosen)
+    if password is None:
+        click.echo(f"teacher {username}, password {chosen} (shown once; write it down)")
+    else:
+        click.echo(f"teacher {username} saved")
+
+
+@console.command()
+@click.argument("username")
+@click.option("--label", default="cli", show_default=True, help="What the token is for.")
+@DATA_DIR
+def token(username: str, label: str, data_dir: Path | None) -> None:
+    """Make an API token for a teacher (for scripts and `roboclass fleet`)."""
+    with Store(_data_dir(data_dir) / "console.sqlite") as store:
+        if not store.teacher_exists(username):
+            raise click.ClickException(
+                f"no teacher {username}: run `roboclass console adduser {username}` first"
+            )
+        click.echo(store.new_token(username, label))
+
+
+@console.command()
+@DATA_DIR
+def key(data_dir: Path | None) -> None:
+    """Print the console's public key (made on first use) for enrolling robots."""
+    signing = SigningKey.load_or_create(_data_dir(data_dir) / "signing-key.pem")
+    click.echo(public_key_text(signing.public_key))
