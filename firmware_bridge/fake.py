@@ -3,9 +3,11 @@
 It is a transport (``Bridge(port, transport=fake.transport)``) that answers
 like the reference firmware for the common messages: HELLO, PING, ARM,
 STOP_ALL, DRIVE, MOTOR, the configuration commands, telemetry at the
-configured period and the link watchdog. It records every frame it received
-(:attr:`FakeBoard.received`) so tests can check the bytes, and it can fall
-silent, NAK, reboot or be unplugged on demand.
+configured period (distance, encoders, IMU, battery, digital and analog
+inputs: set the attributes) and the link watchdog. It records every frame it
+received (:attr:`FakeBoard.received`) so tests can check the bytes, and it can
+fall silent, NAK (every command, or some types: :attr:`FakeBoard.refuse`),
+reboot or be unplugged on demand.
 
 It is NOT the firmware: the integration tests run the real binary under
 simavr (:class:`firmware_bridge.SimBoard`). Use this one where a test needs
@@ -62,6 +64,10 @@ class FakeBoard:
     distance_mm: int | None = None
     encoders: tuple[int, int] | None = None
     battery_mv: int | None = None
+    imu: tuple[float, tuple[float, float, float]] | None = None  # heading deg, rates deg/s
+    digital: int | None = None  # bit n = level of pin n (sent when not None)
+    analog: dict[int, int] = field(default_factory=dict)  # channel -> 0..1023
+    refuse: dict[int, ErrorCode] = field(default_factory=dict)  # NAK these message types
     received: list[Frame] = field(default_factory=list)
     plugged: bool = True
     _out: bytearray = field(default_factory=bytearray)
@@ -200,9 +206,23 @@ class FakeBoard:
         if self.encoders is not None:
             mask |= TelemetryField.ENCODERS
             fields += struct.pack("<ii", *self.encoders)
+        if self.imu is not None:
+            heading, rates = self.imu
+            mask |= TelemetryField.IMU
+            fields += struct.pack(
+                "<Hhhh", round(heading * 100) % 36000, *(round(r * 10) for r in rates)
+            )
         if self.battery_mv is not None:
             mask |= TelemetryField.BATTERY
             fields += struct.pack("<H", self.battery_mv)
+        if self.digital is not None:
+            mask |= TelemetryField.DIGITAL
+            fields += struct.pack("<I", self.digital)
+        if self.analog:
+            mask |= TelemetryField.ANALOG
+            channels = sorted(ch for ch in self.analog if 0 <= ch < 6)
+            fields += bytes([sum(1 << ch for ch in channels)])
+            fields += b"".join(struct.pack("<H", self.analog[ch]) for ch in channels)
         state = (StateFlag.ARMED if self.armed else 0) | (
             StateFlag.FAILSAFE if self.failsafe else 0
         )
@@ -229,7 +249,8 @@ class FakeBoard:
                 MsgType.PONG, frame.payload[:4] + pack(MsgType.PONG, 0, self._ms(), 0, 0, 0)[4:]
             )
             return
-        error = self.nak if self.nak is not None else self._apply(frame)
+        refused = self.nak if self.nak is not None else self.refuse.get(frame.type)
+        error = int(refused) if refused is not None else self._apply(frame)
         if frame.flags & Flag.ACK_REQUESTED:
             if error:
                 self._send(MsgType.NAK, pack(MsgType.NAK, frame.seq, frame.type, error))
@@ -242,7 +263,13 @@ class FakeBoard:
             self.armed, self.failsafe = True, False
         elif msg == MsgType.STOP_ALL:
             self.armed, self.motors = False, (0, 0)
-        elif msg in (MsgType.DRIVE, MsgType.MOTOR, MsgType.SERVO_WRITE):
+        elif msg in (
+            MsgType.DRIVE,
+            MsgType.MOTOR,
+            MsgType.SERVO_WRITE,
+            MsgType.DIGITAL_WRITE,
+            MsgType.PWM_WRITE,
+        ):
             if not self.armed:
                 return ErrorCode.NOT_ARMED
             if msg == MsgType.DRIVE:

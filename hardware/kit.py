@@ -9,9 +9,11 @@ Unknown fields are rejected and every error names the file, line and field::
     kit = load_kit("my-car.yaml")    # or a file
     print(kit.drive.wheel_base)      # metres
 
-Pins are BCM GPIO numbers (gpio backend); channels are the microcontroller's
-numbers (bridge backend); mounts are positions on the robot in metres
-(x forward, y left) with an angle in degrees (simulator).
+Pins are BCM GPIO numbers (gpio backend) or the microcontroller's pins
+(bridge backend: Arduino D2..D19, where A0..A5 are 14..19); channels are the
+microcontroller's numbers (motors 0/1, analog inputs A0..A5, servos 0..3);
+mounts are positions on the robot in metres (x forward, y left) with an
+angle in degrees (simulator).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rcbase import ConfigError, Text, load_yaml, paths
 
 __all__ = [
     "BUILTIN_KITS",
+    "BridgeLink",
     "CameraSpec",
     "DriveSpec",
     "KitProfile",
@@ -160,6 +163,7 @@ class BatterySpec(_Part):
     full_voltage: float = Field(8.4, gt=0, le=30)
     empty_voltage: float = Field(6.4, gt=0, le=30)
     capacity_wh: float = Field(10.0, gt=0)  # simulator drain
+    divider: float = Field(1.0, ge=1, le=65)  # bridge: battery volts per volt at the analog pin
 
     @model_validator(mode="after")
     def _range(self) -> BatterySpec:
@@ -213,6 +217,14 @@ PartSpec = Annotated[
 ]
 
 
+class BridgeLink(_Strict):
+    """bridge: how the Pi reaches the microcontroller (the robot's settings may name the port)."""
+
+    port: str | None = None  # default: the robot's settings, else /dev/ttyACM0
+    baud: int = Field(115200, ge=9600, le=2000000)
+    watchdog_ms: int = Field(300, ge=50, le=5000)  # the board stops the motors after this silence
+
+
 class KitProfile(_Strict):
     """One kit: its name, backend, drive train, parts and limits."""
 
@@ -223,6 +235,7 @@ class KitProfile(_Strict):
     source: str = ""  # where the wiring comes from (vendor docs, ...)
     world: str | None = None  # simulator world for the sim backend
     limits: Limits = Limits()
+    bridge: BridgeLink = BridgeLink()
     drive: DriveSpec
     parts: dict[str, PartSpec] = {}
 

@@ -1,0 +1,603 @@
+"""The ``bridge`` backend: parts wired to a microcontroller, over USB serial.
+
+The board (an Arduino UNO with RoboClass's reference firmware) drives the
+motors and reads the sensors; this backend turns each part of the kit into a
+:class:`firmware_bridge.Bridge` call and reads the board's latest telemetry::
+
+    from hardware import Robot
+
+    with Robot("pi-uno-bridge", backend="bridge", port="/dev/ttyACM0") as robot:
+        robot.drive.forward(0.4)                # arms the board, then streams the setpoint
+        print(robot.distance.distance)          # metres, from the board's telemetry
+
+Safety: the board moves nothing until it is armed. The backend arms it on
+the first command that needs it (a motor value other than 0, a servo away
+from its safe angle, an output turned on); :meth:`BridgeBackend.stop_all`
+(the robot's e-stop, close, signals) disarms it, so nothing moves again
+until the next such command, which the robot's e-stop latch holds back
+until ``release()``. If the link goes quiet the firmware's own watchdog
+stops the motors; a lost USB cable makes commands and readings raise a
+:class:`~hardware.exc.BackendError` / :class:`~hardware.exc.SensorError`
+that says to check the cable (the link reconnects by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from firmware_bridge import (
+    Bridge,
+    BridgeError,
+    CommandRefused,
+    Hello,
+    NotArmed,
+    PinMode,
+    Telemetry,
+)
+from firmware_bridge.client import SerialLike, open_serial
+from firmware_bridge.protocol import ErrorCode
+from hardware.camera import open_camera_port
+from hardware.exc import BackendError, KitError, SensorError
+from hardware.kit import (
+    BatterySpec,
+    ButtonSpec,
+    BuzzerSpec,
+    CameraSpec,
+    EncodersSpec,
+    ImuSpec,
+    KitProfile,
+    LedSpec,
+    LineSensorsSpec,
+    PartSpec,
+    RgbLedSpec,
+    ServoSpec,
+    UltrasonicSpec,
+)
+from hardware.ports import (
+    BatteryPort,
+    ButtonPort,
+    CameraPort,
+    DistancePort,
+    EncoderPort,
+    ImuPort,
+    ImuReading,
+    LedPort,
+    LinePort,
+    MotorPort,
+    RgbLedPort,
+    ServoPort,
+    TonePort,
+)
+
+__all__ = ["DEFAULT_PORT", "BridgeBackend"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_PORT = "/dev/ttyACM0"
+FIRST_READING_TIMEOUT = 1.0  # seconds a sensor waits for its first telemetry
+RECONNECT_WAIT = 1.0  # seconds a reading waits for a link that is reconnecting
+ENCODER_PINS = {"left": 2, "right": 3}  # INT0 / INT1: fixed by the firmware
+PWM_PINS = frozenset({3, 11})  # the PWM pins the firmware leaves to the host
+FREE_PINS = range(2, 20)  # D2..D19 (A0..A5 are 14..19); the firmware refuses its own
+
+
+def _as(spec: object, cls: type[T], name: str) -> T:
+    if not isinstance(spec, cls):
+        raise KitError(f"part {name!r} is not a {cls.__name__}")
+    return spec
+
+
+def _pin(value: int | None, what: str, part: str) -> int:
+    if value is None:
+        raise KitError(f"part {part!r} needs `{what}` (an Arduino pin) for the bridge backend")
+    if value not in FREE_PINS:
+        raise KitError(
+            f"part {part!r}: {what} {value} is not an Arduino pin the firmware can use "
+            "(D2..D19; A0..A5 are 14..19)"
+        )
+    return value
+
+
+def _channel(value: int | None, what: str, part: str) -> int:
+    if value is None:
+        raise KitError(f"part {part!r} needs `{what}` (an analog input 0..5, A0..A5)")
+    if not 0 <= value <= 5:
+        raise KitError(f"part {part!r}: {what} {value} is not an analog input of the board (0..5)")
+    return value
+
+
+class _Port:
+    def __init__(self, backend: BridgeBackend) -> None:
+        self.backend = backend
+
+    def close(self) -> None:
+        """Nothing to release: the link belongs to the backend, which closes it."""
+
+
+class _Motor(_Port):
+    def __init__(self, backend: BridgeBackend, channel: int) -> None:
+        super().__init__(backend)
+        self.channel = channel
+
+    def set(self, value: float) -> None:
+        self.backend._set_motor(self.channel, value)
+
+
+class _Reading(_Port):
+    """A port whose value comes from the board's telemetry."""
+
+    what = "sensor"
+    wiring = ""
+
+    def _latest(self, field: Callable[[Telemetry], T | None]) -> T:
+        return self.backend._latest(field, self.what, self.wiring)
+
+
+class _Distance(_Reading):
+    what = "ultrasonic sensor"
+
+    def __init__(self, backend: BridgeBackend, trigger: int, echo: int) -> None:
+        super().__init__(backend)
+        self.wiring = f"check its trigger (D{trigger}) and echo (D{echo}) wires and its 5 V"
+
+    def read(self) -> float:
+        return self._latest(lambda t: t.distance)
+
+
+class _Line(_Reading):
+    what = "line sensors"
+
+    def __init__(
+        self, backend: BridgeBackend, spec: LineSensorsSpec, analog: list[int], pins: list[int]
+    ) -> None:
+        super().__init__(backend)
+        self.analog, self.pins = analog, pins
+        self.black_is_high = spec.black_is_high
+        wires = ", ".join([f"A{c}" for c in analog] + [f"D{p}" for p in pins])
+        self.wiring = f"check their wires ({wires}) and 5 V"
+
+    def _raw(self, t: Telemetry) -> list[float] | None:
+        if self.analog:
+            if not all(c in t.analog for c in self.analog):
+                return None
+            return [t.analog[c] / 1023 for c in self.analog]
+        if t.digital is None:
+            return None
+        return [float(t.digital >> p & 1) for p in self.pins]
+
+    def read(self) -> npt.NDArray[np.float64]:
+        high = np.array(self._latest(self._raw), dtype=np.float64)
+        return 1.0 - high if self.black_is_high else high
+
+
+class _Encoders(_Reading):
+    """Ticks since start; counts carry on over a board reboot (which zeroes the board's)."""
+
+    what = "wheel encoders"
+    wiring = "check their wires to D2 (left) and D3 (right)"
+
+    def __init__(self, backend: BridgeBackend) -> None:
+        super().__init__(backend)
+        self._base = (0, 0)
+        self._last = (0, 0)
+        self._boot: int | None = None
+
+    def read(self) -> tuple[int, int]:
+        left, right = self._latest(lambda t: t.encoders)
+        boot = self.backend.bridge.hello.boot_id
+        if self._boot is not None and boot != self._boot:
+            self._base = (self._base[0] + self._last[0], self._base[1] + self._last[1])
+        self._boot, self._last = boot, (left, right)
+        return (self._base[0] + left, self._base[1] + right)
+
+
+class _Imu(_Reading):
+    what = "IMU"
+    wiring = "check its wires to A4 (SDA), A5 (SCL) and its power"
+
+    def read(self) -> ImuReading:
+        heading, (roll, pitch, yaw) = self._latest(
+            lambda t: None if t.heading is None or t.rates is None else (t.heading, t.rates)
+        )
+        return ImuReading(heading=heading, yaw_rate=yaw, pitch_rate=pitch, roll_rate=roll)
+
+
+class _Battery(_Reading):
+    what = "battery monitor"
+
+    def __init__(self, backend: BridgeBackend, channel: int) -> None:
+        super().__init__(backend)
+        self.wiring = f"check the divider's wire to A{channel}"
+
+    def read(self) -> float:
+        return self._latest(lambda t: t.voltage)
+
+
+class _Button(_Reading):
+    what = "button"
+
+    def __init__(self, backend: BridgeBackend, pin: int, pull_up: bool) -> None:
+        super().__init__(backend)
+        self.pin, self.pull_up = pin, pull_up
+        self.wiring = f"check its wire to D{pin}"
+
+    def is_pressed(self) -> bool:
+        digital = self._latest(lambda t: t.digital)
+        level = bool(digital >> self.pin & 1)
+        return not level if self.pull_up else level  # pull-up: pressed pulls the pin low
+
+
+class _Output(_Port):
+    """One output pin: PWM (D3, D11) or on/off. The board keeps it low while disarmed."""
+
+    def __init__(self, backend: BridgeBackend, pin: int, active_high: bool = True) -> None:
+        super().__init__(backend)
+        self.pin, self.active_high = pin, active_high
+        self.pwm = pin in PWM_PINS
+
+    def set(self, value: float) -> None:
+        level = value if self.active_high else 1.0 - value
+        b = self.backend.bridge
+        if self.pwm:
+            self.backend._output(level == 0, lambda: b.pwm_write(self.pin, level))
+        else:
+            self.backend._output(level < 0.5, lambda: b.digital_write(self.pin, level >= 0.5))
+
+
+class _Rgb(_Port):
+    def __init__(self, backend: BridgeBackend, outputs: list[_Output]) -> None:
+        super().__init__(backend)
+        self.outputs = outputs
+
+    def set(self, rgb: tuple[float, float, float]) -> None:
+        for output, value in zip(self.outputs, rgb, strict=True):
+            output.set(value)
+
+
+class _Beeper(_Output):
+    """An active buzzer: on or off at its own pitch."""
+
+    def tone(self, hertz: float | None) -> None:
+        self.set(0.0 if hertz is None else 1.0)
+
+
+class _Servo(_Port):
+    def __init__(self, backend: BridgeBackend, channel: int, spec: ServoSpec) -> None:
+        super().__init__(backend)
+        self.channel, self.spec = channel, spec
+        self.safe_us = self._us(spec.safe_angle)
+
+    def _us(self, degrees: float) -> int:
+        s = self.spec
+        share = (degrees - s.min_angle) / (s.max_angle - s.min_angle)
+        return round(s.min_pulse_us + share * (s.max_pulse_us - s.min_pulse_us))
+
+    def set_angle(self, degrees: float | None) -> None:
+        if degrees is None:
+            raise BackendError(
+                "the bridge firmware cannot let a servo go limp: it keeps it at an angle; "
+                "use servo.park() to send it to its safe angle"
+            )
+        us = self._us(degrees)
+        b = self.backend.bridge
+        self.backend._output(us == self.safe_us, lambda: b.servo_write_us(self.channel, us))
+
+
+class BridgeBackend:
+    """Parts on a microcontroller running RoboClass firmware, reached over USB serial.
+
+    ``port`` defaults to the robot's settings, then the kit's ``bridge.port``,
+    then ``/dev/ttyACM0``. ``transport`` replaces pyserial (tests pass
+    :class:`firmware_bridge.FakeBoard`'s); other keyword options go to
+    :class:`firmware_bridge.Bridge` (``timeout``, ``setpoint_hz``, ...).
+    """
+
+    name = "bridge"
+
+    def __init__(
+        self,
+        kit: KitProfile,
+        port: str | None = None,
+        *,
+        baud: int | None = None,
+        transport: Callable[[str, int], SerialLike] = open_serial,
+        **bridge_options: Any,
+    ) -> None:
+        if kit.backend != "bridge":
+            right = "gpio" if kit.backend == "gpio" else "sim"
+            raise BackendError(
+                f"kit {kit.name!r} is not wired to a microcontroller: use backend={right!r}"
+                + (" (or backend='sim' to try it in the simulator)" if right == "gpio" else "")
+            )
+        self.kit = kit
+        self.port = port or kit.bridge.port or DEFAULT_PORT
+        self._lock = threading.RLock()  # RLock: stop_all may run in a signal handler
+        self._values = [0.0, 0.0]  # motor channel 0, 1
+        self._armed = False
+        self._closed = False
+        options = {"watchdog_ms": kit.bridge.watchdog_ms, **bridge_options}
+        try:
+            self.bridge = Bridge.open(
+                self.port, baud=baud or kit.bridge.baud, transport=transport, **options
+            )
+        except BridgeError as exc:
+            raise BackendError(
+                f"cannot reach the robot's microcontroller: {exc} "
+                "(a different port? set `port:` in robot.yaml or pass port=...)"
+            ) from exc
+        self._unsubscribe = [
+            self.bridge.on_telemetry(self._on_telemetry),
+            self.bridge.on_reboot(self._on_reboot),
+        ]
+        logger.info("bridge backend on %s: firmware %s", self.port, self.bridge.hello.firmware)
+
+    # -- time ------------------------------------------------------------------
+
+    def clock(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    # -- arming and the link -------------------------------------------------
+
+    def _on_telemetry(self, t: Telemetry) -> None:
+        # Reader thread. Frames arrive in order, so one read after our ARM was
+        # acknowledged shows the board armed unless it has disarmed since
+        # (its watchdog, a reboot, STOP_ALL).
+        if not t.armed:
+            self._armed = False
+
+    def _on_reboot(self, hello: Hello) -> None:
+        self._armed = False
+        logger.warning(
+            "the board on %s restarted (power dip?): it stopped; the next command re-arms it",
+            self.port,
+        )
+
+    def _lost(self, exc: BridgeError) -> BackendError:
+        return BackendError(
+            f"lost the link to the robot's microcontroller on {self.port} ({exc}). "
+            "Check the USB cable and the board's power; its watchdog has stopped the motors, "
+            "and RoboClass reconnects by itself: send the command again when it is back"
+        )
+
+    def _arm(self) -> None:
+        """Arm the board (under the lock). Arming restarts every motor from 0."""
+        self.bridge.arm()
+        self._values = [0.0, 0.0]
+        self._armed = True
+
+    def _set_motor(self, channel: int, value: float) -> None:
+        with self._lock:
+            try:
+                if value != 0 and not self._armed:
+                    self._arm()
+                self._values[channel] = value
+                self.bridge.drive(self._values[0], self._values[1])
+            except BridgeError as exc:
+                if value != 0:
+                    raise self._lost(exc) from exc
+                logger.debug("stopping a motor while the link is down: %s", exc)
+
+    def _output(self, safe: bool, write: Callable[[], None]) -> None:
+        """Write an output; a disarmed board already holds every output in its safe state."""
+        with self._lock:
+            if safe and not self._armed:
+                return
+            try:
+                if not self._armed:
+                    self._arm()
+                try:
+                    write()
+                except NotArmed:  # it disarmed itself just now (watchdog, reboot)
+                    self._arm()
+                    write()
+            except CommandRefused as exc:
+                raise BackendError(f"the board refused this output: {exc}") from exc
+            except BridgeError as exc:
+                if safe:
+                    logger.debug("output to its safe state while the link is down: %s", exc)
+                    return
+                raise self._lost(exc) from exc
+
+    def _latest(self, field: Callable[[Telemetry], T | None], what: str, wiring: str) -> T:
+        """The newest value of a telemetry field; waits a little for the first one."""
+        b = self.bridge
+        if not b.connected and not b.wait_connected(RECONNECT_WAIT):
+            raise SensorError(
+                f"no reading from the {what}: the link to the microcontroller on {self.port} "
+                "is down. Check the USB cable and the board's power (RoboClass reconnects "
+                "by itself)"
+            )
+        t = b.telemetry
+        value = field(t) if t is not None else None
+        if value is None:
+            try:
+                t = b.wait_telemetry(lambda t: field(t) is not None, FIRST_READING_TIMEOUT)
+            except BridgeError as exc:
+                raise SensorError(
+                    f"no reading from the {what} on the microcontroller: {wiring}"
+                ) from exc
+            value = field(t)
+        if value is None:  # pragma: no cover - wait_telemetry's predicate said otherwise
+            raise SensorError(f"no reading from the {what}")
+        return value
+
+    def _setup(self, part: str, call: Callable[[], None]) -> None:
+        """A configuration command; a refusal names the part and its wiring."""
+        try:
+            call()
+        except CommandRefused as exc:
+            if exc.code == ErrorCode.NO_DEVICE:
+                raise SensorError(
+                    f"part {part!r}: nothing answered on the board's I2C bus: check the wires "
+                    "to A4 (SDA), A5 (SCL), its power and its address, or remove it from the kit"
+                ) from exc
+            if exc.code == ErrorCode.BAD_PIN:
+                raise KitError(
+                    f"part {part!r}: the board cannot use that pin (the motors use D4-D7, "
+                    "encoders D2/D3, servos turn off PWM on D9/D10, D0/D1 are the USB serial)"
+                ) from exc
+            raise KitError(f"part {part!r}: {exc}") from exc
+        except BridgeError as exc:
+            raise self._lost(exc) from exc
+
+    # -- parts -------------------------------------------------------------------
+
+    def motor(self, side: str) -> MotorPort:
+        wiring = getattr(self.kit.drive, side)
+        channel = {"left": 0, "right": 1}[side] if wiring.channel is None else wiring.channel
+        if channel not in (0, 1):
+            raise KitError(f"{side} motor: channel {channel}: the board has motor channels 0 and 1")
+        return _Motor(self, channel)
+
+    def servo(self, name: str, spec: PartSpec) -> ServoPort:
+        spec = _as(spec, ServoSpec, name)
+        channel = 0 if spec.channel is None else spec.channel
+        if channel > 3:
+            raise KitError(f"part {name!r}: servo channel {channel}: the board has channels 0..3")
+        port = _Servo(self, channel, spec)
+        pin = _pin(spec.pin, "pin", name)
+        self._setup(
+            name,
+            lambda: self.bridge.servo_attach(
+                channel, pin, spec.min_pulse_us, spec.max_pulse_us, port.safe_us
+            ),
+        )
+        return port
+
+    def distance(self, name: str, spec: PartSpec) -> DistancePort:
+        spec = _as(spec, UltrasonicSpec, name)
+        trigger, echo = _pin(spec.trigger, "trigger", name), _pin(spec.echo, "echo", name)
+        self._setup(name, lambda: self.bridge.setup_ultrasonic(trigger, echo))
+        return _Distance(self, trigger, echo)
+
+    def line(self, name: str, spec: PartSpec) -> LinePort:
+        spec = _as(spec, LineSensorsSpec, name)
+        if spec.channels is not None:
+            analog = [_channel(c, "channel", name) for c in spec.channels]
+            for c in analog:
+                self._setup(name, partial(self.bridge.subscribe, "analog", c, period_ms=10))
+            return _Line(self, spec, analog, [])
+        if spec.pins is None:
+            raise KitError(
+                f"part {name!r} needs `channels` (analog inputs) or `pins` for the bridge backend"
+            )
+        pins = [_pin(p, "pin", name) for p in spec.pins]
+        for p in pins:
+            self._setup(name, partial(self.bridge.pin_mode, p, PinMode.INPUT))
+            self._setup(name, partial(self.bridge.subscribe, "digital", p))
+        return _Line(self, spec, [], pins)
+
+    def encoders(self, name: str, spec: PartSpec) -> EncoderPort:
+        spec = _as(spec, EncodersSpec, name)
+        for side, pin in ENCODER_PINS.items():
+            wires = getattr(spec, side)
+            if wires is not None and list(wires) != [pin]:
+                raise KitError(
+                    f"part {name!r}: the board counts {side} encoder pulses on D{pin} only "
+                    f"(one channel; direction from the motor): set `{side}: [{pin}]`"
+                )
+        self._setup(name, self.bridge.setup_encoders)
+        return _Encoders(self)
+
+    def imu(self, name: str, spec: PartSpec) -> ImuPort:
+        spec = _as(spec, ImuSpec, name)
+        if spec.chip != "mpu6050":
+            raise BackendError(
+                f"{name}: the bridge firmware reads an MPU-6050, not a {spec.chip}; "
+                "change `chip` or remove the part from the kit"
+            )
+        self._setup(name, lambda: self.bridge.setup_imu(spec.address))
+        return _Imu(self)
+
+    def button(self, name: str, spec: PartSpec) -> ButtonPort:
+        spec = _as(spec, ButtonSpec, name)
+        pin = _pin(spec.pin, "pin", name)
+        mode = PinMode.INPUT_PULLUP if spec.pull_up else PinMode.INPUT
+        self._setup(name, lambda: self.bridge.pin_mode(pin, mode))
+        self._setup(name, lambda: self.bridge.subscribe("digital", pin))
+        return _Button(self, pin, spec.pull_up)
+
+    def _out(self, name: str, pin: int | None) -> int:
+        p = _pin(pin, "pin", name)
+        self._setup(name, lambda: self.bridge.pin_mode(p, PinMode.OUTPUT))
+        return p
+
+    def led(self, name: str, spec: PartSpec) -> LedPort:
+        spec = _as(spec, LedSpec, name)
+        return _Output(self, self._out(name, spec.pin), spec.active_high)
+
+    def rgb_led(self, name: str, spec: PartSpec) -> RgbLedPort:
+        spec = _as(spec, RgbLedSpec, name)
+        if spec.pins is None:
+            raise KitError(f"part {name!r} needs `pins: [red, green, blue]` (Arduino pins)")
+        return _Rgb(self, [_Output(self, self._out(name, p), spec.active_high) for p in spec.pins])
+
+    def buzzer(self, name: str, spec: PartSpec) -> TonePort:
+        spec = _as(spec, BuzzerSpec, name)
+        if not spec.active:
+            raise BackendError(
+                f"{name}: the bridge firmware cannot play tones on a passive buzzer yet; "
+                "use an active buzzer (`active: true`, it beeps at its own pitch) on a free "
+                "pin, or remove it from the kit"
+            )
+        return _Beeper(self, self._out(name, spec.pin))
+
+    def battery(self, name: str, spec: PartSpec) -> BatteryPort:
+        spec = _as(spec, BatterySpec, name)
+        channel = _channel(spec.channel, "channel", name)
+        self._setup(name, lambda: self.bridge.setup_battery(channel, spec.divider))
+        return _Battery(self, channel)
+
+    def camera(self, name: str, spec: CameraSpec) -> CameraPort:
+        return open_camera_port(spec)  # the camera is on the Pi, not the board
+
+    # -- safety and lifecycle --------------------------------------------------
+
+    def stop_all(self) -> None:
+        """Motors 0, servos safe, outputs low, the board disarmed. Never raises."""
+        with self._lock:
+            self._values = [0.0, 0.0]
+            self._armed = False
+            if self._closed or self.bridge.closed:
+                return
+            try:
+                self.bridge.stop_all()
+            except BridgeError as exc:
+                logger.warning(
+                    "could not stop the board on %s (%s): its watchdog stops the motors "
+                    "within %d ms",
+                    self.port,
+                    exc,
+                    self.bridge.watchdog_ms,
+                )
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop the board and close the link (it sends STOP_ALL first). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        with self._lock:
+            self._values = [0.0, 0.0]
+            self._armed = False
+            self.bridge.close()
+
+    def __repr__(self) -> str:
+        return f"<BridgeBackend {self.port}{' closed' if self._closed else ''}>"
