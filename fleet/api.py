@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleet.console import Console
 from fleet.exc import FleetError, JobError
 from fleet.protocol import ID_PATTERN
+from fleet.web import mount_web
 
 __all__ = ["ApiServer", "create_app"]
 
@@ -99,6 +100,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
     """The API over ``console``."""
     app = FastAPI(title="RoboClass console", version="1")
     app.state.console = console
+    app.state.closing = threading.Event()  # set on close: ends the web page's event streams
     store = console.store
 
     @app.get("/api/v1/health")
@@ -273,6 +275,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             "results_duplicate": console.results_duplicate,
         }
 
+    mount_web(app, _teacher)  # the teacher's pages at / (fleet/web/)
     return app
 
 
@@ -282,9 +285,8 @@ class ApiServer:
     def __init__(self, console: Console, host: str = "127.0.0.1", port: int = 0) -> None:
         self.console = console
         self.host = host
-        config = uvicorn.Config(
-            create_app(console), host=host, port=port, log_level="warning", lifespan="off"
-        )
+        self.app = create_app(console)
+        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -321,6 +323,7 @@ class ApiServer:
         if self._closed:
             return
         self._closed = True
+        self.app.state.closing.set()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)

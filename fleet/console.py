@@ -87,6 +87,8 @@ class Console:
         self.logs: dict[str, deque[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        #: Counts every message stored and every teacher action (the web page's events follow it).
+        self.changes = 0
         self._closed = False
         offline = ConsoleState(online=False, session=self.session, ts=time.time())
         self.link = Link(
@@ -147,6 +149,7 @@ class Console:
 
     def _notify(self) -> None:
         with self._changed:
+            self.changes += 1
             self._changed.notify_all()
 
     # -- MQTT ----------------------------------------------------------------
@@ -247,6 +250,7 @@ class Console:
             self.link.publish(self.topics.job(device, job), payload)
             jobs.append({"job": job, "device": device})
         logger.info("pushed %s to %d devices", lesson_id, len(jobs))
+        self._notify()
         return jobs
 
     def cancel(self, job: str) -> bool:
@@ -267,10 +271,12 @@ class Console:
         state = self.store.set_estop(True, by)
         self._publish_estop(state)
         logger.warning("e-stop by %s (epoch %d)", by, state["epoch"])
+        self._notify()
         return state
 
     def release(self, by: str) -> dict[str, Any]:
         state = self.store.set_estop(False, by)
         self._publish_estop(state)
         logger.info("e-stop released by %s (epoch %d)", by, state["epoch"])
+        self._notify()
         return state

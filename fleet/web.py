@@ -1,0 +1,187 @@
+"""The teacher's console in the browser: static pages, first-run set-up, live room events.
+
+The pages are hand-written HTML, CSS and JS in ``fleet/web/`` (no build
+step, nothing fetched from the internet). They use the JSON API of
+:mod:`fleet.api` plus the routes added here:
+
+- ``POST /api/v1/setup``: the first teacher account, only while there is none
+  (no default password); answers with a login token.
+- ``GET /api/v1/room``: the room at a glance (devices with their student,
+  battery, current job and last result, and the e-stop).
+- ``GET /api/v1/events``: the same snapshot as Server-Sent Events, sent again
+  whenever the console sees a change (``event: room``).
+- ``GET /api/v1/library``: the built-in lessons with zh/en titles, summaries
+  and steps.
+
+::
+
+    app = create_app(console)      # fleet.api calls mount_web(app, _teacher)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleet.console import Console
+
+__all__ = ["STATIC", "library", "mount_web", "room_snapshot"]
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("web")
+#: At most this many snapshots a second per browser, however busy the room is.
+_MIN_INTERVAL_S = 0.25
+#: A comment line this often keeps proxies and the browser from giving up.
+_HEARTBEAT_S = 15.0
+_MIN_PASSWORD = 8
+
+
+class Setup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")
+    password: str = Field(min_length=_MIN_PASSWORD, max_length=256)
+
+
+def room_snapshot(console: Console) -> dict[str, Any]:
+    """Every device with its student, battery, current job and last result; the e-stop."""
+    store = console.store
+    latest_job: dict[str, dict[str, Any]] = {}
+    for row in store.jobs():  # oldest first: the last one per device wins
+        latest_job[row["device"]] = row
+    last_result: dict[str, dict[str, Any]] = {}
+    results = store.results()
+    for row in results:
+        last_result[row["device"]] = row
+    devices = []
+    for d in store.devices():
+        telemetry = console.telemetry.get(d["device"]) or {}
+        battery = telemetry.get("battery_v", d["battery"])
+        job = latest_job.get(d["device"])
+        result = last_result.get(d["device"])
+        devices.append(
+            {
+                "device": d["device"],
+                "student": d["student"],
+                "online": d["online"],
+                "estopped": d["estopped"],
+                "kit": d["kit"],
+                "battery_v": battery if isinstance(battery, int | float) else None,
+                "preflight": d["preflight"],
+                "job": None
+                if job is None
+                else {k: job[k] for k in ("job", "lesson_id", "status", "reason", "updated")},
+                "last_result": None
+                if result is None
+                else {
+                    "lesson_id": result["lesson_id"],
+                    "status": result["status"],
+                    "score": result["score"],
+                    "passed": result["result"].get("status") == "passed",
+                },
+            }
+        )
+    return {"estop": store.estop(), "devices": devices, "results": len(results)}
+
+
+def library() -> list[dict[str, Any]]:
+    """The built-in lessons as the lessons page shows them (a broken one is left out)."""
+    from lessons import builtin_lessons  # noqa: PLC0415 - only when a teacher opens the page
+
+    out = []
+    for lesson in builtin_lessons():
+        entry = lesson.summary()
+        entry.pop("title_local", None)
+        entry["steps"] = [
+            {"title": s.title.model_dump(), "body": s.body.model_dump()} for s in lesson.model.steps
+        ]
+        out.append(entry)
+    return out
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
+    """Add the pages at ``/`` and the routes above to the console's ``app``.
+
+    ``teacher`` is the API's dependency that turns a bearer token into a
+    teacher (or answers 401). ``app.state.closing`` (a
+    :class:`threading.Event`), when set, ends every event stream so the
+    server can shut down.
+    """
+    console: Console = app.state.console
+    closing: threading.Event = getattr(app.state, "closing", threading.Event())
+    app.state.closing = closing
+    setup_lock = threading.Lock()
+    auth = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
+
+    @app.post("/api/v1/setup")
+    def setup(body: Setup) -> dict[str, str]:
+        with setup_lock:
+            if console.store.has_teachers():
+                raise HTTPException(409, "this console already has a teacher: log in")
+            console.store.add_teacher(body.username, body.password)
+        token = console.store.login(body.username, body.password)
+        if token is None:  # pragma: no cover - the account was just made
+            raise HTTPException(500, "the account was made but logging in failed")
+        logger.info("first teacher account %s made from the browser", body.username)
+        return {"token": token, "username": body.username}
+
+    @auth.get("/room")
+    def room() -> dict[str, Any]:
+        return room_snapshot(console)
+
+    @auth.get("/library")
+    def lessons_library() -> list[dict[str, Any]]:
+        return library()
+
+    @auth.get("/events")
+    async def events(request: Request) -> StreamingResponse:
+        async def stream() -> AsyncIterator[bytes]:
+            sent: dict[str, Any] | None = None
+            seen = -1
+            beat = looked = time.monotonic()
+            yield b"retry: 2000\n\n"
+            while not closing.is_set() and not console.closed:
+                if await request.is_disconnected():
+                    return
+                now = time.monotonic()
+                # API calls (bind, push) change the store without a message: look each second too
+                if console.changes != seen or now - looked > 1.0:
+                    seen, looked = console.changes, now
+                    snapshot = room_snapshot(console)
+                    if snapshot != sent:
+                        sent = snapshot
+                        beat = now
+                        yield _sse("room", snapshot)
+                elif now - beat > _HEARTBEAT_S:
+                    beat = now
+                    yield b": still here\n\n"
+                await asyncio.sleep(_MIN_INTERVAL_S)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    app.include_router(auth)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,676 @@
+// The teacher console: login, room (live), roster, lessons, results.
+// Plain JS, no build step. It talks to the console's JSON API (/api/v1) with
+// the bearer token from login, and follows the room over /api/v1/events
+// (Server-Sent Events read with fetch, so the token stays out of URLs).
+"use strict";
+
+(() => {
+  const $ = (sel) => document.querySelector(sel);
+  const state = {
+    lang: "en",
+    token: sessionStorage.getItem("rc-token") || "",
+    room: null, // the last snapshot: {estop, devices, results}
+    selected: new Set(),
+    library: null,
+    band: "",
+    results: [],
+    page: "room",
+    events: null, // AbortController of the event stream
+    resultsSeen: -1,
+  };
+
+  // ---- language -----------------------------------------------------------
+
+  function pickLang() {
+    const saved = localStorage.getItem("rc-lang");
+    if (saved === "zh" || saved === "en") return saved;
+    const prefs = navigator.languages || [navigator.language || "en"];
+    return prefs.some((l) => String(l).toLowerCase().startsWith("zh")) ? "zh" : "en";
+  }
+
+  function t(key, vars) {
+    const table = window.I18N[state.lang] || window.I18N.en;
+    let text = table[key] ?? window.I18N.en[key] ?? key;
+    if (vars) {
+      for (const [name, value] of Object.entries(vars)) {
+        text = text.split(`{${name}}`).join(String(value));
+      }
+    }
+    return text;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+    document.title = `RoboClass · ${t("app.console")}`;
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-aria]")) {
+      el.setAttribute("aria-label", t(el.dataset.i18nAria));
+    }
+    $("#lang").value = state.lang;
+    renderAll();
+  }
+
+  // ---- small helpers ------------------------------------------------------
+
+  // h("p", {class: "x"}, "text", child) builds DOM without innerHTML.
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+      else if (name === "dataset") Object.assign(el.dataset, value);
+      else el.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  let toastTimer = 0;
+  function toast(message, kind) {
+    const el = $("#toast");
+    el.textContent = message;
+    el.className = `toast ${kind || ""}`;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(method, path, body) {
+    const headers = {};
+    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(`/api/v1${path}`, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401 && state.token) {
+      logout();
+      throw new ApiError(401, t("login.wrong"));
+    }
+    const kind = response.headers.get("content-type") || "";
+    const data = kind.includes("json") ? await response.json() : await response.text();
+    if (!response.ok) {
+      const detail = data && data.detail;
+      throw new ApiError(response.status, typeof detail === "string" ? detail : response.statusText);
+    }
+    return data;
+  }
+
+  function fail(error) {
+    toast(t("error.generic", { msg: error.message || error }), "bad");
+  }
+
+  const lessonTitle = (id) => {
+    const lesson = (state.library || []).find((l) => l.id === id);
+    return lesson ? lesson.title[state.lang] : id;
+  };
+  const formatScore = (score) => (score === null || score === undefined ? t("card.none") : String(Math.round(score)));
+
+  // ---- login and set-up ---------------------------------------------------
+
+  async function showLogin() {
+    stopEvents();
+    for (const el of ["#nav", "#stopbar", "#logout", "#conn"]) $(el).hidden = true;
+    showPage("login");
+    let teachers = true;
+    try {
+      teachers = (await api("GET", "/health")).teachers;
+    } catch (error) { fail(error); }
+    $("#login-form").hidden = !teachers;
+    $("#setup-form").hidden = teachers;
+    (teachers ? $("#login-user") : $("#setup-user")).focus();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const username = $("#login-user").value.trim();
+    const password = $("#login-pass").value;
+    const error = $("#login-error");
+    error.textContent = "";
+    if (!username || !password) { error.textContent = t("login.missing"); return; }
+    try {
+      const data = await api("POST", "/login", { username, password });
+      loggedIn(data.token);
+    } catch (err) {
+      error.textContent = err.status === 401 ? t("login.wrong") : t("error.generic", { msg: err.message });
+    }
+  }
+
+  async function setup(event) {
+    event.preventDefault();
+    const username = $("#setup-user").value.trim();
+    const password = $("#setup-pass").value;
+    const error = $("#setup-error");
+    error.textContent = "";
+    if (!username || /[\s:]/.test(username)) { error.textContent = t("setup.name"); return; }
+    if (password.length < 8) { error.textContent = t("setup.short"); return; }
+    if (password !== $("#setup-pass2").value) { error.textContent = t("setup.mismatch"); return; }
+    try {
+      const data = await api("POST", "/setup", { username, password });
+      loggedIn(data.token);
+    } catch (err) {
+      error.textContent = err.status === 409 ? t("setup.taken") : t("error.generic", { msg: err.message });
+      if (err.status === 409) showLogin();
+    }
+  }
+
+  function loggedIn(token) {
+    state.token = token;
+    sessionStorage.setItem("rc-token", token);
+    $("#login-pass").value = "";
+    $("#setup-pass").value = "";
+    $("#setup-pass2").value = "";
+    start();
+  }
+
+  function logout() {
+    state.token = "";
+    sessionStorage.removeItem("rc-token");
+    state.room = null;
+    showLogin();
+  }
+
+  // ---- pages --------------------------------------------------------------
+
+  const PAGES = ["login", "room", "roster", "lessons", "results"];
+
+  function showPage(name) {
+    state.page = name;
+    for (const page of PAGES) $(`#page-${page}`).hidden = page !== name;
+    for (const link of document.querySelectorAll("#nav a")) {
+      if (link.dataset.page === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
+  function route() {
+    if (!state.token) { showLogin(); return; }
+    const name = location.hash.replace("#", "") || "room";
+    showPage(PAGES.includes(name) && name !== "login" ? name : "room");
+    if (state.page === "lessons") loadLibrary();
+    if (state.page === "results") loadResults();
+    renderAll();
+  }
+
+  async function start() {
+    for (const el of ["#nav", "#stopbar", "#logout"]) $(el).hidden = false;
+    try {
+      state.room = await api("GET", "/room");
+    } catch (error) { if (error.status !== 401) fail(error); return; }
+    startEvents();
+    loadLibrary();
+    route();
+  }
+
+  // ---- live events --------------------------------------------------------
+
+  function stopEvents() {
+    if (state.events) state.events.abort();
+    state.events = null;
+  }
+
+  function setConnected(live) {
+    const el = $("#conn");
+    el.hidden = false;
+    el.textContent = live ? t("conn.live") : t("conn.lost");
+    el.className = `conn ${live ? "live" : "lost"}`;
+  }
+
+  async function startEvents() {
+    stopEvents();
+    const control = new AbortController();
+    state.events = control;
+    while (!control.signal.aborted && state.token) {
+      try {
+        const response = await fetch("/api/v1/events", {
+          headers: { Authorization: `Bearer ${state.token}` }, signal: control.signal,
+        });
+        if (response.status === 401) { logout(); return; }
+        if (!response.ok || !response.body) throw new Error(response.statusText);
+        setConnected(true);
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            onEvent(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+          }
+        }
+      } catch (error) {
+        if (control.signal.aborted) return;
+      }
+      setConnected(false);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+
+  function onEvent(chunk) {
+    let event = "message";
+    const data = [];
+    for (const line of chunk.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    if (event !== "room" || !data.length) return;
+    state.room = JSON.parse(data.join("\n"));
+    renderAll();
+    if (state.page === "results" && state.room.results !== state.resultsSeen) loadResults();
+  }
+
+  function renderAll() {
+    if (!state.token || !state.room) return;
+    renderStop();
+    if (state.page === "room") renderRoom();
+    if (state.page === "roster") renderRoster();
+    if (state.page === "lessons") renderLessons();
+    if (state.page === "results") renderResults();
+  }
+
+  // ---- STOP ALL -----------------------------------------------------------
+
+  function renderStop() {
+    const { estop, devices } = state.room;
+    const bar = $("#stopbar");
+    const status = $("#stop-status");
+    const online = devices.filter((d) => d.online);
+    const stopped = online.filter((d) => d.estopped);
+    const offline = devices.length - online.length;
+    bar.classList.toggle("active", estop.active);
+    $("#release").hidden = !estop.active;
+    const all = estop.active && stopped.length === online.length;
+    bar.classList.toggle("confirmed", all);
+    bar.dataset.state = !estop.active ? "ready" : all ? "stopped" : "stopping";
+    if (!estop.active) status.textContent = t("stop.ready");
+    else if (all) status.textContent = t("stop.done", { n: stopped.length });
+    else status.textContent = t("stop.waiting", { n: stopped.length, total: online.length });
+    if (estop.active && offline > 0) status.textContent += ` ${t("stop.offline", { n: offline })}`;
+  }
+
+  async function stopAll() {
+    try {
+      state.room.estop = await api("POST", "/stop");
+      renderStop();
+      toast(t("stop.sent"), "bad");
+    } catch (error) { fail(error); }
+  }
+
+  async function release() {
+    try {
+      state.room.estop = await api("POST", "/release");
+      renderStop();
+      toast(t("stop.released"));
+    } catch (error) { fail(error); }
+  }
+
+  // ---- room ---------------------------------------------------------------
+
+  function card(d) {
+    const id = `sel-${d.device}`;
+    const job = d.job;
+    const last = d.last_result;
+    const battery = d.battery_v === null ? t("card.none") : `${d.battery_v.toFixed(1)} V`;
+    let health = t("card.none");
+    if (d.preflight) {
+      const parts = [t("health.ok", { ok: d.preflight.ok ?? 0 })];
+      if (d.preflight.warn) parts.push(t("health.warn", { n: d.preflight.warn }));
+      if (d.preflight.fail) parts.push(t("health.fail", { n: d.preflight.fail }));
+      health = parts.join(" · ");
+    }
+    const classes = ["card", d.online ? "online" : "offline"];
+    if (d.estopped) classes.push("stopped");
+    if (state.selected.has(d.device)) classes.push("selected");
+    return h("article", {
+      class: classes.join(" "),
+      "aria-labelledby": `name-${d.device}`,
+      dataset: {
+        device: d.device, online: String(d.online), estopped: String(d.estopped),
+        jobStatus: job ? job.status : "",
+      },
+    },
+    h("div", { class: "card-head" },
+      h("input", {
+        type: "checkbox", id, checked: state.selected.has(d.device), class: "select",
+        "aria-label": t("room.select", { name: d.device }),
+        onchange: (e) => { toggleSelect(d.device, e.target.checked); },
+      }),
+      h("label", { for: id, class: "card-name", id: `name-${d.device}` }, d.device),
+      h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))),
+    d.estopped ? h("p", { class: "stopped-badge", role: "status" }, `■ ${t("card.stopped")}`) : null,
+    h("dl", {},
+      h("dt", {}, t("card.student")),
+      h("dd", { class: d.student ? "" : "muted" }, d.student || t("card.unbound")),
+      h("dt", {}, t("card.job")),
+      h("dd", { class: "job" }, job
+        ? [lessonTitle(job.lesson_id), " ", h("span", { class: `state s-${job.status}` }, t(`status.${job.status}`))]
+        : t("card.none")),
+      h("dt", {}, t("card.last")),
+      h("dd", { class: "last" }, last
+        ? [h("strong", {}, formatScore(last.score)), " ",
+          h("span", { class: last.passed ? "good" : "muted" }, last.passed ? `✓ ${t("card.passed")}` : t("card.failed"))]
+        : t("card.none")),
+      h("dt", {}, t("card.battery")),
+      h("dd", {}, battery),
+      h("dt", {}, t("card.health")),
+      h("dd", {}, health)),
+    h("button", {
+      type: "button", class: "identify-one", id: `identify-${d.device}`, disabled: !d.online,
+      "aria-label": t("room.identifyOne", { name: d.device }),
+      onclick: () => identify([d.device]),
+    }, t("room.identify")));
+  }
+
+  const cardCache = new Map(); // device -> {key, el}
+
+  function renderRoom() {
+    const { devices } = state.room;
+    const known = new Set(devices.map((d) => d.device));
+    for (const name of [...state.selected]) if (!known.has(name)) state.selected.delete(name);
+    // Rebuild only the cards that changed, so focus and clicks survive live updates.
+    const focused = document.activeElement;
+    const children = devices.map((d) => {
+      const key = JSON.stringify([d, state.lang, state.selected.has(d.device), Boolean(state.library)]);
+      const kept = cardCache.get(d.device);
+      if (kept && kept.key === key) return kept.el;
+      const el = card(d);
+      cardCache.set(d.device, { key, el });
+      return el;
+    });
+    const box = $("#cards");
+    children.forEach((el, i) => {
+      const here = box.children[i];
+      if (here === el) return;
+      if (here) box.insertBefore(el, here); else box.append(el);
+    });
+    while (box.children.length > children.length) box.lastElementChild.remove();
+    if (focused && focused !== document.activeElement && focused.id && document.getElementById(focused.id)) {
+      document.getElementById(focused.id).focus();
+    }
+    $("#room-empty").hidden = devices.length > 0;
+    const online = devices.filter((d) => d.online).length;
+    $("#room-summary").textContent = t("room.summary", { online, total: devices.length });
+    $("#selected-count").textContent = t("room.selected", { n: state.selected.size });
+    const all = $("#select-all");
+    all.checked = devices.length > 0 && state.selected.size === devices.length;
+    all.indeterminate = state.selected.size > 0 && state.selected.size < devices.length;
+  }
+
+  function toggleSelect(device, on) {
+    if (on) state.selected.add(device); else state.selected.delete(device);
+    renderRoom();
+  }
+
+  function selectAll(on) {
+    state.selected = on ? new Set(state.room.devices.map((d) => d.device)) : new Set();
+    renderRoom();
+  }
+
+  async function identify(devices) {
+    if (!devices.length) { toast(t("room.identifyNone")); return; }
+    try {
+      await Promise.all(devices.map((d) => api("POST", `/devices/${encodeURIComponent(d)}/identify`)));
+      toast(t("room.identifySent", { n: devices.length }), "good");
+    } catch (error) { fail(error); }
+  }
+
+  // ---- roster -------------------------------------------------------------
+
+  async function bind(device, student) {
+    await api("PUT", `/devices/${encodeURIComponent(device)}/student`, { student: student || null });
+  }
+
+  function renderRoster() {
+    const body = $("#roster-table tbody");
+    const editing = document.activeElement && document.activeElement.closest("#roster-table");
+    if (editing && body.children.length === state.room.devices.length) return; // don't steal typing
+    body.replaceChildren(...state.room.devices.map((d) => {
+      const input = h("input", {
+        id: `student-${d.device}`, value: d.student || "", autocomplete: "off",
+        "aria-label": t("roster.studentFor", { robot: d.device }),
+      });
+      const save = async () => {
+        try {
+          await bind(d.device, input.value.trim());
+          toast(input.value.trim()
+            ? t("roster.saved", { robot: d.device, student: input.value.trim() })
+            : t("roster.cleared", { robot: d.device }), "good");
+        } catch (error) { fail(error); }
+      };
+      input.addEventListener("keydown", (e) => { if (e.key === "Enter") save(); });
+      return h("tr", { dataset: { device: d.device } },
+        h("th", { scope: "row" }, d.device),
+        h("td", {}, h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))),
+        h("td", {}, input),
+        h("td", {}, h("button", { type: "button", onclick: save }, t("roster.save"))));
+    }));
+  }
+
+  async function importRoster(event) {
+    event.preventDefault();
+    const lines = $("#roster-csv").value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const pairs = [];
+    for (const [i, line] of lines.entries()) {
+      const parts = line.split(/[,，\t]/).map((p) => p.trim());
+      if (parts.length < 2 || !parts[0] || !parts[1]) { toast(t("roster.badLine", { n: i + 1 }), "bad"); return; }
+      pairs.push(parts);
+    }
+    try {
+      for (const [robot, student] of pairs) await bind(robot, student);
+      toast(t("roster.imported", { n: pairs.length }), "good");
+      $("#roster-csv").value = "";
+    } catch (error) { fail(error); }
+  }
+
+  // ---- lessons ------------------------------------------------------------
+
+  async function loadLibrary() {
+    if (state.library) { renderLessons(); return; }
+    try {
+      state.library = await api("GET", "/library");
+      renderAll();
+      fillLessonFilter();
+    } catch (error) { fail(error); }
+  }
+
+  function renderLessons() {
+    if (state.page !== "lessons") return;
+    const bands = ["", "perceive", "apply", "create"];
+    $("#bands").replaceChildren(...bands.map((band) => h("button", {
+      type: "button", "aria-pressed": String(state.band === band),
+      onclick: () => { state.band = band; renderLessons(); },
+    }, band ? t(`band.${band}`) : t("lessons.all"))));
+    const n = state.selected.size;
+    $("#lessons-target").textContent = n ? t("lessons.target", { n }) : t("lessons.noTarget");
+    if (!state.library) return;
+    const other = state.lang === "zh" ? "en" : "zh";
+    const shown = state.library.filter((l) => !state.band || l.band === state.band);
+    const list = shown.map((l) => h("article", { class: "lesson panel", dataset: { lesson: l.id } },
+      h("div", { class: "lesson-head" },
+        h("h2", { id: `lesson-${l.id}` }, l.title[state.lang]),
+        h("span", { class: `band b-${l.band}` }, t(`band.${l.band}`))),
+      h("p", { class: "other-title", lang: other === "zh" ? "zh-CN" : "en" }, l.title[other]),
+      h("p", {}, l.summary[state.lang]),
+      h("p", { class: "muted" }, t("lessons.meta", { from: l.grades[0], to: l.grades[1], minutes: l.minutes }),
+        l.topics.length ? ` · ${l.topics.join(", ")}` : "",
+        l.challenge ? ` · ${t("lessons.challenge", { metric: l.challenge.metric })}` : ""),
+      h("details", {},
+        h("summary", {}, t("lessons.steps", { n: l.steps.length })),
+        h("ol", {}, l.steps.map((s) => h("li", {}, h("strong", {}, s.title[state.lang]), h("p", {}, s.body[state.lang]))))),
+      h("div", { class: "actions" },
+        h("button", {
+          type: "button", class: "push-selected", disabled: n === 0,
+          "aria-describedby": `lesson-${l.id}`, onclick: () => push(l, [...state.selected]),
+        }, t("lessons.pushSelected", { n })),
+        h("button", {
+          type: "button", class: "primary push-all", "aria-describedby": `lesson-${l.id}`,
+          onclick: () => push(l, null),
+        }, t("lessons.pushAll")))));
+    $("#lesson-list").replaceChildren(...(list.length ? list : [h("p", { class: "empty" }, t("lessons.empty"))]));
+  }
+
+  async function push(lesson, devices) {
+    try {
+      const body = { lesson: lesson.id, time_limit_s: Math.max(60, lesson.minutes * 60) };
+      if (devices) body.devices = devices;
+      const answer = await api("POST", "/push", body);
+      toast(t("lessons.pushed", { lesson: lesson.title[state.lang], n: answer.jobs.length }), "good");
+    } catch (error) { fail(error); }
+  }
+
+  // ---- results ------------------------------------------------------------
+
+  function fillLessonFilter() {
+    const select = $("#filter-lesson");
+    const current = select.value;
+    const ids = new Set((state.library || []).map((l) => l.id));
+    for (const r of state.results) if (r.lesson_id) ids.add(r.lesson_id);
+    select.replaceChildren(h("option", { value: "" }, t("results.any")),
+      ...[...ids].map((id) => h("option", { value: id }, lessonTitle(id))));
+    select.value = current;
+  }
+
+  function resultQuery() {
+    const params = new URLSearchParams();
+    const lesson = $("#filter-lesson").value;
+    const student = $("#filter-student").value.trim();
+    const status = $("#filter-status").value;
+    if (lesson) params.set("lesson", lesson);
+    if (student) params.set("student", student);
+    if (status) params.set("status", status);
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  }
+
+  async function loadResults() {
+    try {
+      state.resultsSeen = state.room ? state.room.results : -1;
+      state.results = await api("GET", `/results${resultQuery()}`);
+      fillLessonFilter();
+      renderResults();
+    } catch (error) { fail(error); }
+  }
+
+  function renderResults() {
+    if (state.page !== "results") return;
+    const rows = [...state.results].reverse();
+    $("#results-table tbody").replaceChildren(...rows.map((r) => {
+      const feedback = (r.result && r.result.feedback) || {};
+      const passed = r.result && r.result.status === "passed";
+      return h("tr", { dataset: { result: r.result_id } },
+        h("td", {}, new Date(r.received * 1000).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en")),
+        h("td", {}, r.student || t("card.unbound")),
+        h("td", {}, r.device),
+        h("td", {}, lessonTitle(r.lesson_id)),
+        h("td", {}, h("span", { class: `state s-${r.status}` }, t(`status.${r.status}`))),
+        h("td", { class: "num" }, h("strong", {}, formatScore(r.score)), passed ? h("span", { class: "good" }, " ✓") : null),
+        h("td", { class: "feedback" }, feedback[state.lang] || feedback.en || (r.result && r.result.reason) || ""));
+    }));
+    $("#results-empty").hidden = rows.length > 0;
+    drawChart(state.results);
+  }
+
+  // A histogram of scores in ten bands (0-9 ... 90-100), drawn as SVG.
+  function drawChart(results) {
+    const scores = results.map((r) => r.score).filter((s) => typeof s === "number");
+    const bins = new Array(10).fill(0);
+    for (const s of scores) bins[Math.min(9, Math.max(0, Math.floor(s / 10)))] += 1;
+    const mean = scores.length ? (scores.reduce((a, b) => a + b, 0) / scores.length).toFixed(0) : "—";
+    const passed = results.filter((r) => r.result && r.result.status === "passed").length;
+    const W = 420, H = 220, left = 34, bottom = 34, top = 12, right = 8;
+    const plotW = W - left - right, plotH = H - top - bottom;
+    const peak = Math.max(1, ...bins);
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    const make = (tag, attrs, text) => {
+      const el = document.createElementNS(ns, tag);
+      for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+      if (text !== undefined) el.textContent = text;
+      svg.append(el);
+      return el;
+    };
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t("results.chartLabel", { n: scores.length, mean }));
+    svg.id = "score-chart";
+    for (let i = 0; i <= 4; i += 1) { // grid lines with counts
+      const value = Math.round((peak * i) / 4);
+      const y = top + plotH - (plotH * value) / peak;
+      make("line", { x1: left, x2: W - right, y1: y, y2: y, class: "grid" });
+      make("text", { x: left - 6, y: y + 4, class: "tick", "text-anchor": "end" }, String(value));
+    }
+    const bw = plotW / 10;
+    bins.forEach((count, i) => {
+      const height = (plotH * count) / peak;
+      const x = left + i * bw + 3;
+      const y = top + plotH - height;
+      const bar = make("rect", {
+        x, y, width: bw - 6, height: Math.max(height, count ? 2 : 0),
+        class: i >= 6 ? "bar pass" : "bar", "data-count": count,
+      });
+      const title = document.createElementNS(ns, "title");
+      title.textContent = `${i * 10}–${i === 9 ? 100 : i * 10 + 9}: ${count}`;
+      bar.append(title);
+      if (count) make("text", { x: x + (bw - 6) / 2, y: y - 3, class: "count", "text-anchor": "middle" }, String(count));
+      make("text", { x: left + i * bw + bw / 2, y: H - bottom + 15, class: "tick", "text-anchor": "middle" }, String(i * 10));
+    });
+    make("line", { x1: left, x2: W - right, y1: top + plotH, y2: top + plotH, class: "axis" });
+    make("text", { x: left + plotW / 2, y: H - 4, class: "label", "text-anchor": "middle" }, t("results.axisScore"));
+    $("#chart").replaceChildren(svg);
+    $("#stats").textContent = t("results.stats", { n: scores.length, mean, passed });
+  }
+
+  async function exportCsv() {
+    try {
+      const response = await fetch(`/api/v1/results.csv${resultQuery()}`, {
+        headers: { Authorization: `Bearer ${state.token}` },
+      });
+      if (!response.ok) throw new Error(response.statusText);
+      const url = URL.createObjectURL(await response.blob());
+      const link = h("a", { href: url, download: "results.csv", hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      toast(t("results.exported"), "good");
+    } catch (error) { fail(error); }
+  }
+
+  // ---- wiring -------------------------------------------------------------
+
+  function wire() {
+    $("#login-form").addEventListener("submit", login);
+    $("#setup-form").addEventListener("submit", setup);
+    $("#logout").addEventListener("click", logout);
+    $("#lang").addEventListener("change", (e) => {
+      state.lang = e.target.value;
+      localStorage.setItem("rc-lang", state.lang);
+      applyLang();
+      if (state.page === "results") fillLessonFilter();
+    });
+    $("#stop-all").addEventListener("click", stopAll);
+    $("#release").addEventListener("click", release);
+    $("#select-all").addEventListener("change", (e) => selectAll(e.target.checked));
+    $("#identify-selected").addEventListener("click", () => identify([...state.selected]));
+    $("#roster-import").addEventListener("submit", importRoster);
+    $("#result-filters").addEventListener("submit", (e) => { e.preventDefault(); loadResults(); });
+    for (const id of ["#filter-lesson", "#filter-status"]) $(id).addEventListener("change", loadResults);
+    let typing = 0;
+    $("#filter-student").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(loadResults, 300); });
+    $("#export-csv").addEventListener("click", exportCsv);
+    window.addEventListener("hashchange", route);
+  }
+
+  state.lang = pickLang();
+  wire();
+  applyLang();
+  if (state.token) start(); else showLogin();
+})();

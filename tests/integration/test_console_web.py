@@ -1,0 +1,258 @@
+"""The teacher console in headless Chromium against a live room.
+
+The embedded broker, the console with its API and pages, and three simulated
+robots (real ``roboclass agent`` processes, as ``roboclass demo`` starts
+them). A teacher sets up the first account, sees the robots come online,
+identifies one, pushes a built-in lesson to all, watches the states change
+live, reads the results and the chart, exports CSV, presses STOP ALL,
+releases, and switches to Chinese. Screenshots of every page go to
+``build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from fleet.api import ApiServer
+from fleet.console import Console, ConsoleConfig
+from fleet.embedded_broker import EmbeddedBroker
+from roboclass.demo import _robots
+from tests.browser import launch_args
+from tests.conftest import system_part
+from tests.integration.test_fleet_support import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
+
+ROBOTS = 3
+LESSON = "lights-and-sound"
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+TEACHER, PASSWORD = "ms-li", "a long classroom secret"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+
+
+def cards(page: Page, condition: str) -> int:
+    return int(page.eval_on_selector_all(f"#cards .card{condition}", "els => els.length"))
+
+
+@pytest.fixture
+def room(tmp_path: Path) -> Iterator[tuple[Console, ApiServer]]:
+    with EmbeddedBroker() as broker:
+        console = Console(
+            ConsoleConfig(broker.host, broker.port, tmp_path / "console", keepalive=2)
+        )
+        server = ApiServer(console).start()
+        console.config.url = server.url
+        console.start()
+        try:
+            assert console.wait_connected(10)
+            with _robots(ROBOTS, broker, console, tmp_path):
+                yield console, server
+        finally:
+            server.close()
+            console.close()
+
+
+def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -> None:
+    chromium = system_part("chromium")
+    console, server = room
+    # nothing from the internet: the page's own files are all local
+    with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+        html = response.read().decode()
+    assert "http://" not in html
+    assert "https://" not in html
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+        try:
+            # a browser that prefers Chinese gets Chinese; first run: set up the account
+            zh = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+            page = zh.new_page()
+            page.goto(server.url + "/")
+            expect(page.locator("#setup-form h1")).to_have_text("设置控制台")
+            assert page.locator("html").get_attribute("lang") == "zh-CN"
+            page.select_option("#lang", "en")
+            expect(page.locator("#setup-form h1")).to_have_text("Set up this console")
+            shot(page, "setup")
+            page.fill("#setup-user", TEACHER)
+            page.fill("#setup-pass", "short")
+            page.fill("#setup-pass2", "short")
+            page.click("#setup-form button[type=submit]")
+            expect(page.locator("#setup-error")).to_contain_text("at least 8")
+            page.fill("#setup-pass", PASSWORD)
+            page.fill("#setup-pass2", PASSWORD)
+            page.click("#setup-form button[type=submit]")
+            expect(page.locator("#page-room")).to_be_visible()
+            assert console.store.teacher_exists(TEACHER)
+            zh.close()
+
+            # log in as that teacher in a fresh English browser
+            context = browser.new_context(
+                locale="en-US", viewport={"width": 1280, "height": 800}, accept_downloads=True
+            )
+            page = context.new_page()
+            page.goto(server.url + "/")
+            expect(page.locator("#login-form")).to_be_visible()
+            expect(page.locator("#setup-form")).to_be_hidden()
+            page.fill("#login-user", TEACHER)
+            page.fill("#login-pass", "wrong password")
+            page.click("#login-form button[type=submit]")
+            expect(page.locator("#login-error")).to_contain_text("Wrong name or password")
+            shot(page, "login")
+            page.fill("#login-pass", PASSWORD)
+            page.press("#login-pass", "Enter")
+
+            # the room: every robot's card goes online, live
+            expect(page.locator("#stop-all")).to_be_visible()
+            page.wait_for_function(
+                f"document.querySelectorAll('#cards .card[data-online=true]').length === {ROBOTS}",
+                timeout=60_000,
+            )
+            expect(page.locator("#conn")).to_have_text("Live")
+            expect(page.locator("#room-summary")).to_have_text(
+                f"{ROBOTS} of {ROBOTS} robots online"
+            )
+
+            # identify one robot
+            page.click("#identify-robot-01")
+            expect(page.locator("#toast")).to_have_text("1 robots blink and beep.")
+
+            # roster: bind robot-01 to a student; the card shows the name
+            page.click("#nav a[data-page=roster]")
+            page.fill("#student-robot-01", "Wang Fang")
+            page.click("#roster-table tr[data-device=robot-01] button")
+            expect(page.locator("#toast")).to_contain_text("robot-01 is bound to Wang Fang")
+            page.fill("#roster-csv", "robot-02, Li Lei\nrobot-03，Han Meimei")
+            page.click("#roster-import button")
+            expect(page.locator("#toast")).to_have_text("2 robots bound.")
+            shot(page, "roster")
+
+            # record every job state a card shows from here on
+            page.click("#nav a[data-page=room]")
+            page.evaluate(
+                """() => {
+                    window.seenStates = new Set();
+                    const look = () => document.querySelectorAll('#cards .card').forEach(
+                        c => c.dataset.jobStatus && window.seenStates.add(c.dataset.jobStatus));
+                    new MutationObserver(look).observe(document.getElementById('cards'),
+                        {subtree: true, childList: true, attributes: true});
+                }"""
+            )
+
+            # lessons: browse by band, read the steps, push the quick one to all
+            page.click("#nav a[data-page=lessons]")
+            lesson = page.locator(f"article[data-lesson={LESSON}]")
+            expect(lesson.locator("h2")).to_have_text("Hello robot: lights and sound")
+            expect(lesson.locator(".other-title")).to_have_text("你好机器人：灯光和声音")
+            page.click("#bands button:has-text('Create')")
+            expect(lesson).to_be_hidden()
+            page.click("#bands button:has-text('Perceive')")
+            expect(lesson).to_be_visible()
+            lesson.locator("summary").click()
+            expect(lesson.locator("details li").first).to_contain_text("The robot listens to you")
+            shot(page, "lessons")
+            lesson.locator("button.push-all").click()
+            expect(page.locator("#toast")).to_contain_text(f"sent to {ROBOTS} robots")
+
+            # the room follows the jobs live, without reloading, to the end
+            page.click("#nav a[data-page=room]")
+            page.wait_for_function(
+                "[...document.querySelectorAll('#cards .card')].every("
+                "c => ['SUCCEEDED', 'FAILED'].includes(c.dataset.jobStatus))",
+                timeout=240_000,
+            )
+            seen = set(page.evaluate("[...window.seenStates]"))
+            assert seen & {"PENDING", "QUEUED", "IN_PROGRESS"}, seen
+            assert cards(page, "[data-job-status=SUCCEEDED]") == ROBOTS
+            expect(page.locator("#name-robot-01")).to_have_text("robot-01")
+            expect(page.locator(".card[data-device=robot-01] dd").first).to_have_text("Wang Fang")
+            shot(page, "room")
+            page.set_viewport_size({"width": 768, "height": 1024})
+            shot(page, "room-tablet")
+            page.set_viewport_size({"width": 1280, "height": 800})
+
+            # results: the table, the chart and the CSV
+            page.click("#nav a[data-page=results]")
+            expect(page.locator("#results-table tbody tr")).to_have_count(ROBOTS)
+            counts = page.eval_on_selector_all(
+                "#score-chart rect.bar", "els => els.map(e => Number(e.dataset.count))"
+            )
+            assert len(counts) == 10
+            assert sum(counts) == ROBOTS
+            expect(page.locator("#stats")).to_contain_text(f"{ROBOTS} results")
+            expect(page.locator("#results-table tbody")).to_contain_text("Wang Fang")
+            page.fill("#filter-student", "Wang Fang")
+            expect(page.locator("#results-table tbody tr")).to_have_count(1)
+            page.fill("#filter-student", "")
+            expect(page.locator("#results-table tbody tr")).to_have_count(ROBOTS)
+            shot(page, "results")
+            with page.expect_download() as download_info:
+                page.click("#export-csv")
+            download = download_info.value
+            assert download.suggested_filename == "results.csv"
+            rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8"))))
+            assert len(rows) == ROBOTS
+            assert {r["lesson"] for r in rows} == {LESSON}
+            assert "Wang Fang" in {r["student"] for r in rows}
+
+            # STOP ALL: every card shows stopped, and the bar confirms it
+            page.click("#nav a[data-page=room]")
+            page.click("#stop-all")
+            page.wait_for_function(
+                "document.getElementById('stopbar').dataset.state === 'stopped'", timeout=20_000
+            )
+            assert cards(page, "[data-estopped=true]") == ROBOTS
+            expect(page.locator(".stopped-badge")).to_have_count(ROBOTS)
+            expect(page.locator("#stop-status")).to_have_text(f"✓ All {ROBOTS} robots are stopped.")
+            assert console.store.estop()["active"] is True
+            shot(page, "stopped")
+
+            # Chinese labels everywhere after the switch
+            page.select_option("#lang", "zh")
+            expect(page.locator("#stop-all")).to_have_text("全部停止")
+            expect(page.locator("#nav a[data-page=room]")).to_have_text("教室")
+            expect(page.locator("#room-title")).to_have_text("教室")
+            expect(page.locator(".stopped-badge").first).to_contain_text("已停止")
+            assert page.locator("html").get_attribute("lang") == "zh-CN"
+            shot(page, "room-zh")
+            page.click("#nav a[data-page=lessons]")
+            expect(lesson.locator("h2")).to_have_text("你好机器人：灯光和声音")
+            shot(page, "lessons-zh")
+            page.click("#nav a[data-page=results]")
+            expect(page.locator("#results-title")).to_have_text("成绩")
+            shot(page, "results-zh")
+
+            # release: the robots may run again
+            page.click("#release")
+            page.wait_for_function(
+                "document.getElementById('stopbar').dataset.state === 'ready'", timeout=20_000
+            )
+            page.click("#nav a[data-page=room]")
+            page.wait_for_function(
+                "document.querySelectorAll('#cards .card[data-estopped=true]').length === 0",
+                timeout=20_000,
+            )
+            context.close()
+        finally:
+            browser.close()
+    # the room the browser showed is the room the API reports
+    request = urllib.request.Request(
+        server.url + "/api/v1/room",
+        headers={"Authorization": "Bearer " + console.store.new_token(TEACHER, "test")},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        snapshot = json.load(response)
+    assert {d["device"] for d in snapshot["devices"]} == {"robot-01", "robot-02", "robot-03"}
+    assert snapshot["results"] == ROBOTS
+    wait_until(lambda: not console.store.estop()["active"], 5, "released")
