@@ -380,8 +380,10 @@ class BridgeBackend:
     def _set_motor(self, channel: int, value: float) -> None:
         with self._lock:
             try:
-                if value != 0 and not self._armed:
-                    self._arm()
+                if not self._armed:
+                    self._values = [0.0, 0.0]  # a disarmed board keeps no setpoint
+                    if value != 0:
+                        self._arm()
                 self._values[channel] = value
                 self.bridge.drive(self._values[0], self._values[1])
             except BridgeError as exc:

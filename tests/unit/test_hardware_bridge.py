@@ -168,9 +168,11 @@ def test_after_the_board_watchdog_the_next_command_rearms(fake: FakeBoard, robot
     assert wait_until(lambda: robot.backend.bridge.failsafe)  # type: ignore[attr-defined]
     time.sleep(0.1)
     assert fake.motors == (0, 0)  # the streamed setpoint does not move a disarmed board
+    robot.left_motor.value = 0.4  # re-arms; the right wheel does not resume its old 0.5
+    assert wait_until(lambda: fake.motors == (400, 0))
+    assert fake.armed and not fake.failsafe
     robot.drive.forward(0.4)
     assert wait_until(lambda: fake.motors == (400, 400))
-    assert fake.armed and not fake.failsafe
 
 
 def test_servo_angles_become_pulse_widths(fake: FakeBoard, robot: Robot) -> None:
