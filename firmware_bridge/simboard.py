@@ -23,17 +23,29 @@ from pathlib import Path
 
 from firmware_bridge.exc import BridgeTimeout, FirmwareMissing, NoBoard
 
-__all__ = ["SimBoard", "artifact", "build_dir"]
+__all__ = ["ATMEGABOOT", "SimBoard", "artifact", "build_dir", "optiboot"]
 
 logger = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parent
+BOOTLOADERS = Path("/usr/share/arduino/hardware/arduino/avr/bootloaders")
+# The old Nano's bootloader (57600 baud), as Debian's arduino-core-avr ships it.
+ATMEGABOOT = BOOTLOADERS / "atmega" / "ATmegaBOOT_168_atmega328.hex"
 
 
 def build_dir() -> Path:
     """Where ``make firmware`` put the binaries (``ROBOCLASS_FIRMWARE_BUILD`` overrides)."""
     env = os.environ.get("ROBOCLASS_FIRMWARE_BUILD")
     return Path(env) if env else PACKAGE.parent / "build" / "firmware"
+
+
+def optiboot() -> Path:
+    """The UNO's bootloader (optiboot, 115200 baud), built by ``make firmware``.
+
+    Built from the source arduino-core-avr ships: its prebuilt
+    ``optiboot_atmega328.hex`` is 532 bytes and does not fit the flash.
+    """
+    return artifact("optiboot_atmega328.hex")
 
 
 def artifact(name: str) -> Path:
@@ -50,6 +62,14 @@ def artifact(name: str) -> Path:
 class SimBoard:
     """One simulated ATmega328P running ``firmware`` in real time (``realtime=False``: flat out).
 
+    ``bootloader``: an Intel HEX (:func:`optiboot`, :data:`ATMEGABOOT`) loaded
+    at its address and started at every reset like a programmed BOOTRST fuse;
+    after :meth:`reset` it waits for avrdude as a real UNO's does. With a
+    bootloader the board also resets whenever a program opens the port (an
+    UNO's DTR auto-reset; ``auto_reset``) and garbles bytes sent at another
+    baud rate than the MCU's UART (``strict_baud``), so avrdude at the wrong
+    speed fails as it would on a real board.
+
     ``link``: a symlink kept pointing at the current pty, like a
     /dev/serial/by-id path; :meth:`unplug` and :meth:`replug` then act like
     pulling and re-inserting the USB cable (a new pty, a freshly booted MCU).
@@ -61,11 +81,17 @@ class SimBoard:
         *,
         realtime: bool = True,
         link: str | Path | None = None,
+        bootloader: str | Path | None = None,
+        auto_reset: bool | None = None,
+        strict_baud: bool | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         self.firmware = Path(firmware) if firmware else artifact("roboclass_firmware.elf")
         self.realtime = realtime
         self.link = Path(link) if link else None
+        self.bootloader = Path(bootloader) if bootloader else None
+        self.auto_reset = self.bootloader is not None if auto_reset is None else auto_reset
+        self.strict_baud = self.bootloader is not None if strict_baud is None else strict_baud
         self.start_timeout = start_timeout
         self.pty = ""
         self.history: list[tuple[int, int, int]] = []  # (sim us, pin, value) of every output change
@@ -194,6 +220,10 @@ class SimBoard:
     def _start(self) -> None:
         harness = artifact("simboard")
         cmd = [str(harness), str(self.firmware)] + ([] if self.realtime else ["--fast"])
+        if self.bootloader is not None:
+            cmd += ["--bootloader", str(self.bootloader)]
+        cmd += ["--auto-reset"] if self.auto_reset else []
+        cmd += ["--strict-baud"] if self.strict_baud else []
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

@@ -1,6 +1,17 @@
 /* simboard: run an ATmega328P firmware under simavr with UART0 on a pty.
  *
- *   simboard FIRMWARE.elf [--fast] [--mcu atmega328p] [--freq 16000000]
+ *   simboard FIRMWARE.elf [--fast] [--bootloader BOOT.hex] [--auto-reset] [--strict-baud]
+ *                         [--mcu atmega328p] [--freq 16000000]
+ *
+ * --bootloader loads an Intel HEX bootloader (e.g. optiboot) at its address and
+ * starts there at every reset, like a programmed BOOTRST fuse. A `reset` sets
+ * MCUSR.EXTRF (the reset button), so the bootloader waits for avrdude.
+ * --auto-reset resets the MCU every time a program opens the pty, like the
+ * capacitor on an UNO's DTR line (avrdude and pyserial rely on it).
+ * --strict-baud garbles every byte from the host while the pty's baud rate
+ * (what the host set with tcsetattr) differs by more than 3% from the
+ * MCU's UART (UBRR0, U2X0), as a real wire would: a bootloader at 57600
+ * then does not answer avrdude at 115200.
  *
  * stdout, one line each:
  *   PTY <path>              the pty to open (printed once, first)
@@ -21,15 +32,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "avr_adc.h"
 #include "avr_ioport.h"
 #include "avr_twi.h"
+#include "avr_uart.h"
 #include "sim_avr.h"
 #include "sim_cycle_timers.h"
 #include "sim_elf.h"
+#include "sim_hex.h"
 #include "sim_time.h"
 #include "uart_pty.h"
 
@@ -45,6 +60,8 @@ static uint32_t sonar_width_us;
 static int pulse_pin = -1, pulse_left;
 static uint32_t pulse_half_us;
 static int quit;
+static int debug;
+static avr_irq_t *uart_in; /* the MCU's UART receiver */
 
 static unsigned long long sim_us(void) { return avr->cycle * 1000000ULL / avr->frequency; }
 
@@ -174,6 +191,47 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
     avr_cycle_timer_register_usec(avr, 200, echo_high, NULL); /* HC-SR04: ~200 us to the burst */
 }
 
+/* The reset pin: what the button and an UNO's DTR auto-reset do. */
+static void external_reset(void) {
+  avr_reset(avr);
+  avr->data[0x54] |= 1 << 1; /* MCUSR.EXTRF, so a bootloader waits for avrdude */
+  printf("R %llu\n", sim_us());
+  if (debug) fprintf(stderr, "simboard: reset at %llu us, pc 0x%x\n", sim_us(), avr->pc);
+}
+
+/* The MCU's UART baud rate from UBRR0 and U2X0 (0 while the UART is off). */
+static unsigned long mcu_baud(void) {
+  unsigned ubrr = avr->data[0xC4] | ((avr->data[0xC5] & 0x0F) << 8);
+  if (!(avr->data[0xC1] & (1 << 4))) return 0; /* RXEN0 */
+  return avr->frequency / ((avr->data[0xC0] & (1 << 1) ? 8UL : 16UL) * (ubrr + 1));
+}
+
+static unsigned long host_baud(void) {
+  static const struct { speed_t code; unsigned long baud; } SPEEDS[] = {
+      {B9600, 9600}, {B19200, 19200}, {B38400, 38400}, {B57600, 57600},
+      {B115200, 115200}, {B230400, 230400}, {B460800, 460800}, {B1000000, 1000000},
+  };
+  struct termios t;
+  if (tcgetattr(uart.port[0].s, &t) != 0) return 0;
+  speed_t code = cfgetispeed(&t);
+  for (unsigned i = 0; i < sizeof SPEEDS / sizeof SPEEDS[0]; i++)
+    if (SPEEDS[i].code == code) return SPEEDS[i].baud;
+  return 0;
+}
+
+/* A byte from the host on its way to the MCU (--strict-baud sits here). */
+static void on_host_byte(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  (void)param;
+  unsigned long mcu = mcu_baud(), host = host_baud();
+  if (mcu && host && (host * 100 > mcu * 103 || host * 103 < mcu * 100)) {
+    if (debug) fprintf(stderr, "simboard: host at %lu baud, MCU at %lu: garbled\n", host, mcu);
+    value = host > mcu ? 0x00 : 0xFF; /* too fast: a run of zeros; too slow: noise */
+    value ^= 0x5A & (uint32_t)avr->cycle;
+  }
+  avr_raise_irq(uart_in, value);
+}
+
 static void command(char *line) {
   int a = 0, b = 0, c = 0;
   double m = 0, gx = 0, gy = 0, gz = 0;
@@ -182,7 +240,7 @@ static void command(char *line) {
   } else if (!strcmp(line, "now")) {
     printf("N %llu\n", sim_us());
   } else if (!strcmp(line, "reset")) {
-    avr_reset(avr);
+    external_reset();
   } else if (sscanf(line, "watch %d", &a) == 1 && a >= 0 && a < PINS) {
     watched[a] = 1;
   } else if (sscanf(line, "pin %d %d", &a, &b) == 2 && a >= 0 && a < PINS) {
@@ -243,17 +301,21 @@ static long long now_ns(void) {
 }
 
 int main(int argc, char **argv) {
-  const char *path = NULL, *mcu = "atmega328p";
+  const char *path = NULL, *mcu = "atmega328p", *boot = NULL;
   unsigned long freq = 16000000;
-  int realtime = 1;
+  int realtime = 1, auto_reset = 0, strict_baud = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--fast")) realtime = 0;
+    else if (!strcmp(argv[i], "--auto-reset")) auto_reset = 1;
+    else if (!strcmp(argv[i], "--strict-baud")) strict_baud = 1;
     else if (!strcmp(argv[i], "--mcu") && i + 1 < argc) mcu = argv[++i];
+    else if (!strcmp(argv[i], "--bootloader") && i + 1 < argc) boot = argv[++i];
     else if (!strcmp(argv[i], "--freq") && i + 1 < argc) freq = strtoul(argv[++i], NULL, 10);
     else path = argv[i];
   }
   if (!path) {
-    fprintf(stderr, "usage: simboard FIRMWARE.elf [--fast] [--mcu NAME] [--freq HZ]\n");
+    fprintf(stderr, "usage: simboard FIRMWARE.elf [--fast] [--bootloader HEX] [--auto-reset] "
+                    "[--strict-baud] [--mcu NAME] [--freq HZ]\n");
     return 2;
   }
   elf_firmware_t fw;
@@ -268,9 +330,31 @@ int main(int argc, char **argv) {
     return 1;
   }
   avr_init(avr);
-  avr->log = LOG_ERROR;
+  avr->log = getenv("SIMBOARD_LOG") ? atoi(getenv("SIMBOARD_LOG")) : LOG_ERROR;
+  debug = avr->log > LOG_ERROR;
   avr_load_firmware(avr, &fw);
   avr->frequency = freq;
+  if (boot) {
+    ihex_chunk_p chunks = NULL;
+    int n = read_ihex_chunks(boot, &chunks);
+    if (n <= 0) {
+      fprintf(stderr, "simboard: cannot read bootloader %s\n", boot);
+      return 1;
+    }
+    for (int i = 0; i < n; i++) {
+      if (chunks[i].baseaddr + chunks[i].size > avr->flashend + 1U) {
+        /* Debian's optiboot_atmega328.hex (gcc-avr 5) is 532 bytes and runs past 32 KiB */
+        fprintf(stderr, "simboard: %s does not fit the flash: 0x%x..0x%x, flash ends at 0x%x\n",
+                boot, chunks[i].baseaddr, chunks[i].baseaddr + chunks[i].size - 1, avr->flashend);
+        return 1;
+      }
+      memcpy(avr->flash + chunks[i].baseaddr, chunks[i].data, chunks[i].size);
+    }
+    avr->codeend = avr->flashend; /* simavr stops at the end of the ELF's code otherwise */
+    avr->reset_pc = chunks[0].baseaddr; /* BOOTRST fuse programmed */
+    avr->pc = avr->reset_pc;
+    free_ihex_chunks(chunks);
+  }
   avr->avcc = avr->aref = 5000; /* millivolts, for the ADC */
   /* keep our stdout for the line protocol: uart_pty prints chatter there */
   fflush(stdout);
@@ -283,6 +367,19 @@ int main(int argc, char **argv) {
   close(saved);
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("PTY %s\n", uart.port[0].slavename);
+  if (strict_baud) { /* host -> MCU through on_host_byte instead of straight in */
+    uart_in = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+    avr_unconnect_irq(uart.irq + IRQ_UART_PTY_BYTE_OUT, uart_in);
+    avr_irq_register_notify(uart.irq + IRQ_UART_PTY_BYTE_OUT, on_host_byte, NULL);
+  }
+  int opens = -1; /* inotify: someone opened the pty */
+  if (auto_reset) {
+    opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (opens < 0 || inotify_add_watch(opens, uart.port[0].slavename, IN_OPEN) < 0) {
+      fprintf(stderr, "simboard: cannot watch %s for --auto-reset\n", uart.port[0].slavename);
+      return 1;
+    }
+  }
 
   for (int pin = 0; pin < PINS; pin++) {
     last_out[pin] = -2;
@@ -297,9 +394,9 @@ int main(int argc, char **argv) {
   while (!quit) {
     for (int i = 0; i < 256; i++) {
       int state = avr_run(avr);
-      if (avr->pc == 0) printf("R %llu\n", sim_us()); /* the reset vector: reset or watchdog */
+      if (avr->pc == avr->reset_pc) printf("R %llu\n", sim_us()); /* a reset or the watchdog */
       if (state == cpu_Done || state == cpu_Crashed) {
-        fprintf(stderr, "simboard: the MCU stopped (state %d)\n", state);
+        fprintf(stderr, "simboard: the MCU stopped (state %d, pc 0x%x)\n", state, avr->pc);
         quit = 2;
         break;
       }
@@ -324,6 +421,8 @@ int main(int argc, char **argv) {
     if (wall - last_poll > 1000000) {
       last_poll = wall;
       poll_stdin();
+      char events[512];
+      if (opens >= 0 && read(opens, events, sizeof events) > 0) external_reset();
     }
   }
   uart_pty_stop(&uart);
