@@ -30,9 +30,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
 from firmware_bridge import (
     Bridge,
     BridgeError,
@@ -44,6 +41,7 @@ from firmware_bridge import (
 )
 from firmware_bridge.client import SerialLike, open_serial
 from firmware_bridge.protocol import ErrorCode
+from hardware.backends import bridge_ports as ports
 from hardware.camera import open_camera_port
 from hardware.exc import BackendError, KitError, SensorError
 from hardware.kit import (
@@ -68,7 +66,6 @@ from hardware.ports import (
     DistancePort,
     EncoderPort,
     ImuPort,
-    ImuReading,
     LedPort,
     LinePort,
     MotorPort,
@@ -86,7 +83,6 @@ DEFAULT_PORT = "/dev/ttyACM0"
 FIRST_READING_TIMEOUT = 1.0  # seconds a sensor waits for its first telemetry
 RECONNECT_WAIT = 1.0  # seconds a reading waits for a link that is reconnecting
 ENCODER_PINS = {"left": 2, "right": 3}  # INT0 / INT1: fixed by the firmware
-PWM_PINS = frozenset({3, 11})  # the PWM pins the firmware leaves to the host
 FREE_PINS = range(2, 20)  # D2..D19 (A0..A5 are 14..19); the firmware refuses its own
 
 
@@ -113,183 +109,6 @@ def _channel(value: int | None, what: str, part: str) -> int:
     if not 0 <= value <= 5:
         raise KitError(f"part {part!r}: {what} {value} is not an analog input of the board (0..5)")
     return value
-
-
-class _Port:
-    def __init__(self, backend: BridgeBackend) -> None:
-        self.backend = backend
-
-    def close(self) -> None:
-        """Nothing to release: the link belongs to the backend, which closes it."""
-
-
-class _Motor(_Port):
-    def __init__(self, backend: BridgeBackend, channel: int) -> None:
-        super().__init__(backend)
-        self.channel = channel
-
-    def set(self, value: float) -> None:
-        self.backend._set_motor(self.channel, value)
-
-
-class _Reading(_Port):
-    """A port whose value comes from the board's telemetry."""
-
-    what = "sensor"
-    wiring = ""
-
-    def _latest(self, field: Callable[[Telemetry], T | None]) -> T:
-        return self.backend._latest(field, self.what, self.wiring)
-
-
-class _Distance(_Reading):
-    what = "ultrasonic sensor"
-
-    def __init__(self, backend: BridgeBackend, trigger: int, echo: int) -> None:
-        super().__init__(backend)
-        self.wiring = f"check its trigger (D{trigger}) and echo (D{echo}) wires and its 5 V"
-
-    def read(self) -> float:
-        return self._latest(lambda t: t.distance)
-
-
-class _Line(_Reading):
-    what = "line sensors"
-
-    def __init__(
-        self, backend: BridgeBackend, spec: LineSensorsSpec, analog: list[int], pins: list[int]
-    ) -> None:
-        super().__init__(backend)
-        self.analog, self.pins = analog, pins
-        self.black_is_high = spec.black_is_high
-        wires = ", ".join([f"A{c}" for c in analog] + [f"D{p}" for p in pins])
-        self.wiring = f"check their wires ({wires}) and 5 V"
-
-    def _raw(self, t: Telemetry) -> list[float] | None:
-        if self.analog:
-            if not all(c in t.analog for c in self.analog):
-                return None
-            return [t.analog[c] / 1023 for c in self.analog]
-        if t.digital is None:
-            return None
-        return [float(t.digital >> p & 1) for p in self.pins]
-
-    def read(self) -> npt.NDArray[np.float64]:
-        high = np.array(self._latest(self._raw), dtype=np.float64)
-        return 1.0 - high if self.black_is_high else high
-
-
-class _Encoders(_Reading):
-    """Ticks since start; counts carry on over a board reboot (which zeroes the board's)."""
-
-    what = "wheel encoders"
-    wiring = "check their wires to D2 (left) and D3 (right)"
-
-    def __init__(self, backend: BridgeBackend) -> None:
-        super().__init__(backend)
-        self._base = (0, 0)
-        self._last = (0, 0)
-        self._boot: int | None = None
-
-    def read(self) -> tuple[int, int]:
-        left, right = self._latest(lambda t: t.encoders)
-        boot = self.backend.bridge.hello.boot_id
-        if self._boot is not None and boot != self._boot:
-            self._base = (self._base[0] + self._last[0], self._base[1] + self._last[1])
-        self._boot, self._last = boot, (left, right)
-        return (self._base[0] + left, self._base[1] + right)
-
-
-class _Imu(_Reading):
-    what = "IMU"
-    wiring = "check its wires to A4 (SDA), A5 (SCL) and its power"
-
-    def read(self) -> ImuReading:
-        heading, (roll, pitch, yaw) = self._latest(
-            lambda t: None if t.heading is None or t.rates is None else (t.heading, t.rates)
-        )
-        return ImuReading(heading=heading, yaw_rate=yaw, pitch_rate=pitch, roll_rate=roll)
-
-
-class _Battery(_Reading):
-    what = "battery monitor"
-
-    def __init__(self, backend: BridgeBackend, channel: int) -> None:
-        super().__init__(backend)
-        self.wiring = f"check the divider's wire to A{channel}"
-
-    def read(self) -> float:
-        return self._latest(lambda t: t.voltage)
-
-
-class _Button(_Reading):
-    what = "button"
-
-    def __init__(self, backend: BridgeBackend, pin: int, pull_up: bool) -> None:
-        super().__init__(backend)
-        self.pin, self.pull_up = pin, pull_up
-        self.wiring = f"check its wire to D{pin}"
-
-    def is_pressed(self) -> bool:
-        digital = self._latest(lambda t: t.digital)
-        level = bool(digital >> self.pin & 1)
-        return not level if self.pull_up else level  # pull-up: pressed pulls the pin low
-
-
-class _Output(_Port):
-    """One output pin: PWM (D3, D11) or on/off. The board keeps it low while disarmed."""
-
-    def __init__(self, backend: BridgeBackend, pin: int, active_high: bool = True) -> None:
-        super().__init__(backend)
-        self.pin, self.active_high = pin, active_high
-        self.pwm = pin in PWM_PINS
-
-    def set(self, value: float) -> None:
-        level = value if self.active_high else 1.0 - value
-        b = self.backend.bridge
-        if self.pwm:
-            self.backend._output(level == 0, lambda: b.pwm_write(self.pin, level))
-        else:
-            self.backend._output(level < 0.5, lambda: b.digital_write(self.pin, level >= 0.5))
-
-
-class _Rgb(_Port):
-    def __init__(self, backend: BridgeBackend, outputs: list[_Output]) -> None:
-        super().__init__(backend)
-        self.outputs = outputs
-
-    def set(self, rgb: tuple[float, float, float]) -> None:
-        for output, value in zip(self.outputs, rgb, strict=True):
-            output.set(value)
-
-
-class _Beeper(_Output):
-    """An active buzzer: on or off at its own pitch."""
-
-    def tone(self, hertz: float | None) -> None:
-        self.set(0.0 if hertz is None else 1.0)
-
-
-class _Servo(_Port):
-    def __init__(self, backend: BridgeBackend, channel: int, spec: ServoSpec) -> None:
-        super().__init__(backend)
-        self.channel, self.spec = channel, spec
-        self.safe_us = self._us(spec.safe_angle)
-
-    def _us(self, degrees: float) -> int:
-        s = self.spec
-        share = (degrees - s.min_angle) / (s.max_angle - s.min_angle)
-        return round(s.min_pulse_us + share * (s.max_pulse_us - s.min_pulse_us))
-
-    def set_angle(self, degrees: float | None) -> None:
-        if degrees is None:
-            raise BackendError(
-                "the bridge firmware cannot let a servo go limp: it keeps it at an angle; "
-                "use servo.park() to send it to its safe angle"
-            )
-        us = self._us(degrees)
-        b = self.backend.bridge
-        self.backend._output(us == self.safe_us, lambda: b.servo_write_us(self.channel, us))
 
 
 class BridgeBackend:
@@ -377,7 +196,10 @@ class BridgeBackend:
         self._values = [0.0, 0.0]
         self._armed = True
 
-    def _set_motor(self, channel: int, value: float) -> None:
+    # -- what the ports (bridge_ports.py) call ---------------------------------
+
+    def set_motor(self, channel: int, value: float) -> None:
+        """Motor ``channel`` to -1..1: arms the board first when it must move."""
         with self._lock:
             try:
                 if not self._armed:
@@ -391,7 +213,7 @@ class BridgeBackend:
                     raise self._lost(exc) from exc
                 logger.debug("stopping a motor while the link is down: %s", exc)
 
-    def _output(self, safe: bool, write: Callable[[], None]) -> None:
+    def write_output(self, safe: bool, write: Callable[[], None]) -> None:
         """Write an output; a disarmed board already holds every output in its safe state."""
         with self._lock:
             if safe and not self._armed:
@@ -412,7 +234,7 @@ class BridgeBackend:
                     return
                 raise self._lost(exc) from exc
 
-    def _latest(self, field: Callable[[Telemetry], T | None], what: str, wiring: str) -> T:
+    def latest(self, field: Callable[[Telemetry], T | None], what: str, wiring: str) -> T:
         """The newest value of a telemetry field; waits a little for the first one."""
         b = self.bridge
         if not b.connected and not b.wait_connected(RECONNECT_WAIT):
@@ -461,14 +283,14 @@ class BridgeBackend:
         channel = {"left": 0, "right": 1}[side] if wiring.channel is None else wiring.channel
         if channel not in (0, 1):
             raise KitError(f"{side} motor: channel {channel}: the board has motor channels 0 and 1")
-        return _Motor(self, channel)
+        return ports.Motor(self, channel)
 
     def servo(self, name: str, spec: PartSpec) -> ServoPort:
         spec = _as(spec, ServoSpec, name)
         channel = 0 if spec.channel is None else spec.channel
         if channel > 3:
             raise KitError(f"part {name!r}: servo channel {channel}: the board has channels 0..3")
-        port = _Servo(self, channel, spec)
+        port = ports.Servo(self, channel, spec)
         pin = _pin(spec.pin, "pin", name)
         self._setup(
             name,
@@ -482,7 +304,7 @@ class BridgeBackend:
         spec = _as(spec, UltrasonicSpec, name)
         trigger, echo = _pin(spec.trigger, "trigger", name), _pin(spec.echo, "echo", name)
         self._setup(name, lambda: self.bridge.setup_ultrasonic(trigger, echo))
-        return _Distance(self, trigger, echo)
+        return ports.Distance(self, trigger, echo)
 
     def line(self, name: str, spec: PartSpec) -> LinePort:
         spec = _as(spec, LineSensorsSpec, name)
@@ -490,7 +312,7 @@ class BridgeBackend:
             analog = [_channel(c, "channel", name) for c in spec.channels]
             for c in analog:
                 self._setup(name, partial(self.bridge.subscribe, "analog", c, period_ms=10))
-            return _Line(self, spec, analog, [])
+            return ports.Line(self, spec, analog, [])
         if spec.pins is None:
             raise KitError(
                 f"part {name!r} needs `channels` (analog inputs) or `pins` for the bridge backend"
@@ -499,7 +321,7 @@ class BridgeBackend:
         for p in pins:
             self._setup(name, partial(self.bridge.pin_mode, p, PinMode.INPUT))
             self._setup(name, partial(self.bridge.subscribe, "digital", p))
-        return _Line(self, spec, [], pins)
+        return ports.Line(self, spec, [], pins)
 
     def encoders(self, name: str, spec: PartSpec) -> EncoderPort:
         spec = _as(spec, EncodersSpec, name)
@@ -511,7 +333,7 @@ class BridgeBackend:
                     f"(one channel; direction from the motor): set `{side}: [{pin}]`"
                 )
         self._setup(name, self.bridge.setup_encoders)
-        return _Encoders(self)
+        return ports.Encoders(self)
 
     def imu(self, name: str, spec: PartSpec) -> ImuPort:
         spec = _as(spec, ImuSpec, name)
@@ -521,7 +343,7 @@ class BridgeBackend:
                 "change `chip` or remove the part from the kit"
             )
         self._setup(name, lambda: self.bridge.setup_imu(spec.address))
-        return _Imu(self)
+        return ports.Imu(self)
 
     def button(self, name: str, spec: PartSpec) -> ButtonPort:
         spec = _as(spec, ButtonSpec, name)
@@ -529,7 +351,7 @@ class BridgeBackend:
         mode = PinMode.INPUT_PULLUP if spec.pull_up else PinMode.INPUT
         self._setup(name, lambda: self.bridge.pin_mode(pin, mode))
         self._setup(name, lambda: self.bridge.subscribe("digital", pin))
-        return _Button(self, pin, spec.pull_up)
+        return ports.Button(self, pin, spec.pull_up)
 
     def _out(self, name: str, pin: int | None) -> int:
         p = _pin(pin, "pin", name)
@@ -538,13 +360,15 @@ class BridgeBackend:
 
     def led(self, name: str, spec: PartSpec) -> LedPort:
         spec = _as(spec, LedSpec, name)
-        return _Output(self, self._out(name, spec.pin), spec.active_high)
+        return ports.Output(self, self._out(name, spec.pin), spec.active_high)
 
     def rgb_led(self, name: str, spec: PartSpec) -> RgbLedPort:
         spec = _as(spec, RgbLedSpec, name)
         if spec.pins is None:
             raise KitError(f"part {name!r} needs `pins: [red, green, blue]` (Arduino pins)")
-        return _Rgb(self, [_Output(self, self._out(name, p), spec.active_high) for p in spec.pins])
+        return ports.RgbLed(
+            self, [ports.Output(self, self._out(name, p), spec.active_high) for p in spec.pins]
+        )
 
     def buzzer(self, name: str, spec: PartSpec) -> TonePort:
         spec = _as(spec, BuzzerSpec, name)
@@ -554,13 +378,13 @@ class BridgeBackend:
                 "use an active buzzer (`active: true`, it beeps at its own pitch) on a free "
                 "pin, or remove it from the kit"
             )
-        return _Beeper(self, self._out(name, spec.pin))
+        return ports.Beeper(self, self._out(name, spec.pin))
 
     def battery(self, name: str, spec: PartSpec) -> BatteryPort:
         spec = _as(spec, BatterySpec, name)
         channel = _channel(spec.channel, "channel", name)
         self._setup(name, lambda: self.bridge.setup_battery(channel, spec.divider))
-        return _Battery(self, channel)
+        return ports.Battery(self, channel)
 
     def camera(self, name: str, spec: CameraSpec) -> CameraPort:
         return open_camera_port(spec)  # the camera is on the Pi, not the board
