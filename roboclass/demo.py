@@ -4,7 +4,9 @@ Starts the embedded broker on loopback (proved with a round trip), the
 teacher's console (store, signing key and JSON API in a fresh temporary
 folder), a teacher account with a generated password printed once, and N
 simulated robots, each a real ``roboclass agent`` process on the sim
-backend. It reports ready once the console's own API lists every robot.
+backend. It reports ready once the console's own API lists every robot,
+then opens the console's page in the browser (unless ``--no-browser``,
+``--json`` or there is no display to show it on).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
 import time
+import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,6 +110,13 @@ def _robots(n: int, broker: EmbeddedBroker, console: Console, folder: Path) -> I
             log.close()
 
 
+def _can_open_browser() -> bool:
+    """A desktop to show a browser on (never a text browser in this terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _api_devices(url: str, password: str) -> list[dict[str, Any]]:
     """The devices the console's API lists, as a teacher sees them."""
     client = ApiClient(url)
@@ -131,6 +142,7 @@ def _api_devices(url: str, password: str) -> list[dict[str, Any]]:
 @click.option(
     "--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl+C)."
 )
+@click.option("--no-browser", is_flag=True, help="Do not open the console's page in a browser.")
 @click.option("--json", "as_json", is_flag=True, help="Print what runs as JSON.")
 @click.pass_context
 def demo(
@@ -139,6 +151,7 @@ def demo(
     http_port: int | None,
     robots: int,
     duration: float | None,
+    no_browser: bool,
     as_json: bool,
 ) -> None:
     """Start the embedded demo: broker, console and simulated robots."""
@@ -187,14 +200,16 @@ def demo(
             click.echo(
                 Text(
                     "RoboClass demo\n  broker : {url} (round trip {ms:.1f} ms)\n"
-                    "  console: {api}\n  teacher: {user} / password {pw}  (shown once)\n"
+                    "  console: {api}/  (open it in a browser and log in)\n"
+                    "  teacher: {user} / password {pw}  (shown once)\n"
                     "  robots : {n} of {want} simulated robots online\n"
-                    "Try: roboclass fleet --url {api} --user {user} devices\n"
+                    "Or from a terminal: roboclass fleet --url {api} --user {user} devices\n"
                     "Ctrl+C stops the demo.",
                     "RoboClass 演示\n  消息服务器：{url}（往返 {ms:.1f} 毫秒）\n"
-                    "  教师控制台：{api}\n  教师账号：{user} / 密码 {pw}（只显示这一次）\n"
+                    "  教师控制台：{api}/ （用浏览器打开并登录）\n"
+                    "  教师账号：{user} / 密码 {pw}（只显示这一次）\n"
                     "  模拟机器人：{n}/{want} 台在线\n"
-                    "试试：roboclass fleet --url {api} --user {user} devices\n"
+                    "也可以在终端里用：roboclass fleet --url {api} --user {user} devices\n"
                     "按 Ctrl+C 停止演示。",
                 ).format(
                     url=broker.url,
@@ -206,4 +221,6 @@ def demo(
                     want=robots,
                 )(lang)
             )
+            if not no_browser and _can_open_browser():
+                webbrowser.open(server.url + "/")
         wait_for_stop(duration)

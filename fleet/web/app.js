@@ -17,6 +17,7 @@
     page: "room",
     events: null, // AbortController of the event stream
     resultsSeen: -1,
+    live: null, // the event stream: null before it starts, then true or false
   };
 
   // ---- language -----------------------------------------------------------
@@ -47,6 +48,7 @@
       el.setAttribute("aria-label", t(el.dataset.i18nAria));
     }
     $("#lang").value = state.lang;
+    if (state.live !== null) setConnected(state.live);
     renderAll();
   }
 
@@ -213,9 +215,11 @@
   function stopEvents() {
     if (state.events) state.events.abort();
     state.events = null;
+    state.live = null;
   }
 
   function setConnected(live) {
+    state.live = live;
     const el = $("#conn");
     el.hidden = false;
     el.textContent = live ? t("conn.live") : t("conn.lost");
@@ -519,7 +523,7 @@
 
   async function push(lesson, devices) {
     try {
-      const body = { lesson: lesson.id, time_limit_s: Math.max(60, lesson.minutes * 60) };
+      const body = { lesson: lesson.id };
       if (devices) body.devices = devices;
       const answer = await api("POST", "/push", body);
       toast(t("lessons.pushed", { lesson: lesson.title[state.lang], n: answer.jobs.length }), "good");
