@@ -1,0 +1,96 @@
+"""Grades camera-line-follower on the simulator's ground truth: a lap, and how far the robot's centre
+strayed from the line all along its trail. The line sensors must stay unused: this lesson is about the
+camera.
+"""
+
+import numpy as np
+
+from hardware.sim import load_world, world_path
+from hardware.sim.report import distances_to_lines
+from lessons.grading import Grade, item
+
+
+def _offsets(truth):
+    """Metres from the line centre for every point of the robot's trail (empty when unknown)."""
+    trail = truth.get("trail")
+    if trail is None or not len(trail) or not truth.get("world"):
+        return np.zeros(0)
+    world = load_world(world_path(truth["world"]))
+    return distances_to_lines(world, np.asarray(trail)[:, 1:3])
+
+
+def grade(run):
+    truth, p = run.truth, run.params
+    mean_ok, max_ok = p.get("mean_offset_m", 0.02), p.get("max_offset_m", 0.05)
+    laps = truth.get("laps", [])
+    moved = truth.get("distance_m", 0.0)
+    gates = [c["checkpoint"] for c in truth.get("checkpoints", [])]
+    off = _offsets(truth)
+    mean_off = float(off.mean()) if len(off) else None
+    max_off = float(off.max()) if len(off) else None
+    close = bool(laps) and mean_off is not None and mean_off <= mean_ok
+    never_far = bool(laps) and max_off is not None and max_off <= max_ok
+    pictures = len(run.readings("camera"))
+    line_sensor = len(run.readings("line"))
+    items = [
+        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
+        item("camera", "Steered with the camera", "用摄像头来转向", pictures >= 50, 5),
+        item(
+            "no-line-sensors",
+            "Left the line sensors alone",
+            "没有用巡线传感器",
+            line_sensor == 0 and pictures >= 50,
+            5,
+        ),
+        item("far-bend", "Got round the far bend", "转过了远端弯道", "far bend" in gates, 15),
+        item("lap", "Finished a whole lap", "跑完了一整圈", bool(laps), 30),
+        item(
+            "close",
+            f"Stayed close to the line (on average within {mean_ok * 100:g} cm)",
+            f"紧贴黑线（平均不超过 {mean_ok * 100:g} 厘米）",
+            close,
+            20,
+        ),
+        item(
+            "never-far",
+            f"Never more than {max_ok * 100:g} cm from the line",
+            f"任何时候离线都不超过 {max_ok * 100:g} 厘米",
+            never_far,
+            10,
+        ),
+        item("safe", "No crashes", "没有碰撞", not truth.get("collisions") and moved > 0.5, 10),
+    ]
+    metrics = {
+        "laps": len(laps),
+        "lap_time_s": round(laps[0], 2) if laps else None,
+        "mean_offset_cm": None if mean_off is None else round(mean_off * 100, 1),
+        "max_offset_cm": None if max_off is None else round(max_off * 100, 1),
+        "camera_pictures": pictures,
+        "line_sensor_readings": line_sensor,
+        "distance_m": round(moved, 2),
+    }
+    if line_sensor:
+        en, zh = (
+            "This lap is for the camera: take out robot.line and use find_line on the picture.",
+            "这一圈要用摄像头：去掉 robot.line，对画面用 find_line。",
+        )
+    elif laps and close and never_far:
+        en = f"A lap in {laps[0]:.1f} s, {mean_off * 100:.1f} cm from the line on average. Faster?"
+        zh = f"{laps[0]:.1f} 秒跑完一圈，平均离线 {mean_off * 100:.1f} 厘米。能再快一点吗？"
+    elif laps:
+        en = (
+            f"A lap, but up to {max_off * 100:.1f} cm off the line: "
+            "measure the offset for a few KP and KA values and keep the best."
+        )
+        zh = f"跑完了一圈，但最远离线 {max_off * 100:.1f} 厘米：多试几组 KP 和 KA，测出离线距离，留下最好的。"
+    elif "far bend" in gates:
+        en, zh = (
+            "Good start: now keep the line in the picture in the bends.",
+            "开头不错：在弯道里也要让线留在画面中。",
+        )
+    else:
+        en, zh = (
+            "Steer towards the line: turn = -(KP * position + KA * angle).",
+            "朝着线转向：turn = -(KP * position + KA * angle)。",
+        )
+    return Grade.from_items(items, metrics=metrics, feedback_en=en, feedback_zh=zh)
