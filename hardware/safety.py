@@ -30,6 +30,7 @@ _lock = threading.Lock()
 _robots: dict[int, Stoppable] = {}
 _installed = False
 _SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_SIGNAL_STOP_S = 1.0
 
 
 def stop_everything() -> None:
@@ -44,8 +45,23 @@ def stop_everything() -> None:
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Stop every robot, then end the program the way the signal would have.
+
+    The stopping runs in a thread of its own: the interrupted code may hold a
+    lock that stopping needs (a serial port in the middle of a write), and a
+    handler that waited for it there would wait forever. If stopping takes
+    longer than ``_SIGNAL_STOP_S``, the program unwinds anyway: ``close()``
+    and the exit hook stop the robots once the lock is free, and a bridge
+    board's own watchdog stops the motors if the host goes silent.
+    """
     logger.warning("signal %d: stopping every robot", signum)
-    stop_everything()
+    worker = threading.Thread(target=stop_everything, name="roboclass-signal-stop", daemon=True)
+    worker.start()
+    worker.join(_SIGNAL_STOP_S)
+    if worker.is_alive():
+        logger.warning(
+            "stopping took over %.1f s; unwinding to free what it waits for", _SIGNAL_STOP_S
+        )
     raise SystemExit(128 + signum)
 
 

@@ -83,3 +83,36 @@ def test_end_of_program_without_close_stops_the_motors(tmp_path: Path) -> None:
     states, code = run_child(tmp_path, "fall-off-the-end", None)
     assert set(states.values()) == {0}
     assert code == 0
+
+
+LOCKED_CHILD = """
+import sys, threading, time
+from hardware import safety
+
+held = threading.Lock()
+
+class Board:
+    # stopping needs the lock that the interrupted code holds (a serial write)
+    def emergency_stop_now(self):
+        with held:
+            print("stopped", flush=True)
+
+safety.register(Board())
+held.acquire()
+try:
+    print("holding", flush=True)
+    while True:
+        time.sleep(0.05)
+finally:
+    held.release()
+"""
+
+
+def test_a_signal_during_a_locked_write_still_ends_stopped() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", LOCKED_CHILD], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "holding"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)  # a handler waiting on the lock would hang here
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "stopped" in out  # once the lock was free (the thread, or the exit hook)
