@@ -49,7 +49,7 @@ class Step(_Strict):
 
 
 class HardwareNeeds(_Strict):
-    kit: str = "sim"  # the kit used in the simulator
+    kit: str = "sim"  # a kit name, or a kit file (kit.yaml) in the lesson folder
     parts: list[str] = []  # parts the lesson needs, by name (line, distance, camera, ...)
 
 
@@ -176,4 +176,7 @@ def load_lesson(folder: str | Path) -> Lesson:
         raise LessonFormatError(
             f"{path / 'lesson.yaml'}: world file {model.world} is missing / 缺少世界文件"
         )
+    kit = model.hardware.kit
+    if kit.endswith((".yaml", ".yml")) and not (path / kit).is_file():
+        raise LessonFormatError(f"{path / 'lesson.yaml'}: kit file {kit} is missing / 缺少套件文件")
     return Lesson(path.resolve(), model)

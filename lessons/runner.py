@@ -196,7 +196,9 @@ def run_lesson(
     exit_code: int | None = None
     with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as work:
         entry = _prepare(Path(work), lesson, student)
-        env = _child_env(Path(work), kit_profile.name, child_sock.fileno(), fast=backend == "sim")
+        own_kit = _kit_file(lesson, kit)  # the child loads the lesson's kit from its copy
+        kit_ref = str(Path(work) / own_kit.name) if own_kit else kit_profile.name
+        env = _child_env(Path(work), kit_ref, child_sock.fileno(), fast=backend == "sim")
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -266,8 +268,16 @@ def run_lesson(
     )
 
 
+def _kit_file(lesson: Lesson, kit: str | None) -> Path | None:
+    """The lesson's own kit profile (``hardware: {kit: kit.yaml}`` beside lesson.yaml), if any."""
+    name = kit or lesson.model.hardware.kit
+    if name.endswith((".yaml", ".yml")) and lesson.file(name).is_file():
+        return lesson.file(name)
+    return None
+
+
 def _kit_for(lesson: Lesson, kit: str | None) -> KitProfile:
-    profile = load_kit(kit or lesson.model.hardware.kit)
+    profile = load_kit(_kit_file(lesson, kit) or kit or lesson.model.hardware.kit)
     missing = [p for p in lesson.model.hardware.parts if p not in profile.parts]
     if missing:
         raise RunnerError(

@@ -85,6 +85,15 @@ def test_missing_file(lesson_copy: Path) -> None:
         load_lesson(lesson_copy)
 
 
+def test_missing_kit_file(lesson_copy: Path) -> None:
+    text = (lesson_copy / "lesson.yaml").read_text(encoding="utf-8")
+    (lesson_copy / "lesson.yaml").write_text(
+        text.replace("kit: sim", "kit: kit.yaml"), encoding="utf-8"
+    )
+    with pytest.raises(LessonFormatError, match=r"kit file kit\.yaml is missing"):
+        load_lesson(lesson_copy)
+
+
 def test_packing_is_deterministic(lesson_copy: Path, tmp_path: Path) -> None:
     first = pack_bundle(lesson_copy)
     (lesson_copy / "__pycache__").mkdir()
