@@ -8,6 +8,7 @@
       solution.py    the reference solution (it must pass in the simulator)
       check.py       the grader: def grade(run) -> Grade
       world.yaml     optional: the lesson's own simulator world
+      kit.yaml       optional: the lesson's own kit (``hardware: {kit: kit.yaml}``)
 
 Every text a student or teacher reads is given in English and Chinese.
 """
