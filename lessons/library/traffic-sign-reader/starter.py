@@ -4,7 +4,7 @@ from hardware import Robot
 from lessons import report
 from vision import Classifier, find_blobs
 
-SPEED = 0.3  # metres per second along a street / 沿街行驶的速度（米/秒）
+SPEED = 0.4  # metres per second along a street / 沿街行驶的速度（米/秒）
 NEAR = 0.2  # metres to the wall: stop here and obey the sign / 离墙这么多米就停下，照标志做
 KEEP = 3.0  # steering (degrees per second) per degree off course / 每偏离一度的修正（度/秒）
 SURE = 0.8  # only believe the model when it is this sure / 模型至少这么有把握才相信它
