@@ -1,0 +1,365 @@
+"""The classroom broker's generated files: settings, certificates, ACL, mosquitto.conf, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from fleet.brokerconfig import (
+    CA_DAYS,
+    LEAF_DAYS,
+    BrokerSettings,
+    Layout,
+    acl_text,
+    add_device,
+    issue,
+    load_settings,
+    make_crl,
+    mosquitto_conf,
+    new_ca,
+    revoke_device,
+    systemd_unit,
+    valid_host,
+    write_classroom,
+)
+from fleet.cli import broker, default_hosts
+from fleet.exc import BrokerError
+from fleet.protocol import MAX_JOB_PAYLOAD, valid_id
+
+NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def cn(cert: x509.Certificate) -> str:
+    return str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+
+
+# -- settings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("site", "a/b", "site"),
+        ("room", "room+1", "room"),
+        ("devices", ("robot-01", "robot/02"), "device id"),
+        ("devices", ("robot-01", "robot-01"), "twice"),
+        ("devices", ("#",), "device id"),
+        ("hosts", (), "at least one"),
+        ("hosts", ("hub local",), "neither a host name"),
+        ("hosts", ("-hub",), "neither a host name"),
+        ("port", 0, "not a TCP port"),
+        ("port", 70000, "not a TCP port"),
+        ("bind", "hub.local", "not an IP address"),
+        ("max_connections", 1, "at least 2"),
+        ("max_packet_size", 1000, "job document"),
+    ],
+)
+def test_settings_reject_what_mosquitto_or_the_topic_tree_cannot_take(
+    field: str, value: object, message: str
+) -> None:
+    with pytest.raises(BrokerError, match=message):
+        BrokerSettings(**{field: value})  # type: ignore[arg-type]
+
+
+def test_settings_round_trip_and_reject_unknown_fields() -> None:
+    settings = BrokerSettings(
+        room="lab-2", hosts=("hub.local", "192.168.1.10", "fe80::1"), devices=("r1", "r2")
+    )
+    assert BrokerSettings.from_dict(json.loads(json.dumps(settings.as_dict()))) == settings
+    with pytest.raises(BrokerError, match=r"unknown broker setting.*colour"):
+        BrokerSettings.from_dict({**settings.as_dict(), "colour": "red"})
+
+
+def test_the_consoles_identity_can_never_be_a_device_id() -> None:
+    identity = BrokerSettings(site="s", room="r").console_identity
+    assert identity == "console:s:r"
+    assert not valid_id(identity)
+
+
+def test_max_packet_size_holds_a_job_document() -> None:
+    assert BrokerSettings().max_packet_size > MAX_JOB_PAYLOAD
+
+
+# -- certificates ----------------------------------------------------------------
+
+
+def test_ca_may_sign_leaves_but_no_other_ca() -> None:
+    ca = new_ca("RoboClass CA s/r", now=NOW)
+    constraints = ca.cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical
+    assert (constraints.value.ca, constraints.value.path_length) == (True, 0)
+    usage = ca.cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign and not usage.digital_signature
+    assert ca.cert.not_valid_before_utc == NOW - dt.timedelta(days=1)
+    assert ca.cert.not_valid_after_utc == NOW + dt.timedelta(days=CA_DAYS)
+
+
+def test_broker_certificate_names_every_host_and_is_for_servers_only() -> None:
+    ca = new_ca("ca", now=NOW)
+    server = issue(ca, "hub.local", server_names=("hub.local", "192.168.1.10", "::1"), now=NOW)
+    server.cert.verify_directly_issued_by(ca.cert)
+    san = server.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["hub.local"]
+    assert san.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("192.168.1.10"),
+        ipaddress.ip_address("::1"),
+    ]
+    eku = server.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    assert not server.cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+def test_client_certificate_carries_the_device_id_and_is_for_clients_only() -> None:
+    ca = new_ca("ca", now=NOW)
+    client = issue(ca, "robot-07", now=NOW)
+    client.cert.verify_directly_issued_by(ca.cert)
+    assert cn(client.cert) == "robot-07"
+    eku = client.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    with pytest.raises(x509.ExtensionNotFound):
+        client.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert client.cert.not_valid_after_utc == NOW + dt.timedelta(days=LEAF_DAYS)
+
+
+def test_a_leaf_never_outlives_its_ca() -> None:
+    ca = new_ca("ca", now=NOW)
+    late = issue(ca, "robot-07", now=NOW + dt.timedelta(days=CA_DAYS - 10))
+    assert late.cert.not_valid_after_utc == ca.cert.not_valid_after_utc
+
+
+def test_crl_lists_the_revoked_serials_and_lives_as_long_as_the_ca() -> None:
+    ca = new_ca("ca", now=NOW)
+    crl = x509.load_pem_x509_crl(make_crl(ca, [7, 3, 7], now=NOW))
+    assert crl.is_signature_valid(ca.key.public_key())
+    assert sorted(r.serial_number for r in crl) == [3, 7]
+    assert crl.next_update_utc == ca.cert.not_valid_after_utc
+    assert list(x509.load_pem_x509_crl(make_crl(ca, [], now=NOW))) == []
+
+
+# -- the text Mosquitto reads --------------------------------------------------------
+
+
+def test_acl_grants_devices_their_own_topics_and_the_console_the_room() -> None:
+    rules = [line for line in acl_text(BrokerSettings()).splitlines() if line and line[0] != "#"]
+    assert rules == [
+        "pattern write roboclass/v1/school/room1/dev/%u/up/#",
+        "pattern read roboclass/v1/school/room1/dev/%u/down/#",
+        "pattern read roboclass/v1/school/room1/estop",
+        "pattern read roboclass/v1/school/room1/console/state",
+        "user console:school:room1",
+        "topic readwrite roboclass/v1/school/room1/#",
+    ]
+
+
+def test_mosquitto_conf_has_one_tls_listener_and_no_anonymous_access(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    conf = mosquitto_conf(BrokerSettings(port=8884, max_connections=80), layout, "teacher")
+    lines = [line for line in conf.splitlines() if line and line[0] != "#"]
+    for wanted in (
+        "user teacher",
+        "allow_anonymous false",
+        "check_retain_source true",
+        f"max_packet_size {MAX_JOB_PAYLOAD + 4096}",
+        "max_connections 80",
+        "persistence true",
+        f"persistence_location {tmp_path}/data/",
+        f"acl_file {tmp_path}/acl",
+        f"cafile {tmp_path}/ca.crt",
+        f"certfile {tmp_path}/broker.crt",
+        f"keyfile {tmp_path}/broker.key",
+        f"crlfile {tmp_path}/crl.pem",
+        "require_certificate true",
+        "use_identity_as_username true",
+        "use_username_as_clientid true",
+    ):
+        assert wanted in lines
+    assert [line for line in lines if line.startswith("listener")] == ["listener 8884"]
+    assert "password_file" not in conf
+    bound = mosquitto_conf(BrokerSettings(bind="192.168.1.10"), layout, "teacher")
+    assert "\nlistener 8883 192.168.1.10\n" in bound
+
+
+@pytest.mark.parametrize("root", [Path("relative/dir"), Path("/srv/my broker"), Path("/srv/a#b")])
+def test_mosquitto_conf_refuses_paths_it_cannot_read(root: Path) -> None:
+    with pytest.raises(BrokerError):
+        mosquitto_conf(BrokerSettings(), Layout(root), "teacher")
+
+
+def test_systemd_unit_runs_the_config_as_its_owner(tmp_path: Path) -> None:
+    unit = systemd_unit(Layout(tmp_path), Path("/usr/sbin/mosquitto"), "teacher")
+    assert f"ExecStart=/usr/sbin/mosquitto -c {tmp_path}/mosquitto.conf\n" in unit
+    assert "User=teacher\n" in unit
+    assert "Restart=on-failure\n" in unit
+    assert f"ReadWritePaths={tmp_path}/data\n" in unit
+    assert "WantedBy=multi-user.target\n" in unit
+
+
+# -- writing a classroom -------------------------------------------------------------
+
+
+def test_write_classroom_keeps_keys_private(tmp_path: Path) -> None:
+    settings = BrokerSettings(devices=("robot-01", "robot-02"))
+    layout = write_classroom(settings, tmp_path / "b")
+    for key in (
+        layout.ca_key,
+        layout.broker_key,
+        layout.console_key,
+        layout.device_key("robot-01"),
+        layout.device_key("robot-02"),
+    ):
+        assert mode(key) == 0o600, key
+    for folder in (layout.console, layout.root / "devices", layout.device_dir("robot-01")):
+        assert mode(folder) == 0o700, folder
+    assert mode(layout.ca_cert) == 0o644
+    # The broker's side holds no CA key: only the console's folder does.
+    assert sorted(p.name for p in layout.root.glob("*.key")) == ["broker.key"]
+
+
+def test_write_classroom_issues_the_right_names(tmp_path: Path) -> None:
+    settings = BrokerSettings(room="lab", hosts=("hub.local", "10.0.0.5"), devices=("robot-01",))
+    layout = write_classroom(settings, tmp_path / "b")
+    ca = x509.load_pem_x509_certificate(layout.ca_cert.read_bytes())
+    console = x509.load_pem_x509_certificate(layout.console_cert.read_bytes())
+    device = x509.load_pem_x509_certificate(layout.device_cert("robot-01").read_bytes())
+    server = x509.load_pem_x509_certificate(layout.broker_cert.read_bytes())
+    for cert in (console, device, server):
+        cert.verify_directly_issued_by(ca)
+    assert cn(console) == "console:school:lab"
+    assert cn(device) == "robot-01"
+    san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["hub.local"]
+    folder = layout.device_dir("robot-01")
+    assert (folder / "ca.crt").read_bytes() == layout.ca_cert.read_bytes()
+    assert json.loads((folder / "broker.json").read_text()) == {
+        "device": "robot-01",
+        "site": "school",
+        "room": "lab",
+        "hosts": ["hub.local", "10.0.0.5"],
+        "port": 8883,
+        "cert": "robot-01.crt",
+        "key": "robot-01.key",
+        "ca": "ca.crt",
+    }
+    assert load_settings(layout.root) == (settings, layout)
+
+
+def test_write_classroom_never_replaces_a_ca(tmp_path: Path) -> None:
+    write_classroom(BrokerSettings(), tmp_path)
+    before = (tmp_path / "console" / "ca.key").read_bytes()
+    with pytest.raises(BrokerError, match="already holds a classroom broker"):
+        write_classroom(BrokerSettings(), tmp_path)
+    assert (tmp_path / "console" / "ca.key").read_bytes() == before
+
+
+def test_add_device_then_revoke_it(tmp_path: Path) -> None:
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path)
+    folder = add_device(tmp_path, "robot-02")
+    assert folder == layout.device_dir("robot-02")
+    assert mode(layout.device_key("robot-02")) == 0o600
+    serial = x509.load_pem_x509_certificate(
+        layout.device_cert("robot-02").read_bytes()
+    ).serial_number
+    with pytest.raises(BrokerError, match="already has credentials"):
+        add_device(tmp_path, "robot-02")
+
+    revoke_device(tmp_path, "robot-02")
+    crl = x509.load_pem_x509_crl(layout.crl.read_bytes())
+    assert [r.serial_number for r in crl] == [serial]
+    assert not folder.exists()
+    settings, _ = load_settings(tmp_path)
+    assert (settings.devices, settings.revoked) == (("robot-01",), ("robot-02",))
+    with pytest.raises(BrokerError, match="no credentials"):
+        revoke_device(tmp_path, "robot-02")
+
+    # A second revocation keeps the first on the list.
+    first = x509.load_pem_x509_certificate(layout.device_cert("robot-01").read_bytes())
+    revoke_device(tmp_path, "robot-01")
+    crl = x509.load_pem_x509_crl(layout.crl.read_bytes())
+    assert sorted(r.serial_number for r in crl) == sorted([serial, first.serial_number])
+
+
+def test_only_the_consoles_copy_can_issue(tmp_path: Path) -> None:
+    layout = write_classroom(BrokerSettings(), tmp_path)
+    layout.ca_key.unlink()
+    with pytest.raises(BrokerError, match="only the console's copy"):
+        add_device(tmp_path, "robot-09")
+
+
+def test_load_settings_explains_a_missing_or_broken_folder(tmp_path: Path) -> None:
+    with pytest.raises(BrokerError, match="roboclass broker config --out"):
+        load_settings(tmp_path)
+    (tmp_path / "roboclass-broker.json").write_text("{")
+    with pytest.raises(BrokerError, match="not valid JSON"):
+        load_settings(tmp_path)
+
+
+# -- the commands ----------------------------------------------------------------------
+
+
+def test_broker_config_command(tmp_path: Path) -> None:
+    out = tmp_path / "room"
+    result = CliRunner().invoke(
+        broker,
+        [
+            "config",
+            "--out",
+            str(out),
+            "--room",
+            "lab-3",
+            "--host",
+            "hub.local",
+            "--host",
+            "192.168.1.10",
+            "--devices",
+            "robot-01, robot-02",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["hosts"] == ["hub.local", "192.168.1.10"]
+    assert report["console_identity"] == "console:school:lab-3"
+    assert sorted(report["devices"]) == ["robot-01", "robot-02"]
+    assert Path(report["config"]).read_text().startswith("# RoboClass classroom broker")
+
+    again = CliRunner().invoke(broker, ["config", "--out", str(out)])
+    assert again.exit_code == 1
+    assert "already holds a classroom broker" in again.output
+
+
+def test_broker_config_command_rejects_a_bad_device(tmp_path: Path) -> None:
+    result = CliRunner().invoke(broker, ["config", "--out", str(tmp_path), "--devices", "a+b"])
+    assert result.exit_code == 1
+    assert "device id 'a+b'" in result.output
+    assert not (tmp_path / "mosquitto.conf").exists()
+
+
+def test_broker_up_unit_and_missing_config(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(broker, ["up", "--config", str(tmp_path)])
+    assert missing.exit_code == 1
+    assert "roboclass broker config --out" in missing.output
+    write_classroom(BrokerSettings(), tmp_path)
+    unit = CliRunner().invoke(broker, ["up", "--config", str(tmp_path), "--unit"])
+    if unit.exit_code == 1 and "not installed" in unit.output:
+        pytest.skip("mosquitto is not installed")
+    assert unit.exit_code == 0, unit.output
+    assert f" -c {tmp_path.resolve()}/mosquitto.conf\n" in unit.output
+
+
+def test_default_hosts_include_loopback_and_are_valid() -> None:
+    hosts = default_hosts()
+    assert hosts[-2:] == ["localhost", "127.0.0.1"]
+    assert len(set(hosts)) == len(hosts)
+    assert all(valid_host(h) for h in hosts)
