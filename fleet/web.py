@@ -12,6 +12,10 @@ step, nothing fetched from the internet). They use the JSON API of
   whenever the console sees a change (``event: room``).
 - ``GET /api/v1/library``: the built-in lessons with zh/en titles, summaries
   and steps.
+- ``GET /api/v1/results.xapi``: results as xAPI statements (JSON), with the
+  filters of ``/api/v1/results``.
+- ``GET /api/v1/devices/{device}/log/events``: a robot's log lines as
+  Server-Sent Events (``event: lines``), the kept ones first.
 
 ::
 
@@ -25,18 +29,20 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
 
-__all__ = ["STATIC", "library", "mount_web", "room_snapshot"]
+__all__ = ["STATIC", "library", "mount_web", "room_snapshot", "xapi_statements"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +116,121 @@ def library() -> list[dict[str, Any]]:
     return out
 
 
-def _sse(event: str, data: dict[str, Any]) -> bytes:
+def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
+    """Results as xAPI 1.0.3 statements for a school's learning-record store.
+
+    The actor is the pseudonymous student (or the robot when none is bound),
+    an account on this console; the object is the lesson; the verb is
+    passed / failed (graded) or attempted.
+    """
+    verbs = {
+        "passed": ("http://adlnet.gov/expapi/verbs/passed", "passed", "通过"),
+        "failed": ("http://adlnet.gov/expapi/verbs/failed", "failed", "未通过"),
+    }
+    out = []
+    for r in results:
+        graded = r["result"].get("status")
+        verb_id, en, zh = verbs.get(
+            str(graded), ("http://adlnet.gov/expapi/verbs/attempted", "attempted", "尝试")
+        )
+        result: dict[str, Any] = {"completion": r["status"] == "SUCCEEDED"}
+        if graded in verbs:
+            result["success"] = graded == "passed"
+        if isinstance(r["score"], int | float):
+            result["score"] = {
+                "raw": r["score"],
+                "min": 0,
+                "max": 100,
+                "scaled": round(max(0.0, min(1.0, r["score"] / 100)), 4),
+            }
+        seconds = r["result"].get("wall_seconds")
+        if isinstance(seconds, int | float):
+            result["duration"] = f"PT{seconds:.1f}S"
+        lesson = r["lesson_id"] or "unknown"
+        out.append(
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/results/{r['result_id']}")),
+                "actor": {
+                    "objectType": "Agent",
+                    "account": {"homePage": base, "name": r["student"] or r["device"]},
+                },
+                "verb": {"id": verb_id, "display": {"en-US": en, "zh-CN": zh}},
+                "object": {
+                    "objectType": "Activity",
+                    "id": f"{base}/lessons/{lesson}",
+                    "definition": {"type": "http://adlnet.gov/expapi/activities/lesson"},
+                },
+                "result": result,
+                "context": {"platform": "RoboClass", "extensions": {f"{base}/robot": r["device"]}},
+                "timestamp": datetime.fromtimestamp(r["received"], UTC).isoformat(),
+            }
+        )
+    return out
+
+
+def _sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _room_events(
+    console: Console, request: Request, closing: threading.Event
+) -> AsyncIterator[bytes]:
+    """A room snapshot now and after every change (at most 4 a second); heartbeats between."""
+    sent: dict[str, Any] | None = None
+    seen = -1
+    beat = looked = time.monotonic()
+    yield b"retry: 2000\n\n"
+    while not closing.is_set() and not console.closed:
+        if await request.is_disconnected():
+            return
+        now = time.monotonic()
+        # API calls (bind, push) change the store without a message: look each second too
+        if console.changes != seen or now - looked > 1.0:
+            seen, looked = console.changes, now
+            snapshot = room_snapshot(console)
+            if snapshot != sent:
+                sent = snapshot
+                beat = now
+                yield _sse("room", snapshot)
+        elif now - beat > _HEARTBEAT_S:
+            beat = now
+            yield b": still here\n\n"
+        await asyncio.sleep(_MIN_INTERVAL_S)
+
+
+async def _log_events(
+    console: Console, device: str, request: Request, closing: threading.Event
+) -> AsyncIterator[bytes]:
+    """The device's log lines kept so far, then each new batch as it arrives."""
+    last: dict[str, Any] | None = None
+    seen = -1
+    beat = time.monotonic()
+    yield b"retry: 2000\n\n"
+    while not closing.is_set() and not console.closed:
+        if await request.is_disconnected():
+            return
+        now = time.monotonic()
+        if console.changes != seen:
+            seen = console.changes
+            kept = list(console.logs.get(device, ()))
+            start = 0
+            if last is not None:  # after the last line sent; all of them if it has gone
+                start = next((i + 1 for i in range(len(kept) - 1, -1, -1) if kept[i] is last), 0)
+            if kept[start:]:
+                last, beat = kept[-1], now
+                yield _sse("lines", kept[start:])
+        if now - beat > _HEARTBEAT_S:
+            beat = now
+            yield b": still here\n\n"
+        await asyncio.sleep(_MIN_INTERVAL_S)
 
 
 def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
@@ -150,33 +269,25 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
 
     @auth.get("/events")
     async def events(request: Request) -> StreamingResponse:
-        async def stream() -> AsyncIterator[bytes]:
-            sent: dict[str, Any] | None = None
-            seen = -1
-            beat = looked = time.monotonic()
-            yield b"retry: 2000\n\n"
-            while not closing.is_set() and not console.closed:
-                if await request.is_disconnected():
-                    return
-                now = time.monotonic()
-                # API calls (bind, push) change the store without a message: look each second too
-                if console.changes != seen or now - looked > 1.0:
-                    seen, looked = console.changes, now
-                    snapshot = room_snapshot(console)
-                    if snapshot != sent:
-                        sent = snapshot
-                        beat = now
-                        yield _sse("room", snapshot)
-                elif now - beat > _HEARTBEAT_S:
-                    beat = now
-                    yield b": still here\n\n"
-                await asyncio.sleep(_MIN_INTERVAL_S)
+        return _event_stream(_room_events(console, request, closing))
 
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    @auth.get("/results.xapi")
+    def results_xapi(
+        request: Request,
+        lesson: str | None = None,
+        student: str | None = None,
+        status: str | None = None,
+    ) -> JSONResponse:
+        rows = console.store.results(lesson=lesson, student=student, status=status)
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            xapi_statements(rows, base),
+            headers={"Content-Disposition": 'attachment; filename="results-xapi.json"'},
         )
+
+    @auth.get("/devices/{device}/log/events")
+    async def log_events(device: str, request: Request) -> StreamingResponse:
+        return _event_stream(_log_events(console, device, request, closing))
 
     app.include_router(auth)
 

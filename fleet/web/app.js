@@ -226,30 +226,41 @@
     el.className = `conn ${live ? "live" : "lost"}`;
   }
 
+  // Read Server-Sent Events from path with the token; onEvent(name, data) for each.
+  async function readEvents(path, signal, onEvent, onOpen) {
+    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` }, signal });
+    if (response.status === 401) { logout(); return false; }
+    if (!response.ok || !response.body) throw new Error(response.statusText);
+    if (onOpen) onOpen();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return true;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const chunk = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = "message";
+        const data = [];
+        for (const line of chunk.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+        }
+        if (data.length) onEvent(event, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
   async function startEvents() {
     stopEvents();
     const control = new AbortController();
     state.events = control;
     while (!control.signal.aborted && state.token) {
       try {
-        const response = await fetch("/api/v1/events", {
-          headers: { Authorization: `Bearer ${state.token}` }, signal: control.signal,
-        });
-        if (response.status === 401) { logout(); return; }
-        if (!response.ok || !response.body) throw new Error(response.statusText);
-        setConnected(true);
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            onEvent(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
-        }
+        const again = await readEvents("/api/v1/events", control.signal, onEvent, () => setConnected(true));
+        if (again === false) return;
       } catch (error) {
         if (control.signal.aborted) return;
       }
@@ -258,17 +269,21 @@
     }
   }
 
-  function onEvent(chunk) {
-    let event = "message";
-    const data = [];
-    for (const line of chunk.split("\n")) {
-      if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-    }
-    if (event !== "room" || !data.length) return;
-    state.room = JSON.parse(data.join("\n"));
+  function onEvent(event, data) {
+    if (event !== "room") return;
+    state.room = data;
     renderAll();
     if (state.page === "results" && state.room.results !== state.resultsSeen) loadResults();
+  }
+
+  // Pages rebuild only when what they show has changed, so live updates never
+  // close an open <details>, move focus or pull a button from under a click.
+  const lastKeys = new Map();
+  function changed(name, ...parts) {
+    const key = JSON.stringify([state.lang, ...parts]);
+    if (lastKeys.get(name) === key) return false;
+    lastKeys.set(name, key);
+    return true;
   }
 
   function renderAll() {
@@ -366,11 +381,52 @@
       h("dd", {}, battery),
       h("dt", {}, t("card.health")),
       h("dd", {}, health)),
-    h("button", {
-      type: "button", class: "identify-one", id: `identify-${d.device}`, disabled: !d.online,
-      "aria-label": t("room.identifyOne", { name: d.device }),
-      onclick: () => identify([d.device]),
-    }, t("room.identify")));
+    h("div", { class: "card-actions" },
+      h("button", {
+        type: "button", class: "identify-one", id: `identify-${d.device}`, disabled: !d.online,
+        "aria-label": t("room.identifyOne", { name: d.device }),
+        onclick: () => identify([d.device]),
+      }, t("room.identify")),
+      h("button", {
+        type: "button", class: "log-one", id: `log-${d.device}`,
+        "aria-label": t("log.title", { name: d.device }),
+        onclick: () => openLog(d.device),
+      }, t("card.log"))));
+  }
+
+  // ---- a robot's log, streamed while the dialog is open --------------------
+
+  let logControl = null;
+
+  function openLog(device) {
+    const dialog = $("#log-dialog");
+    const box = $("#log-lines");
+    $("#log-title").textContent = t("log.title", { name: device });
+    box.replaceChildren(h("p", { class: "muted" }, t("log.empty")));
+    if (logControl) logControl.abort();
+    const control = new AbortController();
+    logControl = control;
+    let job;
+    let empty = true;
+    readEvents(`/api/v1/devices/${encodeURIComponent(device)}/log/events`, control.signal, (event, lines) => {
+      if (event !== "lines") return;
+      const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+      if (empty) { box.replaceChildren(); empty = false; }
+      for (const line of lines) {
+        if (line.job !== job) {
+          job = line.job;
+          box.append(h("div", { class: "log-job" }, job ? t("log.job", { job }) : t("log.agent")));
+        }
+        box.append(h("div", { class: `log-line ${line.stream}` }, line.line));
+      }
+      if (atEnd) box.scrollTop = box.scrollHeight;
+    }).catch(() => {});
+    dialog.showModal();
+  }
+
+  function closeLog() {
+    if (logControl) logControl.abort();
+    logControl = null;
   }
 
   const cardCache = new Map(); // device -> {key, el}
@@ -436,6 +492,7 @@
     const body = $("#roster-table tbody");
     const editing = document.activeElement && document.activeElement.closest("#roster-table");
     if (editing && body.children.length === state.room.devices.length) return; // don't steal typing
+    if (!changed("roster", state.room.devices.map((d) => [d.device, d.online, d.student]))) return;
     body.replaceChildren(...state.room.devices.map((d) => {
       const input = h("input", {
         id: `student-${d.device}`, value: d.student || "", autocomplete: "off",
@@ -487,12 +544,13 @@
 
   function renderLessons() {
     if (state.page !== "lessons") return;
+    const n = state.selected.size;
+    if (!changed("lessons", state.band, n, Boolean(state.library))) return;
     const bands = ["", "perceive", "apply", "create"];
     $("#bands").replaceChildren(...bands.map((band) => h("button", {
       type: "button", "aria-pressed": String(state.band === band),
-      onclick: () => { state.band = band; renderLessons(); },
+      onclick: () => { state.band = band; renderLessons(); $(`#bands button:nth-child(${bands.indexOf(band) + 1})`).focus(); },
     }, band ? t(`band.${band}`) : t("lessons.all"))));
-    const n = state.selected.size;
     $("#lessons-target").textContent = n ? t("lessons.target", { n }) : t("lessons.noTarget");
     if (!state.library) return;
     const other = state.lang === "zh" ? "en" : "zh";
@@ -558,25 +616,60 @@
     try {
       state.resultsSeen = state.room ? state.room.results : -1;
       state.results = await api("GET", `/results${resultQuery()}`);
+      resultsVersion += 1;
       fillLessonFilter();
       renderResults();
     } catch (error) { fail(error); }
   }
 
+  const expanded = new Set(); // result ids whose details are open
+
+  function details(r) {
+    const result = r.result || {};
+    const rubric = result.rubric || [];
+    const metrics = Object.entries(result.metrics || {});
+    return h("div", { class: "details" },
+      rubric.length ? h("div", {}, h("strong", {}, t("results.rubric")),
+        h("ul", { class: "rubric" }, rubric.map((item) => h("li", { class: item.passed ? "good" : "" },
+          `${item.passed ? "✓" : "✗"} ${item.title[state.lang] || item.title.en} (${item.points})`)))) : null,
+      metrics.length ? h("div", {}, h("strong", {}, t("results.metrics")),
+        h("ul", { class: "metrics" }, metrics.map(([k, v]) => h("li", {}, `${k}: ${typeof v === "number" ? Math.round(v * 1000) / 1000 : JSON.stringify(v)}`)))) : null,
+      result.reason ? h("p", {}, result.reason) : null);
+  }
+
+  let resultsVersion = 0; // bumped when a new list of results arrives
+
   function renderResults() {
     if (state.page !== "results") return;
+    if (!changed("results", resultsVersion, [...expanded])) return;
+    const attempts = new Map(); // result id -> n-th attempt of that student (or robot) at that lesson
+    const tries = new Map();
+    for (const r of [...state.results].sort((a, b) => a.received - b.received)) {
+      const who = `${r.student || r.device}\u0000${r.lesson_id}`;
+      tries.set(who, (tries.get(who) || 0) + 1);
+      attempts.set(r.result_id, tries.get(who));
+    }
     const rows = [...state.results].reverse();
-    $("#results-table tbody").replaceChildren(...rows.map((r) => {
+    $("#results-table tbody").replaceChildren(...rows.flatMap((r) => {
       const feedback = (r.result && r.result.feedback) || {};
       const passed = r.result && r.result.status === "passed";
-      return h("tr", { dataset: { result: r.result_id } },
-        h("td", {}, new Date(r.received * 1000).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en")),
+      const open = expanded.has(r.result_id);
+      const row = h("tr", { dataset: { result: r.result_id } },
+        h("td", { class: "nowrap" }, new Date(r.received * 1000).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en")),
         h("td", {}, r.student || t("card.unbound")),
-        h("td", {}, r.device),
+        h("td", { class: "nowrap" }, r.device),
         h("td", {}, lessonTitle(r.lesson_id)),
+        h("td", { class: "num" }, attempts.get(r.result_id)),
         h("td", {}, h("span", { class: `state s-${r.status}` }, t(`status.${r.status}`))),
-        h("td", { class: "num" }, h("strong", {}, formatScore(r.score)), passed ? h("span", { class: "good" }, " ✓") : null),
-        h("td", { class: "feedback" }, feedback[state.lang] || feedback.en || (r.result && r.result.reason) || ""));
+        h("td", { class: "num nowrap" }, h("strong", {}, formatScore(r.score)), passed ? h("span", { class: "good" }, " ✓") : null),
+        h("td", { class: "feedback" }, feedback[state.lang] || feedback.en || (r.result && r.result.reason) || ""),
+        h("td", {}, h("button", {
+          type: "button", class: "small", "aria-expanded": String(open),
+          "aria-controls": `details-${r.result_id}`,
+          onclick: () => { if (open) expanded.delete(r.result_id); else expanded.add(r.result_id); renderResults(); },
+        }, t("results.details"))));
+      if (!open) return [row];
+      return [row, h("tr", { class: "details-row", id: `details-${r.result_id}` }, h("td", { colspan: 9 }, details(r)))];
     }));
     $("#results-empty").hidden = rows.length > 0;
     drawChart(state.results);
@@ -632,19 +725,19 @@
     $("#stats").textContent = t("results.stats", { n: scores.length, mean, passed });
   }
 
-  async function exportCsv() {
+  async function download(path, filename) {
     try {
-      const response = await fetch(`/api/v1/results.csv${resultQuery()}`, {
+      const response = await fetch(`/api/v1/${path}${resultQuery()}`, {
         headers: { Authorization: `Bearer ${state.token}` },
       });
       if (!response.ok) throw new Error(response.statusText);
       const url = URL.createObjectURL(await response.blob());
-      const link = h("a", { href: url, download: "results.csv", hidden: true });
+      const link = h("a", { href: url, download: filename, hidden: true });
       document.body.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      toast(t("results.exported"), "good");
+      toast(t("results.exported", { file: filename }), "good");
     } catch (error) { fail(error); }
   }
 
@@ -657,6 +750,7 @@
     $("#lang").addEventListener("change", (e) => {
       state.lang = e.target.value;
       localStorage.setItem("rc-lang", state.lang);
+      $("#toast").hidden = true;
       applyLang();
       if (state.page === "results") fillLessonFilter();
     });
@@ -669,7 +763,10 @@
     for (const id of ["#filter-lesson", "#filter-status"]) $(id).addEventListener("change", loadResults);
     let typing = 0;
     $("#filter-student").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(loadResults, 300); });
-    $("#export-csv").addEventListener("click", exportCsv);
+    $("#export-csv").addEventListener("click", () => download("results.csv", "results.csv"));
+    $("#export-xapi").addEventListener("click", () => download("results.xapi", "results-xapi.json"));
+    $("#log-dialog").addEventListener("close", closeLog);
+    $("#log-close").addEventListener("click", () => $("#log-dialog").close());
     window.addEventListener("hashchange", route);
   }
 

@@ -4,7 +4,8 @@ The embedded broker, the console with its API and pages, and three simulated
 robots (real ``roboclass agent`` processes, as ``roboclass demo`` starts
 them). A teacher sets up the first account, sees the robots come online,
 identifies one, pushes a built-in lesson to all, watches the states change
-live, reads the results and the chart, exports CSV, presses STOP ALL,
+live, reads a robot's log, the results and the chart, exports CSV and xAPI,
+presses STOP ALL,
 releases, and switches to Chinese. Screenshots of every page go to
 ``build/screenshots/``.
 """
@@ -24,6 +25,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
 from fleet.embedded_broker import EmbeddedBroker
+from fleet.protocol import LogBatch, LogLine, encode
 from roboclass.demo import _robots
 from tests.browser import launch_args
 from tests.conftest import system_part
@@ -35,6 +37,10 @@ ROBOTS = 3
 LESSON = "lights-and-sound"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 TEACHER, PASSWORD = "ms-li", "a long classroom secret"
+
+
+# a busy machine (robots running lessons beside the browser) is slower than 5 s
+expect.set_options(timeout=30_000)
 
 
 def shot(page: Page, name: str) -> None:
@@ -178,6 +184,24 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             expect(page.locator("#name-robot-01")).to_have_text("robot-01")
             expect(page.locator(".card[data-device=robot-01] dd").first).to_have_text("Wang Fang")
             shot(page, "room")
+
+            # the robot's log for that job, streamed into a dialog
+            page.click("#log-robot-01")
+            expect(page.locator("#log-dialog")).to_be_visible()
+            # the lesson's starter prints nothing: lines the robot sends now stream in
+            batch = LogBatch(
+                device="robot-01",
+                job="j-from-test",
+                lines=[LogLine(stream="stdout", line="lap 1: 12.5 s")],
+            )
+            # (sent on the console's own connection: it hears its room's up/ topics too)
+            console.link.publish(console.topics.log("robot-01"), encode(batch))
+            expect(page.locator("#log-lines .log-job").last).to_have_text("job j-from-test")
+            expect(page.locator("#log-lines .log-line.stdout").last).to_have_text("lap 1: 12.5 s")
+            shot(page, "log")
+            page.keyboard.press("Escape")
+            expect(page.locator("#log-dialog")).to_be_hidden()
+
             page.set_viewport_size({"width": 768, "height": 1024})
             shot(page, "room-tablet")
             page.set_viewport_size({"width": 1280, "height": 800})
@@ -196,7 +220,19 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             expect(page.locator("#results-table tbody tr")).to_have_count(1)
             page.fill("#filter-student", "")
             expect(page.locator("#results-table tbody tr")).to_have_count(ROBOTS)
+            first = page.locator("#results-table tbody tr").first
+            first.locator("button").click()
+            expect(page.locator("#results-table .details-row .rubric li").first).to_be_visible()
             shot(page, "results")
+            with page.expect_download() as download_info:
+                page.click("#export-xapi")
+            statements = json.loads(Path(download_info.value.path()).read_text("utf-8"))
+            assert len(statements) == ROBOTS
+            for statement in statements:
+                assert statement["verb"]["id"].startswith("http://adlnet.gov/expapi/verbs/")
+                assert statement["object"]["id"].endswith(f"/lessons/{LESSON}")
+                assert 0 <= statement["result"]["score"]["scaled"] <= 1
+            assert "Wang Fang" in {s["actor"]["account"]["name"] for s in statements}
             with page.expect_download() as download_info:
                 page.click("#export-csv")
             download = download_info.value
