@@ -16,11 +16,12 @@ Every text a student or teacher reads is given in English and Chinese.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lessons.exc import LessonFormatError
 from rcbase import ConfigError, Text, load_yaml
@@ -36,9 +37,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Chinese characters and full-width punctuation: no spaces belong between them.
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_FOLDED_SPACE = re.compile(f"(?<=[{_CJK}])[ \\t]+(?=[{_CJK}])")
+
+
 class Bilingual(_Strict):
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+
+    @field_validator("zh")
+    @classmethod
+    def _join_folded_lines(cls, value: str) -> str:
+        """YAML's folded text (``>``) joins lines with a space; Chinese has none there."""
+        return _FOLDED_SPACE.sub("", value)
 
     def text(self) -> Text:
         return Text(self.en, self.zh)

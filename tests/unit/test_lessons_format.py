@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -21,6 +22,7 @@ from lessons import (
     unpack_bundle,
 )
 from lessons.library import LIBRARY
+from lessons.model import Bilingual
 from roboclass.cli import cli
 
 
@@ -179,3 +181,13 @@ def test_links_in_a_lesson_folder_are_refused(lesson_copy: Path) -> None:
     (lesson_copy / "link.py").symlink_to(lesson_copy / "starter.py")
     with pytest.raises(BundleError, match="links cannot go into a bundle"):
         pack_bundle(lesson_copy)
+
+
+def test_chinese_text_folded_over_lines_has_no_stray_spaces() -> None:
+    folded = Bilingual(
+        en="Keep 25 cm away.", zh="离墙 25 厘米， 再用 `robot.line` 看看\n\n第二段。"
+    )
+    assert folded.zh == "离墙 25 厘米，再用 `robot.line` 看看\n\n第二段。"
+    for lesson in builtin_lessons():
+        for step in lesson.model.steps:
+            assert not re.search("[\u4e00-\u9fff，。] [\u4e00-\u9fff，。]", step.body.zh), lesson.id
