@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import queue
 import shutil
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,11 +112,14 @@ class Client:
     def try_connect(self) -> str:
         """``accepted``, or how the broker said no: ``tls-refused`` (the handshake failed),
         ``closed`` (it hung up before a CONNACK: TLS 1.3 reports a refused client
-        certificate after the handshake) or ``connack-refused``."""
+        certificate after the handshake), ``connack-refused``, or ``unreachable``
+        (nothing listens)."""
         try:
             self.client.connect(self.host, self.port, keepalive=30)
         except ssl.SSLError:
             return "tls-refused"
+        except ConnectionError:
+            return "unreachable"
         self.client.loop_start()
         rc = self.connack.get(timeout=WAIT_S)
         if rc is None:
@@ -426,3 +432,36 @@ def test_embedded_broker_refuses_non_loopback_binds(host: str) -> None:
 def test_embedded_broker_accepts_loopback(host: str) -> None:
     with EmbeddedBroker(host=host) as broker:
         assert broker.running
+
+
+# -- `roboclass broker up` -------------------------------------------------------------
+
+
+def test_broker_up_runs_the_generated_config_until_sigterm(tmp_path: Path) -> None:
+    system_part("mosquitto")
+    port = free_port()
+    settings = BrokerSettings(devices=("robot-01",), port=port, bind="127.0.0.1")
+    layout = write_classroom(settings, tmp_path / "broker")
+    roboclass = str(Path(sys.executable).with_name("roboclass"))
+    proc = subprocess.Popen(
+        [roboclass, "broker", "up", "--config", str(layout.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    robot = Identity(layout.device_cert("robot-01"), layout.device_key("robot-01"))
+    client = Client(port, layout.ca_cert, robot)
+    said = b""
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # Mosquitto's own log, in the foreground
+            said += line
+            if b"mosquitto version" in line and line.rstrip().endswith(b"running"):
+                break
+        assert client.try_connect() == "accepted", said.decode()
+    finally:
+        client.close()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == 0, (said + err).decode()
+    assert f"Opening ipv4 listen socket on port {port}".encode() in said
+    assert b"terminating" in err
