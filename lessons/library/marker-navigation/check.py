@@ -4,7 +4,7 @@ came close to, in the order asked, how long it took, and whether it bumped into 
 
 import numpy as np
 
-from hardware.sim import load_world, world_path
+from hardware.sim import SimError, load_world, world_path
 from lessons.grading import Grade, item
 
 
@@ -12,7 +12,10 @@ def _marker_places(truth):
     """{marker id: (x, y)} of the world the robot drove in."""
     if not truth.get("world"):
         return {}
-    world = load_world(world_path(truth["world"]))
+    try:
+        world = load_world(world_path(truth["world"]))
+    except SimError:  # not a shipped world: no markers known
+        return {}
     return {m.id: (m.at[0], m.at[1]) for m in world.model.markers}
 
 
