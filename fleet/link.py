@@ -86,6 +86,7 @@ class Link:
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._up = False  # on_connect was called for the current connection
         self.connects = 0
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -198,7 +199,9 @@ class Link:
         self._lost()
 
     def _lost(self) -> None:
-        was = self._connected.is_set()
+        # paho's on_disconnect has already cleared _connected: _up says whether
+        # this connection was announced (on_connect), so it is announced gone once.
+        was, self._up = self._up, False
         self._connected.clear()
         self._subscribed.clear()
         if was and self._on_disconnect is not None:
@@ -229,6 +232,7 @@ class Link:
         else:
             self._subscribed.set()
         self._connected.set()
+        self._up = True
         if self._on_connect is not None:
             self._guard(self._on_connect)
 
