@@ -214,7 +214,6 @@ class Agent:
         self._epoch, self._estopped = self._load_estop()
         if self._estopped and robot is not None:
             robot.estop()
-        self._recover()
         state_offline = DeviceState(
             device=self.device, session=self.session, online=False, ts=time.time()
         )
@@ -229,6 +228,7 @@ class Agent:
             will=(self.topics.state(self.device), encode(state_offline), True),
             keepalive=config.keepalive,
         )
+        self._recover()  # after the link exists: it publishes (or, offline, skips) statuses
         self._threads = [
             threading.Thread(target=self._work, name=f"agent-{self.device}-jobs", daemon=True),
             threading.Thread(target=self._tick, name=f"agent-{self.device}-tick", daemon=True),
@@ -548,6 +548,7 @@ class Agent:
             result = {
                 **result,
                 "status": "stopped" if running.status is Status.CANCELED else "error",
+                "reason": running.reason,
             }
             self._finish(doc.job, running.status, result, running.reason)
             return
@@ -564,6 +565,10 @@ class Agent:
     ) -> None:
         """Final status; the result (if any) goes into the outbox first."""
         if result is not None:
+            if reason is not None and not result.get("reason"):
+                # The result carries the reason: after a time offline it may reach
+                # the console without the status message that also said it.
+                result = {**result, "reason": reason}
             result = _fit(result)
             msg = JobResult(
                 device=self.device,
@@ -573,7 +578,8 @@ class Agent:
                 result=result,
                 ts=time.time(),
             )
-            self.outbox.put(msg.result_id, job, self.topics.result(self.device, job), encode(msg))
+            topic = self.topics.result(self.device, job)
+            self.outbox.put(msg.result_id, job, topic, encode(msg), status.value, reason)
         self._publish_status(job, status, reason)
         self._resend.set()
 

@@ -32,6 +32,11 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ]
 
+_SET_JOB = (
+    "INSERT INTO jobs VALUES (?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET "
+    "status = excluded.status, reason = excluded.reason, updated = excluded.updated"
+)
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -57,12 +62,34 @@ class Outbox:
 
     # -- results -------------------------------------------------------------
 
-    def put(self, result_id: str, job: str, topic: str, payload: bytes) -> None:
+    def put(
+        self,
+        result_id: str,
+        job: str,
+        topic: str,
+        payload: bytes,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Keep a result; with ``status``, the job's final status in the same transaction.
+
+        One transaction, so an agent killed in between never finds a job still
+        running whose result is already waiting to be sent.
+        """
+        now = time.time()
         with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?)",
-                (result_id, job, topic, payload, time.time()),
-            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?)",
+                    (result_id, job, topic, payload, now),
+                )
+                if status is not None:
+                    self._db.execute(_SET_JOB, (job, status, reason, now))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def pending(self) -> list[Pending]:
         with self._lock:
@@ -88,11 +115,7 @@ class Outbox:
 
     def set_job(self, job: str, status: str, reason: str | None = None) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET "
-                "status = excluded.status, reason = excluded.reason, updated = excluded.updated",
-                (job, status, reason, time.time()),
-            )
+            self._db.execute(_SET_JOB, (job, status, reason, time.time()))
 
     def jobs_in(self, statuses: set[str]) -> list[str]:
         marks = ",".join("?" * len(statuses))
