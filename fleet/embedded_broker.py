@@ -28,6 +28,17 @@ logger = logging.getLogger(__name__)
 __all__ = ["EmbeddedBroker"]
 
 _START_TIMEOUT_S = 10.0
+_STOP_TIMEOUT_S = 5.0
+
+
+def _reset_clients(broker: Any) -> None:
+    """Abort every client connection of an amqtt broker (its clients see the broker gone)."""
+    sessions = getattr(broker, "_sessions", {})  # client id -> (session, handler)
+    for _session, handler in list(sessions.values()):
+        writer = getattr(getattr(handler, "writer", None), "_writer", None)
+        transport = getattr(writer, "transport", None)
+        if transport is not None:
+            transport.abort()
 
 
 def _require_loopback(host: str) -> None:
@@ -136,13 +147,22 @@ class EmbeddedBroker:
         broker = Broker(config)
         self._stop = asyncio.Event()
         await broker.start()
+        server = broker._servers["default"].instance  # amqtt keeps the asyncio server here
         try:
-            server = broker._servers["default"].instance  # amqtt keeps the asyncio server here
             port = int(server.sockets[0].getsockname()[1])
             started.set_result(port)
             await self._stop.wait()
         finally:
-            await broker.shutdown()
+            # amqtt 0.12's shutdown can wait forever on a client that keeps
+            # sending (its reader task swallows the cancel), so the clients are
+            # reset first, once nobody can connect again, and the wait is bounded.
+            server.close()
+            _reset_clients(broker)
+            try:
+                await asyncio.wait_for(broker.shutdown(), _STOP_TIMEOUT_S)
+            except TimeoutError:
+                logger.warning("embedded broker shutdown took over %.0f s", _STOP_TIMEOUT_S)
+            _reset_clients(broker)
 
     def close(self) -> None:
         """Stop the broker and join its thread. Safe to call twice."""
