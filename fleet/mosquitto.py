@@ -115,6 +115,17 @@ class Mosquitto:
         logger.info("mosquitto listening on %s (pid %d)", self.url, self._proc.pid)
         return self
 
+    def kill(self) -> None:
+        """Kill the broker at once (SIGKILL), as a crash or a power cut would; then close.
+
+        Nothing is said to the clients: they find out when their sockets fail.
+        """
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        self.close()
+
     def close(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 10 s). Safe to call twice."""
         if self._closed:
