@@ -118,8 +118,10 @@ class Client:
             self.client.connect(self.host, self.port, keepalive=30)
         except ssl.SSLError:
             return "tls-refused"
-        except ConnectionError:
+        except ConnectionRefusedError:
             return "unreachable"
+        except ConnectionError:  # accepted, then reset during the handshake
+            return "closed"
         self.client.loop_start()
         rc = self.connack.get(timeout=WAIT_S)
         if rc is None:
@@ -375,6 +377,50 @@ def test_revoked_device_is_refused_after_a_broker_restart(room: Room, tmp_path: 
     room.broker = Mosquitto(room.layout.conf, "127.0.0.1", room.port).start()
     assert room.client(stolen_id).try_connect() in REFUSED
     assert room.client(room.identity("robot-01")).try_connect() == "accepted"  # the others
+
+
+def test_oversized_packet_ends_the_senders_connection(room: Room) -> None:
+    robot = room.device("robot-01")
+    too_big = b"x" * (BrokerSettings().max_packet_size + 1)
+    robot.client.publish(dev("robot-01", "up/log"), too_big, qos=1)
+    assert robot.disconnected.wait(WAIT_S)
+    robot.client.loop_stop()
+    assert room.client(room.identity("robot-01")).try_connect() == "accepted"  # it may come back
+
+
+def test_max_connections_caps_the_listener(tmp_path: Path) -> None:
+    system_part("mosquitto")
+    port = free_port()
+    settings = BrokerSettings(
+        devices=("robot-01", "robot-02"), port=port, bind="127.0.0.1", max_connections=2
+    )
+    layout = write_classroom(settings, tmp_path / "broker")
+    clients = [
+        Client(port, layout.ca_cert, Identity(layout.device_cert(d), layout.device_key(d)))
+        for d in ("robot-01", "robot-02")
+    ]
+    clients.append(Client(port, layout.ca_cert, Identity(layout.console_cert, layout.console_key)))
+    with Mosquitto(layout.conf, "127.0.0.1", port):
+        try:
+            assert [c.try_connect() for c in clients] == ["accepted", "accepted", "closed"]
+        finally:
+            for c in clients:
+                c.close()
+
+
+def test_retained_estop_survives_a_broker_restart(room: Room) -> None:
+    console = room.console()
+    console.publish(f"{BASE}/estop", b'{"active": true, "epoch": 4}', retain=True)
+    console.close()
+    room.broker.close()  # SIGTERM: Mosquitto saves its database
+    room.broker = Mosquitto(room.layout.conf, "127.0.0.1", room.port).start()
+    robot = room.device("robot-01")
+    robot.subscribe(f"{BASE}/estop")
+    assert robot.messages.get(timeout=WAIT_S) == (
+        f"{BASE}/estop",
+        b'{"active": true, "epoch": 4}',
+        True,
+    )
 
 
 # -- TLS: the robots know they talk to the room's broker ------------------------------
