@@ -370,7 +370,12 @@
       h("dd", { class: d.student ? "" : "muted" }, d.student || t("card.unbound")),
       h("dt", {}, t("card.job")),
       h("dd", { class: "job" }, job
-        ? [lessonTitle(job.lesson_id), " ", h("span", { class: `state s-${job.status}` }, t(`status.${job.status}`))]
+        ? [lessonTitle(job.lesson_id), " ", h("span", { class: `state s-${job.status}` }, t(`status.${job.status}`)),
+          ACTIVE.has(job.status) ? h("button", {
+            type: "button", class: "small cancel", id: `cancel-${d.device}`,
+            "aria-label": t("card.cancelJob", { name: d.device }),
+            onclick: () => cancelJob(job.job),
+          }, t("card.cancel")) : null]
         : t("card.none")),
       h("dt", {}, t("card.last")),
       h("dd", { class: "last" }, last
@@ -421,15 +426,29 @@
       }
       if (atEnd) box.scrollTop = box.scrollHeight;
     }).catch(() => {});
-    dialog.showModal();
+    logOpener = document.activeElement;
+    dialog.show(); // not modal: STOP ALL stays usable
+    $("#log-close").focus();
   }
+
+  let logOpener = null;
 
   function closeLog() {
     if (logControl) logControl.abort();
     logControl = null;
+    if (logOpener && document.body.contains(logOpener)) logOpener.focus();
+    logOpener = null;
   }
 
   const cardCache = new Map(); // device -> {key, el}
+  const ACTIVE = new Set(["PENDING", "QUEUED", "IN_PROGRESS"]);
+
+  async function cancelJob(job) {
+    try {
+      await api("POST", `/jobs/${encodeURIComponent(job)}/cancel`);
+      toast(t("card.cancelSent"));
+    } catch (error) { fail(error); }
+  }
 
   function renderRoom() {
     const { devices } = state.room;
@@ -575,7 +594,11 @@
         h("button", {
           type: "button", class: "primary push-all", "aria-describedby": `lesson-${l.id}`,
           onclick: () => push(l, null),
-        }, t("lessons.pushAll")))));
+        }, t("lessons.pushAll")),
+        l.challenge ? h("button", {
+          type: "button", class: "challenge", "aria-describedby": `lesson-${l.id}`,
+          onclick: () => startChallenge(l),
+        }, t("lessons.startChallenge")) : null)));
     $("#lesson-list").replaceChildren(...(list.length ? list : [h("p", { class: "empty" }, t("lessons.empty"))]));
   }
 
@@ -586,6 +609,14 @@
       const answer = await api("POST", "/push", body);
       toast(t("lessons.pushed", { lesson: lesson.title[state.lang], n: answer.jobs.length }), "good");
     } catch (error) { fail(error); }
+  }
+
+  // Challenge mode: the same lesson to every robot, then the live leaderboard.
+  async function startChallenge(lesson) {
+    await push(lesson, null);
+    location.hash = "#results";
+    $("#filter-lesson").value = lesson.id;
+    loadResults();
   }
 
   // ---- results ------------------------------------------------------------
@@ -641,7 +672,7 @@
 
   function renderResults() {
     if (state.page !== "results") return;
-    if (!changed("results", resultsVersion, [...expanded])) return;
+    if (!changed("results", resultsVersion, [...expanded], Boolean(state.library))) return;
     const attempts = new Map(); // result id -> n-th attempt of that student (or robot) at that lesson
     const tries = new Map();
     for (const r of [...state.results].sort((a, b) => a.received - b.received)) {
@@ -673,6 +704,65 @@
     }));
     $("#results-empty").hidden = rows.length > 0;
     drawChart(state.results);
+    drawProgress(state.results);
+    drawLeaderboard(state.results);
+  }
+
+  // Students down, lessons across, the best score in each cell (coloured by score).
+  function drawProgress(results) {
+    const order = new Map((state.library || []).map((l, i) => [l.id, i]));
+    const lessons = [...new Set(results.map((r) => r.lesson_id).filter(Boolean))]
+      .sort((a, b) => (order.get(a) ?? 999) - (order.get(b) ?? 999));
+    const students = [...new Set(results.map((r) => r.student || r.device))].sort();
+    const best = new Map();
+    for (const r of results) {
+      const key = `${r.student || r.device}\u0000${r.lesson_id}`;
+      const cell = best.get(key) || { score: null, n: 0, passed: false };
+      cell.n += 1;
+      if (typeof r.score === "number" && (cell.score === null || r.score > cell.score)) cell.score = r.score;
+      if (r.result && r.result.status === "passed") cell.passed = true;
+      best.set(key, cell);
+    }
+    $("#progress").hidden = results.length === 0;
+    $("#progress-table").replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col.student")),
+        lessons.map((id) => h("th", { scope: "col" }, lessonTitle(id))))),
+      h("tbody", {}, students.map((student) => h("tr", {},
+        h("th", { scope: "row" }, student),
+        lessons.map((id) => {
+          const cell = best.get(`${student}\u0000${id}`);
+          if (!cell) return h("td", { class: "heat none" }, t("card.none"));
+          const band = cell.score === null ? "none" : `h${Math.min(4, Math.floor(cell.score / 20))}`;
+          return h("td", {
+            class: `heat ${band}`,
+            title: t("results.progressCell", { student, lesson: lessonTitle(id), score: formatScore(cell.score), n: cell.n }),
+          }, formatScore(cell.score), cell.passed ? " ✓" : "");
+        })))));
+  }
+
+  // For a challenge lesson: each student's best value of the lesson's metric, ranked.
+  function drawLeaderboard(results) {
+    const box = $("#leaderboard");
+    const lesson = (state.library || []).find((l) => l.id === $("#filter-lesson").value);
+    const challenge = lesson && lesson.challenge;
+    box.hidden = !challenge;
+    if (!challenge) return;
+    const lower = challenge.better !== "higher";
+    const best = new Map();
+    for (const r of results) {
+      const value = r.result && r.result.metrics && r.result.metrics[challenge.metric];
+      if (r.lesson_id !== lesson.id || typeof value !== "number" || !(r.result.status === "passed")) continue;
+      const who = r.student || r.device;
+      const old = best.get(who);
+      if (old === undefined || (lower ? value < old : value > old)) best.set(who, value);
+    }
+    const ranked = [...best.entries()].sort((a, b) => (lower ? a[1] - b[1] : b[1] - a[1]));
+    $("#leaderboard-title").textContent = t("results.leaderboard", { lesson: lesson.title[state.lang] });
+    $("#leaderboard-list").replaceChildren(
+      h("li", { class: "muted metric" }, t("results.metric", { metric: challenge.metric, better: t(`better.${challenge.better}`) })),
+      ...(ranked.length
+        ? ranked.map(([who, value]) => h("li", {}, h("strong", {}, who), ` ${Math.round(value * 100) / 100} ${challenge.unit || ""}`))
+        : [h("li", { class: "muted" }, t("card.none"))]));
   }
 
   // A histogram of scores in ten bands (0-9 ... 90-100), drawn as SVG.
@@ -767,6 +857,7 @@
     $("#export-xapi").addEventListener("click", () => download("results.xapi", "results-xapi.json"));
     $("#log-dialog").addEventListener("close", closeLog);
     $("#log-close").addEventListener("click", () => $("#log-dialog").close());
+    $("#log-dialog").addEventListener("keydown", (e) => { if (e.key === "Escape") $("#log-dialog").close(); });
     window.addEventListener("hashchange", route);
   }
 

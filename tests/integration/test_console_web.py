@@ -165,6 +165,15 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             expect(lesson).to_be_hidden()
             page.click("#bands button:has-text('Perceive')")
             expect(lesson).to_be_visible()
+            expect(
+                page.locator("article[data-lesson=line-follower] button.challenge")
+            ).to_be_hidden()
+            page.click("#bands button:has-text('Apply')")
+            expect(
+                page.locator("article[data-lesson=line-follower] button.challenge")
+            ).to_be_visible()
+            expect(lesson.locator("button.challenge")).to_have_count(0)
+            page.click("#bands button:has-text('Perceive')")
             lesson.locator("summary").click()
             expect(lesson.locator("details li").first).to_contain_text("The robot listens to you")
             shot(page, "lessons")
@@ -216,6 +225,9 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             assert sum(counts) == ROBOTS
             expect(page.locator("#stats")).to_contain_text(f"{ROBOTS} results")
             expect(page.locator("#results-table tbody")).to_contain_text("Wang Fang")
+            expect(page.locator("#progress-table tbody tr")).to_have_count(ROBOTS)
+            expect(page.locator("#progress-table tbody td.heat").first).not_to_have_text("—")
+            expect(page.locator("#leaderboard")).to_be_hidden()  # not a challenge lesson
             page.fill("#filter-student", "Wang Fang")
             expect(page.locator("#results-table tbody tr")).to_have_count(1)
             page.fill("#filter-student", "")
