@@ -1,5 +1,7 @@
 """A classroom's Mosquitto 2 configuration: local CA, certificates, ACL, mosquitto.conf.
 
+The certificates themselves come from :mod:`fleet.pki`.
+
 ``roboclass broker config --out DIR`` calls :func:`write_classroom`; the pure
 functions below make each part, so the tests can read every line::
 
@@ -35,44 +37,31 @@ import json
 import os
 import pwd
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fleet.exc import BrokerError
+from fleet.pki import CertKey, issue, make_crl, new_ca
 from fleet.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
 
 __all__ = [
-    "CA_DAYS",
-    "LEAF_DAYS",
     "BrokerSettings",
-    "CertKey",
     "Layout",
     "acl_text",
     "add_device",
-    "issue",
     "load_settings",
-    "make_crl",
     "mosquitto_conf",
-    "new_ca",
     "revoke_device",
     "systemd_unit",
     "valid_host",
     "write_classroom",
 ]
 
-#: How long the room's CA is valid (days).
-CA_DAYS = 3650
-#: How long a broker, console or device certificate is valid (days).
-LEAF_DAYS = 1825
-#: Certificates start a day in the past, so a robot whose clock lags a little still connects.
-_BACKDATE = dt.timedelta(days=1)
 _SETTINGS_FILE = "roboclass-broker.json"
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -161,151 +150,6 @@ def valid_host(host: str) -> bool:
     except ValueError:
         return bool(_HOSTNAME_RE.match(host))
     return True
-
-
-# -- certificates -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CertKey:
-    """A certificate and its private key."""
-
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-    def cert_pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
-
-    def key_pem(self) -> bytes:
-        return self.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def new_ca(name: str, *, now: dt.datetime | None = None) -> CertKey:
-    """A self-signed CA (ECDSA P-256) that may sign certificates but no other CA."""
-    now = now or _now()
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "RoboClass"),
-            x509.NameAttribute(NameOID.COMMON_NAME, name),
-        ]
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + dt.timedelta(days=CA_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return CertKey(cert, key)
-
-
-def issue(
-    ca: CertKey,
-    common_name: str,
-    *,
-    server_names: Sequence[str] = (),
-    now: dt.datetime | None = None,
-) -> CertKey:
-    """A leaf certificate signed by ``ca``.
-
-    With ``server_names`` it is a server certificate (``serverAuth``) for those
-    host names and IP addresses; without, a client certificate (``clientAuth``)
-    whose common name is the client's identity.
-    """
-    now = now or _now()
-    key = ec.generate_private_key(ec.SECP256R1())
-    usage = ExtendedKeyUsageOID.SERVER_AUTH if server_names else ExtendedKeyUsageOID.CLIENT_AUTH
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(min(now + dt.timedelta(days=LEAF_DAYS), ca.cert.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
-            critical=False,
-        )
-    )
-    if server_names:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in server_names]), critical=False
-        )
-    return CertKey(builder.sign(ca.key, hashes.SHA256()), key)
-
-
-def _general_name(host: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(host))
-    except ValueError:
-        return x509.DNSName(host)
-
-
-def make_crl(ca: CertKey, serials: Iterable[int], *, now: dt.datetime | None = None) -> bytes:
-    """The CA's certificate revocation list (PEM) naming ``serials``.
-
-    It stays valid as long as the CA: an expired list would lock every robot out.
-    """
-    now = now or _now()
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca.cert.subject)
-        .last_update(now - _BACKDATE)
-        .next_update(ca.cert.not_valid_after_utc)
-    )
-    for serial in sorted(set(serials)):
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(now - dt.timedelta(minutes=1))
-            .build()
-        )
-    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 # -- the configuration text ------------------------------------------------------

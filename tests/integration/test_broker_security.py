@@ -25,17 +25,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from fleet.brokerconfig import (
-    BrokerSettings,
-    Layout,
-    issue,
-    new_ca,
-    revoke_device,
-    write_classroom,
-)
+from fleet.brokerconfig import BrokerSettings, Layout, revoke_device, write_classroom
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
 from fleet.mosquitto import Mosquitto
+from fleet.pki import issue, new_ca
 from tests.conftest import free_port, system_part
 
 pytestmark = pytest.mark.integration

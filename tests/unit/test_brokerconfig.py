@@ -14,17 +14,12 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fleet.brokerconfig import (
-    CA_DAYS,
-    LEAF_DAYS,
     BrokerSettings,
     Layout,
     acl_text,
     add_device,
-    issue,
     load_settings,
-    make_crl,
     mosquitto_conf,
-    new_ca,
     revoke_device,
     systemd_unit,
     valid_host,
@@ -32,6 +27,7 @@ from fleet.brokerconfig import (
 )
 from fleet.cli import broker, default_hosts
 from fleet.exc import BrokerError
+from fleet.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
 from fleet.protocol import MAX_JOB_PAYLOAD, valid_id
 
 NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
