@@ -1,6 +1,6 @@
 """Grades camera-line-follower on the simulator's ground truth: a lap, and how far the robot's centre
 strayed from the line all along its trail. The line sensors must stay unused: this lesson is about the
-camera.
+camera, so a lap driven with the line sensors scores nothing for the driving.
 """
 
 import numpy as np
@@ -31,10 +31,13 @@ def grade(run):
     off = _offsets(truth)
     mean_off = float(off.mean()) if len(off) else None
     max_off = float(off.max()) if len(off) else None
-    close = bool(laps) and mean_off is not None and mean_off <= mean_ok
-    never_far = bool(laps) and max_off is not None and max_off <= max_ok
     pictures = len(run.readings("camera"))
     line_sensor = len(run.readings("line"))
+    # the driving only counts when the camera did the work
+    by_camera = pictures >= 50 and line_sensor == 0
+    lapped = bool(laps) and by_camera
+    close = lapped and mean_off is not None and mean_off <= mean_ok
+    never_far = lapped and max_off is not None and max_off <= max_ok
     items = [
         item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
         item("camera", "Steered with the camera", "用摄像头来转向", pictures >= 50, 5),
@@ -42,11 +45,17 @@ def grade(run):
             "no-line-sensors",
             "Left the line sensors alone",
             "没有用巡线传感器",
-            line_sensor == 0 and pictures >= 50,
+            by_camera,
             5,
         ),
-        item("far-bend", "Got round the far bend", "转过了远端弯道", "far bend" in gates, 15),
-        item("lap", "Finished a whole lap", "跑完了一整圈", bool(laps), 30),
+        item(
+            "far-bend",
+            "Got round the far bend",
+            "转过了远端弯道",
+            "far bend" in gates and by_camera,
+            15,
+        ),
+        item("lap", "Finished a whole lap", "跑完了一整圈", lapped, 30),
         item(
             "close",
             f"Stayed close to the line (on average within {mean_ok * 100:g} cm)",
@@ -65,7 +74,7 @@ def grade(run):
     ]
     metrics = {
         "laps": len(laps),
-        "lap_time_s": round(laps[0], 2) if laps else None,
+        "lap_time_s": round(laps[0], 2) if lapped else None,  # the leaderboard: camera laps only
         "mean_offset_cm": None if mean_off is None else round(mean_off * 100, 1),
         "max_offset_cm": None if max_off is None else round(max_off * 100, 1),
         "camera_pictures": pictures,
