@@ -1,0 +1,307 @@
+"""systemd units for a classroom: the agent on each robot, the console and the broker on the hub.
+
+Everything here is a pure function from settings to text, so the units can be
+tested byte for byte; :mod:`roboclass.services_cli` writes them.
+
+Each unit:
+
+- runs ``roboclass`` from the venv it was installed in (``ExecStart`` holds
+  the absolute path), as an ordinary user, never root;
+- restarts after a crash (``Restart=on-failure``), but gives up after
+  ``StartLimitBurst`` failures in ``StartLimitIntervalSec`` so a broken
+  setting does not loop for ever (``systemctl reset-failed`` lets it try again);
+- reads its settings from an ``EnvironmentFile`` in ``/etc/roboclass``, made
+  once with comments that say what goes there and never overwritten;
+- may write only to its data folder (``ProtectSystem=strict`` +
+  ``ReadWritePaths``), with ``NoNewPrivileges``, a private ``/tmp`` and a
+  read-only ``/home``. The agent keeps the devices (serial, GPIO, camera)
+  and joins the groups that own them (``SupplementaryGroups``); the console
+  and the broker see no devices at all (``PrivateDevices``).
+
+>>> spec = agent_spec(exe=Path("/opt/roboclass/venv/bin/roboclass"), user="pi")
+>>> "Restart=on-failure" in unit_text(spec)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "AGENT_GROUPS",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_ENV_DIR",
+    "DEFAULT_UNIT_DIR",
+    "SERVICES",
+    "ServiceError",
+    "ServiceSpec",
+    "agent_spec",
+    "broker_spec",
+    "console_spec",
+    "environment_text",
+    "unit_text",
+]
+
+DEFAULT_UNIT_DIR = Path("/etc/systemd/system")
+DEFAULT_ENV_DIR = Path("/etc/roboclass")
+DEFAULT_DATA_DIR = Path("/var/lib/roboclass")
+
+SERVICES = ("agent", "console", "broker")
+
+# The groups that own a robot's devices on Raspberry Pi OS: serial boards
+# (dialout), the camera (video), GPIO, I2C and SPI. Groups this computer does
+# not have are left out when the unit is written (systemd refuses to start a
+# unit that names an unknown group).
+AGENT_GROUPS = ("dialout", "video", "gpio", "i2c", "spi")
+
+RESTART_SEC = 3
+START_LIMIT_INTERVAL_SEC = 120
+START_LIMIT_BURST = 5
+
+_UNSAFE = re.compile(r"[\s\"'\\$%;]")
+
+
+class ServiceError(ValueError):
+    """A setting cannot go into a unit (a path with spaces, root as the user, ...)."""
+
+
+def _checked(path: Path, what: str) -> str:
+    text = str(path)
+    if not path.is_absolute():
+        raise ServiceError(f"{what} must be an absolute path, not {text}")
+    if _UNSAFE.search(text):
+        raise ServiceError(
+            f"{what} {text} has a space, quote, '$', '%' or ';', which systemd would "
+            "split or expand: choose a plain path"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What one unit says. ``unit_text`` turns it into the file."""
+
+    name: str  # the unit is NAME.service
+    description: str
+    exec_start: tuple[str, ...]
+    user: str
+    data_dir: Path
+    env_file: Path
+    env_example: str  # the EnvironmentFile's first contents
+    environment: tuple[tuple[str, str], ...] = ()
+    supplementary_groups: tuple[str, ...] = ()
+    devices: bool = False  # False: PrivateDevices=true
+    after: tuple[str, ...] = ("network-online.target",)
+    wants: tuple[str, ...] = ("network-online.target",)
+    exec_reload: str | None = None
+    stop_timeout_sec: int = 15
+    documentation: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):
+            raise ServiceError(f"unit name {self.name!r}: lower-case letters, digits and '-'")
+        if self.user in ("", "root") or not re.fullmatch(r"[a-z_][a-z0-9_.-]*", self.user):
+            raise ServiceError(
+                f"user {self.user!r}: run the service as an ordinary user "
+                "(--user pi, or a user made with `adduser --system roboclass`)"
+            )
+        for group in self.supplementary_groups:
+            if not re.fullmatch(r"[a-z_][a-z0-9_-]*", group):
+                raise ServiceError(f"group {group!r} is not a valid group name")
+        _checked(self.data_dir, "the data folder")
+        _checked(self.env_file, "the settings file")
+        _checked(Path(self.exec_start[0]), "the program")
+
+    @property
+    def unit_name(self) -> str:
+        return f"{self.name}.service"
+
+
+def unit_text(spec: ServiceSpec) -> str:
+    """The ``.service`` file for ``spec``."""
+    data = _checked(spec.data_dir, "the data folder")
+    unit = [
+        "[Unit]",
+        f"Description={spec.description}",
+        *(f"Documentation={d}" for d in spec.documentation),
+        *(f"After={a}" for a in spec.after),
+        *(f"Wants={w}" for w in spec.wants),
+        # After StartLimitBurst failed starts within the interval systemd stops trying.
+        f"StartLimitIntervalSec={START_LIMIT_INTERVAL_SEC}",
+        f"StartLimitBurst={START_LIMIT_BURST}",
+        "",
+        "[Service]",
+        "Type=simple",
+        f"User={spec.user}",
+    ]
+    if spec.supplementary_groups:
+        unit.append(f"SupplementaryGroups={' '.join(spec.supplementary_groups)}")
+    unit += [f"Environment={key}={value}" for key, value in spec.environment]
+    unit += [
+        # '-': a missing settings file is not an error; the service then fails
+        # with the command's own message about the setting it lacks.
+        f"EnvironmentFile=-{_checked(spec.env_file, 'the settings file')}",
+        f"ExecStart={' '.join(spec.exec_start)}",
+    ]
+    if spec.exec_reload:
+        unit.append(f"ExecReload={spec.exec_reload}")
+    unit += [
+        "Restart=on-failure",
+        f"RestartSec={RESTART_SEC}",
+        f"TimeoutStopSec={spec.stop_timeout_sec}",
+        "",
+        "# Hardening: write only to the data folder; no new privileges.",
+        "NoNewPrivileges=true",
+        "ProtectSystem=strict",
+        "ProtectHome=read-only",
+        "PrivateTmp=true",
+        f"ReadWritePaths={data}",
+        "ProtectKernelTunables=true",
+        "ProtectKernelModules=true",
+        "ProtectControlGroups=true",
+        "RestrictSUIDSGID=true",
+        "LockPersonality=true",
+        "RestrictNamespaces=true",
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+        "UMask=0027",
+    ]
+    if not spec.devices:
+        unit.append("PrivateDevices=true")
+    unit += ["", "[Install]", "WantedBy=multi-user.target", ""]
+    return "\n".join(unit)
+
+
+def environment_text(spec: ServiceSpec) -> str:
+    """The first contents of the unit's settings file."""
+    return spec.env_example
+
+
+def _environment(data_dir: Path) -> tuple[tuple[str, str], ...]:
+    data = _checked(data_dir, "the data folder")
+    return (
+        ("ROBOCLASS_DATA_DIR", data),
+        ("ROBOCLASS_CACHE_DIR", f"{data}/cache"),
+        ("ROBOCLASS_CONFIG_DIR", f"{data}/config"),
+        ("PYTHONUNBUFFERED", "1"),
+    )
+
+
+def agent_spec(
+    *,
+    exe: Path,
+    user: str,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    env_dir: Path = DEFAULT_ENV_DIR,
+    groups: Sequence[str] = AGENT_GROUPS,
+) -> ServiceSpec:
+    """The fleet agent on a robot: ``roboclass agent`` with the robot's settings."""
+    env_file = env_dir / "agent.env"
+    return ServiceSpec(
+        name="roboclass-agent",
+        description="RoboClass fleet agent (this robot's jobs, e-stop and results)",
+        exec_start=(
+            _checked(exe, "the program"),
+            "agent",
+            "--device",
+            "${ROBOCLASS_DEVICE}",
+            "--broker",
+            "${ROBOCLASS_BROKER}",
+            "--console-key",
+            "${ROBOCLASS_CONSOLE_KEY}",
+            "--state-dir",
+            f"{_checked(data_dir, 'the data folder')}/agent",
+            # Unbraced: split into words, and nothing at all when empty.
+            "$ROBOCLASS_AGENT_ARGS",
+        ),
+        user=user,
+        data_dir=data_dir,
+        env_file=env_file,
+        env_example=(
+            "# Settings of roboclass-agent (this robot). After a change:\n"
+            "#   sudo systemctl restart roboclass-agent\n"
+            "# This robot's id (letters, digits, - _ .), e.g. robot-07.\n"
+            "ROBOCLASS_DEVICE=\n"
+            "# The classroom broker, host:port.\n"
+            "ROBOCLASS_BROKER=\n"
+            "# The console's public key: `roboclass console key` on the hub prints it.\n"
+            "ROBOCLASS_CONSOLE_KEY=\n"
+            "# More options of `roboclass agent`, e.g.\n"
+            "#   --console-url http://hub.local:8080 --room room2 --backend gpio --kit pi-2wd\n"
+            "ROBOCLASS_AGENT_ARGS=\n"
+        ),
+        environment=_environment(data_dir),
+        supplementary_groups=tuple(groups),
+        devices=True,
+        # A robot must end stopped: the agent closes the robot on SIGTERM.
+        stop_timeout_sec=10,
+    )
+
+
+def console_spec(
+    *,
+    exe: Path,
+    user: str,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    env_dir: Path = DEFAULT_ENV_DIR,
+) -> ServiceSpec:
+    """The teacher's console on the hub: ``roboclass console serve``."""
+    env_file = env_dir / "console.env"
+    return ServiceSpec(
+        name="roboclass-console",
+        description="RoboClass teacher's console (web, API, results)",
+        exec_start=(
+            _checked(exe, "the program"),
+            "console",
+            "serve",
+            "--data-dir",
+            f"{_checked(data_dir, 'the data folder')}/console",
+            "$ROBOCLASS_CONSOLE_ARGS",
+        ),
+        user=user,
+        data_dir=data_dir,
+        env_file=env_file,
+        env_example=(
+            "# Settings of roboclass-console (the hub). After a change:\n"
+            "#   sudo systemctl restart roboclass-console\n"
+            "# Options of `roboclass console serve`. On a hub that robots reach:\n"
+            "#   --host 0.0.0.0 --port 8080 --broker 127.0.0.1:1883 "
+            "--public-url http://hub.local:8080\n"
+            "ROBOCLASS_CONSOLE_ARGS=--host 127.0.0.1 --port 8080\n"
+        ),
+        environment=_environment(data_dir),
+        after=("network-online.target", "roboclass-broker.service"),
+    )
+
+
+def broker_spec(
+    *,
+    exe: Path,
+    user: str,
+    config_dir: Path,
+    env_dir: Path = DEFAULT_ENV_DIR,
+) -> ServiceSpec:
+    """The classroom broker on the hub: ``roboclass broker up`` (Mosquitto with TLS).
+
+    ``config_dir`` is the folder ``roboclass broker config`` made; Mosquitto
+    writes only its persistence folder ``data/`` in it.
+    """
+    config = _checked(config_dir, "the broker's configuration folder")
+    env_file = env_dir / "broker.env"
+    return ServiceSpec(
+        name="roboclass-broker",
+        description="RoboClass classroom MQTT broker (Mosquitto with TLS and ACLs)",
+        exec_start=(_checked(exe, "the program"), "broker", "up", "--config", config),
+        user=user,
+        data_dir=config_dir / "data",
+        env_file=env_file,
+        env_example=(
+            "# Settings of roboclass-broker (the hub). The broker's own settings live in\n"
+            f"# {config}: change them with `roboclass broker config`.\n"
+        ),
+        environment=(("PYTHONUNBUFFERED", "1"),),
+        # `roboclass broker up` passes SIGHUP on: Mosquitto reads the ACL and the CRL again.
+        exec_reload="/bin/kill -HUP $MAINPID",
+    )
