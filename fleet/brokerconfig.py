@@ -25,7 +25,7 @@ What goes where (``DIR``)::
     broker.crt, broker.key  the broker's identity (key 0600)
     data/                   Mosquitto's persistence
     console/                0700: ca.key (0600; only the console issues and revokes),
-                            console.crt, console.key
+                            console.crt, console.key, ca.crt, broker.json
     devices/{id}/           0700: {id}.crt, {id}.key (0600), ca.crt, broker.json: copy to the robot
 """
 
@@ -37,6 +37,7 @@ import json
 import os
 import pwd
 import re
+import ssl
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ from fleet.pki import CertKey, issue, make_crl, new_ca
 from fleet.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
 
 __all__ = [
+    "CLIENT_INFO",
     "BrokerSettings",
+    "Credentials",
     "Layout",
     "acl_text",
     "add_device",
@@ -63,6 +66,8 @@ __all__ = [
 ]
 
 _SETTINGS_FILE = "roboclass-broker.json"
+#: The file beside a robot's or the console's certificate that says how to reach the broker.
+CLIENT_INFO = "broker.json"
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -351,18 +356,24 @@ def _write_device(settings: BrokerSettings, layout: Layout, ca: CertKey, device:
     _mkdir(folder, 0o700)
     _write(layout.device_cert(device), creds.cert_pem())
     _write(layout.device_key(device), creds.key_pem(), 0o600)
+    _write_client_info(settings, folder, device, ca)
+
+
+def _write_client_info(settings: BrokerSettings, folder: Path, identity: str, ca: CertKey) -> None:
+    """``broker.json`` (and ``ca.crt``) beside a client's certificate: see :class:`Credentials`."""
     _write(folder / "ca.crt", ca.cert_pem())
-    broker = {
-        "device": device,
+    stem = "console" if identity == settings.console_identity else identity
+    info = {
+        "identity": identity,
         "site": settings.site,
         "room": settings.room,
         "hosts": list(settings.hosts),
         "port": settings.port,
-        "cert": f"{device}.crt",
-        "key": f"{device}.key",
         "ca": "ca.crt",
+        "cert": f"{stem}.crt",
+        "key": f"{stem}.key",
     }
-    _write(folder / "broker.json", (json.dumps(broker, indent=2) + "\n").encode())
+    _write(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
 
 
 def _user() -> str:
@@ -398,6 +409,7 @@ def write_classroom(
     _write(layout.ca_cert, ca.cert_pem())
     _write(layout.console_cert, console.cert_pem())
     _write(layout.console_key, console.key_pem(), 0o600)
+    _write_client_info(settings, layout.console, settings.console_identity, ca)
     _write(layout.broker_cert, server.cert_pem())
     _write(layout.broker_key, server.key_pem(), 0o600)
     _write(layout.crl, make_crl(ca, (), now=now))
@@ -476,3 +488,66 @@ def revoke_device(root: Path, device: str) -> None:
         ),
         layout,
     )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How a robot or the console reaches the classroom broker, read from its folder.
+
+    ``roboclass broker config`` writes ``devices/ROBOT/`` and ``console/``;
+    each holds ``broker.json``, the CA certificate and the client's own
+    certificate and key::
+
+        creds = Credentials.load(Path("/etc/roboclass/broker"))
+        client.tls_set_context(creds.tls_context())   # paho-mqtt
+        client.connect(creds.host, creds.port)
+    """
+
+    identity: str
+    site: str
+    room: str
+    hosts: tuple[str, ...]
+    port: int
+    ca: Path
+    cert: Path
+    key: Path
+
+    @property
+    def host(self) -> str:
+        """The first name the broker's certificate carries: the one to connect to."""
+        return self.hosts[0]
+
+    @classmethod
+    def load(cls, folder: Path) -> Credentials:
+        path = folder / CLIENT_INFO
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BrokerError(
+                f"{path} is missing: copy the robot's folder from `roboclass broker config`"
+            ) from None
+        except ValueError as exc:
+            raise BrokerError(f"{path} is not valid JSON: {exc}") from exc
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) != names:
+            got = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise BrokerError(f"{path} must hold exactly {sorted(names)}, not {got}")
+        files = {key: folder / str(data[key]) for key in ("ca", "cert", "key")}
+        for file in files.values():
+            if not file.is_file():
+                raise BrokerError(f"{file} is missing (named in {path})")
+        return cls(
+            identity=str(data["identity"]),
+            site=str(data["site"]),
+            room=str(data["room"]),
+            hosts=tuple(str(h) for h in data["hosts"]),
+            port=int(data["port"]),
+            **files,
+        )
+
+    def tls_context(self) -> ssl.SSLContext:
+        """A client TLS context: trusts only the room's CA, checks the host name, shows our certificate."""
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.ca))
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(self.cert), str(self.key))
+        return context

@@ -25,7 +25,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from fleet.brokerconfig import BrokerSettings, Layout, revoke_device, write_classroom
+from fleet.brokerconfig import BrokerSettings, Credentials, Layout, revoke_device, write_classroom
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
 from fleet.mosquitto import Mosquitto
@@ -415,6 +415,33 @@ def test_retained_estop_survives_a_broker_restart(room: Room) -> None:
         b'{"active": true, "epoch": 4}',
         True,
     )
+
+
+def test_a_robots_folder_is_all_it_needs_to_connect(room: Room) -> None:
+    """``devices/ROBOT/`` and ``console/`` as copied: broker.json, CA, certificate, key."""
+    clients = []
+    for folder in (room.layout.console, room.layout.device_dir("robot-01")):
+        creds = Credentials.load(folder)
+        assert creds.port == room.port
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        client.tls_set_context(creds.tls_context())
+        received: queue.Queue[str] = queue.Queue()
+        client.on_message = lambda _c, _u, msg, q=received: q.put(msg.topic)
+        client.connect(creds.host, creds.port)
+        client.loop_start()
+        clients.append((client, received))
+    try:
+        (console, seen), (robot, _) = clients
+        subscribed = threading.Event()
+        console.on_subscribe = lambda *_: subscribed.set()
+        console.subscribe(f"{BASE}/dev/+/up/#", qos=1)
+        assert subscribed.wait(WAIT_S)
+        robot.publish(dev("robot-01", "up/state"), b"{}", qos=1).wait_for_publish(WAIT_S)
+        assert seen.get(timeout=WAIT_S) == dev("robot-01", "up/state")
+    finally:
+        for client, _ in clients:
+            client.disconnect()
+            client.loop_stop()
 
 
 # -- TLS: the robots know they talk to the room's broker ------------------------------

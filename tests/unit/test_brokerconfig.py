@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import ssl
 import stat
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fleet.brokerconfig import (
     BrokerSettings,
+    Credentials,
     Layout,
     acl_text,
     add_device,
@@ -239,7 +241,7 @@ def test_write_classroom_issues_the_right_names(tmp_path: Path) -> None:
     folder = layout.device_dir("robot-01")
     assert (folder / "ca.crt").read_bytes() == layout.ca_cert.read_bytes()
     assert json.loads((folder / "broker.json").read_text()) == {
-        "device": "robot-01",
+        "identity": "robot-01",
         "site": "school",
         "room": "lab",
         "hosts": ["hub.local", "10.0.0.5"],
@@ -248,6 +250,16 @@ def test_write_classroom_issues_the_right_names(tmp_path: Path) -> None:
         "key": "robot-01.key",
         "ca": "ca.crt",
     }
+    robot = Credentials.load(folder)
+    assert (robot.identity, robot.host, robot.port) == ("robot-01", "hub.local", 8883)
+    assert (robot.cert, robot.key) == (
+        layout.device_cert("robot-01"),
+        layout.device_key("robot-01"),
+    )
+    console = Credentials.load(layout.console)
+    assert (console.identity, console.room) == ("console:school:lab", "lab")
+    assert (console.cert, console.key) == (layout.console_cert, layout.console_key)
+    assert console.ca.read_bytes() == layout.ca_cert.read_bytes()
     assert load_settings(layout.root) == (settings, layout)
 
 
@@ -299,6 +311,32 @@ def test_load_settings_explains_a_missing_or_broken_folder(tmp_path: Path) -> No
     (tmp_path / "roboclass-broker.json").write_text("{")
     with pytest.raises(BrokerError, match="not valid JSON"):
         load_settings(tmp_path)
+
+
+def test_credentials_explain_a_missing_or_wrong_folder(tmp_path: Path) -> None:
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path / "b")
+    with pytest.raises(BrokerError, match="copy the robot's folder"):
+        Credentials.load(tmp_path)
+    folder = layout.device_dir("robot-01")
+    info = json.loads((folder / "broker.json").read_text())
+    (folder / "broker.json").write_text(json.dumps({**info, "password": "x"}))
+    with pytest.raises(BrokerError, match="must hold exactly"):
+        Credentials.load(folder)
+    (folder / "broker.json").write_text(json.dumps(info))
+    layout.device_key("robot-01").unlink()
+    with pytest.raises(BrokerError, match=r"robot-01\.key is missing"):
+        Credentials.load(folder)
+
+
+def test_credentials_tls_context_trusts_only_the_room_and_checks_names(tmp_path: Path) -> None:
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path)
+    context = Credentials.load(layout.device_dir("robot-01")).tls_context()
+    assert context.check_hostname
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert [c["subject"] for c in context.get_ca_certs()] == [
+        ((("organizationName", "RoboClass"),), (("commonName", "RoboClass CA school/room1"),))
+    ]
 
 
 # -- the commands ----------------------------------------------------------------------
