@@ -4,7 +4,7 @@ A manifest ``traffic-signs.yaml`` sits beside ``traffic-signs.onnx``::
 
     name: traffic-signs
     version: 1.0.0
-    task: classify                 # classify | detect | face
+    task: classify                 # classify | detect | face | embed
     title: {en: Traffic signs, zh: 交通标志}
     file: traffic-signs.onnx
     sha256: 3f1c...                # of the .onnx file; checked before loading
@@ -16,7 +16,8 @@ A manifest ``traffic-signs.yaml`` sits beside ``traffic-signs.onnx``::
       dtype: uint8                 # uint8 | float32
       resize: stretch              # stretch | letterbox
       normalise: in-graph          # or {scale: 0.00392157, mean: [0.485, ...], std: [0.229, ...]}
-    output: {format: logits}       # logits | probabilities (classify), yolov8 (detect), yunet (face)
+    output: {format: logits}       # logits | probabilities (classify), yolov8 (detect), yunet (face),
+                                   # embedding (embed: one label names the feature vector)
     labels:
       - {id: stop, en: Stop, zh: 停车}
     licence: Apache-2.0
@@ -55,11 +56,12 @@ __all__ = [
     "parse_manifest",
 ]
 
-Task = Literal["classify", "detect", "face"]
+Task = Literal["classify", "detect", "face", "embed"]
 _FORMATS: dict[str, tuple[str, ...]] = {
     "classify": ("logits", "probabilities"),
     "detect": ("yolov8",),
     "face": ("yunet",),
+    "embed": ("embedding",),
 }
 
 
@@ -134,7 +136,7 @@ class InputSpec(_Strict):
 class OutputSpec(_Strict):
     """How to read the model's output."""
 
-    format: Literal["logits", "probabilities", "yolov8", "yunet"]
+    format: Literal["logits", "probabilities", "yolov8", "yunet", "embedding"]
     score: float = Field(default=0.5, gt=0, lt=1, description="default score threshold")
     iou: float = Field(default=0.45, gt=0, le=1, description="default NMS overlap (detect)")
 
