@@ -392,6 +392,23 @@ def test_broker_up_unit_and_missing_config(tmp_path: Path) -> None:
     assert f" -c {tmp_path.resolve()}/mosquitto.conf\n" in unit.output
 
 
+def test_add_device_and_revoke_commands(tmp_path: Path) -> None:
+    write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path)
+    added = CliRunner().invoke(broker, ["add-device", "--config", str(tmp_path), "robot-02"])
+    assert added.exit_code == 0, added.output
+    assert f"copy {tmp_path.resolve()}/devices/robot-02/ to the robot" in added.output
+    bad = CliRunner().invoke(broker, ["add-device", "--config", str(tmp_path), "robot/3"])
+    assert bad.exit_code == 1
+    assert "device id 'robot/3'" in bad.output
+    revoked = CliRunner().invoke(broker, ["revoke", "--config", str(tmp_path), "robot-01"])
+    assert revoked.exit_code == 0, revoked.output
+    assert "restart the broker" in revoked.output
+    assert load_settings(tmp_path)[0].devices == ("robot-02",)
+    again = CliRunner().invoke(broker, ["revoke", "--config", str(tmp_path), "robot-01"])
+    assert again.exit_code == 1
+    assert "no credentials" in again.output
+
+
 def test_default_hosts_include_loopback_and_are_valid() -> None:
     hosts = default_hosts()
     assert hosts[-2:] == ["localhost", "127.0.0.1"]
