@@ -11,7 +11,8 @@ onnxruntime and OpenCV::
         label, score = sign(robot.camera.read())
         print(label, score, sign(robot.camera.read()).name)   # name: 'Stop' or '停车'
 
-- models: :class:`Classifier`, :class:`Detector` (YOLOv8/YOLO11 output layout)
+- models: :class:`Classifier`, :class:`Detector` (YOLOv8/YOLO11 output layout),
+  :class:`SignReader` (finds every sign in a frame and reads it)
 - camera -> model in threads, newest frame only: :class:`Pipeline`
 - no model needed: :func:`find_line`, :func:`find_blobs`, :class:`ArucoReader`, :func:`read_qr`
 - pictures: :func:`draw_detections`, :func:`draw_prediction`, :func:`encode_jpeg`
@@ -38,6 +39,7 @@ from vision.preprocess import Letterbox, Preprocessor
 from vision.results import Box, Detection, Prediction
 from vision.runners import Classifier, Detector, Runner
 from vision.session import default_threads, make_session
+from vision.signs import SignReader, SignSeen
 
 __all__ = [
     "COLOURS",
@@ -59,6 +61,8 @@ __all__ = [
     "Result",
     "Runner",
     "RunnerClosedError",
+    "SignReader",
+    "SignSeen",
     "StaleFrameError",
     "VisionError",
     "cjk_font_available",

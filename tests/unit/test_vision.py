@@ -17,12 +17,14 @@ from roboclass.cli import cli
 from vision import (
     ArucoReader,
     Classifier,
+    Detector,
     FrameError,
     LatestSlot,
     Pipeline,
     Preprocessor,
     Result,
     RunnerClosedError,
+    SignReader,
     StaleFrameError,
     cjk_font_available,
     decode_yolo,
@@ -405,3 +407,42 @@ def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
     assert row["ratio"] == pytest.approx(row["pipeline_fps"] / row["raw_fps"])
     assert 0 <= row["latency_ms_p50"] <= row["latency_ms_p95"]
     assert row["rss_mb"] > 0
+
+
+# -- detector and sign reader on the real shipped detector ------------------------------
+def sim_room() -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
+    """A frame with a stop sign and a box; the projected centres of both (pixels)."""
+    world = World.empty(
+        3.0,
+        3.0,
+        signs=[{"kind": "stop", "at": (1.6, 1.7), "facing": 180.0, "size": 0.12}],
+        boxes=[{"at": (1.5, 1.25), "size": (0.15, 0.15), "height": 0.15, "colour": "#3070c0"}],
+    )
+    robot = world.add_robot(BodySpec(), Pose(0.6, 1.45, 0.0))
+    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=-5))
+    sign_uv, _ = cam.project(np.array([[1.586, 1.7, 0.05 + 0.06]]))
+    box_uv, _ = cam.project(np.array([[1.5, 1.25, 0.075]]))
+    return cam.read(), tuple(sign_uv[0]), tuple(box_uv[0])  # type: ignore[return-value]
+
+
+def test_detector_finds_the_sign_and_the_box() -> None:
+    frame, sign_at, box_at = sim_room()
+    with Detector("sim-objects", threads=1, lang="zh") as finder:
+        found = finder(frame)
+    assert finder.closed
+    signs = [d for d in found if d.label == "sign"]
+    boxes = [d for d in found if d.label == "obstacle"]
+    assert signs and boxes, found
+    assert signs[0].name == "标志"
+    assert np.hypot(*np.subtract(signs[0].box.centre, sign_at)) < 12
+    assert np.hypot(*np.subtract(boxes[0].box.centre, box_at)) < 25
+    assert all(d.box.x >= 0 and d.box.x + d.box.w <= 320 for d in found)
+
+
+def test_sign_reader_finds_and_reads_the_stop_sign() -> None:
+    frame, sign_at, _ = sim_room()
+    with SignReader(threads=1, lang="en") as reader:
+        seen = reader(frame)
+    assert [s.label for s in seen] == ["stop"]
+    assert seen[0].name == "Stop" and seen[0].score > 0.5
+    assert np.hypot(*np.subtract(seen[0].box.centre, sign_at)) < 12
