@@ -758,11 +758,11 @@
     }
     const ranked = [...best.entries()].sort((a, b) => (lower ? a[1] - b[1] : b[1] - a[1]));
     $("#leaderboard-title").textContent = t("results.leaderboard", { lesson: lesson.title[state.lang] });
+    $("#leaderboard-metric").textContent = t("results.metric", { metric: challenge.metric, better: t(`better.${challenge.better}`) });
     $("#leaderboard-list").replaceChildren(
-      h("li", { class: "muted metric" }, t("results.metric", { metric: challenge.metric, better: t(`better.${challenge.better}`) })),
       ...(ranked.length
         ? ranked.map(([who, value]) => h("li", {}, h("strong", {}, who), ` ${Math.round(value * 100) / 100} ${challenge.unit || ""}`))
-        : [h("li", { class: "muted" }, t("card.none"))]));
+        : [h("li", { class: "muted none" }, t("card.none"))]));
   }
 
   // A histogram of scores in ten bands (0-9 ... 90-100), drawn as SVG.

@@ -12,20 +12,23 @@ releases, and switches to Chinese. Screenshots of every page go to
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from pydantic import BaseModel
 
 from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
 from fleet.embedded_broker import EmbeddedBroker
-from fleet.protocol import LogBatch, LogLine, encode
+from fleet.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
 from tests.browser import launch_args
 from tests.conftest import system_part
@@ -52,22 +55,32 @@ def cards(page: Page, condition: str) -> int:
     return int(page.eval_on_selector_all(f"#cards .card{condition}", "els => els.length"))
 
 
-@pytest.fixture
-def room(tmp_path: Path) -> Iterator[tuple[Console, ApiServer]]:
+@contextlib.contextmanager
+def console_on_broker(folder: Path, robots: int) -> Iterator[tuple[Console, ApiServer]]:
+    """Embedded broker, console with its API and pages, and ``robots`` agent processes."""
     with EmbeddedBroker() as broker:
-        console = Console(
-            ConsoleConfig(broker.host, broker.port, tmp_path / "console", keepalive=2)
-        )
+        console = Console(ConsoleConfig(broker.host, broker.port, folder / "console", keepalive=2))
         server = ApiServer(console).start()
         console.config.url = server.url
         console.start()
         try:
             assert console.wait_connected(10)
-            with _robots(ROBOTS, broker, console, tmp_path):
+            with _robots(robots, broker, console, folder):
                 yield console, server
         finally:
             server.close()
             console.close()
+
+
+@pytest.fixture
+def room(tmp_path: Path) -> Iterator[tuple[Console, ApiServer]]:
+    with console_on_broker(tmp_path, ROBOTS) as running:
+        yield running
+
+
+def send(console: Console, topic: str, msg: BaseModel) -> None:
+    """A device's message, sent on the console's own connection (it hears its room's up/)."""
+    assert console.link.publish(topic, encode(msg))
 
 
 def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -> None:
@@ -203,8 +216,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
                 job="j-from-test",
                 lines=[LogLine(stream="stdout", line="lap 1: 12.5 s")],
             )
-            # (sent on the console's own connection: it hears its room's up/ topics too)
-            console.link.publish(console.topics.log("robot-01"), encode(batch))
+            send(console, console.topics.log("robot-01"), batch)
             expect(page.locator("#log-lines .log-job").last).to_have_text("job j-from-test")
             expect(page.locator("#log-lines .log-line.stdout").last).to_have_text("lap 1: 12.5 s")
             shot(page, "log")
@@ -304,3 +316,118 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
     assert {d["device"] for d in snapshot["devices"]} == {"robot-01", "robot-02", "robot-03"}
     assert snapshot["results"] == ROBOTS
     wait_until(lambda: not console.store.estop()["active"], 5, "released")
+
+
+def birth(console: Console, device: str, *, estopped: bool = False) -> None:
+    state = DeviceState(
+        device=device,
+        session="s1",
+        online=True,
+        ts=time.time(),
+        battery=7.9,
+        preflight={"ok": 5, "warn": 1, "fail": 0},
+        estopped=estopped,
+    )
+    send(console, console.topics.state(device), state)
+
+
+def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
+    """Robots played by the test (exact messages): a challenge's leaderboard, the
+    STOP bar waiting for every robot's acknowledgement, keyboard use, a tablet."""
+    chromium = system_part("chromium")
+    with console_on_broker(tmp_path, 0) as (console, server):
+        console.store.add_teacher(TEACHER, PASSWORD)
+        students = {"r1": "Wang Fang", "r2": "Li Lei", "r3": "Han Meimei"}
+        for device in students:
+            birth(console, device)
+        wait_until(lambda: len(console.store.device_ids(online_only=True)) == 3, 10, "births")
+        for device, student in students.items():
+            console.store.bind(device, student)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+            try:
+                page = browser.new_page(viewport={"width": 820, "height": 1180}, locale="en-GB")
+                page.goto(server.url + "/")
+                # the keyboard alone: name, Tab, password, Enter
+                page.locator("#login-user").focus()
+                page.keyboard.type(TEACHER)
+                page.keyboard.press("Tab")
+                page.keyboard.type(PASSWORD)
+                page.keyboard.press("Enter")
+                page.wait_for_function(
+                    "document.querySelectorAll('#cards .card[data-online=true]').length === 3"
+                )
+                r1 = page.locator(".card[data-device=r1]")
+                expect(r1).to_contain_text("7.9 V")
+                expect(r1).to_contain_text("5 ok · 1 warnings")
+
+                # select two robots, push to the selection only
+                page.check("#sel-r1")
+                page.check("#sel-r2")
+                expect(page.locator("#selected-count")).to_have_text("2 selected")
+                page.click("#nav a[data-page=lessons]")
+                lights = page.locator("article[data-lesson=lights-and-sound]")
+                lights.locator("button.push-selected").click()
+                expect(page.locator("#toast")).to_contain_text("sent to 2 robots")
+                assert {j["device"] for j in console.store.jobs()} == {"r1", "r2"}
+
+                # challenge mode: the same lesson to all, then the live leaderboard
+                page.click("#bands button:has-text('Apply')")
+                follower = page.locator("article[data-lesson=line-follower]")
+                follower.locator("button.challenge").click()
+                expect(page.locator("#page-results")).to_be_visible()
+                expect(page.locator("#leaderboard")).to_be_visible()
+                expect(page.locator("#leaderboard-title")).to_contain_text("Follow the line")
+                jobs = {
+                    j["device"]: j["job"]
+                    for j in console.store.jobs()
+                    if j["lesson_id"] == "line-follower"
+                }
+                assert set(jobs) == set(students)
+                laps = {
+                    "r1": ("passed", 80, 14.2),
+                    "r2": ("passed", 95, 11.8),
+                    "r3": ("failed", 30, 40.0),
+                }
+                for device, (graded, score, lap) in laps.items():
+                    result = JobResult(
+                        device=device,
+                        job=jobs[device],
+                        result_id=f"res-{device}",
+                        status=Status.SUCCEEDED,
+                        result={
+                            "status": graded,
+                            "score": score,
+                            "metrics": {"lap_time_s": lap},
+                            "feedback": {"en": "ok", "zh": "好"},
+                        },
+                        ts=time.time(),
+                    )
+                    send(console, console.topics.result(device, jobs[device]), result)
+                board = page.locator("#leaderboard-list li")
+                expect(board).to_have_count(2)  # only passing runs are ranked
+                expect(board.nth(0)).to_contain_text("Li Lei 11.8 s")
+                expect(board.nth(1)).to_contain_text("Wang Fang 14.2 s")
+                expect(page.locator("#results-table tbody tr")).to_have_count(3)
+                shot(page, "challenge-tablet")
+
+                # STOP ALL from the keyboard; it waits until every robot says it stopped
+                page.click("#nav a[data-page=room]")
+                page.locator("#stop-all").focus()
+                page.keyboard.press("Enter")
+                expect(page.locator("#stop-status")).to_have_text(
+                    "Stopping… 0 of 3 robots have stopped."
+                )
+                expect(page.locator("#stopbar")).to_have_attribute("data-state", "stopping")
+                birth(console, "r1", estopped=True)
+                birth(console, "r2", estopped=True)
+                expect(page.locator("#stop-status")).to_have_text(
+                    "Stopping… 2 of 3 robots have stopped."
+                )
+                shot(page, "stopping-tablet")
+                birth(console, "r3", estopped=True)
+                expect(page.locator("#stopbar")).to_have_attribute("data-state", "stopped")
+                expect(page.locator(".stopped-badge")).to_have_count(3)
+                shot(page, "stopped-tablet")
+            finally:
+                browser.close()
