@@ -102,11 +102,20 @@ def room_snapshot(console: Console) -> dict[str, Any]:
 
 
 def library() -> list[dict[str, Any]]:
-    """The built-in lessons as the lessons page shows them (a broken one is left out)."""
-    from lessons import builtin_lessons  # noqa: PLC0415 - only when a teacher opens the page
+    """The built-in lessons as the lessons page shows them; a broken one is logged and left out."""
+    # only when a teacher opens the page: the console does not need lessons to start
+    from lessons import LessonError, load_lesson  # noqa: PLC0415
+    from lessons.library import BAND_ORDER, LIBRARY  # noqa: PLC0415
 
+    found = []
+    for path in sorted(LIBRARY.glob("*/lesson.yaml")):
+        try:
+            found.append(load_lesson(path.parent))
+        except LessonError as exc:
+            logger.warning("lesson %s left out of the library page: %s", path.parent.name, exc)
+    found.sort(key=lambda lesson: (BAND_ORDER[lesson.model.band], lesson.id))
     out = []
-    for lesson in builtin_lessons():
+    for lesson in found:
         entry = lesson.summary()
         entry.pop("title_local", None)
         entry["steps"] = [

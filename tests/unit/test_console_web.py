@@ -17,7 +17,7 @@ import pytest
 from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
 from fleet.protocol import DeviceState, JobResult, Status
-from fleet.web import STATIC, room_snapshot, xapi_statements
+from fleet.web import STATIC, library, room_snapshot, xapi_statements
 
 
 def call(url: str, method: str = "GET", body: Any = None, token: str = "") -> tuple[int, Any]:
@@ -211,3 +211,18 @@ def test_every_label_exists_in_both_languages() -> None:
         used |= set(re.findall(r'data-i18n(?:-aria)?="([a-zA-Z.]+)"', source))
     assert used
     assert used <= en, sorted(used - en)
+
+
+def test_library_gives_bilingual_titles_summaries_and_steps() -> None:
+    lessons = {lesson["id"]: lesson for lesson in library()}
+    lights = lessons["lights-and-sound"]
+    assert lights["title"] == {
+        "en": "Hello robot: lights and sound",
+        "zh": "你好机器人：灯光和声音",
+    }
+    assert lights["band"] == "perceive"
+    assert lights["steps"][0]["title"]["zh"] == "机器人听你的话"
+    assert all(step["body"]["en"] and step["body"]["zh"] for step in lights["steps"])
+    assert lessons["line-follower"]["challenge"]["metric"] == "lap_time_s"
+    bands = [lesson["band"] for lesson in lessons.values()]
+    assert bands == sorted(bands, key=["perceive", "apply", "create"].index)
