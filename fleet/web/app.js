@@ -497,7 +497,9 @@
     if (!devices.length) { toast(t("room.identifyNone")); return; }
     try {
       await Promise.all(devices.map((d) => api("POST", `/devices/${encodeURIComponent(d)}/identify`)));
-      toast(t("room.identifySent", { n: devices.length }), "good");
+      toast(devices.length === 1
+        ? t("room.identifySentOne", { name: devices[0] })
+        : t("room.identifySent", { n: devices.length }), "good");
     } catch (error) { fail(error); }
   }
 

@@ -145,7 +145,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
 
             # identify one robot
             page.click("#identify-robot-01")
-            expect(page.locator("#toast")).to_have_text("1 robots blink and beep.")
+            expect(page.locator("#toast")).to_have_text("robot-01 blinks and beeps.")
 
             # roster: bind robot-01 to a student; the card shows the name
             page.click("#nav a[data-page=roster]")
