@@ -6,9 +6,14 @@ preprocesses, model thread infers and postprocesses; latest-frame slot),
 the same pipeline with preprocessing in the model thread ("serial"),
 preprocessing and postprocessing time per frame, frame-to-result latency
 p50/p95 with a 30 fps camera, and resident memory after loading.
-Frames: 320x240 from the simulator's sign-road world.
+Frames: 320x240 from the simulator's sign-road world. Models of other tasks
+(an ``embed`` feature extractor, say) are left out.
 
-    .venv/bin/python bench/vision_models.py [--seconds 3] [--json]
+    .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--json]
+
+With ``--repeat N`` each model is measured N times, interleaved, and the
+fastest raw and fastest pipeline run are reported (a shared machine only
+ever slows a run down).
 """
 
 from __future__ import annotations
@@ -16,32 +21,66 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+from dataclasses import replace
 
 from rich.console import Console
 
 from models import SHIPPED_DIR, Registry
 from vision.bench import BenchResult, bench_model, sample_frames
 from vision.cli import bench_table
+from vision.errors import StaleFrameError
+
+BENCHED = ("classify", "detect")  # the tasks that vision.bench has a runner for
+
+
+def best_of(runs: list[BenchResult]) -> BenchResult:
+    """The fastest raw and the fastest pipeline of several runs, like ``timeit``'s minimum:
+    on a shared machine the quickest run is the one least slowed by other processes."""
+    raw = max(runs, key=lambda r: r.raw_fps)
+    pipe = max(runs, key=lambda r: r.pipeline_fps)
+    return replace(
+        pipe,
+        raw_fps=raw.raw_fps,
+        raw_ms_p50=raw.raw_ms_p50,
+        ratio=pipe.pipeline_fps / raw.raw_fps,
+        serial_fps=max(r.serial_fps for r in runs),
+        pre_ms=min(r.pre_ms for r in runs),
+        post_ms=min(r.post_ms for r in runs),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per model; report the best of them"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     registry = Registry([(SHIPPED_DIR, "package")])
     frames = sample_frames()
-    results: list[BenchResult] = [
-        bench_model(name, n, args.seconds, frames, registry)
-        for name in registry.names()
-        for n in args.threads
-    ]
+    runnable = [e.name for e in registry.entries() if e.manifest.task in BENCHED]
+    runs: dict[tuple[str, int], list[BenchResult]] = {}
+    for _ in range(args.repeat):  # repeats outermost: each model is measured at several times
+        for name in runnable:
+            for n in args.threads:
+                try:
+                    runs.setdefault((name, n), []).append(
+                        bench_model(name, n, args.seconds, frames, registry)
+                    )
+                except StaleFrameError as exc:  # starved by other processes: that run is void
+                    print(f"{name} x{n}: run void ({exc})", file=sys.stderr)
+    results = [best_of(r) for r in runs.values() if r]
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
         return
     console = Console()
-    console.print(f"{os.cpu_count()} cores; frames 320x240 (sim sign-road); {args.seconds} s each")
+    console.print(
+        f"{os.cpu_count()} cores; frames 320x240 (sim sign-road); {args.seconds} s each, "
+        f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f}"
+    )
     console.print(bench_table(results))
     for r in results:
         overhead_us = (1 / r.pipeline_fps - 1 / r.raw_fps) * 1e6
