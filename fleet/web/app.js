@@ -503,6 +503,14 @@
     } catch (error) { fail(error); }
   }
 
+  async function preflight(devices) {
+    if (!devices.length) { toast(t("room.identifyNone")); return; }
+    try {
+      await Promise.all(devices.map((d) => api("POST", `/devices/${encodeURIComponent(d)}/preflight`)));
+      toast(t("room.checkSent", { n: devices.length }), "good");
+    } catch (error) { fail(error); }
+  }
+
   // ---- roster -------------------------------------------------------------
 
   async function bind(device, student) {
@@ -850,6 +858,7 @@
     $("#release").addEventListener("click", release);
     $("#select-all").addEventListener("change", (e) => selectAll(e.target.checked));
     $("#identify-selected").addEventListener("click", () => identify([...state.selected]));
+    $("#check-selected").addEventListener("click", () => preflight([...state.selected]));
     $("#roster-import").addEventListener("submit", importRoster);
     $("#result-filters").addEventListener("submit", (e) => { e.preventDefault(); loadResults(); });
     for (const id of ["#filter-lesson", "#filter-status"]) $(id).addEventListener("change", loadResults);

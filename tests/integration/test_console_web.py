@@ -147,6 +147,13 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             page.click("#identify-robot-01")
             expect(page.locator("#toast")).to_have_text("robot-01 blinks and beeps.")
 
+            # a pre-flight check of the selected robot: its Health line fills in
+            page.check("#sel-robot-02")
+            page.click("#check-selected")
+            expect(page.locator("#toast")).to_contain_text("1 robots check")
+            expect(page.locator(".card[data-device=robot-02] dd").last).to_contain_text(" ok")
+            page.uncheck("#sel-robot-02")
+
             # roster: bind robot-01 to a student; the card shows the name
             page.click("#nav a[data-page=roster]")
             page.fill("#student-robot-01", "Wang Fang")
