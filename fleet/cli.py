@@ -214,6 +214,10 @@ def add_device_command(root: Path, device: str) -> None:
     except BrokerError as exc:
         raise _fail(exc) from exc
     click.echo(f"{device}: copy {folder}/ to the robot")
+    click.echo(
+        "reload the broker so it reads the new ACL "
+        "(systemctl reload roboclass-broker, or Ctrl+C and `roboclass broker up` again)"
+    )
 
 
 @broker.command("revoke")

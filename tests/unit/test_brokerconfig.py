@@ -150,15 +150,32 @@ def test_crl_lists_the_revoked_serials_and_lives_as_long_as_the_ca() -> None:
 
 
 def test_acl_grants_devices_their_own_topics_and_the_console_the_room() -> None:
-    rules = [line for line in acl_text(BrokerSettings()).splitlines() if line and line[0] != "#"]
+    settings = BrokerSettings(devices=("robot-01", "robot-02"))
+    rules = [line for line in acl_text(settings).splitlines() if line and line[0] != "#"]
+    base = "roboclass/v1/school/room1"
     assert rules == [
-        "pattern write roboclass/v1/school/room1/dev/%u/up/#",
-        "pattern read roboclass/v1/school/room1/dev/%u/down/#",
-        "pattern read roboclass/v1/school/room1/estop",
-        "pattern read roboclass/v1/school/room1/console/state",
         "user console:school:room1",
-        "topic readwrite roboclass/v1/school/room1/#",
+        f"topic readwrite {base}/#",
+        "user robot-01",
+        f"topic write {base}/dev/robot-01/up/#",
+        f"topic read {base}/dev/robot-01/down/#",
+        f"topic read {base}/estop",
+        f"topic read {base}/console/state",
+        "user robot-02",
+        f"topic write {base}/dev/robot-02/up/#",
+        f"topic read {base}/dev/robot-02/down/#",
+        f"topic read {base}/estop",
+        f"topic read {base}/console/state",
     ]
+    assert "pattern" not in acl_text(settings)  # nobody unlisted gets anything
+
+
+def test_add_and_revoke_rewrite_the_acl(tmp_path: Path) -> None:
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path)
+    add_device(tmp_path, "robot-02")
+    assert "user robot-02\n" in layout.acl.read_text()
+    revoke_device(tmp_path, "robot-01")
+    assert layout.acl.read_text() == acl_text(BrokerSettings(devices=("robot-02",)))
 
 
 def test_mosquitto_conf_has_one_tls_listener_and_no_anonymous_access(tmp_path: Path) -> None:
