@@ -18,6 +18,7 @@ from rich.table import Table
 
 from firmware_bridge.client import Bridge
 from firmware_bridge.exc import BridgeError
+from firmware_bridge.flash_cli import flash
 from firmware_bridge.messages import Telemetry
 from firmware_bridge.ports import list_boards
 
@@ -95,6 +96,7 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
             "board": {k: v for k, v in results[-1].items() if k != "rtt"},
             "seconds": round(time.perf_counter() - start, 3),
         }
+    report["name"] = _inventory_name(port, link.hello.instance_id)
     if as_json:
         _emit(report)
         return
@@ -102,11 +104,26 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
     click.echo(
         f"{port}: RoboClass firmware {hello['firmware']} (protocol {hello['protocol']}) "
         f"on {hello['board']}, instance {hello['instance_id']}, boot {hello['boot_id']}"
+        + (f", name {report['name']}" if report["name"] else "")
     )
     rt = report["roundtrip_ms"]
     click.echo(
         f"round trip: min {rt['min']} ms, median {rt['p50']} ms, max {rt['max']} ms ({rt['count']} pings)"
     )
+
+
+def _inventory_name(port: str, instance_id: int) -> str | None:
+    """The name `roboclass flash --name-pattern` gave this board, if any."""
+    from firmware_bridge.inventory import Inventory, default_path  # noqa: PLC0415
+    from firmware_bridge.ports import identify  # noqa: PLC0415
+
+    if not default_path().exists():
+        return None
+    info = identify(port)
+    identity = {"device": port, **(info.as_dict() if info else {})}
+    identity["instance_id"] = f"{instance_id:08x}"
+    with Inventory() as inv:
+        return inv.name_of(identity)
 
 
 def _row(t: Telemetry) -> dict[str, Any]:
@@ -286,66 +303,4 @@ def simboard(
             signal.signal(signal.SIGTERM, previous)
 
 
-@bridge.command()
-@click.option("--port", "ports_", multiple=True, help="A board to flash (repeat for more).")
-@click.option(
-    "--all", "all_boards", is_flag=True, help="Every USB board `bridge ports` recognises."
-)
-@click.option(
-    "--firmware",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Intel HEX to flash (default: the reference firmware built by `make firmware`).",
-)
-@click.option(
-    "--bootloader",
-    type=click.Choice(["optiboot", "old"]),
-    default="optiboot",
-    show_default=True,
-    help="UNO / new Nano (optiboot, 115200) or old Nano (57600).",
-)
-@click.option("--jobs", default=4, show_default=True, help="Boards flashed at the same time.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def flash(
-    ports_: tuple[str, ...],
-    all_boards: bool,
-    firmware: str | None,
-    bootloader: str,
-    jobs: int,
-    as_json: bool,
-) -> None:
-    """Flash the RoboClass firmware (avrdude) and check each board with HELLO."""
-    from pathlib import Path  # noqa: PLC0415 - only this command needs them
-
-    from rich.progress import Progress  # noqa: PLC0415
-
-    from firmware_bridge.flash import FlashResult, flash_many  # noqa: PLC0415
-
-    targets = list(ports_)
-    if all_boards:
-        targets += [p.device for p in list_boards() if p.board and "unknown" not in p.board]
-    if not targets:
-        raise click.UsageError(
-            "name a board with --port (see `roboclass bridge ports`) or use --all"
-        )
-    with _errors(as_json):
-        hexfile = Path(firmware) if firmware else None
-        if as_json:
-            results = flash_many(targets, hexfile, bootloader=bootloader, jobs=jobs)
-        else:
-            with Progress(transient=False) as progress:
-                task = progress.add_task(f"flashing {len(targets)} board(s)", total=len(targets))
-
-                def done(r: FlashResult) -> None:
-                    progress.advance(task)
-                    mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-                    detail = f"firmware {r.firmware}" if r.ok else r.error
-                    progress.console.print(f"{r.port}: {mark} {detail}", highlight=False)
-
-                results = flash_many(
-                    targets, hexfile, bootloader=bootloader, jobs=jobs, on_done=done
-                )
-    if as_json:
-        _emit([r.as_dict() for r in results])
-    if not all(r.ok for r in results):
-        raise SystemExit(1)
+bridge.add_command(flash, "flash")  # the same command as `roboclass flash`

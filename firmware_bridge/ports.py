@@ -9,23 +9,15 @@ from typing import Any
 
 from serial.tools import list_ports
 
+from firmware_bridge.boards import USB_IDS
+
 __all__ = ["PortInfo", "describe", "find_again", "list_boards"]
 
 logger = logging.getLogger(__name__)
 
-# (vid, pid) -> (board guess, note)
+# (vid, pid) -> (board guess, note), from the table of board kinds
 KNOWN: dict[tuple[int, int], tuple[str, str]] = {
-    (0x2341, 0x0043): ("Arduino UNO R3", ""),
-    (0x2341, 0x0001): ("Arduino UNO", ""),
-    (0x2341, 0x0243): ("Arduino UNO R4 / Genuino", ""),
-    (0x2341, 0x0058): ("Arduino Nano Every", "not an ATmega328P: needs other firmware"),
-    (0x1A86, 0x7523): (
-        "UNO/Nano clone (CH340)",
-        "CH340: no serial number, identified by USB location",
-    ),
-    (0x0403, 0x6001): ("Nano with FT232R", ""),
-    (0x10C4, 0xEA60): ("board with CP210x (ESP32?)", "ESP32 firmware is not in this release"),
-    (0x2E8A, 0x0005): ("Raspberry Pi Pico (RP2040)", "RP2040 firmware is not in this release"),
+    ids: (board, note) for ids, (_, board, note) in USB_IDS.items()
 }
 
 
@@ -41,6 +33,7 @@ class PortInfo:
     description: str
     board: str
     note: str
+    kind: str = ""  # a key of firmware_bridge.boards.KINDS, "" when unknown
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -65,6 +58,7 @@ def describe(port: Any) -> PortInfo:
         description=port.description or "",
         board=board,
         note=note,
+        kind=USB_IDS.get((port.vid, port.pid), ("", "", ""))[0],
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +71,10 @@ class SimBoard:
     baud rate than the MCU's UART (``strict_baud``), so avrdude at the wrong
     speed fails as it would on a real board.
 
+    ``speed`` < 1 runs real time in slow motion (simulated seconds per second):
+    the MCU's own timeouts (a bootloader's ~1 s) then stretch for a host short
+    of CPU.
+
     ``link``: a symlink kept pointing at the current pty, like a
     /dev/serial/by-id path; :meth:`unplug` and :meth:`replug` then act like
     pulling and re-inserting the USB cable (a new pty, a freshly booted MCU).
@@ -84,6 +89,7 @@ class SimBoard:
         bootloader: str | Path | None = None,
         auto_reset: bool | None = None,
         strict_baud: bool | None = None,
+        speed: float = 1.0,
         start_timeout: float = 10.0,
     ) -> None:
         self.firmware = Path(firmware) if firmware else artifact("roboclass_firmware.elf")
@@ -92,6 +98,7 @@ class SimBoard:
         self.bootloader = Path(bootloader) if bootloader else None
         self.auto_reset = self.bootloader is not None if auto_reset is None else auto_reset
         self.strict_baud = self.bootloader is not None if strict_baud is None else strict_baud
+        self.speed = speed
         self.start_timeout = start_timeout
         self.pty = ""
         self.history: list[tuple[int, int, int]] = []  # (sim us, pin, value) of every output change
@@ -101,6 +108,7 @@ class SimBoard:
         self._now: list[int] = []
         self._cond = threading.Condition()
         self._proc: subprocess.Popen[str] | None = None
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(); see stderr()
         self._reader: threading.Thread | None = None
         self._closed = False
         self._start()
@@ -128,6 +136,7 @@ class SimBoard:
             return
         self._closed = True
         self._stop_process()
+        self._stderr.close()
         if self.link is not None:
             self.link.unlink(missing_ok=True)
 
@@ -208,6 +217,13 @@ class SimBoard:
         """Record every edge of ``pin`` in :attr:`edges` with exact timing."""
         self.command(f"watch {pin}")
 
+    def stderr(self) -> str:
+        """What the harness wrote on stderr so far (why it stopped, simavr's messages)."""
+        if self._stderr.closed:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
     def command(self, line: str) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None or proc.poll() is not None:
@@ -224,11 +240,12 @@ class SimBoard:
             cmd += ["--bootloader", str(self.bootloader)]
         cmd += ["--auto-reset"] if self.auto_reset else []
         cmd += ["--strict-baud"] if self.strict_baud else []
+        cmd += ["--speed", str(self.speed)] if self.speed != 1.0 else []
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             text=True,
             bufsize=1,
         )

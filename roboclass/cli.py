@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "roboclass.doctor_cli:doctor",
         "Check this computer and say how to fix what is wrong.",
     ),
+    "flash": (
+        "firmware_bridge.flash_cli:flash",
+        "Flash the firmware onto boards in parallel and check each one.",
+    ),
     "fleet": (
         "fleet.fleet_cli:fleet",
         "Use the teacher's console: devices, push, stop, results.",

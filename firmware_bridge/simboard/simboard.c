@@ -1,17 +1,21 @@
 /* simboard: run an ATmega328P firmware under simavr with UART0 on a pty.
  *
  *   simboard FIRMWARE.elf [--fast] [--bootloader BOOT.hex] [--auto-reset] [--strict-baud]
- *                         [--mcu atmega328p] [--freq 16000000]
+ *                         [--speed 1.0] [--mcu atmega328p] [--freq 16000000]
  *
  * --bootloader loads an Intel HEX bootloader (e.g. optiboot) at its address and
  * starts there at every reset, like a programmed BOOTRST fuse. A `reset` sets
- * MCUSR.EXTRF (the reset button), so the bootloader waits for avrdude.
+ * MCUSR.EXTRF (the reset button), so the bootloader waits for avrdude. With a
+ * bootloader, an MCU that crashes (say, a half-written application) is reset
+ * instead of stopping the simulator, as a real board stays reachable.
  * --auto-reset resets the MCU every time a program opens the pty, like the
  * capacitor on an UNO's DTR line (avrdude and pyserial rely on it).
  * --strict-baud garbles every byte from the host while the pty's baud rate
  * (what the host set with tcsetattr) differs by more than 3% from the
  * MCU's UART (UBRR0, U2X0), as a real wire would: a bootloader at 57600
  * then does not answer avrdude at 115200.
+ * --speed F runs real-time mode in slow motion (F < 1): the MCU's timeouts (a
+ * bootloader's ~1 s) then stretch for a host that is short of CPU.
  *
  * stdout, one line each:
  *   PTY <path>              the pty to open (printed once, first)
@@ -304,10 +308,12 @@ int main(int argc, char **argv) {
   const char *path = NULL, *mcu = "atmega328p", *boot = NULL;
   unsigned long freq = 16000000;
   int realtime = 1, auto_reset = 0, strict_baud = 0;
+  double speed = 1.0; /* simulated seconds per wall-clock second in real-time mode */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--fast")) realtime = 0;
     else if (!strcmp(argv[i], "--auto-reset")) auto_reset = 1;
     else if (!strcmp(argv[i], "--strict-baud")) strict_baud = 1;
+    else if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
     else if (!strcmp(argv[i], "--mcu") && i + 1 < argc) mcu = argv[++i];
     else if (!strcmp(argv[i], "--bootloader") && i + 1 < argc) boot = argv[++i];
     else if (!strcmp(argv[i], "--freq") && i + 1 < argc) freq = strtoul(argv[++i], NULL, 10);
@@ -315,7 +321,7 @@ int main(int argc, char **argv) {
   }
   if (!path) {
     fprintf(stderr, "usage: simboard FIRMWARE.elf [--fast] [--bootloader HEX] [--auto-reset] "
-                    "[--strict-baud] [--mcu NAME] [--freq HZ]\n");
+                    "[--strict-baud] [--speed F] [--mcu NAME] [--freq HZ]\n");
     return 2;
   }
   elf_firmware_t fw;
@@ -395,6 +401,17 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 256; i++) {
       int state = avr_run(avr);
       if (avr->pc == avr->reset_pc) printf("R %llu\n", sim_us()); /* a reset or the watchdog */
+      if (state == cpu_Crashed && boot) {
+        /* e.g. a half-written application the bootloader gave up on: a real MCU would
+         * run wild until something resets it; simavr stops. Reset it (as the watchdog
+         * would) so the bootloader can be reached again, as on a real board. */
+        fprintf(stderr, "simboard: the MCU crashed at pc 0x%x: reset\n", avr->pc);
+        avr_reset(avr);
+        avr->state = cpu_Running;
+        avr->data[0x54] |= 1 << 3; /* MCUSR.WDRF */
+        printf("R %llu\n", sim_us());
+        continue;
+      }
       if (state == cpu_Done || state == cpu_Crashed) {
         fprintf(stderr, "simboard: the MCU stopped (state %d, pc 0x%x)\n", state, avr->pc);
         quit = 2;
@@ -409,7 +426,7 @@ int main(int argc, char **argv) {
     }
     if (realtime) {
       long long sim_ns = (long long)((avr->cycle - cyc0) * 1000000000ULL / avr->frequency);
-      long long ahead = sim_ns - (wall - wall0);
+      long long ahead = sim_ns - (long long)((double)(wall - wall0) * speed);
       if (ahead > 200000) {
         struct timespec t = {0, (long)ahead};
         nanosleep(&t, NULL);
