@@ -51,6 +51,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),
     "models": ("models.cli:models", "Vision models: list, check and add ONNX models."),
+    "offline": (
+        "roboclass.offline_cli:offline",
+        "Install with no internet: wheel bundles for the robots and the hub.",
+    ),
+    "service": (
+        "roboclass.services_cli:service",
+        "Install the agent, console and broker as systemd services.",
+    ),
     "vision": ("vision.cli:vision", "Vision on the robot: benchmark models on this computer."),
     "lesson": ("lessons.cli:lesson", "Lessons: list, show, validate, pack and run them."),
     "sim": ("hardware.sim_cli:sim", "The simulator: run a student's script, list the worlds."),

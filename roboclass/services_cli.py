@@ -54,7 +54,7 @@ def _existing_groups(wanted: tuple[str, ...]) -> tuple[list[str], list[str]]:
 
 @click.group()
 def service() -> None:
-    """Run RoboClass as systemd services: the agent on robots, console and broker on the hub."""
+    """Install the agent, console and broker as systemd services."""
 
 
 def _options(func: click.decorators.FC) -> click.decorators.FC:
