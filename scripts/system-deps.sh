@@ -15,6 +15,7 @@ PACKAGES=(
   arduino-core-avr   # the Arduino core the firmware is written against
   avrdude            # flashes AVR boards
   chromium           # the teacher console's browser tests
+  fonts-wqy-microhei # Chinese text in the console screenshots (Chromium has no CJK font of its own)
 )
 
 missing=()
