@@ -478,8 +478,9 @@ def add_device(root: Path, device: str) -> Path:
 def revoke_device(root: Path, device: str) -> None:
     """Put the robot's certificate on the revocation list and delete its credentials.
 
-    The robot's block leaves the ACL too. Mosquitto reads the list when it
-    starts: restart the broker afterwards.
+    The robot's block leaves the ACL too. Reload the broker (SIGHUP)
+    afterwards: Mosquitto reads both again, refuses the robot's next
+    connection and takes every right from the one it may still have open.
     """
     settings, layout = load_settings(root)
     if device not in settings.devices:

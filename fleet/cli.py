@@ -94,6 +94,9 @@ def default_hosts() -> list[str]:
     return [h for h in dict.fromkeys(hosts) if valid_host(h)]
 
 
+_RELOAD = "(systemctl reload roboclass-broker, or `kill -HUP` the `roboclass broker up` process)"
+
+
 def _fail(exc: BrokerError) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -214,22 +217,16 @@ def add_device_command(root: Path, device: str) -> None:
     except BrokerError as exc:
         raise _fail(exc) from exc
     click.echo(f"{device}: copy {folder}/ to the robot")
-    click.echo(
-        "reload the broker so it reads the new ACL "
-        "(systemctl reload roboclass-broker, or Ctrl+C and `roboclass broker up` again)"
-    )
+    click.echo(f"then reload the broker so it reads the new ACL {_RELOAD}")
 
 
 @broker.command("revoke")
 @click.option("--config", "root", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.argument("device")
 def revoke(root: Path, device: str) -> None:
-    """Revoke a robot's certificate; restart the broker afterwards."""
+    """Revoke a robot's certificate and rights; reload the broker afterwards."""
     try:
         revoke_device(root, device)
     except BrokerError as exc:
         raise _fail(exc) from exc
-    click.echo(
-        f"{device} is revoked; restart the broker (systemctl restart roboclass-broker, "
-        "or stop and start `roboclass broker up`) so Mosquitto reads the new list"
-    )
+    click.echo(f"{device} is revoked; reload the broker so it reads the new lists {_RELOAD}")

@@ -565,7 +565,7 @@ def test_embedded_broker_accepts_loopback(host: str) -> None:
 # -- `roboclass broker up` -------------------------------------------------------------
 
 
-def test_broker_up_runs_the_config_reloads_the_acl_on_sighup_and_stops_on_sigterm(
+def test_broker_up_reloads_acl_and_crl_on_sighup_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
     system_part("mosquitto")
@@ -603,7 +603,10 @@ def test_broker_up_runs_the_config_reloads_the_acl_on_sighup_and_stops_on_sigter
         clients.append(robot)
 
         add_device(layout.root, "robot-02")  # a new robot, while the broker runs
-        new = Client(port, layout.ca_cert, identity("robot-02")).connect()
+        new_cert, new_key = tmp_path / "robot-02.crt", tmp_path / "robot-02.key"
+        shutil.copy(layout.device_cert("robot-02"), new_cert)  # the robot's own copy
+        shutil.copy(layout.device_key("robot-02"), new_key)
+        new = Client(port, layout.ca_cert, Identity(new_cert, new_key)).connect()
         clients.append(new)
         new.publish(dev("robot-02", "up/state"))  # not in the ACL Mosquitto read yet
         robot.publish(dev("robot-01", "up/state"))
@@ -613,6 +616,17 @@ def test_broker_up_runs_the_config_reloads_the_acl_on_sighup_and_stops_on_sigter
         read_until(b"Reloading config")
         new.publish(dev("robot-02", "up/state"))
         assert console.until(dev("robot-02", "up/state")) == [dev("robot-02", "up/state")]
+
+        # Revoking needs only a reload: the CRL and the ACL are read again.
+        revoke_device(layout.root, "robot-02")
+        proc.send_signal(signal.SIGHUP)
+        read_until(b"Reloading config")
+        new.publish(dev("robot-02", "up/telemetry"))  # still connected, but no rights left
+        robot.publish(dev("robot-01", "up/telemetry"))
+        assert console.until(dev("robot-01", "up/telemetry")) == [dev("robot-01", "up/telemetry")]
+        again = Client(port, layout.ca_cert, Identity(new_cert, new_key))
+        clients.append(again)
+        assert again.try_connect() in REFUSED  # and it cannot come back
     finally:
         for c in clients:
             c.close()

@@ -419,7 +419,7 @@ def test_add_device_and_revoke_commands(tmp_path: Path) -> None:
     assert "device id 'robot/3'" in bad.output
     revoked = CliRunner().invoke(broker, ["revoke", "--config", str(tmp_path), "robot-01"])
     assert revoked.exit_code == 0, revoked.output
-    assert "restart the broker" in revoked.output
+    assert "reload the broker" in revoked.output
     assert load_settings(tmp_path)[0].devices == ("robot-02",)
     again = CliRunner().invoke(broker, ["revoke", "--config", str(tmp_path), "robot-01"])
     assert again.exit_code == 1
