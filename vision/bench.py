@@ -2,7 +2,9 @@
 
 For one model and thread count, side by side in one run:
 
-- raw: ``session.run`` on a tensor made once (the physical limit);
+- raw: ``session.run`` on a tensor made once (the physical limit), measured
+  in turns with the pipeline (four rounds each) so that other programs on
+  the machine slow both alike;
 - pipeline: camera thread (read + preprocess) -> latest-frame slot -> infer
   -> postprocess -> result, with a camera that always has the next frame
   ready when the model is free (so the model, not the camera, sets the pace);
@@ -33,6 +35,8 @@ from vision.preprocess import Frame
 from vision.runners import Classifier, Detector, Prepared, Runner
 
 __all__ = ["BenchResult", "bench_model", "rss_mb", "sample_frames"]
+
+ROUNDS = 4  # raw and pipeline measured in turns, each for a quarter of the time
 
 
 def rss_mb() -> float:
@@ -148,7 +152,8 @@ class _Counted:
 
 def _pipeline(
     runner: Runner, frames: Sequence[Frame], seconds: float, split: bool
-) -> tuple[float, float, float, int]:
+) -> tuple[int, float, list[float], list[float]]:
+    """Frames done, seconds taken, and the pre/post times (s) of each frame."""
     camera = _OnDemandCamera(frames)
     model = _Counted(runner, camera)
     for f in frames[:3]:
@@ -162,9 +167,7 @@ def _pipeline(
         done = pipe.processed - first
         elapsed = time.perf_counter() - start
         camera.stop.set()
-    pre_ms = statistics.median(model.pre) * 1e3
-    post_ms = statistics.median(model.post) * 1e3
-    return done / elapsed, pre_ms, post_ms, done
+    return done, elapsed, model.pre, model.post
 
 
 def _latency(runner: Runner, frames: Sequence[Frame], seconds: float, fps: float) -> list[float]:
@@ -195,10 +198,19 @@ def bench_model(
     runner = cls(str(entry.manifest_path), threads=threads, registry=registry)
     try:
         memory = rss_mb()
-        raw = _raw(runner, frames[0], seconds)
+        raw: list[float] = []
+        done, elapsed = 0, 0.0
+        pre: list[float] = []
+        post: list[float] = []
+        for _ in range(ROUNDS):  # interleaved, so both see the same load from other programs
+            raw += _raw(runner, frames[0], seconds / ROUNDS)
+            n, t, pre_s, post_s = _pipeline(runner, frames, seconds / ROUNDS, split=True)
+            done, elapsed, pre, post = done + n, elapsed + t, pre + pre_s, post + post_s
         raw_fps = len(raw) / sum(raw)
-        pipe_fps, pre_ms, post_ms, done = _pipeline(runner, frames, seconds, split=True)
-        serial_fps = _pipeline(runner, frames, seconds, split=False)[0]
+        pipe_fps = done / elapsed
+        pre_ms, post_ms = statistics.median(pre) * 1e3, statistics.median(post) * 1e3
+        n, t, _, _ = _pipeline(runner, frames, seconds, split=False)
+        serial_fps = n / t
         lat = _latency(runner, frames, seconds, camera_fps)
     finally:
         runner.close()
