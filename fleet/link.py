@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -70,6 +71,7 @@ class Link:
         will: tuple[str, bytes, bool] | None = None,
         keepalive: int = 10,
         backoff: Backoff | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -94,6 +96,8 @@ class Link:
             clean_session=True,
             protocol=mqtt.MQTTv311,
         )
+        if tls is not None:  # a classroom broker: fleet.brokerconfig.Credentials.tls_context()
+            client.tls_set_context(tls)
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
         if will is not None:

@@ -9,6 +9,7 @@ would already be there. No test waits and hopes.
 
 from __future__ import annotations
 
+import logging
 import queue
 import shutil
 import signal
@@ -16,7 +17,8 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from fleet.brokerconfig import (
 )
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
+from fleet.link import Link
 from fleet.mosquitto import Mosquitto
 from fleet.pki import CertKey, issue, new_ca
 from tests.conftest import free_port, system_part
@@ -503,6 +506,52 @@ def test_a_robots_folder_is_all_it_needs_to_connect(room: Room) -> None:
         for client, _ in clients:
             client.disconnect()
             client.loop_stop()
+
+
+def test_link_speaks_tls_with_a_robots_folder(room: Room) -> None:
+    """The agent's and console's connection (fleet.link.Link) with ``tls=``."""
+    creds = Credentials.load(room.layout.device_dir("robot-01"))
+    got: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    link = Link(
+        creds.host,
+        creds.port,
+        client_id="rc-robot-01-ab12",
+        subscriptions=[dev("robot-01", "down/#"), f"{BASE}/estop"],
+        on_message=lambda topic, payload: got.put((topic, payload)),
+        will=(dev("robot-01", "up/state"), b'{"online": false}', True),
+        tls=creds.tls_context(),
+    )
+    console = room.console()
+    console.subscribe(f"{BASE}/dev/+/up/#")
+    with link:
+        assert link.wait_connected(WAIT_S)
+        console.publish(dev("robot-01", "down/cmd/identify"), b"blink")
+        assert got.get(timeout=WAIT_S) == (dev("robot-01", "down/cmd/identify"), b"blink")
+        assert link.publish(dev("robot-01", "up/state"), b"{}")
+        assert console.until(dev("robot-01", "up/state")) == [dev("robot-01", "up/state")]
+
+
+def test_link_never_connects_to_a_broker_of_another_ca(
+    room: Room, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    creds = Credentials.load(room.layout.device_dir("robot-01"))
+    other_ca = tmp_path / "other-ca.crt"
+    other_ca.write_bytes(new_ca("RoboClass CA school/room1").cert_pem())
+    context = ssl.create_default_context(cafile=str(other_ca))
+    context.load_cert_chain(str(creds.cert), str(creds.key))
+    caplog.set_level(logging.INFO, logger="fleet.link")
+    with Link(creds.host, creds.port, client_id="rc-robot-01-cd34", tls=context) as link:
+        assert wait_for(lambda: "certificate verify failed" in caplog.text)
+        assert not link.connected
+
+
+def wait_for(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # polling a log the link writes from its own thread
+    return True
 
 
 # -- TLS: the robots know they talk to the room's broker ------------------------------
