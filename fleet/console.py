@@ -19,6 +19,7 @@ retained e-stop and its own retained state (with a last will). The JSON API
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 import time
@@ -54,6 +55,8 @@ __all__ = ["Console", "ConsoleConfig"]
 logger = logging.getLogger(__name__)
 
 COMMAND_TTL_S = 60.0
+#: Most results written in one transaction (and then acked).
+RESULT_BATCH = 256
 LOG_LINES_KEPT = 200
 
 
@@ -83,6 +86,12 @@ class Console:
         self.session = secrets.token_hex(6)
         self.results_stored = 0
         self.results_duplicate = 0
+        # Results are stored by a writer thread, many per transaction, then acked:
+        # the network thread only decodes and queues them (docs/architecture.md).
+        self._results: queue.Queue[JobResult | None] = queue.Queue()
+        self._writer = threading.Thread(
+            target=self._write_results, name="console-results", daemon=True
+        )
         self.telemetry: dict[str, dict[str, Any]] = {}
         self.logs: dict[str, deque[dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -105,6 +114,8 @@ class Console:
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> Self:
+        if not self._writer.is_alive():
+            self._writer.start()
         self.link.start()
         return self
 
@@ -122,6 +133,9 @@ class Console:
         if self.link.connected:
             offline = ConsoleState(online=False, session=self.session, ts=time.time())
             self.link.publish(self.topics.console_state, encode(offline), retain=True)
+        self._results.put(None)
+        if self._writer.is_alive():
+            self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
         self.store.close()
 
@@ -197,12 +211,39 @@ class Console:
                 self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
 
     def _on_result(self, msg: JobResult) -> None:
-        if self.store.add_result(msg):
-            self.results_stored += 1
-        else:
-            self.results_duplicate += 1
-        self.store.job_status(msg.job, msg.status, msg.result.get("reason"))
-        self._command(msg.device, "ack", result_id=msg.result_id)
+        self._results.put(msg)
+
+    def _write_results(self) -> None:
+        """Store queued results, a batch per transaction, and ack each once it is stored."""
+        while True:
+            first = self._results.get()
+            if first is None:
+                return
+            batch, last = [first], False
+            while len(batch) < RESULT_BATCH:
+                try:
+                    more = self._results.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    last = True
+                    break
+                batch.append(more)
+            try:
+                added = self.store.add_results(batch)
+            except Exception:  # a failed write is not acked: the devices send it again
+                logger.exception("storing %d results failed", len(batch))
+                added = None
+            if added is not None:
+                for msg, new in zip(batch, added, strict=True):
+                    if new:
+                        self.results_stored += 1
+                    else:
+                        self.results_duplicate += 1
+                    self._command(msg.device, "ack", result_id=msg.result_id)
+                self._notify()
+            if last:
+                return
 
     def _command(self, device: str, name: str, **fields: Any) -> None:
         now = time.time()
@@ -229,7 +270,7 @@ class Console:
         ref = self.bundles.ref(sha256, lesson_id)
         targets = self.store.device_ids() if devices is None else devices
         now = time.time()
-        jobs = []
+        signed: list[tuple[str, str, bytes]] = []
         for device in targets:
             job = f"j{secrets.token_hex(8)}"
             doc = self.key.sign(
@@ -245,8 +286,13 @@ class Console:
                     kid=self.key.kid,
                 )
             )
-            payload = encode(doc)
-            self.store.add_job(job, device, lesson_id, sha256, payload.decode())
+            signed.append((job, device, encode(doc)))
+        # one transaction for the whole room, then the documents go out
+        self.store.add_jobs(
+            [(job, device, lesson_id, sha256, payload.decode()) for job, device, payload in signed]
+        )
+        jobs = []
+        for job, device, payload in signed:
             self.link.publish(self.topics.job(device, job), payload)
             jobs.append({"job": job, "device": device})
         logger.info("pushed %s to %d devices", lesson_id, len(jobs))

@@ -186,6 +186,21 @@ class Store:
             (job, device, lesson_id, sha256, "PENDING", doc, now, now),
         )
 
+    def add_jobs(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+        """Add ``(job, device, lesson_id, sha256, doc)`` rows, PENDING, in one transaction."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO jobs VALUES (?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
+                    [(*row, now, now) for row in rows],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def job_status(self, job: str, status: Status, reason: str | None) -> bool:
         """Move a job on; a finished job stays finished."""
         terminal = tuple(s.value for s in TERMINAL)
@@ -251,6 +266,58 @@ class Store:
                 ),
             )
             return cur.rowcount > 0
+
+    def add_results(self, msgs: list[JobResult]) -> list[bool]:
+        """Store results and move their jobs on, all in one transaction.
+
+        One flag per message: ``True`` when it was stored, ``False`` when it
+        (or a result for its job) was already here. A job's final status comes
+        from its result, with the result's ``reason``; a finished job stays
+        finished.
+        """
+        terminal = tuple(s.value for s in TERMINAL)
+        marks = ",".join("?" * len(terminal))
+        now = time.time()
+        added = []
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for msg in msgs:
+                    score = msg.result.get("score")
+                    cur = self._db.execute(
+                        """INSERT OR IGNORE INTO results
+                           SELECT ?, ?, ?, (SELECT student FROM devices WHERE device = ?),
+                                  (SELECT lesson_id FROM jobs WHERE job = ?), ?, ?, ?, ?""",
+                        (
+                            msg.result_id,
+                            msg.job,
+                            msg.device,
+                            msg.device,
+                            msg.job,
+                            msg.status.value,
+                            float(score) if isinstance(score, int | float) else None,
+                            json.dumps(msg.result, ensure_ascii=False),
+                            now,
+                        ),
+                    )
+                    added.append(cur.rowcount > 0)
+                    reason = msg.result.get("reason")
+                    self._db.execute(
+                        f"UPDATE jobs SET status = ?, reason = ?, updated = ? "  # noqa: S608 - placeholders only
+                        f"WHERE job = ? AND status NOT IN ({marks})",
+                        (
+                            msg.status.value,
+                            None if reason is None else str(reason),
+                            now,
+                            msg.job,
+                            *terminal,
+                        ),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return added
 
     def results(
         self,
