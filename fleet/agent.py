@@ -204,6 +204,8 @@ class Agent:
         self._running: _Running | None = None
         self._stop = threading.Event()
         self._resend = threading.Event()
+        #: result id -> when it was last published on the current connection
+        self._sent: dict[str, float] = {}
         self._log_lines: list[LogLine] = []
         self._log_job: str | None = None
         self._console_url = config.console_url
@@ -353,6 +355,7 @@ class Agent:
     def _on_connect(self) -> None:
         with self._lock:
             self._offline_since = None
+            self._sent.clear()  # a new connection: every unacked result goes again
         self.publish_state()
         self._resend.set()
 
@@ -432,6 +435,8 @@ class Agent:
             return
         if cmd.name == "ack" and cmd.result_id is not None:
             self.outbox.ack(cmd.result_id)
+            with self._lock:
+                self._sent.pop(cmd.result_id, None)
         elif cmd.name == "cancel" and cmd.job is not None:
             self._cancel(cmd.job)
         elif cmd.name == "identify":
@@ -618,13 +623,28 @@ class Agent:
                 self._resend.clear()
                 next_resend = now + self.config.resend_s
                 if self.link.connected:
-                    for item in self.outbox.pending():
-                        self.link.publish(item.topic, item.payload)
+                    self._send_pending(now)
             self._flush_log()
             if period is not None and now >= next_telemetry and self.link.connected:
                 next_telemetry = now + period
                 self._send_telemetry()
             self._check_offline(now)
+
+    def _send_pending(self, now: float) -> None:
+        """Publish unacked results not sent on this connection in the last ``resend_s``.
+
+        A new result goes at once; one already sent waits ``resend_s`` for its
+        ack before it goes again, so a finished job does not re-send every
+        other result still waiting for its ack.
+        """
+        for item in self.outbox.pending():
+            with self._lock:
+                last = self._sent.get(item.result_id)
+            if last is not None and now - last < self.config.resend_s:
+                continue
+            if self.link.publish(item.topic, item.payload):
+                with self._lock:
+                    self._sent[item.result_id] = now
 
     def _send_telemetry(self) -> None:
         values: dict[str, float | int | str | bool | None] = {
