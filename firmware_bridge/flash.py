@@ -220,7 +220,8 @@ _SYNCED = re.compile(r"(device initialized|device signature =)", re.I)
 
 def classify_avrdude(output: str) -> Problem:
     """What a failed avrdude run's output says went wrong."""
-    synced = bool(_SYNCED.search(output))
+    # it answered (signature read, or no "not in sync"), then went quiet
+    synced = bool(_SYNCED.search(output)) or not re.search(r"not in sync", output, re.I)
     for problem, pattern in _AVRDUDE_PATTERNS:
         if problem is Problem.NO_BOOTLOADER and synced and pattern.search(output):
             return Problem.LOST  # it answered, then went quiet

@@ -73,7 +73,8 @@ class SimBoard:
 
     ``speed`` < 1 runs real time in slow motion (simulated seconds per second):
     the MCU's own timeouts (a bootloader's ~1 s) then stretch for a host short
-    of CPU.
+    of CPU. ``instance_id``: the id the board keeps in EEPROM (by default the
+    firmware makes one at first boot, the same on every simulated board).
 
     ``link``: a symlink kept pointing at the current pty, like a
     /dev/serial/by-id path; :meth:`unplug` and :meth:`replug` then act like
@@ -90,6 +91,7 @@ class SimBoard:
         auto_reset: bool | None = None,
         strict_baud: bool | None = None,
         speed: float = 1.0,
+        instance_id: int | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         self.firmware = Path(firmware) if firmware else artifact("roboclass_firmware.elf")
@@ -99,6 +101,7 @@ class SimBoard:
         self.auto_reset = self.bootloader is not None if auto_reset is None else auto_reset
         self.strict_baud = self.bootloader is not None if strict_baud is None else strict_baud
         self.speed = speed
+        self.instance_id = instance_id
         self.start_timeout = start_timeout
         self.pty = ""
         self.history: list[tuple[int, int, int]] = []  # (sim us, pin, value) of every output change
@@ -241,6 +244,7 @@ class SimBoard:
         cmd += ["--auto-reset"] if self.auto_reset else []
         cmd += ["--strict-baud"] if self.strict_baud else []
         cmd += ["--speed", str(self.speed)] if self.speed != 1.0 else []
+        cmd += ["--instance-id", f"{self.instance_id:x}"] if self.instance_id else []
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

@@ -1,7 +1,7 @@
 /* simboard: run an ATmega328P firmware under simavr with UART0 on a pty.
  *
  *   simboard FIRMWARE.elf [--fast] [--bootloader BOOT.hex] [--auto-reset] [--strict-baud]
- *                         [--speed 1.0] [--mcu atmega328p] [--freq 16000000]
+ *                         [--speed 1.0] [--instance-id HEX] [--mcu atmega328p] [--freq 16000000]
  *
  * --bootloader loads an Intel HEX bootloader (e.g. optiboot) at its address and
  * starts there at every reset, like a programmed BOOTRST fuse. A `reset` sets
@@ -16,6 +16,8 @@
  * then does not answer avrdude at 115200.
  * --speed F runs real-time mode in slow motion (F < 1): the MCU's timeouts (a
  * bootloader's ~1 s) then stretch for a host that is short of CPU.
+ * --instance-id puts a board id in EEPROM (the firmware otherwise makes one
+ * from its first boot, which is the same on every simulated board).
  *
  * stdout, one line each:
  *   PTY <path>              the pty to open (printed once, first)
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #include "avr_adc.h"
+#include "avr_eeprom.h"
 #include "avr_ioport.h"
 #include "avr_twi.h"
 #include "avr_uart.h"
@@ -197,6 +200,10 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
 
 /* The reset pin: what the button and an UNO's DTR auto-reset do. */
 static void external_reset(void) {
+  /* What the host sent before the reset is gone on a real board (the UART lost it);
+   * uart_pty would keep it queued and hand it to the bootloader as garbage. */
+  tcflush(uart.port[0].s, TCIFLUSH);
+  uart.pty.in.read = uart.pty.in.write; /* drained, as its consumer would */
   avr_reset(avr);
   avr->data[0x54] |= 1 << 1; /* MCUSR.EXTRF, so a bootloader waits for avrdude */
   printf("R %llu\n", sim_us());
@@ -309,11 +316,13 @@ int main(int argc, char **argv) {
   unsigned long freq = 16000000;
   int realtime = 1, auto_reset = 0, strict_baud = 0;
   double speed = 1.0; /* simulated seconds per wall-clock second in real-time mode */
+  unsigned long instance = 0; /* --instance-id: the board's id in EEPROM (0: blank EEPROM) */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--fast")) realtime = 0;
     else if (!strcmp(argv[i], "--auto-reset")) auto_reset = 1;
     else if (!strcmp(argv[i], "--strict-baud")) strict_baud = 1;
     else if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--instance-id") && i + 1 < argc) instance = strtoul(argv[++i], NULL, 16);
     else if (!strcmp(argv[i], "--mcu") && i + 1 < argc) mcu = argv[++i];
     else if (!strcmp(argv[i], "--bootloader") && i + 1 < argc) boot = argv[++i];
     else if (!strcmp(argv[i], "--freq") && i + 1 < argc) freq = strtoul(argv[++i], NULL, 10);
@@ -362,6 +371,11 @@ int main(int argc, char **argv) {
     free_ihex_chunks(chunks);
   }
   avr->avcc = avr->aref = 5000; /* millivolts, for the ADC */
+  if (instance) { /* a board that has been used before: its instance id at EEPROM 0 (u32 LE) */
+    uint8_t id[4] = {instance & 0xFF, (instance >> 8) & 0xFF, (instance >> 16) & 0xFF, instance >> 24};
+    avr_eeprom_desc_t ee = {.ee = id, .offset = 0, .size = 4};
+    avr_ioctl(avr, AVR_IOCTL_EEPROM_SET, &ee);
+  }
   /* keep our stdout for the line protocol: uart_pty prints chatter there */
   fflush(stdout);
   int saved = dup(1);
