@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 FAKE_AVRDUDE = """#!/bin/sh
 echo "$@" >> "{record}"
 echo "avrdude: reading input file"
-if [ -n "{fail}" ]; then echo "avrdude error: programmer is not responding"; exit 1; fi
+if [ -n "{fail}" ]; then echo "avrdude warning: attempt 3 of 3: not in sync: resp=0x00"; exit 1; fi
 echo "avrdude: 13114 bytes of flash verified"
 """
 
