@@ -9,15 +9,25 @@ bootloaders.
 
 from __future__ import annotations
 
+import grp
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from firmware_bridge.boards import KINDS
-from firmware_bridge.flash import Problem, avrdude_command, classify_avrdude, flash_one
+from firmware_bridge.boards import KINDS, kind_for
+from firmware_bridge.flash import (
+    FlashResult,
+    Problem,
+    _permission_message,
+    avrdude_command,
+    classify_avrdude,
+    flash_one,
+)
+from firmware_bridge.inventory import Inventory, check_pattern
 from firmware_bridge.simboard import SimBoard
 from roboclass.cli import cli
 from tests.integration.test_bridge_firmware import built
@@ -119,3 +129,58 @@ def test_a_board_still_on_old_firmware_fails_the_check(
     (report,) = json.loads(result.output)["boards"]
     assert not report["ok"] and report["problem"] == "wrong_version"
     assert "another protocol" in report["error"] and "0.9.0" in report["error"]
+
+
+def test_permission_advice_names_the_group(tmp_path: Path) -> None:
+    port = tmp_path / "ttyUSB0"
+    port.touch()
+    os.chown(port, -1, grp.getgrnam("dialout").gr_gid)
+    assert "join the `dialout` group" in _permission_message(str(port))
+    assert "usermod -aG dialout" in _permission_message(str(port))
+
+
+def result(port: str, ok: bool = True, **identity: str) -> FlashResult:
+    return FlashResult(port, ok, 1.0, "1.0.0" if ok else None, "", identity=identity)
+
+
+def test_inventory_names_are_stable_and_keyed_by_identity(tmp_path: Path) -> None:
+    with Inventory(tmp_path / "boards.sqlite") as inv:
+        first = inv.record(
+            [
+                result("/dev/ttyUSB0", instance_id="0000beef"),  # a CH340: no serial number
+                result("/dev/ttyUSB1", ok=False, location="1-2.3"),  # failed: no name
+                result("/dev/ttyACM0", serial_number="8573", vid="2341", pid="0043"),
+            ],
+            name_pattern="robot-{n:02d}",
+        )
+        assert [r.name for r in first] == ["robot-01", None, "robot-02"]
+        # the CH340 came back on another port: same instance id, same name; a new board
+        again = inv.record(
+            [
+                result("/dev/ttyUSB7", instance_id="0000beef"),
+                result("/dev/ttyUSB8", instance_id="1"),
+            ],
+            name_pattern="robot-{n:02d}",
+        )
+        assert [r.name for r in again] == ["robot-01", "robot-03"]
+        boards = inv.boards()
+        assert len(boards) == 4 and boards[0]["port"] == "/dev/ttyUSB8"
+        assert {b["key"] for b in boards} >= {"id:0000beef", "location:1-2.3", "usb:2341:0043:8573"}
+        assert inv.name_of({"instance_id": "0000beef"}) == "robot-01"
+    assert inv.closed
+    inv.close()  # twice is fine
+
+
+@pytest.mark.parametrize("pattern", ["robot", "robot-{m}", "robot-{n:zz}"])
+def test_bad_name_patterns_are_refused(pattern: str) -> None:
+    with pytest.raises(ValueError, match="robot-"):
+        check_pattern(pattern)
+    result = CliRunner().invoke(cli, ["flash", "/dev/null", "--name-pattern", pattern])
+    assert result.exit_code == 2 and "--name-pattern" in result.output
+
+
+def test_boards_are_told_apart_by_usb_ids() -> None:
+    assert kind_for(0x2341, 0x0043) is KINDS["uno"]
+    assert kind_for(0x1A86, 0x7523) is KINDS["nano"] and KINDS["nano"].bauds == (115200, 57600)
+    assert not KINDS["esp32"].flashable and "not in this release" in KINDS["esp32"].why
+    assert kind_for(None, None) is None and kind_for(0x1234, 0x5678) is None
