@@ -50,7 +50,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
-from roboclass.offline_scripts import install_script
+from roboclass.offline_scripts import debian_packages, debian_text, install_script
 
 __all__ = [
     "Bundle",
@@ -59,7 +59,6 @@ __all__ = [
     "Side",
     "Target",
     "build_bundle",
-    "debian_packages",
     "default_platforms",
     "requirements_for",
     "sha256_file",
@@ -70,23 +69,6 @@ logger = logging.getLogger(__name__)
 # Raspberry Pi OS 12 (bookworm): glibc 2.36, Python 3.11.
 DEFAULT_GLIBC = (2, 36)
 DEFAULT_ROBOT_PYTHON = "3.11"
-
-# What apt installs, and why. A robot's camera library comes from Raspberry Pi
-# OS, not PyPI: the PyPI build of picamera2 needs libcamera and its Python
-# binding, which only the OS has. So the robot's venv is made with
-# --system-site-packages and sees python3-picamera2 from apt.
-ROBOT_DEBIAN = (
-    ("python3-venv", "makes the robot's venv"),
-    ("python3-picamera2", "the Pi camera (libcamera); from Raspberry Pi OS, seen by the venv"),
-)
-HUB_DEBIAN = (
-    ("python3-venv", "makes the console's venv"),
-    ("mosquitto", "the classroom broker (`roboclass broker up`)"),
-)
-BUILD_DEBIAN = (
-    ("build-essential", "only to build the packages listed under sdist/ on the robot"),
-    ("python3-dev", "only to build the packages listed under sdist/ on the robot"),
-)
 
 
 class OfflineError(RuntimeError):
@@ -216,6 +198,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_NO_INDEX = re.compile(
+    r"NewConnectionError|ConnectTimeout|Max retries exceeded|"
+    r"Temporary failure in name resolution"
+)
+
+
 def _pip(args: Sequence[str], what: str) -> str:
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     logger.info("pip %s", " ".join(args))
@@ -226,6 +214,11 @@ def _pip(args: Sequence[str], what: str) -> str:
     if done.returncode != 0:
         errors = [line for line in done.stdout.splitlines() if not line.startswith("WARNING: Loc")]
         tail = "\n".join(errors[-15:])
+        if _NO_INDEX.search(done.stdout):
+            raise OfflineError(
+                "pip cannot reach the package index: build the bundle on a PC with internet "
+                f"(check its proxy or pip.conf). {what} failed:\n{tail}"
+            )
         raise _PipFailed(f"{what} failed (pip {' '.join(args[:2])} ...):\n{tail}", done.stdout)
     return done.stdout
 
@@ -453,50 +446,7 @@ def _console_wheels(side: Side, folder: Path, own: Path, constraints: Path) -> N
     )
 
 
-# -- Debian packages, scripts, manifest ----------------------------------------------
-
-
-def _system_deps(script: Path) -> list[tuple[str, str]]:
-    """The packages ``scripts/system-deps.sh`` names, with its comments."""
-    if not script.is_file():
-        return []
-    text = script.read_text(encoding="utf-8")
-    block = re.search(r"PACKAGES=\((.*?)\n\)", text, re.S)
-    found = []
-    for line in block.group(1).splitlines() if block else []:
-        name, _, why = line.strip().partition("#")
-        if name.strip():
-            found.append((name.strip(), why.strip()))
-    return found
-
-
-def debian_packages(
-    source: Path | None, *, build_tools: bool = False
-) -> dict[str, list[tuple[str, str]]]:
-    """What apt installs where: ``robot``, ``hub`` and ``maintainer`` (the PC with the boards)."""
-    robot = list(ROBOT_DEBIAN) + (list(BUILD_DEBIAN) if build_tools else [])
-    maintainer = _system_deps(source / "scripts" / "system-deps.sh") if source else []
-    return {"robot": robot, "hub": list(HUB_DEBIAN), "maintainer": maintainer}
-
-
-def _debian_text(lists: dict[str, list[tuple[str, str]]]) -> str:
-    heads = {
-        "robot": "robots (Raspberry Pi OS, arm64): sudo apt install",
-        "hub": "hub Pi or teacher PC (Debian/Raspberry Pi OS): sudo apt install",
-        "maintainer": "maintainer PC (flashing boards, running the tests), from scripts/system-deps.sh",
-    }
-    out = [
-        "# Debian packages for an offline classroom. Install them while the computer",
-        "# still has internet, or copy the .deb files with `apt-get download NAME`.",
-        "",
-    ]
-    for role, packages in lists.items():
-        if not packages:
-            continue
-        out.append(f"[{role}]  # {heads[role]}")
-        out += [f"{name:<20} # {why}" if why else name for name, why in packages]
-        out.append("")
-    return "\n".join(out)
+# -- scripts, manifest ------------------------------------------------------------------
 
 
 def _write_side_files(
@@ -621,7 +571,7 @@ def build_bundle(
         lists = debian_packages(source, build_tools=True)
     for side in (robot_side, console_side):
         _write_side_files(side, out / side.name, version, lists)
-    (out / "debian-packages.txt").write_text(_debian_text(lists), encoding="utf-8")
+    (out / "debian-packages.txt").write_text(debian_text(lists), encoding="utf-8")
     files = {
         p.relative_to(out).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
         for p in sorted(q for q in out.rglob("*") if q.is_file())

@@ -98,12 +98,13 @@ def bundle(
     except OfflineError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(
-            json.dumps(
-                json.loads((out / "manifest.json").read_text())["sides"]
-                | {"root": str(out), "complete": made.complete, "version": made.version}
-            )
-        )
+        facts = {
+            "root": str(out),
+            "version": made.version,
+            "complete": made.complete,
+            "sides": {side.name: side.as_dict() for side in made.sides},
+        }
+        click.echo(json.dumps(facts))
     else:
         for side in made.sides:
             target = side.target
