@@ -273,20 +273,40 @@ def bench(port: str | None, sim: bool, count: int, cpu_seconds: float, as_json: 
 @click.option(
     "--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl-C)."
 )
+@click.option(
+    "--bootloader",
+    default=None,
+    metavar="optiboot|atmegaboot|HEX",
+    help="Start in a bootloader, like a real UNO (optiboot) or old Nano (atmegaboot): "
+    "`roboclass flash` can then flash it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the port as JSON.")
 def simboard(
-    firmware: str | None, fast: bool, link: str | None, duration: float | None, as_json: bool
+    firmware: str | None,
+    fast: bool,
+    link: str | None,
+    duration: float | None,
+    bootloader: str | None,
+    as_json: bool,
 ) -> None:
     """Run the firmware on a simulated ATmega328P and print the port to open."""
-    from firmware_bridge.simboard import SimBoard  # noqa: PLC0415 - only this command needs it
+    from firmware_bridge.simboard import ATMEGABOOT, SimBoard, optiboot  # noqa: PLC0415
 
     stop = threading.Event()
-    with _errors(as_json), SimBoard(firmware, realtime=not fast, link=link) as board:
+    with _errors(as_json):
+        boot = {"optiboot": optiboot, "atmegaboot": lambda: ATMEGABOOT}.get(
+            bootloader or "", lambda: bootloader
+        )()
+    with (
+        _errors(as_json),
+        SimBoard(firmware, realtime=not fast, link=link, bootloader=boot) as board,
+    ):
         info = {
             "port": board.port,
             "pty": board.pty,
             "firmware": str(board.firmware),
             "realtime": not fast,
+            "bootloader": None if board.bootloader is None else str(board.bootloader),
         }
         if as_json:
             click.echo(json.dumps(info))

@@ -80,7 +80,7 @@ def _run(
         if as_json:
             return flash_many(targets, hexfile, board=board, jobs=jobs, on_done=on_done)
         done = threading.Event()
-        with Live(_table(rows, "flashing"), refresh_per_second=4) as live:
+        with Live(_table(rows, "flashing"), refresh_per_second=4, transient=True) as live:
 
             def refresh() -> None:
                 while not done.wait(0.25):
