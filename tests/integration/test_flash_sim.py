@@ -118,7 +118,10 @@ def test_a_hub_of_simulated_boards(
     assert gone["problem"] == "no_port" and "plugged in" in gone["error"]
 
     # the board runs the new firmware: ping shows its version and its name
-    ping = CliRunner().invoke(cli, ["bridge", "ping", good[1], "--count", "2", "--json"])
+    # opening the port resets the board (DTR), as on a real UNO: the bootloader runs first
+    ping = CliRunner().invoke(
+        cli, ["bridge", "ping", good[1], "--count", "2", "--timeout", "10", "--json"]
+    )
     assert ping.exit_code == 0, ping.output
     answer = json.loads(ping.output)
     assert answer["hello"]["firmware"] == "1.0.0"
