@@ -29,6 +29,7 @@ import logging
 import platform
 import queue
 import secrets
+import ssl
 import tempfile
 import threading
 import time
@@ -173,6 +174,8 @@ class AgentConfig:
     resend_s: float = 2.0
     keepalive: int = 10
     runner: JobRunner = field(default=lessons_runner)
+    #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
+    tls: ssl.SSLContext | None = None
 
 
 @dataclass
@@ -229,6 +232,7 @@ class Agent:
             on_disconnect=self._on_disconnect,
             will=(self.topics.state(self.device), encode(state_offline), True),
             keepalive=config.keepalive,
+            tls=config.tls,
         )
         self._recover()  # after the link exists: it publishes (or, offline, skips) statuses
         self._threads = [

@@ -5,18 +5,52 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import ssl
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from fleet.agent import Agent, AgentConfig, JobRunner, lessons_runner
+from fleet.brokerconfig import Credentials
 from fleet.cli import wait_for_stop
+from fleet.exc import BrokerError
 from fleet.signing import key_id, load_public_key
 from rcbase.paths import paths
 
-__all__ = ["agent"]
+__all__ = ["BrokerLink", "agent", "broker_link", "split_broker"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerLink:
+    """Where the classroom broker is, and the TLS to reach it (None: plain MQTT)."""
+
+    host: str
+    port: int
+    site: str
+    room: str
+    tls: ssl.SSLContext | None = None
+    identity: str | None = None  # whose certificate the folder holds
+
+
+def broker_link(
+    address: str | None, folder: Path | None, site: str | None, room: str | None
+) -> BrokerLink:
+    """The broker from ``--broker host:port`` or ``--broker-folder`` (the folder wins for TLS)."""
+    if folder is None:
+        if address is None:
+            raise click.UsageError("say where the broker is: --broker HOST:PORT or --broker-folder")
+        host, port = split_broker(address)
+        return BrokerLink(host, port, site or "school", room or "room1")
+    try:
+        creds = Credentials.load(folder)
+        tls = creds.tls_context()
+    except (BrokerError, OSError, ssl.SSLError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--broker-folder") from exc
+    host, port = split_broker(address) if address else (creds.host, creds.port)
+    return BrokerLink(host, port, site or creds.site, room or creds.room, tls, creds.identity)
 
 
 def split_broker(text: str) -> tuple[str, int]:
@@ -42,8 +76,18 @@ def load_runner(spec: str) -> JobRunner:
 
 
 @click.command()
-@click.option("--device", required=True, help="This robot's id (letters, digits, - _ .).")
-@click.option("--broker", "broker_addr", required=True, help="The classroom broker, host:port.")
+@click.option(
+    "--device",
+    default=None,
+    help="This robot's id (letters, digits, - _ .); default: the --broker-folder's.",
+)
+@click.option("--broker", "broker_addr", default=None, help="The classroom broker, host:port.")
+@click.option(
+    "--broker-folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="This robot's folder from `roboclass broker config` (TLS: CA, certificate, key).",
+)
 @click.option(
     "--console-key",
     required=True,
@@ -51,8 +95,8 @@ def load_runner(spec: str) -> JobRunner:
     "`roboclass console key` prints it.",
 )
 @click.option("--console-url", default=None, help="Where the console serves bundles (http://...).")
-@click.option("--site", default="school", show_default=True)
-@click.option("--room", default="room1", show_default=True)
+@click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
+@click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
 @click.option(
     "--backend", default=None, help="Robot backend: sim, gpio or bridge (default: settings)."
 )
@@ -74,12 +118,13 @@ def load_runner(spec: str) -> JobRunner:
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the agent's start-up facts as JSON.")
 def agent(
-    device: str,
-    broker_addr: str,
+    device: str | None,
+    broker_addr: str | None,
+    broker_folder: Path | None,
     console_key: str,
     console_url: str | None,
-    site: str,
-    room: str,
+    site: str | None,
+    room: str | None,
     backend: str | None,
     kit: str | None,
     state_dir: Path | None,
@@ -90,7 +135,16 @@ def agent(
     as_json: bool,
 ) -> None:
     """Run this robot's fleet agent (jobs, e-stop, results)."""
-    host, port = split_broker(broker_addr)
+    link = broker_link(broker_addr, broker_folder, site, room)
+    device = device or link.identity
+    if device is None:
+        raise click.UsageError("say which robot this is: --device NAME (or --broker-folder)")
+    if link.identity is not None and device != link.identity:
+        raise click.BadParameter(
+            f"the broker folder holds {link.identity}'s certificate, not {device}'s",
+            param_hint="--device",
+        )
+    host, port, site, room = link.host, link.port, link.site, link.room
     public = load_public_key(console_key)
     config = AgentConfig(
         device=device,
@@ -105,6 +159,7 @@ def agent(
         kit=kit,
         telemetry_hz=telemetry_hz,
         runner=load_runner(runner),
+        tls=link.tls,
     )
     robot = None
     if not no_robot:

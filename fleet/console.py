@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import secrets
+import ssl
 import threading
 import time
 from collections import deque
@@ -71,6 +72,8 @@ class ConsoleConfig:
     url: str | None = None
     job_ttl_s: float = 3600.0
     keepalive: int = 10
+    #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
+    tls: ssl.SSLContext | None = None
 
 
 class Console:
@@ -109,6 +112,7 @@ class Console:
             on_connect=self._on_connect,
             will=(self.topics.console_state, encode(offline), True),
             keepalive=config.keepalive,
+            tls=config.tls,
         )
 
     # -- lifecycle -----------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from fleet.agent_cli import split_broker
+from fleet.agent_cli import BrokerLink, broker_link
 from fleet.cli import wait_for_stop
 from fleet.signing import SigningKey, public_key_text
 from fleet.store import Store
@@ -50,21 +50,28 @@ def console() -> None:
     default=None,
     help="The classroom broker, host:port (default: start the embedded one on 127.0.0.1).",
 )
+@click.option(
+    "--broker-folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The console's folder from `roboclass broker config` (TLS to the classroom broker).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
 @click.option("--port", default=8080, show_default=True, help="API port (0: any free port).")
 @click.option("--public-url", default=None, help="The API's address as robots reach it.")
-@click.option("--site", default="school", show_default=True)
-@click.option("--room", default="room1", show_default=True)
+@click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
+@click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
 @DATA_DIR
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
 def serve(
     broker_addr: str | None,
+    broker_folder: Path | None,
     host: str,
     port: int,
     public_url: str | None,
-    site: str,
-    room: str,
+    site: str | None,
+    room: str | None,
     data_dir: Path | None,
     duration: float | None,
     as_json: bool,
@@ -75,13 +82,21 @@ def serve(
     from fleet.embedded_broker import EmbeddedBroker  # noqa: PLC0415
 
     embedded = None
-    if broker_addr is None:
+    if broker_addr is None and broker_folder is None:
         embedded = EmbeddedBroker(port=0).start()
-        mqtt_host, mqtt_port = embedded.host, embedded.port
+        link = BrokerLink(embedded.host, embedded.port, site or "school", room or "room1")
     else:
-        mqtt_host, mqtt_port = split_broker(broker_addr)
+        link = broker_link(broker_addr, broker_folder, site, room)
+    mqtt_host, mqtt_port = link.host, link.port
     service = Console(
-        ConsoleConfig(mqtt_host, mqtt_port, _data_dir(data_dir), site=site, room=room)
+        ConsoleConfig(
+            mqtt_host,
+            mqtt_port,
+            _data_dir(data_dir),
+            site=link.site,
+            room=link.room,
+            tls=link.tls,
+        )
     )
     server = ApiServer(service, host=host, port=port)
     try:
