@@ -140,7 +140,8 @@ def _problem(error: Any, root: yaml.Node | None, model: type[BaseModel]) -> Prob
     en = str(error["msg"])
     zh = _ZH_BY_TYPE.get(kind, "取值不正确")
     if kind == "extra_forbidden" and loc:
-        guess = difflib.get_close_matches(str(loc[-1]), set(_field_names(model)), n=1)
+        name = str(loc[-1])
+        guess = difflib.get_close_matches(name, set(_field_names(model)) - {name}, n=1)
         en = "unknown field" + (f" (did you mean {guess[0]!r}?)" if guess else "; remove it")
         zh = "未知字段" + (f"（是不是 {guess[0]!r}？）" if guess else "，请删除")
     elif kind == "missing":

@@ -52,6 +52,14 @@ def test_unknown_field_points_at_its_line_and_guesses() -> None:
     assert "未知字段" in info.value.text("zh")
 
 
+def test_a_field_known_only_deeper_down_is_not_offered_as_its_own_fix() -> None:
+    text = "radius: 0.03\n" + GOOD  # 'radius' belongs to a wheel, not to the kit
+    with pytest.raises(ConfigError) as info:
+        parse_yaml(text, Kit, source="kit.yaml")
+    assert len(info.value.problems) == 1
+    assert str(info.value) == "kit.yaml:1:1: radius: unknown field; remove it"
+
+
 def test_every_problem_is_listed_with_lines() -> None:
     text = "name: car\ndrive: tank\nwheels:\n  - radius: -1\n  - {}\n"
     with pytest.raises(ConfigError) as info:
