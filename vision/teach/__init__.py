@@ -17,7 +17,7 @@
         sign = Classifier("my-signs")                   # like any shipped model
 
 How it works: a small network RoboClass trained and ships (``features-96``)
-turns each picture into 96 numbers; a linear head learns your labels from
+turns each picture into 384 numbers; a linear head learns your labels from
 those numbers (numpy, no GPU, no internet). Your pictures and your model stay
 on the robot.
 

@@ -4,7 +4,7 @@
 
     from vision.teach import Embedder
     with Embedder() as embed:
-        numbers = embed(frame)          # 96 numbers (float32) that describe the picture
+        numbers = embed(frame)          # 384 numbers (float32) that describe the picture
 
 The network is RoboClass's own ``features-96`` model (trained by
 ``scripts/models/train_features.py`` on pictures the simulator renders);
