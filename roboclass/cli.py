@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "roboclass.services_cli:service",
         "Install the agent, console and broker as systemd services.",
     ),
+    "teach": (
+        "vision.teach.cli:teach",
+        "Teach the robot from your own pictures: datasets, train, export.",
+    ),
     "vision": ("vision.cli:vision", "Vision on the robot: benchmark models on this computer."),
     "lesson": ("lessons.cli:lesson", "Lessons: list, show, validate, pack and run them."),
     "sim": ("hardware.sim_cli:sim", "The simulator: run a student's script, list the worlds."),
