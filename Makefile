@@ -41,6 +41,7 @@ models: venv
 	$(PIP) install -c constraints.txt -e '.[$(EXTRAS),train]'
 	cd scripts/models && ../../$(BIN)/python train_signs.py
 	cd scripts/models && ../../$(BIN)/python train_detector.py
+	cd scripts/models && ../../$(BIN)/python train_features.py
 
 demo: venv
 	$(BIN)/roboclass demo
