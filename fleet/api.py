@@ -1,10 +1,19 @@
 """The console's JSON API (FastAPI), served by uvicorn in a thread.
 
-Every ``/api/v1`` route but ``health`` and ``login`` needs
+Every ``/api/v1`` route but ``health``, ``login`` and ``setup`` needs
 ``Authorization: Bearer TOKEN``: a token from ``POST /api/v1/login`` (teacher
-name and password) or an API token made with ``roboclass console token``.
+name and password; it lasts ``ConsoleConfig.session_ttl_s``, 12 h by default,
+and ``POST /api/v1/logout`` revokes it) or an API token made with
+``roboclass console token`` (no expiry). After 5 wrong passwords in a minute
+for one name from one client, login answers 429 until the minute is over.
 ``/bundles/{sha256}`` is open: bundles are content-addressed lesson files
 that devices fetch, and every job names the sha256 it must have.
+
+Students are pseudonymous (:mod:`fleet.store`): results carry ``student``
+(the display name), ``student_id`` (the pseudonym) and ``roster`` (the
+class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
+Pushes, stops, releases, cancels and purges go into the audit log
+(``GET /api/v1/audit``).
 
 ::
 
@@ -30,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleet.console import Console
 from fleet.exc import FleetError, JobError
 from fleet.protocol import ID_PATTERN
+from fleet.ratelimit import FailureLimiter
 from fleet.web import mount_web
 
 __all__ = ["ApiServer", "create_app"]
@@ -37,6 +47,9 @@ __all__ = ["ApiServer", "create_app"]
 logger = logging.getLogger(__name__)
 
 _MAX_UPLOAD = 256 * 1024 * 1024
+#: Wrong passwords allowed per teacher name and client in a minute.
+LOGIN_FAILURES = 5
+TOO_MANY = "too many wrong passwords: wait {s} s and try again / 密码错误次数太多：请等 {s} 秒再试"
 
 
 class Login(BaseModel):
@@ -47,7 +60,13 @@ class Login(BaseModel):
 
 class Bind(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    student: str | None = Field(default=None, max_length=128)
+    student: str | None = Field(default=None, min_length=1, max_length=128)
+    roster: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[^/]+$")
+
+
+class Purge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: str = Field(description="the class name typed again")
 
 
 class Push(BaseModel):
@@ -77,12 +96,21 @@ def _builtin_bundle(console: Console, lesson_id: str) -> str:
     raise HTTPException(404, f"no built-in lesson {lesson_id!r}")
 
 
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" else ""
+
+
+def client_key(request: Request, name: str) -> tuple[str, str, str]:
+    """What failed logins are counted by: the name tried and the client's address."""
+    return ("login", name, request.client.host if request.client else "?")
+
+
 def _teacher(request: Request) -> str:
     """The teacher a bearer token belongs to, else 401."""
     console: Console = request.app.state.console
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    user = console.store.token_user(token) if scheme.lower() == "bearer" and token else None
+    token = _bearer(request)
+    user = console.store.token_user(token) if token else None
     if user is None:
         raise HTTPException(
             401,
@@ -101,6 +129,8 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
     app = FastAPI(title="RoboClass console", version="1")
     app.state.console = console
     app.state.closing = threading.Event()  # set on close: ends the web page's event streams
+    app.state.limiter = FailureLimiter(LOGIN_FAILURES, 60.0)
+    limiter: FailureLimiter = app.state.limiter
     store = console.store
 
     @app.get("/api/v1/health")
@@ -113,11 +143,25 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         }
 
     @app.post("/api/v1/login")
-    def login(body: Login) -> dict[str, str]:
-        token = store.login(body.username, body.password)
+    def login(body: Login, request: Request) -> dict[str, Any]:
+        key = client_key(request, body.username)
+        wait = limiter.retry_after(key)
+        if wait > 0:
+            seconds = max(1, round(wait))
+            raise HTTPException(
+                429, TOO_MANY.format(s=seconds), headers={"Retry-After": str(seconds)}
+            )
+        ttl = console.config.session_ttl_s
+        token = store.login(body.username, body.password, ttl)
         if token is None:
+            limiter.failed(key)
             raise HTTPException(401, "wrong name or password")
-        return {"token": token}
+        limiter.succeeded(key)
+        return {"token": token, "expires_in": ttl}
+
+    @app.post("/api/v1/logout")
+    def logout(request: Request, _user: Teacher) -> dict[str, bool]:
+        return {"revoked": store.revoke_token(_bearer(request))}
 
     @app.get("/api/v1/devices")
     def devices(_user: Teacher) -> list[dict[str, Any]]:
@@ -128,9 +172,39 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
 
     @app.put("/api/v1/devices/{device}/student")
     def bind(device: str, body: Bind, _user: Teacher) -> dict[str, Any]:
-        if not store.bind(device, body.student):
+        if not store.bind(device, body.student, body.roster):
             raise HTTPException(404, f"no device {device}")
-        return {"device": device, "student": body.student}
+        row = next(d for d in store.devices() if d["device"] == device)
+        return {
+            "device": device,
+            "student": row["student"],
+            "student_id": row["student_id"],
+            "roster": row["roster"],
+        }
+
+    @app.get("/api/v1/students")
+    def students(_user: Teacher, roster: str | None = None) -> list[dict[str, Any]]:
+        return store.students(roster)
+
+    @app.get("/api/v1/rosters")
+    def rosters(_user: Teacher) -> list[dict[str, Any]]:
+        return store.rosters()
+
+    @app.post("/api/v1/rosters/{roster}/purge")
+    def purge(roster: str, body: Purge, user: Teacher) -> dict[str, Any]:
+        if body.confirm != roster:
+            raise HTTPException(400, f"type the class name {roster!r} to confirm")
+        if not any(r["roster"] == roster for r in store.rosters()):
+            raise HTTPException(404, f"no class {roster!r}")
+        return console.purge(roster, user)
+
+    @app.get("/api/v1/audit")
+    def audit(
+        _user: Teacher,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+        action: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return store.audit_log(limit, action)
 
     @app.post("/api/v1/devices/{device}/identify")
     def identify(device: str, _user: Teacher) -> dict[str, str]:
@@ -170,7 +244,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         return [{"id": lesson.id, "title": str(lesson.title)} for lesson in builtin()]
 
     @app.post("/api/v1/push")
-    def push(body: Push, _user: Teacher) -> dict[str, Any]:
+    def push(body: Push, user: Teacher) -> dict[str, Any]:
         if _is_sha256(body.lesson):
             sha, lesson_id = body.lesson, body.lesson_id or body.lesson[:12]
         else:
@@ -186,6 +260,9 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             )
         except JobError as exc:
             raise HTTPException(404, str(exc)) from exc
+        store.audit(
+            user, "push", lesson_id=lesson_id, sha256=sha, devices=[j["device"] for j in jobs]
+        )
         return {"lesson_id": lesson_id, "sha256": sha, "jobs": jobs}
 
     @app.get("/api/v1/jobs")
@@ -193,11 +270,12 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         return store.jobs(device)
 
     @app.post("/api/v1/jobs/{job}/cancel")
-    def cancel(job: str, _user: Teacher) -> dict[str, Any]:
+    def cancel(job: str, user: Teacher) -> dict[str, Any]:
         try:
             console.cancel(job)
         except FleetError as exc:
             raise HTTPException(404, str(exc)) from exc
+        store.audit(user, "cancel", job=job)
         return {"job": job, "sent": "cancel"}
 
     @app.get("/api/v1/estop")
@@ -206,11 +284,15 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
 
     @app.post("/api/v1/stop")
     def stop(user: Teacher) -> dict[str, Any]:
-        return console.stop_all(user)
+        state = console.stop_all(user)
+        store.audit(user, "stop", epoch=state["epoch"])
+        return state
 
     @app.post("/api/v1/release")
     def release(user: Teacher) -> dict[str, Any]:
-        return console.release(user)
+        state = console.release(user)
+        store.audit(user, "release", epoch=state["epoch"])
+        return state
 
     def _results(
         device: str | None,
@@ -218,9 +300,17 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         lesson: str | None,
         status: str | None,
         since: float | None,
+        student_id: str | None = None,
+        roster: str | None = None,
     ) -> list[dict[str, Any]]:
         return store.results(
-            device=device, student=student, lesson=lesson, status=status, since=since
+            device=device,
+            student=student,
+            lesson=lesson,
+            status=status,
+            since=since,
+            student_id=student_id,
+            roster=roster,
         )
 
     @app.get("/api/v1/results")
@@ -231,8 +321,10 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         lesson: str | None = None,
         status: str | None = None,
         since: Annotated[float | None, Query()] = None,
+        student_id: str | None = None,
+        roster: str | None = None,
     ) -> list[dict[str, Any]]:
-        return _results(device, student, lesson, status, since)
+        return _results(device, student, lesson, status, since, student_id, roster)
 
     @app.get("/api/v1/results.csv")
     def results_csv(
@@ -242,18 +334,34 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         lesson: str | None = None,
         status: str | None = None,
         since: Annotated[float | None, Query()] = None,
+        student_id: str | None = None,
+        roster: str | None = None,
     ) -> PlainTextResponse:
+        # for the teacher and the school office: the display name next to the pseudonym
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
-            ["received", "device", "student", "lesson", "status", "score", "job", "result_id"]
+            [
+                "received",
+                "device",
+                "student",
+                "student_id",
+                "class",
+                "lesson",
+                "status",
+                "score",
+                "job",
+                "result_id",
+            ]
         )
-        for r in _results(device, student, lesson, status, since):
+        for r in _results(device, student, lesson, status, since, student_id, roster):
             writer.writerow(
                 [
                     datetime.fromtimestamp(r["received"], UTC).isoformat(timespec="seconds"),
                     r["device"],
                     r["student"] or "",
+                    r["student_id"] or "",
+                    r["roster"] or "",
                     r["lesson_id"] or "",
                     r["status"],
                     "" if r["score"] is None else r["score"],
@@ -295,6 +403,11 @@ class ApiServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def setup_code(self) -> str:
+        """The one-time code the first-run set-up page asks for (print it on the console's screen)."""
+        return str(self.app.state.setup_code)
 
     @property
     def closed(self) -> bool:

@@ -49,7 +49,7 @@ from fleet.protocol import (
     encode,
 )
 from fleet.signing import SigningKey
-from fleet.store import Store
+from fleet.store import LOGIN_TTL_S, Store
 
 __all__ = ["Console", "ConsoleConfig"]
 
@@ -74,6 +74,8 @@ class ConsoleConfig:
     keepalive: int = 10
     #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
     tls: ssl.SSLContext | None = None
+    #: How long a teacher's login lasts before the page asks again.
+    session_ttl_s: float = LOGIN_TTL_S
 
 
 class Console:
@@ -323,6 +325,29 @@ class Console:
         logger.warning("e-stop by %s (epoch %d)", by, state["epoch"])
         self._notify()
         return state
+
+    def purge(self, roster: str, by: str) -> dict[str, Any]:
+        """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
+        purged = self.store.purge_roster(roster)
+        for device in purged["devices"]:
+            self.logs.pop(device, None)
+        self.store.audit(
+            by,
+            "purge",
+            roster=roster,
+            students=purged["students"],
+            results=purged["results"],
+            jobs=purged["jobs"],
+        )
+        logger.warning(
+            "class %r purged by %s: %d students, %d results",
+            roster,
+            by,
+            purged["students"],
+            purged["results"],
+        )
+        self._notify()
+        return purged
 
     def release(self, by: str) -> dict[str, Any]:
         state = self.store.set_estop(False, by)

@@ -62,6 +62,13 @@ def console() -> None:
 @click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
 @click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
 @DATA_DIR
+@click.option(
+    "--session-hours",
+    type=click.FloatRange(min=0.01),
+    default=12.0,
+    show_default=True,
+    help="How long a teacher's login in the browser lasts.",
+)
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
 def serve(
@@ -73,6 +80,7 @@ def serve(
     site: str | None,
     room: str | None,
     data_dir: Path | None,
+    session_hours: float,
     duration: float | None,
     as_json: bool,
 ) -> None:
@@ -96,6 +104,7 @@ def serve(
             site=link.site,
             room=link.room,
             tls=link.tls,
+            session_ttl_s=session_hours * 3600.0,
         )
     )
     server = ApiServer(service, host=host, port=port)
@@ -110,6 +119,8 @@ def serve(
             "public_key": public_key_text(service.key.public_key),
             "teachers": service.store.has_teachers(),
         }
+        if not facts["teachers"]:  # only this screen shows it: the browser's set-up asks for it
+            facts["setup_code"] = server.setup_code
         if as_json:
             click.echo(json.dumps(facts))
         else:
@@ -118,7 +129,10 @@ def serve(
                 f"console public key (for `roboclass agent --console-key`): {facts['public_key']}"
             )
             if not facts["teachers"]:
-                click.echo("no teacher account yet: run `roboclass console adduser NAME`")
+                click.echo(
+                    f"no teacher account yet: open {server.url} and type the set-up code "
+                    f"{server.setup_code} (or run `roboclass console adduser NAME`)"
+                )
         wait_for_stop(duration)
     finally:
         server.close()

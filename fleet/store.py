@@ -1,10 +1,16 @@
-"""The console's database: devices, jobs, results, teachers, the e-stop.
+"""The console's database: devices, jobs, results, students, teachers, the e-stop, the audit log.
 
 SQLite in WAL mode; the schema moves forward by numbered migrations
 (``PRAGMA user_version``). It is the source of truth: what it says is pending
 is re-sent when a device is born again. Results go in idempotently (one per
 job, one per result id), so a result re-sent from a device's outbox is stored
 exactly once.
+
+Students are pseudonymous: a student's display name and class (roster) live
+only in ``students``, under a random id (``s-`` and 16 hex digits). Devices,
+jobs and results refer to that id, so :meth:`Store.purge_roster` deletes a
+class's names and results without leaving them anywhere else in the file
+(it ends with ``VACUUM`` and a WAL checkpoint, and ``secure_delete`` is on).
 """
 
 from __future__ import annotations
@@ -22,7 +28,12 @@ from typing import Any, Self
 
 from fleet.protocol import TERMINAL, DeviceState, JobResult, Status
 
-__all__ = ["MIGRATIONS", "Store", "check_password", "hash_password"]
+__all__ = ["DEFAULT_ROSTER", "MIGRATIONS", "Store", "check_password", "hash_password"]
+
+#: The class of students bound without one (and of every student a version-1 database named).
+DEFAULT_ROSTER = "default"
+#: A login token lasts this long unless the console is told otherwise.
+LOGIN_TTL_S = 12 * 3600.0
 
 MIGRATIONS: list[list[str]] = [
     [
@@ -49,6 +60,43 @@ MIGRATIONS: list[list[str]] = [
             id INTEGER PRIMARY KEY CHECK (id = 1), active INTEGER NOT NULL,
             epoch INTEGER NOT NULL, by TEXT NOT NULL, ts REAL NOT NULL)""",
     ],
+    [  # 2: pseudonymous students; token expiry; the audit log
+        """CREATE TABLE students (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, roster TEXT NOT NULL,
+            created REAL NOT NULL, UNIQUE (roster, name))""",
+        """INSERT INTO students (id, name, roster, created)
+           SELECT 's-' || lower(hex(randomblob(8))), name, 'default',
+                  (julianday('now') - 2440587.5) * 86400.0
+           FROM (SELECT student AS name FROM devices WHERE student IS NOT NULL
+                 UNION SELECT student FROM results WHERE student IS NOT NULL)""",
+        """CREATE TABLE devices2 (
+            device TEXT PRIMARY KEY, session TEXT, online INTEGER NOT NULL DEFAULT 0,
+            kit TEXT, backend TEXT, battery REAL, estopped INTEGER NOT NULL DEFAULT 0,
+            job TEXT, preflight TEXT, versions TEXT, student_id TEXT,
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL)""",
+        """INSERT INTO devices2 SELECT device, session, online, kit, backend, battery, estopped,
+            job, preflight, versions,
+            (SELECT id FROM students s WHERE s.name = d.student AND s.roster = 'default'),
+            first_seen, last_seen FROM devices d""",
+        "DROP TABLE devices",
+        "ALTER TABLE devices2 RENAME TO devices",
+        """CREATE TABLE results2 (
+            result_id TEXT PRIMARY KEY, job TEXT NOT NULL UNIQUE, device TEXT NOT NULL,
+            student_id TEXT, lesson_id TEXT, status TEXT NOT NULL, score REAL,
+            result TEXT NOT NULL, received REAL NOT NULL)""",
+        """INSERT INTO results2 SELECT result_id, job, device,
+            (SELECT id FROM students s WHERE s.name = r.student AND s.roster = 'default'),
+            lesson_id, status, score, result, received FROM results r""",
+        "DROP TABLE results",
+        "ALTER TABLE results2 RENAME TO results",
+        "CREATE INDEX results_student ON results (student_id)",
+        "ALTER TABLE jobs ADD COLUMN student_id TEXT",
+        "ALTER TABLE tokens ADD COLUMN expires REAL",
+        "UPDATE tokens SET expires = created + 43200.0 WHERE name = 'login'",  # LOGIN_TTL_S
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, who TEXT NOT NULL,
+            action TEXT NOT NULL, detail TEXT NOT NULL)""",
+    ],
 ]
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -71,6 +119,15 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+#: A result's student is the one its job was pushed for, else the one bound to its device now.
+_INSERT_RESULT = """INSERT OR IGNORE INTO results
+    (result_id, job, device, student_id, lesson_id, status, score, result, received)
+    VALUES (?1, ?2, ?3,
+        COALESCE((SELECT student_id FROM jobs WHERE job = ?2),
+                 (SELECT student_id FROM devices WHERE device = ?3)),
+        (SELECT lesson_id FROM jobs WHERE job = ?2), ?4, ?5, ?6, ?7)"""
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -86,6 +143,7 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in pages
         self._migrate()
         self._closed = False
 
@@ -162,7 +220,11 @@ class Store:
         )
 
     def devices(self) -> list[dict[str, Any]]:
-        rows = self._rows("SELECT * FROM devices ORDER BY device")
+        """Every device, with its student's id, display name and class (``None`` when unbound)."""
+        rows = self._rows(
+            "SELECT d.*, s.name AS student, s.roster AS roster FROM devices d "
+            "LEFT JOIN students s ON s.id = d.student_id ORDER BY d.device"
+        )
         for r in rows:
             r["online"] = bool(r["online"])
             r["estopped"] = bool(r["estopped"])
@@ -174,17 +236,119 @@ class Store:
         where = " WHERE online = 1" if online_only else ""
         return [str(r["device"]) for r in self._rows(f"SELECT device FROM devices{where}")]  # noqa: S608 - fixed text
 
-    def bind(self, device: str, student: str | None) -> bool:
-        return self._exec("UPDATE devices SET student = ? WHERE device = ?", (student, device)) > 0
+    def bind(self, device: str, student: str | None, roster: str | None = None) -> bool:
+        """Bind ``device`` to the student of that name in ``roster`` (made if new); ``None`` unbinds.
+
+        ``False`` when there is no such device (and then no student is made).
+        """
+        with self._lock:
+            if (
+                self._db.execute("SELECT 1 FROM devices WHERE device = ?", (device,)).fetchone()
+                is None
+            ):
+                return False
+            student_id = (
+                None if student is None else self._student_id(roster or DEFAULT_ROSTER, student)
+            )
+            self._db.execute(
+                "UPDATE devices SET student_id = ? WHERE device = ?", (student_id, device)
+            )
+        return True
+
+    # -- students ------------------------------------------------------------
+
+    def _student_id(self, roster: str, name: str) -> str:
+        """The id of ``name`` in ``roster``, made now if new; the caller holds the lock."""
+        row = self._db.execute(
+            "SELECT id FROM students WHERE roster = ? AND name = ?", (roster, name)
+        ).fetchone()
+        if row is not None:
+            return str(row["id"])
+        student_id = f"s-{secrets.token_hex(8)}"
+        self._db.execute(
+            "INSERT INTO students (id, name, roster, created) VALUES (?, ?, ?, ?)",
+            (student_id, name, roster, time.time()),
+        )
+        return student_id
+
+    def add_student(self, name: str, roster: str = DEFAULT_ROSTER) -> str:
+        """The pseudonymous id of ``name`` in ``roster`` (the same id every time)."""
+        with self._lock:
+            return self._student_id(roster, name)
+
+    def students(self, roster: str | None = None) -> list[dict[str, Any]]:
+        """Students (id, name, roster) with their bound devices and how many results they have."""
+        rows = self._rows(
+            "SELECT s.id, s.name, s.roster, s.created, "
+            "(SELECT COUNT(*) FROM results r WHERE r.student_id = s.id) AS results, "
+            "(SELECT group_concat(device) FROM devices d WHERE d.student_id = s.id) AS devices "
+            "FROM students s WHERE ?1 IS NULL OR s.roster = ?1 ORDER BY s.roster, s.name",
+            (roster,),
+        )
+        for r in rows:
+            r["devices"] = sorted(r["devices"].split(",")) if r["devices"] else []
+        return rows
+
+    def rosters(self) -> list[dict[str, Any]]:
+        """Each class with how many students and results it has."""
+        return self._rows(
+            "SELECT s.roster AS roster, COUNT(*) AS students, "
+            "SUM((SELECT COUNT(*) FROM results r WHERE r.student_id = s.id)) AS results "
+            "FROM students s GROUP BY s.roster ORDER BY s.roster"
+        )
+
+    def purge_roster(self, roster: str) -> dict[str, Any]:
+        """Delete a class: its students, their results and jobs, and their devices' bindings.
+
+        Then ``VACUUM`` and a WAL checkpoint, so no deleted name or result is
+        left in the file's free pages or its write-ahead log. Answers what
+        was deleted, and which devices were bound to those students.
+        """
+        ids = "(SELECT id FROM students WHERE roster = ?)"
+        with self._lock:
+            devices = [
+                str(r["device"])
+                for r in self._db.execute(
+                    f"SELECT device FROM devices WHERE student_id IN {ids} ORDER BY device",  # noqa: S608 - fixed text
+                    (roster,),
+                ).fetchall()
+            ]
+            self._db.execute("BEGIN")
+            try:
+                jobs = self._db.execute(
+                    f"DELETE FROM jobs WHERE student_id IN {ids} "  # noqa: S608 - fixed text
+                    f"OR job IN (SELECT job FROM results WHERE student_id IN {ids})",
+                    (roster, roster),
+                ).rowcount
+                results = self._db.execute(
+                    f"DELETE FROM results WHERE student_id IN {ids}",  # noqa: S608 - fixed text
+                    (roster,),
+                ).rowcount
+                self._db.execute(
+                    f"UPDATE devices SET student_id = NULL WHERE student_id IN {ids}",  # noqa: S608 - fixed text
+                    (roster,),
+                )
+                students = self._db.execute(
+                    "DELETE FROM students WHERE roster = ?", (roster,)
+                ).rowcount
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {
+            "roster": roster,
+            "students": students,
+            "results": results,
+            "jobs": jobs,
+            "devices": devices,
+        }
 
     # -- jobs ----------------------------------------------------------------
 
     def add_job(self, job: str, device: str, lesson_id: str, sha256: str, doc: str) -> None:
-        now = time.time()
-        self._exec(
-            "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-            (job, device, lesson_id, sha256, "PENDING", doc, now, now),
-        )
+        self.add_jobs([(job, device, lesson_id, sha256, doc)])
 
     def add_jobs(self, rows: list[tuple[str, str, str, str, str]]) -> None:
         """Add ``(job, device, lesson_id, sha256, doc)`` rows, PENDING, in one transaction."""
@@ -192,9 +356,12 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT INTO jobs VALUES (?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
-                    [(*row, now, now) for row in rows],
+                self._db.executemany(  # the job is for the student bound to the device now
+                    """INSERT INTO jobs (job, device, lesson_id, sha256, status, reason, doc,
+                           created, updated, student_id)
+                       VALUES (?1, ?2, ?3, ?4, 'PENDING', NULL, ?5, ?6, ?6,
+                           (SELECT student_id FROM devices WHERE device = ?2))""",
+                    [(*row, now) for row in rows],
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -245,20 +412,12 @@ class Store:
         """Store a result once; ``False`` when it (or one for its job) is already here."""
         score = msg.result.get("score")
         with self._lock:
-            job = self._db.execute(
-                "SELECT lesson_id FROM jobs WHERE job = ?", (msg.job,)
-            ).fetchone()
-            student = self._db.execute(
-                "SELECT student FROM devices WHERE device = ?", (msg.device,)
-            ).fetchone()
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_RESULT,
                 (
                     msg.result_id,
                     msg.job,
                     msg.device,
-                    None if student is None else student["student"],
-                    None if job is None else job["lesson_id"],
                     msg.status.value,
                     float(score) if isinstance(score, int | float) else None,
                     json.dumps(msg.result, ensure_ascii=False),
@@ -285,15 +444,11 @@ class Store:
                 for msg in msgs:
                     score = msg.result.get("score")
                     cur = self._db.execute(
-                        """INSERT OR IGNORE INTO results
-                           SELECT ?, ?, ?, (SELECT student FROM devices WHERE device = ?),
-                                  (SELECT lesson_id FROM jobs WHERE job = ?), ?, ?, ?, ?""",
+                        _INSERT_RESULT,
                         (
                             msg.result_id,
                             msg.job,
                             msg.device,
-                            msg.device,
-                            msg.job,
                             msg.status.value,
                             float(score) if isinstance(score, int | float) else None,
                             json.dumps(msg.result, ensure_ascii=False),
@@ -327,23 +482,32 @@ class Store:
         lesson: str | None = None,
         status: str | None = None,
         since: float | None = None,
+        student_id: str | None = None,
+        roster: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Results, oldest first; ``student`` is the display name, ``student_id`` the pseudonym."""
         where: list[str] = []
         args: list[Any] = []
         for column, value in (
-            ("device", device),
-            ("student", student),
-            ("lesson_id", lesson),
-            ("status", status),
+            ("r.device", device),
+            ("s.name", student),
+            ("r.lesson_id", lesson),
+            ("r.status", status),
+            ("r.student_id", student_id),
+            ("s.roster", roster),
         ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
         if since is not None:
-            where.append("received >= ?")
+            where.append("r.received >= ?")
             args.append(since)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._rows(f"SELECT * FROM results{clause} ORDER BY received", args)  # noqa: S608 - fixed column names
+        rows = self._rows(
+            "SELECT r.*, s.name AS student, s.roster AS roster FROM results r "  # noqa: S608 - fixed column names
+            f"LEFT JOIN students s ON s.id = r.student_id{clause} ORDER BY r.received",
+            args,
+        )
         for r in rows:
             r["result"] = json.loads(r["result"])
         return rows
@@ -362,23 +526,55 @@ class Store:
     def has_teachers(self) -> bool:
         return bool(self._rows("SELECT 1 FROM teachers LIMIT 1"))
 
-    def login(self, username: str, password: str) -> str | None:
+    def login(self, username: str, password: str, ttl_s: float | None = LOGIN_TTL_S) -> str | None:
+        """A login token that lasts ``ttl_s`` seconds, or ``None`` for a wrong name or password."""
         rows = self._rows("SELECT pwhash FROM teachers WHERE username = ?", (username,))
         if not rows or not check_password(password, rows[0]["pwhash"]):
             return None
-        return self.new_token(username, "login")
+        self._exec("DELETE FROM tokens WHERE expires IS NOT NULL AND expires <= ?", (time.time(),))
+        return self.new_token(username, "login", ttl_s)
 
-    def new_token(self, username: str, name: str) -> str:
+    def new_token(self, username: str, name: str, ttl_s: float | None = None) -> str:
+        """A bearer token for ``username``; it never expires when ``ttl_s`` is ``None``."""
         token = secrets.token_urlsafe(32)
+        now = time.time()
         self._exec(
-            "INSERT INTO tokens VALUES (?, ?, ?, ?)",
-            (_token_hash(token), username, name, time.time()),
+            "INSERT INTO tokens (token_hash, username, name, created, expires) VALUES (?, ?, ?, ?, ?)",
+            (_token_hash(token), username, name, now, None if ttl_s is None else now + ttl_s),
         )
         return token
 
     def token_user(self, token: str) -> str | None:
-        rows = self._rows("SELECT username FROM tokens WHERE token_hash = ?", (_token_hash(token),))
+        """The teacher of a token that has neither expired nor been revoked."""
+        rows = self._rows(
+            "SELECT username FROM tokens WHERE token_hash = ? AND (expires IS NULL OR expires > ?)",
+            (_token_hash(token), time.time()),
+        )
         return str(rows[0]["username"]) if rows else None
+
+    def revoke_token(self, token: str) -> bool:
+        """Forget a token (logging out); ``False`` when it was not known."""
+        return self._exec("DELETE FROM tokens WHERE token_hash = ?", (_token_hash(token),)) > 0
+
+    # -- audit log -----------------------------------------------------------
+
+    def audit(self, who: str, action: str, **detail: Any) -> None:
+        """Record that teacher ``who`` did ``action`` (push, stop, release, cancel, purge, ...)."""
+        self._exec(
+            "INSERT INTO audit (ts, who, action, detail) VALUES (?, ?, ?, ?)",
+            (time.time(), who, action, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def audit_log(self, limit: int = 200, action: str | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries, newest first."""
+        rows = self._rows(
+            "SELECT id, ts, who, action, detail FROM audit WHERE ?1 IS NULL OR action = ?1 "
+            "ORDER BY id DESC LIMIT ?2",
+            (action, limit),
+        )
+        for r in rows:
+            r["detail"] = json.loads(r["detail"])
+        return rows
 
     # -- e-stop --------------------------------------------------------------
 

@@ -5,7 +5,10 @@ step, nothing fetched from the internet). They use the JSON API of
 :mod:`fleet.api` plus the routes added here:
 
 - ``POST /api/v1/setup``: the first teacher account, only while there is none
-  (no default password); answers with a login token.
+  (no default password), and only with the one-time set-up code that
+  ``roboclass console serve`` prints on the console's own screen (a student
+  on the LAN who finds a fresh console cannot claim it); answers with a
+  login token. Wrong codes count as failed logins (429 after 5 a minute).
 - ``GET /api/v1/room``: the room at a glance (devices with their student,
   battery, current job and last result, and the e-stop).
 - ``GET /api/v1/events``: the same snapshot as Server-Sent Events, sent again
@@ -25,8 +28,10 @@ step, nothing fetched from the internet). They use the JSON API of
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -41,8 +46,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
+from fleet.ratelimit import FailureLimiter
 
-__all__ = ["STATIC", "library", "mount_web", "room_snapshot", "xapi_statements"]
+__all__ = ["STATIC", "library", "mount_web", "new_setup_code", "room_snapshot", "xapi_statements"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +58,27 @@ _MIN_INTERVAL_S = 0.25
 #: A comment line this often keeps proxies and the browser from giving up.
 _HEARTBEAT_S = 15.0
 _MIN_PASSWORD = 8
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_setup_code() -> str:
+    """Eight letters and digits to read off a screen, e.g. ``K7QM-3XPA`` (about 40 bits)."""
+    text = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"{text[:4]}-{text[4:]}"
+
+
+def _same_code(typed: str, code: str) -> bool:
+    def norm(text: str) -> str:
+        return "".join(c for c in text.upper() if c.isalnum())
+
+    return hmac.compare_digest(norm(typed).encode(), norm(code).encode())
 
 
 class Setup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")
     password: str = Field(min_length=_MIN_PASSWORD, max_length=256)
+    code: str = Field(default="", max_length=32, description="the one-time set-up code")
 
 
 def room_snapshot(console: Console) -> dict[str, Any]:
@@ -80,6 +101,8 @@ def room_snapshot(console: Console) -> dict[str, Any]:
             {
                 "device": d["device"],
                 "student": d["student"],
+                "student_id": d["student_id"],
+                "roster": d["roster"],
                 "online": d["online"],
                 "estopped": d["estopped"],
                 "kit": d["kit"],
@@ -128,9 +151,12 @@ def library() -> list[dict[str, Any]]:
 def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     """Results as xAPI 1.0.3 statements for a school's learning-record store.
 
-    The actor is the pseudonymous student (or the robot when none is bound),
-    an account on this console; the object is the lesson; the verb is
-    passed / failed (graded) or attempted.
+    The actor is an account on this console (``homePage`` is the console's
+    URL): its name is the student's pseudonymous id (``s-...``), never the
+    display name or an e-mail, so the learning-record store holds no names;
+    the school matches ids to pupils with the CSV export, which has both.
+    When no student is bound the robot's name stands in. The object is the
+    lesson; the verb is passed / failed (graded) or attempted.
     """
     verbs = {
         "passed": ("http://adlnet.gov/expapi/verbs/passed", "passed", "通过"),
@@ -161,7 +187,7 @@ def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, 
                 "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/results/{r['result_id']}")),
                 "actor": {
                     "objectType": "Agent",
-                    "account": {"homePage": base, "name": r["student"] or r["device"]},
+                    "account": {"homePage": base, "name": r.get("student_id") or r["device"]},
                 },
                 "verb": {"id": verb_id, "display": {"en-US": en, "zh-CN": zh}},
                 "object": {
@@ -254,15 +280,34 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
     closing: threading.Event = getattr(app.state, "closing", threading.Event())
     app.state.closing = closing
     setup_lock = threading.Lock()
+    app.state.setup_code = new_setup_code()
+    limiter = getattr(app.state, "limiter", None) or FailureLimiter()
     auth = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
 
     @app.post("/api/v1/setup")
-    def setup(body: Setup) -> dict[str, str]:
+    def setup(body: Setup, request: Request) -> dict[str, str]:
+        key = ("set-up", request.client.host if request.client else "?")
+        wait = limiter.retry_after(key)
+        if wait > 0:
+            seconds = max(1, round(wait))
+            raise HTTPException(
+                429,
+                f"too many wrong codes: wait {seconds} s / 错误次数太多：请等 {seconds} 秒",
+                headers={"Retry-After": str(seconds)},
+            )
         with setup_lock:
             if console.store.has_teachers():
                 raise HTTPException(409, "this console already has a teacher: log in")
+            if not _same_code(body.code, app.state.setup_code):
+                limiter.failed(key)
+                raise HTTPException(
+                    403,
+                    "wrong set-up code: `roboclass console serve` prints it on the console's screen",
+                )
             console.store.add_teacher(body.username, body.password)
-        token = console.store.login(body.username, body.password)
+            app.state.setup_code = new_setup_code()  # used: the next one is new
+            console.store.audit(body.username, "setup")
+        token = console.store.login(body.username, body.password, console.config.session_ttl_s)
         if token is None:  # pragma: no cover - the account was just made
             raise HTTPException(500, "the account was made but logging in failed")
         logger.info("first teacher account %s made from the browser", body.username)
@@ -286,8 +331,9 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
         lesson: str | None = None,
         student: str | None = None,
         status: str | None = None,
+        roster: str | None = None,
     ) -> JSONResponse:
-        rows = console.store.results(lesson=lesson, student=student, status=status)
+        rows = console.store.results(lesson=lesson, student=student, status=status, roster=roster)
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             xapi_statements(rows, base),

@@ -18,6 +18,8 @@
     events: null, // AbortController of the event stream
     resultsSeen: -1,
     live: null, // the event stream: null before it starts, then true or false
+    rosters: [], // the classes: [{roster, students, results}]
+    purging: "", // the class whose purge is being confirmed
   };
 
   // ---- language -----------------------------------------------------------
@@ -81,7 +83,7 @@
   }
 
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, retryAfter) { super(message); this.status = status; this.retryAfter = retryAfter; }
   }
 
   async function api(method, path, body) {
@@ -91,15 +93,16 @@
     const response = await fetch(`/api/v1${path}`, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
-    if (response.status === 401 && state.token) {
-      logout();
-      throw new ApiError(401, t("login.wrong"));
+    if (response.status === 401 && state.token && path !== "/logout") {
+      expired(); // the login has run out or was revoked
+      throw new ApiError(401, t("login.expired"));
     }
     const kind = response.headers.get("content-type") || "";
     const data = kind.includes("json") ? await response.json() : await response.text();
     if (!response.ok) {
       const detail = data && data.detail;
-      throw new ApiError(response.status, typeof detail === "string" ? detail : response.statusText);
+      throw new ApiError(response.status, typeof detail === "string" ? detail : response.statusText,
+        Number(response.headers.get("retry-after")) || 60);
     }
     return data;
   }
@@ -140,7 +143,9 @@
       const data = await api("POST", "/login", { username, password });
       loggedIn(data.token);
     } catch (err) {
-      error.textContent = err.status === 401 ? t("login.wrong") : t("error.generic", { msg: err.message });
+      if (err.status === 401) error.textContent = t("login.wrong");
+      else if (err.status === 429) error.textContent = t("login.tooMany", { s: err.retryAfter });
+      else error.textContent = t("error.generic", { msg: err.message });
     }
   }
 
@@ -153,11 +158,16 @@
     if (!username || /[\s:]/.test(username)) { error.textContent = t("setup.name"); return; }
     if (password.length < 8) { error.textContent = t("setup.short"); return; }
     if (password !== $("#setup-pass2").value) { error.textContent = t("setup.mismatch"); return; }
+    const code = $("#setup-code").value.trim();
+    if (!code) { error.textContent = t("setup.needCode"); return; }
     try {
-      const data = await api("POST", "/setup", { username, password });
+      const data = await api("POST", "/setup", { username, password, code });
       loggedIn(data.token);
     } catch (err) {
-      error.textContent = err.status === 409 ? t("setup.taken") : t("error.generic", { msg: err.message });
+      if (err.status === 409) error.textContent = t("setup.taken");
+      else if (err.status === 403) error.textContent = t("setup.badCode");
+      else if (err.status === 429) error.textContent = t("login.tooMany", { s: err.retryAfter });
+      else error.textContent = t("error.generic", { msg: err.message });
       if (err.status === 409) showLogin();
     }
   }
@@ -168,14 +178,29 @@
     $("#login-pass").value = "";
     $("#setup-pass").value = "";
     $("#setup-pass2").value = "";
+    $("#setup-code").value = "";
+    $("#login-error").textContent = "";
     start();
   }
 
-  function logout() {
+  function forget() {
     state.token = "";
     sessionStorage.removeItem("rc-token");
     state.room = null;
     showLogin();
+  }
+
+  // Log out: the console forgets the token too, so a copy of it is useless.
+  async function logout() {
+    if (state.token) {
+      try { await api("POST", "/logout"); } catch (error) { /* it is forgotten here anyway */ }
+    }
+    forget();
+  }
+
+  function expired() {
+    forget();
+    $("#login-error").textContent = t("login.expired");
   }
 
   // ---- pages --------------------------------------------------------------
@@ -197,6 +222,7 @@
     showPage(PAGES.includes(name) && name !== "login" ? name : "room");
     if (state.page === "lessons") loadLibrary();
     if (state.page === "results") loadResults();
+    if (state.page === "roster") loadRosters();
     renderAll();
   }
 
@@ -229,7 +255,7 @@
   // Read Server-Sent Events from path with the token; onEvent(name, data) for each.
   async function readEvents(path, signal, onEvent, onOpen) {
     const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` }, signal });
-    if (response.status === 401) { logout(); return false; }
+    if (response.status === 401) { expired(); return false; }
     if (!response.ok || !response.body) throw new Error(response.statusText);
     if (onOpen) onOpen();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -513,15 +539,26 @@
 
   // ---- roster -------------------------------------------------------------
 
+  // The class typed above the table; else the robot's current class; else the console's default.
+  function classFor(device) {
+    const typed = $("#roster-class").value.trim();
+    if (typed) return typed;
+    const d = state.room.devices.find((x) => x.device === device);
+    return (d && d.roster) || null;
+  }
+
   async function bind(device, student) {
-    await api("PUT", `/devices/${encodeURIComponent(device)}/student`, { student: student || null });
+    const body = { student: student || null };
+    const roster = student ? classFor(device) : null;
+    if (roster) body.roster = roster;
+    await api("PUT", `/devices/${encodeURIComponent(device)}/student`, body);
   }
 
   function renderRoster() {
     const body = $("#roster-table tbody");
     const editing = document.activeElement && document.activeElement.closest("#roster-table");
     if (editing && body.children.length === state.room.devices.length) return; // don't steal typing
-    if (!changed("roster", state.room.devices.map((d) => [d.device, d.online, d.student]))) return;
+    if (!changed("roster", state.room.devices.map((d) => [d.device, d.online, d.student, d.roster]))) return;
     body.replaceChildren(...state.room.devices.map((d) => {
       const input = h("input", {
         id: `student-${d.device}`, value: d.student || "", autocomplete: "off",
@@ -533,12 +570,14 @@
           toast(input.value.trim()
             ? t("roster.saved", { robot: d.device, student: input.value.trim() })
             : t("roster.cleared", { robot: d.device }), "good");
+          loadRosters();
         } catch (error) { fail(error); }
       };
       input.addEventListener("keydown", (e) => { if (e.key === "Enter") save(); });
       return h("tr", { dataset: { device: d.device } },
         h("th", { scope: "row" }, d.device),
         h("td", {}, h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))),
+        h("td", { class: d.roster ? "" : "muted" }, d.roster || t("card.none")),
         h("td", {}, input),
         h("td", {}, h("button", { type: "button", onclick: save }, t("roster.save"))));
     }));
@@ -558,6 +597,61 @@
       toast(t("roster.imported", { n: pairs.length }), "good");
       $("#roster-csv").value = "";
     } catch (error) { fail(error); }
+    loadRosters();
+  }
+
+  // ---- classes: what is kept, and deleting a class's data ------------------
+
+  async function loadRosters() {
+    try {
+      state.rosters = await api("GET", "/rosters");
+      renderClasses();
+    } catch (error) { fail(error); }
+  }
+
+  function renderClasses() {
+    const list = $("#class-list");
+    if (!state.rosters.length) {
+      list.replaceChildren(h("li", { class: "muted" }, t("classes.empty")));
+      return;
+    }
+    list.replaceChildren(...state.rosters.map((r) => {
+      const slug = encodeURIComponent(r.roster).replace(/%/g, "_");
+      const item = h("li", { dataset: { roster: r.roster } },
+        h("span", { class: "class-name" }, r.roster),
+        h("span", { class: "muted" }, t("classes.counts", { students: r.students, results: r.results || 0 })),
+        h("button", {
+          type: "button", class: "purge-open", "aria-expanded": String(state.purging === r.roster),
+          "aria-controls": `purge-${slug}`,
+          onclick: () => { state.purging = state.purging === r.roster ? "" : r.roster; renderClasses(); },
+        }, t("classes.purge")));
+      if (state.purging !== r.roster) return item;
+      // the confirmation: type the class name, then press the red button
+      const typed = h("input", {
+        id: `purge-name-${slug}`, class: "purge-name short", autocomplete: "off", spellcheck: "false",
+      });
+      const go = h("button", { type: "button", class: "danger purge-go", disabled: true }, t("classes.purgeGo"));
+      typed.addEventListener("input", () => { go.disabled = typed.value.trim() !== r.roster; });
+      typed.addEventListener("keydown", (e) => { if (e.key === "Enter" && !go.disabled) go.click(); });
+      go.addEventListener("click", () => purge(r.roster, typed.value.trim()));
+      item.append(h("div", { class: "purge-confirm", id: `purge-${slug}`, role: "group", "aria-labelledby": `purge-warn-${slug}` },
+        h("p", { id: `purge-warn-${slug}` }, h("strong", {}, t("classes.warn", { roster: r.roster, students: r.students, results: r.results || 0 }))),
+        h("label", { for: `purge-name-${slug}` }, t("classes.typeName", { roster: r.roster })),
+        typed,
+        h("div", { class: "actions" }, go,
+          h("button", { type: "button", class: "purge-keep", onclick: () => { state.purging = ""; renderClasses(); } }, t("classes.keep")))));
+      setTimeout(() => typed.focus(), 0);
+      return item;
+    }));
+  }
+
+  async function purge(roster, confirm) {
+    try {
+      const done = await api("POST", `/rosters/${encodeURIComponent(roster)}/purge`, { confirm });
+      state.purging = "";
+      toast(t("classes.purged", { roster, students: done.students, results: done.results }), "good");
+    } catch (error) { fail(error); }
+    loadRosters();
   }
 
   // ---- lessons ------------------------------------------------------------
@@ -853,6 +947,7 @@
       $("#toast").hidden = true;
       applyLang();
       if (state.page === "results") fillLessonFilter();
+      if (state.page === "roster") renderClasses();
     });
     $("#stop-all").addEventListener("click", stopAll);
     $("#release").addEventListener("click", release);
@@ -860,6 +955,8 @@
     $("#identify-selected").addEventListener("click", () => identify([...state.selected]));
     $("#check-selected").addEventListener("click", () => preflight([...state.selected]));
     $("#roster-import").addEventListener("submit", importRoster);
+    $("#roster-class").value = localStorage.getItem("rc-class") || "";
+    $("#roster-class").addEventListener("change", (e) => localStorage.setItem("rc-class", e.target.value.trim()));
     $("#result-filters").addEventListener("submit", (e) => { e.preventDefault(); loadResults(); });
     for (const id of ["#filter-lesson", "#filter-status"]) $(id).addEventListener("change", loadResults);
     let typing = 0;

@@ -5,9 +5,8 @@ robots (real ``roboclass agent`` processes, as ``roboclass demo`` starts
 them). A teacher sets up the first account, sees the robots come online,
 identifies one, pushes a built-in lesson to all, watches the states change
 live, reads a robot's log, the results and the chart, exports CSV and xAPI,
-presses STOP ALL,
-releases, and switches to Chinese. Screenshots of every page go to
-``build/screenshots/``.
+presses STOP ALL, switches to Chinese, releases, deletes the class's data
+and logs out. Screenshots of every page go to ``build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -111,6 +110,11 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             expect(page.locator("#setup-error")).to_contain_text("at least 8")
             page.fill("#setup-pass", PASSWORD)
             page.fill("#setup-pass2", PASSWORD)
+            page.fill("#setup-code", "AAAA-AAAA")  # only the console's own screen shows the code
+            page.click("#setup-form button[type=submit]")
+            expect(page.locator("#setup-error")).to_contain_text("set-up code is not right")
+            assert not console.store.has_teachers()
+            page.fill("#setup-code", server.setup_code)
             page.click("#setup-form button[type=submit]")
             expect(page.locator("#page-room")).to_be_visible()
             assert console.store.teacher_exists(TEACHER)
@@ -156,12 +160,14 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
 
             # roster: bind robot-01 to a student; the card shows the name
             page.click("#nav a[data-page=roster]")
+            page.fill("#roster-class", "7-2")
             page.fill("#student-robot-01", "Wang Fang")
             page.click("#roster-table tr[data-device=robot-01] button")
             expect(page.locator("#toast")).to_contain_text("robot-01 is bound to Wang Fang")
             page.fill("#roster-csv", "robot-02, Li Lei\nrobot-03，Han Meimei")
             page.click("#roster-import button")
             expect(page.locator("#toast")).to_have_text("2 robots bound.")
+            expect(page.locator("#class-list li[data-roster='7-2']")).to_contain_text("3 students")
             shot(page, "roster")
 
             # record every job state a card shows from here on
@@ -263,7 +269,10 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
                 assert statement["verb"]["id"].startswith("http://adlnet.gov/expapi/verbs/")
                 assert statement["object"]["id"].endswith(f"/lessons/{LESSON}")
                 assert 0 <= statement["result"]["score"]["scaled"] <= 1
-            assert "Wang Fang" in {s["actor"]["account"]["name"] for s in statements}
+            # the learning-record store gets the pseudonymous id, never the name
+            wang = next(d for d in console.store.devices() if d["device"] == "robot-01")
+            assert wang["student_id"] in {s["actor"]["account"]["name"] for s in statements}
+            assert "Wang Fang" not in json.dumps(statements)
             with page.expect_download() as download_info:
                 page.click("#export-csv")
             download = download_info.value
@@ -271,7 +280,9 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8"))))
             assert len(rows) == ROBOTS
             assert {r["lesson"] for r in rows} == {LESSON}
-            assert "Wang Fang" in {r["student"] for r in rows}
+            assert ("Wang Fang", wang["student_id"], "7-2") in {
+                (r["student"], r["student_id"], r["class"]) for r in rows
+            }
 
             # STOP ALL: every card shows stopped, and the bar confirms it
             page.click("#nav a[data-page=room]")
@@ -310,6 +321,36 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
                 "document.querySelectorAll('#cards .card[data-estopped=true]').length === 0",
                 timeout=20_000,
             )
+            page.select_option("#lang", "en")
+
+            # the end of the course: delete the class's data, confirmed by typing its name
+            page.click("#nav a[data-page=roster]")
+            row = page.locator("#class-list li[data-roster='7-2']")
+            expect(row).to_contain_text(f"3 students · {ROBOTS} results")
+            row.locator("button.purge-open").click()
+            go = row.locator("button.purge-go")
+            expect(go).to_be_disabled()
+            expect(row.locator(".purge-name")).to_be_focused()
+            page.keyboard.type("7-")
+            expect(go).to_be_disabled()
+            page.keyboard.type("2")
+            expect(go).to_be_enabled()
+            shot(page, "purge")
+            go.click()
+            expect(page.locator("#toast")).to_have_text(
+                f"Class 7-2 deleted: 3 students, {ROBOTS} results."
+            )
+            expect(page.locator("#class-list")).to_contain_text("No students yet.")
+            expect(page.locator("#student-robot-01")).to_have_value("")
+            page.click("#nav a[data-page=results]")
+            expect(page.locator("#results-empty")).to_be_visible()
+
+            # log out: the token the page held is revoked on the console too
+            token = page.evaluate("sessionStorage.getItem('rc-token')")
+            assert console.store.token_user(token) == TEACHER
+            page.click("#logout")
+            expect(page.locator("#login-form")).to_be_visible()
+            assert console.store.token_user(token) is None
             context.close()
         finally:
             browser.close()
@@ -321,7 +362,10 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
     with urllib.request.urlopen(request, timeout=5) as response:
         snapshot = json.load(response)
     assert {d["device"] for d in snapshot["devices"]} == {"robot-01", "robot-02", "robot-03"}
-    assert snapshot["results"] == ROBOTS
+    assert snapshot["results"] == 0  # the class's results went with it
+    assert {d["student"] for d in snapshot["devices"]} == {None}
+    actions = [e["action"] for e in console.store.audit_log()][::-1]
+    assert actions == ["setup", "push", "stop", "release", "purge"], actions
     wait_until(lambda: not console.store.estop()["active"], 5, "released")
 
 

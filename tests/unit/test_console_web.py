@@ -3,10 +3,12 @@ the event stream, xAPI statements, the static pages and their translations."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
 from fleet.protocol import DeviceState, JobResult, Status
+from fleet.ratelimit import FailureLimiter
 from fleet.web import STATIC, library, room_snapshot, xapi_statements
 
 
@@ -36,12 +39,17 @@ def call(url: str, method: str = "GET", body: Any = None, token: str = "") -> tu
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Console, str]]:
+def server(tmp_path: Path) -> Iterator[ApiServer]:
     """A console that is never connected (port 9: nothing listens) behind its API."""
     console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
-    with ApiServer(console) as server:
-        yield console, server.url
+    with ApiServer(console) as running:
+        yield running
     console.close()
+
+
+@pytest.fixture
+def served(server: ApiServer) -> tuple[Console, str]:
+    return server.console, server.url
 
 
 def birth(console: Console, device: str, estopped: bool = False) -> None:
@@ -51,24 +59,39 @@ def birth(console: Console, device: str, estopped: bool = False) -> None:
     assert console.store.device_state(state)
 
 
-def test_first_run_set_up_makes_one_account_only(served: tuple[Console, str]) -> None:
-    console, url = served
+def test_first_run_set_up_makes_one_account_only(server: ApiServer) -> None:
+    console, url, code = server.console, server.url, server.setup_code
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     assert call(f"{url}/api/v1/health")[1]["teachers"] is False
-    assert call(f"{url}/api/v1/setup", "POST", {"username": "ms-li", "password": "short"})[0] == 422
-    assert (
-        call(f"{url}/api/v1/setup", "POST", {"username": "ms li", "password": "long enough"})[0]
-        == 422
-    )
-    status, made = call(
-        f"{url}/api/v1/setup", "POST", {"username": "ms-li", "password": "long enough"}
-    )
-    assert status == 200
+    body = {"username": "ms-li", "password": "long enough", "code": code}
+    assert call(f"{url}/api/v1/setup", "POST", {**body, "password": "short"})[0] == 422
+    assert call(f"{url}/api/v1/setup", "POST", {**body, "username": "ms li"})[0] == 422
+    # without the code printed on the console's screen, nobody can claim a fresh console
+    assert call(f"{url}/api/v1/setup", "POST", {**body, "code": ""})[0] == 403
+    assert call(f"{url}/api/v1/setup", "POST", {**body, "code": "AAAA-AAAA"})[0] == 403
+    assert not console.store.teacher_exists("ms-li")
+    # typed in lower case without the dash is fine
+    typed = code.replace("-", "").lower()
+    status, made = call(f"{url}/api/v1/setup", "POST", {**body, "code": typed})
+    assert status == 200, made
     assert console.store.teacher_exists("ms-li")
     assert call(f"{url}/api/v1/room", token=made["token"])[0] == 200
-    # once there is a teacher, nobody can make another account this way
-    again = call(f"{url}/api/v1/setup", "POST", {"username": "intruder", "password": "long enough"})
+    assert [e["action"] for e in console.store.audit_log()] == ["setup"]
+    # once there is a teacher, nobody can make another account this way, code or not
+    again = call(f"{url}/api/v1/setup", "POST", {**body, "username": "intruder"})
     assert again[0] == 409
     assert not console.store.teacher_exists("intruder")
+
+
+def test_set_up_code_guesses_are_rate_limited(server: ApiServer) -> None:
+    url = server.url
+    body = {"username": "ms-li", "password": "long enough", "code": "AAAA-AAAA"}
+    for _ in range(5):
+        assert call(f"{url}/api/v1/setup", "POST", body)[0] == 403
+    status, answer = call(f"{url}/api/v1/setup", "POST", {**body, "code": server.setup_code})
+    assert status == 429  # even the right code, until the minute is over
+    assert "wait" in answer["detail"] and "请等" in answer["detail"]
+    assert not server.console.store.has_teachers()
 
 
 def test_every_new_route_needs_a_teacher(served: tuple[Console, str]) -> None:
@@ -83,7 +106,7 @@ def test_room_snapshot_joins_devices_jobs_and_results(tmp_path: Path) -> None:
     try:
         birth(console, "r1")
         birth(console, "r2", estopped=True)
-        console.store.bind("r1", "Wang Fang")
+        console.store.bind("r1", "Wang Fang", "7-2")
         console.telemetry["r1"] = {"ts": time.time(), "battery_v": 7.9}
         console.store.add_job("j1", "r1", "line-follower", "0" * 64, "{}")
         console.store.add_job("j2", "r1", "robot-dance", "0" * 64, "{}")
@@ -102,6 +125,8 @@ def test_room_snapshot_joins_devices_jobs_and_results(tmp_path: Path) -> None:
         console.close()
     r1, r2 = snap["devices"]
     assert r1["student"] == "Wang Fang"
+    assert r1["roster"] == "7-2"
+    assert r1["student_id"].startswith("s-")
     assert r1["battery_v"] == 7.9  # telemetry is fresher than the birth
     assert r1["job"]["job"] == "j2"  # the latest job
     assert r1["job"]["status"] == "PENDING"
@@ -144,6 +169,8 @@ def test_xapi_statements() -> None:
             "job": "j1",
             "device": "r1",
             "student": "Wang Fang",
+            "student_id": "s-0123456789abcdef",
+            "roster": "7-2",
             "lesson_id": "line-follower",
             "status": "SUCCEEDED",
             "score": 85.0,
@@ -155,6 +182,8 @@ def test_xapi_statements() -> None:
             "job": "j2",
             "device": "r2",
             "student": None,
+            "student_id": None,
+            "roster": None,
             "lesson_id": "line-follower",
             "status": "FAILED",
             "score": None,
@@ -164,10 +193,12 @@ def test_xapi_statements() -> None:
     ]
     passed, errored = xapi_statements(rows, "http://console.local:8080")
     assert passed["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed"
-    assert passed["actor"]["account"] == {
-        "homePage": "http://console.local:8080",
-        "name": "Wang Fang",
+    # the pseudonymous id, never the display name (nor an e-mail)
+    assert passed["actor"] == {
+        "objectType": "Agent",
+        "account": {"homePage": "http://console.local:8080", "name": "s-0123456789abcdef"},
     }
+    assert "Wang Fang" not in json.dumps(passed)
     assert passed["object"]["id"] == "http://console.local:8080/lessons/line-follower"
     assert passed["result"] == {
         "completion": True,
@@ -226,3 +257,140 @@ def test_library_gives_bilingual_titles_summaries_and_steps() -> None:
     assert lessons["line-follower"]["challenge"]["metric"] == "lap_time_s"
     bands = [lesson["band"] for lesson in lessons.values()]
     assert bands == sorted(bands, key=["perceive", "apply", "create"].index)
+
+
+def login_from(url: str, source: str, username: str, password: str) -> tuple[int, Any, str]:
+    """POST /api/v1/login from a chosen loopback address (127.0.0.x are all this machine)."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    try:
+        body = json.dumps({"username": username, "password": password})
+        conn.request("POST", "/api/v1/login", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read()), response.getheader("Retry-After", "")
+    finally:
+        conn.close()
+
+
+def test_login_is_rate_limited_per_name_and_client(served: tuple[Console, str]) -> None:
+    console, url = served
+    console.store.add_teacher("ms-li", "a long secret")
+    for _ in range(4):
+        assert login_from(url, "127.0.0.1", "ms-li", "guess")[0] == 401
+    assert login_from(url, "127.0.0.1", "ms-li", "a long secret")[0] == 200  # resets the count
+    for _ in range(5):
+        assert login_from(url, "127.0.0.1", "ms-li", "guess")[0] == 401
+    status, answer, retry = login_from(url, "127.0.0.1", "ms-li", "a long secret")
+    assert status == 429  # the right password too, until the minute is over
+    assert 0 < int(retry) <= 60
+    assert "wait" in answer["detail"] and "请等" in answer["detail"]
+    # another client, or another name from this client, is not held up
+    assert login_from(url, "127.0.0.2", "ms-li", "a long secret")[0] == 200
+    assert login_from(url, "127.0.0.1", "mr-wu", "guess")[0] == 401
+
+
+def test_failure_limiter_forgets_after_the_window() -> None:
+    now = [100.0]
+    limiter = FailureLimiter(failures=2, window_s=60.0, clock=lambda: now[0])
+    limiter.failed("k")
+    assert limiter.retry_after("k") == 0.0
+    now[0] += 10
+    limiter.failed("k")
+    assert limiter.retry_after("k") == 50.0  # the first failure leaves the window in 50 s
+    assert limiter.retry_after("other") == 0.0
+    now[0] += 50
+    assert limiter.retry_after("k") == 0.0
+    limiter.failed("k")
+    limiter.succeeded("k")
+    assert limiter.retry_after("k") == 0.0
+
+
+def test_login_tokens_expire_and_logout_revokes(served: tuple[Console, str]) -> None:
+    console, url = served
+    console.store.add_teacher("ms-li", "a long secret")
+    body = {"username": "ms-li", "password": "a long secret"}
+    status, made = call(f"{url}/api/v1/login", "POST", body)
+    assert status == 200 and made["expires_in"] == 12 * 3600
+    token = made["token"]
+    assert call(f"{url}/api/v1/room", token=token)[0] == 200
+    assert call(f"{url}/api/v1/logout", "POST", token=token) == (200, {"revoked": True})
+    assert call(f"{url}/api/v1/room", token=token)[0] == 401
+    console.config.session_ttl_s = 0.0  # a console told to keep logins for no time at all
+    _, made = call(f"{url}/api/v1/login", "POST", body)
+    assert call(f"{url}/api/v1/room", token=made["token"])[0] == 401
+
+
+def test_purge_a_class_from_the_api(served: tuple[Console, str]) -> None:
+    console, url = served
+    console.store.add_teacher("ms-li", "a long secret")
+    token = console.store.new_token("ms-li", "test")
+    for device in ("r1", "r2"):
+        birth(console, device)
+    status, bound = call(
+        f"{url}/api/v1/devices/r1/student", "PUT", {"student": "Wang Fang", "roster": "7-2"}, token
+    )
+    assert status == 200
+    assert bound["student_id"].startswith("s-") and bound["roster"] == "7-2"
+    assert call(f"{url}/api/v1/devices/r2/student", "PUT", {"student": "Li Lei"}, token)[0] == 200
+    bad = {"student": "x", "roster": "a/b"}
+    assert call(f"{url}/api/v1/devices/r2/student", "PUT", bad, token)[0] == 422
+    console.store.add_job("j1", "r1", "line-follower", "0" * 64, "{}")
+    console.store.add_result(
+        JobResult(
+            device="r1",
+            job="j1",
+            result_id="res1",
+            status=Status.SUCCEEDED,
+            result={"status": "passed", "score": 90},
+            ts=time.time(),
+        )
+    )
+    _, rosters = call(f"{url}/api/v1/rosters", token=token)
+    assert rosters == [
+        {"roster": "7-2", "students": 1, "results": 1},
+        {"roster": "default", "students": 1, "results": 0},
+    ]
+    _, students = call(f"{url}/api/v1/students?roster=7-2", token=token)
+    assert [(s["name"], s["devices"]) for s in students] == [("Wang Fang", ["r1"])]
+    purge = f"{url}/api/v1/rosters/7-2/purge"
+    assert call(purge, "POST", {"confirm": "7-2"})[0] == 401
+    assert call(purge, "POST", {"confirm": "7-3"}, token)[0] == 400  # the name typed again
+    assert call(f"{url}/api/v1/rosters/7-9/purge", "POST", {"confirm": "7-9"}, token)[0] == 404
+    assert console.store.results(roster="7-2")
+    status, purged = call(purge, "POST", {"confirm": "7-2"}, token)
+    assert status == 200
+    assert (purged["students"], purged["results"], purged["devices"]) == (1, 1, ["r1"])
+    assert call(f"{url}/api/v1/results", token=token)[1] == []
+    assert [r["roster"] for r in call(f"{url}/api/v1/rosters", token=token)[1]] == ["default"]
+    _, log = call(f"{url}/api/v1/audit?action=purge", token=token)
+    assert [(e["who"], e["detail"]["roster"], e["detail"]["results"]) for e in log] == [
+        ("ms-li", "7-2", 1)
+    ]
+
+
+def test_pushes_stops_releases_and_cancels_are_audited(served: tuple[Console, str]) -> None:
+    console, url = served
+    console.store.add_teacher("ms-li", "a long secret")
+    token = console.store.new_token("ms-li", "test")
+    birth(console, "r1")
+    assert call(f"{url}/api/v1/audit")[0] == 401
+    status, pushed = call(f"{url}/api/v1/push", "POST", {"lesson": "lights-and-sound"}, token)
+    assert status == 200
+    job = pushed["jobs"][0]["job"]
+    assert call(f"{url}/api/v1/jobs/{job}/cancel", "POST", token=token)[0] == 200
+    assert call(f"{url}/api/v1/stop", "POST", token=token)[0] == 200
+    assert call(f"{url}/api/v1/release", "POST", token=token)[0] == 200
+    status, log = call(f"{url}/api/v1/audit", token=token)
+    assert status == 200
+    assert [(e["who"], e["action"]) for e in log] == [
+        ("ms-li", "release"),
+        ("ms-li", "stop"),
+        ("ms-li", "cancel"),
+        ("ms-li", "push"),
+    ]
+    assert log[3]["detail"]["lesson_id"] == "lights-and-sound"
+    assert log[3]["detail"]["devices"] == ["r1"]
+    assert log[2]["detail"] == {"job": job}
+    assert log[0]["detail"]["epoch"] == log[1]["detail"]["epoch"] + 1
+    assert log[0]["ts"] >= log[3]["ts"]
+    assert len(call(f"{url}/api/v1/audit?limit=2", token=token)[1]) == 2

@@ -1,0 +1,66 @@
+"""Too many failed tries from one place: the console's login and first-run set-up.
+
+::
+
+    limiter = FailureLimiter(failures=5, window_s=60.0)
+    key = ("ms-li", "192.168.1.23")
+    wait = limiter.retry_after(key)     # 0.0: may try now
+    if wrong_password:
+        limiter.failed(key)
+    else:
+        limiter.succeeded(key)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+
+__all__ = ["FailureLimiter"]
+
+
+class FailureLimiter:
+    """At most ``failures`` failed tries per key in any ``window_s`` seconds; thread-safe."""
+
+    def __init__(
+        self,
+        failures: int = 5,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures = failures
+        self.window_s = window_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[Hashable, deque[float]] = {}
+
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
+        times = self._seen.get(key, deque())
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        return times
+
+    def retry_after(self, key: Hashable) -> float:
+        """Seconds until ``key`` may try again; 0.0 when it may try now."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if len(times) < self.failures:
+                return 0.0
+            return max(0.0, self.window_s - (now - times[0]))
+
+    def failed(self, key: Hashable) -> None:
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            times.append(now)
+            self._seen[key] = times
+            if len(self._seen) > 10_000:  # forget keys with no recent failure
+                for old in [k for k, v in self._seen.items() if not self._recent(k, now)]:
+                    del self._seen[old]
+
+    def succeeded(self, key: Hashable) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
