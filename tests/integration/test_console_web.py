@@ -399,7 +399,21 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
             try:
                 page = browser.new_page(viewport={"width": 820, "height": 1180}, locale="en-GB")
                 page.goto(server.url + "/")
-                # the keyboard alone: name, Tab, password, Enter
+                # someone guessing: after 5 wrong passwords for a name, the page says wait
+                page.fill("#login-user", "guess-me")
+                for n in range(6):
+                    page.fill("#login-pass", f"guess {n}")
+                    page.click("#login-form button[type=submit]")
+                    text = "Too many wrong passwords" if n == 5 else "Wrong name or password"
+                    expect(page.locator("#login-error")).to_contain_text(text)
+                page.select_option("#lang", "zh")
+                page.click("#login-form button[type=submit]")
+                expect(page.locator("#login-error")).to_contain_text("密码错误次数太多")
+                shot(page, "login-too-many-zh")
+                page.select_option("#lang", "en")
+                page.fill("#login-user", "")
+                page.fill("#login-pass", "")
+                # another name is not held up. The keyboard alone: name, Tab, password, Enter
                 page.locator("#login-user").focus()
                 page.keyboard.type(TEACHER)
                 page.keyboard.press("Tab")

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
+from fleet.console_cli import console as console_group
 from fleet.protocol import DeviceState, JobResult, Status
 from fleet.ratelimit import FailureLimiter
+from fleet.store import Store
 from fleet.web import STATIC, library, room_snapshot, xapi_statements
 
 
@@ -394,3 +397,21 @@ def test_pushes_stops_releases_and_cancels_are_audited(served: tuple[Console, st
     assert log[0]["detail"]["epoch"] == log[1]["detail"]["epoch"] + 1
     assert log[0]["ts"] >= log[3]["ts"]
     assert len(call(f"{url}/api/v1/audit?limit=2", token=token)[1]) == 2
+
+
+def test_console_serve_prints_the_set_up_code_only_while_there_is_no_teacher(
+    tmp_path: Path,
+) -> None:
+    args = ["serve", "--port", "0", "--data-dir", str(tmp_path), "--duration", "0.2"]
+    fresh = CliRunner().invoke(console_group, [*args, "--json"])
+    assert fresh.exit_code == 0, fresh.output
+    facts = json.loads(fresh.output)
+    assert facts["teachers"] is False
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", facts["setup_code"])
+    text = CliRunner().invoke(console_group, args)
+    assert re.search(r"type the set-up code [A-Z2-9]{4}-[A-Z2-9]{4}", text.output), text.output
+    assert facts["setup_code"] not in text.output  # a new code every start
+    with Store(tmp_path / "console.sqlite") as store:
+        store.add_teacher("ms-li", "a long secret")
+    claimed = CliRunner().invoke(console_group, [*args, "--json"])
+    assert "setup_code" not in json.loads(claimed.output)
