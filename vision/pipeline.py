@@ -45,7 +45,7 @@ R = TypeVar("R")
 Source = Callable[[], Frame] | Iterable[Frame]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamped(Generic[T]):
     """A value with its sequence number and the time (``time.monotonic``) it was made."""
 
@@ -81,14 +81,17 @@ class LatestSlot(Generic[T]):
     def get(self, after: int = 0, timeout: float | None = None) -> Stamped[T] | None:
         """The newest value with ``seq > after``; None after ``timeout`` or when closed."""
         with self._cond:
-            ok = self._cond.wait_for(
-                lambda: self._closed or (self._item is not None and self._item.seq > after),
-                timeout,
-            )
-            if not ok or self._item is None or self._item.seq <= after:
-                return None
+            item = self._item
+            if item is None or item.seq <= after:  # nothing new yet: only then sleep
+                self._cond.wait_for(
+                    lambda: self._closed or (self._item is not None and self._item.seq > after),
+                    timeout,
+                )
+                item = self._item
+                if item is None or item.seq <= after:
+                    return None
             self._taken = True
-            return self._item
+            return item
 
     def peek(self) -> Stamped[T] | None:
         with self._cond:
@@ -104,7 +107,7 @@ class LatestSlot(Generic[T]):
         return self._closed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result(Generic[R]):
     """What the model said about one frame, and how old that frame is."""
 

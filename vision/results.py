@@ -8,7 +8,7 @@ from dataclasses import dataclass
 __all__ = ["Box", "Detection", "Prediction"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     """What a classifier thinks a picture shows.
 
@@ -28,7 +28,7 @@ class Prediction:
         yield self.score
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """A rectangle in frame pixels: left ``x``, top ``y``, width ``w``, height ``h``."""
 
@@ -49,7 +49,7 @@ class Box:
         return (round(self.x), round(self.y), round(self.w), round(self.h))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Detection:
     """One thing a detector found: what (``label``, ``name``), how sure, and where (``box``)."""
 

@@ -19,6 +19,7 @@ onnxruntime session: close it (or use ``with``) when you are done.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class Timings:
         self.pre = self.infer = self.post = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A frame made ready for the model (its own copy of the input tensor)."""
 
@@ -181,6 +182,16 @@ class Runner:
         return f"<{type(self).__name__} {self.manifest.name} {self.manifest.version} {state}>"
 
 
+SMALL = 64  # up to this many labels, a classifier's output is read in plain Python
+
+
+def _softmax_list(x: list[float]) -> list[float]:
+    top = max(x)
+    e = [math.exp(v - top) for v in x]
+    total = sum(e)
+    return [v / total for v in e]
+
+
 def _softmax(x: NDArray[Any]) -> NDArray[np.float64]:
     e = np.exp(x.astype(np.float64) - x.max())
     out: NDArray[np.float64] = e / e.sum()
@@ -198,6 +209,18 @@ class Classifier(Runner):
     task = "classify"
     default_model = "traffic-signs"
 
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        threads: int | None = None,
+        colour: SourceColour = "BGR",
+        lang: Lang | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        super().__init__(model, threads=threads, colour=colour, lang=lang, registry=registry)
+        self._logits = self.manifest.output.format == "logits"
+
     def __call__(self, frame: Frame) -> Prediction:
         """The most likely label for ``frame``, with its score and the best few."""
         result: Prediction = super().__call__(frame)
@@ -211,14 +234,17 @@ class Classifier(Runner):
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
     ) -> Prediction:
         raw = outputs[0].reshape(-1)
-        probs = _softmax(raw) if self.manifest.output.format == "logits" else raw
-        order = np.argsort(-probs)[:3]
-        best = int(order[0])
+        if raw.size <= SMALL:  # plain Python is quicker than numpy's per-call cost here
+            probs = _softmax_list(raw.tolist()) if self._logits else raw.tolist()
+            order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:3]
+        else:
+            array = _softmax(raw) if self._logits else raw
+            order = np.argsort(-array)[:3].tolist()
+            probs = array.tolist()
+        best = order[0]
+        ids = self._ids
         return Prediction(
-            label=self._ids[best],
-            score=float(probs[best]),
-            name=self._names[best],
-            top=tuple((self._ids[int(i)], float(probs[int(i)])) for i in order),
+            ids[best], probs[best], self._names[best], tuple((ids[i], probs[i]) for i in order)
         )
 
 
