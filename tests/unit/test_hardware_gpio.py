@@ -180,9 +180,10 @@ def test_exception_in_with_block_stops_the_robot(factory: MockFactory) -> None:
 
 
 def test_distance_sensor_reads_metres(robot: Robot) -> None:
-    # gpiozero measures the echo pulse in a thread of its own; give it a few tries
+    # The mock echo stays high 2 ms (0.343 m). gpiozero times it in a thread of its
+    # own, so a busy machine can only make it read longer, never shorter.
     d = robot.distance.distance
-    assert 0.2 < d < 0.5, d
+    assert 0.3 < d < 0.9, d
     assert robot.distance.value == pytest.approx(d / 2.0, rel=0.2)
 
 
