@@ -96,7 +96,9 @@ def ping(port: str, count: int, timeout: float, as_json: bool) -> None:
             "board": {k: v for k, v in results[-1].items() if k != "rtt"},
             "seconds": round(time.perf_counter() - start, 3),
         }
-    report["name"] = _inventory_name(port, link.hello.instance_id)
+    # the board's own name (EEPROM, protocol 1.1); the inventory's for a 1.0 board
+    report["inventory_name"] = _inventory_name(port, link.hello.instance_id)
+    report["name"] = link.hello.name or report["inventory_name"]
     if as_json:
         _emit(report)
         return

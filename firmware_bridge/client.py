@@ -38,18 +38,26 @@ from firmware_bridge.exc import (
     NotArmed,
     VersionMismatch,
 )
-from firmware_bridge.messages import Hello, PinMode, Telemetry, parse_hello, parse_telemetry
+from firmware_bridge.messages import (
+    Capability,
+    Hello,
+    PinMode,
+    Telemetry,
+    parse_hello,
+    parse_telemetry,
+)
 from firmware_bridge.protocol import (
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
-    TABLE_HASH,
     ErrorCode,
     Flag,
     Frame,
     FrameDecoder,
     MsgType,
     encode_frame,
+    name_bytes,
     pack,
+    table_hash,
     unpack,
 )
 
@@ -227,6 +235,36 @@ class Bridge:
         if self._hello is None:
             raise BridgeClosed("no handshake yet")
         return self._hello
+
+    @property
+    def name(self) -> str | None:
+        """The name stored on the board (``robot-07``); None if it has none or speaks 1.0."""
+        return self.hello.name
+
+    def set_name(self, name: str, timeout: float | None = None) -> None:
+        """Store ``name`` (0..16 of ``a-z 0-9 - _``; "" clears it) in the board's EEPROM.
+
+        Reads it back with a new HELLO and raises BridgeError if the board did not keep
+        it; CommandRefused when the firmware is older than protocol 1.1.
+
+        >>> board.set_name("robot-07"); board.name  # doctest: +SKIP
+        'robot-07'
+        """
+        payload = name_bytes(name)
+        if Capability.NAME not in self.hello.capabilities:
+            raise CommandRefused(
+                f"firmware {self.hello.firmware} on {self.port} cannot store a name "
+                f"(protocol {self.hello.protocol[0]}.{self.hello.protocol[1]}, names need 1.1): "
+                f"update it with `roboclass flash {self.port}`",
+                code=ErrorCode.UNKNOWN_TYPE,
+            )
+        self._request(MsgType.SET_NAME, payload)
+        hello = self._handshake(self.timeout if timeout is None else timeout)
+        if (hello.name or "") != name:
+            raise BridgeError(
+                f"the board on {self.port} reports the name {hello.name!r} after "
+                f"being given {name!r}: its EEPROM may be worn out"
+            )
 
     @property
     def connected(self) -> bool:
@@ -575,13 +613,16 @@ class Bridge:
                 )
         hello = self._pending_hello
         self._check_version(hello)
-        if hello.table_hash != TABLE_HASH:
+        # A board reports the table of the minor both sides speak (a 1.0 board: 1.0's);
+        # any minor up to the shared one is a table we know.
+        shared = min(hello.protocol[1], PROTOCOL_MINOR)
+        if hello.table_hash not in {table_hash(m) for m in range(shared + 1)}:
             logger.warning(
                 "firmware %s on %s was built from another message table (%08x, ours %08x)",
                 hello.firmware,
                 self.port,
                 hello.table_hash,
-                TABLE_HASH,
+                table_hash(shared),
             )
         previous, self._hello = self._hello, hello
         self._linked.set()

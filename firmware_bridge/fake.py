@@ -2,7 +2,7 @@
 
 It is a transport (``Bridge(port, transport=fake.transport)``) that answers
 like the reference firmware for the common messages: HELLO, PING, ARM,
-STOP_ALL, DRIVE, MOTOR, the configuration commands, telemetry at the
+STOP_ALL, DRIVE, MOTOR, SET_NAME (:attr:`FakeBoard.name`), the configuration commands, telemetry at the
 configured period (distance, encoders, IMU, battery, digital and analog
 inputs: set the attributes) and the link watchdog. It records every frame it
 received (:attr:`FakeBoard.received`) so tests can check the bytes, and it can
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import serial
 
 from firmware_bridge.protocol import (
+    NAME_MAX,
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
-    TABLE_HASH,
     ErrorCode,
     Flag,
     Frame,
@@ -41,7 +41,9 @@ from firmware_bridge.protocol import (
     StateFlag,
     TelemetryField,
     encode_frame,
+    name_bytes,
     pack,
+    table_hash,
 )
 
 __all__ = ["FakeBoard"]
@@ -52,6 +54,9 @@ class FakeBoard:
     """A scripted board. Attributes are its state; change them to stage a situation."""
 
     protocol_major: int = PROTOCOL_MAJOR
+    protocol_minor: int = PROTOCOL_MINOR  # 0: a 1.0 board (no names, the 1.0 HELLO_REPLY)
+    name: str | None = None  # the name in "EEPROM": kept across reboot() and replug()
+    table: int | None = None  # the message-table hash to report (None: the right one)
     firmware: tuple[int, int, int] = (1, 0, 0)
     boot_id: int = 0x0B0071D
     answering: bool = True  # False: silent, like a board without our firmware
@@ -171,22 +176,24 @@ class FakeBoard:
     def _ms(self) -> int:
         return int((time.monotonic() - self._start) * 1000) & 0xFFFFFFFF
 
-    def _hello(self) -> None:
-        self._send(
-            MsgType.HELLO_REPLY,
-            struct.pack(
-                "<BBBBBBIHBII",
-                self.protocol_major,
-                PROTOCOL_MINOR,
-                *self.firmware,
-                1,
-                0xFA4E0001,
-                0xFF,
-                64,
-                self.boot_id,
-                TABLE_HASH,
-            ),
+    def _hello(self, host_minor: int | None = None) -> None:
+        minor = self.protocol_minor
+        shared = minor if host_minor is None else min(minor, host_minor)
+        payload = struct.pack(
+            "<BBBBBBIHBII",
+            self.protocol_major,
+            minor,
+            *self.firmware,
+            1,
+            0xFA4E0001,
+            0x1FF if minor >= 1 else 0xFF,
+            64,
+            self.boot_id,
+            table_hash(shared) if self.table is None else self.table,
         )
+        if minor >= 1:
+            payload += (self.name or "").encode("ascii").ljust(NAME_MAX, b"\0")
+        self._send(MsgType.HELLO_REPLY, payload)
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -236,7 +243,7 @@ class FakeBoard:
         if frame.type == MsgType.HELLO:
             self._connected = True
             self._last_frame = time.monotonic()
-            self._hello()
+            self._hello(frame.payload[1] if len(frame.payload) >= 2 else 0)
             return
         if not self._connected:
             self._hello()  # "I rebooted": like the firmware's unsolicited HELLO_REPLY
@@ -279,6 +286,11 @@ class FakeBoard:
                 self.motors = (value, self.motors[1]) if ch == 0 else (self.motors[0], value)
         elif msg == MsgType.CONFIG:
             self.watchdog_ms, self.telemetry_ms = struct.unpack("<HH", p)
-        elif msg not in {m.value for m in MsgType}:
+        elif msg == MsgType.SET_NAME and self.protocol_minor >= 1:
+            try:
+                self.name = name_bytes(p.decode("ascii")).decode("ascii") or None
+            except (UnicodeDecodeError, ValueError):
+                return ErrorCode.BAD_VALUE
+        elif msg not in {m.value for m in MsgType} or msg == MsgType.SET_NAME:
             return ErrorCode.UNKNOWN_TYPE
         return 0

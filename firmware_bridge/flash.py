@@ -27,7 +27,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from typing import Any
 from firmware_bridge.boards import KINDS, BoardKind
 from firmware_bridge.client import Bridge
 from firmware_bridge.exc import BridgeError, FirmwareMissing, VersionMismatch
+from firmware_bridge.messages import Capability
 from firmware_bridge.ports import PortInfo, identify
 from firmware_bridge.simboard import artifact
 from rcbase.paths import paths
@@ -73,6 +74,7 @@ class Problem(StrEnum):
     AVRDUDE = "avrdude"
     HELLO_FAILED = "hello_failed"
     WRONG_VERSION = "wrong_version"
+    NAME_FAILED = "name_failed"
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,7 @@ class _Job:
     on_status: Callable[[str, str], None] | None
     baud: int | None = None
     version: str | None = None  # what the board reported, even when wrong
+    name: str | None = None  # the name written to the board (or kept for it)
 
     def status(self, text: str) -> None:
         if self.on_status is not None:
@@ -366,8 +369,11 @@ class _Job:
         output = self.log.read_text(encoding="utf-8", errors="replace").rsplit("$ ", 1)[-1]
         return proc.returncode == 0, output
 
-    def hello(self, expect: str | None) -> tuple[str, int]:
-        """The firmware version and instance id the board reports after flashing."""
+    def hello(self, expect: str | None, name: str | None = None) -> tuple[str, int]:
+        """The firmware version and instance id the board reports after flashing.
+
+        With ``name`` the board's name is then written to its EEPROM and read back.
+        """
         self.status("checking")
         for attempt in range(1, HELLO_TRIES + 1):
             try:
@@ -375,6 +381,11 @@ class _Job:
                     self.port, timeout=self.hello_timeout, setpoint_hz=0, reconnect=False
                 ) as link:
                     hello = link.hello
+                    self.write(f"# HELLO: {hello.as_dict()}")
+                    self.version = hello.firmware
+                    self._check_version(hello.firmware, expect)
+                    if name is not None:
+                        self._name(link, name)
                 break
             except VersionMismatch as e:
                 raise _Outcome(
@@ -388,15 +399,36 @@ class _Job:
                         f"flashed, but the HELLO check failed: {e}. Press reset and run "
                         f"`roboclass bridge ping {self.port}`",
                     ) from None
-        self.write(f"# HELLO: {hello.as_dict()}")
-        self.version = hello.firmware
-        if expect and hello.firmware != expect:
+        return hello.firmware, hello.instance_id
+
+    @staticmethod
+    def _check_version(firmware: str, expect: str | None) -> None:
+        if expect and firmware != expect:
             raise _Outcome(
                 Problem.WRONG_VERSION,
-                f"flashed, but the board reports firmware {hello.firmware}, not {expect}: "
+                f"flashed, but the board reports firmware {firmware}, not {expect}: "
                 "was --firmware the right file?",
             )
-        return hello.firmware, hello.instance_id
+
+    def _name(self, link: Bridge, name: str) -> None:
+        """Write the board's name to its EEPROM; set_name reads it back (a new HELLO)."""
+        self.status("naming")
+        self.name = name
+        if Capability.NAME not in link.hello.capabilities:
+            self.write(f"# firmware {link.hello.firmware} cannot store a name: {name} is kept "
+                       "in the inventory only")  # fmt: skip
+            return
+        try:
+            link.set_name(name)
+        except ValueError as e:
+            raise _Outcome(Problem.NAME_FAILED, f"flashed, but not named: {e}") from None
+        except BridgeError as e:
+            raise _Outcome(
+                Problem.NAME_FAILED,
+                f"flashed, but writing the name {name!r} failed: {e}. Try again with "
+                f"`roboclass flash {self.port} --name-pattern ...`",
+            ) from None
+        self.write(f"# named {link.name!r} (read back from the board's EEPROM)")
 
 
 def flash_one(
@@ -449,6 +481,58 @@ def flash_one(
         job.baud,
         identity,
     )
+
+
+def name_one(
+    result: FlashResult,
+    name: str,
+    *,
+    hello_timeout: float = 10.0,
+    on_status: Callable[[str, str], None] | None = None,
+) -> FlashResult:
+    """Write ``name`` into the EEPROM of a board flashed OK, read it back; the updated result.
+
+    Opens the port again (most boards reset: the HELLO check is repeated), sends
+    SET_NAME and a new HELLO; appends to the board's log. Never raises for a board
+    problem: a board that does not keep the name fails with ``name_failed``.
+    """
+    start = time.monotonic()
+    log = Path(result.log)
+    kind = KINDS.get(result.kind, AUTO)
+    job = _Job(result.port, Path(), kind, log, 0.0, hello_timeout, on_status)
+    try:
+        job.hello(result.version, name)
+        problem, error = None, ""
+    except _Outcome as e:
+        problem, error = e.problem, f"{e.error} (log: {log})"
+    job.write("# named, ok" if problem is None else f"# FAILED ({problem.value}): {error}")
+    job.status("ok" if problem is None else "failed")
+    return replace(
+        result,
+        ok=problem is None,
+        seconds=round(result.seconds + time.monotonic() - start, 2),
+        error=error,
+        problem="" if problem is None else problem.value,
+        name=name,
+    )
+
+
+def name_many(
+    results: Sequence[FlashResult],
+    names: dict[str, str],
+    *,
+    jobs: int | None = None,
+    **kwargs: Any,
+) -> list[FlashResult]:
+    """:func:`name_one` for every result whose port is in ``names`` (in parallel); all results."""
+    todo = [r for r in results if r.ok and r.port in names]
+    if not todo:
+        return list(results)
+    workers = max(1, min(jobs or len(todo), len(todo)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="name") as pool:
+        named = list(pool.map(lambda r: name_one(r, names[r.port], **kwargs), todo))
+    done = {r.port: r for r in named}
+    return [done.get(r.port, r) for r in results]
 
 
 def flash_many(

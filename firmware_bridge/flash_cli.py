@@ -14,7 +14,7 @@ from rich.table import Table
 
 from firmware_bridge.boards import KINDS
 from firmware_bridge.exc import BridgeError
-from firmware_bridge.flash import FlashResult, flash_many
+from firmware_bridge.flash import FlashResult, flash_many, name_many
 from firmware_bridge.inventory import Inventory, check_pattern
 from firmware_bridge.ports import list_boards
 
@@ -59,7 +59,11 @@ def _print_inventory(path: str | None, as_json: bool) -> None:
 
 
 def _run(
-    targets: list[str], hexfile: Path | None, board: str, jobs: int | None, as_json: bool
+    targets: list[str],
+    hexfile: Path | None,
+    board: str,
+    jobs: int | None,
+    as_json: bool,
 ) -> list[FlashResult]:
     """Flash ``targets``; without ``as_json`` show a live table, one row per board."""
     rows: dict[str, dict[str, Any]] = {port: {"status": "waiting"} for port in targets}
@@ -91,7 +95,12 @@ def _run(
             painter.start()
             try:
                 return flash_many(
-                    targets, hexfile, board=board, jobs=jobs, on_done=on_done, on_status=on_status
+                    targets,
+                    hexfile,
+                    board=board,
+                    jobs=jobs,
+                    on_done=on_done,
+                    on_status=on_status,
                 )
             finally:
                 done.set()
@@ -182,7 +191,8 @@ def flash(
 
     Each board: port checks (exists, permission, not in use), avrdude at the
     board's bootloader speed(s), then a HELLO check that the expected firmware
-    version runs. One log file per board; a summary at the end; the exit
+    version runs, and with --name-pattern the board's name written to its
+    EEPROM and read back. One log file per board; a summary at the end; the exit
     status is 1 if any board failed. Results (and names, with
     --name-pattern) go into the inventory (--inventory prints it).
     """
@@ -202,8 +212,11 @@ def flash(
     if not targets:
         raise click.UsageError("name the boards' ports (see `roboclass bridge ports`) or use --all")
     hexfile = Path(firmware) if firmware else None
-    results = _run(targets, hexfile, board, jobs, as_json)
     with Inventory(inventory_file) as inv:
+        results = _run(targets, hexfile, board, jobs, as_json)
+        if name_pattern:  # names in the order the ports were given, then into each EEPROM
+            names = {r.port: inv.claim_name(r.identity, name_pattern) for r in results if r.ok}
+            results = name_many(results, names, jobs=jobs)
         results = inv.record(results, name_pattern=name_pattern)
         where = str(inv.path)
     failed = [r for r in results if not r.ok]

@@ -12,8 +12,12 @@ firmware keeps in EEPROM (CH340 clones have no serial number), else by its
 USB location, else by its port. Names are stable: a board flashed again
 keeps its name, new boards get the lowest free number of the pattern.
 
-The names live here, not on the board: protocol 1.0 carries a 32-bit
-instance id in HELLO and has no message to store a name in EEPROM.
+Since protocol 1.1 the name is also on the board: after flashing,
+``roboclass flash --name-pattern`` claims each good board's name here
+(:meth:`Inventory.claim_name`, in the order the ports were given), writes it
+to the board's EEPROM (SET_NAME, :func:`firmware_bridge.flash.name_many`) and
+reads it back; HELLO reports it (``roboclass bridge ping`` shows it). Boards
+with 1.0 firmware keep their name here only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge.flash import FlashResult
+from firmware_bridge.protocol import name_bytes
 from rcbase.paths import paths
 
 __all__ = ["Inventory", "board_key", "check_pattern", "default_path"]
@@ -67,6 +72,7 @@ def check_pattern(pattern: str) -> str:
         raise ValueError(f"bad name pattern {pattern!r}: {e}; use e.g. robot-{{n:02d}}") from None
     if first == second:
         raise ValueError(f"name pattern {pattern!r} has no {{n}}: use e.g. robot-{{n:02d}}")
+    name_bytes(first)  # ValueError: not a name a board can store (a-z 0-9 - _, 16 at most)
     return pattern
 
 
@@ -151,6 +157,22 @@ class Inventory:
                 )
                 out.append(replace(r, name=name))
         return out
+
+    def claim_name(self, identity: dict[str, Any], pattern: str) -> str:
+        """The board's name: the one it already has here, else the lowest free one of ``pattern``.
+
+        Safe to call from several flashing workers at once.
+        """
+        key = board_key(identity)
+        with self._lock, self._db:
+            name = self._name_of(key)
+            if name is None:
+                name = self._next_name(check_pattern(pattern))
+                now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                self._db.execute(
+                    "INSERT INTO names (key, name, named_at) VALUES (?, ?, ?)", (key, name, now)
+                )
+        return name
 
     def name_of(self, identity: dict[str, Any]) -> str | None:
         """The name given to the board with this identity, if any."""

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from firmware_bridge.exc import CorruptFrame
-from firmware_bridge.protocol import MsgType, StateFlag, TelemetryField, unpack
+from firmware_bridge.protocol import NAME_MAX, MsgType, StateFlag, TelemetryField, unpack
 
 __all__ = [
     "BOARDS",
@@ -35,6 +35,7 @@ class Capability(enum.IntFlag):
     ENCODERS = 0x20
     IMU = 0x40
     BATTERY = 0x80
+    NAME = 0x100  # protocol 1.1: SET_NAME, the name in EEPROM and in HELLO_REPLY
 
 
 class PinMode(enum.IntEnum):
@@ -57,6 +58,7 @@ class Hello:
     rx_buffer: int
     boot_id: int
     table_hash: int
+    name: str | None = None  # the name in the board's EEPROM (1.1); None: no name or a 1.0 board
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -69,14 +71,25 @@ class Hello:
             "rx_buffer": self.rx_buffer,
             "boot_id": f"{self.boot_id:08x}",
             "table_hash": f"{self.table_hash:08x}",
+            "name": self.name,
         }
 
 
+_HELLO_1_0 = "<BBBBBBIHBII"  # 21 bytes; later minors only append fields
+_NAME_AT = 21
+
+
 def parse_hello(payload: bytes) -> Hello:
-    """Decode a HELLO_REPLY payload (any protocol version: the layout never changes)."""
-    major, minor, fw_major, fw_minor, fw_patch, board, instance, caps, rx, boot, table = unpack(
-        MsgType.HELLO_REPLY, payload[:21]
+    """Decode a HELLO_REPLY payload of any 1.x board (later minors only append fields)."""
+    if len(payload) < struct.calcsize(_HELLO_1_0):
+        raise CorruptFrame(f"HELLO_REPLY payload of {len(payload)} bytes, expected at least 21")
+    major, minor, fw_major, fw_minor, fw_patch, board, instance, caps, rx, boot, table = (
+        struct.unpack_from(_HELLO_1_0, payload)
     )
+    name = None
+    if len(payload) >= _NAME_AT + NAME_MAX:
+        raw = payload[_NAME_AT : _NAME_AT + NAME_MAX].rstrip(b"\0")
+        name = raw.decode("ascii", "replace") or None
     return Hello(
         protocol=(major, minor),
         firmware=f"{fw_major}.{fw_minor}.{fw_patch}",
@@ -86,6 +99,7 @@ def parse_hello(payload: bytes) -> Hello:
         rx_buffer=rx,
         boot_id=boot,
         table_hash=table,
+        name=name,
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import binascii
 import enum
 import logging
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_ENCODED",
     "MAX_PAYLOAD",
     "MESSAGE_LAYOUTS",
+    "NAME_MAX",
     "PROTOCOL_MAJOR",
     "PROTOCOL_MINOR",
     "RX_BUFFER",
@@ -45,13 +47,14 @@ __all__ = [
     "TelemetryField",
     "decode_frame",
     "encode_frame",
+    "name_bytes",
     "table_hash",
 ]
 
 logger = logging.getLogger(__name__)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 1  # 1.1: SET_NAME and the name in HELLO_REPLY
 MAX_PAYLOAD = 48
 HEADER_LEN = 3
 CRC_LEN = 2
@@ -88,6 +91,7 @@ class MsgType(enum.IntEnum):
     IMU = 0x0F
     BATTERY = 0x10
     CONFIG = 0x11
+    SET_NAME = 0x12  # since 1.1
     HELLO_REPLY = 0x81
     PONG = 0x82
     ACK = 0x83
@@ -115,13 +119,39 @@ MESSAGE_LAYOUTS: dict[MsgType, str] = {
     MsgType.IMU: "<BH",  # I2C address (MPU-6050: 0x68), period ms (0 = off)
     MsgType.BATTERY: "<BH",  # analog channel (0xFF = off), divider ratio x1000
     MsgType.CONFIG: "<HH",  # watchdog ms, telemetry period ms
-    MsgType.HELLO_REPLY: "<BBBBBBIHBII",
+    MsgType.SET_NAME: "<*",  # the board's name, 0..16 ASCII [a-z0-9-_] (empty: no name)
+    # 1.1 appended the name (16 bytes, NUL-padded; all NUL = no name)
+    MsgType.HELLO_REPLY: "<BBBBBBIHBII16s",
     MsgType.PONG: "<IIHHH",  # token, board ms, corrupt frames, sequence gaps, watchdog trips
     MsgType.ACK: "<BB",  # acked seq, acked type
     MsgType.NAK: "<BBB",  # nacked seq, nacked type, ErrorCode
     MsgType.TELEMETRY: "<HIHB*",  # telemetry seq, board ms, TelemetryField mask, StateFlag, fields
     MsgType.LOG: "<B*",  # level (10 debug .. 40 error), UTF-8 text
 }
+
+
+# The protocol minor that added a message (absent: 1.0) ...
+MESSAGE_SINCE: dict[MsgType, int] = {MsgType.SET_NAME: 1}
+# ... and the layouts a message had before a minor appended fields to it.
+EARLIER_LAYOUTS: dict[MsgType, tuple[tuple[int, str], ...]] = {
+    MsgType.HELLO_REPLY: ((1, "<BBBBBBIHBII"),),  # (until minor, layout)
+}
+
+NAME_MAX = 16
+_NAME_RE = re.compile(rf"[a-z0-9_-]{{0,{NAME_MAX}}}")
+
+
+def name_bytes(name: str) -> bytes:
+    """The SET_NAME payload for ``name``; ValueError unless it is 0..16 of ``a-z 0-9 - _``.
+
+    >>> name_bytes("robot-07")
+    b'robot-07'
+    """
+    if not _NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"board name {name!r}: use at most {NAME_MAX} characters a-z, 0-9, '-' and '_'"
+        )
+    return name.encode("ascii")
 
 
 class ErrorCode(enum.IntEnum):
@@ -159,10 +189,23 @@ class TelemetryField(enum.IntFlag):
     ANALOG = 0x20  # u8 channel mask (A0..A5), then u16 per set bit
 
 
-def table_hash() -> int:
-    """CRC-32 of the message table: ids, names and layouts, in id order."""
-    text = ";".join(f"{t.name}=0x{t.value:02X}:{MESSAGE_LAYOUTS[t]}" for t in sorted(MsgType))
-    return zlib.crc32(text.encode("ascii")) & 0xFFFFFFFF
+def table_hash(minor: int = PROTOCOL_MINOR) -> int:
+    """CRC-32 of the message table of protocol ``PROTOCOL_MAJOR.minor``: ids, names, layouts.
+
+    >>> f"{table_hash(0):08x}"  # protocol 1.0
+    '5d2c2839'
+    """
+    parts = []
+    for t in sorted(MsgType):
+        if MESSAGE_SINCE.get(t, 0) > minor:
+            continue
+        layout = MESSAGE_LAYOUTS[t]
+        for until, earlier in EARLIER_LAYOUTS.get(t, ()):
+            if minor < until:
+                layout = earlier
+                break
+        parts.append(f"{t.name}=0x{t.value:02X}:{layout}")
+    return zlib.crc32(";".join(parts).encode("ascii")) & 0xFFFFFFFF
 
 
 TABLE_HASH = table_hash()

@@ -9,7 +9,7 @@
 #define RC_PROTOCOL_H
 
 #define RC_PROTOCOL_MAJOR_DEFAULT 1
-#define RC_PROTOCOL_MINOR 0
+#define RC_PROTOCOL_MINOR 1  /* 1.1: SET_NAME, the name in HELLO_REPLY */
 #ifndef RC_PROTOCOL_MAJOR
 #define RC_PROTOCOL_MAJOR RC_PROTOCOL_MAJOR_DEFAULT
 #endif
@@ -19,7 +19,9 @@
 #define RC_CRC_LEN 2
 #define RC_MAX_BODY (RC_HEADER_LEN + RC_MAX_PAYLOAD + RC_CRC_LEN)
 #define RC_MAX_ENCODED (RC_MAX_BODY + 1)
-#define RC_TABLE_HASH 0x5d2c2839UL
+/* HELLO_REPLY reports the table of the minor both sides speak: a 1.0 host gets 1.0's */
+#define RC_TABLE_HASH 0x4a72a4a6UL
+#define RC_TABLE_HASH_1_0 0x5d2c2839UL
 
 #define RC_FLAG_ACK_REQUESTED 0x01
 
@@ -40,6 +42,7 @@
 #define RC_MSG_IMU            0x0F
 #define RC_MSG_BATTERY        0x10
 #define RC_MSG_CONFIG         0x11
+#define RC_MSG_SET_NAME       0x12
 #define RC_MSG_HELLO_REPLY    0x81
 #define RC_MSG_PONG           0x82
 #define RC_MSG_ACK            0x83
@@ -77,5 +80,10 @@
 #define RC_CAP_ENCODERS   0x0020
 #define RC_CAP_IMU        0x0040
 #define RC_CAP_BATTERY    0x0080
+#define RC_CAP_NAME       0x0100
+
+#define RC_NAME_MAX 16
+#define RC_HELLO_LEN_1_0 21
+#define RC_HELLO_LEN 37 /* RC_HELLO_LEN_1_0 + RC_NAME_MAX */
 
 #endif

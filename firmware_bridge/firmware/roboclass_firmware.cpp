@@ -21,7 +21,7 @@
 
 #ifndef RC_FW_MAJOR
 #define RC_FW_MAJOR 1
-#define RC_FW_MINOR 0
+#define RC_FW_MINOR 1
 #define RC_FW_PATCH 0
 #endif
 
@@ -52,6 +52,8 @@ static bool unsolicited_sent;
 static uint16_t telemetry_seq;
 static uint16_t watchdog_trips;
 static uint32_t instance_id;
+static char board_name[RC_NAME_MAX];  // NUL-padded; all NUL = no name
+static uint8_t host_minor = RC_PROTOCOL_MINOR;  // from the host's HELLO
 static uint32_t boot_id;
 static int16_t motor_value[2];
 static uint32_t output_pins;  // pins the host made outputs (set low on fail-safe)
@@ -171,9 +173,51 @@ static void make_ids() {
   if (boot_id == 0) boot_id = 1;
 }
 
+// --- the board's name in EEPROM (protocol 1.1) ----------------------------------
+// 0..3 instance id, 4..7 boot counter, then the name record:
+//   u8 magic, u8 length, 16 bytes name (NUL-padded), u16 CRC-16 of magic..name.
+// A blank (0xFF) or corrupt record reads as "no name".
+static const uint16_t NAME_EEPROM = 8;
+static const uint8_t NAME_MAGIC = 0x4E;  // 'N'
+struct NameRecord {
+  uint8_t magic;
+  uint8_t len;
+  char name[RC_NAME_MAX];
+  uint16_t crc;
+};
+
+static void load_name() {
+  NameRecord r;
+  eeprom_read_block(&r, (const void *)NAME_EEPROM, sizeof r);
+  memset(board_name, 0, sizeof board_name);
+  if (r.magic != NAME_MAGIC || r.len > RC_NAME_MAX) return;
+  if (rc_crc16((const uint8_t *)&r, sizeof r - 2) != r.crc) return;
+  memcpy(board_name, r.name, r.len);
+}
+
+static bool name_char_ok(uint8_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+static uint8_t store_name(const uint8_t *p, uint8_t len) {
+  if (len > RC_NAME_MAX) return RC_ERR_BAD_LENGTH;
+  for (uint8_t i = 0; i < len; i++)
+    if (!name_char_ok(p[i])) return RC_ERR_BAD_VALUE;
+  NameRecord r;
+  memset(&r, 0, sizeof r);
+  r.magic = len ? NAME_MAGIC : 0xFF;  // an empty name erases the record
+  r.len = len;
+  memcpy(r.name, p, len);
+  r.crc = rc_crc16((const uint8_t *)&r, sizeof r - 2);
+  wdt_reset();  // ~3.4 ms per changed byte: at most 20 bytes, well inside the 250 ms watchdog
+  eeprom_update_block(&r, (void *)NAME_EEPROM, sizeof r);
+  load_name();  // report what the EEPROM holds, not what we meant to write
+  return 0;
+}
+
 static void send_hello() {
   if (!boot_id) make_ids();
-  uint8_t p[21];
+  uint8_t p[RC_HELLO_LEN];
   p[0] = RC_PROTOCOL_MAJOR;
   p[1] = RC_PROTOCOL_MINOR;
   p[2] = RC_FW_MAJOR;
@@ -182,10 +226,11 @@ static void send_hello() {
   p[5] = RC_BOARD_ATMEGA328P;
   put32(p + 6, instance_id);
   put16(p + 10, RC_CAP_MOTORS | RC_CAP_SERVOS | RC_CAP_PINS | RC_CAP_SUBSCRIBE | RC_CAP_ULTRASONIC |
-                    RC_CAP_ENCODERS | RC_CAP_IMU | RC_CAP_BATTERY);
+                    RC_CAP_ENCODERS | RC_CAP_IMU | RC_CAP_BATTERY | RC_CAP_NAME);
   p[12] = SERIAL_RX_BUFFER_SIZE;
   put32(p + 13, boot_id);
-  put32(p + 17, RC_TABLE_HASH);
+  put32(p + 17, host_minor == 0 ? RC_TABLE_HASH_1_0 : RC_TABLE_HASH);  // the table both sides know
+  memcpy(p + RC_HELLO_LEN_1_0, board_name, RC_NAME_MAX);  // 1.1: a 1.0 host reads the first 21
   rc_link_send(RC_MSG_HELLO_REPLY, p, sizeof p, true);
 }
 
@@ -419,6 +464,8 @@ static uint8_t handle(const RcFrame &f) {
       telemetry_ms = tm;
       return 0;
     }
+    case RC_MSG_SET_NAME:
+      return store_name(p, f.len);
 #ifdef RC_TEST_HOOKS
     case 0x7F:  // test builds only: hang the main loop; the hardware watchdog must reset us
       for (;;) {
@@ -432,6 +479,7 @@ static uint8_t handle(const RcFrame &f) {
 static void on_frame(const RcFrame &f) {
   if (f.type == RC_MSG_HELLO) {  // any version may say hello and learn ours
     connected = true;
+    host_minor = f.len >= 2 ? f.payload[1] : 0;
     send_hello();
     last_frame_ms = millis();
     return;
@@ -548,6 +596,7 @@ void setup() {
     pinMode(MOTOR_PWM[ch], OUTPUT);
     pinMode(MOTOR_DIR[ch], OUTPUT);
   }
+  load_name();
   Serial.begin(BAUD);
   wdt_enable(WDTO_250MS);
 }

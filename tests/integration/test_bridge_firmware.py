@@ -17,7 +17,18 @@ import pytest
 from firmware_bridge.client import Bridge
 from firmware_bridge.exc import CommandRefused, NotArmed, VersionMismatch
 from firmware_bridge.messages import Capability, Hello, PinMode
-from firmware_bridge.protocol import PROTOCOL_MAJOR, TABLE_HASH, ErrorCode, StateFlag
+from firmware_bridge.protocol import (
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
+    TABLE_HASH,
+    ErrorCode,
+    Frame,
+    FrameDecoder,
+    MsgType,
+    StateFlag,
+    encode_frame,
+    table_hash,
+)
 from firmware_bridge.simboard import SimBoard, build_dir
 from tests.conftest import IN_CI, system_part
 
@@ -53,12 +64,14 @@ def bridge(board: SimBoard) -> Iterator[Bridge]:
 
 def test_handshake_reports_the_firmware(bridge: Bridge) -> None:
     hello = bridge.hello
-    assert hello.protocol == (PROTOCOL_MAJOR, 0)
-    assert hello.firmware == "1.0.0"
+    assert hello.protocol == (PROTOCOL_MAJOR, PROTOCOL_MINOR)
+    assert hello.firmware == "1.1.0"
     assert hello.board == "ATmega328P (Arduino UNO/Nano)"
     assert hello.rx_buffer == 64
     assert hello.table_hash == TABLE_HASH
     assert Capability.MOTORS in hello.capabilities and Capability.IMU in hello.capabilities
+    assert Capability.NAME in hello.capabilities
+    assert hello.name is None  # a blank EEPROM (all 0xFF) has no name
     assert hello.boot_id != 0
     ping = bridge.ping()
     assert 0 < ping["rtt"] < 1
@@ -336,3 +349,57 @@ def test_hardware_watchdog_resets_a_hung_firmware() -> None:
         t = bridge.wait_telemetry(lambda t: bool(t.state & StateFlag.WATCHDOG_RESET), 5)
         assert not t.armed
         assert bridge.stats.reboots == 1
+
+
+def test_the_name_is_kept_in_eeprom_across_a_reset(board: SimBoard, bridge: Bridge) -> None:
+    """simavr keeps the EEPROM for the process's lifetime, as a real board keeps it forever."""
+    instance = bridge.hello.instance_id
+    bridge.set_name("robot-07")  # acked, then read back with HELLO
+    assert bridge.name == "robot-07"
+    rebooted = threading.Event()
+    bridge.on_reboot(lambda hello: rebooted.set())
+    board.reset()
+    assert rebooted.wait(5)
+    assert bridge.hello.name == "robot-07" and bridge.hello.instance_id == instance
+    bridge.set_name("robot_12-b")  # a shorter rewrite leaves no tail of the old one
+    bridge.set_name("r2")
+    assert bridge.name == "r2"
+    with pytest.raises(CommandRefused) as error:  # the board checks too, not only the host
+        bridge._request(MsgType.SET_NAME, b"Robot!")
+    assert error.value.code == ErrorCode.BAD_VALUE
+    with pytest.raises(CommandRefused) as error:
+        bridge._request(MsgType.SET_NAME, b"r" * 17)
+    assert error.value.code == ErrorCode.BAD_LENGTH
+    bridge.set_name("")
+    assert bridge.name is None
+    board.reset()
+    assert wait_for_boot(bridge, instance).name is None
+
+
+def wait_for_boot(bridge: Bridge, instance: int) -> Hello:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if bridge.stats.reboots >= 2 and bridge.connected:
+            assert bridge.hello.instance_id == instance
+            return bridge.hello
+        time.sleep(0.02)
+    raise AssertionError("the board did not come back after reset")
+
+
+def test_a_1_0_host_sees_the_1_0_table_and_reply(board: SimBoard) -> None:
+    """What an older RoboClass (protocol 1.0) gets from this firmware, byte for byte."""
+    import serial  # noqa: PLC0415
+
+    with serial.Serial(board.port, 115200, timeout=0.1) as port:
+        decoder = FrameDecoder()
+        deadline = time.monotonic() + 5
+        reply: Frame | None = None
+        while reply is None and time.monotonic() < deadline:
+            port.write(encode_frame(Frame(MsgType.HELLO, 0, bytes([PROTOCOL_MAJOR, 0]))))
+            for frame in decoder.feed(port.read(256)):
+                if frame.type == MsgType.HELLO_REPLY:
+                    reply = frame
+        assert reply is not None
+    assert reply.payload[:2] == bytes([PROTOCOL_MAJOR, PROTOCOL_MINOR])
+    assert reply.payload[17:21] == table_hash(0).to_bytes(4, "little")
+    assert len(reply.payload) == 37  # a 1.0 host reads the first 21 bytes and ignores the rest

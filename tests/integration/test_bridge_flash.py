@@ -84,7 +84,7 @@ def test_flash_then_hello_check(
         result = CliRunner().invoke(cli, ["bridge", "flash", "--port", board.port, "--json"])
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.output)["boards"]
-    assert report["ok"] and report["version"] == "1.0.0" and report["baud"] == 115200
+    assert report["ok"] and report["version"] == "1.1.0" and report["baud"] == 115200
     assert f"-P {board.port}" in record.read_text()
     assert f"flash:w:{hexfile}:i" in record.read_text()
     log = Path(report["log"])
@@ -184,3 +184,27 @@ def test_boards_are_told_apart_by_usb_ids() -> None:
     assert kind_for(0x1A86, 0x7523) is KINDS["nano"] and KINDS["nano"].bauds == (115200, 57600)
     assert not KINDS["esp32"].flashable and "not in this release" in KINDS["esp32"].why
     assert kind_for(None, None) is None and kind_for(0x1234, 0x5678) is None
+
+
+def test_flash_names_the_board_in_its_eeprom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_dirs: Path
+) -> None:
+    fake_avrdude(tmp_path, monkeypatch)
+    with SimBoard(built("roboclass_firmware.elf")) as board:
+        result = CliRunner().invoke(
+            cli, ["flash", board.port, "--name-pattern", "class-{n}", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        (report,) = json.loads(result.output)["boards"]
+        assert report["ok"] and report["name"] == "class-1"
+        assert "# named 'class-1'" in Path(report["log"]).read_text()
+        ping = CliRunner().invoke(cli, ["bridge", "ping", board.port, "--json"])
+        answer = json.loads(ping.output)
+        assert answer["hello"]["name"] == "class-1"  # from the board, not the inventory
+        assert answer["inventory_name"] == "class-1"
+
+
+def test_a_name_pattern_a_board_cannot_store_is_refused(isolated_dirs: Path) -> None:
+    result = CliRunner().invoke(cli, ["flash", "/dev/null", "--name-pattern", "Robot {n}"])
+    assert result.exit_code == 2
+    assert "a-z, 0-9" in result.output

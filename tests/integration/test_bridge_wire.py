@@ -10,6 +10,7 @@ import pytest
 import serial
 
 from firmware_bridge.protocol import (
+    PROTOCOL_MINOR,
     TABLE_HASH,
     ErrorCode,
     Flag,
@@ -18,6 +19,7 @@ from firmware_bridge.protocol import (
     MsgType,
     encode_frame,
     pack,
+    table_hash,
     unpack,
 )
 from firmware_bridge.simboard import SimBoard
@@ -63,12 +65,32 @@ def wire() -> Iterator[Wire]:
 
 
 def test_hello_reply_layout(wire: Wire) -> None:
-    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 0))
+    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 1))
     reply = wire.expect(MsgType.HELLO_REPLY)
-    assert reply.version == 1 and reply.flags == 0 and len(reply.payload) == 21
-    fields = struct.unpack("<BBBBBBIHBII", reply.payload)
-    assert fields[:6] == (1, 0, 1, 0, 0, 1)
-    assert fields[7] == 0xFF and fields[8] == 64 and fields[10] == TABLE_HASH
+    assert reply.version == 1 and reply.flags == 0 and len(reply.payload) == 37
+    fields = struct.unpack("<BBBBBBIHBII16s", reply.payload)
+    assert fields[:6] == (1, 1, 1, 1, 0, 1)
+    assert fields[7] == 0x1FF and fields[8] == 64 and fields[10] == TABLE_HASH
+    assert fields[11] == bytes(16)  # no name yet
+    # a 1.0 host: the same reply, whose first 21 bytes it reads, with 1.0's table hash
+    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 0))
+    old = struct.unpack_from("<BBBBBBIHBII", wire.expect(MsgType.HELLO_REPLY).payload)
+    assert old[:10] == fields[:10] and old[10] == table_hash(0)
+
+
+def test_set_name_byte_for_byte(wire: Wire) -> None:
+    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 1))
+    wire.expect(MsgType.HELLO_REPLY)
+    seq = wire.send(MsgType.SET_NAME, b"robot-01", Flag.ACK_REQUESTED)
+    assert unpack(MsgType.ACK, wire.expect(MsgType.ACK).payload) == (seq, MsgType.SET_NAME)
+    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 1))
+    assert wire.expect(MsgType.HELLO_REPLY).payload[21:] == b"robot-01" + bytes(8)
+    for bad, code in ((b"robot 1", ErrorCode.BAD_VALUE), (b"x" * 17, ErrorCode.BAD_LENGTH)):
+        seq = wire.send(MsgType.SET_NAME, bad, Flag.ACK_REQUESTED)
+        nak = unpack(MsgType.NAK, wire.expect(MsgType.NAK).payload)
+        assert nak == (seq, MsgType.SET_NAME, code), bad
+    wire.send(MsgType.HELLO, pack(MsgType.HELLO, 1, 1))
+    assert wire.expect(MsgType.HELLO_REPLY).payload[21:29] == b"robot-01"  # unchanged
 
 
 def test_ack_only_when_asked_and_nak_codes(wire: Wire) -> None:
@@ -110,7 +132,7 @@ def test_unsolicited_hello_after_a_reboot(wire: Wire) -> None:
     # a host that never said HELLO to this boot gets told who the board is
     wire.send(MsgType.DRIVE, pack(MsgType.DRIVE, 0, 0))
     reply = wire.expect(MsgType.HELLO_REPLY)
-    assert struct.unpack("<BB", reply.payload[:2]) == (1, 0)
+    assert struct.unpack("<BB", reply.payload[:2]) == (1, PROTOCOL_MINOR)
 
 
 def test_a_host_of_another_version_learns_the_board_version(wire: Wire) -> None:

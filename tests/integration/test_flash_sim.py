@@ -6,8 +6,9 @@ Nano's ATmegaBOOT at 57600) with the old firmware (0.9.0) as application,
 its UART on a pty. The harness resets the MCU when the pty is opened (an
 UNO's DTR auto-reset) and garbles bytes sent at the wrong baud rate, so the
 real avrdude talks to the real bootloader exactly as on a hub of boards:
-it writes and verifies our firmware, the bootloader starts it, and the HELLO
-check finds 1.0.0. No wall-clock assumptions: the simulated time only has
+it writes and verifies our firmware, the bootloader starts it, the HELLO
+check finds 1.1.0, and each board is given its name (robot-01...), written to
+its EEPROM and read back. No wall-clock assumptions: the simulated time only has
 to reach the bootloader's own timeouts.
 """
 
@@ -19,6 +20,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -100,13 +102,14 @@ def test_a_hub_of_simulated_boards(
     for i, port in enumerate(good, start=1):
         board = boards[port]
         assert board["result"] == "ok" and board["ok"], board
-        assert board["version"] == "1.0.0"
+        assert board["version"] == "1.1.0"
         assert board["name"] == f"robot-{i:02d}"
         assert board["duration_s"] > 0
         assert board["identity"]["device"] == port
         assert board["identity"]["instance_id"].startswith("b0a4d0")
         log = Path(board["log"]).read_text()
         assert "bytes of flash verified" in log and "# ok" in log
+        assert f"# named 'robot-{i:02d}' (read back from the board's EEPROM)" in log
     assert {boards[p]["baud"] for p in good[:2]} == {115200}
     assert boards[hub["nano-old"].port]["baud"] == 57600  # 115200 tried first: no answer
     assert "not in sync" in Path(boards[hub["nano-old"].port]["log"]).read_text()
@@ -117,26 +120,32 @@ def test_a_hub_of_simulated_boards(
     gone = boards[dead]
     assert gone["problem"] == "no_port" and "plugged in" in gone["error"]
 
-    # the board runs the new firmware: ping shows its version and its name
+    # the board runs the new firmware: ping shows its version and its own name (EEPROM)
     # opening the port resets the board (DTR), as on a real UNO: the bootloader runs first
-    ping = CliRunner().invoke(
-        cli, ["bridge", "ping", good[1], "--count", "2", "--timeout", "10", "--json"]
-    )
-    assert ping.exit_code == 0, ping.output
-    answer = json.loads(ping.output)
-    assert answer["hello"]["firmware"] == "1.0.0"
+    answer = ping(good[1])
+    assert answer["hello"]["firmware"] == "1.1.0"
     assert answer["hello"]["instance_id"] == boards[good[1]]["identity"]["instance_id"]
-    assert answer["name"] == "robot-02"
+    assert answer["hello"]["name"] == answer["name"] == "robot-02"
 
-    # the inventory remembers every board; flashing again keeps the names
-    again = CliRunner().invoke(cli, ["flash", good[0], dead, "--name-pattern", "robot-{n:02d}"])
+    # the inventory remembers every board; flashing again keeps the names, and the
+    # board that was busy gets the next free one once its port is free
+    for proc in holder:
+        proc.terminate()
+        proc.wait(timeout=5)
+    holder.clear()
+    uno2 = hub["uno2"].port
+    again = CliRunner().invoke(
+        cli, ["flash", good[0], uno2, dead, "--name-pattern", "robot-{n:02d}"]
+    )
     assert again.exit_code == 1
-    assert "summary: 1 ok, 1 failed" in again.output
-    assert "robot-01" in again.output and "does not exist" in again.output
+    assert "summary: 2 ok, 1 failed" in again.output
+    text = " ".join(again.output.split())  # the console wraps long lines at any width
+    assert "robot-01" in text and "robot-04" in text and "does not exist" in text
+    assert ping(uno2)["hello"]["name"] == "robot-04"  # written on the fourth board too
     listed = CliRunner().invoke(cli, ["flash", "--inventory", "--json"])
     inventory = json.loads(listed.output)
     names = sorted(b["name"] for b in inventory["boards"] if b["name"])
-    assert names == ["robot-01", "robot-02", "robot-03"]
+    assert names == ["robot-01", "robot-02", "robot-03", "robot-04"]
     assert {b["result"] for b in inventory["boards"] if b["name"]} == {"ok"}
     assert Path(inventory["inventory"]).is_relative_to(isolated_dirs)
 
@@ -150,3 +159,12 @@ def test_the_wrong_bootloader_speed_is_explained(tmp_path: Path, isolated_dirs: 
     assert board["problem"] == "no_bootloader"
     assert "did not answer at 115200 baud" in board["error"]
     assert "reset button" in board["error"] and "--board nano-old" in board["error"]
+
+
+def ping(port: str) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        cli, ["bridge", "ping", port, "--count", "2", "--timeout", "10", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    answer: dict[str, Any] = json.loads(result.output)
+    return answer

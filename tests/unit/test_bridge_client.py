@@ -21,7 +21,16 @@ from firmware_bridge import (
     VersionMismatch,
 )
 from firmware_bridge.fake import FakeBoard
-from firmware_bridge.protocol import PROTOCOL_MAJOR, ErrorCode, Flag, MsgType, encode_frame, pack
+from firmware_bridge.protocol import (
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
+    ErrorCode,
+    Flag,
+    MsgType,
+    encode_frame,
+    pack,
+    table_hash,
+)
 from firmware_bridge.protocol import Frame as WireFrame
 
 
@@ -48,7 +57,7 @@ def wait_until(predicate: object, timeout: float = 2.0) -> bool:
 def test_opening_sends_hello_then_config_byte_for_byte(fake: FakeBoard, bridge: Bridge) -> None:
     hello, config = fake.received[0], fake.frames_of(MsgType.CONFIG)[0]
     assert encode_frame(hello) == encode_frame(
-        WireFrame(MsgType.HELLO, hello.seq, bytes([PROTOCOL_MAJOR, 0]))
+        WireFrame(MsgType.HELLO, hello.seq, bytes([PROTOCOL_MAJOR, PROTOCOL_MINOR]))
     )
     assert hello.flags == 0
     assert config.flags == Flag.ACK_REQUESTED
@@ -255,3 +264,78 @@ def test_a_replug_without_reboot_resends_config_but_is_no_reboot(
     assert bridge.wait_connected(5)
     assert wait_until(lambda: len(fake.frames_of(MsgType.ENCODERS)) == 2)
     assert bridge.stats.reboots == 0 and reboots == []
+
+
+# --- protocol 1.1: the board's name ----------------------------------------------------
+
+
+def test_set_name_is_stored_read_back_and_survives_a_reboot(
+    fake: FakeBoard, bridge: Bridge
+) -> None:
+    assert bridge.name is None and bridge.hello.as_dict()["name"] is None
+    hellos = len(fake.frames_of(MsgType.HELLO))
+    bridge.set_name("robot-07")
+    (frame,) = fake.frames_of(MsgType.SET_NAME)
+    assert frame.payload == b"robot-07" and frame.flags == Flag.ACK_REQUESTED
+    assert len(fake.frames_of(MsgType.HELLO)) == hellos + 1  # read back with a new HELLO
+    assert fake.name == "robot-07" and bridge.name == "robot-07"
+    fake.reboot()  # the name is in EEPROM
+    assert wait_until(lambda: bridge.stats.reboots == 1)
+    assert bridge.name == "robot-07"
+    bridge.set_name("")  # clears it
+    assert fake.name is None and bridge.name is None
+
+
+@pytest.mark.parametrize("name", ["Robot-1", "robot 1", "r" * 17, "robot\n", "rübe"])
+def test_a_bad_name_is_a_value_error_and_never_sent(
+    fake: FakeBoard, bridge: Bridge, name: str
+) -> None:
+    with pytest.raises(ValueError, match="a-z, 0-9"):
+        bridge.set_name(name)
+    assert not fake.frames_of(MsgType.SET_NAME)
+
+
+def test_a_1_0_board_works_but_cannot_be_named(
+    fake: FakeBoard, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.protocol_minor = 0
+    with (
+        caplog.at_level(logging.WARNING, logger="firmware_bridge"),
+        Bridge("fake0", transport=fake.transport, timeout=1.0) as bridge,
+    ):
+        assert bridge.hello.protocol == (1, 0) and bridge.hello.table_hash == table_hash(0)
+        assert bridge.name is None
+        with pytest.raises(CommandRefused, match=r"names need 1\.1") as error:
+            bridge.set_name("robot-01")
+        assert error.value.code == ErrorCode.UNKNOWN_TYPE
+    assert not fake.frames_of(MsgType.SET_NAME)
+    assert not any("message table" in r.getMessage() for r in caplog.records)
+
+
+def test_a_1_0_host_gets_the_1_0_table_from_a_1_1_board(fake: FakeBoard) -> None:
+    """The board answers a 1.0 HELLO with 1.0's table hash: an old RoboClass sees no change."""
+    port = fake.transport("fake0", 115200)
+    port.write(encode_frame(WireFrame(MsgType.HELLO, 0, bytes([PROTOCOL_MAJOR, 0]))))
+    reply = port.read(200)
+    frames = firmware_bridge.protocol.FrameDecoder().feed(reply)
+    (hello,) = [f for f in frames if f.type == MsgType.HELLO_REPLY]
+    assert hello.payload[17:21] == table_hash(0).to_bytes(4, "little")
+    assert hello.payload[1] == PROTOCOL_MINOR  # the board still says what it speaks
+
+
+def test_another_table_is_still_reported(fake: FakeBoard, caplog: pytest.LogCaptureFixture) -> None:
+    fake.protocol_minor = 0
+    fake.table = 0x12345678
+    with (
+        caplog.at_level(logging.WARNING, logger="firmware_bridge"),
+        Bridge("fake0", transport=fake.transport, timeout=1.0),
+    ):
+        pass
+    assert any("another message table (12345678" in r.getMessage() for r in caplog.records)
+
+
+def test_a_refused_name_is_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
+    fake.refuse[MsgType.SET_NAME] = ErrorCode.BAD_VALUE
+    with pytest.raises(CommandRefused):
+        bridge.set_name("robot-01")
+    assert bridge.name is None

@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.exc import BridgeError, CorruptFrame
+from firmware_bridge.messages import Capability, parse_hello
 from firmware_bridge.protocol import (
     MAX_ENCODED,
     MAX_PAYLOAD,
     MESSAGE_LAYOUTS,
+    NAME_MAX,
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
     RX_BUFFER,
@@ -25,6 +27,9 @@ from firmware_bridge.protocol import (
     MsgType,
     decode_frame,
     encode_frame,
+    name_bytes,
+    pack,
+    table_hash,
 )
 
 HEADER = Path(__file__).resolve().parents[2] / "firmware_bridge" / "firmware" / "protocol.h"
@@ -134,7 +139,66 @@ def test_firmware_header_matches_the_python_table() -> None:
     assert defines["RC_PROTOCOL_MINOR"] == PROTOCOL_MINOR
     assert defines["RC_MAX_PAYLOAD"] == MAX_PAYLOAD
     assert defines["RC_TABLE_HASH"] == TABLE_HASH
+    assert defines["RC_TABLE_HASH_1_0"] == table_hash(0)
+    assert defines["RC_NAME_MAX"] == NAME_MAX
+    assert defines["RC_HELLO_LEN"] == struct.calcsize(MESSAGE_LAYOUTS[MsgType.HELLO_REPLY])
+    for cap in Capability:
+        if cap:
+            assert defines[f"RC_CAP_{cap.name}"] == cap.value, cap
     for msg in MsgType:
         assert defines[f"RC_MSG_{msg.name}"] == msg.value, msg
     for code in ErrorCode:
         assert defines[f"RC_ERR_{code.name}"] == code.value, code
+
+
+# --- protocol 1.1: the board's name -------------------------------------------------
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", max_size=NAME_MAX)
+HELLO_1_0 = "<BBBBBBIHBII"
+
+
+def test_the_1_0_table_hash_is_unchanged() -> None:
+    """A 1.1 host still recognises the table of every 1.0 board already out there."""
+    assert table_hash(0) == 0x5D2C2839
+    assert table_hash(1) == TABLE_HASH != table_hash(0)
+
+
+@given(names)
+def test_set_name_round_trip(name: str) -> None:
+    payload = name_bytes(name)
+    frame = Frame(MsgType.SET_NAME, seq=1, payload=payload)
+    assert decode_frame(encode_frame(frame)[:-1]).payload.decode("ascii") == name
+
+
+@given(st.text(max_size=40))
+def test_only_short_plain_names_are_accepted(text: str) -> None:
+    ok = len(text) <= NAME_MAX and all(c in "abcdefghijklmnopqrstuvwxyz0123456789-_" for c in text)
+    if ok:
+        assert name_bytes(text) == text.encode("ascii")
+    else:
+        with pytest.raises(ValueError, match="16 characters"):
+            name_bytes(text)
+
+
+@given(names, st.integers(0, 0xFFFFFFFF), st.binary(max_size=MAX_PAYLOAD - 37))
+def test_hello_reply_carries_the_name_and_stays_readable_by_1_0(
+    name: str, instance: int, later: bytes
+) -> None:
+    fixed = struct.pack(HELLO_1_0, 1, 1, 1, 1, 0, 1, instance, 0x1FF, 64, 7, TABLE_HASH)
+    payload = fixed + name.encode("ascii").ljust(NAME_MAX, b"\0") + later  # later minors append
+    assert payload[:21] == fixed  # what a 1.0 host reads
+    assert (
+        pack(MsgType.HELLO_REPLY, *struct.unpack(HELLO_1_0, fixed), name.encode()) == (payload[:37])
+    )
+    hello = parse_hello(payload)
+    assert hello.name == (name or None)
+    assert hello.instance_id == instance and Capability.NAME in hello.capabilities
+
+
+def test_a_1_0_hello_reply_has_no_name() -> None:
+    fixed = struct.pack(HELLO_1_0, 1, 0, 1, 0, 0, 1, 5, 0xFF, 64, 7, table_hash(0))
+    hello = parse_hello(fixed)
+    assert hello.name is None and hello.protocol == (1, 0)
+    assert Capability.NAME not in hello.capabilities
+    with pytest.raises(CorruptFrame):
+        parse_hello(fixed[:20])
