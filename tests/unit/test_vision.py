@@ -207,9 +207,11 @@ class GatedSource:
 def test_pipeline_works_on_the_newest_frame_and_drops_the_rest() -> None:
     source = GatedSource()
     release_model = threading.Event()
+    busy = threading.Event()
     seen: list[int] = []
 
     def model(frame: np.ndarray) -> int:
+        busy.set()
         release_model.wait(5)
         seen.append(int(frame[0, 0, 0]))
         return seen[-1] * 10
@@ -224,8 +226,7 @@ def test_pipeline_works_on_the_newest_frame_and_drops_the_rest() -> None:
 
     with Pipeline(source.read, model, on_result=collect) as pipe:
         source.gate.release()  # frame 1: the model takes it and waits
-        while not pipe.frames.peek():
-            pass
+        assert busy.wait(5)  # the model really has frame 1 before 2, 3, 4 come
         for _ in range(3):  # frames 2, 3, 4 arrive while the model is busy
             source.gate.release()
         while source.n < 4 or pipe.frames.peek().seq < 4:  # type: ignore[union-attr]
