@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 import threading
 from pathlib import Path
@@ -25,6 +26,22 @@ def test_solution_passes_and_starter_scores_lower(lesson: Lesson) -> None:
     starter = run_lesson(lesson, code=lesson.file("starter.py"))
     assert starter.run_status in ("finished", "time-up"), (starter.error, starter.output[-1500:])
     assert starter.score < solution.score
+    # A program that prints a pass and reports every value the solution reported,
+    # but never drives the robot, must not pass: graders trust the robot, not claims.
+    claims = [(r["name"], r["value"]) for r in solution.reports]
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = Path(tmp) / "fake.py"
+        fake.write_text(
+            "from lessons import report\n"
+            'print("score: 100 PASSED")\n'
+            + "".join(f"report({name!r}, {value!r})\n" for name, value in claims),
+            encoding="utf-8",
+        )
+        faked = run_lesson(lesson, code=fake)
+    assert faked.run_status == "finished", (faked.error, faked.output[-1500:])
+    assert faked.status != "passed" and faked.score < lesson.model.grading.pass_score, (
+        faked.as_dict()["rubric"]
+    )
 
 
 def student(tmp_path: Path, code: str) -> Path:
