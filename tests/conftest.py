@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -32,7 +33,11 @@ def system_part(program: str) -> Path:
     if found:
         return Path(found)
     package = PARTS.get(program, program)
-    message = f"{program} not found: install the Debian package {package} (make system-deps)"
+    missing(f"{program} not found: install the Debian package {package} (make system-deps)")
+
+
+def missing(message: str) -> NoReturn:
+    """A system part the test needs is absent: skip locally, fail under CI=true."""
     if IN_CI:
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)

@@ -30,7 +30,7 @@ from firmware_bridge.protocol import (
     table_hash,
 )
 from firmware_bridge.simboard import SimBoard, build_dir
-from tests.conftest import IN_CI, system_part
+from tests.conftest import missing, system_part
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +41,7 @@ def built(name: str) -> Path:
     system_part("avr-gcc")
     path = build_dir() / name
     if not path.exists():
-        message = f"{path} is missing: run `make firmware`"
-        if IN_CI:
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
+        missing(f"{path} is missing: run `make firmware`")
     return path
 
 

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 
 from firmware_bridge.simboard import ATMEGABOOT, SimBoard, optiboot
 from roboclass.cli import cli
+from tests.conftest import missing, system_part
 from tests.integration.test_bridge_firmware import built
 
 # avrdude at 115200 and 57600, five boards on a busy 2-core machine: minutes, not seconds
@@ -37,9 +38,8 @@ def need_tools() -> None:
     built("roboclass_firmware.hex")
     built("optiboot_atmega328.hex")
     if not ATMEGABOOT.exists():
-        pytest.skip(f"{ATMEGABOOT} is missing (Debian package arduino-core-avr)")
-    if subprocess.run(["avrdude", "-?"], capture_output=True, check=False).returncode not in (0, 1):
-        pytest.skip("avrdude is not installed")
+        missing(f"{ATMEGABOOT} is missing (Debian package arduino-core-avr)")
+    system_part("avrdude")
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from firmware_bridge.simboard import SimBoard, build_dir
+from firmware_bridge.simboard import SimBoard
 from hardware import Robot
 from hardware.kit import load_kit
-from tests.conftest import IN_CI, system_part
+from tests.integration.test_bridge_firmware import built
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +48,6 @@ with Robot() as robot:
     time.sleep(0.2)
 print(json.dumps(seen))
 """
-
-
-def built(name: str) -> Path:
-    system_part("avr-gcc")
-    path = build_dir() / name
-    if not path.exists():
-        message = f"{path} is missing: run `make firmware`"
-        if IN_CI:
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture
