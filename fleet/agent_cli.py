@@ -12,10 +12,9 @@ from pathlib import Path
 import click
 
 from fleet.agent import Agent, AgentConfig, JobRunner, lessons_runner
-from fleet.brokerconfig import Credentials
-from fleet.cli import wait_for_stop
 from fleet.exc import BrokerError
 from fleet.signing import key_id, load_public_key
+from fleet.wait import wait_for_stop
 from rcbase.paths import paths
 
 __all__ = ["BrokerLink", "agent", "broker_link", "split_broker"]
@@ -44,6 +43,9 @@ def broker_link(
             raise click.UsageError("say where the broker is: --broker HOST:PORT or --broker-folder")
         host, port = split_broker(address)
         return BrokerLink(host, port, site or "school", room or "room1")
+    # Only a classroom broker needs the certificates' code (x509): not on every start.
+    from fleet.brokerconfig import Credentials  # noqa: PLC0415
+
     try:
         creds = Credentials.load(folder)
         tls = creds.tls_context()

@@ -8,7 +8,6 @@ import json
 import signal
 import socket
 import subprocess
-import threading
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +26,7 @@ from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
 from fleet.mosquitto import find_mosquitto
 from fleet.roundtrip import roundtrip
+from fleet.wait import wait_for_stop
 
 __all__ = ["broker"]
 
@@ -34,21 +34,6 @@ __all__ = ["broker"]
 @click.group()
 def broker() -> None:
     """Run an MQTT broker for a classroom or the demo."""
-
-
-def wait_for_stop(seconds: float | None) -> None:
-    """Block until SIGINT/SIGTERM, or until ``seconds`` have passed."""
-    stop = threading.Event()
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        stop.wait(seconds)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 @broker.command()

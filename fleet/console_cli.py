@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 
 from fleet.agent_cli import BrokerLink, broker_link
-from fleet.cli import wait_for_stop
 from fleet.signing import SigningKey, public_key_text
 from fleet.store import Store
+from fleet.wait import wait_for_stop
 from rcbase.paths import paths
 
 __all__ = ["console", "generate_password"]

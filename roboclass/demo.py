@@ -27,7 +27,6 @@ from typing import Any
 import click
 
 from fleet.api import ApiServer
-from fleet.cli import wait_for_stop
 from fleet.console import Console, ConsoleConfig
 from fleet.console_cli import generate_password
 from fleet.embedded_broker import EmbeddedBroker
@@ -35,6 +34,7 @@ from fleet.exc import FleetError, PortInUseError
 from fleet.fleet_cli import ApiClient
 from fleet.roundtrip import roundtrip
 from fleet.signing import public_key_text
+from fleet.wait import wait_for_stop
 from rcbase.i18n import Lang, Text
 
 __all__ = ["demo"]
