@@ -6,8 +6,10 @@ import importlib
 import json
 import logging
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +18,15 @@ from fleet.exc import BrokerError
 from fleet.signing import key_id, load_public_key
 from fleet.wait import wait_for_stop
 from rcbase.paths import paths
+
+if TYPE_CHECKING:
+    from fleet.enrol_robot import Claim, CredentialFolder
+    from hardware import Robot
+
+#: ``fleet.enrol_robot.ENROL_PORT``, without loading enrolment on every start.
+ENROL_PORT = 8764
+#: ``fleet.enrol_robot.CONSOLE_KEY_FILE``: the console's key that enrolment saved.
+CONSOLE_KEY_FILE = "console.pub"
 
 __all__ = ["BrokerLink", "agent", "broker_link", "split_broker"]
 
@@ -92,10 +103,36 @@ def load_runner(spec: str) -> JobRunner:
 )
 @click.option(
     "--console-key",
-    required=True,
+    default=None,
     help="The console's public key (64 hex digits, or a file holding them): "
-    "`roboclass console key` prints it.",
+    "`roboclass console key` prints it. Default: the --broker-folder's console.pub (enrolment).",
 )
+@click.option(
+    "--enrol",
+    is_flag=True,
+    help="With no credentials yet, wait to be claimed from the console first "
+    "(the folder: --broker-folder, default the data folder's agent/credentials).",
+)
+@click.option(
+    "--enrol-port",
+    type=click.IntRange(0, 65535),
+    default=ENROL_PORT,
+    show_default=True,
+    help="Where an unclaimed robot waits for the console (0: any free port).",
+)
+@click.option(
+    "--enrol-host",
+    default="0.0.0.0",  # noqa: S104 - the console reaches the robot over the LAN
+    show_default=True,
+    help="The address an unclaimed robot listens on.",
+)
+@click.option(
+    "--mdns-interface",
+    "mdns_interfaces",
+    multiple=True,
+    help="Announce the unclaimed robot only on this address (repeat; default: every interface).",
+)
+@click.option("--no-mdns", is_flag=True, help="Do not announce the unclaimed robot over mDNS.")
 @click.option("--console-url", default=None, help="Where the console serves bundles (http://...).")
 @click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
 @click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
@@ -123,7 +160,12 @@ def agent(
     device: str | None,
     broker_addr: str | None,
     broker_folder: Path | None,
-    console_key: str,
+    console_key: str | None,
+    enrol: bool,
+    enrol_port: int,
+    enrol_host: str,
+    mdns_interfaces: tuple[str, ...],
+    no_mdns: bool,
     console_url: str | None,
     site: str | None,
     room: str | None,
@@ -136,7 +178,145 @@ def agent(
     duration: float | None,
     as_json: bool,
 ) -> None:
-    """Run this robot's fleet agent (jobs, e-stop, results)."""
+    """Run this robot's fleet agent (jobs, e-stop, results).
+
+    A robot with no credentials yet (--enrol, or an empty --broker-folder)
+    first waits to be claimed: it shows a claim code (here, on its LED and
+    buzzer, in claim-label.txt) that the teacher types into the console.
+    As a service: `roboclass agent install`.
+    """
+    if broker_folder is None and enrol and broker_addr is None:
+        broker_folder = paths().data / "agent" / "credentials"
+    robot = None
+    if not no_robot:
+        from hardware import Robot  # noqa: PLC0415 - opened only when a robot is wanted
+
+        if backend == "sim" or backend is None:
+            robot = Robot(kit=kit or "sim", backend="sim", realtime=False)
+        else:
+            robot = Robot(kit=kit, backend=backend)
+    try:
+        if (
+            broker_folder is not None
+            and broker_addr is None
+            and not (broker_folder / "broker.json").is_file()
+        ):
+            # Only an unclaimed robot loads the enrolment (SPAKE2, zeroconf).
+            from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
+
+            _enrol(
+                CredentialFolder(broker_folder),
+                robot,
+                enrol_host,
+                enrol_port,
+                mdns_interfaces,
+                no_mdns,
+                as_json,
+            )
+        _run(
+            robot,
+            device,
+            broker_addr,
+            broker_folder,
+            console_key,
+            console_url,
+            site,
+            room,
+            backend,
+            kit,
+            state_dir,
+            telemetry_hz,
+            runner,
+            duration,
+            as_json,
+        )
+    finally:
+        if robot is not None:
+            robot.close()
+
+
+def _enrol(
+    folder: CredentialFolder,
+    robot: Robot | None,
+    host: str,
+    port: int,
+    interfaces: tuple[str, ...],
+    no_mdns: bool,
+    as_json: bool,
+) -> None:
+    """Wait until the console claims this robot; its credentials are then in ``folder``."""
+    from fleet.enrol_robot import wait_for_claim  # noqa: PLC0415
+
+    stop = threading.Event()
+
+    def show(claim: Claim, bound: int) -> None:
+        if as_json:
+            click.echo(
+                json.dumps({"enrol": {"robot": claim.robot_id, "code": claim.code, "port": bound}})
+            )
+        else:
+            click.echo(
+                f"robot {claim.robot_id} waits to be claimed on port {bound}: "
+                f"claim code {claim.code} (label: {folder.label_file})"
+            )
+        logger.warning(
+            "unclaimed: robot %s, claim code %s, port %d", claim.robot_id, claim.code, bound
+        )
+
+    found: dict[str, Any] = {}
+
+    def claim() -> None:
+        try:
+            found["grant"] = wait_for_claim(
+                folder,
+                host=host,
+                port=port,
+                robot=robot,
+                on_code=show,
+                announce=not no_mdns,
+                interfaces=interfaces or None,
+                stop=stop,
+            )
+        except Exception as exc:  # handed to the main thread, which reports it
+            found["error"] = exc
+        finally:
+            stop.set()
+
+    worker = threading.Thread(target=claim, name="enrol", daemon=True)
+    worker.start()
+    wait_for_stop(None, stop)  # Ctrl+C or SIGTERM ends the wait as anywhere else
+    worker.join(timeout=15)
+    error = found.get("error")
+    if isinstance(error, OSError):
+        raise click.ClickException(f"cannot wait for the console on port {port}: {error}")
+    if error is not None:
+        raise error
+    grant = found.get("grant")
+    if grant is None:
+        raise click.ClickException("stopped before the console claimed this robot")
+    if as_json:
+        click.echo(json.dumps({"claimed": {"device": grant.identity, "room": grant.room}}))
+    else:
+        click.echo(f"claimed as {grant.identity} in {grant.site}/{grant.room}")
+
+
+def _run(
+    robot: Robot | None,
+    device: str | None,
+    broker_addr: str | None,
+    broker_folder: Path | None,
+    console_key: str | None,
+    console_url: str | None,
+    site: str | None,
+    room: str | None,
+    backend: str | None,
+    kit: str | None,
+    state_dir: Path | None,
+    telemetry_hz: float,
+    runner: str,
+    duration: float | None,
+    as_json: bool,
+) -> None:
     link = broker_link(broker_addr, broker_folder, site, room)
     device = device or link.identity
     if device is None:
@@ -147,6 +327,13 @@ def agent(
             param_hint="--device",
         )
     host, port, site, room = link.host, link.port, link.site, link.room
+    if console_key is None and broker_folder is not None:
+        saved = broker_folder / CONSOLE_KEY_FILE
+        console_key = str(saved) if saved.is_file() else None
+    if console_key is None:
+        raise click.UsageError(
+            "say which console this robot obeys: --console-key (`roboclass console key` prints it)"
+        )
     public = load_public_key(console_key)
     config = AgentConfig(
         device=device,
@@ -163,30 +350,18 @@ def agent(
         runner=load_runner(runner),
         tls=link.tls,
     )
-    robot = None
-    if not no_robot:
-        from hardware import Robot  # noqa: PLC0415 - opened only when a robot is wanted
-
-        if backend == "sim" or backend is None:
-            robot = Robot(kit=kit or "sim", backend="sim", realtime=False)
+    with Agent(config, robot=robot) as running:
+        facts = {
+            "device": device,
+            "session": running.session,
+            "broker": f"{host}:{port}",
+            "state_dir": str(config.state_dir),
+            "estopped": running.estopped,
+        }
+        if as_json:
+            click.echo(json.dumps(facts))
         else:
-            robot = Robot(kit=kit, backend=backend)
-    try:
-        with Agent(config, robot=robot) as running:
-            facts = {
-                "device": device,
-                "session": running.session,
-                "broker": f"{host}:{port}",
-                "state_dir": str(config.state_dir),
-                "estopped": running.estopped,
-            }
-            if as_json:
-                click.echo(json.dumps(facts))
-            else:
-                click.echo(
-                    f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
-                )
-            wait_for_stop(duration)
-    finally:
-        if robot is not None:
-            robot.close()
+            click.echo(
+                f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
+            )
+        wait_for_stop(duration)

@@ -37,6 +37,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
+from fleet.enrol_api import mount_enrol
 from fleet.exc import FleetError, JobError
 from fleet.protocol import ID_PATTERN
 from fleet.ratelimit import FailureLimiter
@@ -383,6 +384,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             "results_duplicate": console.results_duplicate,
         }
 
+    mount_enrol(app, _teacher)  # claim, revoke (fleet/enrol_api.py)
     mount_web(app, _teacher)  # the teacher's pages at / (fleet/web/)
     return app
 

@@ -32,6 +32,7 @@ What goes where (``DIR``)::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import json
 import os
@@ -47,7 +48,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fleet.exc import BrokerError
-from fleet.pki import CertKey, issue, make_crl, new_ca
+from fleet.pki import CertKey, issue, make_crl, new_ca, sign_csr
 from fleet.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
 
 __all__ = [
@@ -55,12 +56,13 @@ __all__ = [
     "BrokerSettings",
     "Credentials",
     "Layout",
+    "acl_signature",
     "acl_text",
     "add_device",
+    "enrol_device",
     "load_settings",
     "mosquitto_conf",
     "revoke_device",
-    "systemd_unit",
     "valid_host",
     "write_classroom",
 ]
@@ -223,6 +225,11 @@ class Layout:
     def device_key(self, device: str) -> Path:
         return self.device_dir(device) / f"{device}.key"
 
+    @property
+    def reloaded(self) -> Path:
+        """What ``roboclass broker up`` last made Mosquitto read: :func:`acl_signature`."""
+        return self.data / "reloaded"
+
 
 def acl_text(settings: BrokerSettings) -> str:
     """The ACL: each device writes only its own ``up/``, reads its ``down/``, e-stop, console state.
@@ -311,31 +318,6 @@ def mosquitto_conf(settings: BrokerSettings, layout: Layout, user: str) -> str:
         "use_identity_as_username true\n"
         "# The client id is the certificate's name too: nobody can take over another's session.\n"
         "use_username_as_clientid true\n"
-    )
-
-
-def systemd_unit(layout: Layout, exe: Path, user: str) -> str:
-    """A systemd service that runs the classroom broker (``roboclass broker up --unit``)."""
-    return (
-        "[Unit]\n"
-        "Description=RoboClass classroom MQTT broker (Mosquitto, TLS)\n"
-        "After=network-online.target\n"
-        "Wants=network-online.target\n"
-        "\n"
-        "[Service]\n"
-        "Type=simple\n"
-        f"User={user}\n"
-        f"ExecStart={exe} -c {_safe_path(layout.conf)}\n"
-        "ExecReload=/bin/kill -HUP $MAINPID\n"
-        "Restart=on-failure\n"
-        "RestartSec=2\n"
-        "NoNewPrivileges=true\n"
-        "ProtectSystem=strict\n"
-        "ProtectHome=read-only\n"
-        f"ReadWritePaths={_safe_path(layout.data)}\n"
-        "\n"
-        "[Install]\n"
-        "WantedBy=multi-user.target\n"
     )
 
 
@@ -456,6 +438,54 @@ def _load_ca(layout: Layout) -> CertKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise BrokerError(f"{layout.ca_key} is not the EC key RoboClass makes")
     return CertKey(cert, key)
+
+
+def acl_signature(layout: Layout) -> str:
+    """A digest of the ACL and the revocation list: what a reload must make Mosquitto read.
+
+    ``roboclass broker up`` watches both files, sends Mosquitto ``SIGHUP``
+    when they change and then writes this digest to ``Layout.reloaded``, so
+    the console knows when a robot it enrolled or revoked is known to the broker.
+    """
+    digest = hashlib.sha256()
+    for path in (layout.acl, layout.crl):
+        try:
+            digest.update(path.read_bytes())
+        except FileNotFoundError:
+            digest.update(b"-")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def enrol_device(
+    root: Path, device: str, csr: x509.CertificateSigningRequest
+) -> tuple[BrokerSettings, x509.Certificate, bytes]:
+    """Sign a robot's request as ``device`` and give it the room's rights (enrolment).
+
+    The robot made its key and keeps it: only its certificate is kept here
+    (``devices/{id}/``), so the console can revoke it later. Returns the new
+    settings, the certificate and the CA certificate (PEM); the broker must
+    reload afterwards (``roboclass broker up`` does it by itself).
+    """
+    settings, layout = load_settings(root)
+    if not valid_id(device):
+        raise BrokerError(f"device id {device!r} must match {ID_PATTERN}")
+    if device in settings.devices:
+        raise BrokerError(f"there is already a robot named {device}: revoke it or choose a name")
+    ca = _load_ca(layout)
+    try:
+        cert = sign_csr(ca, csr, device)
+    except ValueError as exc:
+        raise BrokerError(str(exc)) from exc
+    updated = BrokerSettings.from_dict(
+        {**settings.as_dict(), "devices": [*settings.devices, device]}
+    )
+    _mkdir(layout.root / "devices", 0o700)
+    _mkdir(layout.device_dir(device), 0o700)
+    _write(layout.device_cert(device), cert.public_bytes(serialization.Encoding.PEM))
+    _write(layout.acl, acl_text(updated).encode())
+    _save_settings(updated, layout)
+    return updated, cert, ca.cert_pem()
 
 
 def add_device(root: Path, device: str) -> Path:

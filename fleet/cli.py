@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import ipaddress
 import json
 import signal
 import socket
 import subprocess
+import threading
 from pathlib import Path
 from types import FrameType
 
@@ -15,10 +15,11 @@ import click
 
 from fleet.brokerconfig import (
     BrokerSettings,
+    Layout,
+    acl_signature,
     add_device,
     load_settings,
     revoke_device,
-    systemd_unit,
     valid_host,
     write_classroom,
 )
@@ -79,7 +80,9 @@ def default_hosts() -> list[str]:
     return [h for h in dict.fromkeys(hosts) if valid_host(h)]
 
 
-_RELOAD = "(systemctl reload roboclass-broker, or `kill -HUP` the `roboclass broker up` process)"
+_RELOAD = (
+    "(`roboclass broker up` does it within a second; else `systemctl reload roboclass-broker`)"
+)
 
 
 def _fail(exc: BrokerError) -> click.ClickException:
@@ -154,6 +157,33 @@ def config(
     click.echo(f"start it: roboclass broker up --config {layout.root}")
 
 
+#: How often ``broker up`` looks at the ACL and the revocation list.
+WATCH_S = 0.5
+
+
+def _mark_reloaded(layout: Layout, signature: str) -> None:
+    tmp = layout.reloaded.with_suffix(".tmp")
+    tmp.write_text(signature + "\n", encoding="utf-8")
+    tmp.replace(layout.reloaded)
+
+
+def _reload_on_change(layout: Layout, proc: subprocess.Popen[bytes], stop: threading.Event) -> None:
+    """Send Mosquitto SIGHUP whenever the ACL or the CRL changes; then say so in ``reloaded``.
+
+    The console enrols and revokes robots by rewriting both files (it runs
+    as another service): this is how the broker hears of it, within a second.
+    """
+    seen = acl_signature(layout)
+    _mark_reloaded(layout, seen)
+    while not stop.wait(WATCH_S):
+        now = acl_signature(layout)
+        if now != seen and proc.poll() is None:
+            proc.send_signal(signal.SIGHUP)
+            seen = now
+            stop.wait(0.1)  # Mosquitto reads the files between two network loops
+            _mark_reloaded(layout, now)
+
+
 @broker.command("up")
 @click.option(
     "--config",
@@ -162,17 +192,24 @@ def config(
     required=True,
     help="The folder `roboclass broker config` made.",
 )
-@click.option("--unit", is_flag=True, help="Print a systemd unit that runs it instead.")
+@click.option("--unit", is_flag=True, hidden=True)
 def up(root: Path, unit: bool) -> None:
-    """Run the classroom broker (Mosquitto) in the foreground until Ctrl+C."""
+    """Run the classroom broker (Mosquitto) in the foreground until Ctrl+C.
+
+    It reloads Mosquitto (SIGHUP) by itself when the ACL or the revocation
+    list changes, e.g. when the console enrols or revokes a robot. As a
+    service: `roboclass service install broker --config DIR`.
+    """
+    if unit:
+        raise click.UsageError(
+            f"the unit comes from `roboclass service install broker --config {root}` "
+            "(add --dry-run to print it)"
+        )
     try:
         settings, layout = load_settings(root)
         exe = find_mosquitto()
     except BrokerError as exc:
         raise _fail(exc) from exc
-    if unit:
-        click.echo(systemd_unit(layout, exe, getpass.getuser()), nl=False)
-        return
     where = settings.bind or "every address"
     click.echo(f"mosquitto on {where}, TLS port {settings.port}; Ctrl+C stops it", err=True)
     proc = subprocess.Popen([str(exe), "-c", str(layout.conf)])
@@ -183,9 +220,16 @@ def up(root: Path, unit: bool) -> None:
     previous = {
         s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=_reload_on_change, args=(layout, proc, stop), name="broker-watch", daemon=True
+    )
+    watcher.start()
     try:
         code = proc.wait()
     finally:
+        stop.set()
+        watcher.join(timeout=5)
         for s, h in previous.items():
             signal.signal(s, h)
     if code != 0:

@@ -312,6 +312,13 @@ class Console:
         self._command(row["device"], "cancel", job=job)
         return True
 
+    def forget(self, device: str) -> None:
+        """A revoked robot leaves the room's list (its results stay)."""
+        self.store.forget_device(device)
+        self.telemetry.pop(device, None)
+        self.logs.pop(device, None)
+        self._notify()
+
     def identify(self, device: str) -> None:
         self._command(device, "identify")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from fleet.agent_cli import BrokerLink, broker_link
+from fleet.enrol_console import classroom_root
 from fleet.signing import SigningKey, public_key_text
 from fleet.store import Store
 from fleet.wait import wait_for_stop
@@ -69,6 +70,13 @@ def console() -> None:
     show_default=True,
     help="How long a teacher's login in the browser lasts.",
 )
+@click.option(
+    "--mdns-interface",
+    "mdns_interfaces",
+    multiple=True,
+    help="Look for unclaimed robots only on this address (repeat; default: every interface).",
+)
+@click.option("--no-mdns", is_flag=True, help="Do not look for unclaimed robots over mDNS.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
 def serve(
@@ -81,10 +89,17 @@ def serve(
     room: str | None,
     data_dir: Path | None,
     session_hours: float,
+    mdns_interfaces: tuple[str, ...],
+    no_mdns: bool,
     duration: float | None,
     as_json: bool,
 ) -> None:
-    """Run the console service: MQTT side, store and JSON API."""
+    """Run the console service: MQTT side, store and JSON API.
+
+    With the console's folder of a classroom (--broker-folder DIR/console) it
+    also enrols robots: it finds unclaimed ones over mDNS and claims them
+    with their codes. As a service: `roboclass console install`.
+    """
     from fleet.api import ApiServer  # noqa: PLC0415 - FastAPI loads only here
     from fleet.console import Console, ConsoleConfig  # noqa: PLC0415
     from fleet.embedded_broker import EmbeddedBroker  # noqa: PLC0415
@@ -108,7 +123,16 @@ def serve(
         )
     )
     server = ApiServer(service, host=host, port=port)
+    enroller = None
     try:
+        root = classroom_root(broker_folder) if broker_folder is not None else None
+        if root is not None:
+            from fleet.enrol_console import Enroller  # noqa: PLC0415
+
+            enroller = Enroller(
+                root, service, interfaces=mdns_interfaces or None, discover=not no_mdns
+            )
+            server.app.state.enroller = enroller
         server.start()
         service.config.url = public_url or server.url
         service.start()
@@ -118,6 +142,7 @@ def serve(
             "embedded_broker": embedded is not None,
             "public_key": public_key_text(service.key.public_key),
             "teachers": service.store.has_teachers(),
+            "enrol": enroller is not None,
         }
         if not facts["teachers"]:  # only this screen shows it: the browser's set-up asks for it
             facts["setup_code"] = server.setup_code
@@ -136,6 +161,8 @@ def serve(
         wait_for_stop(duration)
     finally:
         server.close()
+        if enroller is not None:
+            enroller.close()
         service.close()
         if embedded is not None:
             embedded.close()

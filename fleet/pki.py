@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CA_DAYS", "LEAF_DAYS", "CertKey", "issue", "make_crl", "new_ca"]
+__all__ = ["CA_DAYS", "LEAF_DAYS", "CertKey", "issue", "make_crl", "new_ca", "sign_csr"]
 
 #: How long the room's CA is valid (days).
 CA_DAYS = 3650
@@ -99,20 +99,47 @@ def issue(
     server_names: Sequence[str] = (),
     now: dt.datetime | None = None,
 ) -> CertKey:
-    """A leaf certificate signed by ``ca``.
+    """A leaf certificate signed by ``ca``, with a new key.
 
     With ``server_names`` it is a server certificate (``serverAuth``) for those
     host names and IP addresses; without, a client certificate (``clientAuth``)
     whose common name is the client's identity.
     """
-    now = now or _now()
     key = ec.generate_private_key(ec.SECP256R1())
+    return CertKey(_leaf(ca, common_name, key.public_key(), server_names, now), key)
+
+
+def sign_csr(
+    ca: CertKey, csr: x509.CertificateSigningRequest, common_name: str
+) -> x509.Certificate:
+    """A client certificate named ``common_name`` for the key in ``csr`` (enrolment).
+
+    Only the request's key is used, after its signature proves the sender
+    holds it; its subject is ignored (the console names the robot). The key
+    must be EC P-256, as every key of the room is.
+    """
+    if not csr.is_signature_valid:
+        raise ValueError("the signing request's signature is not valid")
+    public = csr.public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
+        raise ValueError("the signing request must hold an EC P-256 key")
+    return _leaf(ca, common_name, public, (), None)
+
+
+def _leaf(
+    ca: CertKey,
+    common_name: str,
+    public: ec.EllipticCurvePublicKey,
+    server_names: Sequence[str],
+    now: dt.datetime | None,
+) -> x509.Certificate:
+    now = now or _now()
     usage = ExtendedKeyUsageOID.SERVER_AUTH if server_names else ExtendedKeyUsageOID.CLIENT_AUTH
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
+        .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _BACKDATE)
         .not_valid_after(min(now + dt.timedelta(days=LEAF_DAYS), ca.cert.not_valid_after_utc))
@@ -141,7 +168,7 @@ def issue(
         builder = builder.add_extension(
             x509.SubjectAlternativeName([_general_name(n) for n in server_names]), critical=False
         )
-    return CertKey(builder.sign(ca.key, hashes.SHA256()), key)
+    return builder.sign(ca.key, hashes.SHA256())
 
 
 def _general_name(host: str) -> x509.GeneralName:

@@ -169,6 +169,10 @@ class Store:
             r["versions"] = json.loads(r["versions"]) if r["versions"] else {}
         return rows
 
+    def forget_device(self, device: str) -> bool:
+        """Drop a revoked device from the list (its jobs and results stay); False if unknown."""
+        return self._exec("DELETE FROM devices WHERE device = ?", (device,)) > 0
+
     def device_ids(self, online_only: bool = False) -> list[str]:
         where = " WHERE online = 1" if online_only else ""
         return [str(r["device"]) for r in self._rows(f"SELECT device FROM devices{where}")]  # noqa: S608 - fixed text

@@ -13,9 +13,12 @@ from types import FrameType
 __all__ = ["wait_for_stop"]
 
 
-def wait_for_stop(seconds: float | None) -> None:
-    """Block until SIGINT/SIGTERM, or until ``seconds`` have passed."""
-    stop = threading.Event()
+def wait_for_stop(seconds: float | None, stop: threading.Event | None = None) -> None:
+    """Block until SIGINT/SIGTERM, or until ``seconds`` have passed, or until ``stop`` is set.
+
+    A signal sets ``stop``, so a worker waiting on it ends too.
+    """
+    stop = stop or threading.Event()
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
         stop.set()

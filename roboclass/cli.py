@@ -69,8 +69,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: ``roboclass agent install ...`` runs ``roboclass service install agent ...`` (one code path).
+ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("agent", "install"): ("service", "install", "agent"),
+    ("console", "install"): ("service", "install", "console"),
+}
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when used."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        alias = ALIASES.get((args[0], args[1])) if len(args) >= 2 else None
+        return super().resolve_command(ctx, [*alias, *args[2:]] if alias else args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

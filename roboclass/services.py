@@ -99,6 +99,8 @@ class ServiceSpec:
     exec_reload: str | None = None
     stop_timeout_sec: int = 15
     documentation: tuple[str, ...] = field(default=())
+    #: Folders it may write besides ``data_dir`` (the console: the classroom's ACL and CRL).
+    writable: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):
@@ -112,6 +114,8 @@ class ServiceSpec:
             if not re.fullmatch(r"[a-z_][a-z0-9_-]*", group):
                 raise ServiceError(f"group {group!r} is not a valid group name")
         _checked(self.data_dir, "the data folder")
+        for path in self.writable:
+            _checked(path, "a folder it writes")
         _checked(self.env_file, "the settings file")
         _checked(Path(self.exec_start[0]), "the program")
 
@@ -158,7 +162,7 @@ def unit_text(spec: ServiceSpec) -> str:
         "ProtectSystem=strict",
         "ProtectHome=read-only",
         "PrivateTmp=true",
-        f"ReadWritePaths={data}",
+        f"ReadWritePaths={' '.join([data, *(str(p) for p in spec.writable)])}",
         "ProtectKernelTunables=true",
         "ProtectKernelModules=true",
         "ProtectControlGroups=true",
@@ -197,22 +201,25 @@ def agent_spec(
     env_dir: Path = DEFAULT_ENV_DIR,
     groups: Sequence[str] = AGENT_GROUPS,
 ) -> ServiceSpec:
-    """The fleet agent on a robot: ``roboclass agent`` with the robot's settings."""
+    """The fleet agent on a robot: ``roboclass agent --enrol`` with the robot's settings.
+
+    A robot with no credentials waits to be claimed from the console (its
+    claim code is in the journal and in ``agent/credentials/claim-label.txt``),
+    then joins the classroom broker with what the console gave it.
+    """
     env_file = env_dir / "agent.env"
+    data = _checked(data_dir, "the data folder")
     return ServiceSpec(
         name="roboclass-agent",
         description="RoboClass fleet agent (this robot's jobs, e-stop and results)",
         exec_start=(
             _checked(exe, "the program"),
             "agent",
-            "--device",
-            "${ROBOCLASS_DEVICE}",
-            "--broker",
-            "${ROBOCLASS_BROKER}",
-            "--console-key",
-            "${ROBOCLASS_CONSOLE_KEY}",
+            "--enrol",
+            "--broker-folder",
+            f"{data}/agent/credentials",
             "--state-dir",
-            f"{_checked(data_dir, 'the data folder')}/agent",
+            f"{data}/agent",
             # Unbraced: split into words, and nothing at all when empty.
             "$ROBOCLASS_AGENT_ARGS",
         ),
@@ -222,14 +229,15 @@ def agent_spec(
         env_example=(
             "# Settings of roboclass-agent (this robot). After a change:\n"
             "#   sudo systemctl restart roboclass-agent\n"
-            "# This robot's id (letters, digits, - _ .), e.g. robot-07.\n"
-            "ROBOCLASS_DEVICE=\n"
-            "# The classroom broker, host:port.\n"
-            "ROBOCLASS_BROKER=\n"
-            "# The console's public key: `roboclass console key` on the hub prints it.\n"
-            "ROBOCLASS_CONSOLE_KEY=\n"
+            "# Until the console claims it, the robot waits and shows a claim code:\n"
+            "#   sudo journalctl -u roboclass-agent | grep 'claim code'\n"
+            f"#   sudo cat {data}/agent/credentials/claim-label.txt\n"
+            "# (and on its LED and buzzer). The teacher types it on the console's Room page.\n"
+            f"# Without enrolment, copy the robot's folder from `roboclass broker config` to\n"
+            f"# {data}/agent/credentials/ and the console's key (`roboclass console key`)\n"
+            "# into console.pub there.\n"
             "# More options of `roboclass agent`, e.g.\n"
-            "#   --console-url http://hub.local:8080 --room room2 --backend gpio --kit pi-2wd\n"
+            "#   --backend gpio --kit pi-2wd --console-url http://hub.local:8080\n"
             "ROBOCLASS_AGENT_ARGS=\n"
         ),
         environment=_environment(data_dir),
@@ -246,9 +254,20 @@ def console_spec(
     user: str,
     data_dir: Path = DEFAULT_DATA_DIR,
     env_dir: Path = DEFAULT_ENV_DIR,
+    classroom: Path | None = None,
 ) -> ServiceSpec:
-    """The teacher's console on the hub: ``roboclass console serve``."""
+    """The teacher's console on the hub: ``roboclass console serve``.
+
+    With ``classroom`` (the folder ``roboclass broker config`` made) it joins
+    that broker with the folder's ``console/`` and enrols and revokes robots,
+    so it may write there too (the ACL, the CRL, the robots' certificates).
+    """
     env_file = env_dir / "console.env"
+    broker = (
+        ()
+        if classroom is None
+        else ("--broker-folder", f"{_checked(classroom, 'the classroom folder')}/console")
+    )
     return ServiceSpec(
         name="roboclass-console",
         description="RoboClass teacher's console (web, API, results)",
@@ -258,8 +277,10 @@ def console_spec(
             "serve",
             "--data-dir",
             f"{_checked(data_dir, 'the data folder')}/console",
+            *broker,
             "$ROBOCLASS_CONSOLE_ARGS",
         ),
+        writable=() if classroom is None else (classroom,),
         user=user,
         data_dir=data_dir,
         env_file=env_file,
@@ -267,8 +288,9 @@ def console_spec(
             "# Settings of roboclass-console (the hub). After a change:\n"
             "#   sudo systemctl restart roboclass-console\n"
             "# Options of `roboclass console serve`. On a hub that robots reach:\n"
-            "#   --host 0.0.0.0 --port 8080 --broker 127.0.0.1:1883 "
-            "--public-url http://hub.local:8080\n"
+            "#   --host 0.0.0.0 --port 8080 --public-url http://hub.local:8080\n"
+            "# (`roboclass console install --classroom DIR` joins the classroom broker\n"
+            "# and lets the console enrol robots.)\n"
             "ROBOCLASS_CONSOLE_ARGS=--host 127.0.0.1 --port 8080\n"
         ),
         environment=_environment(data_dir),

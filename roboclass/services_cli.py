@@ -1,4 +1,8 @@
-"""``roboclass service install agent|console|broker``: write the systemd units."""
+"""``roboclass service install agent|console|broker``: write the systemd units.
+
+``roboclass agent install`` and ``roboclass console install`` are the same
+commands (:data:`roboclass.cli.ALIASES` sends them here).
+"""
 
 from __future__ import annotations
 
@@ -191,7 +195,10 @@ def install_agent(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """The fleet agent on a robot (joins the dialout, video and gpio groups)."""
+    """The fleet agent on a robot (joins the dialout, video and gpio groups).
+
+    It starts unclaimed and waits for the console (--enrol) until it has credentials.
+    """
     groups, missing = _existing_groups(AGENT_GROUPS)
     notes = []
     if missing:
@@ -211,9 +218,16 @@ def install_agent(
 
 
 @install.command("console")
+@click.option(
+    "--classroom",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder `roboclass broker config` made: join that broker and enrol robots.",
+)
 @_options
 @_DATA_DIR
 def install_console(
+    classroom: Path | None,
     user: str | None,
     unit_dir: Path,
     env_dir: Path,
@@ -229,6 +243,7 @@ def install_console(
             user=user or _default_user(),
             data_dir=data_dir,
             env_dir=env_dir,
+            classroom=None if classroom is None else classroom.absolute(),
         )
     )
     _install(spec, unit_dir, dry_run, as_json, [])

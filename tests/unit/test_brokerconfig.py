@@ -23,7 +23,6 @@ from fleet.brokerconfig import (
     load_settings,
     mosquitto_conf,
     revoke_device,
-    systemd_unit,
     valid_host,
     write_classroom,
 )
@@ -31,7 +30,6 @@ from fleet.cli import broker, default_hosts
 from fleet.exc import BrokerError
 from fleet.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
 from fleet.protocol import MAX_JOB_PAYLOAD, valid_id
-from tests.conftest import system_part
 
 NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -213,13 +211,12 @@ def test_mosquitto_conf_refuses_paths_it_cannot_read(root: Path) -> None:
         mosquitto_conf(BrokerSettings(), Layout(root), "teacher")
 
 
-def test_systemd_unit_runs_the_config_as_its_owner(tmp_path: Path) -> None:
-    unit = systemd_unit(Layout(tmp_path), Path("/usr/sbin/mosquitto"), "teacher")
-    assert f"ExecStart=/usr/sbin/mosquitto -c {tmp_path}/mosquitto.conf\n" in unit
-    assert "User=teacher\n" in unit
-    assert "Restart=on-failure\n" in unit
-    assert f"ReadWritePaths={tmp_path}/data\n" in unit
-    assert "WantedBy=multi-user.target\n" in unit
+def test_the_broker_unit_has_one_shape(tmp_path: Path) -> None:
+    """`broker up --unit` points at `service install broker`, the one place the unit is made."""
+    write_classroom(BrokerSettings(), tmp_path)
+    result = CliRunner().invoke(broker, ["up", "--config", str(tmp_path), "--unit"])
+    assert result.exit_code == 2
+    assert f"roboclass service install broker --config {tmp_path}" in result.output
 
 
 # -- writing a classroom -------------------------------------------------------------
@@ -398,15 +395,10 @@ def test_broker_config_command_rejects_a_bad_device(tmp_path: Path) -> None:
     assert not (tmp_path / "mosquitto.conf").exists()
 
 
-def test_broker_up_unit_and_missing_config(tmp_path: Path) -> None:
+def test_broker_up_without_a_config(tmp_path: Path) -> None:
     missing = CliRunner().invoke(broker, ["up", "--config", str(tmp_path)])
     assert missing.exit_code == 1
     assert "roboclass broker config --out" in missing.output
-    write_classroom(BrokerSettings(), tmp_path)
-    system_part("mosquitto")
-    unit = CliRunner().invoke(broker, ["up", "--config", str(tmp_path), "--unit"])
-    assert unit.exit_code == 0, unit.output
-    assert f" -c {tmp_path.resolve()}/mosquitto.conf\n" in unit.output
 
 
 def test_add_device_and_revoke_commands(tmp_path: Path) -> None:

@@ -59,8 +59,8 @@ def test_agent_unit_exact_text() -> None:
         "Environment=ROBOCLASS_CONFIG_DIR=/var/lib/roboclass/config\n"
         "Environment=PYTHONUNBUFFERED=1\n"
         "EnvironmentFile=-/etc/roboclass/agent.env\n"
-        "ExecStart=/opt/roboclass/venv/bin/roboclass agent --device ${ROBOCLASS_DEVICE} "
-        "--broker ${ROBOCLASS_BROKER} --console-key ${ROBOCLASS_CONSOLE_KEY} "
+        "ExecStart=/opt/roboclass/venv/bin/roboclass agent --enrol "
+        "--broker-folder /var/lib/roboclass/agent/credentials "
         "--state-dir /var/lib/roboclass/agent $ROBOCLASS_AGENT_ARGS\n"
         "Restart=on-failure\n"
         "RestartSec=3\n"
@@ -209,7 +209,32 @@ def test_install_agent_new_settings_file_is_private(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     env = tmp_path / "e" / "agent.env"
     assert env.stat().st_mode & 0o777 == 0o600
-    assert "ROBOCLASS_DEVICE=" in env.read_text()
+    assert "claim code" in env.read_text()
+    assert "ROBOCLASS_AGENT_ARGS=" in env.read_text()
+
+
+@pytest.mark.parametrize("name", ["agent", "console"])
+def test_agent_install_and_console_install_are_service_install(name: str, tmp_path: Path) -> None:
+    """`roboclass agent install` runs the very command `roboclass service install agent` does."""
+    from roboclass.cli import cli  # noqa: PLC0415
+
+    args = ["--user", USER, "--exe", str(EXE), "--env-dir", str(tmp_path / "e"), "--dry-run"]
+    args += ["--json", "--data-dir", str(tmp_path / "d")]
+    alias = CliRunner().invoke(cli, [name, "install", *args], catch_exceptions=False)
+    plain = CliRunner().invoke(cli, ["service", "install", name, *args], catch_exceptions=False)
+    assert alias.exit_code == 0, alias.output
+    assert json.loads(alias.output) == json.loads(plain.output)
+    assert f"roboclass-{name}.service" in json.loads(alias.output)["unit"]
+
+
+def test_console_with_a_classroom_joins_it_and_may_write_it() -> None:
+    text = unit_text(console_spec(exe=EXE, user="teacher", classroom=Path("/srv/broker")))
+    body = section(text, "Service")
+    assert (
+        f"ExecStart={EXE} console serve --data-dir /var/lib/roboclass/console "
+        "--broker-folder /srv/broker/console $ROBOCLASS_CONSOLE_ARGS"
+    ) in body
+    assert "ReadWritePaths=/var/lib/roboclass /srv/broker" in body
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:

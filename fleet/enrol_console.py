@@ -1,0 +1,280 @@
+"""The console's side of enrolment: find unclaimed robots, claim one with its code, revoke.
+
+The console needs the classroom folder that ``roboclass broker config`` made
+(it holds the CA key and the ACL): ``roboclass console serve
+--broker-folder DIR/console`` finds it one level up. Claiming a robot:
+
+1. the teacher picks a robot the console found over mDNS (or types its
+   address, where the Wi-Fi blocks multicast) and types its claim code;
+2. the console runs :class:`fleet.enrol.ConsoleExchange` with the robot; a
+   wrong code ends here (and counts: ``CLAIM_FAILURES`` a minute per teacher
+   and robot);
+3. it signs the robot's request as the name the teacher chose
+   (:func:`fleet.brokerconfig.enrol_device`: certificate, ACL block) and
+   waits until ``roboclass broker up`` has made Mosquitto read the new ACL;
+4. it seals the grant (certificate, CA, its public key, name, room, broker
+   address) for the robot, which installs it and joins the broker.
+
+Revoking puts the robot's certificate on the CRL, takes its ACL block away
+and waits for the broker's reload, then forgets the robot in the store.
+
+::
+
+    enroller = Enroller(Path("/srv/roboclass/broker"), console, interfaces=None)
+    enroller.claim("rc-7f3a9c", "4821-0937", "robot-07", by="ms-li")
+    enroller.revoke("robot-07", by="ms-li")
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from fleet.brokerconfig import (
+    Layout,
+    acl_signature,
+    enrol_device,
+    load_settings,
+    revoke_device,
+)
+from fleet.enrol import BadMessage, ConsoleExchange, EnrolError, Grant, WrongCode, valid_robot_id
+from fleet.exc import BrokerError
+from fleet.protocol import valid_id
+from fleet.ratelimit import FailureLimiter
+from fleet.signing import public_key_text
+
+if TYPE_CHECKING:
+    from fleet.console import Console
+    from fleet.enrol_mdns import RobotBrowser
+
+__all__ = ["CLAIM_FAILURES", "ClaimLimited", "Enroller", "NotFound", "classroom_root"]
+
+logger = logging.getLogger(__name__)
+
+#: Wrong codes a minute for one robot from one teacher.
+CLAIM_FAILURES = 5
+#: How long the console waits for the broker to read a changed ACL.
+RELOAD_TIMEOUT_S = 10.0
+_HTTP_TIMEOUT_S = 15.0
+
+
+class ClaimLimited(EnrolError):
+    """Too many wrong codes: ``retry_after`` seconds until the next try."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, round(retry_after))
+        super().__init__(
+            f"too many wrong codes: wait {self.retry_after} s / 错误次数太多：请等 {self.retry_after} 秒"
+        )
+
+
+class NotFound(EnrolError, LookupError):
+    """No such robot (unclaimed or enrolled)."""
+
+
+def classroom_root(console_folder: Path) -> Path | None:
+    """The classroom folder above a console's ``--broker-folder``, if it holds the CA key."""
+    root = console_folder.resolve().parent
+    layout = Layout(root)
+    if layout.settings.is_file() and layout.ca_key.is_file():
+        return root
+    return None
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST JSON to a robot; (status, JSON answer). Network trouble is an EnrolError."""
+    request = urllib.request.Request(  # noqa: S310 - http:// built from an address we checked
+        url, data=json.dumps(body).encode(), method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT_S) as response:  # noqa: S310
+            status, text = response.status, response.read(70_000)
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read(70_000)
+    except (urllib.error.URLError, OSError) as exc:
+        raise EnrolError(f"cannot reach the robot at {url}: {exc}") from exc
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        raise BadMessage(f"the robot at {url} did not answer JSON") from None
+    if not isinstance(answer, dict):
+        raise BadMessage(f"the robot at {url} did not answer a JSON object")
+    return status, answer
+
+
+class Enroller:
+    """Claims, revokes and lists robots for one console and its classroom folder."""
+
+    def __init__(
+        self,
+        root: Path,
+        console: Console,
+        *,
+        interfaces: Sequence[str] | None = None,
+        discover: bool = True,
+        reload_timeout_s: float = RELOAD_TIMEOUT_S,
+    ) -> None:
+        self.root = root
+        self.console = console
+        self.reload_timeout_s = reload_timeout_s
+        self._limiter = FailureLimiter(CLAIM_FAILURES, 60.0)
+        self.browser: RobotBrowser | None = None
+        if discover:
+            from fleet.enrol_mdns import RobotBrowser  # noqa: PLC0415 - zeroconf only when browsing
+
+            self.browser = RobotBrowser(interfaces)
+        self._closed = False
+
+    # -- what the teacher sees -----------------------------------------------
+
+    def robots(self) -> list[dict[str, Any]]:
+        """Unclaimed robots announced on the LAN."""
+        return [] if self.browser is None else [r.as_dict() for r in self.browser.robots()]
+
+    # -- claiming --------------------------------------------------------------
+
+    def _address(self, robot: str, address: str | None) -> str:
+        if address:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise BadMessage(f"{address!r} is not host:port (e.g. 192.168.1.23:8764)")
+            return address
+        found = self.browser.get(robot) if self.browser is not None else None
+        if found is None:
+            raise NotFound(
+                f"no unclaimed robot {robot} on the LAN: is it on and waiting? "
+                "(type its address if the Wi-Fi blocks mDNS)"
+            )
+        return f"{found.address}:{found.port}"
+
+    def claim(
+        self, robot: str, code: str, name: str, *, by: str, address: str | None = None
+    ) -> dict[str, Any]:
+        """Claim ``robot`` (its mDNS id) with the code it shows; it becomes ``name``."""
+        if not valid_robot_id(robot):
+            raise BadMessage(f"{robot!r} is not an unclaimed robot's id (rc-...)")
+        if not valid_id(name):
+            raise BadMessage(f"the name {name!r} may hold only letters, digits, - _ .")
+        key = ("claim", by, robot)
+        wait = self._limiter.retry_after(key)
+        if wait > 0:
+            raise ClaimLimited(wait)
+        base = f"http://{self._address(robot, address)}/enrol/v1"
+        exchange = ConsoleExchange(code, robot_id=robot)
+        status, reply = _post(f"{base}/start", exchange.start_message())
+        if status == 429:
+            raise ClaimLimited(60)
+        if status != 200:
+            raise EnrolError(f"the robot refused: {reply.get('error', status)}")
+        try:
+            csr_pem = exchange.check(reply)
+        except WrongCode:
+            self._limiter.failed(key)
+            self.console.store.audit(by, "claim-failed", robot=robot)
+            raise
+        csr = x509.load_pem_x509_csr(csr_pem)
+        settings, cert, ca_pem = enrol_device(self.root, name, csr)
+        try:
+            self._wait_reloaded()
+            grant = Grant(
+                identity=name,
+                site=settings.site,
+                room=settings.room,
+                hosts=list(settings.hosts),
+                port=settings.port,
+                cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
+                ca=ca_pem.decode(),
+                console_key=public_key_text(self.console.key.public_key),
+                console_url=self.console.config.url,
+            )
+            status, reply = _post(f"{base}/finish", exchange.seal(grant))
+            if status != 200:
+                raise EnrolError(f"the robot refused its grant: {reply.get('error', status)}")
+            exchange.check_ack(reply)
+        except EnrolError:
+            revoke_device(self.root, name)  # nobody holds a working certificate for it
+            raise
+        self._limiter.succeeded(key)
+        if self.browser is not None:
+            self.browser.forget(robot)
+        self.console.store.audit(
+            by, "claim", robot=robot, device=name, serial=str(cert.serial_number)
+        )
+        logger.info("%s claimed robot %s as %s", by, robot, name)
+        return {"device": name, "robot": robot, "site": settings.site, "room": settings.room}
+
+    # -- after enrolment -----------------------------------------------------------
+
+    def revoke(self, device: str, *, by: str) -> dict[str, Any]:
+        """Revoke the robot's certificate; the broker refuses it once it has reloaded."""
+        try:
+            revoke_device(self.root, device)
+        except BrokerError as exc:
+            raise NotFound(str(exc)) from exc
+        reloaded = self._wait_reloaded(must=False)
+        self.console.forget(device)
+        self.console.store.audit(by, "revoke", device=device)
+        logger.warning("%s revoked %s", by, device)
+        return {"device": device, "revoked": True, "broker_reloaded": reloaded}
+
+    def devices(self) -> list[str]:
+        settings, _ = load_settings(self.root)
+        return list(settings.devices)
+
+    def _wait_reloaded(self, *, must: bool = True) -> bool:
+        """Wait until ``roboclass broker up`` has made Mosquitto read the ACL and CRL as they are."""
+        layout = Layout(self.root)
+        wanted = acl_signature(layout)
+        deadline = time.monotonic() + self.reload_timeout_s
+        while True:
+            try:
+                if layout.reloaded.read_text(encoding="utf-8").strip() == wanted:
+                    return True
+            except FileNotFoundError:
+                pass
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        message = (
+            f"the broker did not reload within {self.reload_timeout_s:.0f} s: is "
+            "`roboclass broker up` (the roboclass-broker service) running on this folder?"
+        )
+        if must:
+            raise EnrolError(message)
+        logger.warning(message)
+        return False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.browser is not None:
+            self.browser.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

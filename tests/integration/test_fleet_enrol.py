@@ -1,0 +1,384 @@
+"""Enrolment end to end: unclaimed robots, mDNS, claim codes, the TLS broker, revocation.
+
+Everything runs for real on this machine: Mosquitto with the generated
+classroom configuration under ``roboclass broker up`` (which reloads it when
+the console changes the ACL or the CRL), the console with its API, and robots
+as ``roboclass agent --enrol`` processes. mDNS runs on 127.0.0.1 only (the
+loopback interface carries multicast here), so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet.agent import JobContext
+from fleet.api import ApiServer
+from fleet.brokerconfig import BrokerSettings, Credentials, Layout, load_settings, write_classroom
+from fleet.console import Console, ConsoleConfig
+from fleet.enrol import ConsoleExchange, Grant, WrongCode
+from fleet.enrol_console import Enroller
+from fleet.enrol_mdns import Announcement, RobotBrowser
+from fleet.enrol_robot import PER_ADDRESS, CredentialFolder, EnrolServer
+from tests.conftest import free_port, system_part
+from tests.integration.test_broker_security import REFUSED, Client, Identity
+from tests.integration.test_fleet_api import call
+from tests.integration.test_fleet_support import wait_until
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK = ["127.0.0.1"]
+
+
+def quick_runner(ctx: JobContext) -> dict[str, Any]:
+    """A job that passes at once (the robot processes here run without a robot)."""
+    ctx.on_line("stdout", f"ran {ctx.job.lesson.id}")
+    return {"status": "passed", "score": 100}
+
+
+@dataclass
+class Classroom:
+    layout: Layout
+    broker: subprocess.Popen[bytes]
+    console: Console
+    server: ApiServer
+    enroller: Enroller
+    token: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.server.url}/api/v1"
+
+    def call(self, path: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+        return call(f"{self.api}{path}", method, body, self.token)
+
+    def close(self) -> None:
+        self.server.close()
+        self.enroller.close()
+        self.console.close()
+        self.broker.terminate()  # `broker up` passes it on to Mosquitto
+        self.broker.wait(timeout=30)
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Iterator[Classroom]:
+    system_part("mosquitto")
+    port = free_port()
+    settings = BrokerSettings(hosts=("localhost", "127.0.0.1"), port=port, bind="127.0.0.1")
+    layout = write_classroom(settings, tmp_path / "broker")
+    broker = subprocess.Popen(
+        [sys.executable, "-m", "roboclass", "broker", "up", "--config", str(layout.root)],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(layout.reloaded.is_file, 20, "`broker up` to start watching")
+    creds = Credentials.load(layout.console)
+    console = Console(
+        ConsoleConfig(
+            creds.host, creds.port, tmp_path / "console", keepalive=2, tls=creds.tls_context()
+        )
+    )
+    server = ApiServer(console).start()
+    console.config.url = server.url
+    enroller = Enroller(layout.root, console, interfaces=LOOPBACK)
+    server.app.state.enroller = enroller
+    console.start()
+    console.store.add_teacher("ms-li", "a long password")
+    token = console.store.new_token("ms-li", "test")
+    room = Classroom(layout, broker, console, server, enroller, token)
+    try:
+        assert console.wait_connected(10)
+        yield room
+    finally:
+        room.close()
+
+
+class RobotProcess:
+    """``roboclass agent --enrol`` on an empty folder, as a robot boots unconfigured."""
+
+    def __init__(self, folder: Path, state: Path) -> None:
+        self.folder = folder
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "roboclass",
+                "agent",
+                "--enrol",
+                "--broker-folder",
+                str(folder),
+                "--state-dir",
+                str(state),
+                "--enrol-host",
+                "127.0.0.1",
+                "--enrol-port",
+                "0",
+                "--mdns-interface",
+                "127.0.0.1",
+                "--runner",
+                "tests.integration.test_fleet_enrol:quick_runner",
+                "--no-robot",
+                "--json",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+    def line(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        text = self.proc.stdout.readline()
+        assert text, f"the agent ended (status {self.proc.poll()})"
+        out: dict[str, Any] = json.loads(text)
+        return out
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def robot_status(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/enrol/v1", timeout=5) as response:
+        out: dict[str, Any] = json.loads(response.read())
+        return out
+
+
+def test_a_robot_is_discovered_claimed_joins_over_tls_and_is_revoked(
+    classroom: Classroom, tmp_path: Path
+) -> None:
+    robot = RobotProcess(tmp_path / "robot" / "credentials", tmp_path / "robot" / "state")
+    try:
+        waiting = robot.line()["enrol"]
+        rid, code, port = waiting["robot"], waiting["code"], waiting["port"]
+        assert robot_status(port) == {"v": 1, "robot": rid, "claimed": False}
+
+        # the console finds it over mDNS and lists it for the teacher
+        wait_until(
+            lambda: [r["robot"] for r in classroom.call("/enrol")[1]["robots"]] == [rid],
+            20,
+            "the unclaimed robot on the console's list",
+        )
+        found = classroom.call("/enrol")[1]["robots"][0]
+        assert found["address"] == f"127.0.0.1:{port}"
+
+        # a wrong code is refused, and the robot still waits
+        wrong = "0000-0000" if code != "0000-0000" else "1111-1111"
+        status, body = classroom.call(
+            "/enrol/claim", "POST", {"robot": rid, "code": wrong, "name": "robot-07"}
+        )
+        assert status == 403, body
+        assert robot_status(port)["claimed"] is False
+        assert load_settings(classroom.layout.root)[0].devices == ()  # nothing was signed
+
+        # the right code: credentials delivered, the robot joins the TLS broker
+        status, body = classroom.call(
+            "/enrol/claim", "POST", {"robot": rid, "code": code, "name": "robot-07"}
+        )
+        assert status == 200, body
+        assert body["device"] == "robot-07"
+        assert robot.line() == {"claimed": {"device": "robot-07", "room": "room1"}}
+        facts = robot.line()
+        assert facts["device"] == "robot-07"
+        assert facts["broker"] == f"localhost:{load_settings(classroom.layout.root)[0].port}"
+        console = classroom.console
+        assert console.wait_for(
+            lambda: console.store.device_ids(online_only=True) == ["robot-07"], 20
+        ), "robot-07 online over TLS"
+        folder = robot.folder
+        assert not (folder / "claim.json").exists() and not (folder / "pending.key").exists()
+        assert (folder / "robot-07.key").stat().st_mode & 0o777 == 0o600
+        # the key never left the robot: the console kept only its certificate
+        assert sorted(p.name for p in classroom.layout.device_dir("robot-07").iterdir()) == [
+            "robot-07.crt"
+        ]
+        # it obeys the console whose key it was given: a signed job runs
+        sha = console.bundles.put(b"steps:1")
+        [job] = console.push(sha, "hello", ["robot-07"])
+        assert console.wait_for(
+            lambda: (console.store.job(job["job"]) or {}).get("status") == "SUCCEEDED", 30
+        ), "the job ran"
+        # claimed: no longer announced, and the robot's enrolment endpoint is gone
+        assert classroom.enroller.browser is not None
+        assert classroom.enroller.browser.wait_gone(rid, 10)
+        audit = [a["action"] for a in console.store.audit_log()]
+        assert "claim" in audit and "claim-failed" in audit
+
+        # revoke from the console: the broker refuses the robot from then on
+        assert classroom.call("/devices/robot-07/revoke", "POST", {"confirm": "nope"})[0] == 400
+        status, body = classroom.call("/devices/robot-07/revoke", "POST", {"confirm": "robot-07"})
+        assert status == 200, body
+        assert body["broker_reloaded"] is True
+        assert [d["device"] for d in classroom.call("/devices")[1]] == []
+        creds = Credentials.load(folder)
+        client = Client(creds.port, creds.ca, Identity(creds.cert, creds.key))
+        assert client.try_connect() in REFUSED
+        client.close()
+        robot.close()  # it restarts (a reboot): it never comes back
+        again = RobotProcess(folder, tmp_path / "robot" / "state")
+        try:
+            assert again.line()["device"] == "robot-07"  # configured: no enrolment
+            assert not console.wait_for(lambda: "robot-07" in console.store.device_ids(), 3), (
+                "a revoked robot must not come back"
+            )
+        finally:
+            again.close()
+    finally:
+        robot.close()
+
+
+def test_wrong_codes_are_rate_limited(classroom: Classroom, tmp_path: Path) -> None:
+    folder = CredentialFolder(tmp_path / "robot")
+    with EnrolServer(folder, "127.0.0.1", 0) as robot:
+        rid = robot.claim.robot_id
+        body = {
+            "robot": rid,
+            "code": "0000-0000",
+            "name": "robot-09",
+            "address": f"127.0.0.1:{robot.port}",
+        }
+        if robot.claim.code == "0000-0000":
+            body["code"] = "1111-1111"
+        statuses = [classroom.call("/enrol/claim", "POST", body)[0] for _ in range(6)]
+        assert statuses == [403] * 5 + [429]
+        # even the right code waits now: guessing costs a minute per 5 tries
+        status, answer = classroom.call("/enrol/claim", "POST", {**body, "code": robot.claim.code})
+        assert status == 429, answer
+        assert load_settings(classroom.layout.root)[0].devices == ()
+        assert not robot.granted.is_set()
+        assert folder.claim().failures == 5  # the robot counted each try
+
+
+def test_the_robot_limits_tries_from_one_address(tmp_path: Path) -> None:
+    folder = CredentialFolder(tmp_path / "robot")
+    with EnrolServer(folder, "127.0.0.1", 0) as robot:
+        url = f"http://127.0.0.1:{robot.port}/enrol/v1/start"
+        answers = []
+        for _ in range(PER_ADDRESS + 1):
+            guess = ConsoleExchange("1234-5678", robot_id=robot.claim.robot_id)
+            answers.append(call(url, "POST", guess.start_message())[0])
+        assert answers == [200] * PER_ADDRESS + [429]
+
+
+def _grant(classroom: Classroom) -> Grant:
+    ca = classroom.layout.ca_cert.read_text()
+    return Grant(
+        identity="robot-66",
+        site="school",
+        room="room1",
+        hosts=["localhost"],
+        port=1,
+        cert=ca,
+        ca=ca,
+        console_key="00" * 32,
+    )
+
+
+def test_forged_and_replayed_enrolments_fail(classroom: Classroom, tmp_path: Path) -> None:
+    """A student on the LAN can neither claim a robot nor replay the teacher's claim."""
+    folder = CredentialFolder(tmp_path / "robot")
+    with EnrolServer(folder, "127.0.0.1", 0) as robot:
+        base = f"http://127.0.0.1:{robot.port}/enrol/v1"
+        rid = robot.claim.robot_id
+        # a student's laptop guesses the code: the robot's proof does not check out ...
+        guess = "9999-9999" if robot.claim.code != "9999-9999" else "8888-8888"
+        student = ConsoleExchange(guess, robot_id=rid)
+        status, reply = call(f"{base}/start", "POST", student.start_message())
+        assert status == 200
+        with pytest.raises(WrongCode):
+            student.check(reply)
+        # ... and a grant it seals anyway does not open on the robot
+        forged = {
+            "v": 1,
+            "session": student.session,
+            "nonce": base64.b64encode(b"\0" * 12).decode(),
+            "box": base64.b64encode(b"\0" * 64).decode(),
+        }
+        assert call(f"{base}/finish", "POST", forged)[0] == 403
+        assert call(f"{base}/finish", "POST", forged)[0] == 404  # and that session is gone
+        assert not robot.granted.is_set() and not folder.configured
+
+        # the teacher claims it; a recording of that exchange is worth nothing afterwards
+        teacher = ConsoleExchange(robot.claim.code, robot_id=rid)
+        start = teacher.start_message()
+        status, reply = call(f"{base}/start", "POST", start)
+        csr = teacher.check(reply)
+        assert csr.startswith(b"-----BEGIN CERTIFICATE REQUEST")
+        sealed = teacher.seal(_grant(classroom))
+        # the grant is checked against the robot's key before anything is written
+        status, answer = call(f"{base}/finish", "POST", sealed)
+        assert status == 400 and "not for this robot's key" in answer["error"]
+        assert not folder.configured
+        assert call(f"{base}/finish", "POST", sealed)[0] == 404  # replayed: that exchange is over
+        status, _ = call(f"{base}/start", "POST", start)  # the start replayed: a new exchange ...
+        assert status == 200
+        # ... with a new robot half and key: the old grant does not open
+        assert call(f"{base}/finish", "POST", sealed)[0] == 403
+        assert not robot.granted.is_set()
+
+
+def test_a_fake_robot_gets_no_certificate(classroom: Classroom, tmp_path: Path) -> None:
+    """A student's laptop announces itself as a robot; the teacher types the real robot's code."""
+    real, fake = CredentialFolder(tmp_path / "real"), CredentialFolder(tmp_path / "fake")
+    with EnrolServer(real, "127.0.0.1", 0) as robot, EnrolServer(fake, "127.0.0.1", 0) as laptop:
+        body = {
+            "robot": laptop.claim.robot_id,
+            "code": robot.claim.code,
+            "name": "robot-10",
+            "address": f"127.0.0.1:{laptop.port}",
+        }
+        if laptop.claim.code == robot.claim.code:
+            pytest.skip("1 in 10^8: both codes are the same")
+        status, answer = classroom.call("/enrol/claim", "POST", body)
+        assert status == 403, answer
+        assert load_settings(classroom.layout.root)[0].devices == ()
+        assert not laptop.granted.is_set()
+
+
+def test_mdns_on_loopback_finds_and_forgets_a_robot() -> None:
+    """Discovery with zeroconf's own multicast, on 127.0.0.1 only."""
+    with RobotBrowser(interfaces=LOOPBACK) as browser:
+        with Announcement("rc-0a0b0c", port=8764, hostname="pi-07", interfaces=LOOPBACK):
+            found = browser.wait_for("rc-0a0b0c", 10)
+            assert found is not None
+            assert (found.address, found.port, found.hostname) == ("127.0.0.1", 8764, "pi-07")
+        assert browser.wait_gone("rc-0a0b0c", 10)  # withdrawn when the robot is claimed
+
+
+def test_an_announcement_that_lies_about_its_id_is_ignored() -> None:
+    with (
+        RobotBrowser(interfaces=LOOPBACK) as browser,
+        Announcement("not-a-robot-id", port=8764, hostname="x", interfaces=LOOPBACK),
+        Announcement("rc-0d0e0f", port=8765, hostname="y", interfaces=LOOPBACK),
+    ):
+        assert browser.wait_for("rc-0d0e0f", 10) is not None
+        assert [r.robot_id for r in browser.robots()] == ["rc-0d0e0f"]
+
+
+def test_a_console_without_a_classroom_says_how_to_enrol(tmp_path: Path) -> None:
+    from fleet.embedded_broker import EmbeddedBroker  # noqa: PLC0415
+
+    with EmbeddedBroker() as broker:
+        console = Console(ConsoleConfig(broker.host, broker.port, tmp_path / "console"))
+        with ApiServer(console) as server:
+            console.store.add_teacher("ms-li", "a long password")
+            token = console.store.new_token("ms-li", "t")
+            status, body = call(f"{server.url}/api/v1/enrol", token=token)
+            assert status == 200 and body["enabled"] is False
+            claim = {"robot": "rc-000000", "code": "0000-0000", "name": "r"}
+            status, body = call(f"{server.url}/api/v1/enrol/claim", "POST", claim, token)
+            assert status == 409 and "--broker-folder" in body["detail"]
+            assert call(f"{server.url}/api/v1/enrol/claim", "POST", claim)[0] == 401
+        console.close()
