@@ -1,7 +1,8 @@
 """The console's enrolment routes (a teacher's token needed for each):
 
 - ``GET /api/v1/enrol``: can this console enrol (it has the classroom's CA
-  key), and the unclaimed robots it sees on the LAN.
+  key), the unclaimed robots it sees on the LAN (``robots``) and the robots
+  that hold a certificate of the room (``devices``).
 - ``POST /api/v1/enrol/claim`` ``{robot, code, name, address?}``: claim a
   robot with the code it shows; 403 for a wrong code, 429 after
   ``CLAIM_FAILURES`` wrong codes a minute for one robot.
@@ -67,8 +68,8 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
     def enrol_state(request: Request, _user: str = Depends(teacher)) -> dict[str, Any]:
         enroller: Enroller | None = request.app.state.enroller
         if enroller is None:
-            return {"enabled": False, "reason": _NO_CLASSROOM, "robots": []}
-        return {"enabled": True, "robots": enroller.robots()}
+            return {"enabled": False, "reason": _NO_CLASSROOM, "robots": [], "devices": []}
+        return {"enabled": True, "robots": enroller.robots(), "devices": enroller.devices()}
 
     @router.post("/enrol/claim")
     def claim(body: Claim, request: Request, user: str = Depends(teacher)) -> dict[str, Any]:

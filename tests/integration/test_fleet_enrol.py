@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from fleet.console import Console, ConsoleConfig
 from fleet.enrol import ConsoleExchange, Grant, WrongCode
 from fleet.enrol_console import Enroller
 from fleet.enrol_mdns import Announcement, RobotBrowser
-from fleet.enrol_robot import PER_ADDRESS, CredentialFolder, EnrolServer
+from fleet.enrol_robot import PER_ADDRESS, Claim, CredentialFolder, EnrolServer, wait_for_claim
+from tests.browser import launch_args
 from tests.conftest import free_port, system_part
 from tests.integration.test_broker_security import REFUSED, Client, Identity
 from tests.integration.test_fleet_api import call
@@ -382,3 +384,54 @@ def test_a_console_without_a_classroom_says_how_to_enrol(tmp_path: Path) -> None
             assert status == 409 and "--broker-folder" in body["detail"]
             assert call(f"{server.url}/api/v1/enrol/claim", "POST", claim)[0] == 401
         console.close()
+
+
+def test_the_teacher_claims_and_revokes_in_the_browser(
+    classroom: Classroom, tmp_path: Path
+) -> None:
+    """The room page's "New robots": the robot found over mDNS, its code typed, then revoked."""
+    chromium = system_part("chromium")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    shown: list[Claim] = []
+    stop = threading.Event()
+    robot = threading.Thread(
+        target=wait_for_claim,
+        args=(CredentialFolder(tmp_path / "robot"),),
+        kwargs={
+            "host": "127.0.0.1",
+            "port": 0,
+            "interfaces": LOOPBACK,
+            "on_code": lambda claim, _port: shown.append(claim),
+            "stop": stop,
+        },
+    )
+    robot.start()
+    try:
+        wait_until(lambda: bool(shown), 10, "the robot's claim code")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+            page = browser.new_page()
+            page.goto(classroom.server.url)
+            page.fill("#login-user", "ms-li")
+            page.fill("#login-pass", "a long password")
+            page.press("#login-pass", "Enter")
+            row = f"#enrol .enrol-robot[data-robot={shown[0].robot_id}]"
+            page.wait_for_selector(row, timeout=20_000)
+            page.fill(f"{row} input[name=code]", shown[0].code)
+            page.fill(f"{row} input[name=name]", "robot-07")
+            page.click(f"{row} button")
+            page.wait_for_selector("#enrol li[data-device=robot-07]", timeout=20_000)
+            assert load_settings(classroom.layout.root)[0].devices == ("robot-07",)
+            page.on("dialog", lambda dialog: dialog.accept("robot-07"))  # the name typed again
+            page.click("#enrol li[data-device=robot-07] button")
+            page.wait_for_selector(
+                "#enrol li[data-device=robot-07]", state="detached", timeout=20_000
+            )
+            browser.close()
+        assert load_settings(classroom.layout.root)[0].revoked == ("robot-07",)
+        robot.join(10)  # claimed: the robot's wait is over
+        assert not robot.is_alive()
+    finally:
+        stop.set()
+        robot.join(10)
