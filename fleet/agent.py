@@ -57,6 +57,7 @@ from fleet.protocol import (
     JobStatus,
     LogBatch,
     LogLine,
+    Reassign,
     Status,
     Telemetry,
     Topics,
@@ -176,6 +177,9 @@ class AgentConfig:
     runner: JobRunner = field(default=lessons_runner)
     #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
     tls: ssl.SSLContext | None = None
+    #: Takes a new name from the console (enrolment's credential folder checks and
+    #: writes it); True when taken: the agent then ends (``reassigned``) to start again.
+    on_reassign: Callable[[Reassign], bool] | None = None
 
 
 @dataclass
@@ -206,6 +210,8 @@ class Agent:
         self._queued: set[str] = set()
         self._running: _Running | None = None
         self._stop = threading.Event()
+        #: Set when the console gave this robot a new name: the caller starts a new agent.
+        self.reassigned = threading.Event()
         self._resend = threading.Event()
         #: result id -> when it was last published on the current connection
         self._sent: dict[str, float] = {}
@@ -378,6 +384,8 @@ class Agent:
             self._on_job(msg)
         elif isinstance(msg, Command):
             self._on_command(msg)
+        elif isinstance(msg, Reassign):
+            self._on_reassign(msg)
         elif isinstance(msg, ConsoleState) and msg.online and msg.url:
             self._console_url = msg.url
 
@@ -432,6 +440,15 @@ class Agent:
             self._queued.add(doc.job)
         self._publish_status(doc.job, Status.QUEUED)
         self._queue.put(doc)
+
+    def _on_reassign(self, msg: Reassign) -> None:
+        hook = self.config.on_reassign
+        if msg.expires < time.time() or hook is None:
+            self.drops.add("expired" if hook is not None else "unexpected")
+            return
+        if hook(msg):
+            logger.warning("renamed %s -> %s: starting again", self.device, msg.name)
+            self.reassigned.set()
 
     def _on_command(self, cmd: Command) -> None:
         if cmd.expires < time.time():

@@ -7,6 +7,7 @@ import json
 import logging
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import click
 
 from fleet.agent import Agent, AgentConfig, JobRunner, lessons_runner
 from fleet.exc import BrokerError
+from fleet.protocol import Reassign
 from fleet.signing import key_id, load_public_key
 from fleet.wait import wait_for_stop
 from rcbase.paths import paths
@@ -213,7 +215,7 @@ def agent(
                 no_mdns,
                 as_json,
             )
-        _run(
+        while _run(
             robot,
             device,
             broker_addr,
@@ -229,7 +231,8 @@ def agent(
             runner,
             duration,
             as_json,
-        )
+        ):
+            device = None  # renamed by the console: the folder has the new name
     finally:
         if robot is not None:
             robot.close()
@@ -316,7 +319,8 @@ def _run(
     runner: str,
     duration: float | None,
     as_json: bool,
-) -> None:
+) -> bool:
+    """Run the agent until Ctrl+C or ``duration``; True when the console renamed the robot."""
     link = broker_link(broker_addr, broker_folder, site, room)
     device = device or link.identity
     if device is None:
@@ -335,6 +339,7 @@ def _run(
             "say which console this robot obeys: --console-key (`roboclass console key` prints it)"
         )
     public = load_public_key(console_key)
+    renamed, stop = threading.Event(), threading.Event()
     config = AgentConfig(
         device=device,
         host=host,
@@ -349,6 +354,7 @@ def _run(
         telemetry_hz=telemetry_hz,
         runner=load_runner(runner),
         tls=link.tls,
+        on_reassign=None if broker_folder is None else _renamer(broker_folder, renamed, stop),
     )
     with Agent(config, robot=robot) as running:
         facts = {
@@ -364,4 +370,22 @@ def _run(
             click.echo(
                 f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
             )
-        wait_for_stop(duration)
+        wait_for_stop(duration, stop)
+    return renamed.is_set()
+
+
+def _renamer(
+    folder: Path, renamed: threading.Event, stop: threading.Event
+) -> Callable[[Reassign], bool]:
+    """What the agent calls with a new name from the console: write it, then start again."""
+
+    def take(message: Reassign) -> bool:
+        from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
+
+        if not CredentialFolder(folder).reassign(message):
+            return False
+        renamed.set()
+        stop.set()
+        return True
+
+    return take

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fleet.exc import BrokerError
-from fleet.pki import CertKey, issue, make_crl, new_ca, sign_csr
+from fleet.pki import CertKey, certify, issue, make_crl, new_ca, sign_csr
 from fleet.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "enrol_device",
     "load_settings",
     "mosquitto_conf",
+    "reissue_device",
     "revoke_device",
     "valid_host",
     "write_classroom",
@@ -486,6 +487,32 @@ def enrol_device(
     _write(layout.acl, acl_text(updated).encode())
     _save_settings(updated, layout)
     return updated, cert, ca.cert_pem()
+
+
+def reissue_device(root: Path, device: str, name: str) -> tuple[BrokerSettings, x509.Certificate]:
+    """A certificate named ``name`` for ``device``'s key: the robot's new name (renaming).
+
+    Both names hold rights until :func:`revoke_device` takes the old one away,
+    once the robot has come back under the new name.
+    """
+    settings, layout = load_settings(root)
+    if device not in settings.devices:
+        raise BrokerError(f"{device} has no certificate here")
+    old = x509.load_pem_x509_certificate(layout.device_cert(device).read_bytes())
+    if not valid_id(name):
+        raise BrokerError(f"device id {name!r} must match {ID_PATTERN}")
+    if name in settings.devices:
+        raise BrokerError(f"there is already a robot named {name}: choose another name")
+    try:
+        cert = certify(_load_ca(layout), name, old.public_key())
+    except ValueError as exc:
+        raise BrokerError(str(exc)) from exc
+    updated = BrokerSettings.from_dict({**settings.as_dict(), "devices": [*settings.devices, name]})
+    _mkdir(layout.device_dir(name), 0o700)
+    _write(layout.device_cert(name), cert.public_bytes(serialization.Encoding.PEM))
+    _write(layout.acl, acl_text(updated).encode())
+    _save_settings(updated, layout)
+    return updated, cert
 
 
 def add_device(root: Path, device: str) -> Path:

@@ -8,6 +8,9 @@
   ``CLAIM_FAILURES`` wrong codes a minute for one robot.
 - ``POST /api/v1/devices/{device}/revoke`` ``{confirm}`` (the name typed
   again): revoke its certificate; the broker refuses it from then on.
+- ``POST /api/v1/devices/{device}/rename`` ``{name}``: a new certificate
+  under the new name for the robot's own key (it must be online); the old
+  name is revoked once the robot is back under the new one.
 
 Claims and revocations go into the audit log. ``app.state.enroller`` is the
 :class:`fleet.enrol_console.Enroller`, or ``None`` for a console started
@@ -38,6 +41,11 @@ class Claim(BaseModel):
     code: str = Field(min_length=8, max_length=20)
     name: str = Field(pattern=ID_PATTERN, description="what the robot will be called")
     address: str | None = Field(default=None, max_length=300, description="host:port, no mDNS")
+
+
+class Rename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=ID_PATTERN, description="the robot's new name")
 
 
 class Confirm(BaseModel):
@@ -104,5 +112,21 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
             return enroller.revoke(device, by=user)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
+
+    @router.post("/devices/{device}/rename")
+    def rename(
+        device: str, body: Rename, request: Request, user: str = Depends(teacher)
+    ) -> dict[str, Any]:
+        from fleet.enrol_console import NotFound  # noqa: PLC0415
+
+        enroller = _enroller(request)
+        try:
+            return enroller.rename(device, body.name, by=user)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except BadMessage as exc:
+            raise HTTPException(400, str(exc)) from exc
+        except EnrolError as exc:
+            raise HTTPException(409, str(exc)) from exc
 
     app.include_router(router)

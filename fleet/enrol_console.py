@@ -45,11 +45,12 @@ from fleet.brokerconfig import (
     acl_signature,
     enrol_device,
     load_settings,
+    reissue_device,
     revoke_device,
 )
 from fleet.enrol import BadMessage, ConsoleExchange, EnrolError, Grant, WrongCode, valid_robot_id
 from fleet.exc import BrokerError
-from fleet.protocol import valid_id
+from fleet.protocol import Reassign, encode, valid_id
 from fleet.ratelimit import FailureLimiter
 from fleet.signing import public_key_text
 
@@ -65,6 +66,8 @@ logger = logging.getLogger(__name__)
 CLAIM_FAILURES = 5
 #: How long the console waits for the broker to read a changed ACL.
 RELOAD_TIMEOUT_S = 10.0
+#: How long a renamed robot has to come back under its new name.
+RENAME_TIMEOUT_S = 30.0
 _HTTP_TIMEOUT_S = 15.0
 
 
@@ -227,6 +230,57 @@ class Enroller:
         self.console.store.audit(by, "revoke", device=device)
         logger.warning("%s revoked %s", by, device)
         return {"device": device, "revoked": True, "broker_reloaded": reloaded}
+
+    def rename(
+        self, device: str, name: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S
+    ) -> dict[str, Any]:
+        """Give ``device`` the name ``name``: a new certificate for its own key, over the broker.
+
+        The robot must be online: it checks the certificate against its CA and
+        its key, starts again under the new name, and only then does the old
+        name lose its certificate (and its student binding move over). If it
+        does not come back in ``timeout_s``, the new name is revoked instead.
+        """
+        if not valid_id(name):
+            raise BadMessage(f"the name {name!r} may hold only letters, digits, - _ .")
+        if device not in self.devices():
+            raise NotFound(f"{device} has no certificate of this room")
+        store = self.console.store
+        if device not in store.device_ids(online_only=True):
+            raise EnrolError(
+                f"{device} is offline: switch it on, then rename it / 机器人离线：请先开机再改名"
+            )
+        try:
+            _, cert = reissue_device(self.root, device, name)
+        except BrokerError as exc:
+            raise BadMessage(str(exc)) from exc
+        self._wait_reloaded()
+        now = time.time()
+        message = Reassign(
+            device=device,
+            name=name,
+            cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
+            ts=now,
+            expires=now + timeout_s,
+        )
+        self.console.link.publish(self.console.topics.reassign(device), encode(message))
+        back = self.console.wait_for(lambda: name in store.device_ids(online_only=True), timeout_s)
+        if not back:
+            revoke_device(self.root, name)
+            self._wait_reloaded(must=False)
+            raise EnrolError(
+                f"{device} did not come back as {name} within {timeout_s:.0f} s: it keeps its "
+                f"old name / 机器人没有以新名称重新连接，仍保留原名"
+            )
+        old = next((d for d in store.devices() if d["device"] == device), None)
+        if old is not None and old["student"] is not None:
+            store.bind(name, old["student"], old["roster"])
+        revoke_device(self.root, device)
+        self._wait_reloaded(must=False)
+        self.console.forget(device)
+        store.audit(by, "rename", device=device, name=name)
+        logger.info("%s renamed %s to %s", by, device, name)
+        return {"device": name, "was": device}
 
     def devices(self) -> list[str]:
         settings, _ = load_settings(self.root)

@@ -55,6 +55,7 @@ from fleet.enrol import (
     new_claim_code,
     new_robot_id,
 )
+from fleet.protocol import Reassign
 from fleet.ratelimit import FailureLimiter
 
 if TYPE_CHECKING:
@@ -228,6 +229,44 @@ class CredentialFolder:
         _write(self.path / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
         for done in (self._claim_file, self.label_file):
             done.unlink(missing_ok=True)
+
+    def reassign(self, message: Reassign) -> bool:
+        """Take the new name the console sent (renaming); False, logged, if it does not check out.
+
+        The new certificate must come from our CA, be for our own key and
+        name ``message.name``: only the console holds the CA key.
+        """
+        info_path = self.path / CLIENT_INFO
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        old = str(info["identity"])
+        if message.device != old:
+            logger.warning("a new name for %s, but this robot is %s: ignored", message.device, old)
+            return False
+        try:
+            cert = x509.load_pem_x509_certificate(message.cert.encode())
+            ca = x509.load_pem_x509_certificate((self.path / str(info["ca"])).read_bytes())
+            cert.verify_directly_issued_by(ca)
+            key = serialization.load_pem_private_key(
+                (self.path / str(info["key"])).read_bytes(), None
+            )
+        except (ValueError, TypeError, OSError) as exc:
+            logger.warning("a new name that does not check out: %s", exc)
+            return False
+        names = [n.value for n in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        if cert.public_key() != key.public_key() or names != [message.name]:
+            logger.warning(
+                "a new certificate that is not this robot's, or not for %s", message.name
+            )
+            return False
+        new = message.name
+        _write(self.path / f"{new}.crt", message.cert.encode())
+        _write(self.path / f"{new}.key", (self.path / str(info["key"])).read_bytes(), 0o600)
+        info.update(identity=new, cert=f"{new}.crt", key=f"{new}.key")
+        _write(info_path, (json.dumps(info, indent=2) + "\n").encode())
+        for stale in (f"{old}.crt", f"{old}.key"):
+            (self.path / stale).unlink(missing_ok=True)
+        logger.warning("this robot is now %s (was %s)", new, old)
+        return True
 
 
 def label_text(claim: Claim) -> str:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CA_DAYS", "LEAF_DAYS", "CertKey", "issue", "make_crl", "new_ca", "sign_csr"]
+__all__ = ["CA_DAYS", "LEAF_DAYS", "CertKey", "certify", "issue", "make_crl", "new_ca", "sign_csr"]
 
 #: How long the room's CA is valid (days).
 CA_DAYS = 3650
@@ -120,7 +120,11 @@ def sign_csr(
     """
     if not csr.is_signature_valid:
         raise ValueError("the signing request's signature is not valid")
-    public = csr.public_key()
+    return certify(ca, common_name, csr.public_key())
+
+
+def certify(ca: CertKey, common_name: str, public: object) -> x509.Certificate:
+    """A client certificate named ``common_name`` for a robot's own (EC P-256) key."""
     if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
         raise ValueError("the signing request must hold an EC P-256 key")
     return _leaf(ca, common_name, public, (), None)

@@ -42,6 +42,7 @@ __all__ = [
     "LogBatch",
     "LogLine",
     "Parsed",
+    "Reassign",
     "Status",
     "Telemetry",
     "Topics",
@@ -193,6 +194,21 @@ class Command(_Msg):
     result_id: Id | None = None
 
 
+class Reassign(_Msg):
+    """``down/reassign``, QoS 1: the robot's new name, as a new certificate for its own key.
+
+    The certificate (PEM) comes from the room's CA, which only the console
+    holds; the robot checks it against its CA and its key before it takes the
+    new name (``fleet.enrol_robot.CredentialFolder.reassign``).
+    """
+
+    device: Id
+    name: Id
+    cert: Annotated[str, Field(max_length=8192)]
+    ts: float
+    expires: float
+
+
 class EStop(_Msg):
     """``estop``, retained, QoS 1: the room's emergency stop."""
 
@@ -259,6 +275,9 @@ class Topics:
     def cmd(self, device: str, name: str) -> str:
         return f"{self.dev(device)}/down/cmd/{name}"
 
+    def reassign(self, device: str) -> str:
+        return f"{self.dev(device)}/down/reassign"
+
     @property
     def estop(self) -> str:
         return f"{self.base}/estop"
@@ -298,6 +317,8 @@ class Topics:
                 return Parsed("job", device, job)
             case ["down", "cmd", name] if valid_id(name):
                 return Parsed("cmd", device, name=name)
+            case ["down", "reassign"]:
+                return Parsed("reassign", device)
         return None
 
 
@@ -309,6 +330,7 @@ _MODELS: dict[str, type[_Msg]] = {
     "result": JobResult,
     "job": JobDocument,
     "cmd": Command,
+    "reassign": Reassign,
     "estop": EStop,
     "console": ConsoleState,
 }

@@ -19,6 +19,9 @@
       wrong: "Wrong claim code: look at the robot again.",
       manage: "Robots of this room",
       revoke: "Revoke",
+      rename: "Rename",
+      renameAsk: "New name for {name} (letters, digits, - _ .). The robot must be on:",
+      renamed: "{name} is now {to}.",
       revokeAsk: "Revoking {name} locks it out for good (it has to be claimed again). Type its name to confirm:",
       revoked: "{name} is revoked: the broker refuses it.",
       disabled: "This console cannot add robots: start it with the classroom's folder (roboclass console serve --broker-folder DIR/console).",
@@ -38,6 +41,9 @@
       wrong: "认领码不对：请再看一下机器人。",
       manage: "本教室的机器人",
       revoke: "吊销",
+      rename: "改名",
+      renameAsk: "{name} 的新名称（字母、数字、- _ .）。机器人必须开着：",
+      renamed: "{name} 已改名为 {to}。",
       revokeAsk: "吊销 {name} 后它将被永久拒绝（需要重新认领）。请输入它的名称确认：",
       revoked: "{name} 已吊销：服务器会拒绝它。",
       disabled: "此控制台不能添加机器人：请用教室的文件夹启动它（roboclass console serve --broker-folder DIR/console）。",
@@ -117,6 +123,19 @@
     }
   }
 
+  async function rename(device) {
+    const to = (window.prompt(w("renameAsk", { name: device })) || "").trim();
+    if (!to || to === device) return;
+    try {
+      await api("POST", `/devices/${encodeURIComponent(device)}/rename`, { name: to });
+      say(w("renamed", { name: device, to }), "good");
+      last = "";
+      refresh();
+    } catch (error) {
+      say(w("failed", { msg: error.message }), "bad");
+    }
+  }
+
   function claimForm(robot, suggested, withAddress) {
     const fields = {
       robot: h("input", { name: "robot", required: true, placeholder: "rc-…", "aria-label": w("robotId"), value: robot || "" }),
@@ -156,7 +175,8 @@
       h("h3", {}, w("manage")),
       h("ul", { class: "enrol-devices" }, devices.map((d) => h("li", { "data-device": d.device },
         h("span", {}, d.device), " ",
-        h("button", { type: "button", class: "danger", onclick: () => revoke(d.device) }, w("revoke"))))),
+        h("button", { type: "button", class: "rename", onclick: () => rename(d.device) }, w("rename")), " ",
+        h("button", { type: "button", class: "danger revoke", onclick: () => revoke(d.device) }, w("revoke"))))),
     );
   }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -158,7 +159,7 @@ def robot_status(port: int) -> dict[str, Any]:
         return out
 
 
-def test_a_robot_is_discovered_claimed_joins_over_tls_and_is_revoked(
+def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
     classroom: Classroom, tmp_path: Path
 ) -> None:
     robot = RobotProcess(tmp_path / "robot" / "credentials", tmp_path / "robot" / "state")
@@ -218,9 +219,30 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_and_is_revoked(
         audit = [a["action"] for a in console.store.audit_log()]
         assert "claim" in audit and "claim-failed" in audit
 
+        console.store.bind("robot-07", "Wang Fang")
+        old = tmp_path / "robot-07-before"  # what robot-07's folder held (a copied SD card)
+        shutil.copytree(folder, old)
+        old_creds = Credentials.load(old)
+
+        # rename from the console: a new certificate for the same key, over the broker
+        status, body = classroom.call("/devices/robot-07/rename", "POST", {"name": "robot-08"})
+        assert status == 200, body
+        assert robot.line()["device"] == "robot-08"  # the agent started again as robot-08
+        assert console.store.device_ids(online_only=True) == ["robot-08"]
+        assert [(d["device"], d["student"]) for d in console.store.devices()] == [
+            ("robot-08", "Wang Fang")
+        ]
+        assert load_settings(classroom.layout.root)[0].devices == ("robot-08",)
+        assert Credentials.load(folder).identity == "robot-08"
+        assert Credentials.load(folder).key.read_bytes() == old_creds.key.read_bytes()
+        client = Client(old_creds.port, old_creds.ca, Identity(old_creds.cert, old_creds.key))
+        assert client.try_connect() in REFUSED  # the old name's certificate is revoked
+        client.close()
+        assert classroom.call("/devices/robot-99/rename", "POST", {"name": "x"})[0] == 404
+
         # revoke from the console: the broker refuses the robot from then on
-        assert classroom.call("/devices/robot-07/revoke", "POST", {"confirm": "nope"})[0] == 400
-        status, body = classroom.call("/devices/robot-07/revoke", "POST", {"confirm": "robot-07"})
+        assert classroom.call("/devices/robot-08/revoke", "POST", {"confirm": "nope"})[0] == 400
+        status, body = classroom.call("/devices/robot-08/revoke", "POST", {"confirm": "robot-08"})
         assert status == 200, body
         assert body["broker_reloaded"] is True
         assert [d["device"] for d in classroom.call("/devices")[1]] == []
@@ -231,8 +253,8 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_and_is_revoked(
         robot.close()  # it restarts (a reboot): it never comes back
         again = RobotProcess(folder, tmp_path / "robot" / "state")
         try:
-            assert again.line()["device"] == "robot-07"  # configured: no enrolment
-            assert not console.wait_for(lambda: "robot-07" in console.store.device_ids(), 3), (
+            assert again.line()["device"] == "robot-08"  # configured: no enrolment
+            assert not console.wait_for(lambda: "robot-08" in console.store.device_ids(), 3), (
                 "a revoked robot must not come back"
             )
         finally:
@@ -424,7 +446,7 @@ def test_the_teacher_claims_and_revokes_in_the_browser(
             page.wait_for_selector("#enrol li[data-device=robot-07]", timeout=20_000)
             assert load_settings(classroom.layout.root)[0].devices == ("robot-07",)
             page.on("dialog", lambda dialog: dialog.accept("robot-07"))  # the name typed again
-            page.click("#enrol li[data-device=robot-07] button")
+            page.click("#enrol li[data-device=robot-07] button.revoke")
             page.wait_for_selector(
                 "#enrol li[data-device=robot-07]", state="detached", timeout=20_000
             )

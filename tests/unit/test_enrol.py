@@ -47,7 +47,8 @@ from fleet.enrol_robot import (
     code_pattern,
 )
 from fleet.exc import BrokerError
-from fleet.pki import new_ca, sign_csr
+from fleet.pki import CertKey, certify, new_ca, sign_csr
+from fleet.protocol import DropCounter, Reassign, Topics, decode, encode
 
 ROBOT = "rc-7f3a9c"
 CODE = "4821-0937"
@@ -329,3 +330,62 @@ def test_the_agent_command_loads_enrolment_only_when_unclaimed() -> None:
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
     assert ENROL_PORT == 8764
+
+
+def _claimed(tmp_path: Path) -> tuple[CredentialFolder, CertKey, ec.EllipticCurvePublicKey]:
+    """A robot folder claimed as robot-07, with the CA that signed it."""
+    folder = CredentialFolder(tmp_path)
+    ca = new_ca("test CA")
+    csr = x509.load_pem_x509_csr(folder.csr(folder.claim().robot_id))
+    cert = sign_csr(ca, csr, "robot-07")
+    folder.install(
+        grant_for(folder.csr("x")).model_copy(
+            update={
+                "cert": cert.public_bytes(serialization.Encoding.PEM).decode(),
+                "ca": ca.cert_pem().decode(),
+            }
+        )
+    )
+    public = csr.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    return folder, ca, public
+
+
+def _reassign(cert: x509.Certificate, name: str = "robot-08", device: str = "robot-07") -> Reassign:
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return Reassign(device=device, name=name, cert=pem, ts=0.0, expires=1e12)
+
+
+def test_a_new_name_is_taken_only_from_our_ca_for_our_key(tmp_path: Path) -> None:
+    folder, ca, public = _claimed(tmp_path)
+    key_before = (tmp_path / "robot-07.key").read_bytes()
+    other_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    refused = [
+        _reassign(certify(new_ca("another CA"), "robot-08", public)),  # not our CA
+        _reassign(certify(ca, "robot-08", other_key)),  # not our key
+        _reassign(certify(ca, "robot-09", public)),  # names another name
+        _reassign(certify(ca, "robot-08", public), device="robot-01"),  # for another robot
+    ]
+    for message in refused:
+        assert folder.reassign(message) is False
+    assert Credentials.load(tmp_path).identity == "robot-07"
+    assert folder.reassign(_reassign(certify(ca, "robot-08", public))) is True
+    creds = Credentials.load(tmp_path)
+    assert creds.identity == "robot-08"
+    assert creds.key.read_bytes() == key_before  # the same key, never sent anywhere
+    assert creds.key.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "robot-07.crt").exists() and not (tmp_path / "robot-07.key").exists()
+    creds.tls_context()
+
+
+def test_reassign_has_its_own_topic() -> None:
+    topics = Topics("school", "room1")
+    assert topics.reassign("robot-07") == "roboclass/v1/school/room1/dev/robot-07/down/reassign"
+    message = _reassign(
+        certify(new_ca("x"), "robot-08", ec.generate_private_key(ec.SECP256R1()).public_key())
+    )
+    decoded = decode(
+        topics, topics.reassign("robot-07"), encode(message), DropCounter(), device="robot-07"
+    )
+    assert decoded is not None and decoded[1] == message
+    assert f"{topics.dev('robot-07')}/down/#" in topics.device_subscriptions("robot-07")
