@@ -17,6 +17,7 @@ once per contact.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,15 @@ _MOTOR, _SLIP, _ULTRASONIC, _LINE, _ENCODER, _IMU = range(1, 7)
 _TRAIL_MOVE = 0.002  # metres
 _TRAIL_TURN = math.radians(1.0)
 _CONTACT_MARGIN = 0.002  # metres
+
+
+@functools.lru_cache(maxsize=32)
+def _spread(n: int, beam_width_deg: float) -> NDArray[np.float64]:
+    """``n`` ray angles (radians) across a beam, centred on 0 (cached: read-only)."""
+    half = math.radians(beam_width_deg) / 2
+    out = np.linspace(-half, half, n)
+    out.flags.writeable = False
+    return out
 
 
 def _wrap_deg(angle: float) -> float:
@@ -321,12 +331,13 @@ class Body:
         self, m: Mount, max_range: float, beam_width_deg: float, max_incidence_deg: float | None
     ) -> NDArray[np.float64]:
         n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
-        half = math.radians(beam_width_deg) / 2
-        angles = self._theta + math.radians(m.angle) + np.linspace(-half, half, n)
+        angles = self._theta + math.radians(m.angle) + _spread(n, beam_width_deg)
         origin = np.array(self.mount_point(m.x, m.y))
-        dirs = np.column_stack([np.cos(angles), np.sin(angles)])
+        dirs = np.empty((n, 2))
+        np.cos(angles, out=dirs[:, 0])
+        np.sin(angles, out=dirs[:, 1])
         hits, cosine = self.world.obstacles.ray_hits(
-            np.tile(origin, (n, 1)), dirs, max_range, self.world.robot_circles(self)
+            np.broadcast_to(origin, (n, 2)), dirs, max_range, self.world.robot_circles(self)
         )
         self._rays[m] = (origin, origin + dirs * hits[:, None])
         if max_incidence_deg is not None:
@@ -343,10 +354,9 @@ class Body:
 
     def _line(self, off: NDArray[np.float64], spot: float) -> NDArray[np.float64]:
         c, s = math.cos(self._theta), math.sin(self._theta)
-        xy = np.column_stack(
-            [self._x + off[:, 0] * c - off[:, 1] * s, self._y + off[:, 0] * s + off[:, 1] * c]
-        )
-        values = self.world.floor.sample(xy, spot)
+        x, y = self._x, self._y
+        points = [[x + f * c - left * s, y + f * s + left * c] for f, left in off.tolist()]
+        values = np.array(self.world.floor.sample_few(points, spot))
         sd = self.world.model.noise.line
         if sd:
             values = np.clip(values + sd * self._rng[_LINE].standard_normal(len(values)), 0.0, 1.0)

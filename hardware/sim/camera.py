@@ -12,6 +12,7 @@ changes, blur, noise, JPEG artefacts (all seeded, all off by default)::
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hardware.sim.colour import bgr
+from hardware.sim.floor import fill_rows
 from hardware.sim.raster import fill_polygon, paste_quad
 from hardware.sim.scene import Face, prism_faces
 from hardware.sim.specs import CameraSpec
@@ -34,6 +36,7 @@ Points = NDArray[np.float64]
 NEAR = 0.01  # metres
 SKY = (196, 200, 204)  # the room beyond the floor, BGR
 OUTSIDE = (96, 96, 96)  # floor beyond the world's edge
+_SAFE_PX = 16000.0  # corners further off the picture than this are clipped before filling
 
 
 def _clip(poly: Points, plane: Points) -> Points:
@@ -51,6 +54,20 @@ def _clip(poly: Points, plane: Points) -> Points:
         if (dp >= 0) != (dq >= 0):
             out.append(p + (q - p) * (dp / (dp - dq)))
     return np.array(out).reshape(-1, 3)
+
+
+@dataclass(frozen=True)
+class _InView:
+    """The scene's corners seen from the camera, with per-face ranges (see ``_scene_in_view``)."""
+
+    cam: Points  # (V, 3) camera coordinates: right, down, forward
+    uv: Points  # (V, 2) pixels (meaningless where forward <= 0)
+    starts: list[int]  # face i's corners are rows starts[i]:ends[i]
+    ends: list[int]
+    z_min: NDArray[np.float64]  # (F,) nearest and farthest corner, along the view
+    z_max: NDArray[np.float64]
+    off: NDArray[np.bool_]  # (F,) wholly off one side of the picture
+    plain: NDArray[np.bool_]  # (F,) in front of the lens and near the picture: no clipping
 
 
 class SimCamera:
@@ -79,6 +96,12 @@ class SimCamera:
             np.array([0.0, 1.0, (self.cy + m) / self.fy, 0.0]),
             np.array([0.0, -1.0, (h - 1 - self.cy + m) / self.fy, 0.0]),
         ]
+        self._far_corner = np.array([w + 1.0, h + 1.0])
+        self._focal = np.array([self.fx, self.fy])
+        self._centre = np.array([self.cx, self.cy])
+        self._plane_normals = np.array([p[:3] for p in self._planes]).T  # (3, planes)
+        self._plane_offsets = np.array([p[3] for p in self._planes])
+        self._packed: tuple[object, Points, list[int], list[int]] | None = None
 
     @property
     def intrinsics(self) -> Points:
@@ -126,7 +149,7 @@ class SimCamera:
         horizon = self.cy + self.fy * math.tan(math.radians(self.spec.tilt_deg))
         sky_rows = min(self.spec.height, max(0, math.floor(horizon) + 1))
         img = floor.warp(ground @ to_world, (self.spec.width, self.spec.height), sky_rows, OUTSIDE)
-        img[:sky_rows] = SKY
+        fill_rows(img, 0, sky_rows, SKY)
         return img
 
     def _robot_faces(self) -> list[Face]:
@@ -137,27 +160,65 @@ class SimCamera:
             faces += prism_faces(other.outline(), 0.0, other.spec.height, bgr(other.spec.colour))
         return faces
 
-    def _draw_face(self, img: Image, face: Face, c: Points, rot: Points) -> None:
-        cam = (face.points - c) @ rot.T
+    def _scene_in_view(self, c: Points, rot: Points) -> _InView:
+        """Every corner of the scene's faces in camera and pixel coordinates, in one pass."""
+        scene = self.world.scene
+        if self._packed is None or self._packed[0] is not scene:
+            points = [f.points for f in scene.faces]
+            ends = np.cumsum([len(p) for p in points]).tolist()
+            starts = [0, *ends[:-1]]
+            corners = np.vstack(points) if points else np.zeros((0, 3))
+            self._packed = (scene, corners, starts, ends)
+        _, corners, starts, ends = self._packed
+        if not starts:
+            none = np.zeros(0, np.bool_)
+            return _InView(corners, corners[:, :2], [], [], np.zeros(0), np.zeros(0), none, none)
+        cam = (corners - c) @ rot.T
+        z = cam[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uv = cam[:, :2] * self._focal / cam[:, 2:3] + self._centre
+            lo = np.minimum.reduceat(uv, starts, axis=0)
+            hi = np.maximum.reduceat(uv, starts, axis=0)
+        z_min = np.minimum.reduceat(z, starts)
+        front = z_min >= NEAR  # pixels mean something only for corners in front of the lens
+        # wholly left of, right of, above or below the picture (2 px margin)
+        off = front & ((hi < -2.0) | (lo > self._far_corner)).any(axis=1)
+        # OpenCV's fill works in 16.16 fixed point: corners far off the picture need clipping
+        wild = ((lo < -_SAFE_PX) | (hi > _SAFE_PX)).any(axis=1)
+        return _InView(
+            cam,
+            uv,
+            starts,
+            ends,
+            z_min,
+            np.maximum.reduceat(z, starts),
+            np.asarray(off, np.bool_),
+            np.asarray(front & ~wild, np.bool_),
+        )
+
+    def _draw_face(self, img: Image, face: Face, cam: Points, uv: Points | None) -> None:
+        """Draw one face given its corners in camera coordinates, and in pixels if it needs no clipping.
+
+        Without ``uv``, a face is cut at the near plane and at the picture's
+        sides (with a margin) before it is filled; a textured face reaching
+        behind the lens is not drawn.
+        """
         if face.texture is not None:
             if (cam[:, 2] < NEAR).any():
                 return
-            uv = np.column_stack(
-                [
-                    self.fx * cam[:, 0] / cam[:, 2] + self.cx,
-                    self.fy * cam[:, 1] / cam[:, 2] + self.cy,
-                ]
-            )
-            paste_quad(img, face.texture, uv)
+            paste_quad(img, face.texture, self._pixels(cam) if uv is None else uv)
             return
-        for plane in self._planes:
-            cam = _clip(cam, plane)
-            if len(cam) < 3:
-                return
-        uv = np.column_stack(
-            [self.fx * cam[:, 0] / cam[:, 2] + self.cx, self.fy * cam[:, 1] / cam[:, 2] + self.cy]
-        )
+        if uv is None:
+            for plane in self._planes:
+                cam = _clip(cam, plane)
+                if len(cam) < 3:
+                    return
+            uv = self._pixels(cam)
         fill_polygon(img, uv, face.colour)
+
+    def _pixels(self, cam: Points) -> Points:
+        """Camera coordinates (k, 3), all in front of the lens -> pixel coordinates (k, 2)."""
+        return np.asarray(cam[:, :2] * self._focal / cam[:, 2:3] + self._centre, np.float64)
 
     def render(self) -> Image:
         """The scene as the camera sees it, without noise or lighting effects (a new array)."""
@@ -197,8 +258,18 @@ class SimCamera:
             ahead = (-rel) @ forward > -radii
             dist = np.linalg.norm(rel, axis=1)
             visible = np.nonzero((facing | two_sided) & ahead)[0]
-            for i in visible[np.argsort(-dist[visible], kind="stable")]:
-                self._draw_face(img, faces[i], c, rot)
+            view = self._scene_in_view(c, rot)
+            known = len(view.starts)
+            for i in visible[np.argsort(-dist[visible], kind="stable")].tolist():
+                face = faces[i]
+                if i >= known:  # another robot
+                    self._draw_face(img, face, (face.points - c) @ rot.T, None)
+                    continue
+                if view.z_max[i] < NEAR or view.off[i]:
+                    continue
+                s, e = view.starts[i], view.ends[i]
+                uv = view.uv[s:e] if view.plain[i] else None
+                self._draw_face(img, face, view.cam[s:e], uv)
         self._key, self._clean = key, img
         return img.copy()
 

@@ -30,6 +30,24 @@ Image = NDArray[np.uint8]
 Points = NDArray[np.float64]
 T = TypeVar("T")
 
+_FEW = 16  # points: below this, sample() loops in Python
+
+
+def _to_full(n: int) -> NDArray[np.float64]:
+    """Pixel coordinates on mip-map level ``n`` -> on the full floor image."""
+    k = 2.0**n
+    return np.array([[k, 0, 0.5 * k - 0.5], [0, k, 0.5 * k - 0.5], [0, 0, 1]])
+
+
+_TO_FULL = [_to_full(n) for n in range(5)]
+
+
+def fill_rows(img: Image, first: int, end: int, colour: tuple[int, int, int]) -> None:
+    """Paint rows ``first:end`` of the BGR ``img`` in ``colour`` (quicker than ``img[a:b] = colour``)."""
+    if end > first:
+        h, w = img.shape[:2]
+        img.reshape(h, w * 3)[first:end] = np.tile(np.asarray(colour, np.uint8), w)
+
 
 @dataclass
 class FloorMap:
@@ -68,43 +86,43 @@ class FloorMap:
         """
         w, height = size
         out = np.empty((height, w, 3), np.uint8)
-        out[:] = outside
+        fill_rows(out, 0, min(first_row, height), outside)
         if first_row >= height:
             return out
         rows = np.arange(first_row, height, dtype=np.float64)
         inv = np.linalg.inv(h)
-
-        def floor_px(u: float, v: NDArray[np.float64]) -> NDArray[np.float64]:
-            p = inv @ np.vstack([np.full_like(v, u), v, np.ones_like(v)])
-            return np.asarray(p[:2] / p[2], np.float64)
-
-        centre = floor_px(w / 2, rows)
-        du = floor_px(w / 2 + 1, rows) - centre
-        dv = floor_px(w / 2, rows + 1) - centre
+        # floor pixels under image pixels (w/2, v), (w/2 + 1, v) and (w/2, v + 1), in one product
+        n = len(rows)
+        px = np.empty((3, 3 * n))
+        px[0, :n] = px[0, 2 * n :] = w / 2
+        px[0, n : 2 * n] = w / 2 + 1
+        px[1, : 2 * n] = np.tile(rows, 2)
+        px[1, 2 * n :] = rows + 1
+        px[2] = 1.0
+        p = inv @ px
+        p = p[:2] / p[2]
+        centre = p[:, :n]
+        du = p[:, n : 2 * n] - centre
+        dv = p[:, 2 * n :] - centre
         area = np.abs(du[0] * dv[1] - du[1] * dv[0])
         levels = np.clip(
             np.floor(np.log2(np.sqrt(np.maximum(area, 1.0)) + 1e-9) + 0.3), 0, 4
         ).astype(int)
-        start = 0
-        while start < len(rows):
-            n = int(levels[start])
-            end = start
-            while end < len(rows) and levels[end] == n:
-                end += 1
-            s = 0.5**n
-            # level-n pixel -> level-0 pixel, then the band's own row offset
-            to_full = np.array([[1 / s, 0, 0.5 / s - 0.5], [0, 1 / s, 0.5 / s - 0.5], [0, 0, 1]])
-            shift = np.array([[1, 0, 0], [0, 1, -(first_row + start)], [0, 0, 1]], np.float64)
-            band = cv2.warpPerspective(
-                self.level(n),
-                shift @ h @ to_full,
+        cuts = (np.flatnonzero(levels[1:] != levels[:-1]) + 1).tolist()
+        for start, end in zip([0, *cuts], [*cuts, n], strict=True):
+            level = int(levels[start])
+            # the band's own row offset, then level-n pixel -> level-0 pixel
+            m = h.copy()
+            m[1] -= (first_row + start) * h[2]
+            cv2.warpPerspective(
+                self.level(level),
+                m @ _TO_FULL[level],
                 (w, end - start),
+                dst=out[first_row + start : first_row + end],
                 flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_CONSTANT,
                 borderValue=outside,
             )
-            out[first_row + start : first_row + end] = band
-            start = end
         return out
 
     def to_px(self, xy: Points) -> Points:
@@ -128,6 +146,8 @@ class FloorMap:
 
     def sample(self, xy: Points, spot_m: float) -> NDArray[np.float64]:
         """Reflectance at world points (N, 2), bilinear; 0 off the floor (nothing reflects)."""
+        if len(xy) <= _FEW:
+            return np.array(self.sample_few(np.asarray(xy, np.float64).tolist(), spot_m))
         refl = self.reflectance(spot_m)
         px = self.to_px(xy)
         h, w = refl.shape
@@ -146,6 +166,37 @@ class FloorMap:
         bottom = refl[v1, u0] * (1 - fu) + refl[v1, u1] * fu
         value = top * (1 - fv) + bottom * fv
         return np.where(inside, value, 0.0).astype(np.float64)
+
+    def sample_few(self, points: list[list[float]], spot_m: float) -> list[float]:
+        """:meth:`sample` for a handful of points, in plain Python (the same numbers, bit for bit).
+
+        A robot's line sensors ask for a few points a hundred times a sim
+        second; for so few, numpy's per-call cost is most of the time.
+        """
+        refl = self.reflectance(spot_m)
+        h, w = refl.shape
+        ppm, height = self.ppm, self.height
+        umax, vmax = w - 2 if w > 1 else 0, h - 2 if h > 1 else 0
+        at = refl.item
+        out = []
+        for x, y in points:
+            u = x * ppm - 0.5
+            v = (height - y) * ppm - 0.5
+            if not (-0.5 <= u <= w - 0.5 and -0.5 <= v <= h - 0.5):
+                out.append(0.0)
+                continue
+            u = min(max(u, 0.0), w - 1)
+            v = min(max(v, 0.0), h - 1)
+            u0 = min(math.floor(u), umax)
+            v0 = min(math.floor(v), vmax)
+            fu = u - u0
+            fv = v - v0
+            u1 = min(u0 + 1, w - 1)
+            v1 = min(v0 + 1, h - 1)
+            top = at(v0, u0) * (1 - fu) + at(v0, u1) * fu
+            bottom = at(v1, u0) * (1 - fu) + at(v1, u1) * fu
+            out.append(top * (1 - fv) + bottom * fv)
+        return out
 
 
 def _given(value: T | None) -> T:

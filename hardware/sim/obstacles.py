@@ -6,6 +6,7 @@ matter here (a low box stops a robot and echoes like a wall).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,22 @@ __all__ = ["POLE_RADIUS", "Obstacles", "border_walls", "box_corners", "wall_corn
 Points = NDArray[np.float64]
 POLE_RADIUS = 0.012  # metres
 _EMPTY_CIRCLES = np.zeros((0, 3))
+_NONE = np.zeros(0, np.int64)
+_CELL = 0.1  # metres: the side of a cell of the lookup grid for collisions
+_REACH = 0.25  # metres: a hit test reaching further than this checks every edge
+_FEW = 8  # edges: up to this many near a robot are tested in plain Python
+
+
+def _disc_touches(x: float, y: float, r: float, seg: tuple[float, float, float, float]) -> bool:
+    """Whether the disc at (x, y) of radius ``r`` overlaps the segment (numpy's sums, in order)."""
+    ax, ay, bx, by = seg
+    ex, ey = bx - ax, by - ay
+    ee = ex * ex + ey * ey
+    u = ((x - ax) * ex + (y - ay) * ey) / (ee if ee > 0 else 1.0)
+    u = min(max(u, 0.0), 1.0)
+    dx = ax + ex * u - x
+    dy = ay + ey * u - y
+    return dx * dx + dy * dy < r * r
 
 
 def wall_corners(start: tuple[float, float], end: tuple[float, float], thickness: float) -> Points:
@@ -106,6 +123,59 @@ class Obstacles:
             polygons=tuple(polygons),
         )
 
+    @functools.cached_property
+    def _edges(self) -> tuple[Points, Points, NDArray[np.float64]]:
+        """Each segment's start (N, 2), direction (N, 2) and length (N,), computed once."""
+        a = self.segments[:, 0:2]
+        e = self.segments[:, 2:4] - a
+        return a, e, np.hypot(e[:, 0], e[:, 1])
+
+    @functools.cached_property
+    def _segment_list(self) -> list[tuple[float, float, float, float]]:
+        return [(a, b, c, d) for a, b, c, d in self.segments.tolist()]
+
+    @functools.cached_property
+    def _grid(self) -> dict[tuple[int, int], tuple[NDArray[np.int64], NDArray[np.int64]]]:
+        """Cell -> (segments, circles) that come within ``_REACH`` of a point in the cell.
+
+        A robot is small, so a collision test only needs the few edges near it:
+        most of the floor is open and its cells list nothing.
+        """
+        cells: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+
+        def add(box: tuple[float, float, float, float], index: int, kind: int) -> None:
+            x0, y0, x1, y1 = (math.floor(v / _CELL) for v in box)
+            for i in range(x0, x1 + 1):
+                for j in range(y0, y1 + 1):
+                    cells.setdefault((i, j), ([], []))[kind].append(index)
+
+        for k, (ax, ay, bx, by) in enumerate(self.segments.tolist()):
+            box = (
+                min(ax, bx) - _REACH,
+                min(ay, by) - _REACH,
+                max(ax, bx) + _REACH,
+                max(ay, by) + _REACH,
+            )
+            add(box, k, 0)
+        for k, (cx, cy, r) in enumerate(self.circles.tolist()):
+            grow = r + _REACH
+            add((cx - grow, cy - grow, cx + grow, cy + grow), k, 1)
+        return {
+            key: (np.array(segs, np.int64), np.array(circs, np.int64))
+            for key, (segs, circs) in cells.items()
+        }
+
+    def _near(
+        self, x: float, y: float, reach: float
+    ) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None]:
+        """Segments and circles that may come within ``reach`` of (x, y), in index order.
+
+        ``(None, None)`` means "all of them" (a reach longer than the grid covers).
+        """
+        if reach > _REACH:
+            return None, None
+        return self._grid.get((math.floor(x / _CELL), math.floor(y / _CELL)), (_NONE, _NONE))
+
     def ray_cast(
         self, origins: Points, directions: Points, max_range: float, extra: Points = _EMPTY_CIRCLES
     ) -> NDArray[np.float64]:
@@ -128,12 +198,11 @@ class Obstacles:
         cosine = np.zeros(n)
         rows = np.arange(n)
         if len(self.segments):
-            p = origins[:, None, :]
+            starts, edges, lengths = self._edges
             d = directions[:, None, :]
-            a = self.segments[None, :, 0:2]
-            e = self.segments[None, :, 2:4] - a
+            e = edges[None, :, :]
             denom = d[..., 0] * e[..., 1] - d[..., 1] * e[..., 0]
-            ap = a - p
+            ap = starts[None, :, :] - origins[:, None, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = (ap[..., 0] * e[..., 1] - ap[..., 1] * e[..., 0]) / denom
                 s = (ap[..., 0] * d[..., 1] - ap[..., 1] * d[..., 0]) / denom
@@ -142,7 +211,7 @@ class Obstacles:
             k = t.argmin(axis=1)
             hit = t[rows, k]
             closer = hit < best
-            length = np.hypot(e[0, k, 0], e[0, k, 1])
+            length = lengths[k]
             cos = np.abs(denom[rows, k]) / np.where(length > 0, length, 1.0)
             best = np.where(closer, hit, best)
             cosine = np.where(closer, cos, cosine)
@@ -178,6 +247,15 @@ class Obstacles:
         extra: Points = _EMPTY_CIRCLES,
     ) -> int | None:
         """Like :meth:`hit_by_circle` for a box centred at (x, y) turned by ``heading_rad``."""
+        near_segs, near_circles = self._near(x, y, math.hypot(half_length, half_width))
+        if (
+            near_segs is not None
+            and near_circles is not None
+            and not len(near_segs)
+            and not len(near_circles)
+            and not len(extra)
+        ):
+            return None  # nothing solid near: the common case, answered without the maths
         c, s = math.cos(heading_rad), math.sin(heading_rad)
         local = np.array(
             [
@@ -188,11 +266,12 @@ class Obstacles:
             ]
         )
         corners = local @ np.array([[c, s], [-s, c]]) + np.array([x, y])
-        if len(self.segments):
+        segments = self.segments if near_segs is None else self.segments[near_segs]
+        if len(segments):
             p = corners[:, None, :]
             r = (np.roll(corners, -1, axis=0) - corners)[:, None, :]
-            q = self.segments[None, :, 0:2]
-            e = self.segments[None, :, 2:4] - q
+            q = segments[None, :, 0:2]
+            e = segments[None, :, 2:4] - q
             denom = r[..., 0] * e[..., 1] - r[..., 1] * e[..., 0]
             qp = q - p
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -200,13 +279,15 @@ class Obstacles:
                 u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
             crossing = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
             # a whole edge inside the box crosses nothing: test its first end too
-            rel = self.segments[:, 0:2] - np.array([x, y])
+            rel = segments[:, 0:2] - np.array([x, y])
             along = np.abs(rel @ np.array([c, s])) < half_length
             across = np.abs(rel @ np.array([-s, c])) < half_width
             found = np.nonzero(crossing.any(axis=0) | (along & across))[0]
             if len(found):
-                return int(self.segment_owner[found[0]])
-        circles = self.circles if not len(extra) else np.vstack([self.circles, extra])
+                first = int(found[0]) if near_segs is None else int(near_segs[found[0]])
+                return int(self.segment_owner[first])
+        own = self.circles if near_circles is None else self.circles[near_circles]
+        circles = own if not len(extra) else np.vstack([own, extra])
         if len(circles):
             rel = circles[:, 0:2] - np.array([x, y])
             dx = np.maximum(np.abs(rel @ np.array([c, s])) - half_length, 0.0)
@@ -214,20 +295,26 @@ class Obstacles:
             found = np.nonzero(dx * dx + dy * dy < circles[:, 2] ** 2)[0]
             if len(found):
                 i = int(found[0])
-                return (
-                    int(self.circle_owner[i])
-                    if i < len(self.circles)
-                    else len(self.names) + i - len(self.circles)
-                )
+                if i >= len(own):
+                    return len(self.names) + i - len(own)
+                return int(self.circle_owner[i if near_circles is None else near_circles[i]])
         return None
 
     def hit_by_circle(
         self, x: float, y: float, r: float, extra: Points = _EMPTY_CIRCLES
     ) -> int | None:
         """Index of the first thing a disc at (x, y) of radius ``r`` overlaps (>= len(names): an ``extra``)."""
-        if len(self.segments):
-            a = self.segments[:, 0:2]
-            e = self.segments[:, 2:4] - a
+        near_segs, near_circles = self._near(x, y, r)
+        if near_segs is not None and len(near_segs) <= _FEW:
+            # a few edges near: plain Python is quicker than numpy's per-call cost
+            for k in near_segs.tolist():
+                if _disc_touches(x, y, r, self._segment_list[k]):
+                    return int(self.segment_owner[k])
+            near_segs = _NONE
+        segs = self.segments if near_segs is None else self.segments[near_segs]
+        if len(segs):
+            a = segs[:, 0:2]
+            e = segs[:, 2:4] - a
             rel = np.array([x, y]) - a
             ee = (e * e).sum(axis=1)
             u = np.clip((rel * e).sum(axis=1) / np.where(ee > 0, ee, 1.0), 0.0, 1.0)
@@ -235,12 +322,15 @@ class Obstacles:
             dist2 = ((closest - np.array([x, y])) ** 2).sum(axis=1)
             inside = np.nonzero(dist2 < r * r)[0]
             if len(inside):
-                return int(self.segment_owner[inside[0]])
-        if len(self.circles):
-            d2 = (self.circles[:, 0] - x) ** 2 + (self.circles[:, 1] - y) ** 2
-            inside = np.nonzero(d2 < (self.circles[:, 2] + r) ** 2)[0]
+                first = int(inside[0]) if near_segs is None else int(near_segs[inside[0]])
+                return int(self.segment_owner[first])
+        own = self.circles if near_circles is None else self.circles[near_circles]
+        if len(own):
+            d2 = (own[:, 0] - x) ** 2 + (own[:, 1] - y) ** 2
+            inside = np.nonzero(d2 < (own[:, 2] + r) ** 2)[0]
             if len(inside):
-                return int(self.circle_owner[inside[0]])
+                first = int(inside[0]) if near_circles is None else int(near_circles[inside[0]])
+                return int(self.circle_owner[first])
         if len(extra):
             d2 = (extra[:, 0] - x) ** 2 + (extra[:, 1] - y) ** 2
             inside = np.nonzero(d2 < (extra[:, 2] + r) ** 2)[0]

@@ -43,6 +43,9 @@ from rcbase import load_yaml, parse_yaml
 
 __all__ = ["World", "load_world"]
 
+_NO_CIRCLES = np.zeros((0, 3))
+_NO_CIRCLES.flags.writeable = False
+
 log = logging.getLogger(__name__)
 Image = NDArray[np.uint8]
 
@@ -185,6 +188,8 @@ class World:
 
     def robot_circles(self, exclude: Body | None = None) -> NDArray[np.float64]:
         """Other robots as circles (x, y, radius)."""
+        if len(self.robots) == 1 and exclude is self.robots[0]:
+            return _NO_CIRCLES
         rows = [(b.pose.x, b.pose.y, b.spec.radius) for b in self.robots if b is not exclude]
         return np.array(rows, np.float64).reshape(-1, 3)
 
@@ -196,9 +201,7 @@ class World:
         Other robots count as circles of their ``radius``.
         """
         others = [b for b in self.robots if b is not body]
-        extra = np.array([(b.pose.x, b.pose.y, b.spec.radius) for b in others], np.float64).reshape(
-            -1, 3
-        )
+        extra = self.robot_circles(body)
         spec = body.spec
         if spec.footprint is None:
             index = self.obstacles.hit_by_circle(x, y, spec.radius + margin, extra)
