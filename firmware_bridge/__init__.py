@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from firmware_bridge.client import Bridge, LinkStats, SerialLike
 from firmware_bridge.exc import (
+    BadFirmware,
     BridgeClosed,
     BridgeError,
     BridgeTimeout,
@@ -31,6 +32,7 @@ from firmware_bridge.messages import Capability, Hello, PinMode, Telemetry
 from firmware_bridge.simboard import SimBoard
 
 __all__ = [
+    "BadFirmware",
     "Bridge",
     "BridgeClosed",
     "BridgeError",

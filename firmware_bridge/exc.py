@@ -11,6 +11,7 @@
      +-- CommandRefused(BridgeError, RuntimeError)   the board answered NAK (has .code)
      +-- NotArmed(CommandRefused)                    an output while the board is not armed
      +-- FirmwareMissing(BridgeError, FileNotFoundError)  the built firmware / harness is absent
+     +-- BadFirmware(BridgeError, ValueError)       a firmware file is not the image a board takes
 
 Messages say what to do next.
 """
@@ -18,6 +19,7 @@ Messages say what to do next.
 from __future__ import annotations
 
 __all__ = [
+    "BadFirmware",
     "BridgeClosed",
     "BridgeError",
     "BridgeTimeout",
@@ -74,3 +76,7 @@ class NotArmed(CommandRefused):
 
 class FirmwareMissing(BridgeError, FileNotFoundError):
     """The firmware or the simulator harness has not been built."""
+
+
+class BadFirmware(BridgeError, ValueError):
+    """A firmware file is damaged or for another chip (a UF2 for another family, ...)."""

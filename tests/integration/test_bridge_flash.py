@@ -113,7 +113,7 @@ def test_unsupported_boards_and_bad_ports_fail_alone(
     fake_avrdude(tmp_path, monkeypatch)
     built("roboclass_firmware.hex")
     esp = flash_one(str(tmp_path / "x"), board="esp32", log_dir=tmp_path)
-    assert esp.problem == "unsupported" and "not in this release" in esp.error
+    assert esp.problem == "no_firmware" and "no RoboClass firmware for this board yet" in esp.error
     gone = flash_one(str(tmp_path / "ttyUSB7"), log_dir=tmp_path)
     assert gone.problem == "no_port" and "plugged in" in gone.error
 
@@ -182,7 +182,8 @@ def test_bad_name_patterns_are_refused(pattern: str) -> None:
 def test_boards_are_told_apart_by_usb_ids() -> None:
     assert kind_for(0x2341, 0x0043) is KINDS["uno"]
     assert kind_for(0x1A86, 0x7523) is KINDS["nano"] and KINDS["nano"].bauds == (115200, 57600)
-    assert not KINDS["esp32"].flashable and "not in this release" in KINDS["esp32"].why
+    assert KINDS["esp32"].flashable and not KINDS["esp32"].has_firmware
+    assert not KINDS["nano-every"].flashable
     assert kind_for(None, None) is None and kind_for(0x1234, 0x5678) is None
 
 
