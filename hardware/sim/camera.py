@@ -115,12 +115,14 @@ class SimCamera:
         x, y = self.body.mount_point(s.x, s.y)
         yaw = math.radians(pose.heading + s.angle)
         tilt = -math.radians(s.tilt_deg)  # positive: down
-        f = np.array(
-            [math.cos(yaw) * math.cos(tilt), math.sin(yaw) * math.cos(tilt), -math.sin(tilt)]
-        )
-        r = np.array([math.sin(yaw), -math.cos(yaw), 0.0])
-        d = np.cross(f, r)
-        return np.array([x, y, s.height_m]), np.vstack([r, d, f])
+        f0, f1, f2 = math.cos(yaw) * math.cos(tilt), math.sin(yaw) * math.cos(tilt), -math.sin(tilt)
+        r0, r1, r2 = math.sin(yaw), -math.cos(yaw), 0.0
+        rows = [
+            [r0, r1, r2],
+            [f1 * r2 - f2 * r1, f2 * r0 - f0 * r2, f0 * r1 - f1 * r0],  # down = forward x right
+            [f0, f1, f2],
+        ]
+        return np.array([x, y, s.height_m]), np.array(rows)
 
     def project(self, points: Points) -> tuple[Points, NDArray[np.float64]]:
         """World points (N, 3) -> pixel coordinates (N, 2) and depth (N,) in metres."""
