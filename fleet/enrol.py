@@ -139,7 +139,6 @@ class Grant(BaseModel):
     cert: str = Field(max_length=8192, description="the robot's certificate (PEM)")
     ca: str = Field(max_length=8192, description="the room's CA certificate (PEM)")
     console_key: str = Field(pattern=r"^[0-9a-f]{64}$", description="Ed25519, hex")
-    console_url: str | None = Field(default=None, max_length=512)
 
 
 def _b64(data: bytes) -> str:

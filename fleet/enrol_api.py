@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["mount_enrol"]
 
 
-class Claim(BaseModel):
+class ClaimBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     robot: str = Field(pattern=r"^rc-[0-9a-f]{6,32}$", description="the id the robot shows")
     code: str = Field(min_length=8, max_length=20)
@@ -80,7 +80,7 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
         return {"enabled": True, "robots": enroller.robots(), "devices": enroller.devices()}
 
     @router.post("/enrol/claim")
-    def claim(body: Claim, request: Request, user: str = Depends(teacher)) -> dict[str, Any]:
+    def claim(body: ClaimBody, request: Request, user: str = Depends(teacher)) -> dict[str, Any]:
         from fleet.enrol_console import ClaimLimited, NotFound  # noqa: PLC0415
 
         enroller = _enroller(request)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -68,6 +69,8 @@ CLAIM_FAILURES = 5
 RELOAD_TIMEOUT_S = 10.0
 #: How long a renamed robot has to come back under its new name.
 RENAME_TIMEOUT_S = 30.0
+#: How long a rename waits for the robot to be online before it gives up.
+ONLINE_WAIT_S = 10.0
 _HTTP_TIMEOUT_S = 15.0
 
 
@@ -106,7 +109,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     except urllib.error.HTTPError as exc:
         status, text = exc.code, exc.read(70_000)
     except (urllib.error.URLError, OSError) as exc:
-        raise EnrolError(f"cannot reach the robot at {url}: {exc}") from exc
+        raise EnrolError(f"cannot reach the robot at {url}: {exc} / 连不上机器人") from exc
     try:
         answer = json.loads(text)
     except ValueError:
@@ -138,6 +141,7 @@ class Enroller:
 
             self.browser = RobotBrowser(interfaces)
         self._closed = False
+        self._closing = threading.Event()  # ends a wait for the broker's reload
 
     # -- what the teacher sees -----------------------------------------------
 
@@ -157,7 +161,8 @@ class Enroller:
         if found is None:
             raise NotFound(
                 f"no unclaimed robot {robot} on the LAN: is it on and waiting? "
-                "(type its address if the Wi-Fi blocks mDNS)"
+                "(type its address if the Wi-Fi blocks mDNS) / 局域网上找不到这台未认领的机器人："
+                "它开着并在等待吗？（Wi-Fi 屏蔽 mDNS 时请输入它的地址）"
             )
         return f"{found.address}:{found.port}"
 
@@ -169,6 +174,10 @@ class Enroller:
             raise BadMessage(f"{robot!r} is not an unclaimed robot's id (rc-...)")
         if not valid_id(name):
             raise BadMessage(f"the name {name!r} may hold only letters, digits, - _ .")
+        if name in self.devices():  # before the exchange: a typo costs the robot no try
+            raise BadMessage(
+                f"there is already a robot named {name}: choose another name / 已有同名机器人，请换一个名称"
+            )
         key = ("claim", by, robot)
         wait = self._limiter.retry_after(key)
         if wait > 0:
@@ -179,7 +188,7 @@ class Enroller:
         if status == 429:
             raise ClaimLimited(60)
         if status != 200:
-            raise EnrolError(f"the robot refused: {reply.get('error', status)}")
+            raise EnrolError(f"the robot refused: {reply.get('error', status)} / 机器人拒绝了")
         try:
             csr_pem = exchange.check(reply)
         except WrongCode:
@@ -199,7 +208,6 @@ class Enroller:
                 cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
                 ca=ca_pem.decode(),
                 console_key=public_key_text(self.console.key.public_key),
-                console_url=self.console.config.url,
             )
             status, reply = _post(f"{base}/finish", exchange.seal(grant))
             if status != 200:
@@ -246,7 +254,11 @@ class Enroller:
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
         store = self.console.store
-        if device not in store.device_ids(online_only=True):
+
+        def online() -> bool:
+            return device in store.device_ids(online_only=True)
+
+        if not self.console.wait_for(online, ONLINE_WAIT_S):  # a Wi-Fi blip passes
             raise EnrolError(
                 f"{device} is offline: switch it on, then rename it / 机器人离线：请先开机再改名"
             )
@@ -297,12 +309,12 @@ class Enroller:
                     return True
             except FileNotFoundError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self._closing.wait(0.05):
                 break
-            time.sleep(0.05)
         message = (
             f"the broker did not reload within {self.reload_timeout_s:.0f} s: is "
-            "`roboclass broker up` (the roboclass-broker service) running on this folder?"
+            "`roboclass broker up` (the roboclass-broker service) running on this folder? / "
+            "broker 没有重新加载：roboclass-broker 服务在运行吗？"
         )
         if must:
             raise EnrolError(message)
@@ -319,6 +331,7 @@ class Enroller:
         if self._closed:
             return
         self._closed = True
+        self._closing.set()
         if self.browser is not None:
             self.browser.close()
 

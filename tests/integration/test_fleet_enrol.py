@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from fleet.agent import JobContext
 from fleet.api import ApiServer
 from fleet.brokerconfig import BrokerSettings, Credentials, Layout, load_settings, write_classroom
 from fleet.console import Console, ConsoleConfig
@@ -42,12 +41,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = ["127.0.0.1"]
-
-
-def quick_runner(ctx: JobContext) -> dict[str, Any]:
-    """A job that passes at once (the robot processes here run without a robot)."""
-    ctx.on_line("stdout", f"ran {ctx.job.lesson.id}")
-    return {"status": "passed", "score": 100}
 
 
 @dataclass
@@ -130,7 +123,7 @@ class RobotProcess:
                 "--mdns-interface",
                 "127.0.0.1",
                 "--runner",
-                "tests.integration.test_fleet_enrol:quick_runner",
+                "tests.integration.enrol_runner:quick_runner",
                 "--no-robot",
                 "--json",
             ],
@@ -193,6 +186,9 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         assert status == 200, body
         assert body["device"] == "robot-07"
         assert robot.line() == {"claimed": {"device": "robot-07", "room": "room1"}}
+        # the name is taken now: the console says so before it talks to any robot
+        taken = {"robot": "rc-000000", "code": "0000-0000", "name": "robot-07"}
+        assert classroom.call("/enrol/claim", "POST", taken)[0] == 400
         facts = robot.line()
         assert facts["device"] == "robot-07"
         assert facts["broker"] == f"localhost:{load_settings(classroom.layout.root)[0].port}"
@@ -211,7 +207,7 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         sha = console.bundles.put(b"steps:1")
         [job] = console.push(sha, "hello", ["robot-07"])
         assert console.wait_for(
-            lambda: (console.store.job(job["job"]) or {}).get("status") == "SUCCEEDED", 30
+            lambda: (console.store.job(job["job"]) or {}).get("status") == "SUCCEEDED", 60
         ), "the job ran"
         # claimed: no longer announced, and the robot's enrolment endpoint is gone
         assert classroom.enroller.browser is not None
