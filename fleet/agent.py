@@ -14,8 +14,10 @@ What it does (docs/fleet-protocol.md has the details): a retained birth on
 ``up/state`` and a last will that says offline with the session id;
 telemetry at <= 5 Hz; signed jobs verified (signature, target device,
 expiry), else REJECTED with the reason; bundles by sha256 (inline or over
-HTTP into a cache); status transitions; results into an on-disk outbox that
-is re-sent until the console acks; identify / cancel / preflight commands;
+HTTP into a cache); models the console pushes, installed into the device
+cache (:mod:`fleet.models_push`); status transitions; results into an
+on-disk outbox that is re-sent until the console acks; identify / cancel /
+preflight commands;
 the retained e-stop, which stops the running job and the robot at once and
 holds until a clear with a newer epoch. A job also stops when the broker has
 been gone longer than the job allows.
@@ -42,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Self
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fleet.bundles import BundleCache
-from fleet.exc import JobError
+from fleet.exc import JobError, JobRejected
 from fleet.link import Link
 from fleet.outbox import Outbox
 from fleet.protocol import (
@@ -103,6 +105,8 @@ class JobContext:
     robot: Robot | None
     backend: str
     kit: str | None
+    #: The robot's cache folder (its ``models/`` holds models the console sent); None: default.
+    cache_dir: Path | None = None
 
 
 #: Runs one job and returns a lesson result (``LessonResult.as_dict()`` shape).
@@ -116,23 +120,27 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
     runner opens its own robot on ``ctx.backend`` and ends it stopped when
     ``ctx.stop`` is set.
     """
-    from lessons import run_lesson, unpack_bundle  # noqa: PLC0415 - loaded only for a job
+    from lessons import ModelMissingError, run_lesson, unpack_bundle  # noqa: PLC0415 - only for a job
 
     with tempfile.TemporaryDirectory(prefix="roboclass-job-") as tmp:
-        lesson_dir = unpack_bundle(ctx.bundle, Path(tmp) / "lesson", ctx.job.lesson.sha256)
+        lesson_dir = unpack_bundle(ctx.bundle, Path(tmp) / "lesson")  # sha256 checked on fetch
         code: Path | None = None
         if ctx.job.code is not None:
             code = Path(tmp) / "student.py"
             code.write_text(ctx.job.code, encoding="utf-8")
-        result = run_lesson(
-            lesson_dir,
-            code=code,
-            backend=ctx.backend,
-            kit=ctx.kit,
-            time_limit=ctx.job.time_limit_s,
-            on_line=ctx.on_line,
-            stop=ctx.stop,
-        )
+        try:
+            result = run_lesson(
+                lesson_dir,
+                code=code,
+                backend=ctx.backend,
+                kit=ctx.kit,
+                time_limit=ctx.job.time_limit_s,
+                on_line=ctx.on_line,
+                stop=ctx.stop,
+                cache_dir=ctx.cache_dir,
+            )
+        except ModelMissingError as exc:  # nothing started: tell the student what to do
+            return {"status": "error", "reason": f"{exc.message.en} / {exc.message.zh}"}
         out: dict[str, Any] = result.as_dict()
         return out
 
@@ -177,6 +185,9 @@ class AgentConfig:
     runner: JobRunner = field(default=lessons_runner)
     #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
     tls: ssl.SSLContext | None = None
+    #: The robot's cache folder: models the console sends go to its ``models/`` (the
+    #: registry's device cache), and lessons see it. None: ``ROBOCLASS_CACHE_DIR`` or XDG.
+    cache_dir: Path | None = None
     #: Takes a new name from the console (enrolment's credential folder checks and
     #: writes it); True when taken: the agent then ends (``reassigned``) to start again.
     on_reassign: Callable[[Reassign], bool] | None = None
@@ -420,6 +431,7 @@ class Agent:
         self.publish_state()
 
     def _publish_status(self, job: str, status: Status, reason: str | None = None) -> None:
+        reason = None if reason is None else reason[:500]  # JobStatus's limit
         self.outbox.set_job(job, status.value, reason)
         msg = JobStatus(device=self.device, job=job, status=status, reason=reason, ts=time.time())
         self.link.publish(self.topics.status(self.device, job), encode(msg))
@@ -526,7 +538,8 @@ class Agent:
             with self._lock:
                 if doc.job not in self._queued:
                     continue  # canceled while queued
-                while self._estopped and not self._stop.is_set():
+                # installing a model never moves the robot: only lessons wait for a release
+                while self._estopped and doc.lesson is not None and not self._stop.is_set():
                     self._wake.wait(1.0)
                 if self._stop.is_set():
                     return
@@ -540,12 +553,40 @@ class Agent:
                     self._running = None
                 self.publish_state()
 
+    def _refuse(self, doc: JobDocument, exc: JobError) -> None:
+        """A job whose bundle or model failed: REJECTED when it failed a check, else FAILED."""
+        if isinstance(exc, JobRejected):
+            self._finish(doc.job, Status.REJECTED, None, str(exc))
+        else:
+            result = None if doc.lesson is None else {"status": "error", "reason": str(exc)}
+            self._finish(doc.job, Status.FAILED, result, str(exc))
+
+    def _install_model(self, doc: JobDocument) -> None:
+        """Install the model a job names into the device cache (:mod:`fleet.models_push`)."""
+        from fleet.models_push import install_model  # noqa: PLC0415 - only when a model comes
+        from models import device_cache  # noqa: PLC0415
+
+        try:
+            entry = install_model(
+                doc, self.cache, self._console_url, device_cache(self.config.cache_dir)
+            )
+        except JobError as exc:
+            logger.warning("model job %s refused: %s", doc.job, exc)
+            self._refuse(doc, exc)
+            return
+        line = f"model {entry.name} installed ({entry.manifest.sha256[:12]}): {entry.model_path}"
+        self._send_log(doc.job, [LogLine(stream="agent", line=line)])
+        self._finish(doc.job, Status.SUCCEEDED, None, None)
+
     def _run(self, running: _Running) -> None:
         doc = running.job
+        if doc.lesson is None:  # a model to install, not a lesson to run
+            self._install_model(doc)
+            return
         try:
             bundle = self.cache.fetch(doc.lesson, self._console_url)
         except JobError as exc:
-            self._finish(doc.job, Status.FAILED, {"status": "error", "reason": str(exc)}, str(exc))
+            self._refuse(doc, exc)
             return
         if doc.expires < time.time():
             self._finish(doc.job, Status.REJECTED, None, "job expired before it could start")
@@ -560,6 +601,7 @@ class Agent:
             robot=self.robot,
             backend=self.config.backend,
             kit=self.config.kit,
+            cache_dir=self.config.cache_dir,
         )
         try:
             result = self.config.runner(ctx)

@@ -7,12 +7,13 @@ and ``POST /api/v1/logout`` revokes it) or an API token made with
 ``roboclass console token`` (no expiry). After 5 wrong passwords in a minute
 for one name from one client, login answers 429 until the minute is over.
 ``/bundles/{sha256}`` is open: bundles are content-addressed lesson files
-that devices fetch, and every job names the sha256 it must have.
+(and model files, ``POST /api/v1/models/push``) that devices fetch, and every
+job names the sha256 it must have.
 
 Students are pseudonymous (:mod:`fleet.store`): results carry ``student``
 (the display name), ``student_id`` (the pseudonym) and ``roster`` (the
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
-Pushes, stops, releases, cancels and purges go into the audit log
+Pushes (of lessons and models), stops, releases, cancels and purges go into the audit log
 (``GET /api/v1/audit``).
 
 ::
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
 from fleet.enrol_api import mount_enrol
-from fleet.exc import FleetError, JobError
+from fleet.exc import FleetError, JobError, ModelPushError
 from fleet.protocol import ID_PATTERN
 from fleet.ratelimit import FailureLimiter
 from fleet.web import mount_web
@@ -78,6 +79,14 @@ class Push(BaseModel):
     code: str | None = Field(default=None, max_length=200_000)
     time_limit_s: float = Field(default=300.0, gt=0, le=24 * 3600)
     max_offline_s: float = Field(default=30.0, gt=0)
+
+
+class ModelPush(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    manifest: str = Field(description="the model's manifest (YAML text)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the uploaded .onnx")
+    name: str | None = Field(default=None, description="install under this name instead")
+    devices: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = None
 
 
 def _is_sha256(text: str) -> bool:
@@ -265,6 +274,25 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             user, "push", lesson_id=lesson_id, sha256=sha, devices=[j["device"] for j in jobs]
         )
         return {"lesson_id": lesson_id, "sha256": sha, "jobs": jobs}
+
+    @app.post("/api/v1/models/push")
+    def push_model(body: ModelPush, user: Teacher) -> dict[str, Any]:
+        """Install a model on robots: its .onnx uploaded first to ``/api/v1/bundles``."""
+        from fleet.models_push import prepare_model  # noqa: PLC0415 - only when models are pushed
+
+        try:
+            ref = prepare_model(console.bundles, body.manifest, body.sha256, name=body.name)
+        except ModelPushError as exc:
+            raise HTTPException(exc.status, str(exc)) from exc
+        jobs = console.push_model(ref, body.devices)
+        store.audit(
+            user,
+            "push-model",
+            model=ref.name,
+            sha256=body.sha256,
+            devices=[j["device"] for j in jobs],
+        )
+        return {"model": ref.name, "sha256": body.sha256, "size": ref.file.size, "jobs": jobs}
 
     @app.get("/api/v1/jobs")
     def jobs(_user: Teacher, device: str | None = None) -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
-"""Lesson bundles by content address (sha256), on the console and in a device's cache.
+"""Lesson bundles and model files by content address (sha256), on the console and in a
+device's cache.
 
-The console keeps bundles in a :class:`BundleStore` and serves them at
-``/bundles/{sha256}``; a device's :class:`BundleCache` takes a bundle from
-the job document (inline, base64) or fetches it over HTTP, and keeps it only
-when its sha256 is the one the signed job names.
+The console keeps both in a :class:`BundleStore` and serves them at
+``/bundles/{sha256}``; a device's :class:`BundleCache` takes one from the job
+document (inline, base64) or fetches it over HTTP, and keeps it only when its
+sha256 is the one the signed job names (else :class:`JobRejected`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from fleet.exc import JobError
+from fleet.exc import JobError, JobRejected
 from fleet.protocol import BundleRef
 
-__all__ = ["INLINE_LIMIT", "BundleCache", "BundleStore"]
+__all__ = ["INLINE_LIMIT", "MAX_BUNDLE", "BundleCache", "BundleStore", "write_atomic"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ MAX_BUNDLE = 256 * 1024 * 1024
 _FETCH_TIMEOUT_S = 30.0
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
     try:
@@ -54,7 +56,7 @@ class BundleStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self.root / digest
         if not path.exists():
-            _write_atomic(path, data)
+            write_atomic(path, data)
         return digest
 
     def path(self, sha256: str) -> Path | None:
@@ -73,6 +75,14 @@ class BundleStore:
         return BundleRef(id=lesson_id, sha256=sha256, size=size, inline=inline)
 
 
+def _check_size(ref: BundleRef, size: int, limit: int) -> None:
+    if size > limit:
+        raise JobRejected(
+            f"{ref.id} is too large: {size} bytes, the limit is {limit} / "
+            f"{ref.id} 太大：{size} 字节，上限是 {limit}"
+        )
+
+
 class BundleCache:
     """A device's cache of bundles: ``root/{sha256}``."""
 
@@ -85,19 +95,34 @@ class BundleCache:
         path = self.root / ref.sha256
         if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == ref.sha256:
             return path
+        write_atomic(path, self.read(ref, console_url))
+        return path
+
+    def read(self, ref: BundleRef, console_url: str | None, limit: int = MAX_BUNDLE) -> bytes:
+        """The bytes ``ref`` names, from the job itself or the console, checked (not cached).
+
+        :class:`JobRejected` when they are larger than ``limit``, not base64, or do not match
+        the sha256; :class:`JobError` when they cannot be fetched.
+        """
+        _check_size(ref, ref.size, limit)  # what the job says, before fetching anything
         if ref.inline is not None:
             try:
                 data = base64.b64decode(ref.inline, validate=True)
             except binascii.Error as exc:
-                raise JobError(f"inline bundle is not base64: {exc}") from exc
+                raise JobRejected(
+                    f"inline {ref.id} is not base64 / 内嵌数据不是 base64: {exc}"
+                ) from exc
         else:
-            data = self._download(ref, console_url)
+            data = self._download(ref, console_url, limit)
+        _check_size(ref, len(data), limit)
         if hashlib.sha256(data).hexdigest() != ref.sha256:
-            raise JobError(f"bundle {ref.id} does not match its sha256 {ref.sha256[:12]}")
-        _write_atomic(path, data)
-        return path
+            raise JobRejected(
+                f"bad sha256: {ref.id} does not match its sha256 {ref.sha256[:12]} (changed on "
+                f"the way) / sha256 不符：{ref.id} 与它的 sha256 不一致（途中被改动过）"
+            )
+        return data
 
-    def _download(self, ref: BundleRef, console_url: str | None) -> bytes:
+    def _download(self, ref: BundleRef, console_url: str | None, limit: int) -> bytes:
         if console_url is None:
             raise JobError("the console's address is not known yet: cannot fetch the bundle")
         if not console_url.startswith(("http://", "https://")):
@@ -105,9 +130,7 @@ class BundleCache:
         url = f"{console_url.rstrip('/')}/bundles/{ref.sha256}"
         try:
             with urllib.request.urlopen(url, timeout=_FETCH_TIMEOUT_S) as response:  # noqa: S310 - http(s) checked above
-                data: bytes = response.read(MAX_BUNDLE + 1)
+                data: bytes = response.read(limit + 1)
         except (urllib.error.URLError, OSError) as exc:
             raise JobError(f"cannot fetch bundle {ref.id} from {url}: {exc}") from exc
-        if len(data) > MAX_BUNDLE:
-            raise JobError(f"bundle {ref.id} is larger than {MAX_BUNDLE} bytes")
         return data

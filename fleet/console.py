@@ -43,6 +43,7 @@ from fleet.protocol import (
     JobResult,
     JobStatus,
     LogBatch,
+    ModelRef,
     Telemetry,
     Topics,
     decode,
@@ -274,6 +275,24 @@ class Console:
     ) -> list[dict[str, str]]:
         """Sign and send one job per device (``None``: every device known)."""
         ref = self.bundles.ref(sha256, lesson_id)
+        return self._send_jobs(
+            devices,
+            lesson_id,
+            sha256,
+            lesson=ref,
+            code=code,
+            time_limit_s=time_limit_s,
+            max_offline_s=max_offline_s,
+        )
+
+    def push_model(self, ref: ModelRef, devices: list[str] | None = None) -> list[dict[str, str]]:
+        """Sign and send a job per device that installs the model ``ref`` (see
+        :func:`fleet.models_push.prepare_model`); it shows as ``model:NAME``."""
+        return self._send_jobs(devices, f"model:{ref.name}", ref.file.sha256, model=ref)
+
+    def _send_jobs(
+        self, devices: list[str] | None, label: str, sha256: str, **what: Any
+    ) -> list[dict[str, str]]:
         targets = self.store.device_ids() if devices is None else devices
         now = time.time()
         signed: list[tuple[str, str, bytes]] = []
@@ -283,25 +302,22 @@ class Console:
                 JobDocument(
                     job=job,
                     device=device,
-                    lesson=ref,
-                    code=code,
-                    time_limit_s=time_limit_s,
-                    max_offline_s=max_offline_s,
                     issued=now,
                     expires=now + self.config.job_ttl_s,
                     kid=self.key.kid,
+                    **what,
                 )
             )
             signed.append((job, device, encode(doc)))
         # one transaction for the whole room, then the documents go out
         self.store.add_jobs(
-            [(job, device, lesson_id, sha256, payload.decode()) for job, device, payload in signed]
+            [(job, device, label, sha256, payload.decode()) for job, device, payload in signed]
         )
         jobs = []
         for job, device, payload in signed:
             self.link.publish(self.topics.job(device, job), payload)
             jobs.append({"job": job, "device": device})
-        logger.info("pushed %s to %d devices", lesson_id, len(jobs))
+        logger.info("pushed %s to %d devices", label, len(jobs))
         self._notify()
         return jobs
 

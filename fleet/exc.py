@@ -6,12 +6,22 @@
      ├── BrokerError (also RuntimeError)
      │    └── PortInUseError
      ├── JobError (also RuntimeError): a job could not be fetched or run
+     │    └── JobRejected: what the job names failed a check (sha256, size, manifest)
+     ├── ModelPushError (also ValueError): a model the teacher pushes is refused
      └── ConsoleApiError (also RuntimeError): the console's API said no
 """
 
 from __future__ import annotations
 
-__all__ = ["BrokerError", "ConsoleApiError", "FleetError", "JobError", "PortInUseError"]
+__all__ = [
+    "BrokerError",
+    "ConsoleApiError",
+    "FleetError",
+    "JobError",
+    "JobRejected",
+    "ModelPushError",
+    "PortInUseError",
+]
 
 
 class FleetError(Exception):
@@ -28,6 +38,22 @@ class PortInUseError(BrokerError):
 
 class JobError(FleetError, RuntimeError):
     """A job's bundle could not be fetched or verified, or the job could not run."""
+
+
+class JobRejected(JobError):
+    """A bundle or model the job names does not match its sha256, is too large or is
+    malformed: the device answers REJECTED (not FAILED) and keeps nothing of it."""
+
+
+class ModelPushError(FleetError, ValueError):
+    """The console refuses a model: ``status`` is the HTTP status the API answers with.
+
+    The message is in English and Chinese (``"... / ..."``), for the teacher's screen.
+    """
+
+    def __init__(self, status: int, en: str, zh: str) -> None:
+        super().__init__(f"{en} / {zh}")
+        self.status = status
 
 
 class ConsoleApiError(FleetError, RuntimeError):

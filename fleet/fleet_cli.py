@@ -165,6 +165,48 @@ def push(
         click.echo(f"pushed {out['lesson_id']} to {len(out['jobs'])} robots")
 
 
+@fleet.command("push-model")
+@click.argument("model")
+@click.option("--device", "devices_", multiple=True, help="Only these robots (default: all).")
+@click.option("--as", "name", default=None, help="Install it under this name instead.")
+@JSON
+@click.pass_context
+def push_model(
+    ctx: click.Context, model: str, devices_: tuple[str, ...], name: str | None, as_json: bool
+) -> None:
+    """Install MODEL on robots: a model on this computer by name, or its .onnx/.yaml.
+
+    Run it on the robot where a student taught the model to share it through
+    the console; the robots can then use `Classifier(NAME)`.
+    """
+    from fleet.models_push import MAX_MODEL_BYTES  # noqa: PLC0415 - only this command needs it
+    from models import ModelError, Registry  # noqa: PLC0415
+
+    try:
+        entry = Registry().find(model)
+        data = entry.read_verified()  # a model changed since its manifest never leaves
+        manifest = entry.manifest_path.read_text(encoding="utf-8")
+    except ModelError as exc:
+        raise click.ClickException(f"{exc.text('en')}\n{exc.text('zh')}") from exc
+    if len(data) > MAX_MODEL_BYTES:
+        raise click.ClickException(
+            f"{entry.model_path} is too large: {len(data)} bytes, the limit is {MAX_MODEL_BYTES}\n"
+            f"{entry.model_path} 太大：{len(data)} 字节，上限是 {MAX_MODEL_BYTES}"
+        )
+    uploaded = _run(ctx, "POST", "/api/v1/bundles", raw=data)
+    body: dict[str, Any] = {"manifest": manifest, "sha256": uploaded["sha256"], "name": name}
+    if devices_:
+        body["devices"] = list(devices_)
+    out = _run(ctx, "POST", "/api/v1/models/push", body)
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo(
+            f"pushed model {out['model']} ({out['size']} bytes, sha256 {out['sha256'][:12]}) "
+            f"to {len(out['jobs'])} robots"
+        )
+
+
 @fleet.command()
 @JSON
 @click.pass_context

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "ID_PATTERN",
     "MAX_JOB_PAYLOAD",
+    "MAX_MANIFEST_CHARS",
     "MAX_PAYLOAD",
     "SCHEMA_VERSION",
     "TERMINAL",
@@ -41,6 +42,7 @@ __all__ = [
     "JobStatus",
     "LogBatch",
     "LogLine",
+    "ModelRef",
     "Parsed",
     "Reassign",
     "Status",
@@ -163,12 +165,28 @@ class BundleRef(BaseModel):
     inline: str | None = None
 
 
+#: Largest model manifest (YAML text) a job document carries.
+MAX_MANIFEST_CHARS = 32 * 1024
+
+
+class ModelRef(BaseModel):
+    """A model to install in the robot's model cache: its manifest (YAML, signed with the
+    job) and its ``.onnx`` by content address (the manifest's sha256 is the file's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    manifest: Annotated[str, Field(max_length=MAX_MANIFEST_CHARS)]
+    file: BundleRef
+
+
 class JobDocument(_Msg):
-    """``down/jobs/{job}``, QoS 1: what to run, signed by the console (Ed25519)."""
+    """``down/jobs/{job}``, QoS 1: what to run (``lesson``) or install (``model``), signed by
+    the console (Ed25519). A job names exactly one of the two."""
 
     job: Id
     device: Id
-    lesson: BundleRef
+    lesson: BundleRef | None = None
+    model: ModelRef | None = None
     models: list[Sha256] = Field(default_factory=list, max_length=16)
     code: Annotated[str, Field(max_length=200_000)] | None = None
     time_limit_s: float = Field(default=300.0, gt=0, le=24 * 3600)
@@ -177,6 +195,12 @@ class JobDocument(_Msg):
     expires: float
     kid: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
     sig: Annotated[str, Field(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> JobDocument:
+        if (self.lesson is None) == (self.model is None):
+            raise ValueError("a job names exactly one of lesson and model")
+        return self
 
     def signed_bytes(self) -> bytes:
         """The canonical bytes the signature covers: every field but ``sig``."""

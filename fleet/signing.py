@@ -122,7 +122,10 @@ def verify_job(  # noqa: PLR0911 - one return per reason to reject
     try:
         public.verify(base64.b64decode(doc.sig, validate=True), doc.signed_bytes())
     except (InvalidSignature, ValueError):
-        return "bad signature (job altered or not from this console)"
+        return (
+            "bad signature (job altered or not from this console) / "
+            "签名不对（任务被改动过，或不是这台控制台发出的）"
+        )
     if doc.expires <= t:
         return "job expired"
     if doc.issued > t + CLOCK_SKEW_S:

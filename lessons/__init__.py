@@ -17,7 +17,13 @@ For students, inside a lesson::
 from __future__ import annotations
 
 from lessons.bundle import bundle_sha256, pack_bundle, unpack_bundle
-from lessons.exc import BundleError, LessonError, LessonFormatError, RunnerError
+from lessons.exc import (
+    BundleError,
+    LessonError,
+    LessonFormatError,
+    ModelMissingError,
+    RunnerError,
+)
 from lessons.grading import Grade, RubricItem, Run, item
 from lessons.library import builtin_lessons, find_lesson
 from lessons.model import Lesson, LessonModel, load_lesson
@@ -32,6 +38,7 @@ __all__ = [
     "LessonFormatError",
     "LessonModel",
     "LessonResult",
+    "ModelMissingError",
     "RubricItem",
     "Run",
     "RunnerError",

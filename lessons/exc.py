@@ -6,11 +6,14 @@
      ├── LessonFormatError (also ValueError)   lesson.yaml or a lesson file is wrong
      ├── BundleError (also ValueError)         a bundle is unsafe, damaged or too large
      └── RunnerError (also RuntimeError)       the runner could not run the lesson
+          └── ModelMissingError (also LookupError)  a model the lesson needs is not here
 """
 
 from __future__ import annotations
 
-__all__ = ["BundleError", "LessonError", "LessonFormatError", "RunnerError"]
+from rcbase import Lang, Text
+
+__all__ = ["BundleError", "LessonError", "LessonFormatError", "ModelMissingError", "RunnerError"]
 
 
 class LessonError(Exception):
@@ -27,3 +30,17 @@ class BundleError(LessonError, ValueError):
 
 class RunnerError(LessonError, RuntimeError):
     """The lesson could not be run."""
+
+
+class ModelMissingError(RunnerError, LookupError):
+    """A model the lesson needs (``models``, ``own_model``) is missing or does not fit.
+
+    ``str()`` gives English, then Chinese on the next line; ``text(lang)`` one of them.
+    """
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(f"{message.en}\n{message.zh}")
+        self.message = message
+
+    def text(self, lang: Lang) -> str:
+        return self.message(lang)

@@ -10,6 +10,14 @@
       world.yaml     optional: the lesson's own simulator world
       kit.yaml       optional: the lesson's own kit (``hardware: {kit: kit.yaml}``)
 
+A lesson may need models: ``models: [traffic-signs]`` names models RoboClass
+ships, and ``own_model`` a model the student taught the robot (``vision.teach``)::
+
+    own_model: {name: my-signs, task: classify, labels: [stop, left, right]}
+
+The runner checks they are on the robot before the student's program starts
+(:mod:`lessons.needs`).
+
 Every text a student or teacher reads is given in English and Chinese.
 """
 
@@ -19,14 +27,14 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lessons.exc import LessonFormatError
 from rcbase import ConfigError, Text, load_yaml
 
-__all__ = ["Band", "Lesson", "LessonModel", "load_lesson"]
+__all__ = ["Band", "Lesson", "LessonModel", "OwnModel", "load_lesson"]
 
 Band = Literal["perceive", "apply", "create"]
 BAND_GRADES: dict[str, tuple[int, int]] = {"perceive": (1, 3), "apply": (4, 9), "create": (10, 12)}
@@ -71,6 +79,22 @@ class Grading(_Strict):
     params: dict[str, Any] = {}  # handed to check.py as run.params
 
 
+class OwnModel(_Strict):
+    """The student's own model that a lesson needs: saved under ``name``, knowing ``labels``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")  # as `model.export(name)` saves it
+    task: Literal["classify", "detect"] = "classify"
+    labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]] = []  # at least these
+
+    @field_validator("labels")
+    @classmethod
+    def _different(cls, value: list[str]) -> list[str]:
+        doubles = sorted({label for label in value if value.count(label) > 1})
+        if doubles:
+            raise ValueError(f"labels must differ; repeated: {', '.join(doubles)}")
+        return value
+
+
 class Challenge(_Strict):
     metric: str  # a metric check.py returns, e.g. "lap_time_s"
     better: Literal["lower", "higher"] = "lower"
@@ -88,6 +112,7 @@ class LessonModel(_Strict):
     topics: list[str] = []
     hardware: HardwareNeeds = HardwareNeeds()
     models: list[str] = []
+    own_model: OwnModel | None = None  # the student's own taught model (lessons/needs.py)
     world: str | None = None  # a world name, or world.yaml in the lesson folder
     start: str | None = None  # a start pose of the world
     time_limit: float = Field(60.0, gt=0, le=3600)  # robot-clock seconds for the student's program
@@ -139,6 +164,7 @@ class Lesson:
             "topics": m.topics,
             "parts": m.hardware.parts,
             "models": m.models,
+            "own_model": m.own_model.model_dump() if m.own_model else None,
             "world": m.world,
             "steps": len(m.steps),
             "challenge": m.challenge.model_dump() if m.challenge else None,

@@ -38,6 +38,9 @@ from hardware.telemetry import Recorder
 from lessons.exc import RunnerError
 from lessons.grading import Grade, Run
 from lessons.model import Lesson, load_lesson
+from lessons.needs import check_models
+from models import Registry, default_roots
+from rcbase import paths
 
 __all__ = ["LessonResult", "run_lesson"]
 
@@ -172,20 +175,24 @@ def run_lesson(
     wall_limit: float | None = None,
     on_line: Callable[[str, str], None] | None = None,
     stop: threading.Event | None = None,
+    cache_dir: Path | None = None,
 ) -> LessonResult:
     """Run ``code`` (default: the lesson's starter) for the lesson and grade it.
 
     ``backend="sim"`` runs in the simulator on simulated time; another
     backend name drives a real robot in real time. ``stop`` (e.g. the
     e-stop) ends the run: the robot stops at once and the result says
-    ``stopped``.
+    ``stopped``. ``cache_dir`` is the robot's cache folder (default: this
+    process's), whose ``models/`` holds models the console sent; the program
+    finds models where this process would. A model the lesson needs that is
+    not there raises :class:`ModelMissingError` before anything starts.
     """
     lesson = lesson_dir if isinstance(lesson_dir, Lesson) else load_lesson(lesson_dir)
     m = lesson.model
     student = Path(code) if code is not None else lesson.file("starter.py")
     if not student.is_file():
         raise RunnerError(f"no such file: {student}")
-    kit_profile = _kit_for(lesson, kit)
+    kit_profile, places = _needs(lesson, kit, cache_dir)
     limit = time_limit or m.time_limit
     wall = wall_limit or m.wall_limit
     robot = _open_backend(lesson, backend, kit_profile, world)
@@ -198,7 +205,7 @@ def run_lesson(
         entry = _prepare(Path(work), lesson, student)
         own_kit = _kit_file(lesson, kit)  # the child loads the lesson's kit from its copy
         kit_ref = str(Path(work) / own_kit.name) if own_kit else kit_profile.name
-        env = _child_env(Path(work), kit_ref, child_sock.fileno(), fast=backend == "sim")
+        env = _child_env(Path(work), kit_ref, child_sock.fileno(), places, fast=backend == "sim")
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -297,9 +304,28 @@ def _prepare(work: Path, lesson: Lesson, student: Path) -> Path:
     return entry
 
 
-def _child_env(work: Path, kit: str, fd: int, *, fast: bool) -> dict[str, str]:
+def _needs(
+    lesson: Lesson, kit: str | None, cache_dir: Path | None
+) -> tuple[KitProfile, dict[str, str]]:
+    """What the lesson needs, checked: the kit's parts, and its models where the program will
+    look. The program gets this process's data and cache folders (the agent's service sets
+    them; they are folders, not settings), so it finds the same models."""
+    here = paths()
+    places = {
+        "ROBOCLASS_DATA_DIR": str(here.data),
+        "ROBOCLASS_CACHE_DIR": str(cache_dir or here.cache),
+    }
+    profile = _kit_for(lesson, kit)
+    check_models(lesson, Registry(default_roots(places)))
+    return profile, places
+
+
+def _child_env(
+    work: Path, kit: str, fd: int, places: dict[str, str], *, fast: bool
+) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("ROBOCLASS_")},
+        **places,
         "ROBOCLASS_BACKEND": "remote",
         "ROBOCLASS_KIT": kit,
         "ROBOCLASS_REMOTE_FD": str(fd),

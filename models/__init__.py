@@ -39,6 +39,7 @@ from models.registry import (
     Registry,
     check_against_file,
     default_roots,
+    device_cache,
     sha256_of,
     verify,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Speed",
     "check_against_file",
     "default_roots",
+    "device_cache",
     "dump_manifest",
     "load_manifest",
     "parse_manifest",

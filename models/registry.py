@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,6 +36,7 @@ __all__ = [
     "Registry",
     "check_against_file",
     "default_roots",
+    "device_cache",
     "sha256_of",
     "verify",
 ]
@@ -57,10 +58,15 @@ def sha256_of(data: bytes | Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def default_roots() -> list[tuple[Path, Origin]]:
-    """The folders searched for models, first match wins."""
-    p = paths()
-    return [(p.data / "models", "data"), (p.cache / "models", "cache"), (SHIPPED_DIR, "package")]
+def device_cache(cache: Path | None = None) -> Path:
+    """Where the models the console sends to this robot go: ``<cache folder>/models``."""
+    return (cache or paths().cache) / "models"
+
+
+def default_roots(environ: Mapping[str, str] | None = None) -> list[tuple[Path, Origin]]:
+    """The folders searched for models, first match wins (``environ``: another process's)."""
+    p = paths(environ)
+    return [(p.data / "models", "data"), (device_cache(p.cache), "cache"), (SHIPPED_DIR, "package")]
 
 
 @dataclass(frozen=True)

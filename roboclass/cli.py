@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "teach": (
         "vision.teach.cli:teach",
-        "Teach the robot from your own pictures: datasets, train, export.",
+        "Teach the robot: collect pictures, train, export, evaluate.",
     ),
     "vision": ("vision.cli:vision", "Vision on the robot: benchmark models on this computer."),
     "lesson": ("lessons.cli:lesson", "Lessons: list, show, validate, pack and run them."),

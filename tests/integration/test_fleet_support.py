@@ -79,10 +79,9 @@ class Room:
             port=port or self.port,
             state_dir=self.tmp / "agents" / device,
             trusted_keys={self.console.key.kid: self.console.key.public_key},
-            runner=drive_runner,
             keepalive=2,
             resend_s=0.5,
-            **options,
+            **{"runner": drive_runner, **options},
         )
         agent = Agent(config, robot=robot).start()
         self.agents[device] = agent

@@ -14,8 +14,27 @@ from lessons import Lesson, LessonResult, builtin_lessons, find_lesson, run_less
 LESSONS = builtin_lessons()
 
 
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the student's own model ``my-signs``, as teach-your-robot saves it."""
+    data = tmp_path_factory.mktemp("taught")
+    lesson = find_lesson("teach-your-robot")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROBOCLASS_DATA_DIR", str(data))
+        assert run_lesson(lesson, code=lesson.file("solution.py")).status == "passed"
+    assert (data / "models" / "my-signs.yaml").is_file()
+    return data
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
-def test_solution_passes_and_starter_scores_lower(lesson: Lesson) -> None:
+def test_solution_passes_and_starter_scores_lower(
+    lesson: Lesson,
+    isolated_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    if lesson.model.own_model is not None:  # the student taught it in an earlier lesson
+        monkeypatch.setenv("ROBOCLASS_DATA_DIR", str(request.getfixturevalue("taught")))
     solution = run_lesson(lesson, code=lesson.file("solution.py"))
     assert solution.status == "passed", (
         solution.as_dict()["rubric"],

@@ -7,6 +7,7 @@ and a registry with those roots), never to the user's data folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -219,3 +220,55 @@ def test_cli_lists_datasets_and_trains(tmp_path: Path) -> None:
     assert (tmp_path / "models" / "cli-signs.onnx").is_file() and (tmp_path / "c.png").is_file()
     missing = runner.invoke(teach, ["train", "nothing-here"], env=env)
     assert missing.exit_code != 0 and "no pictures yet" in missing.output
+
+
+def test_cli_collects_exports_and_evaluates(tmp_path: Path) -> None:
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from lessons import find_lesson  # noqa: PLC0415
+    from vision.teach.cli import teach  # noqa: PLC0415
+
+    env = {"ROBOCLASS_DATA_DIR": str(tmp_path / "data")}
+    runner = CliRunner()
+    for i, kind in enumerate(SIGNS[:2]):  # picture files, e.g. from a phone
+        folder = tmp_path / "photos" / kind
+        folder.mkdir(parents=True)
+        for n, frame in enumerate(sim_frames(kind, 6, seed=70 + i)):
+            cv2.imwrite(str(folder / f"{n}.jpg"), frame)
+        got = runner.invoke(
+            teach, ["collect", "cli-signs", kind, "--images", str(folder), "--json"], env=env
+        )
+        assert got.exit_code == 0, got.output
+        assert json.loads(got.output)["added"] == 6
+    world = find_lesson("teach-your-robot").file("world.yaml")  # the sim camera
+    args = ["collect", "cli-signs", "wall", "--world", str(world), "--count", "3", "--every", "0"]
+    camera = runner.invoke(teach, [*args, "--zh", "墙", "--json"], env=env)
+    assert camera.exit_code == 0, camera.output
+    assert json.loads(camera.output)["counts"] == {"stop": 6, "left": 6, "wall": 3}
+    exported = runner.invoke(
+        teach, ["export", "cli-signs", "--name", "cli-model", "--zh", "我的", "--json"], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    done = json.loads(exported.output)
+    path = Path(done["path"])
+    assert path == tmp_path / "data" / "models" / "cli-model.onnx"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == done["sha256"]
+    assert done["size"] == path.stat().st_size and done["labels"] == ["stop", "left", "wall"]
+    assert load_manifest(done["manifest"]).title.zh == "我的"
+    test = Dataset("cli-test", root=tmp_path / "data" / "datasets")
+    for i, kind in enumerate(SIGNS):  # "right" is a label the model never learned
+        for frame in sim_frames(kind, 4, seed=90 + i):
+            test.add(kind, frame)
+    picture = tmp_path / "check.png"
+    checked = runner.invoke(
+        teach, ["evaluate", "cli-model", "cli-test", "--confusion", str(picture), "--json"], env=env
+    )
+    assert checked.exit_code == 0, checked.output
+    found = json.loads(checked.output)
+    assert found["pictures"] == 8 and found["skipped"] == {"right": 4}
+    assert found["accuracy"] >= 0.75 and found["labels"] == ["stop", "left", "wall"]
+    assert cv2.imread(str(picture)) is not None
+    plain = runner.invoke(teach, ["evaluate", "cli-model", "cli-test"], env=env)
+    assert plain.exit_code == 0 and "cli-model on cli-test: accuracy" in plain.output
+    unknown = runner.invoke(teach, ["evaluate", "no-model", "cli-test"], env=env)
+    assert unknown.exit_code != 0 and "no model called 'no-model'" in unknown.output

@@ -15,6 +15,7 @@
         model.save_confusion("mix-ups.png")
         model.export()                                  # one ONNX file + manifest, on this robot
         sign = Classifier("my-signs")                   # like any shipped model
+        print(evaluate("my-signs", Dataset("test-signs")).report)  # on other pictures
 
 How it works: a small network RoboClass trained and ships (``features-96``)
 turns each picture into 384 numbers; a linear head learns your labels from
@@ -30,10 +31,11 @@ from __future__ import annotations
 from vision.teach.capture import capture, capture_on_button
 from vision.teach.dataset import Dataset, datasets, datasets_dir
 from vision.teach.errors import DatasetError, ExportError, TeachError
+from vision.teach.evaluate import Evaluation, evaluate
 from vision.teach.features import DEFAULT_FEATURES, Embedder
 from vision.teach.head import Head, Report
 from vision.teach.model import MIN_PER_LABEL, Timing, TrainedModel, train
-from vision.teach.picture import confusion_picture
+from vision.teach.picture import confusion_picture, save_confusion
 
 __all__ = [
     "DEFAULT_FEATURES",
@@ -41,6 +43,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "Embedder",
+    "Evaluation",
     "ExportError",
     "Head",
     "Report",
@@ -52,5 +55,7 @@ __all__ = [
     "confusion_picture",
     "datasets",
     "datasets_dir",
+    "evaluate",
+    "save_confusion",
     "train",
 ]

@@ -24,7 +24,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -37,7 +36,7 @@ from vision.teach.errors import DatasetError, ExportError
 from vision.teach.export import attach_head, write_model
 from vision.teach.features import DEFAULT_FEATURES, Embedder
 from vision.teach.head import Head, Report, fit_head, score, split
-from vision.teach.picture import confusion_picture
+from vision.teach.picture import confusion_picture, save_confusion
 
 __all__ = ["MIN_PER_LABEL", "Timing", "TrainedModel", "train"]
 
@@ -105,12 +104,9 @@ class TrainedModel:
 
     def save_confusion(self, path: str | Path, lang: Lang | None = None) -> Path:
         """Save :meth:`confusion_picture` as a PNG (or JPEG) file."""
-        target = Path(path)
-        ok, data = cv2.imencode(target.suffix or ".png", self.confusion_picture(lang))
-        if not ok:
-            raise ExportError(Text(f"cannot write {target}", f"无法写入 {target}"))
-        target.write_bytes(data.tobytes())
-        return target
+        language = lang or detect_lang()
+        names = [x.name(language) for x in self.labels]
+        return save_confusion(self.report, names, path, language)
 
     def export(
         self, name: str | None = None, *, zh: str | None = None, folder: Path | None = None

@@ -7,15 +7,18 @@ drawn in the student's language (Chinese with OpenCV's built-in CJK font).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from rcbase import Lang
+from rcbase import Lang, Text
 from vision.overlay import draw_text
 from vision.preprocess import Frame
+from vision.teach.errors import ExportError
 from vision.teach.head import Report
 
-__all__ = ["confusion_picture"]
+__all__ = ["confusion_picture", "save_confusion"]
 
 _CELL = 64
 _MARGIN = 150
@@ -51,3 +54,13 @@ def confusion_picture(report: Report, names: list[str], lang: Lang = "en") -> Fr
             ink = (255, 255, 255) if share > 0.6 else (0, 0, 0)
             draw_text(img, str(count), (x + _CELL // 2 - 8, y + _CELL // 2 + 6), ink, 18)
     return img
+
+
+def save_confusion(report: Report, names: list[str], path: str | Path, lang: Lang = "en") -> Path:
+    """Save :func:`confusion_picture` as a PNG (or JPEG, by the file's suffix)."""
+    target = Path(path)
+    ok, data = cv2.imencode(target.suffix or ".png", confusion_picture(report, names, lang))
+    if not ok:
+        raise ExportError(Text(f"cannot write {target}", f"无法写入 {target}"))
+    target.write_bytes(data.tobytes())
+    return target

@@ -7,7 +7,7 @@ from lessons import report
 from vision import Classifier
 from vision.teach import Dataset, capture, train
 
-HERE = Path(".")  # pictures and the model are saved beside this program / 图片和模型保存在程序旁边
+HERE = Path(".")  # the pictures are saved beside this program / 图片保存在程序旁边
 # Where each teaching sign is, seen from the start (degrees, counter-clockwise from east).
 # 从起点看，每块教学标志在哪个方向（度，从正东逆时针数）。
 TEACH = {"stop": 90, "left": 180, "right": 270}
@@ -79,8 +79,8 @@ with Robot() as robot:
     print(model.report)
     report("accuracy", round(model.report.accuracy, 2))
     model.save_confusion(HERE / "mix-ups.png")
-    model.export("my-signs", zh="我的标志", folder=HERE)
-    sign = Classifier("my-signs.onnx")
+    model.export("my-signs", zh="我的标志")  # kept on this robot / 保存在这台机器人上
+    sign = Classifier("my-signs")
 
     # 3. Drive to the test spot and read the signs there / 开到测试点，读那里的标志
     turn_to(robot, 0)

@@ -6,7 +6,7 @@ from lessons import report
 from vision import Classifier
 from vision.teach import Dataset, capture, train
 
-HERE = Path(".")  # pictures and the model are saved beside this program / 图片和模型保存在程序旁边
+HERE = Path(".")  # the pictures are saved beside this program / 图片保存在程序旁边
 # Where each teaching sign is, seen from the start (degrees, counter-clockwise from east).
 # The right sign is at 270 degrees: add it.
 # 从起点看，每块教学标志在哪个方向（度，从正东逆时针数）。右转标志在 270 度：把它加上。
@@ -64,8 +64,8 @@ with Robot() as robot:
     model = train(data)
     print(model.report)
     report("accuracy", round(model.report.accuracy, 2))
-    model.export("my-signs", zh="我的标志", folder=HERE)
-    sign = Classifier("my-signs.onnx")
+    model.export("my-signs", zh="我的标志")  # kept on this robot / 保存在这台机器人上
+    sign = Classifier("my-signs")
 
     # 3. Drive to the test spot and read the sign ahead / 开到测试点，读前面的标志
     turn_to(robot, 0)
