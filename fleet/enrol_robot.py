@@ -303,24 +303,31 @@ class _Indicator:
     """Shows the code on the robot's LED and buzzer, over and over, until closed."""
 
     def __init__(self, robot: Robot | None, code: str) -> None:
-        found = [] if robot is None else [robot.parts.get(n) for n in ("led", "buzzer")]
-        # an LED and a buzzer both have on() and off()
-        self._parts: list[Any] = [p for p in found if p is not None]
+        parts = {} if robot is None else robot.parts
+        # (on, off) of each part that can show it: an LED lights, a buzzer beeps
+        self._switches: list[tuple[Callable[[], None], Callable[[], None]]] = []
+        led, buzzer = parts.get("led"), parts.get("buzzer")
+        if led is not None:
+            self._switches.append((led.on, led.off))  # type: ignore[attr-defined]
+        if buzzer is not None:
+            self._switches.append((buzzer.beep, buzzer.stop))  # type: ignore[attr-defined]
         self._steps = code_pattern(code)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="enrol-indicator", daemon=True)
-        if self._parts:
+        if self._switches:
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            for on, seconds in self._steps:
-                for part in self._parts:
-                    part.on() if on else part.off()
-                if self._stop.wait(seconds):
-                    break
-        for part in self._parts:
-            part.off()
+        try:
+            while not self._stop.is_set():
+                for on, seconds in self._steps:
+                    for turn_on, turn_off in self._switches:
+                        turn_on() if on else turn_off()
+                    if self._stop.wait(seconds):
+                        break
+        finally:
+            for _, turn_off in self._switches:
+                turn_off()
 
     def close(self) -> None:
         self._stop.set()

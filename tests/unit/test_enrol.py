@@ -7,6 +7,7 @@ import json
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from fleet.enrol_robot import (
     ENROL_PORT,
     MAX_FAILURES,
     CredentialFolder,
+    _Indicator,
     code_pattern,
 )
 from fleet.exc import BrokerError
@@ -389,3 +391,21 @@ def test_reassign_has_its_own_topic() -> None:
     )
     assert decoded is not None and decoded[1] == message
     assert f"{topics.dev('robot-07')}/down/#" in topics.device_subscriptions("robot-07")
+
+
+def test_the_code_blinks_and_beeps_on_a_kit_that_has_them() -> None:
+    from hardware import Robot  # noqa: PLC0415
+
+    with Robot(kit="sim", backend="sim", realtime=False) as robot:
+        led, buzzer = robot.parts["led"], robot.parts["buzzer"]
+        indicator = _Indicator(robot, "1000-0000")
+        try:
+            deadline = time.monotonic() + 10
+            while led.value != 1.0 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                time.sleep(0.01)
+            assert led.value == 1.0  # type: ignore[attr-defined]
+            assert buzzer.tone is not None  # type: ignore[attr-defined]
+        finally:
+            indicator.close()
+        assert led.value == 0.0  # type: ignore[attr-defined]
+        assert buzzer.tone is None  # type: ignore[attr-defined]
