@@ -77,6 +77,7 @@ class BenchResult:
     pipeline_fps: float
     ratio: float  # pipeline / raw
     serial_fps: float  # the same pipeline with preprocessing in the model thread
+    pinned_fps: float  # the same pipeline with its two threads kept on different cores
     pre_ms: float
     post_ms: float
     latency_ms_p50: float  # with a 30 fps camera
@@ -151,14 +152,14 @@ class _Counted:
 
 
 def _pipeline(
-    runner: Runner, frames: Sequence[Frame], seconds: float, split: bool
+    runner: Runner, frames: Sequence[Frame], seconds: float, split: bool, pin: bool = False
 ) -> tuple[int, float, list[float], list[float]]:
     """Frames done, seconds taken, and the pre/post times (s) of each frame."""
     camera = _OnDemandCamera(frames)
     model = _Counted(runner, camera)
     for f in frames[:3]:
         runner(f)
-    with Pipeline(camera.read, model, split=split) as pipe:
+    with Pipeline(camera.read, model, split=split, pin=pin) as pipe:
         pipe.latest(timeout=10)
         start, first = time.perf_counter(), pipe.processed
         stop_at = start + seconds
@@ -211,6 +212,8 @@ def bench_model(
         pre_ms, post_ms = statistics.median(pre) * 1e3, statistics.median(post) * 1e3
         n, t, _, _ = _pipeline(runner, frames, seconds, split=False)
         serial_fps = n / t
+        n, t, _, _ = _pipeline(runner, frames, seconds, split=True, pin=True)
+        pinned_fps = n / t
         lat = _latency(runner, frames, seconds, camera_fps)
     finally:
         runner.close()
@@ -223,6 +226,7 @@ def bench_model(
         pipeline_fps=pipe_fps,
         ratio=pipe_fps / raw_fps,
         serial_fps=serial_fps,
+        pinned_fps=pinned_fps,
         pre_ms=pre_ms,
         post_ms=post_ms,
         latency_ms_p50=_percentile(lat, 50) * 1e3,

@@ -23,13 +23,14 @@ def vision() -> None:
 
 def bench_table(results: list[BenchResult]) -> Table:
     table = Table(
-        "model", "threads", "raw fps", "pipeline fps", "pipeline/raw", "serial fps", "pre ms",
-        "post ms", "latency p50/p95 ms", "RSS MB",
+        "model", "threads", "raw fps", "pipeline fps", "pipeline/raw", "pinned fps",
+        "serial fps", "pre ms", "post ms", "latency p50/p95 ms", "RSS MB",
     )  # fmt: skip
     for r in results:
         table.add_row(
             r.model, str(r.threads), f"{r.raw_fps:.0f}", f"{r.pipeline_fps:.0f}",
-            f"{r.ratio:.2f}", f"{r.serial_fps:.0f}", f"{r.pre_ms:.3f}", f"{r.post_ms:.3f}",
+            f"{r.ratio:.2f}", f"{r.pinned_fps:.0f}", f"{r.serial_fps:.0f}",
+            f"{r.pre_ms:.3f}", f"{r.post_ms:.3f}",
             f"{r.latency_ms_p50:.2f}/{r.latency_ms_p95:.2f}", f"{r.rss_mb:.0f}",
         )  # fmt: skip
     return table

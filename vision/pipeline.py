@@ -20,12 +20,16 @@ iterable (a list of images, a generator). ``model`` is any function of a frame
 has ``prepare(frame)`` and ``finish(prepared)`` (the runners do) is split in
 two: the camera thread resizes and converts each frame while the model thread
 runs the previous one, so on two or more cores preprocessing costs the model
-no time.
+no time. On Linux, ``pin=True`` keeps the two threads on different cores (the
+camera thread on the last core, the model on the others). It is off by default:
+on a machine busy with other programs, pinned threads ran slower in
+``bench/vision_models.py`` than free ones, which the scheduler moves to an idle core.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +40,7 @@ from typing import Any, Generic, Self, TypeVar
 from vision.errors import RunnerClosedError, StaleFrameError
 from vision.preprocess import Frame
 
-__all__ = ["LatestSlot", "Pipeline", "Result", "Stamped"]
+__all__ = ["LatestSlot", "Pipeline", "Result", "Stamped", "split_cores"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +132,30 @@ class Result(Generic[R]):
         return self.now - self.frame_time
 
 
+def split_cores() -> tuple[frozenset[int], frozenset[int]] | None:
+    """(camera cores, model cores) for :class:`Pipeline`'s ``pin``: the last core this
+    process may use for the camera thread, the rest for the model. ``None`` with fewer
+    than two cores, or where threads cannot be pinned (not Linux)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    return frozenset(cores[-1:]), frozenset(cores[:-1])
+
+
+def _pin(cores: frozenset[int] | None) -> None:
+    """Keep the calling thread on ``cores`` (Linux: the affinity of pid 0 is the thread's)."""
+    if cores is None:
+        return
+    try:
+        os.sched_setaffinity(0, cores)
+    except OSError as exc:  # a container may forbid it: run unpinned
+        logger.debug(
+            "could not pin %s to cores %s: %s", threading.current_thread().name, cores, exc
+        )
+
+
 def _reader(source: Source) -> Callable[[], Frame]:
     if callable(source):
         return source
@@ -142,8 +170,9 @@ class Pipeline(Generic[R]):
     skipped (counted in ``stale``). ``fps`` reads the source at most that often
     (for sources that do not wait for the next frame themselves, like a list of
     images or a video file). ``split=False`` runs a model's ``prepare`` in the
-    model thread too. Close it (or use ``with``) to stop and join
-    both threads.
+    model thread too. ``pin`` keeps the two threads on different cores (see
+    :func:`split_cores`; nothing happens with one core). Close it (or use
+    ``with``) to stop and join both threads.
     """
 
     def __init__(
@@ -154,10 +183,13 @@ class Pipeline(Generic[R]):
         max_age: float = 1.0,
         fps: float | None = None,
         split: bool = True,
+        pin: bool = False,
         clock: Callable[[], float] = time.monotonic,
         on_result: Callable[[Result[R]], None] | None = None,
     ) -> None:
         self._read = _reader(source)
+        #: (camera cores, model cores) the threads are kept on, or None
+        self.cores = split_cores() if pin else None
         prepare = getattr(model, "prepare", None)
         finish = getattr(model, "finish", None)
         self._prepare: Callable[[Frame], Any] | None = None
@@ -185,6 +217,7 @@ class Pipeline(Generic[R]):
 
     # -- threads -------------------------------------------------------------------
     def _camera_loop(self) -> None:
+        _pin(self.cores[0] if self.cores else None)
         period = 1.0 / self.fps if self.fps else 0.0
         due = time.monotonic()
         try:
@@ -208,6 +241,7 @@ class Pipeline(Generic[R]):
             self.frames.close()
 
     def _model_loop(self) -> None:
+        _pin(self.cores[1] if self.cores else None)
         seen = 0
         try:
             while not self._stop.is_set():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 
@@ -395,6 +396,39 @@ def test_pipeline_prepares_in_the_camera_thread() -> None:
     with Pipeline(frames, Split(), split=False) as pipe:
         assert [r.value for r in pipe] == [13]
     assert threads == {"prepare": "vision-model", "finish": "vision-model"}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread affinity is Linux-only")
+def test_pipeline_keeps_camera_and_model_threads_on_different_cores() -> None:
+    seen: dict[str, set[int]] = {}
+
+    class Split:
+        def prepare(self, frame: np.ndarray) -> int:
+            seen["camera"] = os.sched_getaffinity(0)
+            return 1
+
+        def finish(self, prepared: int) -> int:
+            seen["model"] = os.sched_getaffinity(0)
+            return prepared
+
+        def __call__(self, frame: np.ndarray) -> int:
+            return self.finish(self.prepare(frame))
+
+    frames = [np.ones((2, 2, 3), np.uint8)]
+    everything = os.sched_getaffinity(0)
+    with Pipeline(frames, Split(), pin=True) as pipe:
+        assert [r.value for r in pipe] == [1]
+    if len(everything) < 2:  # one core: nothing to split, nothing pinned
+        assert pipe.cores is None
+        assert seen == {"camera": everything, "model": everything}
+    else:
+        assert pipe.cores is not None
+        assert seen["camera"] == {max(everything)}
+        assert seen["model"] == everything - {max(everything)}
+    assert os.sched_getaffinity(0) == everything  # the caller's thread is left alone
+    with Pipeline(frames, Split()) as pipe:  # not pinned by default
+        assert [r.value for r in pipe] == [1]
+    assert seen == {"camera": everything, "model": everything}
 
 
 def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
