@@ -18,6 +18,7 @@ HTTP into a cache); models the console pushes, installed into the device
 cache (:mod:`fleet.models_push`); status transitions; results into an
 on-disk outbox that is re-sent until the console acks; identify / cancel /
 preflight commands;
+a live camera preview while the teacher asks for one (:mod:`fleet.preview`);
 the retained e-stop, which stops the running job and the robot at once and
 holds until a clear with a newer epoch. A job also stops when the broker has
 been gone longer than the job allows.
@@ -47,6 +48,7 @@ from fleet.bundles import BundleCache
 from fleet.exc import JobError, JobRejected
 from fleet.link import Link
 from fleet.outbox import Outbox
+from fleet.preview import PreviewSender
 from fleet.protocol import (
     MAX_PAYLOAD,
     Command,
@@ -59,6 +61,7 @@ from fleet.protocol import (
     JobStatus,
     LogBatch,
     LogLine,
+    Preview,
     Reassign,
     Status,
     Telemetry,
@@ -66,6 +69,7 @@ from fleet.protocol import (
     decode,
     encode,
 )
+from fleet.ratelimit import TokenBucket
 from fleet.signing import verify_job
 
 if TYPE_CHECKING:
@@ -77,6 +81,10 @@ logger = logging.getLogger(__name__)
 
 MAX_TELEMETRY_HZ = 5.0
 LOG_BATCH_S = 0.25
+#: A job's output on up/log: characters a second on average, and at once. Lines beyond
+#: that are counted and said ("... N lines not sent"); the result keeps the output's tail.
+LOG_CHARS_PER_S = 4000
+LOG_CHARS_BURST = 32_000
 #: Lesson result status -> final job status.
 RESULT_STATUS = {
     "passed": Status.SUCCEEDED,
@@ -105,6 +113,8 @@ class JobContext:
     robot: Robot | None
     backend: str
     kit: str | None
+    #: Called with each camera frame the student's program reads (the live preview's tap).
+    on_frame: Callable[[Any], None] | None = None
     #: The robot's cache folder (its ``models/`` holds models the console sent); None: default.
     cache_dir: Path | None = None
 
@@ -137,6 +147,7 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
                 time_limit=ctx.job.time_limit_s,
                 on_line=ctx.on_line,
                 stop=ctx.stop,
+                on_frame=ctx.on_frame,
                 cache_dir=ctx.cache_dir,
             )
         except ModelMissingError as exc:  # nothing started: tell the student what to do
@@ -185,12 +196,12 @@ class AgentConfig:
     runner: JobRunner = field(default=lessons_runner)
     #: A classroom broker's TLS (``fleet.brokerconfig.Credentials.tls_context()``); None: plain.
     tls: ssl.SSLContext | None = None
-    #: The robot's cache folder: models the console sends go to its ``models/`` (the
-    #: registry's device cache), and lessons see it. None: ``ROBOCLASS_CACHE_DIR`` or XDG.
-    cache_dir: Path | None = None
     #: Takes a new name from the console (enrolment's credential folder checks and
     #: writes it); True when taken: the agent then ends (``reassigned``) to start again.
     on_reassign: Callable[[Reassign], bool] | None = None
+    #: The robot's cache folder: models the console sends go to its ``models/`` (the
+    #: registry's device cache), and lessons see it. None: ``ROBOCLASS_CACHE_DIR`` or XDG.
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -227,6 +238,8 @@ class Agent:
         #: result id -> when it was last published on the current connection
         self._sent: dict[str, float] = {}
         self._log_lines: list[LogLine] = []
+        self._log_bucket = TokenBucket(LOG_CHARS_PER_S, LOG_CHARS_BURST)
+        self._log_skipped = 0
         self._log_job: str | None = None
         self._console_url = config.console_url
         self._preflight: dict[str, int] | None = None
@@ -252,6 +265,12 @@ class Agent:
             tls=config.tls,
         )
         self._recover()  # after the link exists: it publishes (or, offline, skips) statuses
+        self.preview = PreviewSender(
+            self.device,
+            self._send_preview,
+            camera=self._preview_camera,
+            busy=lambda: self._running is not None,
+        )
         self._threads = [
             threading.Thread(target=self._work, name=f"agent-{self.device}-jobs", daemon=True),
             threading.Thread(target=self._tick, name=f"agent-{self.device}-tick", daemon=True),
@@ -291,6 +310,7 @@ class Agent:
                 device=self.device, session=self.session, online=False, ts=time.time()
             )
             self.link.publish(self.topics.state(self.device), encode(offline), retain=True)
+        self.preview.close()
         for t in self._threads:
             if t.is_alive():
                 t.join(timeout=10)
@@ -478,6 +498,25 @@ class Agent:
             threading.Thread(
                 target=self._run_preflight, name="agent-preflight", daemon=True
             ).start()
+        elif cmd.name == "preview_on" and not self._closed:
+            self.preview.start()
+        elif cmd.name == "preview_off":
+            self.preview.stop()
+
+    # -- live preview (fleet/preview.py): never stored, never a second camera reader --
+
+    def _preview_camera(self) -> Callable[[], Any] | None:
+        """How to read this robot's own camera between jobs; None without one."""
+        robot = self.robot
+        if robot is None or robot.closed:
+            return None
+        for name, spec in robot.kit.parts.items():
+            if spec.kind == "camera":
+                return robot.parts[name].read  # type: ignore[attr-defined, no-any-return]
+        return None
+
+    def _send_preview(self, msg: Preview) -> None:
+        self.link.publish(self.topics.preview(self.device), encode(msg), qos=0)
 
     def _cancel(self, job: str) -> None:
         with self._lock:
@@ -601,6 +640,7 @@ class Agent:
             robot=self.robot,
             backend=self.config.backend,
             kit=self.config.kit,
+            on_frame=self.preview.tap,
             cache_dir=self.config.cache_dir,
         )
         try:
@@ -655,15 +695,32 @@ class Agent:
 
     def _line(self, job: str, stream: str, line: str) -> None:
         kind = stream if stream in ("stdout", "stderr") else "agent"
+        line = line[:2000]
         with self._lock:
             self._log_job = job
-            self._log_lines.append(LogLine(stream=kind, line=line[:2000]))
+            if not self._log_bucket.take(len(line) + 16):
+                self._log_skipped += 1
+                return
+            self._log_lines.append(LogLine(stream=kind, line=line))
             full = len(self._log_lines) >= 100
         if full:
             self._flush_log()
 
+    def _note_skipped(self) -> None:
+        """Say how many lines the rate limit held back (call with the lock held)."""
+        if self._log_skipped:
+            self._log_lines.append(
+                LogLine(
+                    stream="agent",
+                    line=f"... {self._log_skipped} lines not sent (more than "
+                    f"{LOG_CHARS_PER_S} characters a second); the result keeps the last lines",
+                )
+            )
+            self._log_skipped = 0
+
     def _flush_log(self) -> None:
         with self._lock:
+            self._note_skipped()
             lines, self._log_lines = self._log_lines, []
             job = self._log_job
         if lines:

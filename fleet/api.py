@@ -4,7 +4,11 @@ Every ``/api/v1`` route but ``health``, ``login`` and ``setup`` needs
 ``Authorization: Bearer TOKEN``: a token from ``POST /api/v1/login`` (teacher
 name and password; it lasts ``ConsoleConfig.session_ttl_s``, 12 h by default,
 and ``POST /api/v1/logout`` revokes it) or an API token made with
-``roboclass console token`` (no expiry). After 5 wrong passwords in a minute
+``roboclass console token`` or on the console's page (no expiry; each acts as
+one teacher, who alone can list and revoke it: ``/api/v1/tokens``). The page
+itself logs in with ``"session": "cookie"``: the token then lives in an
+HttpOnly, SameSite=Strict cookie, and cross-site state changes are refused
+(:mod:`fleet.websecurity`). After 5 wrong passwords in a minute
 for one name from one client, login answers 429 until the minute is over.
 ``/bundles/{sha256}`` is open: bundles are content-addressed lesson files
 (and model files, ``POST /api/v1/models/push``) that devices fetch, and every
@@ -13,8 +17,8 @@ job names the sha256 it must have.
 Students are pseudonymous (:mod:`fleet.store`): results carry ``student``
 (the display name), ``student_id`` (the pseudonym) and ``roster`` (the
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
-Pushes (of lessons and models), stops, releases, cancels and purges go into the audit log
-(``GET /api/v1/audit``).
+Pushes (of lessons and models), stops, releases, cancels, purges, camera
+previews and API tokens go into the audit log (``GET /api/v1/audit``).
 
 ::
 
@@ -30,11 +34,12 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
@@ -43,6 +48,13 @@ from fleet.exc import FleetError, JobError, ModelPushError
 from fleet.protocol import ID_PATTERN
 from fleet.ratelimit import FailureLimiter
 from fleet.web import mount_web
+from fleet.websecurity import (
+    CrossSiteGuard,
+    clear_session_cookie,
+    mount_access,
+    request_token,
+    set_session_cookie,
+)
 
 __all__ = ["ApiServer", "create_app"]
 
@@ -58,6 +70,8 @@ class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str
     password: str
+    #: ``cookie``: the browser's page; the token goes into an HttpOnly cookie, not the answer.
+    session: Literal["token", "cookie"] = "token"
 
 
 class Bind(BaseModel):
@@ -106,20 +120,15 @@ def _builtin_bundle(console: Console, lesson_id: str) -> str:
     raise HTTPException(404, f"no built-in lesson {lesson_id!r}")
 
 
-def _bearer(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token if scheme.lower() == "bearer" else ""
-
-
 def client_key(request: Request, name: str) -> tuple[str, str, str]:
     """What failed logins are counted by: the name tried and the client's address."""
     return ("login", name, request.client.host if request.client else "?")
 
 
 def _teacher(request: Request) -> str:
-    """The teacher a bearer token belongs to, else 401."""
+    """The teacher a bearer token (or the page's session cookie) belongs to, else 401."""
     console: Console = request.app.state.console
-    token = _bearer(request)
+    token, _kind = request_token(request)
     user = console.store.token_user(token) if token else None
     if user is None:
         raise HTTPException(
@@ -153,7 +162,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         }
 
     @app.post("/api/v1/login")
-    def login(body: Login, request: Request) -> dict[str, Any]:
+    def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
         key = client_key(request, body.username)
         wait = limiter.retry_after(key)
         if wait > 0:
@@ -167,11 +176,15 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             limiter.failed(key)
             raise HTTPException(401, "wrong name or password")
         limiter.succeeded(key)
+        if body.session == "cookie":
+            set_session_cookie(response, request, token, ttl)
+            return {"username": body.username, "expires_in": ttl}
         return {"token": token, "expires_in": ttl}
 
     @app.post("/api/v1/logout")
-    def logout(request: Request, _user: Teacher) -> dict[str, bool]:
-        return {"revoked": store.revoke_token(_bearer(request))}
+    def logout(request: Request, response: Response, _user: Teacher) -> dict[str, bool]:
+        clear_session_cookie(response, request)
+        return {"revoked": store.revoke_token(request_token(request)[0])}
 
     @app.get("/api/v1/devices")
     def devices(_user: Teacher) -> list[dict[str, Any]]:
@@ -414,17 +427,40 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
 
     mount_enrol(app, _teacher)  # claim, revoke (fleet/enrol_api.py)
     mount_web(app, _teacher)  # the teacher's pages at / (fleet/web/)
+    mount_access(app, _teacher)  # /session, a teacher's own API tokens
+    app.add_middleware(CrossSiteGuard)  # cross-site state changes refused; security headers
     return app
 
 
 class ApiServer:
-    """uvicorn serving :func:`create_app` in a thread; ``port=0`` picks a free port."""
+    """uvicorn serving :func:`create_app` in a thread; ``port=0`` picks a free port.
 
-    def __init__(self, console: Console, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``tls=(certificate, key)`` (PEM files) serves HTTPS: the login cookie is
+    then ``Secure`` and nothing crosses the LAN in clear.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.console = console
         self.host = host
+        self.tls = tls
         self.app = create_app(console)
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off")
+        cert, key = (str(tls[0]), str(tls[1])) if tls else (None, None)
+        config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -432,7 +468,7 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def setup_code(self) -> str:

@@ -24,7 +24,7 @@ import secrets
 import ssl
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +33,7 @@ from typing import Any, Self
 from fleet.bundles import BundleStore
 from fleet.exc import JobError
 from fleet.link import Link
+from fleet.preview import PreviewRelay
 from fleet.protocol import (
     Command,
     ConsoleState,
@@ -44,6 +45,7 @@ from fleet.protocol import (
     JobStatus,
     LogBatch,
     ModelRef,
+    Preview,
     Telemetry,
     Topics,
     decode,
@@ -60,6 +62,9 @@ COMMAND_TTL_S = 60.0
 #: Most results written in one transaction (and then acked).
 RESULT_BATCH = 256
 LOG_LINES_KEPT = 200
+#: A job's own log: its newest lines, for this many jobs (the newest), in memory only.
+JOB_LOG_LINES = 500
+JOB_LOGS_KEPT = 200
 
 
 @dataclass
@@ -100,6 +105,11 @@ class Console:
         )
         self.telemetry: dict[str, dict[str, Any]] = {}
         self.logs: dict[str, deque[dict[str, Any]]] = {}
+        #: job -> {"device", "lines"}: each job's newest lines (the job's log page).
+        self.job_logs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._logs_lock = threading.Lock()  # not _lock: wait_for() predicates may read logs
+        #: Live camera previews: in memory only, never stored (fleet/preview.py).
+        self.previews = PreviewRelay()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         #: Counts every message stored and every teacher action (the web page's events follow it).
@@ -202,11 +212,36 @@ class Console:
                 msg.device, float(battery) if isinstance(battery, int | float) else None
             )
         elif isinstance(msg, LogBatch):
-            kept = self.logs.setdefault(msg.device, deque(maxlen=LOG_LINES_KEPT))
-            kept.extend({"job": msg.job, **line.model_dump()} for line in msg.lines)
+            self._on_log(msg)
+        elif isinstance(msg, Preview):
+            self.previews.offer(msg)  # only the newest picture, in memory; pages poll it
+            return
         else:  # a device may not publish anything else on up/
             self.drops.add("unexpected")
         self._notify()
+
+    def _on_log(self, msg: LogBatch) -> None:
+        lines = [{"job": msg.job, **line.model_dump()} for line in msg.lines]
+        with self._logs_lock:
+            self.logs.setdefault(msg.device, deque(maxlen=LOG_LINES_KEPT)).extend(lines)
+            if msg.job is None:
+                return
+            entry = self.job_logs.get(msg.job)
+            if entry is None:
+                entry = {"device": msg.device, "lines": deque(maxlen=JOB_LOG_LINES)}
+                self.job_logs[msg.job] = entry
+                while len(self.job_logs) > JOB_LOGS_KEPT:
+                    self.job_logs.popitem(last=False)
+            elif entry["device"] != msg.device:  # another robot cannot write into this job's log
+                self.drops.add("wrong_device")
+                return
+            entry["lines"].extend(lines)
+
+    def job_log(self, job: str) -> list[dict[str, Any]] | None:
+        """The kept lines of ``job``, oldest first; None when none are kept."""
+        with self._logs_lock:
+            entry = self.job_logs.get(job)
+            return None if entry is None else list(entry["lines"])
 
     def _on_state(self, msg: DeviceState) -> None:
         if not self.store.device_state(msg):
@@ -216,6 +251,8 @@ class Console:
             for row in self.store.pending_jobs(msg.device):
                 logger.info("re-sending job %s to %s", row["job"], msg.device)
                 self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
+        else:
+            self.previews.stop(msg.device)  # gone: the page says the preview stopped
 
     def _on_result(self, msg: JobResult) -> None:
         self._results.put(msg)
@@ -341,6 +378,21 @@ class Console:
     def preflight(self, device: str) -> None:
         self._command(device, "preflight")
 
+    def preview_on(self, device: str, by: str) -> dict[str, Any]:
+        """Ask ``device`` for a live camera preview (:class:`fleet.exc.PreviewError`: too many)."""
+        watch = self.previews.start(device, by)
+        self._command(device, "preview_on")
+        logger.info("camera preview of %s turned on by %s", device, by)
+        self._notify()
+        return watch
+
+    def preview_off(self, device: str) -> bool:
+        """End ``device``'s preview; its newest picture is forgotten."""
+        was_on = self.previews.stop(device)
+        self._command(device, "preview_off")
+        self._notify()
+        return was_on
+
     def stop_all(self, by: str) -> dict[str, Any]:
         """The room's STOP button: retained, with a new epoch."""
         state = self.store.set_estop(True, by)
@@ -352,8 +404,11 @@ class Console:
     def purge(self, roster: str, by: str) -> dict[str, Any]:
         """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
         purged = self.store.purge_roster(roster)
-        for device in purged["devices"]:
-            self.logs.pop(device, None)
+        with self._logs_lock:
+            for device in purged["devices"]:
+                self.logs.pop(device, None)
+            for job in [j for j, e in self.job_logs.items() if e["device"] in purged["devices"]]:
+                del self.job_logs[job]
         self.store.audit(
             by,
             "purge",

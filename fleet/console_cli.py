@@ -77,6 +77,25 @@ def console() -> None:
     help="Look for unclaimed robots only on this address (repeat; default: every interface).",
 )
 @click.option("--no-mdns", is_flag=True, help="Do not look for unclaimed robots over mDNS.")
+@click.option(
+    "--tls",
+    "use_tls",
+    is_flag=True,
+    help="Serve the pages over HTTPS with a certificate from the classroom's CA "
+    "(needs --broker-folder DIR/console; browsers trust it once they import ca.crt).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate (PEM) instead; with --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The private key (PEM) of --tls-cert.",
+)
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
 def serve(
@@ -91,6 +110,9 @@ def serve(
     session_hours: float,
     mdns_interfaces: tuple[str, ...],
     no_mdns: bool,
+    use_tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
     duration: float | None,
     as_json: bool,
 ) -> None:
@@ -122,7 +144,8 @@ def serve(
             session_ttl_s=session_hours * 3600.0,
         )
     )
-    server = ApiServer(service, host=host, port=port)
+    web_tls = _web_tls(use_tls, tls_cert, tls_key, broker_folder, host, _data_dir(data_dir))
+    server = ApiServer(service, host=host, port=port, tls=web_tls)
     enroller = None
     try:
         root = classroom_root(broker_folder) if broker_folder is not None else None
@@ -166,6 +189,37 @@ def serve(
         service.close()
         if embedded is not None:
             embedded.close()
+
+
+def _web_tls(
+    use_tls: bool,
+    cert: Path | None,
+    key: Path | None,
+    broker_folder: Path | None,
+    host: str,
+    data_dir: Path,
+) -> tuple[Path, Path] | None:
+    """The console's HTTPS certificate and key, or None for plain HTTP."""
+    if (cert is None) != (key is None):
+        raise click.UsageError("give --tls-cert and --tls-key together")
+    if cert is not None and key is not None:
+        return cert, key
+    if not use_tls:
+        return None
+    from fleet.enrol_console import classroom_root  # noqa: PLC0415
+    from fleet.exc import BrokerError  # noqa: PLC0415
+    from fleet.webtls import hub_names, web_certificate  # noqa: PLC0415
+
+    root = classroom_root(broker_folder) if broker_folder is not None else None
+    if root is None:
+        raise click.UsageError(
+            "--tls needs the console's folder of a classroom (--broker-folder DIR/console, "
+            "with the CA key), or --tls-cert and --tls-key"
+        )
+    try:
+        return web_certificate(root, data_dir / "web", hub_names(root, host))
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @console.command()

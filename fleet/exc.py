@@ -8,6 +8,7 @@
      ├── JobError (also RuntimeError): a job could not be fetched or run
      │    └── JobRejected: what the job names failed a check (sha256, size, manifest)
      ├── ModelPushError (also ValueError): a model the teacher pushes is refused
+     ├── PreviewError (also RuntimeError): a camera preview cannot start or send
      └── ConsoleApiError (also RuntimeError): the console's API said no
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "JobRejected",
     "ModelPushError",
     "PortInUseError",
+    "PreviewError",
 ]
 
 
@@ -54,6 +56,10 @@ class ModelPushError(FleetError, ValueError):
     def __init__(self, status: int, en: str, zh: str) -> None:
         super().__init__(f"{en} / {zh}")
         self.status = status
+
+
+class PreviewError(FleetError, RuntimeError):
+    """A camera preview cannot start (too many on) or a frame cannot be sent."""
 
 
 class ConsoleApiError(FleetError, RuntimeError):

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_JOB_PAYLOAD",
     "MAX_MANIFEST_CHARS",
     "MAX_PAYLOAD",
+    "MAX_PREVIEW_JPEG",
     "SCHEMA_VERSION",
     "TERMINAL",
     "BundleRef",
@@ -44,6 +45,7 @@ __all__ = [
     "LogLine",
     "ModelRef",
     "Parsed",
+    "Preview",
     "Reassign",
     "Status",
     "Telemetry",
@@ -60,6 +62,8 @@ SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
 #: Largest job document (it may carry a small bundle inline, base64).
 MAX_JOB_PAYLOAD = 1024 * 1024
+#: Largest camera thumbnail in a ``Preview`` (base64 characters; a 160x120 JPEG is ~5 kB).
+MAX_PREVIEW_JPEG = 48 * 1024
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 _ID_RE = re.compile(ID_PATTERN)
 PREFIX = "roboclass/v1"
@@ -207,10 +211,33 @@ class JobDocument(_Msg):
         return self.model_dump_json(exclude={"sig"}).encode()
 
 
+class Preview(_Msg):
+    """``up/preview``, QoS 0, never retained: a camera thumbnail while the teacher watches.
+
+    Sent only after ``down/cmd/preview_on`` and for at most its time limit.
+    ``state`` is ``frame`` (``jpeg`` holds a small JPEG, base64), or says why
+    there is no picture: ``no_camera``, ``no_frames`` (the student's program
+    is not reading the camera), ``error`` (``detail`` says what), ``off``
+    (the last message of a preview). ``source`` says whose frame it is:
+    ``program`` (a frame the student's program read) or ``robot`` (no job runs).
+    """
+
+    device: Id
+    seq: int = Field(ge=0)
+    ts: float
+    until: float
+    state: Literal["frame", "no_camera", "no_frames", "error", "off"]
+    source: Literal["program", "robot"] | None = None
+    jpeg: Annotated[str, Field(max_length=MAX_PREVIEW_JPEG)] | None = None
+    width: int | None = Field(default=None, ge=1, le=4096)
+    height: int | None = Field(default=None, ge=1, le=4096)
+    detail: Annotated[str, Field(max_length=300)] | None = None
+
+
 class Command(_Msg):
     """``down/cmd/{name}``, QoS 1; ignored once ``expires`` has passed."""
 
-    name: Literal["identify", "cancel", "preflight", "ack"]
+    name: Literal["identify", "cancel", "preflight", "ack", "preview_on", "preview_off"]
     device: Id
     ts: float
     expires: float
@@ -254,7 +281,7 @@ class ConsoleState(_Msg):
 
 @dataclass(frozen=True)
 class Parsed:
-    """A topic taken apart: ``kind`` is state/telemetry/log/status/result/job/cmd/estop/console."""
+    """A topic taken apart: ``kind`` is state/telemetry/log/preview/status/result/job/cmd/estop/console."""
 
     kind: str
     device: str | None = None
@@ -286,6 +313,9 @@ class Topics:
 
     def log(self, device: str) -> str:
         return f"{self.dev(device)}/up/log"
+
+    def preview(self, device: str) -> str:
+        return f"{self.dev(device)}/up/preview"
 
     def status(self, device: str, job: str) -> str:
         return f"{self.dev(device)}/up/jobs/{job}/status"
@@ -333,7 +363,7 @@ class Topics:
             return None
         device, rest = parts[0], parts[1:]
         match rest:
-            case ["up", ("state" | "telemetry" | "log") as kind]:
+            case ["up", ("state" | "telemetry" | "log" | "preview") as kind]:
                 return Parsed(kind, device)
             case ["up", "jobs", job, ("status" | "result") as kind] if valid_id(job):
                 return Parsed(kind, device, job)
@@ -350,6 +380,7 @@ _MODELS: dict[str, type[_Msg]] = {
     "state": DeviceState,
     "telemetry": Telemetry,
     "log": LogBatch,
+    "preview": Preview,
     "status": JobStatus,
     "result": JobResult,
     "job": JobDocument,

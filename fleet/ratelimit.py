@@ -1,4 +1,4 @@
-"""Too many failed tries from one place: the console's login and first-run set-up.
+"""Rate limits: failed tries at the console's login and set-up; a robot's log lines.
 
 ::
 
@@ -9,6 +9,10 @@
         limiter.failed(key)
     else:
         limiter.succeeded(key)
+
+    bucket = TokenBucket(rate=4000, burst=32_000)   # characters a second, and at once
+    if bucket.take(len(line)):
+        send(line)
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
-__all__ = ["FailureLimiter"]
+__all__ = ["FailureLimiter", "TokenBucket"]
 
 
 class FailureLimiter:
@@ -64,3 +68,30 @@ class FailureLimiter:
     def succeeded(self, key: Hashable) -> None:
         with self._lock:
             self._seen.pop(key, None)
+
+
+class TokenBucket:
+    """``rate`` units a second on average, ``burst`` at once; thread-safe."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("rate and burst must be positive")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = burst
+        self._last = clock()
+
+    def take(self, amount: float = 1.0) -> bool:
+        """Spend ``amount`` if there is that much now; False (nothing spent) when not."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if amount > self._tokens:
+                return False
+            self._tokens -= amount
+            return True

@@ -497,6 +497,36 @@ class Store:
         """Forget a token (logging out); ``False`` when it was not known."""
         return self._exec("DELETE FROM tokens WHERE token_hash = ?", (_token_hash(token),)) > 0
 
+    def token_info(self, token: str) -> dict[str, Any] | None:
+        """``{id, username, name}`` of a live token (``name`` is ``login`` for a login)."""
+        rows = self._rows(
+            "SELECT substr(token_hash, 1, 16) AS id, username, name FROM tokens "
+            "WHERE token_hash = ? AND (expires IS NULL OR expires > ?)",
+            (_token_hash(token), time.time()),
+        )
+        return rows[0] if rows else None
+
+    def tokens(self, username: str) -> list[dict[str, Any]]:
+        """One teacher's live tokens, newest first: ``{id, name, created, expires}`` (the id is
+        the start of the token's hash: enough to revoke it, useless to log in with)."""
+        return self._rows(
+            "SELECT substr(token_hash, 1, 16) AS id, name, created, expires FROM tokens "
+            "WHERE username = ? AND (expires IS NULL OR expires > ?) ORDER BY created DESC",
+            (username, time.time()),
+        )
+
+    def revoke_token_id(self, username: str, token_id: str) -> bool:
+        """Revoke one of ``username``'s own tokens by its id; False when it has none such."""
+        if len(token_id) != 16 or any(c not in "0123456789abcdef" for c in token_id):
+            return False
+        return (
+            self._exec(
+                "DELETE FROM tokens WHERE username = ? AND substr(token_hash, 1, 16) = ?",
+                (username, token_id),
+            )
+            > 0
+        )
+
     # -- audit log -----------------------------------------------------------
 
     def audit(self, who: str, action: str, **detail: Any) -> None:

@@ -19,6 +19,13 @@ step, nothing fetched from the internet). They use the JSON API of
   filters of ``/api/v1/results``.
 - ``GET /api/v1/devices/{device}/log/events``: a robot's log lines as
   Server-Sent Events (``event: lines``), the kept ones first.
+- ``POST /api/v1/devices/{device}/preview`` (``{"on": true|false}``): a live
+  camera preview of one robot, off by default, for at most 2 minutes after it
+  was turned on (again); audited. ``GET /api/v1/devices/{device}/preview/events``:
+  its newest thumbnail as Server-Sent Events (``event: preview``), ``event:
+  off`` when it ends. Thumbnails live only in memory (:mod:`fleet.preview`).
+- ``GET /api/v1/jobs/{job}/log`` and ``/api/v1/jobs/{job}/log/events``: one
+  job's kept lines (in memory, the newest 500), then each new batch.
 
 ::
 
@@ -38,15 +45,17 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
+from fleet.exc import PreviewError
 from fleet.ratelimit import FailureLimiter
+from fleet.websecurity import set_session_cookie
 
 __all__ = ["STATIC", "library", "mount_web", "new_setup_code", "room_snapshot", "xapi_statements"]
 
@@ -74,11 +83,18 @@ def _same_code(typed: str, code: str) -> bool:
     return hmac.compare_digest(norm(typed).encode(), norm(code).encode())
 
 
+class PreviewSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: bool
+
+
 class Setup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")
     password: str = Field(min_length=_MIN_PASSWORD, max_length=256)
     code: str = Field(default="", max_length=32, description="the one-time set-up code")
+    #: ``cookie``: the browser's page; the token goes into an HttpOnly cookie, not the answer.
+    session: Literal["token", "cookie"] = "token"
 
 
 def room_snapshot(console: Console) -> dict[str, Any]:
@@ -88,6 +104,7 @@ def room_snapshot(console: Console) -> dict[str, Any]:
     for row in store.jobs():  # oldest first: the last one per device wins
         latest_job[row["device"]] = row
     last_result: dict[str, dict[str, Any]] = {}
+    watching = console.previews.watching()
     results = store.results()
     for row in results:
         last_result[row["device"]] = row
@@ -108,6 +125,7 @@ def room_snapshot(console: Console) -> dict[str, Any]:
                 "kit": d["kit"],
                 "battery_v": battery if isinstance(battery, int | float) else None,
                 "preflight": d["preflight"],
+                "preview": watching.get(d["device"]),
                 "job": None
                 if job is None
                 else {k: job[k] for k in ("job", "lesson_id", "status", "reason", "updated")},
@@ -268,6 +286,103 @@ async def _log_events(
         await asyncio.sleep(_MIN_INTERVAL_S)
 
 
+async def _job_log_events(
+    console: Console, job: str, request: Request, closing: threading.Event
+) -> AsyncIterator[bytes]:
+    """The job's kept lines, then each new batch (``event: lines``)."""
+    last: dict[str, Any] | None = None
+    seen = -1
+    beat = time.monotonic()
+    yield b"retry: 2000\n\n"
+    while not closing.is_set() and not console.closed:
+        if await request.is_disconnected():
+            return
+        now = time.monotonic()
+        if console.changes != seen:
+            seen = console.changes
+            kept = console.job_log(job) or []
+            start = 0
+            if last is not None:  # after the last line sent; all of them if it has gone
+                start = next((i + 1 for i in range(len(kept) - 1, -1, -1) if kept[i] is last), 0)
+            if kept[start:]:
+                last, beat = kept[-1], now
+                yield _sse("lines", kept[start:])
+        if now - beat > _HEARTBEAT_S:
+            beat = now
+            yield b": still here\n\n"
+        await asyncio.sleep(_MIN_INTERVAL_S)
+
+
+async def _preview_events(
+    console: Console, device: str, request: Request, closing: threading.Event
+) -> AsyncIterator[bytes]:
+    """The device's newest thumbnail whenever it changes; ``off`` and the end when it stops."""
+    version = -1
+    beat = time.monotonic()
+    yield b"retry: 2000\n\n"
+    while not closing.is_set() and not console.closed:
+        if await request.is_disconnected():
+            return
+        now = time.monotonic()
+        latest = console.previews.latest(device)
+        if latest is None:
+            yield _sse("off", {"device": device})
+            return
+        if latest[0] != version:
+            version, beat = latest[0], now
+            yield _sse("preview", latest[1])
+        elif now - beat > _HEARTBEAT_S:
+            beat = now
+            yield b": still here\n\n"
+        await asyncio.sleep(_MIN_INTERVAL_S / 2)
+
+
+def _live_routes(
+    auth: APIRouter, console: Console, closing: threading.Event, teacher: Callable[..., str]
+) -> None:
+    """A job's log, and a robot's camera preview."""
+
+    @auth.get("/jobs/{job}/log")
+    def job_log(job: str) -> dict[str, Any]:
+        row = console.store.job(job)
+        if row is None:
+            raise HTTPException(404, f"no job {job}")
+        lines = console.job_log(job)
+        return {
+            "job": job,
+            "device": row["device"],
+            "kept": lines is not None,
+            "lines": lines or [],
+        }
+
+    @auth.get("/jobs/{job}/log/events")
+    async def job_log_events(job: str, request: Request) -> StreamingResponse:
+        if console.store.job(job) is None:
+            raise HTTPException(404, f"no job {job}")
+        return _event_stream(_job_log_events(console, job, request, closing))
+
+    @auth.post("/devices/{device}/preview")
+    def preview(device: str, body: PreviewSwitch, request: Request) -> dict[str, Any]:
+        user = teacher(request)
+        if device not in console.store.device_ids():
+            raise HTTPException(404, f"no device {device}")
+        if not body.on:
+            was_on = console.preview_off(device)
+            if was_on:
+                console.store.audit(user, "preview", device=device, on=False)
+            return {"device": device, "on": False}
+        try:
+            watch = console.preview_on(device, user)
+        except PreviewError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        console.store.audit(user, "preview", device=device, on=True)
+        return {**watch, "on": True}
+
+    @auth.get("/devices/{device}/preview/events")
+    async def preview_events(device: str, request: Request) -> StreamingResponse:
+        return _event_stream(_preview_events(console, device, request, closing))
+
+
 def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
     """Add the pages at ``/`` and the routes above to the console's ``app``.
 
@@ -285,7 +400,7 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
     auth = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
 
     @app.post("/api/v1/setup")
-    def setup(body: Setup, request: Request) -> dict[str, str]:
+    def setup(body: Setup, request: Request, response: Response) -> dict[str, str]:
         key = ("set-up", request.client.host if request.client else "?")
         wait = limiter.retry_after(key)
         if wait > 0:
@@ -311,6 +426,9 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
         if token is None:  # pragma: no cover - the account was just made
             raise HTTPException(500, "the account was made but logging in failed")
         logger.info("first teacher account %s made from the browser", body.username)
+        if body.session == "cookie":
+            set_session_cookie(response, request, token, console.config.session_ttl_s)
+            return {"username": body.username}
         return {"token": token, "username": body.username}
 
     @auth.get("/room")
@@ -344,6 +462,7 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
     async def log_events(device: str, request: Request) -> StreamingResponse:
         return _event_stream(_log_events(console, device, request, closing))
 
+    _live_routes(auth, console, closing, teacher)
     app.include_router(auth)
 
     @app.get("/", include_in_schema=False)

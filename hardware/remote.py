@@ -121,6 +121,9 @@ class RobotServer:
 
     ``time_limit`` (seconds on the backend's clock) ends the client's program
     through :class:`TimeUp`. ``recorder`` receives every command and reading.
+    ``on_frame`` (if given) is called with every camera frame the client
+    reads, in this thread: it must only keep a reference (the console's live
+    preview shows the student's own frames, never a second read).
     """
 
     def __init__(
@@ -131,8 +134,10 @@ class RobotServer:
         recorder: Recorder | None = None,
         speed_cap: float = 1.0,
         time_limit: float | None = None,
+        on_frame: Callable[[npt.NDArray[np.uint8]], None] | None = None,
     ) -> None:
         self.backend = backend
+        self.on_frame = on_frame
         self.kit = backend.kit
         self.recorder = recorder or Recorder(backend.clock)
         self.speed_cap = min(speed_cap, backend.kit.limits.max_speed)
@@ -290,6 +295,8 @@ class RobotServer:
         if kind == "camera":
             frame = np.ascontiguousarray(result, dtype=np.uint8)
             self.recorder.record(name, "reading", f"frame {frame.shape[1]}x{frame.shape[0]}")
+            if self.on_frame is not None:
+                self.on_frame(frame)
             return {"ok": True, "shape": list(frame.shape)}, frame.tobytes()
         if kind == "imu":
             self.recorder.record(name, "reading", round(result.heading, 2))

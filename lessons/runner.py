@@ -175,6 +175,7 @@ def run_lesson(
     wall_limit: float | None = None,
     on_line: Callable[[str, str], None] | None = None,
     stop: threading.Event | None = None,
+    on_frame: Callable[[Any], None] | None = None,
     cache_dir: Path | None = None,
 ) -> LessonResult:
     """Run ``code`` (default: the lesson's starter) for the lesson and grade it.
@@ -182,10 +183,12 @@ def run_lesson(
     ``backend="sim"`` runs in the simulator on simulated time; another
     backend name drives a real robot in real time. ``stop`` (e.g. the
     e-stop) ends the run: the robot stops at once and the result says
-    ``stopped``. ``cache_dir`` is the robot's cache folder (default: this
-    process's), whose ``models/`` holds models the console sent; the program
-    finds models where this process would. A model the lesson needs that is
-    not there raises :class:`ModelMissingError` before anything starts.
+    ``stopped``. ``on_frame`` sees each camera frame the student's program
+    reads (a reference only: the fleet agent's live preview). ``cache_dir``
+    is the robot's cache folder (default: this process's), whose ``models/``
+    holds models the console sent; the program finds models where this
+    process would. A model the lesson needs that is not there raises
+    :class:`ModelMissingError` before anything starts.
     """
     lesson = lesson_dir if isinstance(lesson_dir, Lesson) else load_lesson(lesson_dir)
     m = lesson.model
@@ -198,7 +201,9 @@ def run_lesson(
     robot = _open_backend(lesson, backend, kit_profile, world)
     recorder = Recorder(robot.clock)
     parent_sock, child_sock = socket.socketpair()
-    server = RobotServer(robot, parent_sock, recorder=recorder, time_limit=robot.clock() + limit)
+    server = RobotServer(
+        robot, parent_sock, recorder=recorder, time_limit=robot.clock() + limit, on_frame=on_frame
+    )
     tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
     exit_code: int | None = None
     with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as work:

@@ -1,14 +1,16 @@
 // The teacher console: login, room (live), roster, lessons, results.
-// Plain JS, no build step. It talks to the console's JSON API (/api/v1) with
-// the bearer token from login, and follows the room over /api/v1/events
-// (Server-Sent Events read with fetch, so the token stays out of URLs).
+// Plain JS, no build step. It talks to the console's JSON API (/api/v1); the
+// login lives in an HttpOnly cookie this script never sees (fleet/websecurity.py),
+// and it follows the room over /api/v1/events (Server-Sent Events read with fetch).
+// live.js (camera preview, a job's log) and audit.js (audit log, API tokens)
+// add their parts through window.RC.
 "use strict";
 
 (() => {
   const $ = (sel) => document.querySelector(sel);
   const state = {
     lang: "en",
-    token: sessionStorage.getItem("rc-token") || "",
+    user: "", // the teacher logged in ("" when nobody is)
     room: null, // the last snapshot: {estop, devices, results}
     selected: new Set(),
     library: null,
@@ -88,12 +90,11 @@
 
   async function api(method, path, body) {
     const headers = {};
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(`/api/v1${path}`, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
-    if (response.status === 401 && state.token && path !== "/logout") {
+    if (response.status === 401 && state.user && path !== "/logout") {
       expired(); // the login has run out or was revoked
       throw new ApiError(401, t("login.expired"));
     }
@@ -140,8 +141,8 @@
     error.textContent = "";
     if (!username || !password) { error.textContent = t("login.missing"); return; }
     try {
-      const data = await api("POST", "/login", { username, password });
-      loggedIn(data.token);
+      const data = await api("POST", "/login", { username, password, session: "cookie" });
+      loggedIn(data.username);
     } catch (err) {
       if (err.status === 401) error.textContent = t("login.wrong");
       else if (err.status === 429) error.textContent = t("login.tooMany", { s: err.retryAfter });
@@ -161,8 +162,8 @@
     const code = $("#setup-code").value.trim();
     if (!code) { error.textContent = t("setup.needCode"); return; }
     try {
-      const data = await api("POST", "/setup", { username, password, code });
-      loggedIn(data.token);
+      const data = await api("POST", "/setup", { username, password, code, session: "cookie" });
+      loggedIn(data.username);
     } catch (err) {
       if (err.status === 409) error.textContent = t("setup.taken");
       else if (err.status === 403) error.textContent = t("setup.badCode");
@@ -172,9 +173,8 @@
     }
   }
 
-  function loggedIn(token) {
-    state.token = token;
-    sessionStorage.setItem("rc-token", token);
+  function loggedIn(user) {
+    state.user = user;
     $("#login-pass").value = "";
     $("#setup-pass").value = "";
     $("#setup-pass2").value = "";
@@ -184,15 +184,16 @@
   }
 
   function forget() {
-    state.token = "";
-    sessionStorage.removeItem("rc-token");
+    state.user = "";
     state.room = null;
+    plug("logout");
     showLogin();
   }
 
-  // Log out: the console forgets the token too, so a copy of it is useless.
+  // Log out: the console forgets the login too, so a copy of the cookie is useless.
   async function logout() {
-    if (state.token) {
+    plug("logout"); // the camera preview goes off first, while the login still works
+    if (state.user) {
       try { await api("POST", "/logout"); } catch (error) { /* it is forgotten here anyway */ }
     }
     forget();
@@ -205,7 +206,7 @@
 
   // ---- pages --------------------------------------------------------------
 
-  const PAGES = ["login", "room", "roster", "lessons", "results"];
+  const PAGES = ["login", "room", "roster", "lessons", "results", "audit"];
 
   function showPage(name) {
     state.page = name;
@@ -217,12 +218,13 @@
   }
 
   function route() {
-    if (!state.token) { showLogin(); return; }
+    if (!state.user) { showLogin(); return; }
     const name = location.hash.replace("#", "") || "room";
     showPage(PAGES.includes(name) && name !== "login" ? name : "room");
     if (state.page === "lessons") loadLibrary();
-    if (state.page === "results") loadResults();
+    if (state.page === "results") { loadClasses(); loadResults(); }
     if (state.page === "roster") loadRosters();
+    plug("route", state.page);
     renderAll();
   }
 
@@ -252,9 +254,9 @@
     el.className = `conn ${live ? "live" : "lost"}`;
   }
 
-  // Read Server-Sent Events from path with the token; onEvent(name, data) for each.
+  // Read Server-Sent Events from path (the cookie goes along); onEvent(name, data) for each.
   async function readEvents(path, signal, onEvent, onOpen) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` }, signal });
+    const response = await fetch(path, { signal });
     if (response.status === 401) { expired(); return false; }
     if (!response.ok || !response.body) throw new Error(response.statusText);
     if (onOpen) onOpen();
@@ -283,7 +285,7 @@
     stopEvents();
     const control = new AbortController();
     state.events = control;
-    while (!control.signal.aborted && state.token) {
+    while (!control.signal.aborted && state.user) {
       try {
         const again = await readEvents("/api/v1/events", control.signal, onEvent, () => setConnected(true));
         if (again === false) return;
@@ -299,6 +301,7 @@
     if (event !== "room") return;
     state.room = data;
     renderAll();
+    plug("room", data);
     if (state.page === "results" && state.room.results !== state.resultsSeen) loadResults();
   }
 
@@ -313,12 +316,13 @@
   }
 
   function renderAll() {
-    if (!state.token || !state.room) return;
+    if (!state.user || !state.room) return;
     renderStop();
     if (state.page === "room") renderRoom();
     if (state.page === "roster") renderRoster();
     if (state.page === "lessons") renderLessons();
     if (state.page === "results") renderResults();
+    plug("render", state.page);
   }
 
   // ---- STOP ALL -----------------------------------------------------------
@@ -391,12 +395,17 @@
       h("label", { for: id, class: "card-name", id: `name-${d.device}` }, d.device),
       h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))),
     d.estopped ? h("p", { class: "stopped-badge", role: "status" }, `■ ${t("card.stopped")}`) : null,
+    d.preview ? h("p", { class: "preview-badge" }, `● ${t("preview.badge")}`) : null,
     h("dl", {},
       h("dt", {}, t("card.student")),
       h("dd", { class: d.student ? "" : "muted" }, d.student || t("card.unbound")),
       h("dt", {}, t("card.job")),
       h("dd", { class: "job" }, job
-        ? [lessonTitle(job.lesson_id), " ", h("span", { class: `state s-${job.status}` }, t(`status.${job.status}`)),
+        ? [lessonTitle(job.lesson_id), " ", h("button", {
+          type: "button", class: `linkish state s-${job.status}`, id: `job-${d.device}`,
+          "aria-label": t("job.open", { status: t(`status.${job.status}`), name: d.device }),
+          onclick: () => window.RC.openJob({ job: job.job, device: d.device, lesson_id: job.lesson_id }),
+        }, t(`status.${job.status}`)),
           ACTIVE.has(job.status) ? h("button", {
             type: "button", class: "small cancel", id: `cancel-${d.device}`,
             "aria-label": t("card.cancelJob", { name: d.device }),
@@ -422,7 +431,13 @@
         type: "button", class: "log-one", id: `log-${d.device}`,
         "aria-label": t("log.title", { name: d.device }),
         onclick: () => openLog(d.device),
-      }, t("card.log"))));
+      }, t("card.log")),
+      h("button", {
+        type: "button", class: "preview-one", id: `preview-${d.device}`, disabled: !d.online,
+        "aria-pressed": String(Boolean(d.preview)),
+        "aria-label": t("preview.open", { name: d.device }),
+        onclick: () => window.RC.openPreview(d.device),
+      }, t("card.camera"))));
   }
 
   // ---- a robot's log, streamed while the dialog is open --------------------
@@ -740,11 +755,30 @@
     const lesson = $("#filter-lesson").value;
     const student = $("#filter-student").value.trim();
     const status = $("#filter-status").value;
+    const roster = $("#filter-class").value;
+    if (roster) params.set("roster", roster);
     if (lesson) params.set("lesson", lesson);
     if (student) params.set("student", student);
     if (status) params.set("status", status);
     const text = params.toString();
     return text ? `?${text}` : "";
+  }
+
+  // The class filter, and the student names offered for the class chosen.
+  async function loadClasses() {
+    try {
+      const [rosters, students] = await Promise.all([
+        api("GET", "/rosters"),
+        api("GET", `/students${$("#filter-class").value ? `?roster=${encodeURIComponent($("#filter-class").value)}` : ""}`),
+      ]);
+      const select = $("#filter-class");
+      const current = select.value;
+      select.replaceChildren(h("option", { value: "" }, t("results.any")),
+        ...rosters.map((r) => h("option", { value: r.roster }, r.roster)));
+      select.value = rosters.some((r) => r.roster === current) ? current : "";
+      const names = [...new Set(students.map((s) => s.name))].sort();
+      $("#student-names").replaceChildren(...names.map((name) => h("option", { value: name })));
+    } catch (error) { fail(error); }
   }
 
   async function loadResults() {
@@ -798,11 +832,15 @@
         h("td", {}, h("span", { class: `state s-${r.status}` }, t(`status.${r.status}`))),
         h("td", { class: "num nowrap" }, h("strong", {}, formatScore(r.score)), passed ? h("span", { class: "good" }, " ✓") : null),
         h("td", { class: "feedback" }, feedback[state.lang] || feedback.en || (r.result && r.result.reason) || ""),
-        h("td", {}, h("button", {
+        h("td", { class: "nowrap" }, h("button", {
           type: "button", class: "small", "aria-expanded": String(open),
           "aria-controls": `details-${r.result_id}`,
           onclick: () => { if (open) expanded.delete(r.result_id); else expanded.add(r.result_id); renderResults(); },
-        }, t("results.details"))));
+        }, t("results.details")), " ", h("button", {
+          type: "button", class: "small job-open",
+          "aria-label": t("job.openResult", { who: r.student || r.device, lesson: lessonTitle(r.lesson_id) }),
+          onclick: () => window.RC.openJob(r),
+        }, t("card.log"))));
       if (!open) return [row];
       return [row, h("tr", { class: "details-row", id: `details-${r.result_id}` }, h("td", { colspan: 9 }, details(r)))];
     }));
@@ -921,9 +959,7 @@
 
   async function download(path, filename) {
     try {
-      const response = await fetch(`/api/v1/${path}${resultQuery()}`, {
-        headers: { Authorization: `Bearer ${state.token}` },
-      });
+      const response = await fetch(`/api/v1/${path}${resultQuery()}`);
       if (!response.ok) throw new Error(response.statusText);
       const url = URL.createObjectURL(await response.blob());
       const link = h("a", { href: url, download: filename, hidden: true });
@@ -959,6 +995,7 @@
     $("#roster-class").addEventListener("change", (e) => localStorage.setItem("rc-class", e.target.value.trim()));
     $("#result-filters").addEventListener("submit", (e) => { e.preventDefault(); loadResults(); });
     for (const id of ["#filter-lesson", "#filter-status"]) $(id).addEventListener("change", loadResults);
+    $("#filter-class").addEventListener("change", () => { loadClasses(); loadResults(); });
     let typing = 0;
     $("#filter-student").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(loadResults, 300); });
     $("#export-csv").addEventListener("click", () => download("results.csv", "results.csv"));
@@ -969,8 +1006,34 @@
     window.addEventListener("hashchange", route);
   }
 
-  state.lang = pickLang();
-  wire();
-  applyLang();
-  if (state.token) start(); else showLogin();
+  // ---- parts in other files (live.js, audit.js) ---------------------------
+
+  const plugins = [];
+  function plug(hook, ...args) {
+    for (const part of plugins) if (part[hook]) part[hook](...args);
+  }
+  window.RC = {
+    $, h, t, api, readEvents, toast, fail, state, lessonTitle, formatScore, changed,
+    use: (part) => plugins.push(part),
+    openJob: () => {}, openPreview: () => {}, // live.js replaces these
+  };
+
+  // After the session check: the cookie is HttpOnly, so only the console knows it.
+  async function resume() {
+    try {
+      state.user = (await api("GET", "/session")).username;
+    } catch (error) {
+      showLogin();
+      return;
+    }
+    start();
+  }
+
+  // Deferred scripts run in order, then DOMContentLoaded: live.js and audit.js are in by then.
+  document.addEventListener("DOMContentLoaded", () => {
+    state.lang = pickLang();
+    wire();
+    applyLang();
+    resume();
+  });
 })();

@@ -139,7 +139,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             # the room: every robot's card goes online, live
             expect(page.locator("#stop-all")).to_be_visible()
             page.wait_for_function(
-                f"document.querySelectorAll('#cards .card[data-online=true]').length === {ROBOTS}",
+                f"() => document.querySelectorAll('#cards .card[data-online=true]').length === {ROBOTS}",
                 timeout=60_000,
             )
             expect(page.locator("#conn")).to_have_text("Live")
@@ -209,7 +209,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             # the room follows the jobs live, without reloading, to the end
             page.click("#nav a[data-page=room]")
             page.wait_for_function(
-                "[...document.querySelectorAll('#cards .card')].every("
+                "() => [...document.querySelectorAll('#cards .card')].every("
                 "c => ['SUCCEEDED', 'FAILED'].includes(c.dataset.jobStatus))",
                 timeout=240_000,
             )
@@ -258,7 +258,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             page.fill("#filter-student", "")
             expect(page.locator("#results-table tbody tr")).to_have_count(ROBOTS)
             first = page.locator("#results-table tbody tr").first
-            first.locator("button").click()
+            first.locator("button[aria-expanded]").click()
             expect(page.locator("#results-table .details-row .rubric li").first).to_be_visible()
             shot(page, "results")
             with page.expect_download() as download_info:
@@ -288,7 +288,8 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             page.click("#nav a[data-page=room]")
             page.click("#stop-all")
             page.wait_for_function(
-                "document.getElementById('stopbar').dataset.state === 'stopped'", timeout=20_000
+                "() => document.getElementById('stopbar').dataset.state === 'stopped'",
+                timeout=20_000,
             )
             assert cards(page, "[data-estopped=true]") == ROBOTS
             expect(page.locator(".stopped-badge")).to_have_count(ROBOTS)
@@ -314,11 +315,11 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             # release: the robots may run again
             page.click("#release")
             page.wait_for_function(
-                "document.getElementById('stopbar').dataset.state === 'ready'", timeout=20_000
+                "() => document.getElementById('stopbar').dataset.state === 'ready'", timeout=20_000
             )
             page.click("#nav a[data-page=room]")
             page.wait_for_function(
-                "document.querySelectorAll('#cards .card[data-estopped=true]').length === 0",
+                "() => document.querySelectorAll('#cards .card[data-estopped=true]').length === 0",
                 timeout=20_000,
             )
             page.select_option("#lang", "en")
@@ -345,12 +346,20 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             page.click("#nav a[data-page=results]")
             expect(page.locator("#results-empty")).to_be_visible()
 
-            # log out: the token the page held is revoked on the console too
-            token = page.evaluate("sessionStorage.getItem('rc-token')")
+            # the login is a cookie the page's scripts cannot read, never sent cross-site
+            cookie = next(c for c in context.cookies() if c["name"] == "rc_session")
+            assert cookie["httpOnly"]
+            assert cookie["sameSite"] == "Strict"
+            assert not cookie["secure"]  # plain HTTP here; Secure over HTTPS
+            assert "rc_session" not in page.evaluate("document.cookie")
+            assert page.evaluate("sessionStorage.length") == 0
+            # log out: the login is revoked on the console too
+            token = cookie["value"]
             assert console.store.token_user(token) == TEACHER
             page.click("#logout")
             expect(page.locator("#login-form")).to_be_visible()
             assert console.store.token_user(token) is None
+            assert not any(c["name"] == "rc_session" for c in context.cookies())
             context.close()
         finally:
             browser.close()
@@ -420,7 +429,7 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 page.keyboard.type(PASSWORD)
                 page.keyboard.press("Enter")
                 page.wait_for_function(
-                    "document.querySelectorAll('#cards .card[data-online=true]').length === 3"
+                    "() => document.querySelectorAll('#cards .card[data-online=true]').length === 3"
                 )
                 r1 = page.locator(".card[data-device=r1]")
                 expect(r1).to_contain_text("7.9 V")
