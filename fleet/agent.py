@@ -128,7 +128,8 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
 
     The student's code (``job.code``) replaces the lesson's starter; the
     runner opens its own robot on ``ctx.backend`` and ends it stopped when
-    ``ctx.stop`` is set.
+    ``ctx.stop`` is set. On a real robot the agent closes its own robot for
+    the job first (``opens_robot``): pins and a serial port open only once.
     """
     from lessons import ModelMissingError, run_lesson, unpack_bundle  # noqa: PLC0415 - only for a job
 
@@ -154,6 +155,10 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
             return {"status": "error", "reason": f"{exc.message.en} / {exc.message.zh}"}
         out: dict[str, Any] = result.as_dict()
         return out
+
+
+#: A runner that opens the robot's kit itself sets this: the agent lends it the hardware.
+lessons_runner.opens_robot = True  # type: ignore[attr-defined]
 
 
 def _size(value: Any) -> int:
@@ -202,6 +207,10 @@ class AgentConfig:
     #: The robot's cache folder: models the console sends go to its ``models/`` (the
     #: registry's device cache), and lessons see it. None: ``ROBOCLASS_CACHE_DIR`` or XDG.
     cache_dir: Path | None = None
+    #: Opens the robot again after a job that opened the kit itself (a runner with
+    #: ``opens_robot``, on a real robot: the agent closed its own robot for the job,
+    #: since GPIO pins and a serial port open only once). None: no robot after such a job.
+    open_robot: Callable[[], Robot] | None = None
 
 
 @dataclass
@@ -221,6 +230,7 @@ class Agent:
         self.config = config
         self.device = config.device
         self.robot = robot
+        self._reopened = False  # the robot is one the agent opened again after a job
         self.topics = Topics(config.site, config.room)
         self.session = secrets.token_hex(6)
         self.drops = DropCounter()
@@ -316,6 +326,9 @@ class Agent:
                 t.join(timeout=10)
         self.link.close(send_will=crash)
         self.outbox.close()
+        robot = self.robot
+        if self._reopened and robot is not None:
+            robot.close()  # opened by the agent after a job: the agent's to close
 
     def __enter__(self) -> Self:
         return self.start()
@@ -503,6 +516,42 @@ class Agent:
         elif cmd.name == "preview_off":
             self.preview.stop()
 
+    # -- a real robot lent to a job that opens the kit itself ----------------------
+
+    def _lend_robot(self) -> bool:
+        """Close this agent's real robot for a job whose runner opens the kit (True if so).
+
+        While it is lent, e-stop reaches the robot through the job's stop event.
+        """
+        if not getattr(self.config.runner, "opens_robot", False) or self.config.backend == "sim":
+            return False
+        with self._lock:
+            robot = self.robot
+            if robot is None or robot.closed:
+                return False
+            robot.close()  # stops it and frees its pins and port
+        logger.info("robot lent to the job (closed here until it ends)")
+        return True
+
+    def _take_back_robot(self) -> None:
+        """Open the robot again after a job it was lent to (stopped, latched if e-stopped)."""
+        opener = self.config.open_robot
+        if opener is None:
+            logger.warning("no way to open the robot again after the job: running without it")
+            self.robot = None
+            return
+        try:
+            robot = opener()
+        except Exception:  # the job may have left the hardware unusable: say so, go on
+            logger.exception("could not open the robot again after the job")
+            self.robot = None
+            return
+        with self._lock:
+            self.robot = robot
+            self._reopened = True
+            if self._estopped:
+                robot.estop()
+
     # -- live preview (fleet/preview.py): never stored, never a second camera reader --
 
     def _preview_camera(self) -> Callable[[], Any] | None:
@@ -632,12 +681,13 @@ class Agent:
             return
         self._publish_status(doc.job, Status.IN_PROGRESS)
         self.publish_state()
+        lent = self._lend_robot()
         ctx = JobContext(
             job=doc,
             bundle=bundle,
             stop=running.stop,
             on_line=lambda stream, line: self._line(doc.job, stream, line),
-            robot=self.robot,
+            robot=None if lent else self.robot,
             backend=self.config.backend,
             kit=self.config.kit,
             on_frame=self.preview.tap,
@@ -649,7 +699,9 @@ class Agent:
             logger.exception("job %s failed", doc.job)
             result = {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
         finally:
-            if self.robot is not None and not self.robot.closed:
+            if lent:
+                self._take_back_robot()
+            elif self.robot is not None and not self.robot.closed:
                 self.robot.stop()
             self._flush_log()
         if running.status is not None:

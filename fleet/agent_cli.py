@@ -303,6 +303,17 @@ def _enrol(
         click.echo(f"claimed as {grant.identity} in {grant.site}/{grant.room}")
 
 
+def _opener(
+    robot: Robot | None, kit: str | None, backend: str | None
+) -> Callable[[], Robot] | None:
+    """How the agent opens a real robot again after lending it to a lesson."""
+    if robot is None or backend in (None, "sim"):
+        return None
+    import hardware  # noqa: PLC0415 - as for the first robot
+
+    return lambda: hardware.Robot(kit=kit, backend=backend)
+
+
 def _run(
     robot: Robot | None,
     device: str | None,
@@ -355,6 +366,7 @@ def _run(
         runner=load_runner(runner),
         tls=link.tls,
         on_reassign=None if broker_folder is None else _renamer(broker_folder, renamed, stop),
+        open_robot=_opener(robot, kit, backend),
     )
     with Agent(config, robot=robot) as running:
         facts = {
