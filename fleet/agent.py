@@ -211,6 +211,9 @@ class AgentConfig:
     #: ``opens_robot``, on a real robot: the agent closed its own robot for the job,
     #: since GPIO pins and a serial port open only once). None: no robot after such a job.
     open_robot: Callable[[], Robot] | None = None
+    #: Forgets this room's credentials when the console releases the robot (it is moving
+    #: to another room); True when done: the agent then ends (``released``). None: ignored.
+    on_release: Callable[[], bool] | None = None
 
 
 @dataclass
@@ -244,6 +247,7 @@ class Agent:
         self._stop = threading.Event()
         #: Set when the console gave this robot a new name: the caller starts a new agent.
         self.reassigned = threading.Event()
+        self.released = threading.Event()
         self._resend = threading.Event()
         #: result id -> when it was last published on the current connection
         self._sent: dict[str, float] = {}
@@ -495,6 +499,26 @@ class Agent:
             logger.warning("renamed %s -> %s: starting again", self.device, msg.name)
             self.reassigned.set()
 
+    def _on_release(self) -> None:
+        hook = self.config.on_release
+        if hook is None:
+            self.drops.add("unexpected")
+            return
+        with self._lock:
+            running = self._running
+            if running is not None and not running.stop.is_set():
+                running.reason = "the robot is moving to another room"
+                running.status = Status.CANCELED
+                running.stop.set()
+        if hook():
+            with self._lock:
+                # the next room counts its own e-stop epochs: a stale one from here
+                # would make the robot ignore that room's e-stops
+                self.outbox.forget_room()
+                self._epoch, self._estopped = 0, False
+            logger.warning("released by the console: %s forgets this room", self.device)
+            self.released.set()
+
     def _on_command(self, cmd: Command) -> None:
         if cmd.expires < time.time():
             self.drops.add("expired")
@@ -511,6 +535,8 @@ class Agent:
             threading.Thread(
                 target=self._run_preflight, name="agent-preflight", daemon=True
             ).start()
+        elif cmd.name == "release":
+            self._on_release()
         elif cmd.name == "preview_on" and not self._closed:
             self.preview.start()
         elif cmd.name == "preview_off":

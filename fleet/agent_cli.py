@@ -215,7 +215,7 @@ def agent(
                 no_mdns,
                 as_json,
             )
-        while _run(
+        while outcome := _run(
             robot,
             device,
             broker_addr,
@@ -232,7 +232,19 @@ def agent(
             duration,
             as_json,
         ):
-            device = None  # renamed by the console: the folder has the new name
+            device = None  # renamed or released: the folder says who this robot is now
+            if outcome == "released" and broker_folder is not None:
+                from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
+
+                _enrol(
+                    CredentialFolder(broker_folder),
+                    robot,
+                    enrol_host,
+                    enrol_port,
+                    mdns_interfaces,
+                    no_mdns,
+                    as_json,
+                )
     finally:
         if robot is not None:
             robot.close()
@@ -330,8 +342,9 @@ def _run(
     runner: str,
     duration: float | None,
     as_json: bool,
-) -> bool:
-    """Run the agent until Ctrl+C or ``duration``; True when the console renamed the robot."""
+) -> str | None:
+    """Run the agent until Ctrl+C or ``duration``; ``"renamed"`` or ``"released"`` when the
+    console renamed the robot or let it go to another room (the caller starts again)."""
     link = broker_link(broker_addr, broker_folder, site, room)
     device = device or link.identity
     if device is None:
@@ -350,7 +363,7 @@ def _run(
             "say which console this robot obeys: --console-key (`roboclass console key` prints it)"
         )
     public = load_public_key(console_key)
-    renamed, stop = threading.Event(), threading.Event()
+    renamed, released, stop = threading.Event(), threading.Event(), threading.Event()
     config = AgentConfig(
         device=device,
         host=host,
@@ -366,6 +379,7 @@ def _run(
         runner=load_runner(runner),
         tls=link.tls,
         on_reassign=None if broker_folder is None else _renamer(broker_folder, renamed, stop),
+        on_release=None if broker_folder is None else _releaser(broker_folder, released, stop),
         open_robot=_opener(robot, kit, backend),
     )
     with Agent(config, robot=robot) as running:
@@ -383,7 +397,30 @@ def _run(
                 f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
             )
         wait_for_stop(duration, stop)
-    return renamed.is_set()
+    if renamed.is_set():
+        return "renamed"
+    if released.is_set():
+        if as_json:
+            click.echo(json.dumps({"released": {"device": device}}))
+        else:
+            click.echo(f"{device} left this room: it waits to be claimed again")
+        return "released"
+    return None
+
+
+def _releaser(folder: Path, released: threading.Event, stop: threading.Event) -> Callable[[], bool]:
+    """What the agent calls when the console releases the robot: forget the room, enrol again."""
+
+    def forget() -> bool:
+        from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
+
+        if not CredentialFolder(folder).release():
+            return False
+        released.set()
+        stop.set()
+        return True
+
+    return forget
 
 
 def _renamer(

@@ -378,6 +378,10 @@ class Console:
     def preflight(self, device: str) -> None:
         self._command(device, "preflight")
 
+    def let_go(self, device: str) -> None:
+        """Tell ``device`` to forget this room (it waits to be claimed again: moving rooms)."""
+        self._command(device, "release")
+
     def preview_on(self, device: str, by: str) -> dict[str, Any]:
         """Ask ``device`` for a live camera preview (:class:`fleet.exc.PreviewError`: too many)."""
         watch = self.previews.start(device, by)

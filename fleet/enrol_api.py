@@ -99,6 +99,13 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
         except EnrolError as exc:
             raise HTTPException(502, str(exc)) from exc
 
+    _device_routes(router, teacher)
+    app.include_router(router)
+
+
+def _device_routes(router: APIRouter, teacher: Callable[..., str]) -> None:
+    """Revoke, move and rename a claimed robot."""
+
     @router.post("/devices/{device}/revoke")
     def revoke(
         device: str, body: Confirm, request: Request, user: str = Depends(teacher)
@@ -110,6 +117,21 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
             raise HTTPException(400, f"type the robot's name {device!r} to confirm")
         try:
             return enroller.revoke(device, by=user)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @router.post("/devices/{device}/move")
+    def move(
+        device: str, body: Confirm, request: Request, user: str = Depends(teacher)
+    ) -> dict[str, Any]:
+        """The robot forgets this room and shows a new claim code for the next room's console."""
+        from fleet.enrol_console import NotFound  # noqa: PLC0415
+
+        enroller = _enroller(request)
+        if body.confirm != device:
+            raise HTTPException(400, f"type the robot's name {device!r} to confirm")
+        try:
+            return enroller.move(device, by=user)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 
@@ -128,5 +150,3 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
             raise HTTPException(400, str(exc)) from exc
         except EnrolError as exc:
             raise HTTPException(409, str(exc)) from exc
-
-    app.include_router(router)

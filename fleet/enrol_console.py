@@ -239,6 +239,35 @@ class Enroller:
         logger.warning("%s revoked %s", by, device)
         return {"device": device, "revoked": True, "broker_reloaded": reloaded}
 
+    def move(self, device: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S) -> dict[str, Any]:
+        """Let ``device`` go to another room: it forgets this one and waits to be claimed.
+
+        A classroom broker serves one room, so a robot moves by being claimed
+        again there (with the new claim code it shows). Here it is told to
+        forget the room, then its certificate is revoked whether or not it
+        listened (an offline robot that comes back is refused and must be reset).
+        """
+        if device not in self.devices():
+            raise NotFound(f"{device} has no certificate of this room")
+        store = self.console.store
+        released = False
+        if device in store.device_ids(online_only=True):
+            self.console.let_go(device)
+            released = self.console.wait_for(
+                lambda: device not in store.device_ids(online_only=True), timeout_s
+            )
+        revoke_device(self.root, device)
+        reloaded = self._wait_reloaded(must=False)
+        self.console.forget(device)
+        store.audit(by, "move", device=device)
+        logger.warning("%s let %s go to another room (released: %s)", by, device, released)
+        return {
+            "device": device,
+            "released": released,
+            "revoked": True,
+            "broker_reloaded": reloaded,
+        }
+
     def rename(
         self, device: str, name: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S
     ) -> dict[str, Any]:

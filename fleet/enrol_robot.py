@@ -230,6 +230,23 @@ class CredentialFolder:
         for done in (self._claim_file, self.label_file):
             done.unlink(missing_ok=True)
 
+    def release(self) -> bool:
+        """Forget this room: the robot is moving to another. False, logged, if not configured.
+
+        ``broker.json`` goes first, so the folder counts as unconfigured even
+        if removing the rest fails; the robot then makes a new key and a new
+        claim code for the next room's teacher.
+        """
+        if not self.configured:
+            logger.warning("asked to forget a room, but this robot has none")
+            return False
+        (self.path / CLIENT_INFO).unlink()
+        for leftover in self.path.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
+        logger.warning("this robot forgot its room: it waits to be claimed again")
+        return True
+
     def reassign(self, message: Reassign) -> bool:
         """Take the new name the console sent (renaming); False, logged, if it does not check out.
 

@@ -137,6 +137,13 @@ class Outbox:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def forget_room(self) -> None:
+        """Drop everything owed to or learnt from this room (the robot is moving to another):
+        unsent results, job states, the e-stop epoch. The next room starts from nothing."""
+        with self._lock:
+            for table in ("outbox", "jobs", "meta"):
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
     # -- lifecycle -----------------------------------------------------------
 
     @property

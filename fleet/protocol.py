@@ -237,7 +237,7 @@ class Preview(_Msg):
 class Command(_Msg):
     """``down/cmd/{name}``, QoS 1; ignored once ``expires`` has passed."""
 
-    name: Literal["identify", "cancel", "preflight", "ack", "preview_on", "preview_off"]
+    name: Literal["identify", "cancel", "preflight", "ack", "preview_on", "preview_off", "release"]
     device: Id
     ts: float
     expires: float

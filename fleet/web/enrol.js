@@ -24,6 +24,9 @@
       renamed: "{name} is now {to}.",
       revokeAsk: "Revoking {name} locks it out for good (it has to be claimed again). Type its name to confirm:",
       revoked: "{name} is revoked: the broker refuses it.",
+      move: "Move to another room",
+      moveAsk: "{name} will forget this room and show a new claim code; claim it with that code on the other room's console. Type its name to confirm:",
+      moved: "{name} has left this room: claim it on the other room's console with the code it shows now.",
       disabled: "This console cannot add robots: start it with the classroom's folder (roboclass console serve --broker-folder DIR/console).",
       failed: "Could not do it: {msg}",
     },
@@ -46,6 +49,9 @@
       renamed: "{name} 已改名为 {to}。",
       revokeAsk: "吊销 {name} 后它将被永久拒绝（需要重新认领）。请输入它的名称确认：",
       revoked: "{name} 已吊销：服务器会拒绝它。",
+      move: "移到其他教室",
+      moveAsk: "{name} 将忘记本教室并显示新的认领码；请在另一间教室的控制台用该认领码认领它。请输入它的名称确认：",
+      moved: "{name} 已离开本教室：请在另一间教室的控制台用它现在显示的认领码认领。",
       disabled: "此控制台不能添加机器人：请用教室的文件夹启动它（roboclass console serve --broker-folder DIR/console）。",
       failed: "操作失败：{msg}",
     },
@@ -123,6 +129,19 @@
     }
   }
 
+  async function move(device) {
+    const typed = window.prompt(w("moveAsk", { name: device }));
+    if (typed === null) return;
+    try {
+      await api("POST", `/devices/${encodeURIComponent(device)}/move`, { confirm: typed });
+      say(w("moved", { name: device }), "good");
+      last = "";
+      refresh();
+    } catch (error) {
+      say(w("failed", { msg: error.message }), "bad");
+    }
+  }
+
   async function rename(device) {
     const to = (window.prompt(w("renameAsk", { name: device })) || "").trim();
     if (!to || to === device) return;
@@ -176,6 +195,7 @@
       h("ul", { class: "enrol-devices" }, devices.map((d) => h("li", { "data-device": d.device },
         h("span", {}, d.device), " ",
         h("button", { type: "button", class: "rename", onclick: () => rename(d.device) }, w("rename")), " ",
+        h("button", { type: "button", class: "move", onclick: () => move(d.device) }, w("move")), " ",
         h("button", { type: "button", class: "danger revoke", onclick: () => revoke(d.device) }, w("revoke"))))),
     );
   }

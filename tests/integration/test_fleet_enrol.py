@@ -259,6 +259,54 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         robot.close()
 
 
+def claim(classroom: Classroom, robot: RobotProcess, name: str) -> None:
+    """Claim the waiting ``robot`` as ``name`` and wait until it is online over TLS."""
+    waiting = robot.line()["enrol"]
+    status, body = classroom.call(
+        "/enrol/claim",
+        "POST",
+        {"robot": waiting["robot"], "code": waiting["code"], "name": name,
+         "address": f"127.0.0.1:{waiting['port']}"},
+    )  # fmt: skip
+    assert status == 200, body
+    assert robot.line()["claimed"]["device"] == name
+    assert robot.line()["device"] == name
+    console = classroom.console
+    assert console.wait_for(lambda: name in console.store.device_ids(online_only=True), 20), name
+
+
+def test_a_robot_moves_rooms_by_forgetting_this_one_and_being_claimed_again(
+    classroom: Classroom, tmp_path: Path
+) -> None:
+    """Move = this console lets the robot go (it forgets the room and shows a new claim
+    code; its certificate is revoked), then the next room's console claims it. The same
+    classroom stands in for the next room here: the robot cannot tell them apart."""
+    robot = RobotProcess(tmp_path / "robot" / "credentials", tmp_path / "robot" / "state")
+    try:
+        claim(classroom, robot, "robot-07")
+        folder = robot.folder
+        old_copy = tmp_path / "robot-07-before"
+        shutil.copytree(folder, old_copy)
+        assert classroom.call("/devices/robot-07/move", "POST", {"confirm": "no"})[0] == 400
+        status, body = classroom.call("/devices/robot-07/move", "POST", {"confirm": "robot-07"})
+        assert status == 200, body
+        assert body["released"] is True and body["revoked"] is True
+        assert robot.line() == {"released": {"device": "robot-07"}}
+        assert not (folder / "broker.json").exists()
+        assert classroom.call("/devices")[1] == []
+        stale = Credentials.load(old_copy)
+        client = Client(stale.port, stale.ca, Identity(stale.cert, stale.key))
+        assert client.try_connect() in REFUSED  # the old certificate is revoked
+        client.close()
+        # it waits with a new key and code, and the next room claims it
+        claim(classroom, robot, "robot-21")
+        assert Credentials.load(folder).key.read_bytes() != stale.key.read_bytes()
+        assert [a["action"] for a in classroom.console.store.audit_log()].count("move") == 1
+        assert classroom.call("/devices/robot-99/move", "POST", {"confirm": "robot-99"})[0] == 404
+    finally:
+        robot.close()
+
+
 def test_wrong_codes_are_rate_limited(classroom: Classroom, tmp_path: Path) -> None:
     folder = CredentialFolder(tmp_path / "robot")
     with EnrolServer(folder, "127.0.0.1", 0) as robot:

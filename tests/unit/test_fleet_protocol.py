@@ -170,6 +170,19 @@ def test_outbox_keeps_results_until_acked(tmp_path: Path) -> None:
     assert box.closed
 
 
+def test_a_robot_moving_rooms_forgets_what_it_owed_and_the_old_estop_epoch(
+    tmp_path: Path,
+) -> None:
+    with Outbox(tmp_path / "a.sqlite") as box:
+        box.put("r1", "j1", "t/1", b"one")
+        box.set_job("j1", "SUCCEEDED")
+        box.set_meta("estop", "40:0")  # the old room was at epoch 40; the new one counts anew
+        box.forget_room()
+        assert box.pending() == []
+        assert box.job_status("j1") is None
+        assert box.get_meta("estop") is None
+
+
 def result(job: str, result_id: str, device: str = "r1") -> JobResult:
     return JobResult(
         device=device,
