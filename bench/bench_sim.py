@@ -12,6 +12,8 @@
 
 The two loops are also given by the process's CPU time: on a shared machine
 other jobs stretch the wall clock, and CPU time is what the simulator used.
+It counts every thread of the process (OpenCV's warps run on a second core
+too), so on a quiet machine it can come out below the wall-clock figure.
 
 Medians of ``--runs`` repeats. Not a test: it prints figures, it asserts nothing.
 

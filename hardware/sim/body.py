@@ -332,12 +332,13 @@ class Body:
     ) -> NDArray[np.float64]:
         n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
         angles = self._theta + math.radians(m.angle) + _spread(n, beam_width_deg)
-        origin = np.array(self.mount_point(m.x, m.y))
+        at = self.mount_point(m.x, m.y)
+        origin = np.array(at)
         dirs = np.empty((n, 2))
         np.cos(angles, out=dirs[:, 0])
         np.sin(angles, out=dirs[:, 1])
-        hits, cosine = self.world.obstacles.ray_hits(
-            np.broadcast_to(origin, (n, 2)), dirs, max_range, self.world.robot_circles(self)
+        hits, cosine = self.world.obstacles.beam_hits(
+            at, dirs, max_range, self.world.robot_circles(self)
         )
         self._rays[m] = (origin, origin + dirs * hits[:, None])
         if max_incidence_deg is not None:

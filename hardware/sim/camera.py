@@ -201,9 +201,9 @@ class SimCamera:
     def _draw_face(self, img: Image, face: Face, cam: Points, uv: Points | None) -> None:
         """Draw one face given its corners in camera coordinates, and in pixels if it needs no clipping.
 
-        Without ``uv``, a face is cut at the near plane and at the picture's
-        sides (with a margin) before it is filled; a textured face reaching
-        behind the lens is not drawn.
+        Without ``uv``, a face is cut at the near plane, and also at the
+        picture's sides (with a margin) if it still reaches too far off the
+        picture for OpenCV; a textured face reaching behind the lens is not drawn.
         """
         if face.texture is not None:
             if (cam[:, 2] < NEAR).any():
@@ -211,11 +211,16 @@ class SimCamera:
             paste_quad(img, face.texture, self._pixels(cam) if uv is None else uv)
             return
         if uv is None:
-            for plane in self._planes:
-                cam = _clip(cam, plane)
-                if len(cam) < 3:
-                    return
+            cam = _clip(cam, self._planes[0])  # the near plane: nothing behind the lens
+            if len(cam) < 3:
+                return
             uv = self._pixels(cam)
+            if (np.abs(uv) > _SAFE_PX).any():  # too far off the picture for OpenCV's fill
+                for plane in self._planes[1:]:
+                    cam = _clip(cam, plane)
+                    if len(cam) < 3:
+                        return
+                uv = self._pixels(cam)
         fill_polygon(img, uv, face.colour)
 
     def _pixels(self, cam: Points) -> Points:

@@ -243,11 +243,23 @@ class World:
             return circle
         return np.array(polygon, np.float32)
 
+    @functools.cached_property
+    def _gates(self) -> list[tuple[float, float, float, float, float, float, float, float]]:
+        """Each checkpoint's ends and bounding box."""
+        out = []
+        for gate in self.model.checkpoints:
+            (ax, ay), (bx, by) = gate.start, gate.end
+            out.append((ax, ay, bx, by, min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)))
+        return out
+
     def gates_crossed(self, x0: float, y0: float, x1: float, y1: float) -> list[int]:
         """Indexes of the checkpoints that the move (x0, y0) -> (x1, y1) goes through."""
         out = []
-        for i, gate in enumerate(self.model.checkpoints):
-            (ax, ay), (bx, by) = gate.start, gate.end
+        lox, hix = (x0, x1) if x0 <= x1 else (x1, x0)
+        loy, hiy = (y0, y1) if y0 <= y1 else (y1, y0)
+        for i, (ax, ay, bx, by, gx0, gx1, gy0, gy1) in enumerate(self._gates):
+            if hix < gx0 or lox > gx1 or hiy < gy0 or loy > gy1:
+                continue  # the move's box misses the gate's: the common case, no division
             ex, ey, dx, dy = bx - ax, by - ay, x1 - x0, y1 - y0
             denom = dx * ey - dy * ex
             if denom == 0:

@@ -7,6 +7,8 @@ against the straightforward computation it replaces.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,28 @@ def test_unclipped_faces_draw_what_clipped_faces_draw(
 def test_the_empty_world_renders() -> None:
     frame = World.empty(1.0, 1.0, border=False).add_robot().camera().read()
     assert frame.shape == (240, 320, 3)
+
+
+@pytest.mark.parametrize("name", ["oval-track", "obstacle-room", "sign-road", "aruco-arena"])
+def test_a_beam_from_one_point_hits_what_the_general_ray_cast_hits(name: str) -> None:
+    world = load_world(world_path(name))
+    obs = world.obstacles
+    rng = np.random.default_rng(11)
+    w, h = world.model.size
+    others = np.array([[w / 2, h / 2, 0.08], [w / 3, h / 3, 0.1]])
+    hits = 0
+    for _ in range(400):
+        origin = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
+        width = float(rng.choice([0.0, 15.0, 40.0]))
+        n = 1 if width == 0 else 7
+        angles = rng.uniform(-math.pi, math.pi) + np.linspace(-width / 2, width / 2, n) * (
+            math.pi / 180
+        )
+        dirs = np.column_stack([np.cos(angles), np.sin(angles)])
+        extra = others if rng.uniform() < 0.3 else np.zeros((0, 3))
+        quick = obs.beam_hits(origin, dirs, 4.0, extra)
+        slow = obs.ray_hits(np.tile(origin, (n, 1)), dirs, 4.0, extra)
+        assert quick[0].tolist() == slow[0].tolist()  # bit for bit
+        assert quick[1].tolist() == slow[1].tolist()
+        hits += int((slow[0] < 4.0).sum())
+    assert hits > 200  # the beams really hit things
