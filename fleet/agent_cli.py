@@ -198,42 +198,13 @@ def agent(
         else:
             robot = Robot(kit=kit, backend=backend)
     try:
-        if (
-            broker_folder is not None
-            and broker_addr is None
-            and not (broker_folder / "broker.json").is_file()
-        ):
-            # Only an unclaimed robot loads the enrolment (SPAKE2, zeroconf).
-            from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
-
-            _enrol(
-                CredentialFolder(broker_folder),
-                robot,
-                enrol_host,
-                enrol_port,
-                mdns_interfaces,
-                no_mdns,
-                as_json,
-            )
-        while outcome := _run(
-            robot,
-            device,
-            broker_addr,
-            broker_folder,
-            console_key,
-            console_url,
-            site,
-            room,
-            backend,
-            kit,
-            state_dir,
-            telemetry_hz,
-            runner,
-            duration,
-            as_json,
-        ):
-            device = None  # renamed or released: the folder says who this robot is now
-            if outcome == "released" and broker_folder is not None:
+        while True:
+            if (
+                broker_folder is not None
+                and broker_addr is None
+                and not (broker_folder / "broker.json").is_file()
+            ):
+                # Only an unclaimed (or released) robot loads the enrolment (SPAKE2, zeroconf).
                 from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
 
                 _enrol(
@@ -245,6 +216,25 @@ def agent(
                     no_mdns,
                     as_json,
                 )
+            if not _run(
+                robot,
+                device,
+                broker_addr,
+                broker_folder,
+                console_key,
+                console_url,
+                site,
+                room,
+                backend,
+                kit,
+                state_dir,
+                telemetry_hz,
+                runner,
+                duration,
+                as_json,
+            ):
+                break
+            device = None  # renamed or released: the folder says who this robot is now
     finally:
         if robot is not None:
             robot.close()
@@ -342,9 +332,9 @@ def _run(
     runner: str,
     duration: float | None,
     as_json: bool,
-) -> str | None:
-    """Run the agent until Ctrl+C or ``duration``; ``"renamed"`` or ``"released"`` when the
-    console renamed the robot or let it go to another room (the caller starts again)."""
+) -> bool:
+    """Run the agent until Ctrl+C or ``duration``; True when the console renamed the robot
+    or let it go to another room (the caller starts again, enrolling first if released)."""
     link = broker_link(broker_addr, broker_folder, site, room)
     device = device or link.identity
     if device is None:
@@ -397,15 +387,12 @@ def _run(
                 f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
             )
         wait_for_stop(duration, stop)
-    if renamed.is_set():
-        return "renamed"
     if released.is_set():
         if as_json:
             click.echo(json.dumps({"released": {"device": device}}))
         else:
             click.echo(f"{device} left this room: it waits to be claimed again")
-        return "released"
-    return None
+    return renamed.is_set() or released.is_set()
 
 
 def _releaser(folder: Path, released: threading.Event, stop: threading.Event) -> Callable[[], bool]:

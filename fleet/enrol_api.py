@@ -106,34 +106,32 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
 def _device_routes(router: APIRouter, teacher: Callable[..., str]) -> None:
     """Revoke, move and rename a claimed robot."""
 
-    @router.post("/devices/{device}/revoke")
-    def revoke(
-        device: str, body: Confirm, request: Request, user: str = Depends(teacher)
+    def confirmed(
+        device: str, body: Confirm, request: Request, act: Callable[[Enroller], dict[str, Any]]
     ) -> dict[str, Any]:
+        """Run ``act`` once the teacher has typed the robot's name again."""
         from fleet.enrol_console import NotFound  # noqa: PLC0415
 
         enroller = _enroller(request)
         if body.confirm != device:
             raise HTTPException(400, f"type the robot's name {device!r} to confirm")
         try:
-            return enroller.revoke(device, by=user)
+            return act(enroller)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
+
+    @router.post("/devices/{device}/revoke")
+    def revoke(
+        device: str, body: Confirm, request: Request, user: str = Depends(teacher)
+    ) -> dict[str, Any]:
+        return confirmed(device, body, request, lambda e: e.revoke(device, by=user))
 
     @router.post("/devices/{device}/move")
     def move(
         device: str, body: Confirm, request: Request, user: str = Depends(teacher)
     ) -> dict[str, Any]:
         """The robot forgets this room and shows a new claim code for the next room's console."""
-        from fleet.enrol_console import NotFound  # noqa: PLC0415
-
-        enroller = _enroller(request)
-        if body.confirm != device:
-            raise HTTPException(400, f"type the robot's name {device!r} to confirm")
-        try:
-            return enroller.move(device, by=user)
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return confirmed(device, body, request, lambda e: e.move(device, by=user))
 
     @router.post("/devices/{device}/rename")
     def rename(

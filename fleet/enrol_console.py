@@ -227,7 +227,7 @@ class Enroller:
 
     # -- after enrolment -----------------------------------------------------------
 
-    def revoke(self, device: str, *, by: str) -> dict[str, Any]:
+    def revoke(self, device: str, *, by: str, action: str = "revoke") -> dict[str, Any]:
         """Revoke the robot's certificate; the broker refuses it once it has reloaded."""
         try:
             revoke_device(self.root, device)
@@ -235,8 +235,8 @@ class Enroller:
             raise NotFound(str(exc)) from exc
         reloaded = self._wait_reloaded(must=False)
         self.console.forget(device)
-        self.console.store.audit(by, "revoke", device=device)
-        logger.warning("%s revoked %s", by, device)
+        self.console.store.audit(by, action, device=device)
+        logger.warning("%s revoked %s (%s)", by, device, action)
         return {"device": device, "revoked": True, "broker_reloaded": reloaded}
 
     def move(self, device: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S) -> dict[str, Any]:
@@ -256,17 +256,7 @@ class Enroller:
             released = self.console.wait_for(
                 lambda: device not in store.device_ids(online_only=True), timeout_s
             )
-        revoke_device(self.root, device)
-        reloaded = self._wait_reloaded(must=False)
-        self.console.forget(device)
-        store.audit(by, "move", device=device)
-        logger.warning("%s let %s go to another room (released: %s)", by, device, released)
-        return {
-            "device": device,
-            "released": released,
-            "revoked": True,
-            "broker_reloaded": reloaded,
-        }
+        return {**self.revoke(device, by=by, action="move"), "released": released}
 
     def rename(
         self, device: str, name: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S

@@ -259,10 +259,13 @@ async def _room_events(
         await asyncio.sleep(_MIN_INTERVAL_S)
 
 
-async def _log_events(
-    console: Console, device: str, request: Request, closing: threading.Event
+async def _line_events(
+    console: Console,
+    kept_now: Callable[[], list[dict[str, Any]]],
+    request: Request,
+    closing: threading.Event,
 ) -> AsyncIterator[bytes]:
-    """The device's log lines kept so far, then each new batch as it arrives."""
+    """The log lines ``kept_now()`` returns so far, then each new batch (``event: lines``)."""
     last: dict[str, Any] | None = None
     seen = -1
     beat = time.monotonic()
@@ -273,34 +276,7 @@ async def _log_events(
         now = time.monotonic()
         if console.changes != seen:
             seen = console.changes
-            kept = list(console.logs.get(device, ()))
-            start = 0
-            if last is not None:  # after the last line sent; all of them if it has gone
-                start = next((i + 1 for i in range(len(kept) - 1, -1, -1) if kept[i] is last), 0)
-            if kept[start:]:
-                last, beat = kept[-1], now
-                yield _sse("lines", kept[start:])
-        if now - beat > _HEARTBEAT_S:
-            beat = now
-            yield b": still here\n\n"
-        await asyncio.sleep(_MIN_INTERVAL_S)
-
-
-async def _job_log_events(
-    console: Console, job: str, request: Request, closing: threading.Event
-) -> AsyncIterator[bytes]:
-    """The job's kept lines, then each new batch (``event: lines``)."""
-    last: dict[str, Any] | None = None
-    seen = -1
-    beat = time.monotonic()
-    yield b"retry: 2000\n\n"
-    while not closing.is_set() and not console.closed:
-        if await request.is_disconnected():
-            return
-        now = time.monotonic()
-        if console.changes != seen:
-            seen = console.changes
-            kept = console.job_log(job) or []
+            kept = kept_now()
             start = 0
             if last is not None:  # after the last line sent; all of them if it has gone
                 start = next((i + 1 for i in range(len(kept) - 1, -1, -1) if kept[i] is last), 0)
@@ -359,7 +335,9 @@ def _live_routes(
     async def job_log_events(job: str, request: Request) -> StreamingResponse:
         if console.store.job(job) is None:
             raise HTTPException(404, f"no job {job}")
-        return _event_stream(_job_log_events(console, job, request, closing))
+        return _event_stream(
+            _line_events(console, lambda: console.job_log(job) or [], request, closing)
+        )
 
     @auth.post("/devices/{device}/preview")
     def preview(device: str, body: PreviewSwitch, request: Request) -> dict[str, Any]:
@@ -460,7 +438,9 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
 
     @auth.get("/devices/{device}/log/events")
     async def log_events(device: str, request: Request) -> StreamingResponse:
-        return _event_stream(_log_events(console, device, request, closing))
+        return _event_stream(
+            _line_events(console, lambda: list(console.logs.get(device, ())), request, closing)
+        )
 
     _live_routes(auth, console, closing, teacher)
     app.include_router(auth)
