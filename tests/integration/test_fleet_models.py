@@ -126,6 +126,15 @@ def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
     wait_until(
         lambda: all(room.jobs()[j] in final for j in lesson_jobs.values()), 90, "lesson runs"
     )
+    # a job's status can arrive before its result is stored (results are written in batches)
+    wait_until(
+        lambda: (
+            {"r01", "r02"}
+            <= {r["device"] for r in console.store.results(lesson="drive-by-your-signs")}
+        ),
+        30,
+        "the lesson results stored",
+    )
     results = {r["device"]: r for r in console.store.results(lesson="drive-by-your-signs")}
     for device in ("r01", "r02"):
         assert room.jobs()[lesson_jobs[device]] == "SUCCEEDED"
