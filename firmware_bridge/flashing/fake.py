@@ -35,7 +35,7 @@ from firmware_bridge.client import SerialLike
 from firmware_bridge.fake import FakeBoard
 from firmware_bridge.flashing.base import Problem
 from firmware_bridge.flashing.env import FlashEnv
-from firmware_bridge.flashing.touch import socket_of
+from firmware_bridge.flashing.touch import PortClaims, socket_of
 from firmware_bridge.flashing.uf2 import (
     FLAG_FAMILY_ID,
     INFO,
@@ -141,6 +141,7 @@ class FakeHub:
     boards: list[FakeBoardBase] = field(default_factory=list)
     serial_log: list[tuple[str, str, int]] = field(default_factory=list)
     ticks: int = 0
+    claims: PortClaims = field(default_factory=PortClaims)  # the env's: what jobs have taken
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def add(self, board: Any) -> Any:
@@ -189,6 +190,7 @@ class FakeHub:
             "esptool": None,
             "picotool": None,
             "poll": 0.0,
+            "claims": self.claims,
         }
         options.update(kwargs)
         return FakeEnv(hub=self, **options)
@@ -211,8 +213,10 @@ class FakeLeonardo(FakeBoardBase):
     """An ATmega32U4 board: a touch at 1200 baud moves it to its bootloader's port.
 
     ``boot_after`` ticks later the bootloader port (product id 0x0036) is there;
-    the first tick after that (avrdude has run) it leaves, and ``app_after``
-    ticks later the application port is back (as ``app_again``, default ``app``).
+    the first tick after a job has taken that port (it runs avrdude) it leaves,
+    and ``app_after`` ticks later the application port is back (as
+    ``app_again``, default ``app``). Ticks count whichever job waits, so with
+    several jobs a bootloader must not leave before its own job has seen it.
     ``dead``: no bootloader ever comes.
     """
 
@@ -248,7 +252,7 @@ class FakeLeonardo(FakeBoardBase):
         self._count += 1
         if self.mode == "touched" and not self.dead and self._count >= self.boot_after:
             self.mode, self._count = "boot", 0
-        elif self.mode == "boot" and self._count >= 1:
+        elif self.mode == "boot" and self.boot in self.hub.claims:
             self.mode, self._count = "leaving", 0
         elif self.mode == "leaving" and self._count >= self.app_after:
             self.mode = "app"

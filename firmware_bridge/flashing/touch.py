@@ -119,6 +119,10 @@ class PortClaims:
         with self._lock:
             self._taken.discard(name)
 
+    def __contains__(self, name: object) -> bool:
+        with self._lock:
+            return name in self._taken
+
 
 def socket_of(location: str | None) -> str | None:
     """The hub socket of a pyserial USB location: ``1-2.3:1.0`` -> ``1-2.3``."""
