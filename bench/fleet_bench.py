@@ -10,7 +10,9 @@ What it measures, per broker (all on loopback, on this computer):
   the slowest robot of each round ("all stopped");
 - result ingest: results stored (and acked) per second by the console, against
   a bare paho subscriber counting the same messages from the same publishers
-  on the same broker; the ratio is console / bare;
+  on the same broker; the ratio is console / bare. The publishers are 4
+  processes (the robots are other computers); ``--publishers-in-process``
+  makes them threads of this process, sharing its GIL with the subscriber;
 
 and once: the idle RSS of a real ``roboclass agent`` process without a model
 (with ``--no-robot``, and with a sim robot) and the import time of
@@ -19,11 +21,11 @@ and once: the idle RSS of a real ``roboclass agent`` process without a model
 The 40 robots are :class:`fleet.agent.Agent` objects (threads: an MQTT
 connection, a job worker and a ticker each), each with a sim robot and a
 runner that holds its job until it is stopped. By default they all live in
-this process, where e-stop is timed exactly (``Agent.estop_at``) but 40 agents
-share one GIL; ``--processes N`` spreads them over N worker processes (40
-processes would not fit on a 2-core machine next to the brokers), and then
-"stopped" is when the robot's ``up/state`` saying ``estopped`` reaches the
-watcher: one more hop, after the agent has also saved the e-stop on disk.
+this process, where 40 agents share one GIL; ``--processes N`` spreads them
+over N worker processes (40 processes would not fit on a 2-core machine next
+to the brokers; real robots each have their own computer). Either way
+"stopped" is each agent's own ``Agent.estop_at`` (a worker process reports
+its agents' times: CLOCK_MONOTONIC is one clock for all the processes).
 Numbers, no asserts::
 
     .venv/bin/python bench/fleet_bench.py [--robots 40] [--rounds 8] [--results 2000]
@@ -36,7 +38,9 @@ import argparse
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -54,7 +58,15 @@ from fleet.agent import Agent, AgentConfig, JobContext
 from fleet.console import Console, ConsoleConfig
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.mosquitto import Mosquitto
-from fleet.protocol import DeviceState, JobResult, JobStatus, Status, Topics, encode
+from fleet.protocol import (
+    PROTOCOL_REVISION,
+    DeviceState,
+    JobResult,
+    JobStatus,
+    Status,
+    Topics,
+    encode,
+)
 from fleet.signing import key_id, load_public_key, public_key_text
 from hardware import Robot
 
@@ -98,8 +110,6 @@ class StatusWatch:
         self.seen: dict[str, float] = {}
         #: device -> (estopped, job) from its latest up/state
         self.states: dict[str, tuple[bool, str | None]] = {}
-        #: device -> when its first up/state saying estopped arrived since the last clear
-        self.stopped: dict[str, float] = {}
         self._lock = threading.Lock()
         ready = threading.Event()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rc-bench-watch")
@@ -126,8 +136,6 @@ class StatusWatch:
                 return
             with self._lock:
                 self.states[state.device] = (state.estopped, state.job)
-                if state.estopped:
-                    self.stopped.setdefault(state.device, now)
             return
         if not message.topic.endswith("/status"):
             return
@@ -139,10 +147,6 @@ class StatusWatch:
             with self._lock:
                 self.seen.setdefault(status.job, now)
 
-    def clear_stopped(self) -> None:
-        with self._lock:
-            self.stopped.clear()
-
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
@@ -152,7 +156,7 @@ def one_round(
     console: Console, agents: list[Agent], watch: StatusWatch, sha: str
 ) -> tuple[list[float], list[float]]:
     """Push to all, wait for IN_PROGRESS, e-stop all, release; the two lists of latencies."""
-    stored = len(console.store.results())
+    stored = console.results_stored
     start = time.monotonic()
     jobs = [j["job"] for j in console.push(sha, "hold", [a.device for a in agents])]
     wait(lambda: all(j in watch.seen for j in jobs), SETTLE_S, "IN_PROGRESS")
@@ -166,27 +170,38 @@ def one_round(
         "every robot stopped",
     )
     stopped = [(a.estop_at or 0.0) - stop_at for a in agents]
-    wait(lambda: len(console.store.results()) >= stored + len(jobs), SETTLE_S, "results")
+    wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
     console.release("bench")
     wait(lambda: not any(a.estopped or a.current_job for a in agents), SETTLE_S, "release")
     return push, stopped
 
 
 def one_round_remote(
-    console: Console, devices: list[str], watch: StatusWatch, sha: str
+    console: Console,
+    devices: list[str],
+    watch: StatusWatch,
+    sha: str,
+    estop_at: dict[str, float | None],
 ) -> tuple[list[float], list[float]]:
-    """As :func:`one_round` for agents in other processes: "stopped" is their up/state saying so."""
-    stored = len(console.store.results())
+    """As :func:`one_round` for agents in other processes.
+
+    "stopped" is each agent's own ``estop_at``, which its worker process
+    reports; (CLOCK_MONOTONIC is shared by the processes of one computer).
+    """
+    stored = console.results_stored
     start = time.monotonic()
     jobs = [j["job"] for j in console.push(sha, "hold", devices)]
     wait(lambda: all(j in watch.seen for j in jobs), SETTLE_S, "IN_PROGRESS")
     push = [watch.seen[j] - start for j in jobs]
-    watch.clear_stopped()
     stop_at = time.monotonic()
     console.stop_all("bench")
-    wait(lambda: all(d in watch.stopped for d in devices), SETTLE_S, "every robot stopped")
-    stopped = [watch.stopped[d] - stop_at for d in devices]
-    wait(lambda: len(console.store.results()) >= stored + len(jobs), SETTLE_S, "results")
+    wait(
+        lambda: all((estop_at.get(d) or 0.0) >= stop_at for d in devices),
+        SETTLE_S,
+        "every robot stopped",
+    )
+    stopped = [(estop_at[d] or 0.0) - stop_at for d in devices]
+    wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
     console.release("bench")
     wait(lambda: all(watch.states.get(d) == (False, None) for d in devices), SETTLE_S, "release")
     return push, stopped
@@ -210,9 +225,26 @@ def worker(host: str, port: int, key: str, first: int, count: int, folder: Path)
         ).start()
         for i, robot in enumerate(robots)
     ]
+    done = threading.Event()
+
+    def report() -> None:
+        # each agent's own e-stop time (CLOCK_MONOTONIC is one clock for every process
+        # on this computer), for the parent to time e-stops exactly; polled, but the
+        # times are the agents' own, so the polling adds nothing to them
+        told: dict[str, float | None] = {}
+        while not done.wait(0.002):
+            for a in agents:
+                if a.estop_at != told.get(a.device):
+                    told[a.device] = a.estop_at
+                    print(f"estop {a.device} {a.estop_at!r}", flush=True)
+
+    reporter = threading.Thread(target=report, name="bench-estop-report", daemon=True)
+    reporter.start()
     try:
         sys.stdin.read()
     finally:
+        done.set()
+        reporter.join()
         for a in agents:
             a.close()
         for robot in robots:
@@ -243,9 +275,23 @@ def latencies_processes(
                 str(folder),
             ],
             stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for first in range(0, robots, per)
     ]
+    estop_at: dict[str, float | None] = {}
+
+    def read(proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            what, device, value = line.split()
+            if what == "estop":
+                estop_at[device] = None if value == "None" else float(value)
+
+    readers = [threading.Thread(target=read, args=(p,), daemon=True) for p in procs]
+    for reader in readers:
+        reader.start()
     devices = [f"bench-{i:02d}" for i in range(robots)]
     push: list[float] = []
     estop: list[float] = []
@@ -254,7 +300,7 @@ def latencies_processes(
         wait(lambda: len(console.store.device_ids(online_only=True)) == robots, 120, "births")
         sha = console.bundles.put(b"hold")
         for _ in range(rounds):
-            pushed, stopped = one_round_remote(console, devices, watch, sha)
+            pushed, stopped = one_round_remote(console, devices, watch, sha, estop_at)
             push += pushed
             estop += stopped
             all_stopped.append(max(stopped))
@@ -329,47 +375,110 @@ def _payloads(console: Console, devices: int, n: int) -> list[tuple[str, bytes]]
     return out
 
 
-def _publish_all(host: str, port: int, payloads: list[tuple[str, bytes]], clients: int) -> None:
-    """Publish every payload at QoS 1 from ``clients`` connections in parallel."""
-    threads = []
-    for c in range(clients):
-        part = payloads[c::clients]
-
-        def run(part: list[tuple[str, bytes]] = part, c: int = c) -> None:
-            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"rc-bench-pub-{c}")
-            client.max_inflight_messages_set(100)
-            client.connect(host, port)
-            client.loop_start()
-            infos = [client.publish(t, p, qos=1) for t, p in part]
-            for info in infos:
-                info.wait_for_publish(60)
-            client.disconnect()
-            client.loop_stop()
-
-        threads.append(threading.Thread(target=run))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def _publisher(
+    host: str, port: int, part: list[tuple[str, bytes]], name: str, ready: Any, go: Any
+) -> None:
+    """One robot-like client in its own process: connect, say ready, publish at QoS 1 on go."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name)
+    client.max_inflight_messages_set(100)
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        ready.put(name)
+        if not go.wait(120):
+            return
+        infos = [client.publish(t, p, qos=1) for t, p in part]
+        for info in infos:
+            info.wait_for_publish(120)
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
-def console_ingest(host: str, port: int, n: int, folder: Path) -> float:
+class Publishers:
+    """``clients`` publishing processes (the robots are other computers, not this process).
+
+    They connect first; :meth:`go` starts them all at once and returns the
+    start time, so process start-up is not timed. ``in_process``: threads of
+    this process instead (all clients then share this process's GIL with the
+    subscriber being measured: the method before 2026-11-30).
+    """
+
+    def __init__(
+        self, host: str, port: int, payloads: list[tuple[str, bytes]], clients: int,
+        *, in_process: bool = False,
+    ) -> None:  # fmt: skip
+        ctx = multiprocessing.get_context("spawn")
+        self.ready: Any = queue.Queue() if in_process else ctx.Queue()
+        self._go: Any = threading.Event() if in_process else ctx.Event()
+        make = threading.Thread if in_process else ctx.Process
+        self.workers = [
+            make(
+                target=_publisher,
+                args=(host, port, payloads[c::clients], f"rc-bench-pub-{c}", self.ready, self._go),
+                daemon=True,
+            )
+            for c in range(clients)
+        ]
+        for w in self.workers:
+            w.start()
+        for _ in self.workers:
+            self.ready.get(timeout=60)
+
+    def go(self) -> float:
+        start = time.monotonic()
+        self._go.set()
+        return start
+
+    def join(self) -> None:
+        for w in self.workers:
+            w.join(120)
+
+
+def _births(host: str, port: int, topics: Topics, devices: int) -> None:
+    """Retained births of the ingest devices, from agents of this version (batched acks)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rc-bench-births")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        infos = []
+        for i in range(devices):
+            device = f"ing-{i:02d}"
+            birth = DeviceState(
+                device=device, session="bench", online=True, ts=time.time(),
+                versions={"protocol": PROTOCOL_REVISION},
+            )  # fmt: skip
+            infos.append(client.publish(topics.state(device), encode(birth), qos=1, retain=True))
+        for info in infos:
+            info.wait_for_publish(30)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def console_ingest(host: str, port: int, n: int, folder: Path, *, in_process: bool) -> float:
     """Results stored (and acked) per second by a console, from 4 publishing devices."""
     console = Console(ConsoleConfig(host=host, port=port, data_dir=folder))
-    payloads = _payloads(console, 40, n)
     console.start()
     if not console.wait_connected(10):
         raise SystemExit("the console did not connect")
     try:
-        start = time.monotonic()
-        _publish_all(host, port, payloads, 4)
+        # a robot is born before it sends results; its jobs are made after the births,
+        # or the console would send each robot its unfinished jobs on the birth
+        _births(host, port, console.topics, 40)
+        wait(lambda: len(console.store.device_ids(online_only=True)) >= 40, 30, "births")
+        payloads = _payloads(console, 40, n)
+        publishers = Publishers(host, port, payloads, 4, in_process=in_process)
+        start = publishers.go()
         wait(lambda: console.results_stored >= n, 300, "every result stored")
-        return n / (time.monotonic() - start)
+        rate = n / (time.monotonic() - start)
+        publishers.join()
+        return rate
     finally:
         console.close()
 
 
-def bare_ingest(host: str, port: int, n: int, topics: Topics) -> float:
+def bare_ingest(host: str, port: int, n: int, topics: Topics, *, in_process: bool) -> float:
     """Messages per second to a bare paho subscriber, from the same publishers and payloads."""
     with tempfile.TemporaryDirectory(prefix="rc-fleet-bench-") as tmp:
         maker = Console(ConsoleConfig(host, port, Path(tmp)))  # never started: topics, store
@@ -396,22 +505,30 @@ def bare_ingest(host: str, port: int, n: int, topics: Topics) -> float:
     if not ready.wait(10):
         raise SystemExit("the bare subscription was not confirmed")
     try:
-        start = time.monotonic()
-        _publish_all(host, port, payloads, 4)
+        publishers = Publishers(host, port, payloads, 4, in_process=in_process)
+        start = publishers.go()
         if not done.wait(300):
             raise SystemExit(f"the bare subscriber got {got} of {n}")
-        return n / (time.monotonic() - start)
+        rate = n / (time.monotonic() - start)
+        publishers.join()
+        return rate
     finally:
         bare.disconnect()
         bare.loop_stop()
 
 
-def ingest(host: str, port: int, n: int, trials: int, folder: Path) -> tuple[float, float]:
+def ingest(
+    host: str, port: int, n: int, trials: int, folder: Path, *, in_process: bool = False
+) -> tuple[float, float]:
     """Median (console, bare) rates over ``trials`` alternating runs of each."""
     console_rates, bare_rates = [], []
     for trial in range(trials):
-        console_rates.append(console_ingest(host, port, n, folder / f"ingest-{trial}"))
-        bare_rates.append(bare_ingest(host, port, n, Topics("school", "room1")))
+        console_rates.append(
+            console_ingest(host, port, n, folder / f"ingest-{trial}", in_process=in_process)
+        )
+        bare_rates.append(
+            bare_ingest(host, port, n, Topics("school", "room1"), in_process=in_process)
+        )
     return statistics.median(console_rates), statistics.median(bare_rates)
 
 
@@ -481,6 +598,11 @@ def main() -> None:
         default=0,
         help="spread the agents over this many processes (0: all in this one)",
     )
+    parser.add_argument(
+        "--publishers-in-process",
+        action="store_true",
+        help="ingest: publish from threads of this process (default: 4 processes, like robots)",
+    )
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -505,7 +627,10 @@ def main() -> None:
                     )
                 else:
                     lat = latencies(*hp, robots, args.rounds, Path(tmp))
-                console_rate, bare_rate = ingest(*hp, args.results, args.trials, Path(tmp))
+                console_rate, bare_rate = ingest(
+                    *hp, args.results, args.trials, Path(tmp),
+                    in_process=args.publishers_in_process,
+                )  # fmt: skip
             rows.append(
                 row := {
                     "broker": kind,
@@ -544,7 +669,7 @@ def main() -> None:
         f"ingest {args.trials} x {args.results} results; python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs, load average {load:.1f} at the end"
     )
-    stopped = "stopped (reported)" if args.processes else "stopped"
+    stopped = "stopped"
     print(
         f"| broker | push->IN_PROGRESS p50 / p99 | e-stop->{stopped} p50 / p99 "
         "| all stopped median / max | ingest (console) | bare paho loop | ratio |"

@@ -26,6 +26,7 @@ been gone longer than the job allows.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import logging
@@ -51,6 +52,7 @@ from fleet.outbox import Outbox
 from fleet.preview import PreviewSender
 from fleet.protocol import (
     MAX_PAYLOAD,
+    PROTOCOL_REVISION,
     Command,
     ConsoleState,
     DeviceState,
@@ -95,7 +97,9 @@ RESULT_STATUS = {
 }
 
 
+@functools.cache
 def _version() -> str:
+    """This package's version (read once: a metadata lookup scans sys.path)."""
     try:
         return importlib.metadata.version("roboclass")
     except importlib.metadata.PackageNotFoundError:
@@ -400,7 +404,11 @@ class Agent:
             ts=time.time(),
             kit=None if robot is None else robot.kit.name,
             backend=self.config.backend,
-            versions={"roboclass": _version(), "python": platform.python_version()},
+            versions={
+                "roboclass": _version(),
+                "python": platform.python_version(),
+                "protocol": PROTOCOL_REVISION,
+            },
             battery=battery,
             preflight=self._preflight,
             job=self.current_job,
@@ -457,14 +465,18 @@ class Agent:
                 self._estopped = True
                 if newly:
                     self.estop_at = time.monotonic()
-                    logger.warning("e-stop (epoch %d) by %s", msg.epoch, msg.by)
             else:
+                newly = self._estopped
                 self._estopped = False
                 if self.robot is not None and not self.robot.closed:
                     self.robot.release()
-                logger.info("e-stop released (epoch %d)", msg.epoch)
                 self._wake.notify_all()
             self.outbox.set_meta("estop", f"{self._epoch}:{int(self._estopped)}")
+        # said after the lock: a log handler's own lock is no reason to hold up the others
+        if msg.active and newly:
+            logger.warning("e-stop (epoch %d) by %s", msg.epoch, msg.by)
+        elif not msg.active:
+            logger.info("e-stop released (epoch %d)", msg.epoch)
         self.publish_state()
 
     def _publish_status(self, job: str, status: Status, reason: str | None = None) -> None:
@@ -523,10 +535,13 @@ class Agent:
         if cmd.expires < time.time():
             self.drops.add("expired")
             return
-        if cmd.name == "ack" and cmd.result_id is not None:
-            self.outbox.ack(cmd.result_id)
+        if cmd.name == "ack" and (cmd.result_id is not None or cmd.result_ids):
+            acked = [cmd.result_id] if cmd.result_id is not None else []
+            acked += cmd.result_ids or []
+            self.outbox.ack(*acked)
             with self._lock:
-                self._sent.pop(cmd.result_id, None)
+                for result_id in acked:
+                    self._sent.pop(result_id, None)
         elif cmd.name == "cancel" and cmd.job is not None:
             self._cancel(cmd.job)
         elif cmd.name == "identify":
@@ -848,7 +863,7 @@ class Agent:
         values: dict[str, float | int | str | bool | None] = {
             "estopped": self._estopped,
             "job": self.current_job,
-            "outbox": len(self.outbox.pending()),
+            "outbox": self.outbox.count(),
             "dropped": self.drops.total,
         }
         robot = self.robot

@@ -35,6 +35,7 @@ from fleet.exc import JobError
 from fleet.link import Link
 from fleet.preview import PreviewRelay
 from fleet.protocol import (
+    MAX_ACK_IDS,
     Command,
     ConsoleState,
     DeviceState,
@@ -50,17 +51,21 @@ from fleet.protocol import (
     Topics,
     decode,
     encode,
+    takes_batched_acks,
 )
 from fleet.signing import SigningKey
 from fleet.store import LOGIN_TTL_S, Store
 
-__all__ = ["Console", "ConsoleConfig"]
+__all__ = ["Console", "ConsoleConfig", "ack_fields"]
 
 logger = logging.getLogger(__name__)
 
 COMMAND_TTL_S = 60.0
 #: Most results written in one transaction (and then acked).
 RESULT_BATCH = 256
+#: How long the writer waits after a result for more to arrive (s): a result is
+#: stored and acked at most this much later, and a burst costs few transactions.
+RESULT_LINGER_S = 0.02
 LOG_LINES_KEPT = 200
 #: A job's own log: its newest lines, for this many jobs (the newest), in memory only.
 JOB_LOG_LINES = 500
@@ -84,6 +89,25 @@ class ConsoleConfig:
     session_ttl_s: float = LOGIN_TTL_S
 
 
+def ack_fields(result_ids: list[str], *, batched: bool) -> list[dict[str, Any]]:
+    """The ``ack`` commands for one device's stored results (their extra fields).
+
+    ``batched``: its agent reads ``result_ids`` (protocol 1.1), so one ack
+    carries up to :data:`MAX_ACK_IDS`; else one ``result_id`` per ack.
+
+    >>> ack_fields(["a", "b", "c"], batched=True)
+    [{'result_ids': ['a', 'b', 'c']}]
+    >>> ack_fields(["a", "b"], batched=False)
+    [{'result_id': 'a'}, {'result_id': 'b'}]
+    """
+    if batched and len(result_ids) > 1:
+        return [
+            {"result_ids": result_ids[first : first + MAX_ACK_IDS]}
+            for first in range(0, len(result_ids), MAX_ACK_IDS)
+        ]
+    return [{"result_id": result_id} for result_id in result_ids]
+
+
 class Console:
     """The room's MQTT side over a :class:`Store`."""
 
@@ -97,9 +121,12 @@ class Console:
         self.session = secrets.token_hex(6)
         self.results_stored = 0
         self.results_duplicate = 0
+        #: Devices whose birth says their agent reads many result ids in one ack.
+        self._batched_acks: set[str] = set()
         # Results are stored by a writer thread, many per transaction, then acked:
         # the network thread only decodes and queues them (docs/architecture.md).
         self._results: queue.Queue[JobResult | None] = queue.Queue()
+        self._lingering = threading.Event()  # set on close: no more waiting for a batch
         self._writer = threading.Thread(
             target=self._write_results, name="console-results", daemon=True
         )
@@ -151,6 +178,7 @@ class Console:
             offline = ConsoleState(online=False, session=self.session, ts=time.time())
             self.link.publish(self.topics.console_state, encode(offline), retain=True)
         self._results.put(None)
+        self._lingering.set()
         if self._writer.is_alive():
             self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
@@ -248,6 +276,10 @@ class Console:
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
         if msg.online:
+            if takes_batched_acks(msg.versions):
+                self._batched_acks.add(msg.device)
+            else:  # an older agent (or one put back to an older version)
+                self._batched_acks.discard(msg.device)
             for row in self.store.pending_jobs(msg.device):
                 logger.info("re-sending job %s to %s", row["job"], msg.device)
                 self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
@@ -263,6 +295,9 @@ class Console:
             first = self._results.get()
             if first is None:
                 return
+            # Let more arrive before writing (group commit): a burst of results then costs
+            # one wake-up and one transaction per RESULT_LINGER_S, not one per result.
+            self._lingering.wait(RESULT_LINGER_S)
             batch, last = [first], False
             while len(batch) < RESULT_BATCH:
                 try:
@@ -279,15 +314,22 @@ class Console:
                 logger.exception("storing %d results failed", len(batch))
                 added = None
             if added is not None:
+                acks: dict[str, list[str]] = {}
                 for msg, new in zip(batch, added, strict=True):
                     if new:
                         self.results_stored += 1
                     else:
                         self.results_duplicate += 1
-                    self._command(msg.device, "ack", result_id=msg.result_id)
+                    acks.setdefault(msg.device, []).append(msg.result_id)
+                self._ack(acks)
                 self._notify()
             if last:
                 return
+
+    def _ack(self, acks: dict[str, list[str]]) -> None:
+        for device, ids in acks.items():
+            for fields in ack_fields(ids, batched=device in self._batched_acks):
+                self._command(device, "ack", **fields)
 
     def _command(self, device: str, name: str, **fields: Any) -> None:
         now = time.time()

@@ -58,6 +58,9 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=NORMAL")
         for statement in _SCHEMA:
             self._db.execute(statement)
+        #: results waiting for their ack, kept here too: telemetry and the re-send
+        #: check ask several times a second, and most of the time it is 0
+        self._waiting = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
         self._closed = False
 
     # -- results -------------------------------------------------------------
@@ -80,29 +83,46 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.execute(
+                added = self._db.execute(
                     "INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?)",
                     (result_id, job, topic, payload, now),
-                )
+                ).rowcount
                 if status is not None:
                     self._db.execute(_SET_JOB, (job, status, reason, now))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._waiting += added
+
+    def count(self) -> int:
+        """How many results wait for their ack."""
+        with self._lock:
+            return self._waiting
 
     def pending(self) -> list[Pending]:
         with self._lock:
+            if self._waiting == 0:
+                return []
             rows = self._db.execute(
                 "SELECT result_id, job, topic, payload FROM outbox ORDER BY created"
             ).fetchall()
         return [Pending(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
-    def ack(self, result_id: str) -> bool:
-        """Forget an acked result; ``True`` if it was still here."""
+    def ack(self, *result_ids: str) -> int:
+        """Forget acked results; how many were still here."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,))
-        return cur.rowcount > 0
+            self._db.execute("BEGIN")
+            try:
+                cur = self._db.executemany(
+                    "DELETE FROM outbox WHERE result_id = ?", [(r,) for r in result_ids]
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self._waiting -= cur.rowcount
+        return cur.rowcount
 
     # -- jobs seen -----------------------------------------------------------
 
@@ -143,6 +163,7 @@ class Outbox:
         with self._lock:
             for table in ("outbox", "jobs", "meta"):
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._waiting = 0
 
     # -- lifecycle -----------------------------------------------------------
 

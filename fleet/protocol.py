@@ -20,16 +20,18 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "ID_PATTERN",
+    "MAX_ACK_IDS",
     "MAX_JOB_PAYLOAD",
     "MAX_MANIFEST_CHARS",
     "MAX_PAYLOAD",
     "MAX_PREVIEW_JPEG",
+    "PROTOCOL_REVISION",
     "SCHEMA_VERSION",
     "TERMINAL",
     "BundleRef",
@@ -52,12 +54,18 @@ __all__ = [
     "Topics",
     "decode",
     "encode",
+    "takes_batched_acks",
     "valid_id",
 ]
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+#: What this side of schema 1 understands, in a birth's ``versions["protocol"]``.
+#: 1.1: an ``ack`` may carry ``result_ids`` (many results of one device at once).
+PROTOCOL_REVISION = "1.1"
+#: Most result ids in one ``ack``.
+MAX_ACK_IDS = 256
 #: Largest payload accepted on any topic but ``down/jobs`` (bytes).
 MAX_PAYLOAD = 64 * 1024
 #: Largest job document (it may carry a small bundle inline, base64).
@@ -97,6 +105,9 @@ TERMINAL = frozenset(
 class _Msg(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     v: Literal[1] = 1
+    #: Fields added by a later protocol revision: left out when None, because an
+    #: older reader forbids fields it does not know (see :func:`encode`).
+    _later: ClassVar[frozenset[str]] = frozenset()
 
 
 class DeviceState(_Msg):
@@ -243,6 +254,23 @@ class Command(_Msg):
     expires: float
     job: Id | None = None
     result_id: Id | None = None
+    #: ``ack`` of many results at once; only sent to devices whose birth says protocol 1.1
+    result_ids: list[Id] | None = Field(default=None, max_length=MAX_ACK_IDS)
+
+    _later: ClassVar[frozenset[str]] = frozenset({"result_ids"})  # protocol 1.1
+
+
+def takes_batched_acks(versions: dict[str, str]) -> bool:
+    """True when a birth's ``versions`` says its agent reads ``result_ids`` in an ``ack``.
+
+    >>> takes_batched_acks({"protocol": "1.1"}), takes_batched_acks({"roboclass": "0.3"})
+    (True, False)
+    """
+    major, _, minor = versions.get("protocol", "1.0").partition(".")
+    try:
+        return (int(major), int(minor or 0)) >= (1, 1)
+    except ValueError:
+        return False
 
 
 class Reassign(_Msg):
@@ -464,8 +492,10 @@ def decode(  # noqa: PLR0911 - one return per reason to drop
 
 
 def encode(msg: BaseModel) -> bytes:
-    """The JSON bytes of a message."""
-    return msg.model_dump_json(exclude_none=False).encode()
+    """The JSON bytes of a message (without later-revision fields that are None)."""
+    later: frozenset[str] = getattr(msg, "_later", frozenset())
+    unused = {name for name in later if getattr(msg, name) is None}
+    return msg.model_dump_json(exclude=unused or None).encode()
 
 
 def now() -> float:

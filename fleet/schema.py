@@ -77,4 +77,9 @@ MIGRATIONS: list[list[str]] = [
             id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, who TEXT NOT NULL,
             action TEXT NOT NULL, detail TEXT NOT NULL)""",
     ],
+    [  # 3: a job's status changes with each result; an index holding it made each change
+        # cost twice as much. A device's jobs are found by (device, created) instead.
+        "DROP INDEX jobs_device_status",
+        "CREATE INDEX jobs_device_created ON jobs (device, created)",
+    ],
 ]

@@ -56,6 +56,15 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+#: Most ids in one ``IN (...)`` list (older SQLite builds allow 999 parameters).
+_IN_CHUNK = 400
+
+
+def _reason(msg: JobResult) -> str | None:
+    reason = msg.result.get("reason")
+    return None if reason is None else str(reason)
+
+
 #: A result's student is the one its job was pushed for, else the one bound to its device now.
 _INSERT_RESULT = """INSERT OR IGNORE INTO results
     (result_id, job, device, student_id, lesson_id, status, score, result, received)
@@ -378,14 +387,32 @@ class Store:
         terminal = tuple(s.value for s in TERMINAL)
         marks = ",".join("?" * len(terminal))
         now = time.time()
-        added = []
         with self._lock:
             self._db.execute("BEGIN")
             try:
+                # one look for what is already here, then one statement per kind of row
+                seen_ids: set[str] = set()
+                seen_jobs: set[str] = set()
+                for first in range(0, len(msgs), _IN_CHUNK):
+                    part = msgs[first : first + _IN_CHUNK]
+                    marks_part = ",".join("?" * len(part))
+                    for rid, job in self._db.execute(
+                        "SELECT result_id, job FROM results "  # noqa: S608 - placeholders only
+                        f"WHERE result_id IN ({marks_part}) OR job IN ({marks_part})",
+                        (*(m.result_id for m in part), *(m.job for m in part)),
+                    ):
+                        seen_ids.add(rid)
+                        seen_jobs.add(job)
+                added, rows = [], []
                 for msg in msgs:
+                    new = msg.result_id not in seen_ids and msg.job not in seen_jobs
+                    added.append(new)
+                    if not new:
+                        continue
+                    seen_ids.add(msg.result_id)
+                    seen_jobs.add(msg.job)
                     score = msg.result.get("score")
-                    cur = self._db.execute(
-                        _INSERT_RESULT,
+                    rows.append(
                         (
                             msg.result_id,
                             msg.job,
@@ -394,21 +421,14 @@ class Store:
                             float(score) if isinstance(score, int | float) else None,
                             json.dumps(msg.result, ensure_ascii=False),
                             now,
-                        ),
+                        )
                     )
-                    added.append(cur.rowcount > 0)
-                    reason = msg.result.get("reason")
-                    self._db.execute(
-                        f"UPDATE jobs SET status = ?, reason = ?, updated = ? "  # noqa: S608 - placeholders only
-                        f"WHERE job = ? AND status NOT IN ({marks})",
-                        (
-                            msg.status.value,
-                            None if reason is None else str(reason),
-                            now,
-                            msg.job,
-                            *terminal,
-                        ),
-                    )
+                self._db.executemany(_INSERT_RESULT, rows)
+                self._db.executemany(
+                    f"UPDATE jobs SET status = ?, reason = ?, updated = ? "  # noqa: S608 - placeholders only
+                    f"WHERE job = ? AND status NOT IN ({marks})",
+                    [(msg.status.value, _reason(msg), now, msg.job, *terminal) for msg in msgs],
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +12,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.protocol import EStop, JobDocument, encode
+from fleet.outbox import Outbox
+from fleet.protocol import DeviceState, EStop, JobDocument, JobResult, Status, encode
 from fleet.signing import SigningKey
 from tests.integration.test_fleet_support import broker, room, wait_until
 
@@ -213,3 +216,64 @@ def test_identify_cancel_and_preflight_commands(
         assert rows[job]["reason"] == "canceled by the teacher"
         wait_until(lambda: len(r.console.store.results()) == 1, 20, "result of a canceled job")
         assert r.console.store.results()[0]["result"]["status"] == "stopped"
+
+
+def test_results_are_acked_by_the_batch_to_new_agents_and_one_by_one_to_old_ones(
+    address: tuple[str, int], tmp_path: Path
+) -> None:
+    host, port = address
+    with room(host, port, tmp_path) as r:
+        t = r.console.topics
+        acks: dict[str, list[dict[str, object]]] = {"r00": [], "old1": []}
+        watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rc-test-ack-watch")
+
+        def on_message(_c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+            device = message.topic.split("/dev/")[1].split("/")[0]
+            acks[device].append(json.loads(message.payload))
+
+        subscribed = threading.Event()
+        watcher.on_message = on_message
+        watcher.on_subscribe = lambda *_: subscribed.set()
+        watcher.connect(host, port)
+        watcher.loop_start()
+        try:
+            watcher.subscribe([(t.cmd(d, "ack"), 1) for d in acks])
+            assert subscribed.wait(10), "the watcher's subscription was not confirmed"
+            # an agent of this version, with five results waiting in its outbox
+            agent = r.agent("r00")
+            wait_until(lambda: "r00" in r.console.store.device_ids(online_only=True), 20, "r00")
+            agent.close()
+            jobs = [(f"jn{n}", "r00", "ack-test", "0" * 64, "{}") for n in range(5)]
+            jobs += [(f"jo{n}", "old1", "ack-test", "0" * 64, "{}") for n in range(5)]
+            # an agent from before protocol 1.1: its birth has no "protocol"
+            old = DeviceState(device="old1", session="s1", online=True, ts=time.time(),
+                              versions={"roboclass": "0.1.0"})  # fmt: skip
+            publish_raw(host, port, [(t.state("old1"), encode(old))])
+            wait_until(lambda: "old1" in r.console.store.device_ids(online_only=True), 20, "old1")
+            r.console.store.add_jobs(jobs)
+            results = []
+            box = Outbox(tmp_path / "agents" / "r00" / "agent.sqlite")  # the stopped agent's
+            for job, device, *_ in jobs:
+                msg = JobResult(device=device, job=job, result_id=f"res-{job}",
+                                status=Status.SUCCEEDED, result={"status": "passed", "score": 1},
+                                ts=time.time())  # fmt: skip
+                results.append(msg)
+                if device == "r00":
+                    box.put(msg.result_id, job, t.result(device, job), encode(msg))
+            box.close()
+            publish_raw(host, port, [(t.result(m.device, m.job), encode(m)) for m in results[5:]])
+            again = r.agent("r00")  # sends its outbox on connect
+            wait_until(lambda: len(r.console.store.results()) == 10, 30, "10 results")
+            wait_until(lambda: not again.outbox.pending(), 30, "r00's outbox emptied by acks")
+            wait_until(lambda: len(acks["old1"]) >= 5, 20, "old1's acks")
+        finally:
+            watcher.disconnect()
+            watcher.loop_stop()
+        assert r.console.results_duplicate == 0
+        # the old agent: one result id per ack, never a list it could not read
+        assert sorted(a["result_id"] for a in acks["old1"]) == [f"res-jo{n}" for n in range(5)]
+        assert all("result_ids" not in a for a in acks["old1"])
+        # the new one: every result acked, a list wherever a batch held more than one
+        acked = [i for a in acks["r00"] for i in a.get("result_ids") or [a["result_id"]]]
+        assert set(acked) == {f"res-jn{n}" for n in range(5)}
+        assert all(len(a["result_ids"]) > 1 for a in acks["r00"] if "result_ids" in a)

@@ -162,9 +162,11 @@ def test_outbox_keeps_results_until_acked(tmp_path: Path) -> None:
             ("r1", b"one"),
             ("r2", b"two"),
         ]
+        assert box.count() == 2
         assert box.ack("r1")
         assert not box.ack("r1")
         assert [p.result_id for p in box.pending()] == ["r2"]
+        assert box.count() == 1
         assert box.job_status("j1") == ("SUCCEEDED", None)
         assert box.get_meta("estop") == "4:1"
     assert box.closed
@@ -178,7 +180,7 @@ def test_a_robot_moving_rooms_forgets_what_it_owed_and_the_old_estop_epoch(
         box.set_job("j1", "SUCCEEDED")
         box.set_meta("estop", "40:0")  # the old room was at epoch 40; the new one counts anew
         box.forget_room()
-        assert box.pending() == []
+        assert box.pending() == [] and box.count() == 0
         assert box.job_status("j1") is None
         assert box.get_meta("estop") is None
 
@@ -192,6 +194,33 @@ def result(job: str, result_id: str, device: str = "r1") -> JobResult:
         result={"status": "passed", "score": 90},
         ts=0,
     )
+
+
+def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.sqlite") as store:
+        jobs = [f"j{n}" for n in range(1000)]  # more than one IN (...) list's worth
+        store.add_jobs([(job, "r1", "line", SHA, "{}") for job in jobs])
+        assert store.add_results([result("j0", "x0")]) == [True]
+        failed = JobResult(device="r1", job="j3", result_id="x3", status=Status.FAILED,
+                           result={"status": "failed", "reason": "fell off"}, ts=0)  # fmt: skip
+        batch = [
+            result("j0", "x0"),  # re-sent from an outbox: stored before
+            result("j1", "x1"),
+            result("j1", "x1"),  # twice in one batch
+            result("j2", "y2"),
+            result("j2", "z2"),  # a second result for one job
+            failed,
+            *(result(job, f"x{job}") for job in jobs[4:]),
+        ]
+        flags = store.add_results(batch)
+        assert flags[:6] == [False, True, False, True, False, True]
+        assert all(flags[6:]) and len(flags) == len(batch)
+        rows = store.results()
+        assert len(rows) == len(jobs)
+        assert {r["job"]: r["result_id"] for r in rows}["j2"] == "y2"
+        assert store.job("j3")["status"] == "FAILED" and store.job("j3")["reason"] == "fell off"
+        assert store.job("j999")["status"] == "SUCCEEDED"
+        assert store.add_results(batch) == [False] * len(batch)  # all of it again: nothing new
 
 
 def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
