@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import random
+import select
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
@@ -33,6 +35,10 @@ __all__ = ["Backoff", "Link"]
 logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
+
+
+def _write_in_network_thread(_client: mqtt.Client, _userdata: object, _sock: object) -> None:
+    """paho's external-loop hook: nothing to do, the network thread writes (see Link)."""
 
 
 class Backoff:
@@ -107,6 +113,14 @@ class Link:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_subscribe = self._handle_subscribe
+        # Only our network thread may touch the socket. Without a loop thread of its
+        # own, paho writes a publish from the publishing thread at once, while our
+        # thread may be reading: a TLS socket is one SSL object, which two threads
+        # must never use at the same time (a fresh TLS connection was lost about
+        # once in 20 test runs). With these hooks set, paho queues the packet and
+        # wakes our thread, which writes it.
+        client.on_socket_register_write = _write_in_network_thread
+        client.on_socket_unregister_write = _write_in_network_thread
         self.client = client
 
     # -- lifecycle -----------------------------------------------------------
@@ -195,12 +209,28 @@ class Link:
                 rc = self.client.loop(timeout=0.05)
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     break
+            if self._stop.is_set():
+                self._flush()  # close()'s DISCONNECT, so the broker sends no last will
             self._lost()
             if not self._stop.is_set():
                 delay = self._backoff.next()
                 logger.info("%s: connection lost; reconnect in %.2f s", self.client_id, delay)
                 self._stop.wait(delay)
         self._lost()
+
+    def _flush(self, seconds: float = 1.0) -> None:
+        """Write what is still queued (close()'s DISCONNECT), waiting at most ``seconds``."""
+        deadline = time.monotonic() + seconds
+        try:
+            while self.client.want_write() and time.monotonic() < deadline:
+                sock = self.client.socket()
+                if sock is None:
+                    return
+                select.select([], [sock], [], max(0.0, deadline - time.monotonic()))
+                if self.client.loop_write() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    return
+        except (OSError, ValueError):
+            logger.debug("%s: could not send what was queued before closing", self.client_id)
 
     def _lost(self) -> None:
         # paho's on_disconnect has already cleared _connected: _up says whether

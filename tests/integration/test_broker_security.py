@@ -584,6 +584,73 @@ def test_link_speaks_tls_with_a_robots_folder(room: Room) -> None:
         assert console.until(dev("robot-01", "up/state")) == [dev("robot-01", "up/state")]
 
 
+def test_link_over_tls_takes_publishes_from_many_threads_while_it_reads(room: Room) -> None:
+    """Other threads publish (a job's status, the console's acks) while messages come in.
+
+    paho, run by a thread of ours, used to write such a publish from the calling
+    thread while our thread read the same TLS socket: one SSL object used by two
+    threads at once, which now and then broke a fresh connection.
+    """
+    creds = Credentials.load(room.layout.device_dir("robot-01"))
+    got: queue.Queue[str] = queue.Queue()
+    link = Link(
+        creds.host,
+        creds.port,
+        client_id="rc-robot-01-ef56",
+        subscriptions=[dev("robot-01", "down/#")],
+        on_message=lambda topic, payload: got.put(topic),
+        tls=creds.tls_context(),
+    )
+    console = room.console()
+    console.subscribe(f"{BASE}/dev/+/up/#")
+    n = 300
+    with link:
+        assert link.wait_connected(WAIT_S)
+
+        refused: list[int] = []
+
+        def send(k: int) -> None:
+            for i in range(n):
+                if not link.publish(dev("robot-01", f"up/log/{k}"), b"%d" % i, qos=k % 2):
+                    refused.append(i)
+
+        senders = [threading.Thread(target=send, args=(k,)) for k in range(3)]
+        for t in senders:
+            t.start()
+        for i in range(n):
+            console.client.publish(dev("robot-01", "down/cmd/identify"), b"%d" % i, qos=1)
+        for t in senders:
+            t.join(WAIT_S)
+        assert refused == []
+        for _ in range(n):
+            got.get(timeout=WAIT_S)
+        console.publish(dev("robot-01", "down/cmd/preflight"))  # the barrier, through the link
+        assert got.get(timeout=WAIT_S) == dev("robot-01", "down/cmd/preflight")
+        assert wait_for(lambda: link.publish(dev("robot-01", "up/state"), b"{}"))
+        topics = console.until(dev("robot-01", "up/state"))
+        assert sum(t.endswith("/up/log/1") for t in topics) == n  # QoS 1: every one
+        assert link.connects == 1  # never lost its connection
+        assert link.handler_errors == 0
+
+
+def test_a_link_closed_cleanly_leaves_no_last_will_and_a_dropped_one_does(room: Room) -> None:
+    creds = Credentials.load(room.layout.device_dir("robot-01"))
+    console = room.console()
+    console.subscribe(dev("robot-01", "up/state"))
+    for client_id, send_will in (("rc-robot-01-aa01", False), ("rc-robot-01-aa02", True)):
+        link = Link(
+            creds.host, creds.port, client_id=client_id, tls=creds.tls_context(),
+            will=(dev("robot-01", "up/state"), client_id.encode(), False),
+        )  # fmt: skip
+        link.start()
+        assert link.wait_connected(WAIT_S)
+        link.close(send_will=send_will)
+    # the broker sends the second's will when the socket drops; the first never comes
+    got, payload, _retain = console.messages.get(timeout=WAIT_S)
+    assert (got, payload) == (dev("robot-01", "up/state"), b"rc-robot-01-aa02")
+    assert console.messages.empty()
+
+
 def test_link_never_connects_to_a_broker_of_another_ca(
     room: Room, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
