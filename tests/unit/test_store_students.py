@@ -87,7 +87,7 @@ def test_a_version_1_database_upgrades_with_names_moved_into_students(tmp_path: 
     old.close()
 
     with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 2
+        assert store.schema_version == len(MIGRATIONS) == 3
         r1, r2 = store.devices()
         assert (r1["student"], r1["roster"]) == ("Wang Fang", DEFAULT_ROSTER)
         assert r1["student_id"].startswith("s-")
