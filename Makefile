@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-roboclass
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 EXTRAS ?= console,dev
 
-.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models
+.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models face-model
 
 all: venv firmware
 
@@ -42,6 +42,9 @@ models: venv
 	cd scripts/models && ../../$(BIN)/python train_signs.py
 	cd scripts/models && ../../$(BIN)/python train_detector.py
 	cd scripts/models && ../../$(BIN)/python train_features.py
+
+face-model: venv
+	$(BIN)/python scripts/models/extract_faces.py
 
 demo: venv
 	$(BIN)/roboclass demo

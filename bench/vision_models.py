@@ -32,7 +32,7 @@ from vision.bench import BenchResult, bench_model, sample_frames
 from vision.cli import bench_table
 from vision.errors import StaleFrameError
 
-BENCHED = ("classify", "detect")  # the tasks that vision.bench has a runner for
+BENCHED = ("classify", "detect", "face")  # the tasks that vision.bench has a runner for
 
 
 def best_of(runs: list[BenchResult]) -> BenchResult:

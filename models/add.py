@@ -36,7 +36,7 @@ NORMALISE_PRESETS: dict[str, Any] = {
     "imagenet": Normalise(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)),
     "-1-1": Normalise(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
 }
-_FORMAT = {"classify": "logits", "detect": "yolov8", "face": "yunet"}
+_FORMAT = {"classify": "logits", "detect": "yolov8", "face": "retinaface"}
 
 
 def parse_labels(text: str) -> list[Label]:

@@ -16,7 +16,7 @@ A manifest ``traffic-signs.yaml`` sits beside ``traffic-signs.onnx``::
       dtype: uint8                 # uint8 | float32
       resize: stretch              # stretch | letterbox
       normalise: in-graph          # or {scale: 0.00392157, mean: [0.485, ...], std: [0.229, ...]}
-    output: {format: logits}       # logits | probabilities (classify), yolov8 (detect), yunet (face),
+    output: {format: logits}       # logits | probabilities (classify), yolov8 (detect), retinaface (face),
                                    # embedding (embed: one label names the feature vector)
     labels:
       - {id: stop, en: Stop, zh: 停车}
@@ -60,7 +60,7 @@ Task = Literal["classify", "detect", "face", "embed"]
 _FORMATS: dict[str, tuple[str, ...]] = {
     "classify": ("logits", "probabilities"),
     "detect": ("yolov8",),
-    "face": ("yunet",),
+    "face": ("retinaface",),
     "embed": ("embedding",),
 }
 
@@ -136,7 +136,7 @@ class InputSpec(_Strict):
 class OutputSpec(_Strict):
     """How to read the model's output."""
 
-    format: Literal["logits", "probabilities", "yolov8", "yunet", "embedding"]
+    format: Literal["logits", "probabilities", "yolov8", "retinaface", "embedding"]
     score: float = Field(default=0.5, gt=0, lt=1, description="default score threshold")
     iou: float = Field(default=0.45, gt=0, le=1, description="default NMS overlap (detect)")
 

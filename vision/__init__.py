@@ -12,6 +12,7 @@ onnxruntime and OpenCV::
         print(label, score, sign(robot.camera.read()).name)   # name: 'Stop' or '停车'
 
 - models: :class:`Classifier`, :class:`Detector` (YOLOv8/YOLO11 output layout),
+  :class:`FaceDetector` (faces with eyes, nose and mouth corners),
   :class:`SignReader` (finds every sign in a frame and reads it)
 - camera -> model in threads, newest frame only: :class:`Pipeline`
 - no model needed: :func:`find_line`, :func:`find_blobs`, :class:`ArucoReader`, :func:`read_qr`
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from vision.classic import COLOURS, Blob, LineReading, find_blobs, find_line
 from vision.errors import FrameError, RunnerClosedError, StaleFrameError, VisionError
+from vision.faces import Face, FaceDetector
 from vision.markers import ArucoReader, Marker, QRCode, read_qr
 from vision.nms import decode_yolo
 from vision.overlay import (
@@ -49,6 +51,8 @@ __all__ = [
     "Classifier",
     "Detection",
     "Detector",
+    "Face",
+    "FaceDetector",
     "FrameError",
     "LatestSlot",
     "Letterbox",

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from models import Registry
+from vision.faces import FaceDetector
 from vision.pipeline import Pipeline
 from vision.preprocess import Frame
 from vision.runners import Classifier, Detector, Prepared, Runner
@@ -193,7 +194,12 @@ def bench_model(
     """Measure ``model`` at ``threads`` inference threads (see the module docstring)."""
     registry = registry or Registry()
     entry = registry.find(model)
-    cls: type[Runner] = Classifier if entry.manifest.task == "classify" else Detector
+    runners: dict[str, type[Runner]] = {
+        "classify": Classifier,
+        "detect": Detector,
+        "face": FaceDetector,
+    }
+    cls = runners[entry.manifest.task]
     frames = list(frames) if frames is not None else sample_frames()
     gc.collect()
     runner = cls(str(entry.manifest_path), threads=threads, registry=registry)
