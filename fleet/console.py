@@ -126,7 +126,7 @@ class Console:
         # Results are stored by a writer thread, many per transaction, then acked:
         # the network thread only decodes and queues them (docs/architecture.md).
         self._results: queue.Queue[JobResult | None] = queue.Queue()
-        self._lingering = threading.Event()  # set on close: no more waiting for a batch
+        self._no_linger = threading.Event()  # set on close: store what came, at once
         self._writer = threading.Thread(
             target=self._write_results, name="console-results", daemon=True
         )
@@ -178,7 +178,7 @@ class Console:
             offline = ConsoleState(online=False, session=self.session, ts=time.time())
             self.link.publish(self.topics.console_state, encode(offline), retain=True)
         self._results.put(None)
-        self._lingering.set()
+        self._no_linger.set()
         if self._writer.is_alive():
             self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
@@ -297,7 +297,7 @@ class Console:
                 return
             # Let more arrive before writing (group commit): a burst of results then costs
             # one wake-up and one transaction per RESULT_LINGER_S, not one per result.
-            self._lingering.wait(RESULT_LINGER_S)
+            self._no_linger.wait(RESULT_LINGER_S)
             batch, last = [first], False
             while len(batch) < RESULT_BATCH:
                 try:
