@@ -453,6 +453,7 @@ class Agent:
                     self.drops.add("stale_estop")
                 return
             self._epoch = msg.epoch
+            newly = msg.active and not self._estopped
             if msg.active:
                 if self.robot is not None and not self.robot.closed:
                     self.robot.estop()
@@ -461,19 +462,17 @@ class Agent:
                     running.reason = f"emergency stop by {msg.by}"
                     running.status = Status.CANCELED
                     running.stop.set()
-                newly = not self._estopped
                 self._estopped = True
                 if newly:
                     self.estop_at = time.monotonic()
             else:
-                newly = self._estopped
                 self._estopped = False
                 if self.robot is not None and not self.robot.closed:
                     self.robot.release()
                 self._wake.notify_all()
             self.outbox.set_meta("estop", f"{self._epoch}:{int(self._estopped)}")
         # said after the lock: a log handler's own lock is no reason to hold up the others
-        if msg.active and newly:
+        if newly:
             logger.warning("e-stop (epoch %d) by %s", msg.epoch, msg.by)
         elif not msg.active:
             logger.info("e-stop released (epoch %d)", msg.epoch)

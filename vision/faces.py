@@ -189,23 +189,17 @@ class FaceDetector(Runner):
             outputs, spec.width, spec.height, self.score, self.iou, max_faces=self.max_faces
         )
         letterbox.to_frame(boxes)
-        points[..., 0] = (points[..., 0] - letterbox.pad_x) / letterbox.scale_x
-        points[..., 1] = (points[..., 1] - letterbox.pad_y) / letterbox.scale_y
-        w, h = frame_size
-        name = self._names[0]
-        found = []
-        for (x, y, bw, bh), s, pts in zip(
-            boxes.tolist(), scores.tolist(), points.tolist(), strict=True
-        ):
-            x0, y0 = max(0.0, x), max(0.0, y)
-            x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
-            found.append(
-                Face(
-                    float(s),
-                    Box(x0, y0, x1 - x0, y1 - y0),
-                    tuple((float(px), float(py)) for px, py in pts),
-                    self._ids[0],
-                    name,
-                )
+        letterbox.points_to_frame(points)
+        label, name = self._ids[0], self._names[0]
+        return [
+            Face(
+                float(s),
+                Box.inside(x, y, w, h, frame_size),
+                tuple((float(px), float(py)) for px, py in pts),
+                label,
+                name,
             )
-        return found
+            for (x, y, w, h), s, pts in zip(
+                boxes.tolist(), scores.tolist(), points.tolist(), strict=True
+            )
+        ]

@@ -42,6 +42,12 @@ class Letterbox:
         boxes[:, 3] /= self.scale_y
         return boxes
 
+    def points_to_frame(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Points (..., 2: x, y) in model pixels -> frame pixels, in place."""
+        points[..., 0] = (points[..., 0] - self.pad_x) / self.scale_x
+        points[..., 1] = (points[..., 1] - self.pad_y) / self.scale_y
+        return points
+
 
 def check_frame(frame: object) -> Frame:
     """The frame if it is an image (H x W x 3 or H x W, uint8); else :class:`FrameError`."""

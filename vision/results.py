@@ -48,6 +48,13 @@ class Box:
     def as_ints(self) -> tuple[int, int, int, int]:
         return (round(self.x), round(self.y), round(self.w), round(self.h))
 
+    @classmethod
+    def inside(cls, x: float, y: float, w: float, h: float, frame_size: tuple[int, int]) -> Box:
+        """The box ``x, y, w, h`` cut to a frame of ``frame_size`` (width, height)."""
+        x0, y0 = max(0.0, x), max(0.0, y)
+        x1, y1 = min(float(frame_size[0]), x + w), min(float(frame_size[1]), y + h)
+        return cls(x0, y0, x1 - x0, y1 - y0)
+
 
 @dataclass(frozen=True, slots=True)
 class Detection:

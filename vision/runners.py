@@ -298,14 +298,9 @@ class Detector(Runner):
             agnostic=self.agnostic,
         )
         letterbox.to_frame(boxes)
-        w, h = frame_size
-        found = []
-        for (x, y, bw, bh), s, c in zip(
-            boxes.tolist(), scores.tolist(), classes.tolist(), strict=True
-        ):
-            x0, y0 = max(0.0, x), max(0.0, y)
-            x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
-            found.append(
-                Detection(self._ids[c], float(s), self._names[c], Box(x0, y0, x1 - x0, y1 - y0))
+        return [
+            Detection(self._ids[c], float(s), self._names[c], Box.inside(x, y, w, h, frame_size))
+            for (x, y, w, h), s, c in zip(
+                boxes.tolist(), scores.tolist(), classes.tolist(), strict=True
             )
-        return found
+        ]
