@@ -233,6 +233,7 @@ class Console:
             self.store.job_status(msg.job, msg.status, msg.reason)
         elif isinstance(msg, JobResult):
             self._on_result(msg)
+            return  # the writer tells the pages once it is stored
         elif isinstance(msg, Telemetry):
             battery = msg.values.get("battery_v")
             self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
@@ -297,7 +298,9 @@ class Console:
                 return
             # Let more arrive before writing (group commit): a burst of results then costs
             # one wake-up and one transaction per RESULT_LINGER_S, not one per result.
-            self._no_linger.wait(RESULT_LINGER_S)
+            # A full batch already waiting is written at once: waiting would only slow it.
+            if self._results.qsize() < RESULT_BATCH - 1:
+                self._no_linger.wait(RESULT_LINGER_S)
             batch, last = [first], False
             while len(batch) < RESULT_BATCH:
                 try:

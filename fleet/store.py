@@ -74,6 +74,29 @@ _INSERT_RESULT = """INSERT OR IGNORE INTO results
         (SELECT lesson_id FROM jobs WHERE job = ?2), ?4, ?5, ?6, ?7)"""
 
 
+#: The same for a batch: ?1 is a JSON array of [result_id, job, device, status, score,
+#: result], ?2 the time received.
+_INSERT_RESULTS = """INSERT OR IGNORE INTO results
+    (result_id, job, device, student_id, lesson_id, status, score, result, received)
+    SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+        json_extract(r.value, '$[2]'), COALESCE(j.student_id, d.student_id), j.lesson_id,
+        json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'),
+        json_extract(r.value, '$[5]'), ?2
+    FROM json_each(?1) AS r
+    LEFT JOIN jobs j ON j.job = json_extract(r.value, '$[1]')
+    LEFT JOIN devices d ON d.device = json_extract(r.value, '$[2]')
+    ORDER BY r.key"""
+
+#: A batch's jobs move to their results' status (a finished job stays finished):
+#: ?1 is a JSON array of [job, status, reason] (a job once), ?2 the time, then the
+#: final statuses.
+_MOVE_JOBS = f"""UPDATE jobs SET status = json_extract(r.value, '$[1]'),
+        reason = json_extract(r.value, '$[2]'), updated = ?2
+    FROM json_each(?1) AS r
+    WHERE jobs.job = json_extract(r.value, '$[0]')
+        AND jobs.status NOT IN ({",".join("?" * len(TERMINAL))})"""  # noqa: S608 - placeholders
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -385,7 +408,6 @@ class Store:
         finished.
         """
         terminal = tuple(s.value for s in TERMINAL)
-        marks = ",".join("?" * len(terminal))
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN")
@@ -404,7 +426,11 @@ class Store:
                         seen_ids.add(rid)
                         seen_jobs.add(job)
                 added, rows = [], []
+                moves: dict[str, JobResult] = {}  # per job: the result that sets its status
                 for msg in msgs:
+                    here = moves.get(msg.job)
+                    if here is None or here.status not in TERMINAL:
+                        moves[msg.job] = msg  # as if applied in turn: the first final one wins
                     new = msg.result_id not in seen_ids and msg.job not in seen_jobs
                     added.append(new)
                     if not new:
@@ -413,21 +439,29 @@ class Store:
                     seen_jobs.add(msg.job)
                     score = msg.result.get("score")
                     rows.append(
-                        (
+                        [
                             msg.result_id,
                             msg.job,
                             msg.device,
                             msg.status.value,
                             float(score) if isinstance(score, int | float) else None,
                             json.dumps(msg.result, ensure_ascii=False),
-                            now,
-                        )
+                        ]
                     )
-                self._db.executemany(_INSERT_RESULT, rows)
-                self._db.executemany(
-                    f"UPDATE jobs SET status = ?, reason = ?, updated = ? "  # noqa: S608 - placeholders only
-                    f"WHERE job = ? AND status NOT IN ({marks})",
-                    [(msg.status.value, _reason(msg), now, msg.job, *terminal) for msg in msgs],
+                # One statement each for the whole batch (the rows as one JSON array):
+                # row by row, every step would give up Python's GIL and wait to get it
+                # back from the busy network thread.
+                if rows:
+                    self._db.execute(_INSERT_RESULTS, (json.dumps(rows), now))
+                self._db.execute(
+                    _MOVE_JOBS,
+                    (
+                        json.dumps(
+                            [[m.job, m.status.value, _reason(m)] for m in moves.values()]
+                        ),
+                        now,
+                        *terminal,
+                    ),
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -218,9 +218,16 @@ def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path
         rows = store.results()
         assert len(rows) == len(jobs)
         assert {r["job"]: r["result_id"] for r in rows}["j2"] == "y2"
+        assert [r["job"] for r in rows] == jobs  # in the order they came
+        assert {r["lesson_id"] for r in rows} == {"line"}  # from each result's job
+        assert rows[1]["result"] == {"status": "passed", "score": 90}
         assert store.job("j3")["status"] == "FAILED" and store.job("j3")["reason"] == "fell off"
         assert store.job("j999")["status"] == "SUCCEEDED"
         assert store.add_results(batch) == [False] * len(batch)  # all of it again: nothing new
+        late = JobResult(device="r1", job="j1", result_id="late", status=Status.FAILED,
+                         result={"status": "failed", "reason": "late"}, ts=0)  # fmt: skip
+        assert store.add_results([late]) == [False]
+        assert store.job("j1")["status"] == "SUCCEEDED"  # a finished job stays finished
 
 
 def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
