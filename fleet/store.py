@@ -456,9 +456,7 @@ class Store:
                 self._db.execute(
                     _MOVE_JOBS,
                     (
-                        json.dumps(
-                            [[m.job, m.status.value, _reason(m)] for m in moves.values()]
-                        ),
+                        json.dumps([[m.job, m.status.value, _reason(m)] for m in moves.values()]),
                         now,
                         *terminal,
                     ),
