@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
 import sqlite3
@@ -74,27 +75,29 @@ _INSERT_RESULT = """INSERT OR IGNORE INTO results
         (SELECT lesson_id FROM jobs WHERE job = ?2), ?4, ?5, ?6, ?7)"""
 
 
-#: The same for a batch: ?1 is a JSON array of [result_id, job, device, status, score,
-#: result], ?2 the time received.
-_INSERT_RESULTS = """INSERT OR IGNORE INTO results
-    (result_id, job, device, student_id, lesson_id, status, score, result, received)
-    SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
-        json_extract(r.value, '$[2]'), COALESCE(j.student_id, d.student_id), j.lesson_id,
-        json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'),
-        json_extract(r.value, '$[5]'), ?2
-    FROM json_each(?1) AS r
-    LEFT JOIN jobs j ON j.job = json_extract(r.value, '$[1]')
-    LEFT JOIN devices d ON d.device = json_extract(r.value, '$[2]')
-    ORDER BY r.key"""
+_ROWS_PER_STATEMENT = 500  # 6 values a row: well under SQLite's 32766 parameters
 
-#: A batch's jobs move to their results' status (a finished job stays finished):
-#: ?1 is a JSON array of [job, status, reason] (a job once), ?2 the time, then the
-#: final statuses.
-_MOVE_JOBS = f"""UPDATE jobs SET status = json_extract(r.value, '$[1]'),
-        reason = json_extract(r.value, '$[2]'), updated = ?2
-    FROM json_each(?1) AS r
-    WHERE jobs.job = json_extract(r.value, '$[0]')
-        AND jobs.status NOT IN ({",".join("?" * len(TERMINAL))})"""  # noqa: S608 - placeholders
+
+def _insert_results_sql(rows: int) -> str:
+    """``_INSERT_RESULT`` for ``rows`` results at once: the time received, then 6 values a
+    row (result_id, job, device, status, score, result)."""
+    values = ",".join(["(?,?,?,?,?,?)"] * rows)
+    return f"""INSERT OR IGNORE INTO results
+    (result_id, job, device, student_id, lesson_id, status, score, result, received)
+    SELECT v.column1, v.column2, v.column3, COALESCE(j.student_id, d.student_id), j.lesson_id,
+        v.column4, v.column5, v.column6, ?
+    FROM (VALUES {values}) AS v
+    LEFT JOIN jobs j ON j.job = v.column2
+    LEFT JOIN devices d ON d.device = v.column3"""  # noqa: S608 - placeholders only
+
+
+def _move_jobs_sql(rows: int) -> str:
+    """Move ``rows`` jobs to their results' status (a finished job stays finished): the
+    time, then (job, status, reason) a row, then the final statuses."""
+    values = ",".join(["(?,?,?)"] * rows)
+    return f"""UPDATE jobs SET status = v.column2, reason = v.column3, updated = ?
+    FROM (VALUES {values}) AS v
+    WHERE jobs.job = v.column1 AND jobs.status NOT IN ({",".join("?" * len(TERMINAL))})"""  # noqa: S608
 
 
 def _token_hash(token: str) -> str:
@@ -439,28 +442,27 @@ class Store:
                     seen_jobs.add(msg.job)
                     score = msg.result.get("score")
                     rows.append(
-                        [
+                        (
                             msg.result_id,
                             msg.job,
                             msg.device,
                             msg.status.value,
                             float(score) if isinstance(score, int | float) else None,
                             json.dumps(msg.result, ensure_ascii=False),
-                        ]
+                        )
                     )
-                # One statement each for the whole batch (the rows as one JSON array):
-                # row by row, every step would give up Python's GIL and wait to get it
-                # back from the busy network thread.
-                if rows:
-                    self._db.execute(_INSERT_RESULTS, (json.dumps(rows), now))
-                self._db.execute(
-                    _MOVE_JOBS,
-                    (
-                        json.dumps([[m.job, m.status.value, _reason(m)] for m in moves.values()]),
-                        now,
-                        *terminal,
-                    ),
-                )
+                # A statement for many rows at once: row by row, every step would give
+                # up Python's GIL and wait to get it back from the busy network thread.
+                step = _ROWS_PER_STATEMENT
+                for first in range(0, len(rows), step):
+                    part = rows[first : first + step]
+                    self._db.execute(_insert_results_sql(len(part)), (now, *itertools.chain(*part)))
+                jobs = [(m.job, m.status.value, _reason(m)) for m in moves.values()]
+                for first in range(0, len(jobs), step):
+                    part = jobs[first : first + step]
+                    self._db.execute(
+                        _move_jobs_sql(len(part)), (now, *itertools.chain(*part), *terminal)
+                    )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
