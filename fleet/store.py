@@ -455,13 +455,13 @@ class Store:
                 # up Python's GIL and wait to get it back from the busy network thread.
                 step = _ROWS_PER_STATEMENT
                 for first in range(0, len(rows), step):
-                    part = rows[first : first + step]
-                    self._db.execute(_insert_results_sql(len(part)), (now, *itertools.chain(*part)))
+                    some = rows[first : first + step]
+                    self._db.execute(_insert_results_sql(len(some)), (now, *itertools.chain(*some)))
                 jobs = [(m.job, m.status.value, _reason(m)) for m in moves.values()]
                 for first in range(0, len(jobs), step):
-                    part = jobs[first : first + step]
+                    these = jobs[first : first + step]
                     self._db.execute(
-                        _move_jobs_sql(len(part)), (now, *itertools.chain(*part), *terminal)
+                        _move_jobs_sql(len(these)), (now, *itertools.chain(*these), *terminal)
                     )
             except BaseException:
                 self._db.execute("ROLLBACK")
