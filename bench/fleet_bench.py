@@ -20,16 +20,17 @@ and once: the idle RSS of a real ``roboclass agent`` process without a model
 
 The 40 robots are :class:`fleet.agent.Agent` objects (threads: an MQTT
 connection, a job worker and a ticker each), each with a sim robot and a
-runner that holds its job until it is stopped. By default they all live in
-this process, where 40 agents share one GIL; ``--processes N`` spreads them
-over N worker processes (40 processes would not fit on a 2-core machine next
-to the brokers; real robots each have their own computer). Either way
+runner that holds its job until it is stopped. By default they are spread
+over 8 worker processes (``--processes 8``): real robots each have their own
+computer, and 40 processes would not fit on a 2-core machine next to the
+brokers. ``--processes 0`` keeps them all in this process, where 40 agents
+(about 120 threads) share one GIL with the console and the watcher. Either way
 "stopped" is each agent's own ``Agent.estop_at`` (a worker process reports
 its agents' times: CLOCK_MONOTONIC is one clock for all the processes).
 Numbers, no asserts::
 
     .venv/bin/python bench/fleet_bench.py [--robots 40] [--rounds 8] [--results 2000]
-                                          [--processes 0] [--json]
+                                          [--processes 8] [--json]
 """
 
 from __future__ import annotations
@@ -590,12 +591,12 @@ def main() -> None:
     parser.add_argument("--robots", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--results", type=int, default=2000)
-    parser.add_argument("--trials", type=int, default=3, help="ingest runs of each kind")
+    parser.add_argument("--trials", type=int, default=5, help="ingest runs of each kind")
     parser.add_argument("--brokers", default="mosquitto,amqtt")
     parser.add_argument(
         "--processes",
         type=int,
-        default=0,
+        default=8,
         help="spread the agents over this many processes (0: all in this one)",
     )
     parser.add_argument(
