@@ -24,9 +24,11 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from vision.bench import sample_frames
 from vision.preprocess import Frame
@@ -35,24 +37,24 @@ from vision.runners import Classifier
 SIZE = (64, 64)
 
 
-def area(frame: Frame) -> Frame:
-    out: Frame = cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA)
+def area(frame: Frame) -> NDArray[Any]:
+    out: NDArray[Any] = cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA)
     return out
 
 
-def half_linear(frame: Frame) -> Frame:
+def half_linear(frame: Frame) -> NDArray[Any]:
     h, w = frame.shape[:2]
     half = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
-    out: Frame = cv2.resize(half, SIZE, interpolation=cv2.INTER_LINEAR)
+    out: NDArray[Any] = cv2.resize(half, SIZE, interpolation=cv2.INTER_LINEAR)
     return out
 
 
-def linear(frame: Frame) -> Frame:
-    out: Frame = cv2.resize(frame, SIZE, interpolation=cv2.INTER_LINEAR)
+def linear(frame: Frame) -> NDArray[Any]:
+    out: NDArray[Any] = cv2.resize(frame, SIZE, interpolation=cv2.INTER_LINEAR)
     return out
 
 
-RESIZES: dict[str, Callable[[Frame], Frame]] = {
+RESIZES: dict[str, Callable[[Frame], NDArray[Any]]] = {
     "area": area,
     "half+linear": half_linear,
     "linear": linear,
@@ -60,7 +62,7 @@ RESIZES: dict[str, Callable[[Frame], Frame]] = {
 
 
 def one_run(
-    threads: int, resize: Callable[[Frame], Frame], frame: Frame, seconds: float
+    threads: int, resize: Callable[[Frame], NDArray[Any]], frame: Frame, seconds: float
 ) -> tuple[float, float]:
     """(raw runs per second, runs per second with a resize per run on another thread)."""
     with Classifier("traffic-signs", threads=threads) as model:
