@@ -23,6 +23,7 @@ __all__ = [
     "ModelPushError",
     "PortInUseError",
     "PreviewError",
+    "StoreError",
 ]
 
 
@@ -64,3 +65,7 @@ class PreviewError(FleetError, RuntimeError):
 
 class ConsoleApiError(FleetError, RuntimeError):
     """The console's JSON API refused a request or could not be reached."""
+
+
+class StoreError(FleetError, RuntimeError):
+    """The console's database cannot be used here (an SQLite too old, say)."""

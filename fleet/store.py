@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from fleet.exc import StoreError
 from fleet.protocol import TERMINAL, DeviceState, JobResult, Status
 from fleet.schema import MIGRATIONS
 
@@ -100,6 +101,23 @@ def _move_jobs_sql(rows: int) -> str:
     WHERE jobs.job = v.column1 AND jobs.status NOT IN ({",".join("?" * len(TERMINAL))})"""  # noqa: S608
 
 
+#: ``UPDATE ... FROM`` came in SQLite 3.33 (with 32766 parameters a statement from 3.32).
+MIN_SQLITE = (3, 33, 0)
+
+
+def require_sqlite(version: tuple[int, ...]) -> None:
+    """Raise :class:`StoreError`, saying what to do, when ``version`` is older than
+    :data:`MIN_SQLITE` (Python's own ``sqlite3.sqlite_version_info`` in the store)."""
+    if tuple(version) < MIN_SQLITE:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_SQLITE))
+        raise StoreError(
+            f"the console needs SQLite {need} or newer; this Python has SQLite {have}. "
+            "Use a newer Python (python.org's builds carry a recent SQLite) or a newer "
+            "operating system release."
+        )
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -108,6 +126,7 @@ class Store:
     """One SQLite file; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:
+        require_sqlite(sqlite3.sqlite_version_info)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()

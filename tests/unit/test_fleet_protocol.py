@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import stat
 import time
 from pathlib import Path
 
 import pytest
 
+from fleet.exc import StoreError
 from fleet.outbox import Outbox
 from fleet.protocol import (
     MAX_PAYLOAD,
@@ -28,7 +30,7 @@ from fleet.protocol import (
     encode,
 )
 from fleet.signing import SigningKey, load_public_key, public_key_text, verify_job
-from fleet.store import MIGRATIONS, Store
+from fleet.store import MIGRATIONS, Store, require_sqlite
 
 T = Topics("school", "room1")
 SHA = "ab" * 32
@@ -228,6 +230,15 @@ def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path
                          result={"status": "failed", "reason": "late"}, ts=0)  # fmt: skip
         assert store.add_results([late]) == [False]
         assert store.job("j1")["status"] == "SUCCEEDED"  # a finished job stays finished
+
+
+def test_an_sqlite_too_old_for_the_batch_statements_is_refused_with_what_to_do() -> None:
+    require_sqlite((3, 33, 0))
+    require_sqlite(sqlite3.sqlite_version_info)  # this machine's
+    with pytest.raises(
+        StoreError, match=r"needs SQLite 3\.33\.0 or newer; this Python has SQLite 3\.31\.1"
+    ):
+        require_sqlite((3, 31, 1))
 
 
 def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
