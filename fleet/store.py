@@ -15,6 +15,7 @@ class's names and results without leaving them anywhere else in the file
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -79,6 +80,7 @@ _INSERT_RESULT = """INSERT OR IGNORE INTO results
 _ROWS_PER_STATEMENT = 500  # 6 values a row: well under SQLite's 32766 parameters
 
 
+@functools.lru_cache(maxsize=32)
 def _insert_results_sql(rows: int) -> str:
     """``_INSERT_RESULT`` for ``rows`` results at once: the time received, then 6 values a
     row (result_id, job, device, status, score, result)."""
@@ -92,6 +94,7 @@ def _insert_results_sql(rows: int) -> str:
     LEFT JOIN devices d ON d.device = v.column3"""  # noqa: S608 - placeholders only
 
 
+@functools.lru_cache(maxsize=32)
 def _move_jobs_sql(rows: int) -> str:
     """Move ``rows`` jobs to their results' status (a finished job stays finished): the
     time, then (job, status, reason) a row, then the final statuses."""
