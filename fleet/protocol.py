@@ -18,9 +18,8 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -80,9 +79,12 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+_DOTS = frozenset({".", ".."})
+
+
 def valid_id(value: str) -> bool:
     """True when ``value`` can be a site, room, device or job id (no MQTT wildcards)."""
-    return bool(_ID_RE.match(value)) and value not in {".", ".."}
+    return _ID_RE.match(value) is not None and value not in _DOTS
 
 
 class Status(StrEnum):
@@ -307,8 +309,7 @@ class ConsoleState(_Msg):
     kid: str | None = None
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):  # a tuple: made for every message, 5x quicker than a dataclass
     """A topic taken apart: ``kind`` is state/telemetry/log/preview/status/result/job/cmd/estop/console."""
 
     kind: str
@@ -327,6 +328,9 @@ class Topics:
         self.site = site
         self.room = room
         self.base = f"{PREFIX}/{site}/{room}"
+        self._estop = f"{self.base}/estop"
+        self._console_state = f"{self.base}/console/state"
+        self._dev_head = f"{self.base}/dev/"  # every message of a device starts so
 
     def dev(self, device: str) -> str:
         if not valid_id(device):
@@ -362,11 +366,11 @@ class Topics:
 
     @property
     def estop(self) -> str:
-        return f"{self.base}/estop"
+        return self._estop
 
     @property
     def console_state(self) -> str:
-        return f"{self.base}/console/state"
+        return self._console_state
 
     @property
     def all_up(self) -> str:
@@ -379,11 +383,11 @@ class Topics:
 
     def parse(self, topic: str) -> Parsed | None:  # noqa: PLR0911 - one line per topic shape
         """Take a topic of this room apart, or ``None`` for anything else."""
-        if topic == self.estop:
+        if topic == self._estop:
             return Parsed("estop")
-        if topic == self.console_state:
+        if topic == self._console_state:
             return Parsed("console")
-        head = f"{self.base}/dev/"
+        head = self._dev_head
         if not topic.startswith(head):
             return None
         parts = topic[len(head) :].split("/")
