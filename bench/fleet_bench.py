@@ -10,7 +10,10 @@ What it measures, per broker (all on loopback, on this computer):
   the slowest robot of each round ("all stopped");
 - result ingest: results stored (and acked) per second by the console, against
   a bare paho subscriber counting the same messages from the same publishers
-  on the same broker; the ratio is console / bare. The publishers are 4
+  on the same broker, in turns (console, bare, console, ...); the ratio is
+  the median over the trials of console / bare of each turn, so that a
+  machine that slows down for a while slows both sides of a pair alike
+  (the median rates are printed too). The publishers are 4
   processes (the robots are other computers); ``--publishers-in-process``
   makes them threads of this process, sharing its GIL with the subscriber;
 
@@ -520,8 +523,9 @@ def bare_ingest(host: str, port: int, n: int, topics: Topics, *, in_process: boo
 
 def ingest(
     host: str, port: int, n: int, trials: int, folder: Path, *, in_process: bool = False
-) -> tuple[float, float]:
-    """Median (console, bare) rates over ``trials`` alternating runs of each."""
+) -> tuple[float, float, list[float]]:
+    """Median console and bare rates over ``trials`` alternating runs of each, and each
+    turn's console / bare."""
     console_rates, bare_rates = [], []
     for trial in range(trials):
         console_rates.append(
@@ -530,7 +534,8 @@ def ingest(
         bare_rates.append(
             bare_ingest(host, port, n, Topics("school", "room1"), in_process=in_process)
         )
-    return statistics.median(console_rates), statistics.median(bare_rates)
+    ratios = [c / b for c, b in zip(console_rates, bare_rates, strict=True)]
+    return statistics.median(console_rates), statistics.median(bare_rates), ratios
 
 
 def agent_process(folder: Path, *, robot: bool) -> tuple[float, float]:
@@ -628,7 +633,7 @@ def main() -> None:
                     )
                 else:
                     lat = latencies(*hp, robots, args.rounds, Path(tmp))
-                console_rate, bare_rate = ingest(
+                console_rate, bare_rate, ratios = ingest(
                     *hp, args.results, args.trials, Path(tmp),
                     in_process=args.publishers_in_process,
                 )  # fmt: skip
@@ -644,7 +649,8 @@ def main() -> None:
                     "all_stopped_max_ms": round(max(lat["all_stopped"]) * 1e3, 1),
                     "ingest_per_s": round(console_rate),
                     "bare_per_s": round(bare_rate),
-                    "ingest_ratio": round(console_rate / bare_rate, 2),
+                    "ingest_ratio": round(statistics.median(ratios), 2),
+                    "ingest_ratios": [round(r, 2) for r in ratios],
                 }
             )
             print(json.dumps(row), file=sys.stderr)
@@ -683,6 +689,9 @@ def main() -> None:
             f"| {r['all_stopped_median_ms']} / {r['all_stopped_max_ms']} ms "
             f"| {r['ingest_per_s']}/s | {r['bare_per_s']}/s | {r['ingest_ratio']:.2f}x |"
         )
+    for r in rows:
+        turns = ", ".join(f"{x:.2f}" for x in r["ingest_ratios"])
+        print(f"{r['broker']} ingest, console / bare of each turn: {turns}")
     print(
         f"agent process, no model: idle RSS {agent['idle_rss_no_robot_mb']} MB with --no-robot, "
         f"{agent['idle_rss_mb']} MB with a sim robot; "
