@@ -67,7 +67,8 @@ class Mosquitto:
         config = Path(tmp.name) / "mosquitto.conf"
         config.write_text(
             f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            f"log_dest stderr\n{extra_config}",
+            # as the classroom's config (fleet.brokerconfig): no Nagle delay on small packets
+            f"set_tcp_nodelay true\nlog_dest stderr\n{extra_config}",
             encoding="utf-8",
         )
         broker = cls(config, "127.0.0.1", port)

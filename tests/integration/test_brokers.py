@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
+from fleet.link import Link
 from fleet.mosquitto import Mosquitto
 from fleet.roundtrip import roundtrip
 from tests.conftest import free_port, system_part
@@ -69,3 +71,18 @@ def test_closed_broker_cannot_restart() -> None:
 def test_roundtrip_to_nothing_explains() -> None:
     with pytest.raises(BrokerError, match="is it running"):
         roundtrip("127.0.0.1", free_port(), timeout=1)
+
+
+@pytest.mark.integration
+def test_a_link_sends_small_packets_at_once_and_so_does_the_test_broker(
+    mosquitto: Mosquitto,
+) -> None:
+    """Nagle's algorithm holds a small packet (an e-stop) behind an unacknowledged one:
+    up to 40 ms with the peer's delayed ACK. Both ends turn it off, as the classroom's
+    Mosquitto does (``set_tcp_nodelay true``)."""
+    assert "set_tcp_nodelay true" in mosquitto.config.read_text(encoding="utf-8")
+    with Link(mosquitto.host, mosquitto.port, client_id="rc-test-nodelay") as link:
+        assert link.wait_connected(10)
+        sock = link.client.socket()
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
