@@ -153,6 +153,9 @@ class Console:
             will=(self.topics.console_state, encode(offline), True),
             keepalive=config.keepalive,
             tls=config.tls,
+            # Nagle on: a burst of results is acked in few TCP segments (off, ingest fell
+            # from 0.82-0.90x to 0.76-0.81x of the bare loop); the e-stop is sent urgent.
+            no_delay=False,
         )
 
     # -- lifecycle -----------------------------------------------------------
@@ -341,7 +344,7 @@ class Console:
 
     def _publish_estop(self, state: dict[str, Any]) -> None:
         msg = EStop(active=state["active"], epoch=state["epoch"], by=state["by"], ts=state["ts"])
-        self.link.publish(self.topics.estop, encode(msg), retain=True)
+        self.link.publish(self.topics.estop, encode(msg), retain=True, urgent=True)
 
     # -- what the teacher does -----------------------------------------------
 

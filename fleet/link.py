@@ -62,6 +62,10 @@ class Backoff:
         self.attempt = 0
 
 
+#: How long an urgent publish keeps Nagle's algorithm off on a link that otherwise uses it.
+URGENT_NO_DELAY_S = 1.0
+
+
 class Link:
     """A self-healing MQTT 3.1.1 connection (clean session; state lives in our stores)."""
 
@@ -79,6 +83,7 @@ class Link:
         keepalive: int = 10,
         backoff: Backoff | None = None,
         tls: ssl.SSLContext | None = None,
+        no_delay: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -90,6 +95,10 @@ class Link:
         self._on_disconnect = on_disconnect
         self._keepalive = keepalive
         self._backoff = backoff or Backoff()
+        #: Nagle's algorithm off for good (True), or only for a while after an urgent publish.
+        self.no_delay = no_delay
+        self._urgent_until = 0.0  # monotonic time until which Nagle stays off
+        self._delay_lock = threading.Lock()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._subscribed = threading.Event()
@@ -181,10 +190,22 @@ class Link:
 
     # -- publishing ----------------------------------------------------------
 
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
-        """Queue a message; ``False`` when not connected (the caller's store keeps it)."""
+    def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
+        urgent: bool = False,
+    ) -> bool:  # fmt: skip
+        """Queue a message; ``False`` when not connected (the caller's store keeps it).
+
+        ``urgent`` (the e-stop): on a link that keeps Nagle's algorithm for throughput,
+        it is turned off before the message is queued and stays off for
+        :data:`URGENT_NO_DELAY_S`, so the message leaves at once.
+        """
         if not self._connected.is_set():
             return False
+        if urgent and not self.no_delay:
+            with self._delay_lock:
+                self._urgent_until = time.monotonic() + URGENT_NO_DELAY_S
+                self._set_no_delay(True)
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
 
@@ -206,11 +227,14 @@ class Link:
                 )
                 self._stop.wait(delay)
                 continue
-            self._no_delay()
+            with self._delay_lock:
+                self._set_no_delay(self.no_delay or time.monotonic() < self._urgent_until)
             while not self._stop.is_set():
                 rc = self.client.loop(timeout=0.05)
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     break
+                if self._urgent_until:
+                    self._end_urgent()
             if self._stop.is_set():
                 self._flush()  # close()'s DISCONNECT, so the broker sends no last will
             self._lost()
@@ -220,17 +244,28 @@ class Link:
                 self._stop.wait(delay)
         self._lost()
 
-    def _no_delay(self) -> None:
-        """Send each packet at once (TCP_NODELAY). paho leaves Nagle's algorithm on, which
-        holds a small packet (an e-stop, an ack) while an earlier one is unacknowledged:
-        with the peer's delayed ACK that is up to 40 ms on Linux."""
+    def _set_no_delay(self, on: bool) -> None:
+        """Nagle's algorithm off (``on``) or on for this connection's socket (TCP_NODELAY).
+
+        paho leaves Nagle on, which holds a small packet (an e-stop) while an earlier one
+        is unacknowledged: with the peer's delayed ACK that is up to 40 ms on Linux
+        (measured: the first robot stopped 40-55 ms after STOP ALL in 5 of 8 rounds of
+        ``bench/fleet_bench.py``). Turning it off sends what is held at once.
+        """
         sock = self.client.socket()
         if not isinstance(sock, socket.socket):  # ssl.SSLSocket is one too
             return
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
         except OSError as exc:  # not TCP (a test's socket pair): nothing to hold back
-            logger.debug("%s: no TCP_NODELAY: %s", self.client_id, exc)
+            logger.debug("%s: cannot set TCP_NODELAY: %s", self.client_id, exc)
+
+    def _end_urgent(self) -> None:
+        """Nagle back on once an urgent publish's time is up (the link's thread)."""
+        with self._delay_lock:
+            if self._urgent_until and time.monotonic() >= self._urgent_until:
+                self._urgent_until = 0.0
+                self._set_no_delay(self.no_delay)
 
     def _flush(self, seconds: float = 1.0) -> None:
         """Write what is still queued (close()'s DISCONNECT), waiting at most ``seconds``."""

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+import fleet.link
 from fleet.embedded_broker import EmbeddedBroker
 from fleet.exc import BrokerError
 from fleet.link import Link
 from fleet.mosquitto import Mosquitto
 from fleet.roundtrip import roundtrip
 from tests.conftest import free_port, system_part
+from tests.integration.test_fleet_support import wait_until
 
 
 @pytest.fixture
@@ -86,3 +88,24 @@ def test_a_link_sends_small_packets_at_once_and_so_does_the_test_broker(
         sock = link.client.socket()
         assert sock is not None
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def _no_delay(link: Link) -> bool:
+    sock = link.client.socket()
+    assert isinstance(sock, socket.socket)
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+@pytest.mark.integration
+def test_a_link_that_keeps_nagle_turns_it_off_for_an_urgent_publish_for_a_while(
+    mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console keeps Nagle's algorithm (a burst of acks goes in few segments) but
+    sends its e-stop ``urgent``: Nagle is off before it is queued, and on again later."""
+    monkeypatch.setattr(fleet.link, "URGENT_NO_DELAY_S", 0.2)
+    with Link(mosquitto.host, mosquitto.port, client_id="rc-test-nagle", no_delay=False) as link:
+        assert link.wait_connected(10)
+        assert not _no_delay(link)
+        assert link.publish("roboclass/test/estop", b"stop", urgent=True)
+        assert _no_delay(link)
+        wait_until(lambda: not _no_delay(link), 10, "Nagle on again")
