@@ -59,31 +59,34 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-#: Most ids in one ``IN (...)`` list (older SQLite builds allow 999 parameters).
-_IN_CHUNK = 400
-
-
 def _reason(msg: JobResult) -> str | None:
     reason = msg.result.get("reason")
     return None if reason is None else str(reason)
 
 
-#: A result's student is the one its job was pushed for, else the one bound to its device now.
-_INSERT_RESULT = """INSERT OR IGNORE INTO results
-    (result_id, job, device, student_id, lesson_id, status, score, result, received)
-    VALUES (?1, ?2, ?3,
-        COALESCE((SELECT student_id FROM jobs WHERE job = ?2),
-                 (SELECT student_id FROM devices WHERE device = ?3)),
-        (SELECT lesson_id FROM jobs WHERE job = ?2), ?4, ?5, ?6, ?7)"""
+#: Most rows (or ids of an ``IN`` list) in one statement: at 6 values a row well under
+#: the 32766 parameters of SQLite >= 3.32.
+_ROWS_PER_STATEMENT = 500
 
 
-_ROWS_PER_STATEMENT = 500  # 6 values a row: well under SQLite's 32766 parameters
+def _result_row(msg: JobResult) -> tuple[str, str, str, str, float | None, str]:
+    """A result's values for :func:`_insert_results_sql`."""
+    score = msg.result.get("score")
+    return (
+        msg.result_id,
+        msg.job,
+        msg.device,
+        msg.status.value,
+        float(score) if isinstance(score, int | float) else None,
+        json.dumps(msg.result, ensure_ascii=False),
+    )
 
 
 @functools.lru_cache(maxsize=32)
 def _insert_results_sql(rows: int) -> str:
-    """``_INSERT_RESULT`` for ``rows`` results at once: the time received, then 6 values a
-    row (result_id, job, device, status, score, result)."""
+    """Insert ``rows`` results (each once): the time received, then :func:`_result_row`'s
+    6 values a row. A result's student is the one its job was pushed for, else the one
+    bound to its device now."""
     values = ",".join(["(?,?,?,?,?,?)"] * rows)
     return f"""INSERT OR IGNORE INTO results
     (result_id, job, device, student_id, lesson_id, status, score, result, received)
@@ -408,20 +411,8 @@ class Store:
 
     def add_result(self, msg: JobResult) -> bool:
         """Store a result once; ``False`` when it (or one for its job) is already here."""
-        score = msg.result.get("score")
         with self._lock:
-            cur = self._db.execute(
-                _INSERT_RESULT,
-                (
-                    msg.result_id,
-                    msg.job,
-                    msg.device,
-                    msg.status.value,
-                    float(score) if isinstance(score, int | float) else None,
-                    json.dumps(msg.result, ensure_ascii=False),
-                    time.time(),
-                ),
-            )
+            cur = self._db.execute(_insert_results_sql(1), (time.time(), *_result_row(msg)))
             return cur.rowcount > 0
 
     def add_results(self, msgs: list[JobResult]) -> list[bool]:
@@ -440,8 +431,8 @@ class Store:
                 # one look for what is already here, then one statement per kind of row
                 seen_ids: set[str] = set()
                 seen_jobs: set[str] = set()
-                for first in range(0, len(msgs), _IN_CHUNK):
-                    part = msgs[first : first + _IN_CHUNK]
+                for first in range(0, len(msgs), _ROWS_PER_STATEMENT):
+                    part = msgs[first : first + _ROWS_PER_STATEMENT]
                     marks_part = ",".join("?" * len(part))
                     for rid, job in self._db.execute(
                         "SELECT result_id, job FROM results "  # noqa: S608 - placeholders only
@@ -462,17 +453,7 @@ class Store:
                         continue
                     seen_ids.add(msg.result_id)
                     seen_jobs.add(msg.job)
-                    score = msg.result.get("score")
-                    rows.append(
-                        (
-                            msg.result_id,
-                            msg.job,
-                            msg.device,
-                            msg.status.value,
-                            float(score) if isinstance(score, int | float) else None,
-                            json.dumps(msg.result, ensure_ascii=False),
-                        )
-                    )
+                    rows.append(_result_row(msg))
                 # A statement for many rows at once: row by row, every step would give
                 # up Python's GIL and wait to get it back from the busy network thread.
                 step = _ROWS_PER_STATEMENT
