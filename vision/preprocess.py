@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models import InputSpec
+from rcbase.resize import resize
 from vision.errors import FrameError
 
 __all__ = ["Frame", "Letterbox", "Preprocessor", "check_frame"]
@@ -128,9 +129,7 @@ class Preprocessor:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         fh, fw = img.shape[:2]
         _, box, (sw, sh), (px, py) = self._fit((fw, fh))
-        shrink = sw < fw * 0.5 or sh < fh * 0.5
-        interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        resized: NDArray[Any] = cv2.resize(img, (sw, sh), interpolation=interpolation)
+        resized: NDArray[Any] = resize(img, (sw, sh))  # as the shipped models were trained
         if self._convert is not None:  # after resizing: fewer pixels to convert
             resized = cv2.cvtColor(resized, self._convert)
         self._image[py : py + sh, px : px + sw] = resized.reshape(sh, sw, -1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -24,6 +23,7 @@ from hardware.sim.errors import SimValueError
 from hardware.sim.specs import BodySpec, CameraSpec, Pose
 from hardware.sim.textures import SIGN_KINDS
 from hardware.sim.world import World
+from rcbase.resize import resize
 
 __all__ = ["sign_views"]
 
@@ -75,10 +75,7 @@ def _crop(frame: Image, cam: SimCamera, size: int, rng: np.random.Generator) -> 
     s = max(8, round(side))
     if a < 0 or b < 0 or a + s > w or b + s > h:
         return None
-    return np.asarray(
-        cv2.resize(frame[b : b + s, a : a + s], (size, size), interpolation=cv2.INTER_AREA),
-        np.uint8,
-    )
+    return np.asarray(resize(frame[b : b + s, a : a + s], (size, size)), np.uint8)
 
 
 def sign_views(

@@ -35,6 +35,7 @@ from torch import nn
 from hardware.sim import SIGN_KINDS, BodySpec, CameraSpec, Pose, World, load_world, world_path
 from hardware.sim.obstacles import POLE_RADIUS, box_corners
 from hardware.sim.textures import marker_margin_fraction
+from rcbase.resize import resize
 
 CLASSES = ["sign", "obstacle", "marker"]
 ZH = {"sign": "标志", "obstacle": "障碍物", "marker": "ArUco 标记"}
@@ -237,13 +238,11 @@ def dataset(frames: int, seed: int, views_per_room: int = 8) -> list[tuple[np.nd
 
 
 def letterbox(frame: np.ndarray) -> tuple[np.ndarray, float, float]:
-    import cv2  # noqa: PLC0415
-
     s = min(IN_W / FRAME_W, IN_H / FRAME_H)
     nw, nh = round(FRAME_W * s), round(FRAME_H * s)
     px, py = (IN_W - nw) // 2, (IN_H - nh) // 2
     out = np.full((IN_H, IN_W, 3), 114, np.uint8)
-    out[py : py + nh, px : px + nw] = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
+    out[py : py + nh, px : px + nw] = resize(frame, (nw, nh))
     return out, s, py
 
 

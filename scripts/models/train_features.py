@@ -37,6 +37,7 @@ from common import SHIPPED, export, git_commit, machine, seed_everything, thread
 from torch import nn
 
 from hardware.sim import SIGN_KINDS, BodySpec, CameraSpec, Pose, World
+from rcbase.resize import resize
 
 SIZE = 96
 DIM = 96
@@ -101,7 +102,7 @@ def sim_frame(kind: str | None, rng: np.random.Generator, visible: bool = True) 
         seed=int(rng.integers(1 << 30)),
     )
     frame = robot.camera(spec).read()
-    return np.asarray(cv2.resize(frame, (SIZE, SIZE), interpolation=cv2.INTER_AREA), np.uint8)
+    return np.asarray(resize(frame, (SIZE, SIZE)), np.uint8)
 
 
 def background(rng: np.random.Generator) -> np.ndarray:

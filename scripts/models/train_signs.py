@@ -39,6 +39,7 @@ from hardware.sim import (
     world_path,
 )
 from rcbase import ConfigError
+from rcbase.resize import resize
 
 SIZE = 64
 NONE = "none"
@@ -137,7 +138,7 @@ def printed(kind: str, rng: np.random.Generator) -> np.ndarray:
     warped = cv2.warpPerspective(paper, h, (out, out), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full((120, 120), 255, np.uint8), h, (out, out))
     img = np.where(mask[:, :, None] > 127, warped, bg)
-    return cv2.resize(img, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return resize(img, (SIZE, SIZE))
 
 
 def printed_set(per_kind: int, seed: int) -> list[tuple[int, np.ndarray]]:
@@ -176,9 +177,7 @@ def none_set(count: int, seed: int) -> list[tuple[int, np.ndarray]]:
             out.append(
                 (
                     LABELS.index(NONE),
-                    cv2.resize(
-                        frame[y : y + s, x : x + s], (SIZE, SIZE), interpolation=cv2.INTER_AREA
-                    ),
+                    resize(frame[y : y + s, x : x + s], (SIZE, SIZE)),
                 )
             )
     return out[:count] if len(out) > count else out
@@ -239,9 +238,7 @@ def sign_road_set(seed: int) -> list[tuple[int, np.ndarray]]:
             out.append(
                 (
                     LABELS.index(sign.kind),
-                    cv2.resize(
-                        frame[b : b + s, a : a + s], (SIZE, SIZE), interpolation=cv2.INTER_AREA
-                    ),
+                    resize(frame[b : b + s, a : a + s], (SIZE, SIZE)),
                 )
             )
     return out
