@@ -33,7 +33,7 @@ from models import Registry
 from vision.faces import FaceDetector
 from vision.pipeline import Pipeline
 from vision.preprocess import Frame
-from vision.runners import Classifier, Detector, Prepared, Runner
+from vision.runners import Classifier, Computed, Detector, Prepared, Runner
 
 __all__ = ["BenchResult", "bench_model", "rss_mb", "sample_frames"]
 
@@ -100,7 +100,7 @@ class _OnDemandCamera:
     def __init__(self, frames: Sequence[Frame]) -> None:
         self._frames = frames
         self._i = 0
-        self._free = threading.Semaphore(1)
+        self._free = threading.Lock()  # held from a read until the model takes that frame
         self.stop = threading.Event()
 
     def read(self) -> Frame:
@@ -114,7 +114,7 @@ class _OnDemandCamera:
         self._free.release()
 
 
-def _raw(runner: Runner, frame: Frame, seconds: float) -> list[float]:
+def _raw(runner: Runner[Any], frame: Frame, seconds: float) -> list[float]:
     tensor = runner.preprocess(frame)[0].copy()
     session = runner.session
     feed = {session.get_inputs()[0].name: tensor}
@@ -130,9 +130,9 @@ def _raw(runner: Runner, frame: Frame, seconds: float) -> list[float]:
 
 
 class _Counted:
-    """The runner split in two for the pipeline, telling the camera when a frame was taken."""
+    """The runner split in three for the pipeline, telling the camera when a frame was taken."""
 
-    def __init__(self, runner: Runner, camera: _OnDemandCamera) -> None:
+    def __init__(self, runner: Runner[Any], camera: _OnDemandCamera) -> None:
         self.runner = runner
         self.camera = camera
         self.pre: list[float] = []
@@ -141,38 +141,51 @@ class _Counted:
     def prepare(self, frame: Frame) -> Prepared:
         return self.runner.prepare(frame)
 
-    def finish(self, prepared: Prepared) -> object:
+    def compute(self, prepared: Prepared) -> Computed:
         self.camera.taken()
-        result = self.runner.finish(prepared)
-        self.pre.append(self.runner.timings.pre)
+        return self.runner.compute(prepared)
+
+    def read(self, computed: Computed) -> object:
+        result = self.runner.read(computed)
+        self.pre.append(computed.pre_seconds)
         self.post.append(self.runner.timings.post)
         return result
+
+    def finish(self, prepared: Prepared) -> object:
+        return self.read(self.compute(prepared))
 
     def __call__(self, frame: Frame) -> object:
         return self.finish(self.prepare(frame))
 
 
 def _pipeline(
-    runner: Runner, frames: Sequence[Frame], seconds: float, split: bool, pin: bool = False
+    runner: Runner[Any], frames: Sequence[Frame], seconds: float, split: bool, pin: bool = False
 ) -> tuple[int, float, list[float], list[float]]:
-    """Frames done, seconds taken, and the pre/post times (s) of each frame."""
+    """Results delivered, seconds taken, and the pre/post times (s) of each frame.
+
+    Like a student's loop, this takes every new result and its value, so each
+    frame counted went all the way: camera, preprocessing, model, reading the
+    output into a result. A result replaced before it was taken is not counted.
+    """
     camera = _OnDemandCamera(frames)
     model = _Counted(runner, camera)
     for f in frames[:3]:
         runner(f)
     with Pipeline(camera.read, model, split=split, pin=pin) as pipe:
-        pipe.latest(timeout=10)
-        start, first = time.perf_counter(), pipe.processed
+        results = [pipe.latest(timeout=10).value]
+        done, start = 0, time.perf_counter()
         stop_at = start + seconds
         while time.perf_counter() < stop_at:
-            pipe.latest(timeout=10)
-        done = pipe.processed - first
+            results[0] = pipe.latest(timeout=10).value  # as a student's loop uses it
+            done += 1
         elapsed = time.perf_counter() - start
         camera.stop.set()
     return done, elapsed, model.pre, model.post
 
 
-def _latency(runner: Runner, frames: Sequence[Frame], seconds: float, fps: float) -> list[float]:
+def _latency(
+    runner: Runner[Any], frames: Sequence[Frame], seconds: float, fps: float
+) -> list[float]:
     latencies: list[float] = []
     with Pipeline(lambda: frames[0], runner, fps=fps) as pipe:
         pipe.latest(timeout=10)
@@ -194,7 +207,7 @@ def bench_model(
     """Measure ``model`` at ``threads`` inference threads (see the module docstring)."""
     registry = registry or Registry()
     entry = registry.find(model)
-    runners: dict[str, type[Runner]] = {
+    runners: dict[str, type[Runner[Any]]] = {
         "classify": Classifier,
         "detect": Detector,
         "face": FaceDetector,

@@ -35,7 +35,7 @@ from models import Registry
 from rcbase import Lang
 from vision.preprocess import Frame, Letterbox, SourceColour
 from vision.results import Box
-from vision.runners import Prepared, Runner
+from vision.runners import Runner
 
 __all__ = ["Face", "FaceDetector", "decode_retinaface", "retinaface_anchors"]
 
@@ -144,7 +144,7 @@ def decode_retinaface(
     return boxes[idx], kept_scores[idx], points[idx].astype(np.float32)
 
 
-class FaceDetector(Runner):
+class FaceDetector(Runner[list[Face]]):
     """Finds faces in a picture, with five points on each (eyes, nose, mouth corners).
 
     >>> faces = FaceDetector()                        # doctest: +SKIP
@@ -174,12 +174,7 @@ class FaceDetector(Runner):
 
     def __call__(self, frame: Frame) -> list[Face]:
         """Every face in ``frame`` above the score threshold, best first."""
-        result: list[Face] = super().__call__(frame)
-        return result
-
-    def finish(self, prepared: Prepared) -> list[Face]:
-        result: list[Face] = super().finish(prepared)
-        return result
+        return super().__call__(frame)
 
     def _read(
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]

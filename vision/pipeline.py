@@ -17,10 +17,14 @@ frame, and a result is never older than one frame period plus one inference::
 ``source`` is anything that gives frames: a function (``camera.read``) or an
 iterable (a list of images, a generator). ``model`` is any function of a frame
 (a :class:`Classifier`, a :class:`Detector`, or your own). A model that also
-has ``prepare(frame)`` and ``finish(prepared)`` (the runners do) is split in
-two: the camera thread resizes and converts each frame while the model thread
-runs the previous one, so on two or more cores preprocessing costs the model
-no time. On Linux, ``pin=True`` keeps the two threads on different cores (the
+has ``prepare(frame)`` and ``finish(prepared)`` is split in two: the camera
+thread resizes and converts each frame while the model thread runs the
+previous one, so on two or more cores preprocessing costs the model no time.
+A model that also has ``compute(prepared)`` and ``read(computed)`` (the
+runners do) is split in three: the model thread only runs the model, and its
+output is read into a result (softmax, boxes, labels) when you ask for
+``result.value``, in your thread. So the model thread starts on the next
+frame sooner, and a result nobody asks for costs nothing. On Linux, ``pin=True`` keeps the two threads on different cores (the
 camera thread on the last core, the model on the others). It is off by default:
 on a machine busy with other programs, pinned threads ran slower in
 ``bench/vision_models.py`` than free ones, which the scheduler moves to an idle core.
@@ -59,10 +63,17 @@ class Stamped(Generic[T]):
 
 
 class LatestSlot(Generic[T]):
-    """Holds only the newest value; ``get`` waits for one newer than what you have seen."""
+    """Holds only the newest value; ``get`` waits for one newer than what you have seen.
+
+    It is made of plain locks (written in C), not a ``threading.Condition``
+    (written in Python): a pipeline passes thousands of frames a second
+    through two slots, and every microsecond the model thread spends here is
+    one it does not spend running the model.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiters: list[threading.Lock] = []  # held locks, one per waiting get()
         self._item: Stamped[T] | None = None
         self._seq = 0
         self._taken = True
@@ -71,55 +82,106 @@ class LatestSlot(Generic[T]):
         self.dropped = 0  # values replaced before anyone took them
 
     def put(self, value: T, stamp: float | None = None) -> Stamped[T]:
-        with self._cond:
+        with self._lock:
             if self._closed:
                 raise RunnerClosedError("the slot is closed")
             if not self._taken:
                 self.dropped += 1
             self._seq += 1
-            self._item = Stamped(self._seq, self.clock() if stamp is None else stamp, value)
+            item = self._item = Stamped(self._seq, self.clock() if stamp is None else stamp, value)
             self._taken = False
-            self._cond.notify_all()
-            return self._item
+            waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.release()
+        return item
 
     def get(self, after: int = 0, timeout: float | None = None) -> Stamped[T] | None:
         """The newest value with ``seq > after``; None after ``timeout`` or when closed."""
-        with self._cond:
-            item = self._item
-            if item is None or item.seq <= after:  # nothing new yet: only then sleep
-                self._cond.wait_for(
-                    lambda: self._closed or (self._item is not None and self._item.seq > after),
-                    timeout,
-                )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
                 item = self._item
-                if item is None or item.seq <= after:
+                if item is not None and item.seq > after:
+                    self._taken = True
+                    return item
+                left = None if deadline is None else deadline - time.monotonic()
+                if self._closed or (left is not None and left <= 0):
                     return None
-            self._taken = True
-            return item
+                waiter = threading.Lock()
+                waiter.acquire()
+                self._waiters.append(waiter)
+            # put() or close() releases the waiter; then look again
+            if not waiter.acquire(timeout=-1 if left is None else left):
+                with self._lock:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
 
     def peek(self) -> Stamped[T] | None:
-        with self._cond:
+        with self._lock:
             return self._item
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.release()
 
     @property
     def closed(self) -> bool:
         return self._closed
 
 
-@dataclass(frozen=True, slots=True)
-class Result(Generic[R]):
-    """What the model said about one frame, and how old that frame is."""
+class _Outcome(Generic[R]):
+    """What the model thread made of one frame. A model split in three leaves the last
+    step (reading its output into a result) to whoever first asks for the value."""
 
-    value: R
-    frame_seq: int
-    frame_time: float  # when the frame was read (time.monotonic)
-    done_time: float  # when the result was ready
-    now: float  # when you got it
+    __slots__ = ("_raw", "_read", "_value", "frame_seq", "frame_time")
+
+    def __init__(
+        self, frame_seq: int, frame_time: float, raw: Any, read: Callable[[Any], R] | None
+    ) -> None:
+        self.frame_seq = frame_seq
+        self.frame_time = frame_time
+        self._raw = raw
+        self._read = read
+        self._value: R = raw if read is None else None  # type: ignore[assignment]
+
+    def value(self) -> R:
+        read = self._read
+        if read is not None:  # another thread may read it too: both get the same answer
+            self._value = read(self._raw)
+            self._read = None
+        return self._value
+
+
+class Result(Generic[R]):
+    """What the model said about one frame (``value``), and how old that frame is."""
+
+    __slots__ = ("_outcome", "done_time", "now")
+
+    def __init__(self, outcome: _Outcome[R], done_time: float, now: float) -> None:
+        self._outcome = outcome
+        self.done_time = done_time  # when the model was done with the frame
+        self.now = now  # when you got the result
+
+    @property
+    def value(self) -> R:
+        """What the model says (a model split in three works it out now, once)."""
+        return self._outcome.value()
+
+    @property
+    def frame_seq(self) -> int:
+        """The frame's number: 1, 2, ... in the order the camera gave them."""
+        return self._outcome.frame_seq
+
+    @property
+    def frame_time(self) -> float:
+        """When the frame was read (``time.monotonic``)."""
+        return self._outcome.frame_time
+
+    def __repr__(self) -> str:
+        return f"<Result of frame {self.frame_seq}, {self.latency * 1000:.1f} ms>"
 
     @property
     def latency(self) -> float:
@@ -192,16 +254,20 @@ class Pipeline(Generic[R]):
         self.cores = split_cores() if pin else None
         prepare = getattr(model, "prepare", None)
         finish = getattr(model, "finish", None)
+        compute, read = getattr(model, "compute", None), getattr(model, "read", None)
         self._prepare: Callable[[Frame], Any] | None = None
-        self._finish: Callable[[Any], R] = model
+        self._compute: Callable[[Any], Any] = model
+        self._read_out: Callable[[Any], R] | None = None  # None: _compute gives the result
         if split and callable(prepare) and callable(finish):
-            self._prepare, self._finish = prepare, finish
+            self._prepare, self._compute = prepare, finish
+            if callable(compute) and callable(read):
+                self._compute, self._read_out = compute, read
         self.max_age = max_age
         self.fps = fps
         self.clock = clock
         self.on_result = on_result
         self.frames: LatestSlot[Any] = LatestSlot(clock)  # frames, or prepared frames
-        self.results: LatestSlot[tuple[int, float, R]] = LatestSlot(clock)
+        self.results: LatestSlot[_Outcome[R]] = LatestSlot(clock)
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self.source_ended = False
@@ -243,20 +309,21 @@ class Pipeline(Generic[R]):
     def _model_loop(self) -> None:
         _pin(self.cores[1] if self.cores else None)
         seen = 0
+        frames, results, clock, compute = self.frames, self.results, self.clock, self._compute
         try:
             while not self._stop.is_set():
-                item = self.frames.get(after=seen, timeout=0.5)
+                item = frames.get(after=seen, timeout=0.5)
                 if item is None:
-                    if self.frames.closed:
+                    if frames.closed:
                         break
                     continue
                 seen = item.seq
-                if self.clock() - item.time > self.max_age:
+                if clock() - item.time > self.max_age:
                     self.stale += 1
                     continue
-                value = self._finish(item.value)
+                outcome = _Outcome(seen, item.time, compute(item.value), self._read_out)
                 self.processed += 1
-                stored = self.results.put((item.seq, item.time, value), self.clock())
+                stored = results.put(outcome, clock())
                 if self.on_result is not None:
                     self.on_result(self._result(stored))
         except RunnerClosedError:
@@ -267,9 +334,8 @@ class Pipeline(Generic[R]):
         finally:
             self.results.close()
 
-    def _result(self, stored: Stamped[tuple[int, float, R]]) -> Result[R]:
-        seq, frame_time, value = stored.value
-        return Result(value, seq, frame_time, stored.time, self.clock())
+    def _result(self, stored: Stamped[_Outcome[R]]) -> Result[R]:
+        return Result(stored.value, stored.time, self.clock())
 
     # -- for the caller --------------------------------------------------------------
     def latest(self, timeout: float = 5.0, max_age: float | None = None) -> Result[R]:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,9 +38,11 @@ from vision.preprocess import Frame, Letterbox, Preprocessor, SourceColour, Tens
 from vision.results import Box, Detection, Prediction
 from vision.session import make_session
 
-__all__ = ["Classifier", "Detector", "Prepared", "Runner", "Timings"]
+__all__ = ["Classifier", "Computed", "Detector", "Prepared", "Runner", "Timings"]
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 
 class Timings:
@@ -62,8 +64,25 @@ class Prepared:
     pre_seconds: float
 
 
-class Runner:
-    """One model, ready to run on frames. Subclasses read the output for their task."""
+class Computed(NamedTuple):
+    """What the model gave for a prepared frame, not yet read into a result."""
+
+    outputs: list[NDArray[Any]]
+    letterbox: Letterbox
+    frame_size: tuple[int, int]  # (width, height)
+    pre_seconds: float
+    infer_seconds: float
+
+
+class Runner(Generic[R]):
+    """One model, ready to run on frames. Subclasses read the output for their task.
+
+    ``runner(frame)`` does it all. A pipeline splits it in three steps, each
+    in the thread where it costs least: :meth:`prepare` (resize and convert,
+    in the camera thread), :meth:`compute` (the model itself, in the model
+    thread) and :meth:`read` (the output turned into a result, when someone
+    asks for the result).
+    """
 
     task: ClassVar[str] = ""
     default_model: ClassVar[str] = ""
@@ -103,7 +122,7 @@ class Runner:
         self._check_open()
         return self._session
 
-    def __call__(self, frame: Frame) -> Any:
+    def __call__(self, frame: Frame) -> R:
         """What the model says about ``frame``."""
         with self._lock:
             self._check_open()
@@ -118,7 +137,7 @@ class Runner:
         return result
 
     def prepare(self, frame: Frame) -> Prepared:
-        """Step 1 of 2, for pipelines: the frame resized and converted (any thread)."""
+        """Step 1 of 3, for pipelines: the frame resized and converted (any thread)."""
         with self._staging_lock:
             t0 = time.perf_counter()
             tensor, box = self._staging(frame)
@@ -126,19 +145,34 @@ class Runner:
                 tensor.copy(), box, (frame.shape[1], frame.shape[0]), time.perf_counter() - t0
             )
 
-    def finish(self, prepared: Prepared) -> Any:
-        """Step 2 of 2, for pipelines: run the model on a prepared frame and read the output."""
+    def compute(self, prepared: Prepared) -> Computed:
+        """Step 2 of 3, for pipelines: run the model on a prepared frame."""
         t0 = time.perf_counter()
         outputs = self.infer(prepared.tensor)
-        t1 = time.perf_counter()
-        result = self._read(outputs, prepared.letterbox, prepared.frame_size)
-        self.timings.pre, self.timings.infer = prepared.pre_seconds, t1 - t0
-        self.timings.post = time.perf_counter() - t1
+        return Computed(
+            outputs,
+            prepared.letterbox,
+            prepared.frame_size,
+            prepared.pre_seconds,
+            time.perf_counter() - t0,
+        )
+
+    def read(self, computed: Computed) -> R:
+        """Step 3 of 3, for pipelines: the result in the model's output (any thread)."""
+        t0 = time.perf_counter()
+        result = self._read(computed.outputs, computed.letterbox, computed.frame_size)
+        timings = self.timings
+        timings.pre, timings.infer = computed.pre_seconds, computed.infer_seconds
+        timings.post = time.perf_counter() - t0
         return result
+
+    def finish(self, prepared: Prepared) -> R:
+        """Steps 2 and 3 together: run the model on a prepared frame and read the output."""
+        return self.read(self.compute(prepared))
 
     def _read(
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
-    ) -> Any:
+    ) -> R:
         raise NotImplementedError
 
     def preprocess(self, frame: Frame) -> tuple[Tensor, Letterbox]:
@@ -185,20 +219,13 @@ class Runner:
 SMALL = 64  # up to this many labels, a classifier's output is read in plain Python
 
 
-def _softmax_list(x: list[float]) -> list[float]:
-    top = max(x)
-    e = [math.exp(v - top) for v in x]
-    total = sum(e)
-    return [v / total for v in e]
-
-
 def _softmax(x: NDArray[Any]) -> NDArray[np.float64]:
     e = np.exp(x.astype(np.float64) - x.max())
     out: NDArray[np.float64] = e / e.sum()
     return out
 
 
-class Classifier(Runner):
+class Classifier(Runner[Prediction]):
     """Says what a picture shows, from a list of labels.
 
     >>> sign = Classifier("traffic-signs")          # doctest: +SKIP
@@ -223,32 +250,31 @@ class Classifier(Runner):
 
     def __call__(self, frame: Frame) -> Prediction:
         """The most likely label for ``frame``, with its score and the best few."""
-        result: Prediction = super().__call__(frame)
-        return result
-
-    def finish(self, prepared: Prepared) -> Prediction:
-        result: Prediction = super().finish(prepared)
-        return result
+        return super().__call__(frame)
 
     def _read(
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
     ) -> Prediction:
-        raw = outputs[0].reshape(-1)
-        if raw.size <= SMALL:  # plain Python is quicker than numpy's per-call cost here
-            probs = _softmax_list(raw.tolist()) if self._logits else raw.tolist()
-            order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:3]
-        else:
-            array = _softmax(raw) if self._logits else raw
-            order = np.argsort(-array)[:3].tolist()
-            probs = array.tolist()
-        best = order[0]
+        raw = outputs[0].ravel()
         ids = self._ids
-        return Prediction(
-            ids[best], probs[best], self._names[best], tuple((ids[i], probs[i]) for i in order)
-        )
+        if raw.size > SMALL:
+            array = _softmax(raw) if self._logits else raw
+            order: list[int] = np.argsort(-array)[:3].tolist()
+            top = tuple((ids[i], float(array[i])) for i in order)
+        else:  # plain Python is quicker than numpy's per-call cost here
+            x = raw.tolist()
+            order = sorted(range(len(x)), key=x.__getitem__, reverse=True)[:3]
+            if self._logits:  # softmax, worked out only for the best few
+                most = x[order[0]]
+                total = sum([math.exp(v - most) for v in x])
+                top = tuple((ids[i], math.exp(x[i] - most) / total) for i in order)
+            else:
+                top = tuple((ids[i], x[i]) for i in order)
+        best = order[0]
+        return Prediction(ids[best], top[0][1], self._names[best], top)
 
 
-class Detector(Runner):
+class Detector(Runner[list[Detection]]):
     """Finds things in a picture and says where they are (YOLOv8/YOLO11 output layout).
 
     >>> finder = Detector("sim-objects", score=0.4)           # doctest: +SKIP
@@ -280,12 +306,7 @@ class Detector(Runner):
 
     def __call__(self, frame: Frame) -> list[Detection]:
         """Everything found in ``frame`` above the score threshold, best first."""
-        result: list[Detection] = super().__call__(frame)
-        return result
-
-    def finish(self, prepared: Prepared) -> list[Detection]:
-        result: list[Detection] = super().finish(prepared)
-        return result
+        return super().__call__(frame)
 
     def _read(
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]

@@ -303,7 +303,7 @@ def main() -> None:
     seconds = time.time() - t0
     manifest = {
         "name": NAME,
-        "version": "1.0.0",
+        "version": "1.1.0",
         "task": "embed",
         "title": {
             "en": "Picture features (for teach your robot)",

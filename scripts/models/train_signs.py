@@ -363,7 +363,7 @@ def main() -> None:
     sha = export(net, SIZE, SIZE, onnx_path)
     manifest = {
         "name": "traffic-signs",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "task": "classify",
         "title": {"en": "Traffic signs and numbers", "zh": "交通标志和数字"},
         "file": onnx_path.name,

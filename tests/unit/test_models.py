@@ -130,7 +130,7 @@ def test_wrong_number_of_labels_is_found_by_verify(tmp_path: Path) -> None:
 
 
 def test_search_order_and_shadowing(tmp_path: Path) -> None:
-    copy_model(tmp_path / "data" / "models", edited("version: 1.0.0", "version: 9.0.0"))
+    copy_model(tmp_path / "data" / "models", edited("version: 1.1.0", "version: 9.0.0"))
     registry = Registry()
     entry = registry.find("traffic-signs")
     assert (entry.origin, entry.manifest.version) == ("data", "9.0.0")

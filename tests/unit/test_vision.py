@@ -186,6 +186,36 @@ def test_slot_keeps_only_the_newest() -> None:
     assert slot.get(after=2) is None  # closed: returns at once
 
 
+def test_slot_wakes_every_waiter_on_put_and_on_close() -> None:
+    slot: LatestSlot[str] = LatestSlot()
+    got: list[str | None] = []
+
+    def wait(after: int) -> None:
+        item = slot.get(after=after, timeout=30)
+        got.append(None if item is None else item.value)
+
+    def run_waiters(after: int) -> list[threading.Thread]:
+        waiters = [threading.Thread(target=wait, args=(after,)) for _ in range(3)]
+        for t in waiters:
+            t.start()
+        return waiters
+
+    first = run_waiters(0)
+    slot.put("a")
+    for t in first:
+        t.join(30)
+    assert got == ["a", "a", "a"]
+    assert slot.get(after=1, timeout=0.01) is None  # timed out: nothing newer than "a"
+    got.clear()
+    second = run_waiters(1)
+    slot.close()  # wakes them with nothing
+    for t in second:
+        t.join(30)
+    assert got == [None, None, None] and not any(t.is_alive() for t in first + second)
+    with pytest.raises(RunnerClosedError):
+        slot.put("b")
+
+
 class GatedSource:
     """Frames numbered 1, 2, ...; each read waits until the test opens the gate."""
 

@@ -26,15 +26,11 @@ __all__ = ["DEFAULT_FEATURES", "Embedder"]
 DEFAULT_FEATURES = "features-96"
 
 
-class Embedder(Runner):
+class Embedder(Runner[NDArray[np.float32]]):
     """Turns a frame into its feature vector (the model's ``embed`` output)."""
 
     task = "embed"
     default_model = DEFAULT_FEATURES
-
-    def __call__(self, frame: Frame) -> NDArray[np.float32]:
-        result: NDArray[np.float32] = super().__call__(frame)
-        return result
 
     def _read(
         self, outputs: list[NDArray[Any]], letterbox: Letterbox, frame_size: tuple[int, int]
