@@ -428,6 +428,54 @@ def test_pipeline_prepares_in_the_camera_thread() -> None:
     assert threads == {"prepare": "vision-model", "finish": "vision-model"}
 
 
+def test_pipeline_reads_a_model_output_in_the_thread_that_asks_and_only_once() -> None:
+    calls: list[tuple[str, str]] = []
+    source = GatedSource()
+
+    class Three:
+        def prepare(self, frame: np.ndarray) -> int:
+            calls.append(("prepare", threading.current_thread().name))
+            return int(frame[0, 0, 0])
+
+        def compute(self, prepared: int) -> int:
+            calls.append(("compute", threading.current_thread().name))
+            return prepared * 10
+
+        def read(self, computed: int) -> str:
+            calls.append(("read", threading.current_thread().name))
+            return f"frame {computed // 10}"
+
+        def finish(self, prepared: int) -> str:
+            return self.read(self.compute(prepared))
+
+        def __call__(self, frame: np.ndarray) -> str:
+            return self.finish(self.prepare(frame))
+
+    with Pipeline(source.read, Three()) as pipe:
+        source.gate.release()
+        first = pipe.latest(timeout=5)
+        assert ("read", "MainThread") not in calls  # nobody asked for the value yet
+        assert first.value == "frame 1" and first.value == "frame 1"  # read once, kept
+        source.gate.release()
+        second = pipe.latest(timeout=5)  # this one's value is never asked for
+        source.stop()
+    assert second.frame_seq == 2
+    assert calls == [
+        ("prepare", "vision-camera"),
+        ("compute", "vision-model"),
+        ("read", "MainThread"),
+        ("prepare", "vision-camera"),
+        ("compute", "vision-model"),
+    ]
+
+
+def test_a_runner_split_in_three_gives_the_same_answer(signs: Classifier) -> None:
+    frame = cv2.resize(next(iter(sign_views(1, 64, seed=4247, kinds=["left"])))[1], (320, 240))
+    computed = signs.compute(signs.prepare(frame))
+    assert signs.read(computed) == signs(frame) and signs(frame).label == "left"
+    assert computed.infer_seconds > 0 and signs.timings.post > 0
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread affinity is Linux-only")
 def test_pipeline_keeps_camera_and_model_threads_on_different_cores() -> None:
     seen: dict[str, set[int]] = {}
