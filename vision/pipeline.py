@@ -37,9 +37,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Self, TypeVar
 
 from vision.errors import RunnerClosedError, StaleFrameError
 from vision.preprocess import Frame
@@ -53,8 +52,7 @@ R = TypeVar("R")
 Source = Callable[[], Frame] | Iterable[Frame]
 
 
-@dataclass(frozen=True, slots=True)
-class Stamped(Generic[T]):
+class Stamped(NamedTuple, Generic[T]):
     """A value with its sequence number and the time (``time.monotonic``) it was made."""
 
     seq: int

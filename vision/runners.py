@@ -22,7 +22,6 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
@@ -54,8 +53,7 @@ class Timings:
         self.pre = self.infer = self.post = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A frame made ready for the model (its own copy of the input tensor)."""
 
     tensor: Tensor
