@@ -6,10 +6,11 @@ semaphore hand-off, no other Python work). Its throughput against raw
 ``session.run`` alone is the ceiling for ``bench/vision_models.py``'s
 pipeline/raw ratio, for each way of resizing:
 
-- ``area``: ``cv2.INTER_AREA`` in one call (what the Preprocessor does now);
-- ``half+linear``: an exact halving with ``INTER_LINEAR`` (a 2x2 mean), then
-  ``INTER_LINEAR`` to 64x64 (close to ``INTER_AREA``: the mean pixel
-  difference is printed);
+- ``area``: ``cv2.INTER_AREA`` in one call (what the Preprocessor did until
+  2026-11-30);
+- ``half+linear``: :func:`rcbase.resize.resize`, an exact halving (a 2x2
+  mean), then ``INTER_LINEAR`` to 64x64 (what the Preprocessor does now;
+  close to ``INTER_AREA``: the mean pixel difference is printed);
 - ``linear``: ``INTER_LINEAR`` in one call (aliases: it skips pixels).
 
     .venv/bin/python bench/vision_ceiling.py [--seconds 1.5] [--repeat 3]
@@ -30,6 +31,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from rcbase.resize import resize as halve_then_linear
 from vision.bench import sample_frames
 from vision.preprocess import Frame
 from vision.runners import Classifier
@@ -43,10 +45,7 @@ def area(frame: Frame) -> NDArray[Any]:
 
 
 def half_linear(frame: Frame) -> NDArray[Any]:
-    h, w = frame.shape[:2]
-    half = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
-    out: NDArray[Any] = cv2.resize(half, SIZE, interpolation=cv2.INTER_LINEAR)
-    return out
+    return halve_then_linear(frame, SIZE)
 
 
 def linear(frame: Frame) -> NDArray[Any]:
