@@ -85,12 +85,14 @@ def thumbnail(
     """A BGR frame as JPEG bytes no larger than ``size``; returns (jpeg, width, height)."""
     import cv2  # noqa: PLC0415 - only a robot that previews pays for OpenCV
 
+    from rcbase.resize import resize  # noqa: PLC0415 - it loads OpenCV too
+
     height, width = frame.shape[:2]
     scale = min(size[0] / width, size[1] / height, 1.0)
     small: Any = frame
     if scale < 1.0:
         shape = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = cv2.resize(frame, shape, interpolation=cv2.INTER_AREA)
+        small = resize(frame, shape)
     for q in (quality, 40, 20):
         ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, q])
         if not ok:

@@ -71,7 +71,10 @@ class OpenCVCamera:
     def __init__(self, device: int | str, width: int, height: int, fps: float) -> None:
         import cv2  # noqa: PLC0415 - only robots with a camera pay for OpenCV
 
+        from rcbase.resize import resize  # noqa: PLC0415 - it loads OpenCV too
+
         self._cv2 = cv2
+        self._resize = resize
         self._cap = cv2.VideoCapture(device)
         if not self._cap.isOpened():
             raise SensorError(
@@ -89,7 +92,7 @@ class OpenCVCamera:
                 "the camera gave no frame: check its cable, or whether another program uses it"
             )
         if (frame.shape[1], frame.shape[0]) != self._size:
-            frame = self._cv2.resize(frame, self._size, interpolation=self._cv2.INTER_AREA)
+            frame = self._resize(frame, self._size)
         return np.ascontiguousarray(frame, dtype=np.uint8)
 
     def close(self) -> None:
@@ -104,7 +107,10 @@ class FileCamera:
     def __init__(self, path: str | Path, width: int, height: int) -> None:
         import cv2  # noqa: PLC0415 - only robots with a camera pay for OpenCV
 
+        from rcbase.resize import resize  # noqa: PLC0415 - it loads OpenCV too
+
         self._cv2 = cv2
+        self._resize = resize
         self._size = (width, height)
         p = Path(path)
         if not p.exists():
@@ -132,7 +138,7 @@ class FileCamera:
 
     def _fit(self, image: Any) -> Frame:
         if (image.shape[1], image.shape[0]) != self._size:
-            image = self._cv2.resize(image, self._size, interpolation=self._cv2.INTER_AREA)
+            image = self._resize(image, self._size)
         return np.ascontiguousarray(image, dtype=np.uint8)
 
     def read(self) -> Frame:
