@@ -12,9 +12,10 @@ Frames: 320x240 from the simulator's sign-road world. Models of other tasks
 
     .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--json]
 
-With ``--repeat N`` each model is measured N times, interleaved, and the
-fastest raw and fastest pipeline run are reported (a shared machine only
-ever slows a run down).
+With ``--repeat N`` each model is measured N times, interleaved. Each run
+measures raw and pipeline in four alternating turns; the ratio reported is
+the median of all turns' pipeline/raw, and the other figures are medians
+of the runs (the machines are shared and noisy: medians, not best cases).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from dataclasses import replace
 
@@ -35,20 +37,29 @@ from vision.errors import StaleFrameError
 BENCHED = ("classify", "detect", "face")  # the tasks that vision.bench has a runner for
 
 
-def best_of(runs: list[BenchResult]) -> BenchResult:
-    """The fastest raw and the fastest pipeline of several runs, like ``timeit``'s minimum:
-    on a shared machine the quickest run is the one least slowed by other processes."""
-    raw = max(runs, key=lambda r: r.raw_fps)
-    pipe = max(runs, key=lambda r: r.pipeline_fps)
+def median_of(runs: list[BenchResult]) -> BenchResult:
+    """Several runs of one model as one: the median of every turn's pipeline/raw, and
+    the median run's other figures."""
+    ratios = tuple(x for r in runs for x in r.ratios)
+
+    def mid(field: str) -> float:
+        return float(statistics.median(getattr(r, field) for r in runs))
+
     return replace(
-        pipe,
-        raw_fps=raw.raw_fps,
-        raw_ms_p50=raw.raw_ms_p50,
-        ratio=pipe.pipeline_fps / raw.raw_fps,
-        serial_fps=max(r.serial_fps for r in runs),
-        pinned_fps=max(r.pinned_fps for r in runs),
-        pre_ms=min(r.pre_ms for r in runs),
-        post_ms=min(r.post_ms for r in runs),
+        runs[0],
+        raw_fps=mid("raw_fps"),
+        raw_ms_p50=mid("raw_ms_p50"),
+        pipeline_fps=mid("pipeline_fps"),
+        ratio=statistics.median(ratios),
+        serial_fps=mid("serial_fps"),
+        pinned_fps=mid("pinned_fps"),
+        pre_ms=mid("pre_ms"),
+        post_ms=mid("post_ms"),
+        latency_ms_p50=mid("latency_ms_p50"),
+        latency_ms_p95=mid("latency_ms_p95"),
+        rss_mb=mid("rss_mb"),
+        frames=sum(r.frames for r in runs),
+        ratios=ratios,
     )
 
 
@@ -74,20 +85,21 @@ def main() -> None:
                     )
                 except StaleFrameError as exc:  # starved by other processes: that run is void
                     print(f"{name} x{n}: run void ({exc})", file=sys.stderr)
-    results = [best_of(r) for r in runs.values() if r]
+    results = [median_of(r) for r in runs.values() if r]
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
         return
     console = Console()
     console.print(
         f"{os.cpu_count()} cores; frames 320x240 (sim sign-road); {args.seconds} s each, "
-        f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f}"
+        f"medians of {args.repeat} run(s) x 4 turns; load average {os.getloadavg()[0]:.1f}"
     )
     console.print(bench_table(results))
     for r in results:
         overhead_us = (1 / r.pipeline_fps - 1 / r.raw_fps) * 1e6
         console.print(
-            f"{r.model} x{r.threads}: pipeline/raw {r.ratio:.2f}, pinned/raw "
+            f"{r.model} x{r.threads}: pipeline/raw {r.ratio:.2f} (turns "
+            f"{min(r.ratios):.2f}-{max(r.ratios):.2f}), pinned/raw "
             f"{r.pinned_fps / r.raw_fps:.2f}, serial/raw "
             f"{r.serial_fps / r.raw_fps:.2f}; pipeline cost beyond session.run: "
             f"{overhead_us:.0f} us per frame"

@@ -4,7 +4,8 @@ For one model and thread count, side by side in one run:
 
 - raw: ``session.run`` on a tensor made once (the physical limit), measured
   in turns with the pipeline (four rounds each) so that other programs on
-  the machine slow both alike;
+  the machine slow both alike; the ratio is the median of the four turns'
+  pipeline/raw (on a shared machine one slowed turn then moves it little);
 - pipeline: camera thread (read + preprocess) -> latest-frame slot -> infer
   -> postprocess -> result, with a camera that always has the next frame
   ready when the model is free (so the model, not the camera, sets the pace);
@@ -76,7 +77,7 @@ class BenchResult:
     raw_fps: float
     raw_ms_p50: float
     pipeline_fps: float
-    ratio: float  # pipeline / raw
+    ratio: float  # pipeline / raw: the median of the turns' ratios
     serial_fps: float  # the same pipeline with preprocessing in the model thread
     pinned_fps: float  # the same pipeline with its two threads kept on different cores
     pre_ms: float
@@ -85,6 +86,7 @@ class BenchResult:
     latency_ms_p95: float
     rss_mb: float
     frames: int
+    ratios: tuple[float, ...] = ()  # pipeline / raw of each turn
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -222,9 +224,12 @@ def bench_model(
         done, elapsed = 0, 0.0
         pre: list[float] = []
         post: list[float] = []
+        ratios: list[float] = []
         for _ in range(ROUNDS):  # interleaved, so both see the same load from other programs
-            raw += _raw(runner, frames[0], seconds / ROUNDS)
+            turn = _raw(runner, frames[0], seconds / ROUNDS)
             n, t, pre_s, post_s = _pipeline(runner, frames, seconds / ROUNDS, split=True)
+            ratios.append((n / t) / (len(turn) / sum(turn)))
+            raw += turn
             done, elapsed, pre, post = done + n, elapsed + t, pre + pre_s, post + post_s
         raw_fps = len(raw) / sum(raw)
         pipe_fps = done / elapsed
@@ -243,7 +248,7 @@ def bench_model(
         raw_fps=raw_fps,
         raw_ms_p50=statistics.median(raw) * 1e3,
         pipeline_fps=pipe_fps,
-        ratio=pipe_fps / raw_fps,
+        ratio=statistics.median(ratios),
         serial_fps=serial_fps,
         pinned_fps=pinned_fps,
         pre_ms=pre_ms,
@@ -252,6 +257,7 @@ def bench_model(
         latency_ms_p95=_percentile(lat, 95) * 1e3,
         rss_mb=memory,
         frames=done,
+        ratios=tuple(ratios),
     )
     if log is not None:
         log(f"{entry.name} threads={threads}: ratio {result.ratio:.2f}")
