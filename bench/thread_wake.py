@@ -84,6 +84,8 @@ def main() -> None:
     for name, (wait, wake) in cases.items():
         median, p90 = waker_cost(wait, wake, args.count)
         print(f"  {name:24s} median {median:5.1f} us   p90 {p90:5.1f} us")
+    os.close(read_end)
+    os.close(write_end)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,6 @@ class OpenCVCamera:
 
         from rcbase.resize import resize  # noqa: PLC0415 - it loads OpenCV too
 
-        self._cv2 = cv2
         self._resize = resize
         self._cap = cv2.VideoCapture(device)
         if not self._cap.isOpened():

@@ -24,8 +24,9 @@ A model that also has ``compute(prepared)`` and ``read(computed)`` (the
 runners do) is split in three: the model thread only runs the model, and its
 output is read into a result (softmax, boxes, labels) when you ask for
 ``result.value``, in your thread. So the model thread starts on the next
-frame sooner, and a result nobody asks for costs nothing. On Linux, ``pin=True`` keeps the two threads on different cores (the
-camera thread on the last core, the model on the others). It is off by default:
+frame sooner, and a result nobody asks for costs nothing. On Linux,
+``pin=True`` keeps the two threads on different cores (the camera thread on
+the last core, the model on the others). It is off by default:
 on a machine busy with other programs, pinned threads ran slower in
 ``bench/vision_models.py`` than free ones, which the scheduler moves to an idle core.
 """
@@ -156,10 +157,12 @@ class _Outcome(Generic[R]):
 class Result(Generic[R]):
     """What the model said about one frame (``value``), and how old that frame is."""
 
-    __slots__ = ("_outcome", "done_time", "now")
+    __slots__ = ("_outcome", "done_time", "frame_seq", "frame_time", "now")
 
     def __init__(self, outcome: _Outcome[R], done_time: float, now: float) -> None:
         self._outcome = outcome
+        self.frame_seq = outcome.frame_seq  # 1, 2, ... in the order the camera gave them
+        self.frame_time = outcome.frame_time  # when the frame was read (time.monotonic)
         self.done_time = done_time  # when the model was done with the frame
         self.now = now  # when you got the result
 
@@ -167,16 +170,6 @@ class Result(Generic[R]):
     def value(self) -> R:
         """What the model says (a model split in three works it out now, once)."""
         return self._outcome.value()
-
-    @property
-    def frame_seq(self) -> int:
-        """The frame's number: 1, 2, ... in the order the camera gave them."""
-        return self._outcome.frame_seq
-
-    @property
-    def frame_time(self) -> float:
-        """When the frame was read (``time.monotonic``)."""
-        return self._outcome.frame_time
 
     def __repr__(self) -> str:
         return f"<Result of frame {self.frame_seq}, {self.latency * 1000:.1f} ms>"
