@@ -15,7 +15,7 @@ Imports nothing of ours but ``rcbase``. docs/serial-protocol.md describes the wi
 from __future__ import annotations
 
 from firmware_bridge.client import Bridge, LinkStats, SerialLike
-from firmware_bridge.exc import (
+from firmware_bridge.errors import (
     BadFirmware,
     BridgeClosed,
     BridgeError,

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 
 from firmware_bridge.client import Bridge
-from firmware_bridge.exc import BridgeError
+from firmware_bridge.errors import BridgeError
 from firmware_bridge.flash_cli import flash
 from firmware_bridge.messages import Telemetry
 from firmware_bridge.ports import list_boards

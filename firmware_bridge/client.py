@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 import serial
 
 from firmware_bridge import ports
-from firmware_bridge.exc import (
+from firmware_bridge.errors import (
     BridgeClosed,
     BridgeError,
     BridgeTimeout,

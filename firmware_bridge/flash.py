@@ -31,7 +31,7 @@ from typing import Any
 
 from firmware_bridge.boards import KINDS
 from firmware_bridge.client import Bridge
-from firmware_bridge.exc import BridgeError, FirmwareMissing, VersionMismatch
+from firmware_bridge.errors import BridgeError, FirmwareMissing, VersionMismatch
 from firmware_bridge.flashing.avr import (
     AUTO,
     avrdude_command,

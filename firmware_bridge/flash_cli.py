@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from firmware_bridge.boards import KINDS
-from firmware_bridge.exc import BridgeError
+from firmware_bridge.errors import BridgeError
 from firmware_bridge.flash import FlashEnv, FlashResult, flash_many, name_many
 from firmware_bridge.inventory import Inventory, check_pattern
 from firmware_bridge.ports import list_boards

@@ -7,7 +7,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from firmware_bridge.exc import CorruptFrame
+from firmware_bridge.errors import CorruptFrame
 from firmware_bridge.protocol import NAME_MAX, MsgType, StateFlag, TelemetryField, unpack
 
 __all__ = [

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from cobs import cobs
 
-from firmware_bridge.exc import CorruptFrame
+from firmware_bridge.errors import CorruptFrame
 
 __all__ = [
     "MAX_ENCODED",

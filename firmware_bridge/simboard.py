@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware_bridge.exc import BridgeTimeout, FirmwareMissing, NoBoard
+from firmware_bridge.errors import BridgeTimeout, FirmwareMissing, NoBoard
 
 __all__ = ["ATMEGABOOT", "SimBoard", "artifact", "build_dir", "optiboot"]
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Self
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fleet.bundles import BundleCache
-from fleet.exc import JobError, JobRejected
+from fleet.errors import JobError, JobRejected
 from fleet.link import Link
 from fleet.outbox import Outbox
 from fleet.preview import PreviewSender

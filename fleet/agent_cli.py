@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from fleet.agent import Agent, AgentConfig, JobRunner, lessons_runner
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.protocol import Reassign
 from fleet.signing import key_id, load_public_key
 from fleet.wait import wait_for_stop

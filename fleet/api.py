@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
 from fleet.enrol_api import mount_enrol
-from fleet.exc import FleetError, JobError, ModelPushError
+from fleet.errors import FleetError, JobError, ModelPushError
 from fleet.protocol import ID_PATTERN
 from fleet.ratelimit import FailureLimiter
 from fleet.web import mount_web

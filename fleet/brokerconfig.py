@@ -47,7 +47,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.pki import CertKey, certify, issue, make_crl, new_ca, sign_csr
 from fleet.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
 

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from fleet.exc import JobError, JobRejected
+from fleet.errors import JobError, JobRejected
 from fleet.protocol import BundleRef
 
 __all__ = ["INLINE_LIMIT", "MAX_BUNDLE", "BundleCache", "BundleStore", "write_atomic"]

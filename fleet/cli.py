@@ -24,7 +24,7 @@ from fleet.brokerconfig import (
     write_classroom,
 )
 from fleet.embedded_broker import EmbeddedBroker
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.mosquitto import find_mosquitto
 from fleet.roundtrip import roundtrip
 from fleet.wait import wait_for_stop

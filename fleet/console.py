@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from fleet.bundles import BundleStore
-from fleet.exc import JobError
+from fleet.errors import JobError
 from fleet.link import Link
 from fleet.preview import PreviewRelay
 from fleet.protocol import (
@@ -431,7 +431,7 @@ class Console:
         self._command(device, "release")
 
     def preview_on(self, device: str, by: str) -> dict[str, Any]:
-        """Ask ``device`` for a live camera preview (:class:`fleet.exc.PreviewError`: too many)."""
+        """Ask ``device`` for a live camera preview (:class:`fleet.errors.PreviewError`: too many)."""
         watch = self.previews.start(device, by)
         self._command(device, "preview_on")
         logger.info("camera preview of %s turned on by %s", device, by)

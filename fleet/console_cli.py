@@ -207,7 +207,7 @@ def _web_tls(
     if not use_tls:
         return None
     from fleet.enrol_console import classroom_root  # noqa: PLC0415
-    from fleet.exc import BrokerError  # noqa: PLC0415
+    from fleet.errors import BrokerError  # noqa: PLC0415
     from fleet.webtls import hub_names, web_certificate  # noqa: PLC0415
 
     root = classroom_root(broker_folder) if broker_folder is not None else None

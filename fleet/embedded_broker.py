@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
-from fleet.exc import BrokerError, PortInUseError
+from fleet.errors import BrokerError, PortInUseError
 
 logger = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.ed25519_basic import NotOnCurve
 from spake2.spake2 import SPAKEError
 
-from fleet.exc import FleetError
+from fleet.errors import FleetError
 from fleet.protocol import ID_PATTERN
 
 __all__ = [

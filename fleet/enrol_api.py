@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.enrol import BadMessage, EnrolError, WrongCode
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.protocol import ID_PATTERN
 
 if TYPE_CHECKING:

@@ -50,7 +50,7 @@ from fleet.brokerconfig import (
     revoke_device,
 )
 from fleet.enrol import BadMessage, ConsoleExchange, EnrolError, Grant, WrongCode, valid_robot_id
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.protocol import Reassign, encode, valid_id
 from fleet.ratelimit import FailureLimiter
 from fleet.signing import public_key_text

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from fleet.exc import ConsoleApiError
+from fleet.errors import ConsoleApiError
 
 __all__ = ["ApiClient", "fleet"]
 

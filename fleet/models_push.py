@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from fleet.bundles import BundleCache, BundleStore, write_atomic
-from fleet.exc import JobRejected, ModelPushError
+from fleet.errors import JobRejected, ModelPushError
 from fleet.protocol import MAX_MANIFEST_CHARS, JobDocument, ModelRef
 from models import (
     Manifest,
@@ -143,7 +143,7 @@ def install_model(
     """Install the model a verified job names into ``folder`` (the device cache).
 
     :class:`JobRejected` (nothing written) when the manifest or the file fails a check;
-    :class:`fleet.exc.JobError` when the file cannot be fetched.
+    :class:`fleet.errors.JobError` when the file cannot be fetched.
     """
     ref = doc.model
     if ref is None:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from fleet.exc import FleetError, PreviewError
+from fleet.errors import FleetError, PreviewError
 from fleet.protocol import MAX_PREVIEW_JPEG, Preview
 
 if TYPE_CHECKING:  # numpy and OpenCV load only when a preview really sends a picture

@@ -13,7 +13,7 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 
 __all__ = ["roundtrip"]
 

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from fleet.exc import FleetError
+from fleet.errors import FleetError
 from fleet.protocol import JobDocument
 
 __all__ = ["SigningKey", "key_id", "load_public_key", "public_key_text", "verify_job"]

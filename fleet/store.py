@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from fleet.exc import StoreError
+from fleet.errors import StoreError
 from fleet.protocol import TERMINAL, DeviceState, JobResult, Status
 from fleet.schema import MIGRATIONS
 

@@ -53,7 +53,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console import Console
-from fleet.exc import PreviewError
+from fleet.errors import PreviewError
 from fleet.ratelimit import FailureLimiter
 from fleet.websecurity import set_session_cookie
 

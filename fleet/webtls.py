@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fleet.brokerconfig import Layout
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.pki import CertKey, issue
 
 __all__ = ["hub_names", "web_certificate"]

@@ -15,7 +15,7 @@ simulator).
 from __future__ import annotations
 
 from hardware.camera import Camera
-from hardware.exc import (
+from hardware.errors import (
     BackendError,
     BadValueError,
     DeviceClosedError,

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hardware.device import Controls, Device
-from hardware.exc import BackendError, SensorError
+from hardware.errors import BackendError, SensorError
 from hardware.kit import CameraSpec
 from hardware.ports import CameraPort
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hardware.exc import HardwareError, KitError
+from hardware.errors import HardwareError, KitError
 from hardware.kit import kit_search_path, list_kits, load_kit
 from rcbase import ConfigError, Lang, load_yaml
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, Self
 
-from hardware.exc import DeviceClosedError
+from hardware.errors import DeviceClosedError
 from hardware.ports import Port
 from hardware.telemetry import Recorder, Value
 

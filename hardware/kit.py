@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hardware.exc import KitError
+from hardware.errors import KitError
 from rcbase import ConfigError, Text, load_yaml, paths
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from hardware.device import Controls, Device
-from hardware.exc import BadValueError
+from hardware.errors import BadValueError
 from hardware.kit import DriveSpec, ServoSpec
 from hardware.ports import MotorPort, ServoPort
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from hardware.device import Controls, Device
-from hardware.exc import BadValueError
+from hardware.errors import BadValueError
 from hardware.motors import _check
 from hardware.ports import LedPort, RgbLedPort, TonePort
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hardware.exc import BackendError, HardwareError, KitError, SensorError
+from hardware.errors import BackendError, HardwareError, KitError, SensorError
 from hardware.kit import CameraSpec, KitProfile, PartSpec
 from hardware.ports import Backend, ImuReading
 from hardware.telemetry import Recorder

@@ -27,7 +27,7 @@ from hardware import safety
 from hardware.backends import choose_backend, open_backend
 from hardware.camera import Camera
 from hardware.device import Controls, Device
-from hardware.exc import BadValueError, KitError, MissingPartError
+from hardware.errors import BadValueError, KitError, MissingPartError
 from hardware.kit import (
     BatterySpec,
     ButtonSpec,

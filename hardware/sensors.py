@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hardware.device import Controls, Device
-from hardware.exc import BadValueError
+from hardware.errors import BadValueError
 from hardware.kit import BatterySpec, EncodersSpec, LineSensorsSpec, UltrasonicSpec
 from hardware.ports import (
     BatteryPort,

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hardware.exc import KitError
+from hardware.errors import KitError
 from rcbase import ConfigError, load_yaml, paths
 
 __all__ = ["DeviceSettings", "load_settings", "settings_files"]

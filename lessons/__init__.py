@@ -17,7 +17,7 @@ For students, inside a lesson::
 from __future__ import annotations
 
 from lessons.bundle import bundle_sha256, pack_bundle, unpack_bundle
-from lessons.exc import (
+from lessons.errors import (
     BundleError,
     LessonError,
     LessonFormatError,

@@ -15,7 +15,7 @@ import io
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from lessons.exc import BundleError
+from lessons.errors import BundleError
 
 __all__ = ["MAX_BUNDLE_BYTES", "bundle_sha256", "pack_bundle", "unpack_bundle"]
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lessons.bundle import bundle_sha256, pack_bundle
-from lessons.exc import LessonError
+from lessons.errors import LessonError
 from lessons.library import builtin_lessons, find_lesson, lesson_folders
 from lessons.model import load_lesson
 from rcbase import Lang

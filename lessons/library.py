@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lessons.exc import LessonFormatError
+from lessons.errors import LessonFormatError
 from lessons.model import Lesson, load_lesson
 from rcbase import paths
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lessons.exc import LessonFormatError
+from lessons.errors import LessonFormatError
 from rcbase import ConfigError, Text, load_yaml
 
 __all__ = ["Band", "Lesson", "LessonModel", "OwnModel", "load_lesson"]

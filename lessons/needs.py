@@ -15,7 +15,7 @@ Chinese.
 
 from __future__ import annotations
 
-from lessons.exc import ModelMissingError
+from lessons.errors import ModelMissingError
 from lessons.model import Lesson, OwnModel
 from models import ModelEntry, ModelError, Registry
 from rcbase import Text

@@ -35,7 +35,7 @@ from hardware.backends import open_backend
 from hardware.kit import KitProfile, load_kit
 from hardware.remote import RobotServer
 from hardware.telemetry import Recorder
-from lessons.exc import RunnerError
+from lessons.errors import RunnerError
 from lessons.grading import Grade, Run
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models

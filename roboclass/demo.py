@@ -30,7 +30,7 @@ from fleet.api import ApiServer
 from fleet.console import Console, ConsoleConfig
 from fleet.console_cli import generate_password
 from fleet.embedded_broker import EmbeddedBroker
-from fleet.exc import FleetError, PortInUseError
+from fleet.errors import FleetError, PortInUseError
 from fleet.fleet_cli import ApiClient
 from fleet.roundtrip import roundtrip
 from fleet.signing import public_key_text

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from firmware_bridge.boards import KINDS, BoardKind
-from firmware_bridge.exc import FirmwareMissing
+from firmware_bridge.errors import FirmwareMissing
 from firmware_bridge.flashing.base import Job, Outcome, Problem
 from firmware_bridge.flashing.checks import permission_message
 from firmware_bridge.flashing.touch import new_port, port_back, touch_1200

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_bridge.exc import BadFirmware
+from firmware_bridge.errors import BadFirmware
 from firmware_bridge.flashing.base import Job, Outcome, Problem
 from firmware_bridge.flashing.touch import port_back, socket_of, touch_1200
 from firmware_bridge.ports import PortInfo

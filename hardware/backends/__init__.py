@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from hardware.exc import BackendError
+from hardware.errors import BackendError
 from hardware.kit import KitProfile
 from hardware.ports import Backend
 

@@ -17,7 +17,7 @@ from its safe angle, an output turned on); :meth:`BridgeBackend.stop_all`
 until the next such command, which the robot's e-stop latch holds back
 until ``release()``. If the link goes quiet the firmware's own watchdog
 stops the motors; a lost USB cable makes commands and readings raise a
-:class:`~hardware.exc.BackendError` / :class:`~hardware.exc.SensorError`
+:class:`~hardware.errors.BackendError` / :class:`~hardware.errors.SensorError`
 that says to check the cable (the link reconnects by itself).
 """
 
@@ -43,7 +43,7 @@ from firmware_bridge.client import SerialLike, open_serial
 from firmware_bridge.protocol import ErrorCode
 from hardware.backends import bridge_ports as ports
 from hardware.camera import open_camera_port
-from hardware.exc import BackendError, KitError, SensorError
+from hardware.errors import BackendError, KitError, SensorError
 from hardware.kit import (
     BatterySpec,
     ButtonSpec,

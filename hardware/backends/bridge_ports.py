@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware_bridge import Telemetry
-from hardware.exc import BackendError
+from hardware.errors import BackendError
 from hardware.kit import LineSensorsSpec, ServoSpec
 from hardware.ports import ImuReading
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hardware.camera import open_camera_port
-from hardware.exc import BackendError, KitError, SensorError
+from hardware.errors import BackendError, KitError, SensorError
 from hardware.kit import (
     ButtonSpec,
     BuzzerSpec,

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hardware import simtime
-from hardware.exc import BackendError, KitError
+from hardware.errors import BackendError, KitError
 from hardware.kit import (
     BatterySpec,
     CameraSpec,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.client import Bridge
-from firmware_bridge.exc import CommandRefused, NotArmed, VersionMismatch
+from firmware_bridge.errors import CommandRefused, NotArmed, VersionMismatch
 from firmware_bridge.messages import Capability, Hello, PinMode
 from firmware_bridge.protocol import (
     PROTOCOL_MAJOR,

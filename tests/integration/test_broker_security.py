@@ -39,7 +39,7 @@ from fleet.brokerconfig import (
     write_classroom,
 )
 from fleet.embedded_broker import EmbeddedBroker
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.link import Link
 from fleet.mosquitto import Mosquitto
 from fleet.pki import CertKey, issue, new_ca

@@ -10,7 +10,7 @@ import pytest
 
 import fleet.link
 from fleet.embedded_broker import EmbeddedBroker
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.link import Link
 from fleet.mosquitto import Mosquitto
 from fleet.roundtrip import roundtrip

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_bridge.exc import BridgeError, CorruptFrame
+from firmware_bridge.errors import BridgeError, CorruptFrame
 from firmware_bridge.messages import Capability, parse_hello
 from firmware_bridge.protocol import (
     MAX_ENCODED,

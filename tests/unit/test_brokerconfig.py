@@ -27,7 +27,7 @@ from fleet.brokerconfig import (
     write_classroom,
 )
 from fleet.cli import broker, default_hosts
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
 from fleet.protocol import MAX_JOB_PAYLOAD, valid_id
 

@@ -20,7 +20,7 @@ from fleet.api import ApiServer
 from fleet.brokerconfig import BrokerSettings, write_classroom
 from fleet.console import JOB_LOG_LINES, Console, ConsoleConfig
 from fleet.console_cli import console as console_group
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.preview import MAX_WATCHED
 from fleet.protocol import DeviceState, LogBatch, LogLine, encode
 from fleet.websecurity import COOKIE, refusal

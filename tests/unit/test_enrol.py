@@ -48,7 +48,7 @@ from fleet.enrol_robot import (
     _Indicator,
     code_pattern,
 )
-from fleet.exc import BrokerError
+from fleet.errors import BrokerError
 from fleet.pki import CertKey, certify, new_ca, sign_csr
 from fleet.protocol import DropCounter, Reassign, Topics, decode, encode
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from firmware_bridge.exc import BadFirmware
+from firmware_bridge.errors import BadFirmware
 from firmware_bridge.flash import flash_one
 from firmware_bridge.flashing.fake import FakeHub, FakeRP2040, intel_hex, uf2_image
 from firmware_bridge.flashing.uf2 import (

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from fleet.agent import LOG_CHARS_BURST, Agent, AgentConfig
-from fleet.exc import PreviewError
+from fleet.errors import PreviewError
 from fleet.preview import THUMBNAIL, FrameTap, PreviewRelay, PreviewSender, thumbnail
 from fleet.protocol import (
     MAX_PREVIEW_JPEG,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.exc import StoreError
+from fleet.errors import StoreError
 from fleet.outbox import Outbox
 from fleet.protocol import (
     MAX_PAYLOAD,

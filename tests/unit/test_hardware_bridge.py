@@ -17,7 +17,7 @@ from firmware_bridge import FakeBoard
 from firmware_bridge.protocol import ErrorCode, MsgType, pack
 from hardware import Robot
 from hardware.backends.bridge import BridgeBackend
-from hardware.exc import BackendError, HardwareError, KitError, SensorError
+from hardware.errors import BackendError, HardwareError, KitError, SensorError
 from hardware.kit import KitProfile, load_kit
 
 

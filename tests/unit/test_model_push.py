@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from fleet.bundles import BundleCache, BundleStore
-from fleet.exc import JobError, JobRejected, ModelPushError
+from fleet.errors import JobError, JobRejected, ModelPushError
 from fleet.models_push import install_model, prepare_model
 from fleet.protocol import DropCounter, JobDocument, ModelRef, Topics, decode, encode
 from fleet.signing import SigningKey, verify_job
