@@ -19,8 +19,8 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.mosquitto import Mosquitto
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
 
 
 def measure(port: int, messages: int, qos: int) -> list[float]:

@@ -1,6 +1,6 @@
 """What enrolment adds to a robot's `roboclass agent`, and what one exchange costs.
 
-Each row: a fresh interpreter imports ``fleet.agent_cli`` (what every robot
+Each row: a fresh interpreter imports ``fleet.agent.cli`` (what every robot
 loads), then the part; the time is the best of 7 runs, the RSS growth their
 median. A configured robot loads none of these parts; an unclaimed one loads
 them until a console claims it. Then the SPAKE2 exchange on each side.
@@ -23,7 +23,7 @@ def rss():
     for line in open('/proc/self/status'):
         if line.startswith('VmRSS'):
             return int(line.split()[1])
-import fleet.agent_cli
+import fleet.agent.cli
 r0 = rss(); t = time.perf_counter()
 {code}
 print(time.perf_counter() - t, rss() - r0)
@@ -31,10 +31,10 @@ print(time.perf_counter() - t, rss() - r0)
 PARTS = {
     "zeroconf (+ ifaddr)": "import zeroconf",
     "spake2": "import spake2",
-    "all of enrolment (fleet.enrol_robot, enrol_mdns)": "import fleet.enrol_robot, fleet.enrol_mdns",
+    "all of enrolment (fleet.enrol.robot, enrol_mdns)": "import fleet.enrol.robot, fleet.enrol.mdns",
     "... + a running mDNS announcement on 127.0.0.1": (
-        "import fleet.enrol_robot, fleet.enrol_mdns\n"
-        "a = fleet.enrol_mdns.Announcement('rc-000001', port=8764, hostname='x', "
+        "import fleet.enrol.robot, fleet.enrol.mdns\n"
+        "a = fleet.enrol.mdns.Announcement('rc-000001', port=8764, hostname='x', "
         "interfaces=['127.0.0.1'])"
     ),
 }
@@ -58,8 +58,8 @@ def imports() -> None:
 
 
 def exchange() -> None:
-    from fleet.enrol import ConsoleExchange, RobotExchange  # noqa: PLC0415
-    from fleet.enrol_robot import CredentialFolder  # noqa: PLC0415
+    from fleet.enrol.protocol import ConsoleExchange, RobotExchange  # noqa: PLC0415
+    from fleet.enrol.robot import CredentialFolder  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as tmp:
         csr = CredentialFolder(Path(tmp)).csr("rc-000001")

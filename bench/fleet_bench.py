@@ -19,9 +19,9 @@ What it measures, per broker (all on loopback, on this computer):
 
 and once: the idle RSS of a real ``roboclass agent`` process without a model
 (with ``--no-robot``, and with a sim robot) and the import time of
-``fleet.agent``.
+``fleet.agent.agent``.
 
-The 40 robots are :class:`fleet.agent.Agent` objects (threads: an MQTT
+The 40 robots are :class:`fleet.agent.agent.Agent` objects (threads: an MQTT
 connection, a job worker and a ticker each), each with a sim robot and a
 runner that holds its job until it is stopped. By default they are spread
 over 8 worker processes (``--processes 8``): real robots each have their own
@@ -58,11 +58,11 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.agent import Agent, AgentConfig, JobContext
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.mosquitto import Mosquitto
-from fleet.protocol import (
+from fleet.agent.agent import Agent, AgentConfig, JobContext
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.protocol import (
     PROTOCOL_REVISION,
     DeviceState,
     JobResult,
@@ -71,7 +71,7 @@ from fleet.protocol import (
     Topics,
     encode,
 )
-from fleet.signing import key_id, load_public_key, public_key_text
+from fleet.core.signing import key_id, load_public_key, public_key_text
 from hardware import Robot
 
 SETTLE_S = 60.0
@@ -581,9 +581,7 @@ def agent_process(folder: Path, *, robot: bool) -> tuple[float, float]:
 
 
 def import_time(runs: int = 5) -> float:
-    code = (
-        "import time; t = time.perf_counter(); import fleet.agent; print(time.perf_counter() - t)"
-    )
+    code = "import time; t = time.perf_counter(); import fleet.agent.agent; print(time.perf_counter() - t)"
     times = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout)
         for _ in range(runs)
@@ -695,7 +693,7 @@ def main() -> None:
     print(
         f"agent process, no model: idle RSS {agent['idle_rss_no_robot_mb']} MB with --no-robot, "
         f"{agent['idle_rss_mb']} MB with a sim robot; "
-        f"start to birth {agent['start_to_birth_s']} s; import fleet.agent "
+        f"start to birth {agent['start_to_birth_s']} s; import fleet.agent.agent "
         f"{agent['import_fleet_agent_s'] * 1e3:.0f} ms (median of 5)"
     )
 

@@ -1,6 +1,6 @@
 """The ``roboclass`` command.
 
-Each package owns its command group in its own ``cli.py`` (``fleet/cli.py``
+Each package owns its command group in its own ``cli.py`` (``fleet/broker/cli.py``
 owns ``broker``, ...). This module only lists them; a group's module is
 imported when that group runs, so ``roboclass --help`` stays fast on a Pi Zero.
 """
@@ -21,16 +21,16 @@ __all__ = ["COMMANDS", "main"]
 # name -> ("module:attribute", one-line help). Keep it sorted by name.
 COMMANDS: dict[str, tuple[str, str]] = {
     "agent": (
-        "fleet.agent_cli:agent",
+        "fleet.agent.cli:agent",
         "Run this robot's fleet agent (jobs, e-stop, results).",
     ),
     "bridge": (
         "firmware_bridge.cli:bridge",
         "Talk to a robot's microcontroller board.",
     ),
-    "broker": ("fleet.cli:broker", "Run an MQTT broker for a classroom or the demo."),
+    "broker": ("fleet.broker.cli:broker", "Run an MQTT broker for a classroom or the demo."),
     "console": (
-        "fleet.console_cli:console",
+        "fleet.console.cli:console",
         "The teacher's console service and its teacher accounts.",
     ),
     "demo": (
@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Flash the firmware onto boards in parallel and check each one.",
     ),
     "fleet": (
-        "fleet.fleet_cli:fleet",
+        "fleet.console.fleet_cli:fleet",
         "Use the teacher's console: devices, push, stop, results.",
     ),
     "hw": ("hardware.cli:hw", "Robot hardware: kit profiles and pre-flight checks."),

@@ -26,15 +26,15 @@ from typing import Any
 
 import click
 
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.console_cli import generate_password
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.errors import FleetError, PortInUseError
-from fleet.fleet_cli import ApiClient
-from fleet.roundtrip import roundtrip
-from fleet.signing import public_key_text
-from fleet.wait import wait_for_stop
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.roundtrip import roundtrip
+from fleet.console.api import ApiServer
+from fleet.console.cli import generate_password
+from fleet.console.console import Console, ConsoleConfig
+from fleet.console.fleet_cli import ApiClient
+from fleet.core.errors import FleetError, PortInUseError
+from fleet.core.signing import public_key_text
+from fleet.core.wait import wait_for_stop
 from rcbase.i18n import Lang, Text
 
 __all__ = ["demo"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.agent import JobContext
+from fleet.agent.agent import JobContext
 
 
 def quick_runner(ctx: JobContext) -> dict[str, Any]:

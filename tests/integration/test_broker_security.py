@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from fleet.brokerconfig import (
+from fleet.broker.config import (
     BrokerSettings,
     Credentials,
     Layout,
@@ -38,11 +38,11 @@ from fleet.brokerconfig import (
     revoke_device,
     write_classroom,
 )
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.errors import BrokerError
-from fleet.link import Link
-from fleet.mosquitto import Mosquitto
-from fleet.pki import CertKey, issue, new_ca
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.broker.pki import CertKey, issue, new_ca
+from fleet.core.errors import BrokerError
+from fleet.core.link import Link
 from tests.conftest import free_port, system_part
 
 pytestmark = pytest.mark.integration
@@ -559,7 +559,7 @@ def test_a_robots_folder_is_all_it_needs_to_connect(room: Room) -> None:
 
 
 def test_link_speaks_tls_with_a_robots_folder(room: Room) -> None:
-    """The agent's and console's connection (fleet.link.Link) with ``tls=``."""
+    """The agent's and console's connection (fleet.core.link.Link) with ``tls=``."""
     creds = Credentials.load(room.layout.device_dir("robot-01"))
     got: queue.Queue[tuple[str, bytes]] = queue.Queue()
     link = Link(
@@ -658,7 +658,7 @@ def test_link_never_connects_to_a_broker_of_another_ca(
     other_ca.write_bytes(new_ca("RoboClass CA school/room1").cert_pem())
     context = ssl.create_default_context(cafile=str(other_ca))
     context.load_cert_chain(str(creds.cert), str(creds.key))
-    caplog.set_level(logging.INFO, logger="fleet.link")
+    caplog.set_level(logging.INFO, logger="fleet.core.link")
     with Link(creds.host, creds.port, client_id="rc-robot-01-cd34", tls=context) as link:
         assert wait_for(lambda: "certificate verify failed" in caplog.text)
         assert not link.connected

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import fleet.link
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.errors import BrokerError
-from fleet.link import Link
-from fleet.mosquitto import Mosquitto
-from fleet.roundtrip import roundtrip
+import fleet.core.link
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.broker.roundtrip import roundtrip
+from fleet.core.errors import BrokerError
+from fleet.core.link import Link
 from tests.conftest import free_port, system_part
 from tests.integration.test_fleet_support import wait_until
 
@@ -102,7 +102,7 @@ def test_a_link_that_keeps_nagle_turns_it_off_for_an_urgent_publish_for_a_while(
 ) -> None:
     """The console keeps Nagle's algorithm (a burst of acks goes in few segments) but
     sends its e-stop ``urgent``: Nagle is off before it is queued, and on again later."""
-    monkeypatch.setattr(fleet.link, "URGENT_NO_DELAY_S", 0.2)
+    monkeypatch.setattr(fleet.core.link, "URGENT_NO_DELAY_S", 0.2)
     with Link(mosquitto.host, mosquitto.port, client_id="rc-test-nagle", no_delay=False) as link:
         assert link.wait_connected(10)
         assert not _no_delay(link)

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from fleet.agent import Agent, AgentConfig
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.mosquitto import Mosquitto
-from fleet.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
+from fleet.agent.agent import Agent, AgentConfig
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
 from tests.browser import launch_args
 from tests.conftest import system_part

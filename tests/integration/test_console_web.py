@@ -24,10 +24,10 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from pydantic import BaseModel
 
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
 from tests.browser import launch_args
 from tests.conftest import system_part

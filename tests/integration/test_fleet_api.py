@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from fleet.api import ApiServer
-from fleet.bundles import INLINE_LIMIT
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.bundles import INLINE_LIMIT
 from tests.integration.test_fleet_support import Room, wait_until
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
 from roboclass.cli import cli
 from tests.integration.test_fleet_support import Room, wait_until
 

@@ -12,9 +12,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fleet.outbox import Outbox
-from fleet.protocol import DeviceState, EStop, JobDocument, JobResult, Status, encode
-from fleet.signing import SigningKey
+from fleet.agent.outbox import Outbox
+from fleet.core.protocol import DeviceState, EStop, JobDocument, JobResult, Status, encode
+from fleet.core.signing import SigningKey
 from tests.integration.test_fleet_support import broker, room, wait_until
 
 pytestmark = pytest.mark.integration

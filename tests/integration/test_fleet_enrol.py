@@ -24,13 +24,13 @@ from typing import Any
 
 import pytest
 
-from fleet.api import ApiServer
-from fleet.brokerconfig import BrokerSettings, Credentials, Layout, load_settings, write_classroom
-from fleet.console import Console, ConsoleConfig
-from fleet.enrol import ConsoleExchange, Grant, WrongCode
-from fleet.enrol_console import Enroller
-from fleet.enrol_mdns import Announcement, RobotBrowser
-from fleet.enrol_robot import PER_ADDRESS, Claim, CredentialFolder, EnrolServer, wait_for_claim
+from fleet.broker.config import BrokerSettings, Credentials, Layout, load_settings, write_classroom
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
+from fleet.enrol.console import Enroller
+from fleet.enrol.mdns import Announcement, RobotBrowser
+from fleet.enrol.protocol import ConsoleExchange, Grant, WrongCode
+from fleet.enrol.robot import PER_ADDRESS, Claim, CredentialFolder, EnrolServer, wait_for_claim
 from tests.browser import launch_args
 from tests.conftest import free_port, system_part
 from tests.integration.test_broker_security import REFUSED, Client, Identity
@@ -436,7 +436,7 @@ def test_an_announcement_that_lies_about_its_id_is_ignored() -> None:
 
 
 def test_a_console_without_a_classroom_says_how_to_enrol(tmp_path: Path) -> None:
-    from fleet.embedded_broker import EmbeddedBroker  # noqa: PLC0415
+    from fleet.broker.embedded import EmbeddedBroker  # noqa: PLC0415
 
     with EmbeddedBroker() as broker:
         console = Console(ConsoleConfig(broker.host, broker.port, tmp_path / "console"))

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from fleet.console import Console
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.mosquitto import Mosquitto
-from fleet.protocol import TERMINAL
-from fleet.signing import public_key_text
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.console import Console
+from fleet.core.protocol import TERMINAL
+from fleet.core.signing import public_key_text
 from lessons import find_lesson, pack_bundle
 from tests.conftest import system_part
 from tests.integration.test_fleet_support import Room, room, wait_until

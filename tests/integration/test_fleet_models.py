@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fleet.agent import lessons_runner
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.models_push import MAX_MODEL_BYTES, prepare_model
-from fleet.protocol import JobDocument, encode
+from fleet.agent.agent import lessons_runner
+from fleet.console.api import ApiServer
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.modelpush import MAX_MODEL_BYTES, prepare_model
+from fleet.core.protocol import JobDocument, encode
 from lessons import find_lesson, run_lesson
 from models import Registry, sha256_of
 from roboclass.cli import cli

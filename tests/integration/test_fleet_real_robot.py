@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from fleet.agent import JobContext
+from fleet.agent.agent import JobContext
 from hardware import Robot
 from tests.integration.test_fleet_support import broker, room, wait_until
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from fleet.agent import Agent, AgentConfig, JobContext
-from fleet.console import Console, ConsoleConfig
-from fleet.embedded_broker import EmbeddedBroker
-from fleet.mosquitto import Mosquitto
+from fleet.agent.agent import Agent, AgentConfig, JobContext
+from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.console import Console, ConsoleConfig
 from hardware import Robot
 from tests.conftest import system_part
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fleet.brokerconfig import BrokerSettings, Credentials, write_classroom
-from fleet.console import Console, ConsoleConfig
-from fleet.mosquitto import Mosquitto
-from fleet.signing import public_key_text
+from fleet.broker.config import BrokerSettings, Credentials, write_classroom
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.console import Console, ConsoleConfig
+from fleet.core.signing import public_key_text
 from tests.conftest import free_port, system_part
 from tests.integration.test_fleet_support import Room, wait_until
 

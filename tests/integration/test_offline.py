@@ -116,5 +116,9 @@ def test_a_fresh_venv_installs_the_console_with_no_index(bundle: Bundle, tmp_pat
     )
     assert version.stdout.strip() == f"roboclass, version {__version__}"
     # the console's own parts came along
-    check = [str(prefix / "venv" / "bin" / "python"), "-c", "import fastapi, amqtt, fleet.api"]
+    check = [
+        str(prefix / "venv" / "bin" / "python"),
+        "-c",
+        "import fastapi, amqtt, fleet.console.api",
+    ]
     subprocess.run(check, timeout=120, check=True)

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from fleet.brokerconfig import (
+from fleet.broker.cli import broker, default_hosts
+from fleet.broker.config import (
     BrokerSettings,
     Credentials,
     Layout,
@@ -26,10 +27,9 @@ from fleet.brokerconfig import (
     valid_host,
     write_classroom,
 )
-from fleet.cli import broker, default_hosts
-from fleet.errors import BrokerError
-from fleet.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
-from fleet.protocol import MAX_JOB_PAYLOAD, valid_id
+from fleet.broker.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
+from fleet.core.errors import BrokerError
+from fleet.core.protocol import MAX_JOB_PAYLOAD, valid_id
 
 NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 

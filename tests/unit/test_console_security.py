@@ -1,4 +1,4 @@
-"""The console's web hardening without a broker or a browser (fleet/websecurity.py):
+"""The console's web hardening without a broker or a browser (fleet/console/websecurity.py):
 the session cookie, cross-site requests refused, security headers, API tokens per
 teacher; and the live routes: a job's log, the camera preview's switch."""
 
@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fleet.api import ApiServer
-from fleet.brokerconfig import BrokerSettings, write_classroom
-from fleet.console import JOB_LOG_LINES, Console, ConsoleConfig
-from fleet.console_cli import console as console_group
-from fleet.errors import BrokerError
-from fleet.preview import MAX_WATCHED
-from fleet.protocol import DeviceState, LogBatch, LogLine, encode
-from fleet.websecurity import COOKIE, refusal
-from fleet.webtls import hub_names, web_certificate
+from fleet.broker.config import BrokerSettings, write_classroom
+from fleet.console.api import ApiServer
+from fleet.console.cli import console as console_group
+from fleet.console.console import JOB_LOG_LINES, Console, ConsoleConfig
+from fleet.console.preview import MAX_WATCHED
+from fleet.console.tls import hub_names, web_certificate
+from fleet.console.websecurity import COOKIE, refusal
+from fleet.core.errors import BrokerError
+from fleet.core.protocol import DeviceState, LogBatch, LogLine, encode
 
 EVIL = "http://192.168.1.66:8000"
 

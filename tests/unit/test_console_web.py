@@ -1,4 +1,4 @@
-"""fleet/web.py without a broker or a browser: first-run set-up, the room snapshot,
+"""fleet/console/web.py without a broker or a browser: first-run set-up, the room snapshot,
 the event stream, xAPI statements, the static pages and their translations."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fleet.api import ApiServer
-from fleet.console import Console, ConsoleConfig
-from fleet.console_cli import console as console_group
-from fleet.protocol import DeviceState, JobResult, Status
-from fleet.ratelimit import FailureLimiter
-from fleet.store import Store
-from fleet.web import STATIC, library, room_snapshot, xapi_statements
+from fleet.console.api import ApiServer
+from fleet.console.cli import console as console_group
+from fleet.console.console import Console, ConsoleConfig
+from fleet.console.store import Store
+from fleet.console.web import STATIC, library, room_snapshot, xapi_statements
+from fleet.core.limits import FailureLimiter
+from fleet.core.protocol import DeviceState, JobResult, Status
 
 
 def call(url: str, method: str = "GET", body: Any = None, token: str = "") -> tuple[int, Any]:

@@ -1,4 +1,4 @@
-"""Enrolment's exchange (fleet/enrol.py) and the robot's credential folder, without a network."""
+"""Enrolment's exchange (fleet/enrol/protocol.py) and the robot's credential folder, without a network."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
-from fleet.brokerconfig import (
+from fleet.broker.config import (
     BrokerSettings,
     Credentials,
     Layout,
@@ -28,7 +28,10 @@ from fleet.brokerconfig import (
     revoke_device,
     write_classroom,
 )
-from fleet.enrol import (
+from fleet.broker.pki import CertKey, certify, new_ca, sign_csr
+from fleet.core.errors import BrokerError
+from fleet.core.protocol import DropCounter, Reassign, Topics, decode, encode
+from fleet.enrol.protocol import (
     BadMessage,
     ConsoleExchange,
     Grant,
@@ -40,7 +43,7 @@ from fleet.enrol import (
     new_claim_code,
     new_robot_id,
 )
-from fleet.enrol_robot import (
+from fleet.enrol.robot import (
     CONSOLE_KEY_FILE,
     ENROL_PORT,
     MAX_FAILURES,
@@ -48,9 +51,6 @@ from fleet.enrol_robot import (
     _Indicator,
     code_pattern,
 )
-from fleet.errors import BrokerError
-from fleet.pki import CertKey, certify, new_ca, sign_csr
-from fleet.protocol import DropCounter, Reassign, Topics, decode, encode
 
 ROBOT = "rc-7f3a9c"
 CODE = "4821-0937"
@@ -320,13 +320,13 @@ def test_enrol_device_keeps_only_the_certificate_and_revoke_works(tmp_path: Path
 def test_the_agent_command_loads_enrolment_only_when_unclaimed() -> None:
     """`roboclass agent` with credentials starts without SPAKE2, zeroconf or x509."""
     code = (
-        "import sys, fleet.agent_cli as a, fleet.enrol_robot as r\n"
+        "import sys, fleet.agent.cli as a, fleet.enrol.robot as r\n"
         "assert (a.ENROL_PORT, a.CONSOLE_KEY_FILE) == (r.ENROL_PORT, r.CONSOLE_KEY_FILE)\n"
-        "del sys.modules['fleet.enrol_robot']\n"
+        "del sys.modules['fleet.enrol.robot']\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     probe = (
-        "import sys, fleet.agent_cli\n"
+        "import sys, fleet.agent.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('spake2', 'zeroconf')))"
     )
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)

@@ -9,9 +9,9 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from fleet.agent import Agent, AgentConfig
-from fleet.console import ack_fields
-from fleet.protocol import (
+from fleet.agent.agent import Agent, AgentConfig
+from fleet.console.console import ack_fields
+from fleet.core.protocol import (
     MAX_ACK_IDS,
     PROTOCOL_REVISION,
     Command,

@@ -1,4 +1,4 @@
-"""fleet/preview.py without a broker: thumbnails, the robot's sender, the console's relay,
+"""fleet/agent/preview.py without a broker: thumbnails, the robot's sender, the console's relay,
 the protocol message, and the agent's frame tap in the lesson runner's robot server;
 and the agent's rate limit on a job's output."""
 
@@ -16,10 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
-from fleet.agent import LOG_CHARS_BURST, Agent, AgentConfig
-from fleet.errors import PreviewError
-from fleet.preview import THUMBNAIL, FrameTap, PreviewRelay, PreviewSender, thumbnail
-from fleet.protocol import (
+from fleet.agent.agent import LOG_CHARS_BURST, Agent, AgentConfig
+from fleet.agent.preview import THUMBNAIL, FrameTap, PreviewSender, thumbnail
+from fleet.console.preview import PreviewRelay
+from fleet.core.errors import PreviewError
+from fleet.core.protocol import (
     MAX_PREVIEW_JPEG,
     DropCounter,
     LogLine,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from fleet.errors import StoreError
-from fleet.outbox import Outbox
-from fleet.protocol import (
+from fleet.agent.outbox import Outbox
+from fleet.console.store import MIGRATIONS, Store, require_sqlite
+from fleet.core.errors import StoreError
+from fleet.core.protocol import (
     MAX_PAYLOAD,
     BundleRef,
     Command,
@@ -29,8 +30,7 @@ from fleet.protocol import (
     decode,
     encode,
 )
-from fleet.signing import SigningKey, load_public_key, public_key_text, verify_job
-from fleet.store import MIGRATIONS, Store, require_sqlite
+from fleet.core.signing import SigningKey, load_public_key, public_key_text, verify_job
 
 T = Topics("school", "room1")
 SHA = "ab" * 32

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from fleet.bundles import BundleCache, BundleStore
-from fleet.errors import JobError, JobRejected, ModelPushError
-from fleet.models_push import install_model, prepare_model
-from fleet.protocol import DropCounter, JobDocument, ModelRef, Topics, decode, encode
-from fleet.signing import SigningKey, verify_job
+from fleet.core.bundles import BundleCache, BundleStore
+from fleet.core.errors import JobError, JobRejected, ModelPushError
+from fleet.core.modelpush import install_model, prepare_model
+from fleet.core.protocol import DropCounter, JobDocument, ModelRef, Topics, decode, encode
+from fleet.core.signing import SigningKey, verify_job
 from models import (
     SHIPPED_DIR,
     Bilingual,

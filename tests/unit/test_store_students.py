@@ -1,4 +1,4 @@
-"""fleet/store.py: pseudonymous students, the version-1 upgrade, purging a class,
+"""fleet/console/store.py: pseudonymous students, the version-1 upgrade, purging a class,
 token expiry and revocation, the audit log."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fleet.protocol import DeviceState, JobResult, Status
-from fleet.store import DEFAULT_ROSTER, MIGRATIONS, Store
+from fleet.console.store import DEFAULT_ROSTER, MIGRATIONS, Store
+from fleet.core.protocol import DeviceState, JobResult, Status
 
 # names nobody would write by chance, so a byte search of the file finds only them
 GONE = ("Zhaoxiaoming Qwerty", "王小明同学")

@@ -1,0 +1,159 @@
+"""Run a Mosquitto broker as a child process and know when it is ready.
+
+Used by the tests and benchmarks now, and by ``roboclass broker up`` for a
+classroom::
+
+    from fleet.broker.mosquitto import Mosquitto
+
+    with Mosquitto.loopback() as broker:
+        print(broker.port)
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from fleet.core.errors import BrokerError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Mosquitto", "find_mosquitto"]
+
+_READY_TIMEOUT_S = 10.0
+
+
+def find_mosquitto() -> Path:
+    """Path of the mosquitto program, or a :class:`BrokerError` that says how to install it."""
+    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise BrokerError("mosquitto is not installed: sudo apt install mosquitto")
+    return Path(found)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class Mosquitto:
+    """A Mosquitto process started from a configuration file.
+
+    :meth:`start` returns once the broker accepts TCP connections on
+    ``host:port``, or raises with what Mosquitto said.
+    """
+
+    def __init__(self, config: Path, host: str, port: int, exe: Path | None = None) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.exe = exe or find_mosquitto()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._closed = False
+
+    @classmethod
+    def loopback(cls, port: int = 0, extra_config: str = "") -> Mosquitto:
+        """An anonymous, non-persistent broker on 127.0.0.1 for tests and benchmarks."""
+        port = port or _free_port("127.0.0.1")
+        tmp = tempfile.TemporaryDirectory(prefix="roboclass-mosquitto-")
+        config = Path(tmp.name) / "mosquitto.conf"
+        config.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            # as the classroom's config (fleet.broker.config): no Nagle delay on small packets
+            f"set_tcp_nodelay true\nlog_dest stderr\n{extra_config}",
+            encoding="utf-8",
+        )
+        broker = cls(config, "127.0.0.1", port)
+        broker._tmp = tmp
+        return broker
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def start(self) -> Mosquitto:
+        if self._closed:
+            raise BrokerError("this Mosquitto was closed; make a new one")
+        if self._proc is not None:
+            return self
+        self._proc = subprocess.Popen(
+            [str(self.exe), "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        while True:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    break
+            except OSError:
+                pass
+            try:
+                self._proc.wait(timeout=0.02)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() < deadline:
+                    continue
+                self.close()
+                raise BrokerError(
+                    f"mosquitto did not listen on {self.host}:{self.port} within {_READY_TIMEOUT_S:.0f} s"
+                ) from None
+            said = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+            code = self._proc.returncode
+            self.close()
+            raise BrokerError(f"mosquitto exited with status {code}: {said.strip()[-500:]}")
+        logger.info("mosquitto listening on %s (pid %d)", self.url, self._proc.pid)
+        return self
+
+    def kill(self) -> None:
+        """Kill the broker at once (SIGKILL), as a crash or a power cut would; then close.
+
+        Nothing is said to the clients: they find out when their sockets fail.
+        """
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        self.close()
+
+    def close(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after 10 s). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    logger.warning("mosquitto ignored SIGTERM; killing it")
+                    proc.kill()
+                    proc.wait(timeout=10)
+            if proc.stderr is not None:
+                proc.stderr.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Mosquitto:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

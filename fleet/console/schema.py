@@ -1,0 +1,85 @@
+"""The console database's schema, as numbered migrations (``PRAGMA user_version``).
+
+Migration *n* takes a database from version *n-1* to *n*; :class:`fleet.console.store.Store`
+runs the missing ones in order, each in one transaction. Never edit a
+migration that has shipped: add the next one.
+
+- 1: devices, jobs, results, teachers, tokens, the e-stop.
+- 2: pseudonymous students (names move from ``devices.student`` and
+  ``results.student`` into ``students``, under a random id, in the class
+  ``default``); jobs remember their student; tokens expire (old logins 12 h
+  after they were made); the audit log.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE devices (
+            device TEXT PRIMARY KEY, session TEXT, online INTEGER NOT NULL DEFAULT 0,
+            kit TEXT, backend TEXT, battery REAL, estopped INTEGER NOT NULL DEFAULT 0,
+            job TEXT, preflight TEXT, versions TEXT, student TEXT,
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL)""",
+        """CREATE TABLE jobs (
+            job TEXT PRIMARY KEY, device TEXT NOT NULL, lesson_id TEXT NOT NULL,
+            sha256 TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, doc TEXT NOT NULL,
+            created REAL NOT NULL, updated REAL NOT NULL)""",
+        "CREATE INDEX jobs_device_status ON jobs (device, status)",
+        """CREATE TABLE results (
+            result_id TEXT PRIMARY KEY, job TEXT NOT NULL UNIQUE, device TEXT NOT NULL,
+            student TEXT, lesson_id TEXT, status TEXT NOT NULL, score REAL,
+            result TEXT NOT NULL, received REAL NOT NULL)""",
+        """CREATE TABLE teachers (
+            username TEXT PRIMARY KEY, pwhash TEXT NOT NULL, created REAL NOT NULL)""",
+        """CREATE TABLE tokens (
+            token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, name TEXT NOT NULL,
+            created REAL NOT NULL)""",
+        """CREATE TABLE estop (
+            id INTEGER PRIMARY KEY CHECK (id = 1), active INTEGER NOT NULL,
+            epoch INTEGER NOT NULL, by TEXT NOT NULL, ts REAL NOT NULL)""",
+    ],
+    [  # 2: pseudonymous students; token expiry; the audit log
+        """CREATE TABLE students (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, roster TEXT NOT NULL,
+            created REAL NOT NULL, UNIQUE (roster, name))""",
+        """INSERT INTO students (id, name, roster, created)
+           SELECT 's-' || lower(hex(randomblob(8))), name, 'default',
+                  (julianday('now') - 2440587.5) * 86400.0
+           FROM (SELECT student AS name FROM devices WHERE student IS NOT NULL
+                 UNION SELECT student FROM results WHERE student IS NOT NULL)""",
+        """CREATE TABLE devices2 (
+            device TEXT PRIMARY KEY, session TEXT, online INTEGER NOT NULL DEFAULT 0,
+            kit TEXT, backend TEXT, battery REAL, estopped INTEGER NOT NULL DEFAULT 0,
+            job TEXT, preflight TEXT, versions TEXT, student_id TEXT,
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL)""",
+        """INSERT INTO devices2 SELECT device, session, online, kit, backend, battery, estopped,
+            job, preflight, versions,
+            (SELECT id FROM students s WHERE s.name = d.student AND s.roster = 'default'),
+            first_seen, last_seen FROM devices d""",
+        "DROP TABLE devices",
+        "ALTER TABLE devices2 RENAME TO devices",
+        """CREATE TABLE results2 (
+            result_id TEXT PRIMARY KEY, job TEXT NOT NULL UNIQUE, device TEXT NOT NULL,
+            student_id TEXT, lesson_id TEXT, status TEXT NOT NULL, score REAL,
+            result TEXT NOT NULL, received REAL NOT NULL)""",
+        """INSERT INTO results2 SELECT result_id, job, device,
+            (SELECT id FROM students s WHERE s.name = r.student AND s.roster = 'default'),
+            lesson_id, status, score, result, received FROM results r""",
+        "DROP TABLE results",
+        "ALTER TABLE results2 RENAME TO results",
+        "CREATE INDEX results_student ON results (student_id)",
+        "ALTER TABLE jobs ADD COLUMN student_id TEXT",
+        "ALTER TABLE tokens ADD COLUMN expires REAL",
+        "UPDATE tokens SET expires = created + 43200.0 WHERE name = 'login'",  # LOGIN_TTL_S
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, who TEXT NOT NULL,
+            action TEXT NOT NULL, detail TEXT NOT NULL)""",
+    ],
+    [  # 3: a job's status changes with each result; an index holding it made each change
+        # cost twice as much. A device's jobs are found by (device, created) instead.
+        "DROP INDEX jobs_device_status",
+        "CREATE INDEX jobs_device_created ON jobs (device, created)",
+    ],
+]

@@ -1,0 +1,249 @@
+"""The console's web hardening: the session cookie, cross-site request refusal, headers.
+
+The teacher's browser holds its login in a cookie the page's JavaScript
+cannot read (``HttpOnly``), that the browser sends only to this console and
+never with a request another site starts (``SameSite=Strict``), and only over
+HTTPS when the console serves HTTPS (``Secure``). Scripts and the
+``roboclass fleet`` command send ``Authorization: Bearer TOKEN`` instead.
+
+**CSRF.** A cookie is sent by the browser on its own, so every state-changing
+request (POST, PUT, PATCH, DELETE under ``/api/``) must show it comes from the
+console's own page. We check where the request comes from rather than use a
+double-submit token:
+
+- ``Sec-Fetch-Site`` (every current browser sends it) must be ``same-origin``
+  (or ``none``: typed by the user, never a page's doing);
+- without it, ``Origin`` must be the console's own origin (scheme, host and
+  port);
+- a cookie-only request with neither header is refused: no browser that
+  could run a page sends that.
+
+Why this and not a token: it covers the login and set-up forms too (no
+session yet to tie a token to), needs no state and no change to every
+``fetch``, and ``SameSite=Strict`` already keeps the cookie off cross-site
+requests; the origin check adds what SameSite cannot see (another port on
+the same hub, say ``http://hub:9999``, is the same *site* but another
+*origin*). Bearer-token requests carry no ambient credential, so a
+cross-site page cannot forge one; they still get the check when a browser
+says the request is cross-site.
+
+Every response also gets a Content-Security-Policy that allows only the
+console's own files (no inline scripts, no frames: a page cannot be framed
+to trick a click on STOP ALL or "delete class"), ``nosniff``, no referrer,
+and ``Cache-Control: no-store`` on the API (names and results stay out of
+the browser's cache).
+
+**API tokens** (``/api/v1/tokens``) belong to one teacher: the audit log names
+that teacher for whatever the token does; a teacher lists and revokes only
+their own; only a login (a person who typed the password), not another API
+token, can make one, so a leaked script token cannot breed more.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fleet.console.console import Console
+
+__all__ = [
+    "COOKIE",
+    "SECURITY_HEADERS",
+    "CrossSiteGuard",
+    "clear_session_cookie",
+    "mount_access",
+    "refusal",
+    "request_token",
+    "set_session_cookie",
+]
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "rc_session"
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+REFUSED = (
+    "cross-site request refused: use the console's own page "
+    "/ 已拒绝跨站请求：请使用控制台自己的页面"
+)
+
+
+def request_token(request: Request) -> tuple[str, str]:
+    """The request's token and where it came from: ``bearer``, ``cookie`` or ``""``."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token, "bearer"
+    cookie = request.cookies.get(COOKIE, "")
+    return (cookie, "cookie") if cookie else ("", "")
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, request: Request, token: str, ttl_s: float) -> None:
+    """The login as an ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over HTTPS)."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max(1, int(ttl_s)),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request),
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=_is_https(request)
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def refusal(scope: Scope) -> str | None:
+    """Why a state-changing request must be refused as cross-site, or None to let it through."""
+    unsafe = scope.get("type") == "http" and scope.get("method", "GET") in _UNSAFE
+    if not unsafe or not str(scope.get("path", "")).startswith("/api/"):
+        return None
+    fetch_site = _header(scope, b"sec-fetch-site")
+    if fetch_site is not None:
+        if fetch_site.lower() in ("same-origin", "none"):
+            return None
+        return f"Sec-Fetch-Site is {fetch_site}"
+    origin = _header(scope, b"origin")
+    if origin is not None:
+        host = _header(scope, b"host") or ""
+        own = f"{scope.get('scheme', 'http')}://{host}".lower()
+        return None if origin.lower() == own else f"Origin {origin} is not {own}"
+    authorization = _header(scope, b"authorization") or ""
+    cookies = _header(scope, b"cookie") or ""
+    if not authorization and f"{COOKIE}=" in cookies:
+        return "a cookie without Origin or Sec-Fetch-Site"
+    return None  # a script with a bearer token (or no credential at all)
+
+
+class CrossSiteGuard:
+    """ASGI middleware: refuses cross-site state changes (403) and adds the security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reason = refusal(scope)
+        if reason is not None:
+            logger.warning(
+                "refused %s %s from %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                (scope.get("client") or ("?",))[0],
+                reason,
+            )
+            response = Response(
+                content=json.dumps({"detail": REFUSED}, ensure_ascii=False).encode(),
+                status_code=403,
+                media_type="application/json; charset=utf-8",
+            )
+            await self._with_headers(scope, response, receive, send)
+            return
+        api = str(scope.get("path", "")).startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {bytes(k).lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if api and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _with_headers(
+        self, scope: Scope, response: Response, receive: Receive, send: Send
+    ) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await response(scope, receive, send_with_headers)
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s/]([^/]*[^\s/])?$")
+
+
+def mount_access(app: FastAPI, teacher: Callable[..., str]) -> None:
+    """``GET /api/v1/session`` and a teacher's own API tokens (list, make, revoke)."""
+    console: Console = app.state.console
+    store = console.store
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
+
+    @router.get("/session")
+    def session(request: Request) -> dict[str, Any]:
+        user = teacher(request)
+        info = store.token_info(request_token(request)[0]) or {}
+        return {"username": user, "login": info.get("name") == "login"}
+
+    @router.get("/tokens")
+    def tokens(request: Request) -> list[dict[str, Any]]:
+        user = teacher(request)
+        current = (store.token_info(request_token(request)[0]) or {}).get("id")
+        return [{**t, "current": t["id"] == current} for t in store.tokens(user)]
+
+    @router.post("/tokens")
+    def new_token(body: NewToken, request: Request) -> dict[str, Any]:
+        user = teacher(request)
+        info = store.token_info(request_token(request)[0]) or {}
+        if info.get("name") != "login":
+            raise HTTPException(
+                403,
+                "only a teacher who logged in can make API tokens, not another token "
+                "/ 只有登录的教师才能创建 API 令牌",
+            )
+        if body.name == "login":
+            raise HTTPException(400, "choose another name than 'login'")
+        token = store.new_token(user, body.name)
+        made = store.token_info(token) or {}
+        store.audit(user, "token", name=body.name, id=made.get("id"))
+        return {"id": made.get("id"), "name": body.name, "token": token}
+
+    @router.delete("/tokens/{token_id}")
+    def revoke(token_id: str, request: Request) -> dict[str, Any]:
+        user = teacher(request)
+        if not store.revoke_token_id(user, token_id):
+            raise HTTPException(404, f"you have no token {token_id}")
+        store.audit(user, "revoke-token", id=token_id)
+        return {"id": token_id, "revoked": True}
+
+    app.include_router(router)

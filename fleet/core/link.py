@@ -1,0 +1,334 @@
+"""One MQTT connection that keeps itself up: the agent's and the console's.
+
+A paho-mqtt 2.x client driven by a thread of ours, so reconnects wait a
+*jittered* exponential backoff (40 robots must not hammer a restarted broker in
+step). Subscriptions are renewed on every connect; a handler that raises is
+logged and counted, never allowed to end the network loop::
+
+    link = Link("127.0.0.1", 1883, client_id="rc-dev-robot-07-ab12",
+                subscriptions=["roboclass/v1/s/r/estop"], on_message=handle,
+                will=("roboclass/v1/s/r/dev/robot-07/up/state", b"...", True))
+    link.start()
+    link.wait_connected(5)
+    link.publish(topic, payload, qos=1)
+    link.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Self
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.reasoncodes import ReasonCode
+
+__all__ = ["Backoff", "Link"]
+
+logger = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+
+
+def _write_in_network_thread(_client: mqtt.Client, _userdata: object, _sock: object) -> None:
+    """paho's external-loop hook: nothing to do, the network thread writes (see Link)."""
+
+
+class Backoff:
+    """Exponential backoff with full jitter: a random wait in [min, min(max, base*2^n)]."""
+
+    def __init__(
+        self, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None
+    ) -> None:
+        self.base = base
+        self.cap = cap
+        self.attempt = 0
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.attempt)
+        self.attempt = min(self.attempt + 1, 30)
+        return self._rng.uniform(self.base / 2, max(self.base / 2, ceiling))
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+#: How long an urgent publish keeps Nagle's algorithm off on a link that otherwise uses it.
+URGENT_NO_DELAY_S = 1.0
+
+
+class Link:
+    """A self-healing MQTT 3.1.1 connection (clean session; state lives in our stores)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str,
+        subscriptions: Sequence[str] = (),
+        on_message: MessageHandler | None = None,
+        on_connect: Callable[[], None] | None = None,
+        on_disconnect: Callable[[], None] | None = None,
+        will: tuple[str, bytes, bool] | None = None,
+        keepalive: int = 10,
+        backoff: Backoff | None = None,
+        tls: ssl.SSLContext | None = None,
+        no_delay: bool = True,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.client_id = client_id
+        self.subscriptions = list(subscriptions)
+        self.handler_errors = 0
+        self._on_message = on_message
+        self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        self._keepalive = keepalive
+        self._backoff = backoff or Backoff()
+        #: Nagle's algorithm off for good (True), or only for a while after an urgent publish.
+        self.no_delay = no_delay
+        self._urgent_until = 0.0  # monotonic time until which Nagle stays off
+        self._delay_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._up = False  # on_connect was called for the current connection
+        self.connects = 0
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=True,
+            protocol=mqtt.MQTTv311,
+        )
+        if tls is not None:  # a classroom broker: fleet.broker.config.Credentials.tls_context()
+            client.tls_set_context(tls)
+        client.max_inflight_messages_set(100)
+        client.max_queued_messages_set(0)
+        if will is not None:
+            topic, payload, retain = will
+            client.will_set(topic, payload, qos=1, retain=retain)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
+        # Only our network thread may touch the socket. Without a loop thread of its
+        # own, paho writes a publish from the publishing thread at once, while our
+        # thread may be reading: a TLS socket is one SSL object, which two threads
+        # must never use at the same time (a fresh TLS connection was lost about
+        # once in 20 test runs). With these hooks set, paho queues the packet and
+        # wakes our thread, which writes it.
+        client.on_socket_register_write = _write_in_network_thread
+        client.on_socket_unregister_write = _write_in_network_thread
+        self.client = client
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> Self:
+        if self._closed:
+            raise RuntimeError("this link was closed")
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"mqtt-{self.client_id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def wait_connected(self, timeout: float) -> bool:
+        """True once connected and subscribed (within ``timeout`` seconds)."""
+        return self._connected.wait(timeout) and self._subscribed.wait(timeout)
+
+    def close(self, *, send_will: bool = False) -> None:
+        """Disconnect (cleanly, so no last will, unless ``send_will``) and join the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if not send_will:
+            try:
+                self.client.disconnect()
+            except Exception:  # the socket may already be gone; we are closing anyway
+                logger.debug("disconnect of %s failed", self.client_id, exc_info=True)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            sock = self.client.socket()
+            if sock is not None:
+                sock.close()
+        except OSError:
+            logger.debug("closing the socket of %s failed", self.client_id)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- publishing ----------------------------------------------------------
+
+    def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
+        urgent: bool = False,
+    ) -> bool:  # fmt: skip
+        """Queue a message; ``False`` when not connected (the caller's store keeps it).
+
+        ``urgent`` (the e-stop): on a link that keeps Nagle's algorithm for throughput,
+        it is turned off before the message is queued and stays off for
+        :data:`URGENT_NO_DELAY_S`, so the message leaves at once.
+        """
+        if not self._connected.is_set():
+            return False
+        if urgent and not self.no_delay:
+            with self._delay_lock:
+                self._urgent_until = time.monotonic() + URGENT_NO_DELAY_S
+                self._set_no_delay(True)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    # -- the network thread --------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.client.connect(self.host, self.port, keepalive=self._keepalive)
+            except (OSError, ValueError) as exc:
+                delay = self._backoff.next()
+                logger.info(
+                    "%s: cannot reach %s:%d (%s); retry in %.1f s",
+                    self.client_id,
+                    self.host,
+                    self.port,
+                    exc,
+                    delay,
+                )
+                self._stop.wait(delay)
+                continue
+            with self._delay_lock:
+                self._set_no_delay(self.no_delay or time.monotonic() < self._urgent_until)
+            while not self._stop.is_set():
+                rc = self.client.loop(timeout=0.05)
+                if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
+                if self._urgent_until:
+                    self._end_urgent()
+            if self._stop.is_set():
+                self._flush()  # close()'s DISCONNECT, so the broker sends no last will
+            self._lost()
+            if not self._stop.is_set():
+                delay = self._backoff.next()
+                logger.info("%s: connection lost; reconnect in %.2f s", self.client_id, delay)
+                self._stop.wait(delay)
+        self._lost()
+
+    def _set_no_delay(self, on: bool) -> None:
+        """Nagle's algorithm off (``on``) or on for this connection's socket (TCP_NODELAY).
+
+        paho leaves Nagle on, which holds a small packet (an e-stop) while an earlier one
+        is unacknowledged: with the peer's delayed ACK that is up to 40 ms on Linux
+        (measured: the first robot stopped 40-55 ms after STOP ALL in 5 of 8 rounds of
+        ``bench/fleet_bench.py``). Turning it off sends what is held at once.
+        """
+        sock = self.client.socket()
+        if not isinstance(sock, socket.socket):  # ssl.SSLSocket is one too
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+        except OSError as exc:  # not TCP (a test's socket pair): nothing to hold back
+            logger.debug("%s: cannot set TCP_NODELAY: %s", self.client_id, exc)
+
+    def _end_urgent(self) -> None:
+        """Nagle back on once an urgent publish's time is up (the link's thread)."""
+        with self._delay_lock:
+            if self._urgent_until and time.monotonic() >= self._urgent_until:
+                self._urgent_until = 0.0
+                self._set_no_delay(self.no_delay)
+
+    def _flush(self, seconds: float = 1.0) -> None:
+        """Write what is still queued (close()'s DISCONNECT), waiting at most ``seconds``."""
+        deadline = time.monotonic() + seconds
+        try:
+            while self.client.want_write() and time.monotonic() < deadline:
+                sock = self.client.socket()
+                if sock is None:
+                    return
+                select.select([], [sock], [], max(0.0, deadline - time.monotonic()))
+                if self.client.loop_write() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    return
+        except (OSError, ValueError):
+            logger.debug("%s: could not send what was queued before closing", self.client_id)
+
+    def _lost(self) -> None:
+        # paho's on_disconnect has already cleared _connected: _up says whether
+        # this connection was announced (on_connect), so it is announced gone once.
+        was, self._up = self._up, False
+        self._connected.clear()
+        self._subscribed.clear()
+        if was and self._on_disconnect is not None:
+            self._guard(self._on_disconnect)
+
+    def _guard(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:  # a handler must never end the network loop
+            self.handler_errors += 1
+            logger.exception("%s: handler failed", self.client_id)
+
+    def _handle_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: ReasonCode,
+        _props: object,
+    ) -> None:
+        if reason.is_failure:
+            logger.warning("%s: broker refused the connection: %s", self.client_id, reason)
+            return
+        self.connects += 1
+        self._backoff.reset()
+        if self.subscriptions:
+            client.subscribe([(t, 1) for t in self.subscriptions])
+        else:
+            self._subscribed.set()
+        self._connected.set()
+        self._up = True
+        if self._on_connect is not None:
+            self._guard(self._on_connect)
+
+    def _handle_subscribe(self, *_: object) -> None:
+        self._subscribed.set()
+
+    def _handle_disconnect(self, *_: object) -> None:
+        self._connected.clear()
+
+    def _handle_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
+        if self._on_message is None:
+            return
+        handler = self._on_message
+        self._guard(lambda: handler(message.topic, bytes(message.payload)))
