@@ -687,7 +687,7 @@ def main() -> None:
             notes=[f"{args.rounds} rounds; ingest {args.trials} x {args.results} results. "
                    f"Agent process, no model: idle RSS {agent['idle_rss_no_robot_mb']} MB with "
                    f"--no-robot, {agent['idle_rss_mb']} MB with a sim robot; start to birth "
-                   f"{agent['start_to_birth_s']} s; import fleet.agent "
+                   f"{agent['start_to_birth_s']} s; importing the agent "
                    f"{agent['import_fleet_agent_s'] * 1e3:.0f} ms (median of 5)."],
         )  # fmt: skip
         return
