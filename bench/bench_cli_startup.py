@@ -3,7 +3,7 @@
 A Pi Zero 2 W is ~10x slower than this machine, so every import at start-up
 counts. Prints medians of N runs and the ratio to `python -c pass` (the floor).
 
-    .venv/bin/python bench/bench_cli_startup.py [--runs 15] [--json]
+    .venv/bin/python bench/bench_cli_startup.py [--runs 15] [--json | --markdown]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from report import print_markdown
 
 ROBOCLASS = str(Path(sys.executable).with_name("roboclass"))
 CASES = {
@@ -38,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     results = {name: median_seconds(cmd, args.runs) for name, cmd in CASES.items()}
     floor = results["python -c pass (floor)"]
@@ -47,6 +50,13 @@ def main() -> None:
     ]
     if args.json:
         print(json.dumps(rows))
+        return
+    if args.markdown:
+        print_markdown(
+            ["case", "median ms", "x floor"],
+            [[r["case"], r["median_ms"], r["ratio_to_floor"]] for r in rows],
+            notes=[f"Medians of {args.runs} runs."],
+        )
         return
     print(f"start-up, median of {args.runs} runs")
     for row in rows:

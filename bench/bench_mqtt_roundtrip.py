@@ -4,7 +4,7 @@ Both brokers run on loopback in the same run; the figure that matters is the
 ratio (embedded / Mosquitto), since the demo and tests use amqtt while
 classrooms use Mosquitto.
 
-    .venv/bin/python bench/bench_mqtt_roundtrip.py [--messages 500] [--json]
+    .venv/bin/python bench/bench_mqtt_roundtrip.py [--messages 500] [--json | --markdown]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from report import print_markdown
 
 from fleet.broker.embedded import EmbeddedBroker
 from fleet.broker.mosquitto import Mosquitto
@@ -60,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     rows = []
     for qos in (0, 1):
@@ -81,6 +83,21 @@ def main() -> None:
         )
     if args.json:
         print(json.dumps(rows))
+        return
+    if args.markdown:
+        print_markdown(
+            ["QoS", "Mosquitto p50 / p99 ms", "amqtt p50 / p99 ms", "amqtt / Mosquitto (p50)"],
+            [
+                [
+                    r["qos"],
+                    f"{r['mosquitto_p50_ms']:.3f} / {r['mosquitto_p99_ms']:.3f}",
+                    f"{r['embedded_p50_ms']:.3f} / {r['embedded_p99_ms']:.3f}",
+                    f"{r['ratio_p50']:.2f}x",
+                ]
+                for r in rows
+            ],
+            notes=[f"{args.messages} messages each, loopback."],
+        )
         return
     print(
         f"MQTT round trip on loopback, {args.messages} messages each, python {sys.version.split()[0]}"

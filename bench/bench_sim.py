@@ -17,7 +17,7 @@ too), so on a quiet machine it can come out below the wall-clock figure.
 
 Medians of ``--runs`` repeats. Not a test: it prints figures, it asserts nothing.
 
-    .venv/bin/python bench/bench_sim.py [--runs 5] [--seconds 10] [--json]
+    .venv/bin/python bench/bench_sim.py [--runs 5] [--seconds 10] [--json | --markdown]
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+
+from report import print_markdown
 
 from hardware.sim import BodySpec, CameraSpec, Mount, World, load_world, world_path
 
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="sim seconds per physics run")
     parser.add_argument("--frames", type=int, default=60, help="frames per camera run")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     World.empty(1.0, 1.0).add_robot().camera().read()  # import and warm-up outside the timing
 
@@ -122,6 +125,13 @@ def main() -> None:
                 )
     if args.json:
         print(json.dumps(rows))
+        return
+    if args.markdown:
+        print_markdown(
+            ["case", "figure", "unit"],
+            [[str(r["case"]).strip(), r["figure"], r["unit"]] for r in rows],
+            notes=[f"Medians of {args.runs} runs."],
+        )
         return
     width = max(len(str(r["case"])) for r in rows)
     print(f"hardware.sim, medians of {args.runs} runs")

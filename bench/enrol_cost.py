@@ -5,7 +5,7 @@ loads), then the part; the time is the best of 7 runs, the RSS growth their
 median. A configured robot loads none of these parts; an unclaimed one loads
 them until a console claims it. Then the SPAKE2 exchange on each side.
 
-    .venv/bin/python bench/enrol_cost.py
+    .venv/bin/python bench/enrol_cost.py [--markdown]
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import print_markdown
 
 TEMPLATE = """
 import time
@@ -39,9 +41,11 @@ PARTS = {
     ),
 }
 RUNS = 7
+NOTES: list[str] = []  # lines for the --markdown table's notes
 
 
-def imports() -> None:
+def imports() -> list[list[str]]:
+    rows = []
     for name, code in PARTS.items():
         runs = []
         for _ in range(RUNS):
@@ -55,6 +59,8 @@ def imports() -> None:
         best = min(r[0] for r in runs) * 1000
         rss = statistics.median(r[1] for r in runs) / 1024
         print(f"{name:50s} +{best:7.1f} ms  +{rss:5.1f} MiB RSS")
+        rows.append([name, f"+{best:.1f} ms", f"+{rss:.1f} MiB"])
+    return rows
 
 
 def exchange() -> None:
@@ -73,12 +79,21 @@ def exchange() -> None:
         t = time.perf_counter()
         console.check(reply)
         console_s.append(time.perf_counter() - t)
-    print(
+    line = (
         f"SPAKE2 exchange: robot side {min(robot_s) * 1000:.1f} ms, "
         f"console side {min(console_s) * 1000:.1f} ms (best of {RUNS})"
     )
+    print(line)
+    NOTES.append(line)
 
 
 if __name__ == "__main__":
-    imports()
+    rows = imports()
     exchange()
+    if "--markdown" in sys.argv[1:]:
+        print()
+        print_markdown(
+            ["on top of the agent's CLI", "import time (best of 7)", "RSS (median)"],
+            rows,
+            notes=NOTES,
+        )

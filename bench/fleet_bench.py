@@ -33,7 +33,7 @@ its agents' times: CLOCK_MONOTONIC is one clock for all the processes).
 Numbers, no asserts::
 
     .venv/bin/python bench/fleet_bench.py [--robots 40] [--rounds 8] [--results 2000]
-                                          [--processes 8] [--json]
+                                          [--processes 8] [--json | --markdown]
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from report import print_markdown
 
 from fleet.agent.agent import Agent, AgentConfig, JobContext
 from fleet.broker.embedded import EmbeddedBroker
@@ -609,6 +610,7 @@ def main() -> None:
     )
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.worker:
@@ -666,6 +668,26 @@ def main() -> None:
     }
     if args.json:
         print(json.dumps({"brokers": rows, "agent": agent}))
+        return
+    if args.markdown:
+        where = f"agents in {args.processes} processes" if args.processes else "agents in 1 process"
+        print_markdown(
+            [f"{args.robots} robots", "push -> IN_PROGRESS p50 / p99", "e-stop -> stopped p50 / p99",
+             "slowest robot, median / max", "ingest: console / bare paho", "ratio (turns)"],
+            [
+                [f"{r['broker']}, {where}", f"{r['push_p50_ms']} / {r['push_p99_ms']} ms",
+                 f"{r['estop_p50_ms']} / {r['estop_p99_ms']} ms",
+                 f"{r['all_stopped_median_ms']} / {r['all_stopped_max_ms']} ms",
+                 f"{r['ingest_per_s']} / {r['bare_per_s']} per s",
+                 f"{r['ingest_ratio']:.2f}x ({', '.join(f'{x:.2f}' for x in r['ingest_ratios'])})"]
+                for r in rows
+            ],
+            notes=[f"{args.rounds} rounds; ingest {args.trials} x {args.results} results. "
+                   f"Agent process, no model: idle RSS {agent['idle_rss_no_robot_mb']} MB with "
+                   f"--no-robot, {agent['idle_rss_mb']} MB with a sim robot; start to birth "
+                   f"{agent['start_to_birth_s']} s; importing the agent "
+                   f"{agent['import_fleet_agent_s'] * 1e3:.0f} ms (median of 5)."],
+        )  # fmt: skip
         return
     load = os.getloadavg()[0]
     where = f"in {args.processes} processes" if args.processes else "in-process"

@@ -19,7 +19,7 @@ like the feature extractor (onnxruntime) and the head (numpy). sysbench's
 ``cpu`` test was tried and rejected: its published Pi 4 figure (1478
 events/s) is 2.5x this machine's, though the Pi is much slower at float work.
 
-    .venv/bin/python bench/teach_train.py [--runs 3] [--json]
+    .venv/bin/python bench/teach_train.py [--runs 3] [--json | --markdown]
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import print_markdown  # noqa: E402
 
 from tests.unit.test_teach import SIGNS, sim_frames  # noqa: E402 - the tests' sim pictures
 from vision.teach import Dataset  # noqa: E402
@@ -103,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="roboclass-bench-teach-") as tmp:
         data = Path(tmp)
@@ -133,6 +136,41 @@ def main() -> None:
         medians["pi4_estimate_train_s"] = round(medians["train_s"] * ratio, 1)
     if args.json:
         print(json.dumps(report, indent=2))
+        return
+    if args.markdown:
+        print_markdown(
+            [
+                "command",
+                "wall s",
+                "read s",
+                "features s",
+                "head s",
+                "export s",
+                "peak RSS MB",
+                "accuracy",
+                "Pi 4 ESTIMATE wall / train s",
+            ],
+            [
+                [
+                    name,
+                    f"{m['wall_s']:.2f}",
+                    f"{m['read_s']:.2f}",
+                    f"{m['features_s']:.2f}",
+                    f"{m['head_s']:.2f}",
+                    f"{m['export_s']:.2f}",
+                    f"{m['peak_rss_mb']:.0f}",
+                    f"{m['accuracy']:.2f}",
+                    f"{m['pi4_estimate_wall_s']} / {m['pi4_estimate_train_s']}",
+                ]
+                for name in ("train_only", "train_and_export")
+                for m in [report[name]]
+            ],
+            notes=[
+                f"60 pictures, median of {args.runs} runs. Pi 4 figures are an ESTIMATE, not "
+                f"measured: x{ratio:.1f} (Linpack {here:.0f} MFLOPS here, "
+                f"{PI4_LINPACK_MFLOPS:.0f} published for a Pi 4)."
+            ],
+        )
         return
     print(f"60 pictures, median of {args.runs} runs, load {load:.1f} on {os.cpu_count()} CPUs")
     for name in ("train_only", "train_and_export"):

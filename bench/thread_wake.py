@@ -8,7 +8,7 @@ p90 over ``--count`` wakes, each after ~0.3 ms of numpy work that releases
 the GIL, as ``session.run`` does), for the primitives Python offers, next to
 the same call with nobody waiting (the floor).
 
-    .venv/bin/python bench/thread_wake.py [--count 2000]
+    .venv/bin/python bench/thread_wake.py [--count 2000] [--markdown]
 
 Numbers, no asserts.
 """
@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from report import print_markdown
 
 WORK = np.random.default_rng(0).random((200, 200))
 
@@ -57,6 +58,7 @@ def waker_cost(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     lock = threading.Lock()
     lock.acquire()
@@ -81,9 +83,14 @@ def main() -> None:
         "os.pipe": (lambda: os.read(read_end, 1), lambda: os.write(write_end, b"x")),
     }
     print(f"{os.cpu_count()} cores; the waking thread's cost per wake, {args.count} wakes")
+    rows = []
     for name, (wait, wake) in cases.items():
         median, p90 = waker_cost(wait, wake, args.count)
         print(f"  {name:24s} median {median:5.1f} us   p90 {p90:5.1f} us")
+        rows.append([name, f"{median:.1f}", f"{p90:.1f}"])
+    if args.markdown:
+        print()
+        print_markdown(["primitive", "waker's cost median us", "p90 us"], rows)
     os.close(read_end)
     os.close(write_end)
 

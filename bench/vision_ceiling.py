@@ -13,7 +13,7 @@ pipeline/raw ratio, for each way of resizing:
   close to ``INTER_AREA``: the mean pixel difference is printed);
 - ``linear``: ``INTER_LINEAR`` in one call (aliases: it skips pixels).
 
-    .venv/bin/python bench/vision_ceiling.py [--seconds 1.5] [--repeat 5]
+    .venv/bin/python bench/vision_ceiling.py [--seconds 1.5] [--repeat 5] [--markdown]
 
 Each run measures raw, then the same with the resize; the ratio printed is
 the median of the runs' ratios (the resizes take turns from run to run, so
@@ -33,6 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from report import print_markdown
 
 from rcbase.resize import resize as halve_then_linear
 from vision.bench import sample_frames
@@ -106,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.5, help="per measurement")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     frame = sample_frames(4)[1]
     reference = area(frame).astype(np.float32)
@@ -114,6 +116,7 @@ def main() -> None:
         "| threads | resize | resize us | mean diff to area | raw fps | with resize fps | ratio |"
     )
     print("|---|---|---|---|---|---|---|")
+    rows = []
     for threads in (1, 2):
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in RESIZES}
         for _ in range(args.repeat):
@@ -128,10 +131,36 @@ def main() -> None:
             raw = statistics.median(r[0] for r in runs[name])
             piped = statistics.median(r[1] for r in runs[name])
             ratios = [r[1] / r[0] for r in runs[name]]
-            print(
-                f"| {threads} | {name} | {cost:.0f} | {diff:.2f} | {raw:.0f} | {piped:.0f} "
-                f"| {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) |"
+            rows.append(
+                [
+                    threads,
+                    name,
+                    f"{cost:.0f}",
+                    f"{diff:.2f}",
+                    f"{raw:.0f}",
+                    f"{piped:.0f}",
+                    f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})",
+                ]
             )
+            print("| " + " | ".join(str(v) for v in rows[-1]) + " |")
+    if args.markdown:
+        print()
+        print_markdown(
+            [
+                "threads",
+                "resize",
+                "resize us",
+                "mean diff to area",
+                "raw fps",
+                "with resize fps",
+                "ratio",
+            ],
+            rows,
+            notes=[
+                f"traffic-signs, 320x240 -> 64x64, medians of {args.repeat} paired runs "
+                f"of {args.seconds} s"
+            ],
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ p50/p95 with a 30 fps camera, and resident memory after loading.
 Frames: 320x240 from the simulator's sign-road world. Models of other tasks
 (an ``embed`` feature extractor, say) are left out.
 
-    .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--json]
+    .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--json | --markdown]
 
 With ``--repeat N`` each model is measured N times, interleaved. Each run
 measures raw and pipeline in four alternating turns; the ratio reported is
@@ -27,6 +27,7 @@ import statistics
 import sys
 from dataclasses import replace
 
+from report import print_markdown
 from rich.console import Console
 
 from models import SHIPPED_DIR, Registry
@@ -71,6 +72,7 @@ def main() -> None:
         "--repeat", type=int, default=1, help="runs per model; report the best of them"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     registry = Registry([(SHIPPED_DIR, "package")])
     frames = sample_frames()
@@ -88,6 +90,43 @@ def main() -> None:
     results = [median_of(r) for r in runs.values() if r]
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    if args.markdown:
+        print_markdown(
+            [
+                "model",
+                "threads",
+                "raw fps",
+                "pipeline fps",
+                "pipeline/raw (turns)",
+                "pinned/raw",
+                "serial/raw",
+                "beyond session.run us",
+                "pre / post ms",
+                "latency p50/p95 ms",
+                "RSS MB",
+            ],
+            [
+                [
+                    r.model,
+                    r.threads,
+                    f"{r.raw_fps:.0f}",
+                    f"{r.pipeline_fps:.0f}",
+                    f"{r.ratio:.2f} ({min(r.ratios):.2f}-{max(r.ratios):.2f})",
+                    f"{r.pinned_fps / r.raw_fps:.2f}",
+                    f"{r.serial_fps / r.raw_fps:.2f}",
+                    f"{(1 / r.pipeline_fps - 1 / r.raw_fps) * 1e6:.0f}",
+                    f"{r.pre_ms:.3f} / {r.post_ms:.3f}",
+                    f"{r.latency_ms_p50:.2f}/{r.latency_ms_p95:.2f}",
+                    f"{r.rss_mb:.0f}",
+                ]
+                for r in results
+            ],
+            notes=[
+                f"Frames 320x240 (sim sign-road); {args.seconds} s each, medians of "
+                f"{args.repeat} run(s) x 4 turns."
+            ],
+        )
         return
     console = Console()
     console.print(
