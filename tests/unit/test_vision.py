@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from hardware.sim import BodySpec, CameraSpec, Pose, World, sign_views
-from models import InputSpec, Normalise
+from models import SHIPPED_DIR, InputSpec, Normalise, load_manifest
 from roboclass.cli import cli
 from vision import (
     ArucoReader,
@@ -522,6 +522,17 @@ def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
     assert row["ratio"] == pytest.approx(statistics.median(row["ratios"]))
     assert 0 <= row["latency_ms_p50"] <= row["latency_ms_p95"]
     assert row["rss_mb"] > 0
+
+
+@pytest.mark.parametrize("model", sorted(p.stem for p in SHIPPED_DIR.glob("*.yaml")))
+def test_vision_bench_cli_answers_for_every_shipped_model(model: str) -> None:
+    args = ["--threads", "1", "--seconds", "0", "--frames", "2", "--json"]
+    result = CliRunner().invoke(cli, ["vision", "bench", model, *args])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["model"] == model
+    assert row["task"] == load_manifest(SHIPPED_DIR / f"{model}.yaml").task
+    assert row["raw_fps"] > 0 and row["pipeline_fps"] > 0 and row["frames"] >= 4  # one a turn
 
 
 # -- detector and sign reader on the real shipped detector ------------------------------
