@@ -21,26 +21,23 @@ from vision import (
     Classifier,
     Detector,
     FrameError,
-    LatestSlot,
     Pipeline,
-    Preprocessor,
-    Result,
     RunnerClosedError,
     SignReader,
     StaleFrameError,
-    cjk_font_available,
-    decode_yolo,
-    default_threads,
     draw_detections,
     draw_prediction,
-    draw_text,
     encode_jpeg,
     find_blobs,
     find_line,
-    mjpeg_part,
     read_qr,
 )
+from vision.nms import decode_yolo
+from vision.overlay import cjk_font_available, draw_text, mjpeg_part
+from vision.pipeline import LatestSlot, Result
+from vision.preprocess import Preprocessor
 from vision.results import Box, Detection
+from vision.session import default_threads
 
 
 @pytest.fixture(scope="module")
