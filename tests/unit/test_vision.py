@@ -75,6 +75,20 @@ def test_closed_classifier_refuses_frames() -> None:
         c(np.zeros((64, 64, 3), np.uint8))
 
 
+def test_closing_a_classifier_lets_the_call_in_progress_finish() -> None:
+    c = Classifier("traffic-signs", threads=1)
+    with c._lock:  # as a call in progress holds it
+        closer = threading.Thread(target=c.close)
+        closer.start()
+        closer.join(0.2)
+        assert c.closed and closer.is_alive()  # closed at once, freed after the call
+        assert c.infer(c.preprocess(np.zeros((64, 64, 3), np.uint8))[0])  # the call goes on
+    closer.join(5)
+    assert not closer.is_alive()
+    with pytest.raises(RunnerClosedError):
+        c.infer(np.zeros((1, 64, 64, 3), np.uint8))
+
+
 @pytest.mark.parametrize(
     "frame",
     [
@@ -566,6 +580,7 @@ def test_sign_reader_finds_and_reads_the_stop_sign() -> None:
     frame, sign_at, _ = sim_room()
     with SignReader(threads=1, lang="en") as reader:
         seen = reader(frame)
+    assert reader.closed and reader.detector.closed and reader.classifier.closed
     assert [s.label for s in seen] == ["stop"]
     assert seen[0].name == "Stop" and seen[0].score > 0.5
     assert np.hypot(*np.subtract(seen[0].box.centre, sign_at)) < 12
