@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from models import Registry
+from models.manifest import Task
 from vision.faces import FaceDetector
 from vision.pipeline import Pipeline
 from vision.preprocess import Frame
@@ -42,11 +43,11 @@ __all__ = ["RUNNERS", "BenchResult", "bench_model", "rss_mb", "sample_frames"]
 ROUNDS = 4  # raw and pipeline measured in turns, each for a quarter of the time
 
 #: The runner that runs a model of each task (every task a manifest may name has one).
-RUNNERS: dict[str, type[Runner[Any]]] = {
-    "classify": Classifier,
-    "detect": Detector,
-    "face": FaceDetector,
-    "embed": Embedder,
+RUNNERS: dict[Task, type[Runner[Any]]] = {
+    Task.CLASSIFY: Classifier,
+    Task.DETECT: Detector,
+    Task.FACE: FaceDetector,
+    Task.EMBED: Embedder,
 }
 
 

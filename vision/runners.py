@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models import Manifest, Registry
+from models.manifest import OutputFormat, Task
 from rcbase import Lang, detect_lang
 from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError
@@ -84,7 +85,7 @@ class Runner(Closeable, Generic[R]):
     A call that is running when the runner is closed finishes first.
     """
 
-    task: ClassVar[str] = ""
+    task: ClassVar[Task | None] = None  # the task a model must have; None: any
     default_model: ClassVar[str] = ""
 
     def __init__(
@@ -216,7 +217,7 @@ class Classifier(Runner[Prediction]):
     >>> if label == "stop" and score > 0.8: ...     # doctest: +SKIP
     """
 
-    task = "classify"
+    task = Task.CLASSIFY
     default_model = "traffic-signs"
 
     def __init__(
@@ -229,7 +230,7 @@ class Classifier(Runner[Prediction]):
         registry: Registry | None = None,
     ) -> None:
         super().__init__(model, threads=threads, colour=colour, lang=lang, registry=registry)
-        self._logits = self.manifest.output.format == "logits"
+        self._logits = self.manifest.output.format == OutputFormat.LOGITS
 
     def __call__(self, frame: Frame) -> Prediction:
         """The most likely label for ``frame``, with its score and the best few."""
@@ -265,7 +266,7 @@ class Detector(Runner[list[Detection]]):
     ...     print(thing.label, round(thing.score, 2), thing.box.centre)
     """
 
-    task = "detect"
+    task = Task.DETECT
     default_model = "sim-objects"
 
     def __init__(

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from hardware.sim import BodySpec, CameraSpec, Pose, World, sign_views
-from models import SHIPPED_DIR, InputSpec, Normalise, load_manifest
+from models import SHIPPED_DIR, InputSpec, Normalise, Task, load_manifest
 from roboclass.cli import cli
 from vision import (
     ArucoReader,
@@ -32,6 +32,7 @@ from vision import (
     find_line,
     read_qr,
 )
+from vision.bench import RUNNERS
 from vision.nms import decode_yolo
 from vision.overlay import cjk_font_available, draw_text, mjpeg_part
 from vision.pipeline import LatestSlot, Result
@@ -533,6 +534,11 @@ def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
     assert row["ratio"] == pytest.approx(statistics.median(row["ratios"]))
     assert 0 <= row["latency_ms_p50"] <= row["latency_ms_p95"]
     assert row["rss_mb"] > 0
+
+
+def test_every_task_has_a_runner_to_bench() -> None:
+    assert set(RUNNERS) == set(Task)
+    assert all(runner.task == task for task, runner in RUNNERS.items())
 
 
 @pytest.mark.parametrize("model", sorted(p.stem for p in SHIPPED_DIR.glob("*.yaml")))

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models import Bilingual, Label, MadeBy, Metric, ModelEntry, Registry
+from models.manifest import Task
 from rcbase import Lang, Text, detect_lang
 from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError
@@ -126,7 +127,7 @@ class TrainedModel(Closeable):
                     f"{model_name!r} 不能作为模型名称：请用小写字母、数字和 '-'",
                 )
             )
-        entry = (self.registry or Registry()).find(self.features, task="embed")
+        entry = (self.registry or Registry()).find(self.features, task=Task.EMBED)
         data = attach_head(entry.read_verified(), self.head)
         counts = ", ".join(f"{k} {n}" for k, n in self.counts.items())
         return write_model(
