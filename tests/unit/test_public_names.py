@@ -19,6 +19,12 @@ OLD = {
         "builtin_lessons", "bundle_sha256", "find_lesson", "item", "load_lesson", "pack_bundle",
         "report", "run_lesson", "unpack_bundle",
     ],
+    "vision.teach": [
+        "DEFAULT_FEATURES", "MIN_PER_LABEL", "Dataset", "DatasetError", "Embedder", "Evaluation",
+        "ExportError", "Head", "Report", "TeachError", "Timing", "TrainedModel", "capture",
+        "capture_on_button", "confusion_picture", "datasets", "datasets_dir", "evaluate",
+        "save_confusion", "train",
+    ],
     "models": [
         "SHIPPED_DIR", "Bilingual", "Broken", "InputSpec", "Label", "MadeBy", "Manifest",
         "ManifestError", "Metric", "ModelEntry", "ModelError", "ModelFileError",

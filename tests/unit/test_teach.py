@@ -20,16 +20,10 @@ import pytest
 from hardware.sim import BodySpec, CameraSpec, Pose, World
 from models import SHIPPED_DIR, Registry, load_manifest, verify
 from vision import Classifier, FrameError, RunnerClosedError
-from vision.teach import (
-    Dataset,
-    DatasetError,
-    Embedder,
-    TrainedModel,
-    capture,
-    datasets,
-    train,
-)
+from vision.teach import Dataset, DatasetError, capture, datasets, train
+from vision.teach.features import Embedder
 from vision.teach.head import fit_head, split
+from vision.teach.model import TrainedModel
 
 SIGNS = ("stop", "left", "right")
 SIGN_AT = (1.5, 1.5)

@@ -2,7 +2,7 @@
 
 ::
 
-    from vision.teach import Embedder
+    from vision.teach.features import Embedder
     with Embedder() as embed:
         numbers = embed(frame)          # 384 numbers (float32) that describe the picture
 
