@@ -82,7 +82,7 @@ def sample_frames(count: int = 16, width: int = 320, height: int = 240) -> list[
 @dataclass(frozen=True)
 class BenchResult:
     model: str
-    task: str
+    task: Task
     threads: int
     raw_fps: float
     raw_ms_p50: float
