@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from models import ModelError
+from models import ModelError, Registry
 from rcbase import Lang
 from vision.bench import BenchResult, bench_model, sample_frames
 from vision.session import default_threads
@@ -60,9 +60,12 @@ def bench(
     """Raw onnxruntime speed against the whole pipeline (camera -> result) for MODEL."""
     lang: Lang = (ctx.obj or {}).get("lang", "en")
     try:
+        registry = Registry()
+        registry.find(model)  # a wrong name is said at once, before the frames are made
         shown = sample_frames(frames)
         results = [
-            bench_model(model, n, seconds, frames=shown) for n in threads or (default_threads(),)
+            bench_model(model, n, seconds, frames=shown, registry=registry)
+            for n in threads or (default_threads(),)
         ]
     except ModelError as exc:
         raise click.ClickException(exc.text(lang)) from exc

@@ -612,6 +612,12 @@ def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
     assert row["rss_mb"] > 0
 
 
+def test_vision_bench_cli_names_a_missing_model_in_both_languages() -> None:
+    for lang, words in (("en", "no model called 'nosuch'"), ("zh", "没有名为 'nosuch' 的模型")):
+        result = CliRunner().invoke(cli, ["--lang", lang, "vision", "bench", "nosuch"])
+        assert result.exit_code == 1 and words in result.output, result.output
+
+
 def test_every_task_has_a_runner_to_bench() -> None:
     assert set(RUNNERS) == set(Task)
     assert all(runner.task == task for task, runner in RUNNERS.items())
