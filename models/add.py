@@ -2,8 +2,9 @@
 
 ::
 
+    from models import Task
     from models.add import add_model
-    entry = add_model(Path("fruit.onnx"), task="classify", labels="apple=苹果,pear=梨")
+    entry = add_model(Path("fruit.onnx"), task=Task.CLASSIFY, labels="apple=苹果,pear=梨")
 
 Input size, layout and type are read from the model itself when it says them.
 """
@@ -17,18 +18,24 @@ from typing import Any
 from models.errors import ModelError, ModelFileError
 from models.manifest import (
     Bilingual,
+    ColourOrder,
+    DType,
     InputSpec,
     Label,
+    Layout,
     MadeBy,
     Manifest,
     Normalise,
+    OutputFormat,
     OutputSpec,
+    Resize,
+    Task,
     dump_manifest,
 )
 from models.registry import ModelEntry, check_against_file, sha256_of
 from rcbase import Text, paths
 
-__all__ = ["NORMALISE_PRESETS", "add_model", "parse_labels"]
+__all__ = ["NORMALISE_PRESETS", "OUTPUT_FORMAT", "add_model", "parse_labels"]
 
 NORMALISE_PRESETS: dict[str, Any] = {
     "in-graph": "in-graph",
@@ -36,7 +43,12 @@ NORMALISE_PRESETS: dict[str, Any] = {
     "imagenet": Normalise(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)),
     "-1-1": Normalise(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
 }
-_FORMAT = {"classify": "logits", "detect": "yolov8", "face": "retinaface"}
+#: The tasks a teacher's own model may have, and how its output is read.
+OUTPUT_FORMAT: dict[Task, OutputFormat] = {
+    Task.CLASSIFY: OutputFormat.LOGITS,
+    Task.DETECT: OutputFormat.YOLOV8,
+    Task.FACE: OutputFormat.RETINAFACE,
+}
 
 
 def parse_labels(text: str) -> list[Label]:
@@ -57,7 +69,9 @@ def parse_labels(text: str) -> list[Label]:
     return labels
 
 
-def _input_from_model(data: bytes, colour: str, normalise: str, resize: str) -> InputSpec:
+def _input_from_model(
+    data: bytes, colour: ColourOrder, normalise: str, resize: Resize
+) -> InputSpec:
     import onnxruntime as ort  # noqa: PLC0415
 
     try:
@@ -76,49 +90,49 @@ def _input_from_model(data: bytes, colour: str, normalise: str, resize: str) -> 
                 f"模型输入为 {shape}；需要一个固定尺寸的输入，例如 [1, 3, 224, 224]",
             )
         )
-    layout = "NCHW" if shape[1] in (1, 3) else "NHWC"
-    h, w = (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
-    channels = shape[1] if layout == "NCHW" else shape[3]
-    dtype = "uint8" if first.type == "tensor(uint8)" else "float32"
+    layout = Layout.NCHW if shape[1] in (1, 3) else Layout.NHWC
+    h, w = (shape[2], shape[3]) if layout == Layout.NCHW else (shape[1], shape[2])
+    channels = shape[1] if layout == Layout.NCHW else shape[3]
+    dtype = DType.UINT8 if first.type == "tensor(uint8)" else DType.FLOAT32
     return InputSpec.model_validate(
         {
             "width": w,
             "height": h,
             "layout": layout,
-            "colour": "GRAY" if channels == 1 else colour,
+            "colour": ColourOrder.GRAY if channels == 1 else colour,
             "dtype": dtype,
             "resize": resize,
-            "normalise": "in-graph" if dtype == "uint8" else NORMALISE_PRESETS[normalise],
+            "normalise": "in-graph" if dtype == DType.UINT8 else NORMALISE_PRESETS[normalise],
         }
     )
 
 
 def add_model(
     onnx: Path,
-    task: str,
+    task: Task,
     labels: str,
     *,
     name: str | None = None,
     title_zh: str | None = None,
-    colour: str = "RGB",
+    colour: ColourOrder = ColourOrder.RGB,
     normalise: str = "0-1",
-    resize: str = "stretch",
+    resize: Resize = Resize.STRETCH,
     licence: str = "the teacher's own model",
     folder: Path | None = None,
 ) -> ModelEntry:
     """Copy ``onnx`` into the user's model folder and write its manifest; check both."""
     data = onnx.read_bytes()
     model_name = name or onnx.stem.lower().replace("_", "-")
-    spec = _input_from_model(data, colour, normalise, resize)
+    spec = _input_from_model(data, ColourOrder(colour), normalise, Resize(resize))
     manifest = Manifest(
         name=model_name,
         version="1.0.0",
-        task=task,
+        task=Task(task),
         title=Bilingual(en=model_name, zh=title_zh or model_name),
         file=f"{model_name}.onnx",
         sha256=sha256_of(data),
         input=spec,
-        output=OutputSpec(format=_FORMAT[task]),
+        output=OutputSpec(format=OUTPUT_FORMAT[Task(task)]),
         labels=parse_labels(labels),
         licence=licence,
         source=f"added with `roboclass models add` from {onnx.name}",

@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from models.add import NORMALISE_PRESETS, add_model
+from models.add import NORMALISE_PRESETS, OUTPUT_FORMAT, add_model
 from models.errors import ModelError
+from models.manifest import ColourOrder, Resize, Task
 from models.registry import ModelEntry, Registry, verify
 from rcbase import Lang
 
@@ -136,17 +137,25 @@ def verify_(ctx: click.Context, model: str | None, as_json: bool) -> None:
 
 @models.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--task", type=click.Choice(["classify", "detect", "face"]), required=True)
+@click.option("--task", type=click.Choice([t.value for t in OUTPUT_FORMAT]), required=True)
 @click.option(
     "--labels", required=True, help='"stop=停车,left=左转" or a file with one id=中文 per line.'
 )
 @click.option("--name", default=None, help="Model name (default: from the file name).")
-@click.option("--colour", type=click.Choice(["RGB", "BGR"]), default="RGB", show_default=True)
+@click.option(
+    "--colour",
+    type=click.Choice([ColourOrder.RGB.value, ColourOrder.BGR.value]),
+    default=ColourOrder.RGB.value,
+    show_default=True,
+)
 @click.option(
     "--normalise", type=click.Choice(sorted(NORMALISE_PRESETS)), default="0-1", show_default=True
 )
 @click.option(
-    "--resize", type=click.Choice(["stretch", "letterbox"]), default="stretch", show_default=True
+    "--resize",
+    type=click.Choice([r.value for r in Resize]),
+    default=Resize.STRETCH.value,
+    show_default=True,
 )
 @click.option("--licence", default="the teacher's own model", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -168,12 +177,12 @@ def add(
     try:
         entry = add_model(
             path,
-            task,
+            Task(task),
             labels,
             name=name,
-            colour=colour,
+            colour=ColourOrder(colour),
             normalise=normalise,
-            resize=resize,
+            resize=Resize(resize),
             licence=licence,
         )
     except (ModelError, ValueError) as exc:

@@ -4,19 +4,20 @@ A manifest ``traffic-signs.yaml`` sits beside ``traffic-signs.onnx``::
 
     name: traffic-signs
     version: 1.0.0
-    task: classify                 # classify | detect | face | embed
+    task: classify                 # a Task: classify | detect | face | embed
     title: {en: Traffic signs, zh: 交通标志}
     file: traffic-signs.onnx
     sha256: 3f1c...                # of the .onnx file; checked before loading
     input:
       width: 64
       height: 64
-      layout: NHWC                 # NCHW | NHWC
-      colour: BGR                  # BGR | RGB | GRAY (order of the channels the model wants)
-      dtype: uint8                 # uint8 | float32
-      resize: stretch              # stretch | letterbox
+      layout: NHWC                 # a Layout: NCHW | NHWC
+      colour: BGR                  # a ColourOrder: BGR | RGB | GRAY (the channels the model wants)
+      dtype: uint8                 # a DType: uint8 | float32
+      resize: stretch              # a Resize: stretch | letterbox
       normalise: in-graph          # or {scale: 0.00392157, mean: [0.485, ...], std: [0.229, ...]}
-    output: {format: logits}       # logits | probabilities (classify), yolov8 (detect), retinaface (face),
+    output: {format: logits}       # an OutputFormat: logits | probabilities (classify),
+                                   # yolov8 (detect), retinaface (face),
                                    # embedding (embed: one label names the feature vector)
     labels:
       - {id: stop, en: Stop, zh: 停车}
@@ -26,12 +27,16 @@ A manifest ``traffic-signs.yaml`` sits beside ``traffic-signs.onnx``::
     accuracy:
       - {metric: top1, value: 0.97, dataset: held-out renders, samples: 1200}
 
-``load_manifest(path)`` reads one; a wrong field raises :class:`ManifestError`
-that names the file, the line and the field, in English and Chinese.
+A field with a few allowed values is a ``StrEnum`` whose values are the
+words in the file: ``manifest.task`` is ``Task.CLASSIFY``, which equals
+``"classify"``. ``load_manifest(path)`` reads one; a wrong field raises
+:class:`ManifestError` that names the file, the line and the field, in
+English and Chinese.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,25 +48,80 @@ from rcbase import ConfigError, Lang, Text, load_yaml, parse_yaml
 
 __all__ = [
     "Bilingual",
+    "ColourOrder",
+    "DType",
     "InputSpec",
     "Label",
+    "Layout",
     "MadeBy",
     "Manifest",
     "Metric",
     "Normalise",
+    "OutputFormat",
     "OutputSpec",
+    "Resize",
     "Speed",
+    "Task",
     "dump_manifest",
     "load_manifest",
     "parse_manifest",
 ]
 
-Task = Literal["classify", "detect", "face", "embed"]
-_FORMATS: dict[str, tuple[str, ...]] = {
-    "classify": ("logits", "probabilities"),
-    "detect": ("yolov8",),
-    "face": ("retinaface",),
-    "embed": ("embedding",),
+
+class Task(StrEnum):
+    """What a model does."""
+
+    CLASSIFY = "classify"  # says what a picture shows, from a list of labels
+    DETECT = "detect"  # finds things and where they are
+    FACE = "face"  # finds faces, with five points on each
+    EMBED = "embed"  # turns a picture into a feature vector
+
+
+class Layout(StrEnum):
+    """The order of the input tensor's axes (batch, channels, height, width)."""
+
+    NCHW = "NCHW"
+    NHWC = "NHWC"
+
+
+class ColourOrder(StrEnum):
+    """The order of the colour channels a model wants (or one grey channel)."""
+
+    BGR = "BGR"
+    RGB = "RGB"
+    GRAY = "GRAY"
+
+
+class DType(StrEnum):
+    """The type of the input tensor's numbers."""
+
+    UINT8 = "uint8"
+    FLOAT32 = "float32"
+
+
+class Resize(StrEnum):
+    """How a frame is fitted to the input: stretched, or scaled and padded (letterbox)."""
+
+    STRETCH = "stretch"
+    LETTERBOX = "letterbox"
+
+
+class OutputFormat(StrEnum):
+    """How a model's output is read."""
+
+    LOGITS = "logits"
+    PROBABILITIES = "probabilities"
+    YOLOV8 = "yolov8"
+    RETINAFACE = "retinaface"
+    EMBEDDING = "embedding"
+
+
+#: The output formats each task may have.
+FORMATS: dict[Task, tuple[OutputFormat, ...]] = {
+    Task.CLASSIFY: (OutputFormat.LOGITS, OutputFormat.PROBABILITIES),
+    Task.DETECT: (OutputFormat.YOLOV8,),
+    Task.FACE: (OutputFormat.RETINAFACE,),
+    Task.EMBED: (OutputFormat.EMBEDDING,),
 }
 
 
@@ -110,25 +170,25 @@ class InputSpec(_Strict):
 
     width: int = Field(ge=8, le=4096)
     height: int = Field(ge=8, le=4096)
-    layout: Literal["NCHW", "NHWC"] = "NCHW"
-    colour: Literal["BGR", "RGB", "GRAY"] = "RGB"
-    dtype: Literal["uint8", "float32"] = "float32"
-    resize: Literal["stretch", "letterbox"] = "stretch"
+    layout: Layout = Layout.NCHW
+    colour: ColourOrder = ColourOrder.RGB
+    dtype: DType = DType.FLOAT32
+    resize: Resize = Resize.STRETCH
     normalise: Literal["in-graph"] | Normalise = "in-graph"
 
     @property
     def channels(self) -> int:
-        return 1 if self.colour == "GRAY" else 3
+        return 1 if self.colour == ColourOrder.GRAY else 3
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """The input tensor's shape (batch 1)."""
         c, h, w = self.channels, self.height, self.width
-        return (1, c, h, w) if self.layout == "NCHW" else (1, h, w, c)
+        return (1, c, h, w) if self.layout == Layout.NCHW else (1, h, w, c)
 
     @model_validator(mode="after")
     def _uint8_is_raw(self) -> InputSpec:
-        if self.dtype == "uint8" and self.normalise != "in-graph":
+        if self.dtype == DType.UINT8 and self.normalise != "in-graph":
             raise ValueError("a uint8 input takes raw pixels: use `normalise: in-graph`")
         return self
 
@@ -136,7 +196,7 @@ class InputSpec(_Strict):
 class OutputSpec(_Strict):
     """How to read the model's output."""
 
-    format: Literal["logits", "probabilities", "yolov8", "retinaface", "embedding"]
+    format: OutputFormat
     score: float = Field(default=0.5, gt=0, lt=1, description="default score threshold")
     iou: float = Field(default=0.45, gt=0, le=1, description="default NMS overlap (detect)")
 
@@ -186,10 +246,10 @@ class Manifest(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
-        if self.output.format not in _FORMATS[self.task]:
-            allowed = " or ".join(_FORMATS[self.task])
+        if self.output.format not in FORMATS[self.task]:
+            allowed = " or ".join(FORMATS[self.task])
             raise ValueError(
-                f"output format {self.output.format!r} does not fit task {self.task!r}: use {allowed}"
+                f"output format '{self.output.format}' does not fit task '{self.task}': use {allowed}"
             )
         ids = [label.id for label in self.labels]
         doubles = sorted({i for i in ids if ids.count(i) > 1})

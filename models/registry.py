@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from models.errors import ManifestError, ModelError, ModelFileError, ModelNotFoundError
-from models.manifest import Manifest, load_manifest
+from models.manifest import Manifest, Task, load_manifest
 from rcbase import Text, paths
 
 __all__ = [
@@ -157,10 +157,11 @@ class Registry:
     def names(self) -> list[str]:
         return [e.name for e in self.entries()]
 
-    def find(self, name_or_path: str | Path, task: str | None = None) -> ModelEntry:
+    def find(self, name_or_path: str | Path, task: Task | None = None) -> ModelEntry:
         """The model called ``name_or_path``, or the manifest at/next to that path.
 
-        ``task`` (classify, detect, face) refuses a model made for something else.
+        ``task`` (a :class:`~models.manifest.Task`) refuses a model made for
+        something else.
         """
         entry = self._find(name_or_path)
         if task is not None and entry.manifest.task != task:
@@ -243,14 +244,14 @@ def check_against_file(entry: ModelEntry, data: bytes) -> list[Text]:
         return problems
     out = session.run(None, {inputs[0].name: np.zeros(want, dtype=m.input.dtype)})[0]
     n = len(m.labels)
-    if m.task == "classify" and out.shape[-1] != n:
+    if m.task == Task.CLASSIFY and out.shape[-1] != n:
         problems.append(
             Text(
                 f"the model gives {out.shape[-1]} scores but the manifest has {n} labels",
                 f"模型输出 {out.shape[-1]} 个分数，但清单有 {n} 个标签",
             )
         )
-    if m.task == "detect" and (out.ndim != 3 or out.shape[1] != 4 + n):
+    if m.task == Task.DETECT and (out.ndim != 3 or out.shape[1] != 4 + n):
         problems.append(
             Text(
                 f"a YOLOv8 output is [1, 4 + labels, boxes] = [1, {4 + n}, N]; the model gives "

@@ -17,68 +17,73 @@ onnxruntime and OpenCV::
 - camera -> model in threads, newest frame only: :class:`Pipeline`
 - no model needed: :func:`find_line`, :func:`find_blobs`, :class:`ArucoReader`, :func:`read_qr`
 - pictures: :func:`draw_detections`, :func:`draw_prediction`, :func:`encode_jpeg`
+- teach the robot your own pictures: :mod:`vision.teach`
+
+What they give back lives in the module that makes it (``vision.results``:
+``Prediction``, ``Detection``, ``Box``; ``vision.classic``: ``LineReading``,
+``Blob``; ...), and so do the parts a pipeline or a benchmark is built of.
 
 Errors: :mod:`vision.errors`; problems with model files are :class:`models.ModelError`.
 """
 
 from __future__ import annotations
 
-from vision.classic import COLOURS, Blob, LineReading, find_blobs, find_line
+from typing import TYPE_CHECKING
+
+from rcbase.moved import moved_names as _moved_names
+from vision.classic import find_blobs, find_line
 from vision.errors import FrameError, RunnerClosedError, StaleFrameError, VisionError
-from vision.faces import Face, FaceDetector
-from vision.markers import ArucoReader, Marker, QRCode, read_qr
-from vision.nms import decode_yolo
-from vision.overlay import (
-    cjk_font_available,
-    draw_detections,
-    draw_prediction,
-    draw_text,
-    encode_jpeg,
-    mjpeg_part,
-)
-from vision.pipeline import LatestSlot, Pipeline, Result
-from vision.preprocess import Letterbox, Preprocessor
-from vision.results import Box, Detection, Prediction
-from vision.runners import Classifier, Detector, Runner
-from vision.session import default_threads, make_session
-from vision.signs import SignReader, SignSeen
+from vision.faces import FaceDetector
+from vision.markers import ArucoReader, read_qr
+from vision.overlay import draw_detections, draw_prediction, encode_jpeg
+from vision.pipeline import Pipeline
+from vision.runners import Classifier, Detector
+from vision.signs import SignReader
 
 __all__ = [
-    "COLOURS",
     "ArucoReader",
-    "Blob",
-    "Box",
     "Classifier",
-    "Detection",
     "Detector",
-    "Face",
     "FaceDetector",
     "FrameError",
-    "LatestSlot",
-    "Letterbox",
-    "LineReading",
-    "Marker",
     "Pipeline",
-    "Prediction",
-    "Preprocessor",
-    "QRCode",
-    "Result",
-    "Runner",
     "RunnerClosedError",
     "SignReader",
-    "SignSeen",
     "StaleFrameError",
     "VisionError",
-    "cjk_font_available",
-    "decode_yolo",
-    "default_threads",
     "draw_detections",
     "draw_prediction",
-    "draw_text",
     "encode_jpeg",
     "find_blobs",
     "find_line",
-    "make_session",
-    "mjpeg_part",
     "read_qr",
 ]
+
+# Names this package exported before, and the module each one lives in: they import
+# for one more release, with a warning (editors and mypy see only ``__all__``).
+_MOVED = {
+    "COLOURS": "vision.classic",
+    "Blob": "vision.classic",
+    "LineReading": "vision.classic",
+    "Face": "vision.faces",
+    "Marker": "vision.markers",
+    "QRCode": "vision.markers",
+    "decode_yolo": "vision.nms",
+    "cjk_font_available": "vision.overlay",
+    "draw_text": "vision.overlay",
+    "mjpeg_part": "vision.overlay",
+    "LatestSlot": "vision.pipeline",
+    "Result": "vision.pipeline",
+    "Letterbox": "vision.preprocess",
+    "Preprocessor": "vision.preprocess",
+    "Box": "vision.results",
+    "Detection": "vision.results",
+    "Prediction": "vision.results",
+    "Runner": "vision.runners",
+    "default_threads": "vision.session",
+    "make_session": "vision.session",
+    "SignSeen": "vision.signs",
+}
+
+if not TYPE_CHECKING:
+    __getattr__ = _moved_names(__name__, _MOVED)

@@ -31,14 +31,24 @@ from typing import Any
 import numpy as np
 
 from models import Registry
+from models.manifest import Task
 from vision.faces import FaceDetector
 from vision.pipeline import Pipeline
 from vision.preprocess import Frame
 from vision.runners import Classifier, Computed, Detector, Prepared, Runner
+from vision.teach.features import Embedder
 
-__all__ = ["BenchResult", "bench_model", "rss_mb", "sample_frames"]
+__all__ = ["RUNNERS", "BenchResult", "bench_model", "rss_mb", "sample_frames"]
 
 ROUNDS = 4  # raw and pipeline measured in turns, each for a quarter of the time
+
+#: The runner that runs a model of each task (every task a manifest may name has one).
+RUNNERS: dict[Task, type[Runner[Any]]] = {
+    Task.CLASSIFY: Classifier,
+    Task.DETECT: Detector,
+    Task.FACE: FaceDetector,
+    Task.EMBED: Embedder,
+}
 
 
 def rss_mb() -> float:
@@ -72,7 +82,7 @@ def sample_frames(count: int = 16, width: int = 320, height: int = 240) -> list[
 @dataclass(frozen=True)
 class BenchResult:
     model: str
-    task: str
+    task: Task
     threads: int
     raw_fps: float
     raw_ms_p50: float
@@ -122,9 +132,9 @@ def _raw(runner: Runner[Any], frame: Frame, seconds: float) -> list[float]:
     feed = {session.get_inputs()[0].name: tensor}
     for _ in range(5):
         session.run(None, feed)
-    times = []
+    times: list[float] = []
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    while not times or time.perf_counter() < end:  # at least one, however short the time
         t0 = time.perf_counter()
         session.run(None, feed)
         times.append(time.perf_counter() - t0)
@@ -177,7 +187,7 @@ def _pipeline(
         _ = pipe.latest(timeout=10).value
         done, start = 0, time.perf_counter()
         stop_at = start + seconds
-        while time.perf_counter() < stop_at:
+        while not done or time.perf_counter() < stop_at:  # at least one
             _ = pipe.latest(timeout=10).value  # taken and read, as a student's loop does
             done += 1
         elapsed = time.perf_counter() - start
@@ -192,7 +202,7 @@ def _latency(
     with Pipeline(lambda: frames[0], runner, fps=fps) as pipe:
         pipe.latest(timeout=10)
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        while not latencies or time.perf_counter() < end:  # at least one
             latencies.append(pipe.latest(timeout=10).latency)
     return latencies
 
@@ -209,12 +219,7 @@ def bench_model(
     """Measure ``model`` at ``threads`` inference threads (see the module docstring)."""
     registry = registry or Registry()
     entry = registry.find(model)
-    runners: dict[str, type[Runner[Any]]] = {
-        "classify": Classifier,
-        "detect": Detector,
-        "face": FaceDetector,
-    }
-    cls = runners[entry.manifest.task]
+    cls = RUNNERS[entry.manifest.task]
     frames = list(frames) if frames is not None else sample_frames()
     gc.collect()
     runner = cls(str(entry.manifest_path), threads=threads, registry=registry)

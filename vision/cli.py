@@ -8,9 +8,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from models import ModelError
+from models import ModelError, Registry
 from rcbase import Lang
-from vision.bench import BenchResult, bench_model
+from vision.bench import BenchResult, bench_model, sample_frames
 from vision.session import default_threads
 
 __all__ = ["vision"]
@@ -40,15 +40,33 @@ def bench_table(results: list[BenchResult]) -> Table:
 @click.argument("model")
 @click.option("--threads", type=int, multiple=True, help="Inference threads (repeat to compare).")
 @click.option("--seconds", type=float, default=2.0, show_default=True, help="Per measurement.")
+@click.option(
+    "--frames",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Camera frames taken from the simulator and shown to the model in turn.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def bench(
-    ctx: click.Context, model: str, threads: tuple[int, ...], seconds: float, as_json: bool
+    ctx: click.Context,
+    model: str,
+    threads: tuple[int, ...],
+    seconds: float,
+    frames: int,
+    as_json: bool,
 ) -> None:
     """Raw onnxruntime speed against the whole pipeline (camera -> result) for MODEL."""
     lang: Lang = (ctx.obj or {}).get("lang", "en")
     try:
-        results = [bench_model(model, n, seconds) for n in threads or (default_threads(),)]
+        registry = Registry()
+        registry.find(model)  # a wrong name is said at once, before the frames are made
+        shown = sample_frames(frames)
+        results = [
+            bench_model(model, n, seconds, frames=shown, registry=registry)
+            for n in threads or (default_threads(),)
+        ]
     except ModelError as exc:
         raise click.ClickException(exc.text(lang)) from exc
     if as_json:

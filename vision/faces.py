@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models import Registry
+from models.manifest import Task
 from rcbase import Lang
 from vision.preprocess import Frame, Letterbox, SourceColour
 from vision.results import Box
@@ -152,7 +153,7 @@ class FaceDetector(Runner[list[Face]]):
     ...     print(round(face.score, 2), face.box.centre)
     """
 
-    task = "face"
+    task = Task.FACE
     default_model = "faces"
 
     def __init__(

@@ -38,9 +38,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
-from typing import Any, Generic, NamedTuple, Self, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
+from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError, StaleFrameError
 from vision.preprocess import Frame
 
@@ -61,8 +61,10 @@ class Stamped(NamedTuple, Generic[T]):
     value: T
 
 
-class LatestSlot(Generic[T]):
+class LatestSlot(Closeable, Generic[T]):
     """Holds only the newest value; ``get`` waits for one newer than what you have seen.
+
+    Closing it wakes every waiting ``get`` with nothing, and refuses ``put``.
 
     It is made of plain locks (written in C), not a ``threading.Condition``
     (written in Python): a pipeline passes thousands of frames a second
@@ -76,7 +78,6 @@ class LatestSlot(Generic[T]):
         self._item: Stamped[T] | None = None
         self._seq = 0
         self._taken = True
-        self._closed = False
         self.clock = clock
         self.dropped = 0  # values replaced before anyone took them
 
@@ -119,16 +120,11 @@ class LatestSlot(Generic[T]):
         with self._lock:
             return self._item
 
-    def close(self) -> None:
+    def _close(self) -> None:
         with self._lock:
-            self._closed = True
             waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.release()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
 
 class _Outcome(Generic[R]):
@@ -216,7 +212,7 @@ def _reader(source: Source) -> Callable[[], Frame]:
     return lambda: next(it)
 
 
-class Pipeline(Generic[R]):
+class Pipeline(Closeable, Generic[R]):
     """Runs ``model`` on the newest frame from ``source`` in background threads.
 
     ``max_age`` (seconds): frames older than this when the model is free are
@@ -225,8 +221,11 @@ class Pipeline(Generic[R]):
     images or a video file). ``split=False`` runs a model's ``prepare`` in the
     model thread too. ``pin`` keeps the two threads on different cores (see
     :func:`split_cores`; nothing happens with one core). Close it (or use
-    ``with``) to stop and join both threads.
+    ``with``) to stop both threads and wait for them (up to ``join_timeout``
+    seconds each).
     """
+
+    join_timeout = 5.0
 
     def __init__(
         self,
@@ -367,15 +366,12 @@ class Pipeline(Generic[R]):
         """Frames the camera replaced before the model could take them."""
         return self.frames.dropped
 
-    @property
-    def closed(self) -> bool:
-        return self._stop.is_set()
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop both threads and wait for them (safe to call twice)."""
+    def _close(self) -> None:
+        """Stop both threads and wait for them."""
         self._stop.set()
         self.frames.close()
         self.results.close()
+        timeout = self.join_timeout
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout)
@@ -383,14 +379,3 @@ class Pipeline(Generic[R]):
                     logger.warning(
                         "%s did not stop within %.1f s (a blocking camera read?)", t.name, timeout
                     )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from models import InputSpec
+from models.manifest import ColourOrder, DType, InputSpec, Layout, Resize
 from rcbase.resize import resize
 from vision.errors import FrameError
 
@@ -77,15 +77,16 @@ class Preprocessor:
             tuple[tuple[int, int], Letterbox, tuple[int, int], tuple[int, int]] | None
         ) = None
         self._tensor: Tensor
-        if spec.dtype == "uint8" and spec.layout == "NHWC":
+        if spec.dtype == DType.UINT8 and spec.layout == Layout.NHWC:
             self._tensor = self._image[None]  # the image *is* the tensor
         else:
-            self._tensor = np.zeros(spec.shape, np.float32 if spec.dtype == "float32" else np.uint8)
+            dtype = np.float32 if spec.dtype == DType.FLOAT32 else np.uint8
+            self._tensor = np.zeros(spec.shape, dtype)
         norm = spec.normalise
         if norm == "in-graph":
             self._scale, self._mean, self._std = 1.0, None, None
         else:
-            shape = (c, 1, 1) if spec.layout == "NCHW" else (1, 1, c)
+            shape = (c, 1, 1) if spec.layout == Layout.NCHW else (1, 1, c)
             self._scale = norm.scale
             self._mean = np.array(norm.mean[:c], np.float32).reshape(shape)
             self._std = np.array(norm.std[:c], np.float32).reshape(shape)
@@ -93,7 +94,7 @@ class Preprocessor:
 
     def _conversion(self) -> int | None:
         want = self.spec.colour
-        if want == "GRAY":
+        if want == ColourOrder.GRAY:
             return cv2.COLOR_BGR2GRAY if self.colour == "BGR" else cv2.COLOR_RGB2GRAY
         return None if want == self.colour else cv2.COLOR_BGR2RGB
 
@@ -109,7 +110,7 @@ class Preprocessor:
             return self._geometry
         fw, fh = size
         w, h = self.spec.width, self.spec.height
-        if self.spec.resize == "stretch":
+        if self.spec.resize == Resize.STRETCH:
             box = Letterbox(w / fw, h / fh, 0.0, 0.0)
             inner, at = (w, h), (0, 0)
         else:
@@ -137,10 +138,10 @@ class Preprocessor:
 
     def _finish(self) -> Tensor:
         spec = self.spec
-        if spec.dtype == "uint8" and spec.layout == "NHWC":
+        if spec.dtype == DType.UINT8 and spec.layout == Layout.NHWC:
             return self._tensor
         out = self._tensor[0]
-        src = self._image.transpose(2, 0, 1) if spec.layout == "NCHW" else self._image
+        src = self._image.transpose(2, 0, 1) if spec.layout == Layout.NCHW else self._image
         np.copyto(out, src, casting="unsafe")
         if self._mean is not None and self._std is not None:
             out *= self._scale

@@ -23,14 +23,15 @@ import math
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from models import Manifest, Registry
+from models.manifest import OutputFormat, Task
 from rcbase import Lang, detect_lang
+from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError
 from vision.nms import decode_yolo
 from vision.preprocess import Frame, Letterbox, Preprocessor, SourceColour, Tensor
@@ -72,7 +73,7 @@ class Computed(NamedTuple):
     infer_seconds: float
 
 
-class Runner(Generic[R]):
+class Runner(Closeable, Generic[R]):
     """One model, ready to run on frames. Subclasses read the output for their task.
 
     ``runner(frame)`` does it all. A pipeline splits it in three steps, each
@@ -80,9 +81,11 @@ class Runner(Generic[R]):
     in the camera thread), :meth:`compute` (the model itself, in the model
     thread) and :meth:`read` (the output turned into a result, when someone
     asks for the result).
+
+    A call that is running when the runner is closed finishes first.
     """
 
-    task: ClassVar[str] = ""
+    task: ClassVar[Task | None] = None  # the task a model must have; None: any
     default_model: ClassVar[str] = ""
 
     def __init__(
@@ -97,13 +100,13 @@ class Runner(Generic[R]):
         entry = (registry or Registry()).find(model or self.default_model, task=self.task)
         self.manifest: Manifest = entry.manifest
         self.lang: Lang = lang or detect_lang()
-        self._session = make_session(entry.read_verified(), threads)
-        self._input = self._session.get_inputs()[0].name
+        session = make_session(entry.read_verified(), threads)
+        self._session: Any = session  # None once closed
+        self._input = session.get_inputs()[0].name
         self._pre = Preprocessor(self.manifest.input, colour)
         self._lock = threading.Lock()  # the input buffer is shared: one frame at a time
         self._staging = Preprocessor(self.manifest.input, colour)  # for prepare()
         self._staging_lock = threading.Lock()
-        self._closed = False
         self.timings = Timings()
         self._ids = self.manifest.label_ids()
         self._names = [label.name(self.lang) for label in self.manifest.labels]
@@ -117,13 +120,12 @@ class Runner(Generic[R]):
     @property
     def session(self) -> Any:
         """The onnxruntime session (for benchmarks and experts)."""
-        self._check_open()
-        return self._session
+        return self._open_session()
 
     def __call__(self, frame: Frame) -> R:
         """What the model says about ``frame``."""
         with self._lock:
-            self._check_open()
+            self._open_session()
             t0 = time.perf_counter()
             tensor, box = self._pre(frame)
             t1 = time.perf_counter()
@@ -179,35 +181,19 @@ class Runner(Generic[R]):
 
     def infer(self, tensor: Tensor) -> list[NDArray[Any]]:
         """Run the model on a ready input tensor."""
-        self._check_open()
-        outputs: list[NDArray[Any]] = self._session.run(None, {self._input: tensor})
+        outputs: list[NDArray[Any]] = self._open_session().run(None, {self._input: tensor})
         return outputs
 
-    def _check_open(self) -> None:
-        if self._closed:
+    def _open_session(self) -> Any:
+        session = self._session
+        if session is None:
             raise RunnerClosedError(f"the {self.manifest.name} model was closed")
+        return session
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Free the model (safe to call twice)."""
+    def _close(self) -> None:
+        """Free the model, once a call that is running has finished."""
         with self._lock:
-            if not self._closed:
-                self._closed = True
-                del self._session
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+            self._session = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -231,7 +217,7 @@ class Classifier(Runner[Prediction]):
     >>> if label == "stop" and score > 0.8: ...     # doctest: +SKIP
     """
 
-    task = "classify"
+    task = Task.CLASSIFY
     default_model = "traffic-signs"
 
     def __init__(
@@ -244,7 +230,7 @@ class Classifier(Runner[Prediction]):
         registry: Registry | None = None,
     ) -> None:
         super().__init__(model, threads=threads, colour=colour, lang=lang, registry=registry)
-        self._logits = self.manifest.output.format == "logits"
+        self._logits = self.manifest.output.format == OutputFormat.LOGITS
 
     def __call__(self, frame: Frame) -> Prediction:
         """The most likely label for ``frame``, with its score and the best few."""
@@ -280,7 +266,7 @@ class Detector(Runner[list[Detection]]):
     ...     print(thing.label, round(thing.score, 2), thing.box.centre)
     """
 
-    task = "detect"
+    task = Task.DETECT
     default_model = "sim-objects"
 
     def __init__(

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from models import Registry
 from rcbase import Lang
+from rcbase.closeable import Closeable
 from vision.preprocess import Frame, check_frame
 from vision.results import Box
 from vision.runners import Classifier, Detector
@@ -38,8 +37,11 @@ class SignSeen:
     found_score: float  # the detector's, 0..1
 
 
-class SignReader:
-    """A :class:`Detector` that finds signs and a :class:`Classifier` that reads each one."""
+class SignReader(Closeable):
+    """A :class:`Detector` that finds signs and a :class:`Classifier` that reads each one.
+
+    Closing it frees both models.
+    """
 
     def __init__(
         self,
@@ -80,22 +82,6 @@ class SignReader:
             seen.append(SignSeen(p.label, p.name, p.score, d.box, d.score))
         return seen
 
-    @property
-    def closed(self) -> bool:
-        return self.detector.closed and self.classifier.closed
-
-    def close(self) -> None:
-        """Free both models (safe to call twice)."""
+    def _close(self) -> None:
         self.detector.close()
         self.classifier.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

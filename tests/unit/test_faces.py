@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from models import SHIPPED_DIR, Registry
-from vision import Face, FaceDetector, Pipeline, draw_detections
+from vision import FaceDetector, Pipeline, draw_detections
 from vision.bench import sample_frames  # the sim's sign-road world, 320x240
-from vision.faces import decode_retinaface, retinaface_anchors
+from vision.faces import Face, decode_retinaface, retinaface_anchors
 from vision.results import Box
 
 ASTRONAUT = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from models import (
@@ -20,6 +21,7 @@ from models import (
     parse_manifest,
     verify,
 )
+from models.manifest import ColourOrder, DType, Layout, OutputFormat, Resize, Task
 from roboclass.cli import cli
 
 SIGNS = SHIPPED_DIR / "traffic-signs.yaml"
@@ -163,6 +165,23 @@ def test_unknown_name_and_wrong_task() -> None:
 def test_dump_and_parse_round_trip() -> None:
     m = load_manifest(SIGNS)
     assert parse_manifest(dump_manifest(m)) == m
+
+
+@pytest.mark.parametrize("path", sorted(SHIPPED_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_enum_fields_are_the_words_of_the_file(path: Path) -> None:
+    m = load_manifest(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(m.task, Task) and m.task == raw["task"]
+    assert isinstance(m.input.layout, Layout) and m.input.layout == raw["input"]["layout"]
+    assert isinstance(m.input.colour, ColourOrder) and m.input.colour == raw["input"]["colour"]
+    assert isinstance(m.input.dtype, DType) and m.input.dtype == raw["input"]["dtype"]
+    assert isinstance(m.input.resize, Resize) and m.input.resize == raw["input"]["resize"]
+    assert isinstance(m.output.format, OutputFormat)
+    assert m.output.format == raw["output"]["format"]
+    text = dump_manifest(m)  # the same YAML as before: plain words, no Python tags
+    assert f"task: {raw['task']}\n" in text and "!!" not in text
+    assert yaml.safe_load(text)["input"] | raw["input"] == yaml.safe_load(text)["input"]
+    assert parse_manifest(text) == m
 
 
 def run(*args: str) -> tuple[int, str]:

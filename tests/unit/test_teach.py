@@ -19,17 +19,11 @@ import pytest
 
 from hardware.sim import BodySpec, CameraSpec, Pose, World
 from models import SHIPPED_DIR, Registry, load_manifest, verify
-from vision import Classifier, FrameError
-from vision.teach import (
-    Dataset,
-    DatasetError,
-    Embedder,
-    TrainedModel,
-    capture,
-    datasets,
-    train,
-)
+from vision import Classifier, FrameError, RunnerClosedError
+from vision.teach import Dataset, DatasetError, capture, datasets, train
+from vision.teach.features import Embedder
 from vision.teach.head import fit_head, split
+from vision.teach.model import TrainedModel
 
 SIGNS = ("stop", "left", "right")
 SIGN_AT = (1.5, 1.5)
@@ -94,6 +88,20 @@ def test_dataset_is_plain_folders_and_a_manifest(
     again = Dataset("my-signs", root=data.folder.parent)
     assert again.counts() == data.counts()
     assert datasets(data.folder.parent) == ["my-signs"]
+
+
+def test_a_closed_trained_model_frees_its_extractor_and_refuses_to_predict(
+    taught: tuple[Dataset, TrainedModel, Registry], held_out: list[tuple[str, np.ndarray]]
+) -> None:
+    data, _, registry = taught
+    with train(data, registry=registry) as model:
+        extractor = model._embedder
+        assert extractor is not None and model.predict(held_out[0][1]).label in SIGNS
+    assert model.closed and extractor.closed
+    with pytest.raises(RunnerClosedError):
+        model.predict(held_out[0][1])
+    assert model._embedder is None  # not made again
+    model.close()  # twice is fine
 
 
 def test_training_is_accurate_on_frames_captured_separately(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import pickle
 import statistics
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,33 +20,31 @@ import pytest
 from click.testing import CliRunner
 
 from hardware.sim import BodySpec, CameraSpec, Pose, World, sign_views
-from models import InputSpec, Normalise
+from models import SHIPPED_DIR, InputSpec, Normalise, Task, load_manifest
 from roboclass.cli import cli
 from vision import (
     ArucoReader,
     Classifier,
     Detector,
     FrameError,
-    LatestSlot,
     Pipeline,
-    Preprocessor,
-    Result,
     RunnerClosedError,
     SignReader,
     StaleFrameError,
-    cjk_font_available,
-    decode_yolo,
-    default_threads,
     draw_detections,
     draw_prediction,
-    draw_text,
     encode_jpeg,
     find_blobs,
     find_line,
-    mjpeg_part,
     read_qr,
 )
-from vision.results import Box, Detection
+from vision.bench import RUNNERS
+from vision.nms import decode_yolo
+from vision.overlay import cjk_font_available, draw_text, mjpeg_part
+from vision.pipeline import LatestSlot, Result
+from vision.preprocess import Preprocessor
+from vision.results import Box, Detection, Prediction
+from vision.session import default_threads
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +73,23 @@ def test_prediction_unpacks_and_speaks_chinese(signs: Classifier) -> None:
     assert signs(big).label == label
 
 
+def test_prediction_is_a_frozen_pair_with_a_name() -> None:
+    p = Prediction("stop", 0.9, "Stop", (("stop", 0.9), ("go", 0.1)))
+    assert p == Prediction("stop", 0.9, "Stop", (("stop", 0.9), ("go", 0.1)))
+    assert p != Prediction("stop", 0.9, "停车", (("stop", 0.9), ("go", 0.1)))
+    pair = ("stop", 0.9)
+    assert p != pair and pair != p  # as before: not equal to a plain tuple
+    assert hash(p) == hash(Prediction("stop", 0.9, "Stop", (("stop", 0.9), ("go", 0.1))))
+    assert pickle.loads(pickle.dumps(p)) == p and copy.deepcopy(p) == p
+    assert repr(p) == (
+        "Prediction(label='stop', score=0.9, name='Stop', top=(('stop', 0.9), ('go', 0.1)))"
+    )
+    for field in ("label", "score", "name", "top"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(p, field, None)
+    assert Prediction(label="go", score=0.5, name="Go").top == ()
+
+
 def test_closed_classifier_refuses_frames() -> None:
     c = Classifier("traffic-signs", threads=1)
     c.close()
@@ -76,6 +97,73 @@ def test_closed_classifier_refuses_frames() -> None:
     assert c.closed
     with pytest.raises(RunnerClosedError):
         c(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_closing_a_classifier_lets_the_call_in_progress_finish() -> None:
+    c = Classifier("traffic-signs", threads=1)
+    with c._lock:  # as a call in progress holds it
+        closer = threading.Thread(target=c.close)
+        closer.start()
+        closer.join(0.2)
+        assert c.closed and closer.is_alive()  # closed at once, freed after the call
+        assert c.infer(c.preprocess(np.zeros((64, 64, 3), np.uint8))[0])  # the call goes on
+    closer.join(5)
+    assert not closer.is_alive()
+    with pytest.raises(RunnerClosedError):
+        c.infer(np.zeros((1, 64, 64, 3), np.uint8))
+
+
+STUDENT = """
+import numpy as np
+from vision import (
+    ArucoReader, Classifier, Detector, FaceDetector, Pipeline, SignReader, draw_detections,
+    draw_prediction, encode_jpeg, find_blobs, find_line, read_qr,
+)
+
+frame = np.zeros((240, 320, 3), np.uint8)
+with Classifier("traffic-signs") as sign:
+    label, score = sign(frame)
+    if label == "stop" and score > 0.8:
+        print(sign(frame).name, encode_jpeg(draw_prediction(frame, sign(frame))))
+    reveal_type(label)
+    reveal_type(score)
+    with Pipeline(lambda: frame, sign) as seen:
+        reveal_type(seen.latest(max_age=0.5).value.score)
+with Detector("sim-objects") as finder:
+    things = finder(frame)
+    reveal_type(things[0].box.centre)
+    draw_detections(frame, things)
+with FaceDetector() as faces:
+    reveal_type(faces(frame)[0].eyes)
+with SignReader() as signs:
+    reveal_type(signs(frame)[0].label)
+reveal_type(find_line(frame).position)
+reveal_type(find_blobs(frame, "red")[0].area)
+reveal_type(ArucoReader("DICT_4X4_50")(frame)[0].id)
+reveal_type(read_qr(frame)[0].text)
+"""
+
+
+def test_a_students_program_types_cleanly_with_no_any(tmp_path: Path) -> None:
+    (tmp_path / "student.py").write_text(STUDENT, encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "student.py"],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    revealed = [line.split("Revealed type is ")[1] for line in run.stdout.splitlines()
+                if "Revealed type is" in line]  # fmt: skip
+    assert revealed == [
+        '"str"', '"float"', '"float"', '"tuple[float, float]"',
+        '"tuple[tuple[float, float], tuple[float, float]]"',
+        '"str"', '"float"', '"int"', '"int"', '"str"',
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -524,6 +612,28 @@ def test_vision_bench_cli_reports_raw_and_pipeline() -> None:
     assert row["rss_mb"] > 0
 
 
+def test_vision_bench_cli_names_a_missing_model_in_both_languages() -> None:
+    for lang, words in (("en", "no model called 'nosuch'"), ("zh", "没有名为 'nosuch' 的模型")):
+        result = CliRunner().invoke(cli, ["--lang", lang, "vision", "bench", "nosuch"])
+        assert result.exit_code == 1 and words in result.output, result.output
+
+
+def test_every_task_has_a_runner_to_bench() -> None:
+    assert set(RUNNERS) == set(Task)
+    assert all(runner.task == task for task, runner in RUNNERS.items())
+
+
+@pytest.mark.parametrize("model", sorted(p.stem for p in SHIPPED_DIR.glob("*.yaml")))
+def test_vision_bench_cli_answers_for_every_shipped_model(model: str) -> None:
+    args = ["--threads", "1", "--seconds", "0", "--frames", "2", "--json"]
+    result = CliRunner().invoke(cli, ["vision", "bench", model, *args])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["model"] == model
+    assert row["task"] == load_manifest(SHIPPED_DIR / f"{model}.yaml").task
+    assert row["raw_fps"] > 0 and row["pipeline_fps"] > 0 and row["frames"] >= 4  # one a turn
+
+
 # -- detector and sign reader on the real shipped detector ------------------------------
 def sim_room() -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
     """A frame with a stop sign and a box; the projected centres of both (pixels)."""
@@ -558,6 +668,7 @@ def test_sign_reader_finds_and_reads_the_stop_sign() -> None:
     frame, sign_at, _ = sim_room()
     with SignReader(threads=1, lang="en") as reader:
         seen = reader(frame)
+    assert reader.closed and reader.detector.closed and reader.classifier.closed
     assert [s.label for s in seen] == ["stop"]
     assert seen[0].name == "Stop" and seen[0].score > 0.5
     assert np.hypot(*np.subtract(seen[0].box.centre, sign_at)) < 12

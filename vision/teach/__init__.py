@@ -4,7 +4,7 @@
 
     from hardware import Robot
     from vision import Classifier
-    from vision.teach import Dataset, capture, train
+    from vision.teach import Dataset, capture, evaluate, train
 
     with Robot() as robot:
         data = Dataset("my-signs")
@@ -22,40 +22,53 @@ turns each picture into 384 numbers; a linear head learns your labels from
 those numbers (numpy, no GPU, no internet). Your pictures and your model stay
 on the robot.
 
+What ``train`` and ``evaluate`` give back, and the parts they are made of
+(the extractor, the head, the confusion picture), live in their modules:
+:mod:`vision.teach.model`, :mod:`~vision.teach.evaluate`,
+:mod:`~vision.teach.features`, :mod:`~vision.teach.head`, :mod:`~vision.teach.picture`.
+
 Errors: :class:`TeachError` (a :class:`vision.VisionError`), with
 :class:`DatasetError` and :class:`ExportError` under it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rcbase.moved import moved_names as _moved_names
 from vision.teach.capture import capture, capture_on_button
-from vision.teach.dataset import Dataset, datasets, datasets_dir
+from vision.teach.dataset import Dataset, datasets
 from vision.teach.errors import DatasetError, ExportError, TeachError
-from vision.teach.evaluate import Evaluation, evaluate
-from vision.teach.features import DEFAULT_FEATURES, Embedder
-from vision.teach.head import Head, Report
-from vision.teach.model import MIN_PER_LABEL, Timing, TrainedModel, train
-from vision.teach.picture import confusion_picture, save_confusion
+from vision.teach.evaluate import evaluate
+from vision.teach.model import train
 
 __all__ = [
-    "DEFAULT_FEATURES",
-    "MIN_PER_LABEL",
     "Dataset",
     "DatasetError",
-    "Embedder",
-    "Evaluation",
     "ExportError",
-    "Head",
-    "Report",
     "TeachError",
-    "Timing",
-    "TrainedModel",
     "capture",
     "capture_on_button",
-    "confusion_picture",
     "datasets",
-    "datasets_dir",
     "evaluate",
-    "save_confusion",
     "train",
 ]
+
+# Names this package exported before, and the module each one lives in: they import
+# for one more release, with a warning (editors and mypy see only ``__all__``).
+_MOVED = {
+    "datasets_dir": "vision.teach.dataset",
+    "Evaluation": "vision.teach.evaluate",
+    "DEFAULT_FEATURES": "vision.teach.features",
+    "Embedder": "vision.teach.features",
+    "Head": "vision.teach.head",
+    "Report": "vision.teach.head",
+    "MIN_PER_LABEL": "vision.teach.model",
+    "Timing": "vision.teach.model",
+    "TrainedModel": "vision.teach.model",
+    "confusion_picture": "vision.teach.picture",
+    "save_confusion": "vision.teach.picture",
+}
+
+if not TYPE_CHECKING:
+    __getattr__ = _moved_names(__name__, _MOVED)

@@ -29,6 +29,7 @@ from models import (
     dump_manifest,
     sha256_of,
 )
+from models.manifest import OutputFormat, Task
 from rcbase import Text, paths
 from vision.teach.errors import ExportError
 from vision.teach.head import Head
@@ -115,12 +116,12 @@ def write_model(
     manifest = Manifest(
         name=name,
         version="1.0.0",
-        task="classify",
+        task=Task.CLASSIFY,
         title=title,
         file=f"{name}.onnx",
         sha256=sha256_of(data),
         input=base.input,
-        output=OutputSpec(format="probabilities"),
+        output=OutputSpec(format=OutputFormat.PROBABILITIES),
         labels=labels,
         licence=f"the student's own model; features: {base.name} ({base.licence})",
         source="taught on this robot with vision.teach; nothing uploaded",

@@ -2,7 +2,7 @@
 
 ::
 
-    from vision.teach import Embedder
+    from vision.teach.features import Embedder
     with Embedder() as embed:
         numbers = embed(frame)          # 384 numbers (float32) that describe the picture
 
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from models.manifest import Task
 from vision.preprocess import Frame, Letterbox
 from vision.runners import Runner
 
@@ -29,7 +30,7 @@ DEFAULT_FEATURES = "features-96"
 class Embedder(Runner[NDArray[np.float32]]):
     """Turns a frame into its feature vector (the model's ``embed`` output)."""
 
-    task = "embed"
+    task = Task.EMBED
     default_model = DEFAULT_FEATURES
 
     def _read(

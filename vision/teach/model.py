@@ -21,14 +21,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 from numpy.typing import NDArray
 
 from models import Bilingual, Label, MadeBy, Metric, ModelEntry, Registry
+from models.manifest import Task
 from rcbase import Lang, Text, detect_lang
+from rcbase.closeable import Closeable
+from vision.errors import RunnerClosedError
 from vision.preprocess import Frame
 from vision.results import Prediction
 from vision.teach.dataset import NAME, Dataset
@@ -58,8 +59,12 @@ class Timing:
 
 
 @dataclass
-class TrainedModel:
-    """A head trained on one dataset, with the extractor it needs to run."""
+class TrainedModel(Closeable):
+    """A head trained on one dataset, with the extractor it needs to run.
+
+    Closing it frees the extractor; it then refuses to predict (it can still
+    export, report and draw its confusion matrix).
+    """
 
     dataset: str
     labels: list[Label]
@@ -76,6 +81,8 @@ class TrainedModel:
         return [label.id for label in self.labels]
 
     def _embed(self) -> Embedder:
+        if self.closed:
+            raise RunnerClosedError(f"the model trained on {self.dataset} was closed")
         if self._embedder is None:
             self._embedder = Embedder(self.features, threads=1, registry=self.registry)
         return self._embedder
@@ -120,7 +127,7 @@ class TrainedModel:
                     f"{model_name!r} 不能作为模型名称：请用小写字母、数字和 '-'",
                 )
             )
-        entry = (self.registry or Registry()).find(self.features, task="embed")
+        entry = (self.registry or Registry()).find(self.features, task=Task.EMBED)
         data = attach_head(entry.read_verified(), self.head)
         counts = ", ".join(f"{k} {n}" for k, n in self.counts.items())
         return write_model(
@@ -145,22 +152,10 @@ class TrainedModel:
             folder=folder,
         )
 
-    def close(self) -> None:
-        """Free the feature extractor (safe to call twice)."""
+    def _close(self) -> None:
         if self._embedder is not None:
             self._embedder.close()
             self._embedder = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _check(dataset: Dataset) -> dict[str, int]:
