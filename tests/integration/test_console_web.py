@@ -538,7 +538,7 @@ def script_errors(page: Page) -> list[str]:
 def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
     """Every page, tab and dialog of the console in Chinese and in English, with robots,
     a class, results and audit rows: the page's scripts log no error or warning. The
-    screenshots (console-<page>-<lang>.png) are for a person to look at."""
+    screenshots (console-<lang>-<page>.png) are for a person to look at."""
     chromium = system_part("chromium")
     with console_on_broker(tmp_path, 0) as (console, server), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
@@ -559,7 +559,8 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
                 expect(page.locator("#setup-form h1")).to_have_text(
                     "设置控制台" if lang == "zh" else "Set up this console"
                 )
-                shot(page, f"setup-{lang}")
+                expect(page.locator("#setup-user")).to_be_focused()
+                shot(page, f"{lang}-setup")
 
             console.store.add_teacher(TEACHER, PASSWORD)
             token = console.store.new_token(TEACHER, "test")
@@ -618,7 +619,8 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
             for lang, (page, errors) in pages.items():
                 page.reload()
                 expect(page.locator("#login-form")).to_be_visible()
-                shot(page, f"login-{lang}")
+                expect(page.locator("#login-user")).to_be_focused()
+                shot(page, f"{lang}-login")
                 page.fill("#login-user", TEACHER)
                 page.fill("#login-pass", PASSWORD)
                 page.press("#login-pass", "Enter")
@@ -639,21 +641,22 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
                         "audit": "#audit-table tbody tr",
                     }[name]
                     expect(page.locator(ready).first).to_be_visible()
-                    shot(page, f"{name}-{lang}")
+                    page.evaluate("window.scrollTo(0, 0)")
+                    shot(page, f"{lang}-{name}")
                     if name == "room":
                         page.locator("#enrol").screenshot(
-                            path=str(SHOTS / f"console-devices-{lang}.png")
+                            path=str(SHOTS / f"console-{lang}-devices.png")
                         )
                 # the dialogs: a robot's log, one result's job, its details open
                 page.click("#nav a[data-page=results]")
                 page.locator("#results-table tbody tr").first.locator("button.job-open").click()
                 expect(page.locator("#job-lines .log-line").first).to_be_visible()
-                shot(page, f"job-{lang}")
+                shot(page, f"{lang}-job")
                 page.keyboard.press("Escape")
                 page.click("#nav a[data-page=room]")
                 page.click("#log-r1")
                 expect(page.locator("#log-dialog")).to_be_visible()
-                shot(page, f"log-{lang}")
+                shot(page, f"{lang}-log")
                 page.keyboard.press("Escape")
                 page.click("#logout")
                 expect(page.locator("#login-form")).to_be_visible()
