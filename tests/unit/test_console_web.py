@@ -3,6 +3,7 @@ the event stream, xAPI statements, the static pages and their translations."""
 
 from __future__ import annotations
 
+import graphlib
 import http.client
 import json
 import re
@@ -279,6 +280,9 @@ def test_the_page_loads_one_module_and_every_script_is_one() -> None:
             reached.add(script)
             todo += [script.parent / target for target in imports(script)]
     assert reached == {s.resolve() for s in SCRIPTS}
+    # and the imports point one way: no two modules need each other
+    graph = {s.resolve(): {(s.parent / target).resolve() for target in imports(s)} for s in SCRIPTS}
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError on a cycle
 
 
 def top_level_functions(text: str) -> Iterator[tuple[str, int]]:

@@ -1,8 +1,18 @@
-// The teacher console: the page's one script. It wires the parts together:
-// login (session.js), the room (room.js, live over live.js), roster, lessons,
-// results, audit, new robots (enrol.js), a robot's log, a job, the camera
-// preview. ES modules, no build step; they talk to the console's JSON API
-// (/api/v1, api.js) and share what the page knows through store.js.
+// The teacher console: the page's one script. ES modules, no build step; each
+// part of the page is a module, and this one wires them together. The imports
+// point one way (main.js at the top, store.js at the bottom):
+//
+//   main.js      wiring: which page, drawing after a change, the language
+//   session.js   first-run set-up, login, logout, picking up a login
+//   live.js      the room's event stream          room.js     cards, STOP ALL
+//   roster.js    students and classes             lessons.js  library, push, challenge
+//   results.js   table, filters, export           charts.js   histogram, progress, leaderboard
+//   log.js       a robot's log                    job.js      one job's result and output
+//   preview.js   a robot's camera                 audit.js    audit log, API tokens
+//   enrol.js     new robots: claim, rename, move, revoke
+//   api.js       the console's JSON API and its events    pages.js   one page at a time
+//   i18n.js      t() over lang/en.js and lang/zh.js        format.js  lesson titles, scores
+//   dom.js       h(), toast(), changed()                   store.js   what the page knows
 
 import { api, fail } from "./api.js";
 import { auditRoute, renderAudit, wireAudit } from "./audit.js";
