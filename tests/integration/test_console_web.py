@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 from pydantic import BaseModel
 
 from fleet.broker.embedded import EmbeddedBroker
@@ -29,7 +29,7 @@ from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
 from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
-from tests.browser import launch_args
+from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
 from tests.integration.test_fleet_support import wait_until
 
@@ -513,26 +513,6 @@ UNCLAIMED = {  # what GET /api/v1/enrol says on a console started with its class
     "robots": [{"robot": "rc-7a1b2c", "hostname": "robot-07", "address": "192.168.1.23:8764"}],
     "devices": ["r1", "r2", "r3"],
 }
-
-
-def script_errors(page: Page) -> list[str]:
-    """Collect what the page's scripts complain about: uncaught errors, console errors
-    and warnings (a CSP refusal is one). The 401 of the session check before a login
-    is the page asking, not a fault."""
-    errors: list[str] = []
-
-    def console_message(msg: ConsoleMessage) -> None:
-        if msg.type not in ("error", "warning"):
-            return
-        if msg.text.startswith("Failed to load resource") and msg.location["url"].endswith(
-            "/api/v1/session"
-        ):
-            return
-        errors.append(f"{msg.type}: {msg.text} at {msg.location}")
-
-    page.on("console", console_message)
-    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    return errors
 
 
 def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
