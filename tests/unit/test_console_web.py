@@ -3,6 +3,7 @@ the event stream, xAPI statements, the static pages and their translations."""
 
 from __future__ import annotations
 
+import configparser
 import graphlib
 import http.client
 import json
@@ -12,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -222,7 +223,7 @@ def test_pages_are_served_and_need_nothing_from_the_internet(served: tuple[Conso
     _, url = served
     status, html = call(f"{url}/")
     assert status == 200
-    for name in ("main.js", "i18n.js", "lang/zh.js", "style.css", "favicon.svg"):
+    for name in ("main.js", "i18n.js", "i18n-zh.js", "style.css", "favicon.svg"):
         assert call(f"{url}/static/{name}")[0] == 200, name
     for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
         text = path.read_text(encoding="utf-8")
@@ -321,10 +322,21 @@ def test_scripts_are_served_as_javascript_under_a_csp_for_own_files_only(
     assert policy["default-src"] == ["'self'"], csp
 
 
+def test_every_static_file_is_packaged() -> None:
+    """setup.cfg's package_data names every file of the pages (a wheel without one breaks them)."""
+    config = configparser.ConfigParser()
+    config.read(STATIC.parents[2] / "setup.cfg")
+    globs = config["options.package_data"]["fleet"].split()
+    for path in STATIC.rglob("*"):
+        if path.is_file():
+            name = PurePosixPath(path.relative_to(STATIC.parents[1]).as_posix())
+            assert any(name.match(pattern) for pattern in globs), name
+
+
 def test_every_label_exists_in_both_languages() -> None:
     tables = {}
     for lang in ("en", "zh"):
-        text = (STATIC / "lang" / f"{lang}.js").read_text(encoding="utf-8")
+        text = (STATIC / f"i18n-{lang}.js").read_text(encoding="utf-8")
         tables[lang] = re.findall(r'^\s+"([a-zA-Z.]+)":', text, re.MULTILINE)
         assert len(tables[lang]) == len(set(tables[lang])), lang  # each key once
     en, zh = set(tables["en"]), set(tables["zh"])

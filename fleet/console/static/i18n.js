@@ -1,8 +1,8 @@
-// The page's words: one table per language (lang/en.js, lang/zh.js, the same
+// The page's words: one table per language (i18n-en.js, i18n-zh.js, the same
 // keys), the language a teacher gets, and t("key", {name: value}) to fill {name}.
 
-import en from "./lang/en.js";
-import zh from "./lang/zh.js";
+import en from "./i18n-en.js";
+import zh from "./i18n-zh.js";
 import { state } from "./store.js";
 
 const TABLES = { en, zh };

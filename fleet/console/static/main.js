@@ -11,7 +11,7 @@
 //   preview.js   a robot's camera                 audit.js    audit log, API tokens
 //   enrol.js     new robots: claim, rename, move, revoke
 //   api.js       the console's JSON API and its events    pages.js   one page at a time
-//   i18n.js      t() over lang/en.js and lang/zh.js        format.js  lesson titles, scores
+//   i18n.js      t() over i18n-en.js and i18n-zh.js        format.js  lesson titles, scores
 //   dom.js       h(), toast(), changed()                   store.js   what the page knows
 
 import { api, fail } from "./api.js";

@@ -1,4 +1,4 @@
-// Every label of the teacher console in English, one key a line; lang/zh.js has the
+// Every label of the teacher console in English, one key a line; i18n-zh.js has the
 // same keys. i18n.js's t("key", {name: value}) fills {name}.
 
 export default {

@@ -1,4 +1,4 @@
-// Every label of the teacher console in Chinese, one key a line; lang/en.js has the
+// Every label of the teacher console in Chinese, one key a line; i18n-en.js has the
 // same keys. i18n.js's t("key", {name: value}) fills {name}.
 
 export default {
