@@ -7,6 +7,11 @@ from reaching out to the network.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
+
 
 def launch_args() -> list[str]:
     return [
@@ -18,3 +23,23 @@ def launch_args() -> list[str]:
         "--disable-component-update",
         "--disable-sync",
     ]
+
+
+def script_errors(page: Page) -> list[str]:
+    """What the page's scripts complain about from now on: uncaught errors, console
+    errors and warnings (a CSP refusal is one). The 401 of the session check before
+    a login is the page asking, not a fault. Assert the list is empty at the end."""
+    errors: list[str] = []
+
+    def console_message(msg: ConsoleMessage) -> None:
+        if msg.type not in ("error", "warning"):
+            return
+        if msg.text.startswith("Failed to load resource") and msg.location["url"].endswith(
+            "/api/v1/session"
+        ):
+            return
+        errors.append(f"{msg.type}: {msg.text} at {msg.location}")
+
+    page.on("console", console_message)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    return errors

@@ -30,7 +30,7 @@ from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
 from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
-from tests.browser import launch_args
+from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
 from tests.integration.test_fleet_support import wait_until
 
@@ -129,6 +129,7 @@ def test_camera_preview_is_live_changes_stops_and_is_never_stored(tmp_path: Path
             browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-GB")
+                errors = script_errors(page)
                 log_in(page, server.url)
                 page.wait_for_function(
                     "() => document.querySelectorAll('#cards .card[data-online=true]').length === 1",
@@ -212,6 +213,7 @@ def test_camera_preview_is_live_changes_stops_and_is_never_stored(tmp_path: Path
                 assert ("preview", True) in actions
                 assert ("preview", False) in actions
                 shown = pictures(page)
+                assert errors == [], errors
             finally:
                 browser.close()
         assert console.previews.latest(ROBOT) is None
@@ -247,6 +249,7 @@ def test_no_camera_is_said_clearly(tmp_path: Path) -> None:
             browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
             try:
                 page = browser.new_page(viewport={"width": 1000, "height": 760}, locale="zh-CN")
+                errors = script_errors(page)
                 log_in(page, server.url)
                 page.wait_for_function(
                     "() => document.querySelectorAll('#cards .card[data-online=true]').length === 1",
@@ -259,6 +262,7 @@ def test_no_camera_is_said_clearly(tmp_path: Path) -> None:
                 shot(page, "preview-no-camera-zh")
                 page.keyboard.press("Escape")
                 wait_until(lambda: console.previews.watching() == {}, 10, "preview off")
+                assert errors == [], errors
             finally:
                 browser.close()
 
@@ -380,6 +384,7 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
                         viewport={"width": 1280, "height": 900}, locale="en-GB"
                     )
                     page = context.new_page()
+                    errors = script_errors(page)
                     log_in(page, server.url)
 
                     # results: filter by class; the names of that class are offered
@@ -465,6 +470,7 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
                     expect(audit_rows.first).to_contain_text("下发课程")
                     shot(page, "audit-zh")
                     page.select_option("#lang", "en")
+                    assert errors == [], errors
 
                     # a page on another port of this computer tries to press STOP ALL: the
                     # browser sends the cookie (same site), the console sees another origin

@@ -29,7 +29,7 @@ from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
 from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
-from tests.browser import launch_args
+from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
 from tests.integration.test_fleet_support import wait_until
 
@@ -505,3 +505,141 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 shot(page, "stopped-tablet")
             finally:
                 browser.close()
+
+
+PAGES = ("room", "roster", "lessons", "results", "audit")
+UNCLAIMED = {  # what GET /api/v1/enrol says on a console started with its classroom's folder
+    "enabled": True,
+    "robots": [{"robot": "rc-7a1b2c", "hostname": "robot-07", "address": "192.168.1.23:8764"}],
+    "devices": ["r1", "r2", "r3"],
+}
+
+
+def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
+    """Every page, tab and dialog of the console in Chinese and in English, with robots,
+    a class, results and audit rows: the page's scripts log no error or warning. The
+    screenshots (console-<lang>-<page>.png) are for a person to look at."""
+    chromium = system_part("chromium")
+    with console_on_broker(tmp_path, 0) as (console, server), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+        try:
+            pages: dict[str, tuple[Page, list[str]]] = {}
+            for lang, locale in (("zh", "zh-CN"), ("en", "en-GB")):
+                context = browser.new_context(
+                    locale=locale, viewport={"width": 1280, "height": 800}
+                )
+                context.route(
+                    "**/api/v1/enrol",
+                    lambda route: route.fulfill(json=UNCLAIMED),
+                )
+                page = context.new_page()
+                pages[lang] = (page, script_errors(page))
+                page.goto(server.url + "/")
+                expect(page.locator("#setup-form")).to_be_visible()
+                expect(page.locator("#setup-form h1")).to_have_text(
+                    "设置控制台" if lang == "zh" else "Set up this console"
+                )
+                expect(page.locator("#setup-user")).to_be_focused()
+                shot(page, f"{lang}-setup")
+
+            console.store.add_teacher(TEACHER, PASSWORD)
+            token = console.store.new_token(TEACHER, "test")
+            students = {
+                "r1": ("Wang Fang", "7-2"),
+                "r2": ("Li Lei", "7-2"),
+                "r3": ("Han Meimei", "8-1"),
+            }
+            for device in students:
+                birth(console, device)
+            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 3, 10, "births")
+            for device, (student, roster) in students.items():
+                console.store.bind(device, student, roster)
+            request = urllib.request.Request(
+                server.url + "/api/v1/push",
+                data=json.dumps({"lesson": LESSON}).encode(),
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                jobs = {j["device"]: j["job"] for j in json.load(response)["jobs"]}
+            for device, score in (("r1", 100), ("r2", 60)):
+                result = JobResult(
+                    device=device,
+                    job=jobs[device],
+                    result_id=f"res-{device}",
+                    status=Status.SUCCEEDED,
+                    result={
+                        "status": "passed" if score == 100 else "failed",
+                        "score": score,
+                        "run_status": "finished",
+                        "seconds": 9.5,
+                        "rubric": [
+                            {
+                                "id": "led",
+                                "title": {"en": "The LED blinks", "zh": "LED 闪烁"},
+                                "passed": True,
+                                "points": 60,
+                            },
+                            {
+                                "id": "beep",
+                                "title": {"en": "It beeps", "zh": "蜂鸣"},
+                                "passed": score == 100,
+                                "points": 40,
+                            },
+                        ],
+                        "metrics": {"blinks": 3},
+                        "feedback": {"en": "Well done.", "zh": "做得好。"},
+                        "output": "blink 1\nblink 2",
+                    },
+                    ts=time.time(),
+                )
+                send(console, console.topics.result(device, jobs[device]), result)
+            wait_until(lambda: len(console.store.results()) == 2, 10, "results")
+
+            for lang, (page, errors) in pages.items():
+                page.reload()
+                expect(page.locator("#login-form")).to_be_visible()
+                expect(page.locator("#login-user")).to_be_focused()
+                shot(page, f"{lang}-login")
+                page.fill("#login-user", TEACHER)
+                page.fill("#login-pass", PASSWORD)
+                page.press("#login-pass", "Enter")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#cards .card[data-online=true]').length === 3"
+                )
+                expect(page.locator("#enrol .enrol-robot")).to_have_count(1)
+                expect(page.locator("#conn")).to_be_visible()
+                page.check("#sel-r2")
+                for name in PAGES:
+                    page.click(f"#nav a[data-page={name}]")
+                    expect(page.locator(f"#page-{name}")).to_be_visible()
+                    ready = {
+                        "room": "#cards .card[data-device=r3]",
+                        "roster": "#class-list li[data-roster='8-1']",
+                        "lessons": f"article[data-lesson={LESSON}]",
+                        "results": "#results-table tbody tr >> nth=1",
+                        "audit": "#audit-table tbody tr",
+                    }[name]
+                    expect(page.locator(ready).first).to_be_visible()
+                    page.evaluate("window.scrollTo(0, 0)")
+                    shot(page, f"{lang}-{name}")
+                    if name == "room":
+                        page.locator("#enrol").screenshot(
+                            path=str(SHOTS / f"console-{lang}-devices.png")
+                        )
+                # the dialogs: a robot's log, one result's job, its details open
+                page.click("#nav a[data-page=results]")
+                page.locator("#results-table tbody tr").first.locator("button.job-open").click()
+                expect(page.locator("#job-lines .log-line").first).to_be_visible()
+                shot(page, f"{lang}-job")
+                page.keyboard.press("Escape")
+                page.click("#nav a[data-page=room]")
+                page.click("#log-r1")
+                expect(page.locator("#log-dialog")).to_be_visible()
+                shot(page, f"{lang}-log")
+                page.keyboard.press("Escape")
+                page.click("#logout")
+                expect(page.locator("#login-form")).to_be_visible()
+                assert errors == [], errors
+        finally:
+            browser.close()

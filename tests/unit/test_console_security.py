@@ -205,7 +205,7 @@ def test_refusal_rules() -> None:
 
 def test_pages_and_api_carry_the_security_headers(served: tuple[Console, Client]) -> None:
     _, client = served
-    for path in ("/", "/static/app.js", "/api/v1/health"):
+    for path in ("/", "/static/main.js", "/api/v1/health"):
         status, _, response = client("GET", path)
         assert status == 200
         csp = response.getheader("content-security-policy") or ""

@@ -3,6 +3,8 @@ the event stream, xAPI statements, the static pages and their translations."""
 
 from __future__ import annotations
 
+import configparser
+import graphlib
 import http.client
 import json
 import re
@@ -11,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -221,29 +223,131 @@ def test_pages_are_served_and_need_nothing_from_the_internet(served: tuple[Conso
     _, url = served
     status, html = call(f"{url}/")
     assert status == 200
-    for name in ("app.js", "i18n.js", "style.css", "favicon.svg"):
+    for name in ("main.js", "i18n.js", "i18n-zh.js", "style.css", "favicon.svg"):
         assert call(f"{url}/static/{name}")[0] == 200, name
-    for path in sorted(STATIC.iterdir()):
+    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(src|href)=\"(https?:)?//", text), path.name
         assert "@import" not in text, path.name
         assert "url(http" not in text, path.name
-    assert "/static/app.js" in html
+        assert not re.search(r"\bfrom\s+[\"'](?!\./|\.\./)", text), (
+            path.name
+        )  # no bare or URL import
+    assert "/static/main.js" in html
+
+
+SCRIPTS = sorted(STATIC.rglob("*.js"))
+IMPORT = re.compile(
+    r"""(?:^import\b[^;]*?\bfrom\s*|^export\b[^;]*?\bfrom\s*|\bimport\s*\()\s*["']([^"']+)["']""",
+    re.M,
+)
+
+
+def imports(script: Path) -> list[str]:
+    return IMPORT.findall(script.read_text(encoding="utf-8"))
+
+
+def test_the_page_loads_one_module_and_every_script_is_one() -> None:
+    """The page's JavaScript is ES modules from main.js down: no globals to hang parts on,
+    no script tag but one (no inline code: the CSP allows only the console's own files),
+    every relative import a file that exists, no top-level function over ~150 lines."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    tags = re.findall(r"<script\b[^>]*>", html)
+    assert tags == ['<script type="module" src="/static/main.js">'], tags
+    assert re.findall(r"<script\b[^>]*>\s*</script>", html) == [
+        '<script type="module" src="/static/main.js"></script>'
+    ]
+    assert " on" + "click=" not in html and "javascript:" not in html
+    assert len(SCRIPTS) > 10
+    for script in SCRIPTS:
+        text = script.read_text(encoding="utf-8")
+        name = script.relative_to(STATIC)
+        assert "window.RC" not in text, name
+        assert "window.I18N" not in text, name
+        assert not re.search(r"\bwindow\.\w+\s*=[^=]", text), name  # nothing hung on window
+        assert not re.search(r"^\(\(\) =>|^\(function", text, re.M), name  # no wrapping IIFE
+        assert re.search(r"^export\b", text, re.M) or script.name == "main.js", name
+        for target in imports(script):
+            assert target.startswith(("./", "../")), (name, target)
+            assert (script.parent / target).resolve().is_file(), (name, target)
+        for function, length in top_level_functions(text):
+            assert length <= 150, f"{name}: {function} is {length} lines"
+    # every module is reached from main.js (nothing left over, nothing loaded another way)
+    reached: set[Path] = set()
+    todo = [STATIC / "main.js"]
+    while todo:
+        script = todo.pop().resolve()
+        if script not in reached:
+            reached.add(script)
+            todo += [script.parent / target for target in imports(script)]
+    assert reached == {s.resolve() for s in SCRIPTS}
+    # and the imports point one way: no two modules need each other
+    graph = {s.resolve(): {(s.parent / target).resolve() for target in imports(s)} for s in SCRIPTS}
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError on a cycle
+
+
+def top_level_functions(text: str) -> Iterator[tuple[str, int]]:
+    """(name, lines) of each function declared at the top of a module: from its first
+    line to the ``}`` that closes it in the first column."""
+    lines = text.splitlines()
+    start = re.compile(
+        r"^(?:export\s+)?(?:async\s+)?function\s*\*?\s*(\w+)|^(?:export\s+)?const\s+(\w+)\s*=.*=>\s*\{$"
+    )
+    for i, line in enumerate(lines):
+        found = start.match(line)
+        if not found:
+            continue
+        end = next((j for j in range(i, len(lines)) if lines[j].startswith("}")), len(lines) - 1)
+        yield found.group(1) or found.group(2), end - i + 1
+
+
+def test_top_level_functions_are_measured() -> None:
+    text = "function a() {\n  x();\n}\nexport async function b(c) {\n}\nconst d = () => {\n};\n"
+    assert list(top_level_functions(text)) == [("a", 3), ("b", 2), ("d", 2)]
+
+
+def test_scripts_are_served_as_javascript_under_a_csp_for_own_files_only(
+    served: tuple[Console, str],
+) -> None:
+    _, url = served
+    for script in SCRIPTS:
+        path = script.relative_to(STATIC).as_posix()
+        with urllib.request.urlopen(f"{url}/static/{path}", timeout=10) as response:
+            kind = response.headers.get("content-type", "")
+        assert kind.split(";")[0] in ("text/javascript", "application/javascript"), (path, kind)
+    with urllib.request.urlopen(f"{url}/", timeout=10) as response:
+        csp = response.headers.get("content-security-policy", "")
+    policy = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert policy["script-src"] == ["'self'"], csp  # no inline, no eval, no other origin
+    assert policy["default-src"] == ["'self'"], csp
+
+
+def test_every_static_file_is_packaged() -> None:
+    """setup.cfg's package_data names every file of the pages (a wheel without one breaks them)."""
+    config = configparser.ConfigParser()
+    config.read(STATIC.parents[2] / "setup.cfg")
+    globs = config["options.package_data"]["fleet"].split()
+    for path in STATIC.rglob("*"):
+        if path.is_file():
+            name = PurePosixPath(path.relative_to(STATIC.parents[1]).as_posix())
+            assert any(name.match(pattern) for pattern in globs), name
 
 
 def test_every_label_exists_in_both_languages() -> None:
-    text = (STATIC / "i18n.js").read_text(encoding="utf-8")
-    en_part, zh_part = text.split("\n  zh: {")
-    en = set(re.findall(r'^\s+"([a-zA-Z.]+)":', en_part, re.MULTILINE))
-    zh = set(re.findall(r'^\s+"([a-zA-Z.]+)":', zh_part, re.MULTILINE))
+    tables = {}
+    for lang in ("en", "zh"):
+        text = (STATIC / f"i18n-{lang}.js").read_text(encoding="utf-8")
+        tables[lang] = re.findall(r'^\s+"([a-zA-Z.]+)":', text, re.MULTILINE)
+        assert len(tables[lang]) == len(set(tables[lang])), lang  # each key once
+    en, zh = set(tables["en"]), set(tables["zh"])
     assert len(en) > 100
     assert en == zh
     used = set()
-    for name in ("app.js", "index.html"):
-        source = (STATIC / name).read_text(encoding="utf-8")
+    for path in [*SCRIPTS, STATIC / "index.html"]:
+        source = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'\bt\(["`]([a-zA-Z]+\.[a-zA-Z.]+)["`]', source))
         used |= set(re.findall(r'data-i18n(?:-aria)?="([a-zA-Z.]+)"', source))
-    assert used
+    assert {"enrol.claim", "audit.title", "preview.ended", "room.summary"} <= used
     assert used <= en, sorted(used - en)
 
 
