@@ -287,3 +287,17 @@ def test_a_fork_bomb_is_stopped_by_the_process_limit(work: Path) -> None:
     assert "refused after" in done.stdout, done.stdout + done.stderr
     made = int(done.stdout.split("refused after")[1].split()[0])
     assert made < 32
+
+
+def test_unconfined_runs_only_when_asked_and_keeps_the_limits(work: Path) -> None:
+    """A student's own file where bubblewrap is missing: the limits still apply."""
+    done = run(
+        work,
+        """
+        import resource
+        print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        """,
+        confined=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "256"
