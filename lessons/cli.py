@@ -15,7 +15,7 @@ from lessons.bundle import bundle_sha256, pack_bundle
 from lessons.errors import LessonError
 from lessons.library import builtin_lessons, find_lesson, lesson_folders
 from lessons.model import load_lesson
-from rcbase import Lang
+from rcbase import Lang, Text
 
 __all__ = ["lesson"]
 
@@ -171,6 +171,7 @@ def run(
     """
     from hardware.settings import load_settings  # noqa: PLC0415
     from lessons.runner import run_lesson  # noqa: PLC0415
+    from lessons.sandbox import available  # noqa: PLC0415
 
     lang = _lang(ctx)
     try:
@@ -184,10 +185,26 @@ def run(
         if not as_json:
             click.echo(line, err=stream == "stderr")
 
+    box = available()
+    if not box.ok:  # the student's own file on their own computer: it may run, and we say so
+        click.echo(
+            Text(
+                f"warning: no sandbox ({box.reason}); the program runs with your rights. "
+                f"Fix: {box.fix}",
+                f"注意：没有沙箱（{box.reason}），程序以你的权限运行。修复：{box.fix}",
+            )(lang),
+            err=True,
+        )
     stop = threading.Event()
     try:
         result = run_lesson(
-            item, code=program, backend=backend, world=world, on_line=echo, stop=stop
+            item,
+            code=program,
+            backend=backend,
+            world=world,
+            on_line=echo,
+            stop=stop,
+            unconfined_ok=True,
         )
     except KeyboardInterrupt:
         stop.set()

@@ -6,14 +6,22 @@
      ├── LessonFormatError (also ValueError)   lesson.yaml or a lesson file is wrong
      ├── BundleError (also ValueError)         a bundle is unsafe, damaged or too large
      └── RunnerError (also RuntimeError)       the runner could not run the lesson
-          └── ModelMissingError (also LookupError)  a model the lesson needs is not here
+          ├── ModelMissingError (also LookupError)  a model the lesson needs is not here
+          └── SandboxError                          no sandbox can be made for the program
 """
 
 from __future__ import annotations
 
 from rcbase import Lang, Text
 
-__all__ = ["BundleError", "LessonError", "LessonFormatError", "ModelMissingError", "RunnerError"]
+__all__ = [
+    "BundleError",
+    "LessonError",
+    "LessonFormatError",
+    "ModelMissingError",
+    "RunnerError",
+    "SandboxError",
+]
 
 
 class LessonError(Exception):
@@ -30,6 +38,10 @@ class BundleError(LessonError, ValueError):
 
 class RunnerError(LessonError, RuntimeError):
     """The lesson could not be run."""
+
+
+class SandboxError(RunnerError):
+    """A sandbox for an untrusted program cannot be made here (the message says how to fix it)."""
 
 
 class ModelMissingError(RunnerError, LookupError):

@@ -1,21 +1,28 @@
-"""Run a lesson: the student's code in a child process, the robot and the grader here.
+"""Run a lesson: the student's code in a sandbox, the robot and the grader here.
 
 The robot (the simulator, or the real robot's backend) stays in this
 trusted process behind a :class:`hardware.remote.RobotServer`; the student's
-code runs in a child with its own process group, resource limits and a wall
-time limit, and drives the robot through the server. Whatever the child
-does — an error, an endless loop, a crash, a memory blow-up, an e-stop — the
-robot ends stopped, and the grader (``check.py``) runs here on what the
+code runs in :mod:`lessons.sandbox` (its own user, PID and network
+namespaces, only its work folder writable, memory and process limits for
+the whole tree) with a wall time limit, and drives the robot through the
+server's socket, the only way out. Whatever the child does — an error, an
+endless loop, a crash, a memory blow-up, a fork bomb, an e-stop — the robot
+ends stopped, every process it made ends, and the grader (``check.py``)
+runs here, from the lesson's own folder the child never saw, on what the
 server recorded and the simulator's ground truth.
+
+A model the program exports (``vision.teach``) is written inside its work
+folder; after the run this process checks it (manifest, sha256, size) and
+keeps it in the data folder, where the next run finds it.
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
 import importlib.util
 import logging
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -35,12 +42,15 @@ from hardware.backends import open_backend
 from hardware.kit import KitProfile, load_kit
 from hardware.remote import RobotServer
 from hardware.telemetry import Recorder
-from lessons.errors import RunnerError
+from lessons.errors import RunnerError, SandboxError
 from lessons.grading import Grade, Run
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models
+from lessons.sandbox import Limits, Sandbox, SandboxedProcess, available, default_limits
 from models import Registry, default_roots
+from models.manifest import load_manifest
 from rcbase import paths
+from rcbase.files import write_atomic
 
 __all__ = ["LessonResult", "run_lesson"]
 
@@ -48,8 +58,10 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_TAIL_LINES = 400
 MAX_LINE = 2000
-MEMORY_LIMIT = 2 * 1024**3  # address space of the student's process
-KILL_GRACE_S = 2.0
+#: Where the program's own data folder is, inside its work folder.
+OWN_DATA = ".roboclass"
+#: The largest model file the runner keeps from a program's export.
+MAX_EXPORTED_MODEL = 64 * 1024**2
 
 
 @dataclass
@@ -82,20 +94,6 @@ class LessonResult:
         }
 
 
-def _limits(cpu_seconds: int) -> Callable[[], None]:
-    def apply() -> None:
-        os.setsid()  # its own process group: the runner can end it and its children together
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024**2, 64 * 1024**2))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() != 0:  # root ignores it; the process group is killed anyway
-            resource.setrlimit(resource.RLIMIT_NPROC, (512, 512))
-
-    return apply
-
-
 def _pump(
     stream: IO[str],
     name: str,
@@ -111,6 +109,21 @@ def _pump(
             except Exception:  # a listener's bug must not stop the output
                 logger.exception("output listener failed")
     stream.close()
+
+
+def _start_pumps(
+    proc: SandboxedProcess,
+    tail: collections.deque[str],
+    on_line: Callable[[str, str], None] | None,
+) -> list[threading.Thread]:
+    """Threads that read the program's output into ``tail`` (and ``on_line``) until it ends."""
+    pumps = [
+        threading.Thread(target=_pump, args=(s, n, tail, on_line), daemon=True)
+        for s, n in ((proc.proc.stdout, "stdout"), (proc.proc.stderr, "stderr"))
+    ]
+    for p in pumps:
+        p.start()
+    return pumps
 
 
 def _truth(backend: Any) -> dict[str, Any]:
@@ -177,6 +190,8 @@ def run_lesson(
     stop: threading.Event | None = None,
     on_frame: Callable[[Any], None] | None = None,
     cache_dir: Path | None = None,
+    limits: Limits | None = None,
+    unconfined_ok: bool = False,
 ) -> LessonResult:
     """Run ``code`` (default: the lesson's starter) for the lesson and grade it.
 
@@ -188,7 +203,12 @@ def run_lesson(
     is the robot's cache folder (default: this process's), whose ``models/``
     holds models the console sent; the program finds models where this
     process would. A model the lesson needs that is not there raises
-    :class:`ModelMissingError` before anything starts.
+    :class:`ModelMissingError` before anything starts. The program runs in
+    :mod:`lessons.sandbox` with ``limits`` (default: sized from this
+    computer's memory); where no sandbox can be made, :class:`SandboxError`
+    says how to fix it and nothing runs — unless ``unconfined_ok`` (a
+    student's own file on their own computer, never pushed code, never with
+    ``CI=true``): then it runs with the limits only, and a warning says so.
     """
     lesson = lesson_dir if isinstance(lesson_dir, Lesson) else load_lesson(lesson_dir)
     m = lesson.model
@@ -206,42 +226,36 @@ def run_lesson(
     )
     tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
     exit_code: int | None = None
-    with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as work:
-        entry = _prepare(Path(work), lesson, student)
-        own_kit = _kit_file(lesson, kit)  # the child loads the lesson's kit from its copy
-        kit_ref = str(Path(work) / own_kit.name) if own_kit else kit_profile.name
-        env = _child_env(Path(work), kit_ref, child_sock.fileno(), places, fast=backend == "sim")
-        started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as folder:
+        work = Path(folder)
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "lessons.child", str(entry)],
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                pass_fds=(child_sock.fileno(),),
-                preexec_fn=_limits(int(wall) + 5),  # noqa: PLW1509 - setsid and rlimits need it
+            proc = _start_program(
+                work,
+                lesson,
+                student,
+                kit=kit,
+                profile=kit_profile,
+                places=places,
+                fd=child_sock.fileno(),
+                fast=backend == "sim",
+                limits=limits or _limits_for(wall),
+                confined=_must_confine(unconfined_ok),
             )
-        except OSError as exc:
+        except (OSError, SandboxError) as exc:
             server.close()
             robot.close()
+            if isinstance(exc, SandboxError):
+                raise
             raise RunnerError(f"cannot start the student's program: {exc}") from exc
         finally:
             child_sock.close()
-        pumps = [
-            threading.Thread(target=_pump, args=(s, n, tail, on_line), daemon=True)
-            for s, n in ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
-        ]
-        for p in pumps:
-            p.start()
+        started = time.monotonic()
+        pumps = _start_pumps(proc, tail, on_line)
         try:
             status = _watch(proc, server, stop, started + wall)
         finally:
-            if proc.poll() is None:
-                _end(proc)
+            oom = proc.oom_killed
+            proc.close()  # every process the program made ends here
             exit_code = proc.returncode
             for p in pumps:
                 p.join(timeout=5)
@@ -251,7 +265,10 @@ def run_lesson(
             seconds = robot.clock()
             truth = _truth(robot)
             robot.close()
-    status, error = _classify(status, exit_code, server.time_up, tail, wall)
+        _keep_exported_models(
+            work / OWN_DATA / "models", Path(places["ROBOCLASS_DATA_DIR"]) / "models"
+        )
+    status, error = _classify(status, exit_code, server.time_up, tail, wall, oom=oom)
     run = Run(
         status=status,
         exit_code=exit_code,
@@ -325,23 +342,133 @@ def _needs(
     return profile, places
 
 
-def _child_env(
-    work: Path, kit: str, fd: int, places: dict[str, str], *, fast: bool
-) -> dict[str, str]:
+def _start_program(
+    work: Path,
+    lesson: Lesson,
+    student: Path,
+    *,
+    kit: str | None,
+    profile: KitProfile,
+    places: dict[str, str],
+    fd: int,
+    fast: bool,
+    limits: Limits,
+    confined: bool,
+) -> SandboxedProcess:
+    """Copy the program into ``work`` and start it in a sandbox with the robot on ``fd``."""
+    entry = _prepare(work, lesson, student)
+    box = Sandbox(work=work, read_only=_readable(places), limits=limits, confined=confined)
+    own_kit = _kit_file(lesson, kit)  # the child loads the lesson's kit from its copy
+    kit_ref = str(box.inside(work / own_kit.name)) if own_kit else profile.name
+    box.env = _child_env(kit_ref, fd, _own_data(box, places), box.inside(work), fast=fast)
+    return box.start(
+        [sys.executable, "-m", "lessons.child", str(box.inside(entry))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        pass_fds=(fd,),
+    )
+
+
+def _limits_for(wall: float) -> Limits:
+    """This computer's limits, with CPU time a little past the wall limit."""
+    base = default_limits()
+    return Limits(memory_bytes=base.memory_bytes, cpu_seconds=int(wall) + 5)
+
+
+def _must_confine(unconfined_ok: bool) -> bool:
+    """Whether the program must run in a sandbox (:class:`SandboxError` when none can be made)."""
+    found = available()
+    if found.ok:
+        return True
+    if unconfined_ok and os.environ.get("CI", "").lower() != "true":
+        return False
+    raise SandboxError(
+        f"no sandbox for the student's program: {found.reason}; fix: {found.fix} "
+        "(roboclass doctor checks it)"
+    )
+
+
+def _own_data(box: Sandbox, places: dict[str, str]) -> dict[str, str]:
+    """The program's data folder, inside its work folder: the models of this computer's data
+    folder seen through links (read-only), and room for a model it exports. The cache stays
+    where it is, read-only."""
+    work = box.work
+    if work is None:
+        raise RunnerError("a lesson's sandbox needs a work folder")
+    real = Path(places["ROBOCLASS_DATA_DIR"]) / "models"
+    own = work / OWN_DATA / "models"
+    own.mkdir(parents=True)
+    if real.is_dir():
+        for file in real.iterdir():
+            if file.suffix == ".onnx":
+                (own / file.name).symlink_to(file)
+            elif file.suffix in (".yaml", ".yml") and file.is_file():
+                shutil.copyfile(file, own / file.name)  # small; a program may write over its copy
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ROBOCLASS_")},
+        "ROBOCLASS_DATA_DIR": str(box.inside(work / OWN_DATA)),
+        "ROBOCLASS_CACHE_DIR": places["ROBOCLASS_CACHE_DIR"],
+    }
+
+
+def _readable(places: dict[str, str]) -> list[Path]:
+    """What the program may read besides Python and our packages: the models on this computer."""
+    return [
+        Path(places["ROBOCLASS_DATA_DIR"]) / "models",
+        Path(places["ROBOCLASS_CACHE_DIR"]) / "models",
+    ]
+
+
+def _keep_exported_models(own: Path, real: Path) -> None:
+    """Keep the models the program exported (real files, not links), once checked here."""
+    if not own.is_dir():
+        return
+    for manifest_path in sorted(own.glob("*.yaml")):
+        try:
+            manifest = load_manifest(manifest_path)
+            model = own / manifest.file
+            if (
+                model.is_symlink()
+                or not model.is_file()
+                or model.parent != own
+                or model.stat().st_size > MAX_EXPORTED_MODEL
+            ):
+                continue
+            data = model.read_bytes()
+            if hashlib.sha256(data).hexdigest() != manifest.sha256:
+                logger.warning(
+                    "exported model %s does not match its manifest: not kept", model.name
+                )
+                continue
+            old = real / manifest_path.name
+            if old.is_file() and old.read_bytes() == manifest_path.read_bytes():
+                continue  # the copy it was given, unchanged
+        except (OSError, ValueError) as exc:
+            logger.warning("exported model %s not kept: %s", manifest_path.name, exc)
+            continue
+        real.mkdir(parents=True, exist_ok=True)
+        write_atomic(real / manifest.file, data)
+        write_atomic(real / manifest_path.name, manifest_path.read_bytes())
+        logger.info("kept the exported model %s (%d bytes)", manifest.name, len(data))
+
+
+def _child_env(
+    kit: str, fd: int, places: dict[str, str], home: Path, *, fast: bool
+) -> dict[str, str]:
+    """The program's whole environment (nothing of this process's own is passed on)."""
+    return {
         **places,
         "ROBOCLASS_BACKEND": "remote",
         "ROBOCLASS_KIT": kit,
         "ROBOCLASS_REMOTE_FD": str(fd),
         "ROBOCLASS_SIM_FAST": "1" if fast else "0",
-        "ROBOCLASS_CONFIG_DIR": str(work),  # no robot.yaml of this computer leaks in
+        "ROBOCLASS_CONFIG_DIR": str(home),  # no robot.yaml of this computer leaks in
         "PYTHONUNBUFFERED": "1",
     }
 
 
 def _watch(
-    proc: subprocess.Popen[str], server: RobotServer, stop: threading.Event | None, deadline: float
+    proc: SandboxedProcess, server: RobotServer, stop: threading.Event | None, deadline: float
 ) -> str:
     """Wait for the child to end, the e-stop, or the wall deadline; returns how it ended."""
     while True:
@@ -359,10 +486,20 @@ def _watch(
 
 
 def _classify(
-    status: str, exit_code: int | None, time_up: bool, tail: collections.deque[str], wall: float
+    status: str,
+    exit_code: int | None,
+    time_up: bool,
+    tail: collections.deque[str],
+    wall: float,
+    *,
+    oom: bool = False,
 ) -> tuple[str, str | None]:
-    """The run's status and the one line that explains it."""
+    """The run's status and the one line that explains it (``oom``: the kernel ended a
+    process of the program for the memory of the whole sandbox)."""
     error: str | None = None
+    if oom and status == "finished":
+        tail.append("MemoryError: the program's processes used too much memory together")
+        exit_code = 1
     if status == "timeout":
         error = f"the program ran longer than {wall:g} s (an endless loop?) and was stopped"
     elif status == "stopped":
@@ -390,17 +527,3 @@ def _outcome(status: str, score: int, pass_score: int) -> str:
     if score >= pass_score:
         return "passed"
     return "error" if status in ("error", "crashed") else "failed"
-
-
-def _end(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM the child's process group, then SIGKILL after a grace period."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=KILL_GRACE_S)
-            return
-        except subprocess.TimeoutExpired:
-            continue

@@ -12,6 +12,7 @@ not even for a moment::
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 __all__ = ["PRIVATE", "write_atomic"]
@@ -22,8 +23,9 @@ PRIVATE = 0o600
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` atomically, with ``mode`` from the start."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # a name of its own, so two writers of the same file never write into one temporary file
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.fchmod(fd, mode)  # the umask may have taken bits away
         view = memoryview(data)

@@ -14,6 +14,7 @@ PACKAGES=(
   avr-libc
   arduino-core-avr   # the Arduino core the firmware is written against
   avrdude            # flashes AVR boards
+  bubblewrap         # the sandbox every untrusted program runs in
   chromium           # the teacher console's browser tests
   fonts-wqy-microhei # Chinese text in the console screenshots (Chromium has no CJK font of its own)
 )

@@ -25,6 +25,7 @@ PARTS = {
     "avr-gcc": "gcc-avr",
     "avrdude": "avrdude",
     "chromium": "chromium",
+    "bwrap": "bubblewrap",
 }
 
 

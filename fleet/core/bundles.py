@@ -13,14 +13,13 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from fleet.core.errors import JobError, JobRejected
 from fleet.core.protocol import BundleRef
+from rcbase import files
 
 __all__ = ["INLINE_LIMIT", "MAX_BUNDLE", "BundleCache", "BundleStore", "write_atomic"]
 
@@ -33,16 +32,13 @@ _FETCH_TIMEOUT_S = 30.0
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the whole new one."""
+    """Write ``data`` to ``path`` so a reader sees the old file or the whole new one.
+
+    Bundles and models are not secret: readable by everyone (0644), so the sandbox a
+    student's program runs in can read the models it was given.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_atomic(path, data, mode=0o644)
 
 
 class BundleStore:

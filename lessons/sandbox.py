@@ -1,0 +1,620 @@
+"""One sandbox for every program we did not write: a student's, or anyone's.
+
+A program started here (:func:`start`) runs under bubblewrap with:
+
+- its own PID namespace: when the sandbox ends, every process the program
+  made ends with it, whatever it forked, whatever signals it ignores;
+- its own network namespace: no network at all (the robot is reached only
+  through the file descriptors the caller passes, as the lesson runner does);
+- a read-only view of only what it needs (the system's libraries, Python,
+  our student-side packages and the folders the caller names) and one
+  writable work folder; nothing else of this computer: no keys, databases,
+  settings, environment or ``/proc`` of other processes;
+- an unprivileged user: started as root, it runs as a user of its own
+  (``SANDBOX_UID`` and up, one per sandbox running at the same time) with no
+  capabilities and ``no_new_privs``; started as a user, it stays that user
+  inside a user namespace;
+- limits for the whole tree: memory and processes in a cgroup of its own
+  where one can be made (cgroup v1 or v2), else per-process limits sized
+  from the machine's memory; ``oom_score_adj`` 1000, so the kernel kills the
+  program before anything else; CPU time, open files and file size per
+  process.
+
+::
+
+    sandbox = Sandbox(work=Path("/tmp/job"), read_only=[models_folder])
+    with sandbox.start([sys.executable, "-m", "lessons.child", "/tmp/job/main.py"],
+                       stdout=subprocess.PIPE) as run:
+        run.wait(timeout=30)
+    # here every process of the program has ended and its cgroup is gone
+
+:func:`check` says whether a sandbox can be made on this computer, and if
+not, what to do about it (``roboclass doctor`` shows it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from lessons.errors import SandboxError
+from rcbase.closeable import Closeable
+
+__all__ = [
+    "HOME",
+    "SANDBOX_UID",
+    "Limits",
+    "Sandbox",
+    "SandboxCheck",
+    "SandboxedProcess",
+    "available",
+    "check",
+    "default_limits",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The first user id a sandbox runs as when it is started by root; one id per
+#: sandbox running at the same time, so their process limits are their own.
+SANDBOX_UID = 61000
+_UIDS = 1000
+#: Our packages a student's program may import; the rest of ours stays outside.
+STUDENT_PACKAGES = ("hardware", "vision", "models", "lessons", "firmware_bridge", "rcbase")
+#: Read-only system folders every program needs (those that exist are bound).
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")
+#: onnxruntime and OpenBLAS read the CPU topology.
+SYSTEM_INFO = ("/sys/devices/system/cpu",)
+_CGROUP = Path("/sys/fs/cgroup")
+#: Where the program sees its work folder (and its home).
+HOME = Path("/home/student")
+#: The program's own /tmp: a small tmpfs inside its namespace, gone when it ends.
+TMP = "/tmp"  # noqa: S108 - a private tmpfs, not the shared /tmp
+_MIB = 1024 * 1024
+#: The least address space a process gets (what onnxruntime and OpenCV reserve at start).
+PER_PROCESS_SPACE = 2 * 1024 * _MIB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one sandboxed program may use, in all."""
+
+    memory_bytes: int
+    processes: int = 64
+    cpu_seconds: int = 120
+    open_files: int = 256
+    file_bytes: int = 64 * _MIB
+    tmp_bytes: int = 64 * _MIB
+
+
+def mem_total() -> int:
+    """This computer's memory in bytes (from /proc/meminfo)."""
+    with open("/proc/meminfo", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 1024 * _MIB  # pragma: no cover - every Linux has the line
+
+
+def default_limits(*, share: float = 0.4, at_most: int = 1024 * _MIB) -> Limits:
+    """Limits sized from this computer: ``share`` of its memory, at most ``at_most``.
+
+    On a 512 MB Pi Zero 2 W that is about 200 MB for the student's program,
+    which leaves the agent and the system room to stop the robot.
+    """
+    return Limits(memory_bytes=min(int(mem_total() * share), at_most))
+
+
+@dataclass(frozen=True)
+class SandboxCheck:
+    """Whether a sandbox can be made here; if not, why and what to do."""
+
+    ok: bool
+    reason: str = ""
+    fix: str = ""
+    bwrap: str | None = None
+    cgroup: str | None = None  # "v1", "v2" or None (per-process limits)
+
+
+@functools.cache
+def available() -> SandboxCheck:
+    """:func:`check`, once per process (it starts a sandbox to be sure)."""
+    return check()
+
+
+def check() -> SandboxCheck:
+    """Can a sandbox be made on this computer? (It starts one to be sure.)"""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return SandboxCheck(
+            False,
+            "bubblewrap (bwrap) is not installed",
+            "sudo apt install bubblewrap",
+        )
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return SandboxCheck(
+            False, "setpriv is missing (util-linux)", "sudo apt install util-linux", bwrap
+        )
+    try:
+        Sandbox(work=None).run_check()
+    except SandboxError as exc:
+        return SandboxCheck(
+            False,
+            str(exc),
+            "allow user namespaces: sudo sysctl -w kernel.unprivileged_userns_clone=1 "
+            "(and user.max_user_namespaces > 0)",
+            bwrap,
+        )
+    return SandboxCheck(True, bwrap=bwrap, cgroup=_cgroup_kind())
+
+
+# -- cgroups ------------------------------------------------------------------------
+
+
+def _own_cgroup(controller: str | None) -> Path | None:
+    """This process's cgroup folder for ``controller`` (None: the v2 unified tree)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, names, path = line.split(":", 2)
+        if (controller is None and names == "") or (
+            controller is not None and controller in names.split(",")
+        ):
+            root = _CGROUP if controller is None else _CGROUP / controller
+            return root / path.lstrip("/")
+    return None
+
+
+def _cgroup_kind() -> str | None:
+    if os.geteuid() != 0:
+        return None  # only root may make cgroups here (a delegated service could; not yet)
+    if (_CGROUP / "cgroup.controllers").is_file():
+        return "v2"
+    if (_CGROUP / "memory").is_dir() and (_CGROUP / "pids").is_dir():
+        return "v1"
+    return None
+
+
+class _Cgroup(Closeable):
+    """A cgroup of one sandbox: memory and processes for the whole tree."""
+
+    def __init__(self, kind: str, limits: Limits) -> None:
+        self.kind = kind
+        name = f"roboclass-sandbox-{uuid.uuid4().hex[:12]}"
+        self.folders: list[Path] = []
+        try:
+            if kind == "v2":
+                base = _own_cgroup(None)
+                if base is None:
+                    raise OSError("no cgroup v2 folder for this process")
+                folder = base.parent / name if base != _CGROUP else base / name
+                folder.mkdir()
+                self.folders.append(folder)
+                (folder / "memory.max").write_text(str(limits.memory_bytes))
+                (folder / "memory.swap.max").write_text("0")
+                (folder / "pids.max").write_text(str(limits.processes))
+            else:
+                for controller, knob, value in (
+                    ("memory", "memory.limit_in_bytes", limits.memory_bytes),
+                    ("pids", "pids.max", limits.processes),
+                ):
+                    base = _own_cgroup(controller) or _CGROUP / controller
+                    folder = base / name
+                    folder.mkdir()
+                    self.folders.append(folder)
+                    (folder / knob).write_text(str(value))
+                memsw = self.folders[0] / "memory.memsw.limit_in_bytes"
+                if memsw.exists():  # no swap either, where the kernel counts it
+                    with contextlib.suppress(OSError):
+                        memsw.write_text(str(limits.memory_bytes))
+        except OSError:
+            self._remove()
+            raise
+
+    def join(self) -> None:
+        """Move the calling process in (run in the child before it becomes the program)."""
+        for folder in self.folders:
+            (folder / "cgroup.procs").write_text("0" if self.kind == "v2" else str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for folder in self.folders:
+            with contextlib.suppress(OSError, ValueError):
+                found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
+        return sorted(found)
+
+    def kill_all(self) -> None:
+        """SIGKILL every process left in the cgroup."""
+        kill = self.folders[0] / "cgroup.kill" if self.folders else None
+        if kill is not None and kill.exists():
+            with contextlib.suppress(OSError):
+                kill.write_text("1")
+        for _ in range(50):  # processes that fork while we kill: until none is left
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            threading.Event().wait(0.01)
+        logger.warning("sandbox cgroup %s still has processes", self.folders[0])
+
+    def oom_kills(self) -> int:
+        """How often the kernel killed a process of this sandbox for memory."""
+        if not self.folders:
+            return 0
+        events = self.folders[0] / ("memory.events" if self.kind == "v2" else "memory.oom_control")
+        with contextlib.suppress(OSError, ValueError):
+            for line in events.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        return 0
+
+    def _remove(self) -> None:
+        for folder in self.folders:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def _close(self) -> None:
+        self.kill_all()
+        for _ in range(100):  # rmdir fails while the last process is being reaped
+            self._remove()
+            if not any(f.exists() for f in self.folders):
+                return
+            threading.Event().wait(0.01)
+        logger.warning("could not remove the sandbox cgroup %s", self.folders[0])
+
+
+# -- user ids -----------------------------------------------------------------------
+
+_uid_lock = threading.Lock()
+_uids_in_use: set[int] = set()
+
+
+def _take_uid() -> int:
+    with _uid_lock:
+        for uid in range(SANDBOX_UID, SANDBOX_UID + _UIDS):
+            if uid not in _uids_in_use:
+                _uids_in_use.add(uid)
+                return uid
+    raise SandboxError(f"more than {_UIDS} sandboxes at the same time")
+
+
+def _give_uid(uid: int) -> None:
+    with _uid_lock:
+        _uids_in_use.discard(uid)
+
+
+# -- the sandbox --------------------------------------------------------------------
+
+
+def _package_folders(names: Iterable[str]) -> list[Path]:
+    """Where our student-side packages are (their source folders when installed editable)."""
+    found: list[Path] = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found.extend(Path(p) for p in spec.submodule_search_locations)
+    return found
+
+
+def _python_folders() -> list[Path]:
+    """Python itself, the venv and its site-packages, as real paths and as named."""
+    folders = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent}
+    folders |= {Path(os.path.realpath(p)) for p in list(folders)}
+    folders.add(Path(os.path.realpath(sys.executable)).parent.parent)
+    return sorted(folders)
+
+
+@dataclass
+class Sandbox:
+    """Where and how a program runs: one writable folder, read-only extras, limits.
+
+    ``work`` is the only folder the program may write (None: no work folder,
+    as for :meth:`run_check`); the program sees it as :data:`HOME`
+    (``/home/student``), its current folder. ``read_only`` are further files
+    or folders it may read (a lesson's models, say), each at the same path as
+    outside.
+    """
+
+    work: Path | None
+    read_only: Sequence[Path] = ()
+    limits: Limits = field(default_factory=default_limits)
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: False: no sandbox, only the limits (a student's own file on their own computer,
+    #: where bubblewrap is missing; never for code pushed to a robot or run on a console).
+    confined: bool = True
+
+    def inside(self, path: Path) -> Path:
+        """Where the program sees ``path``, a file or folder in the work folder."""
+        if self.work is None:
+            raise SandboxError("this sandbox has no work folder")
+        return HOME / path.relative_to(self.work) if self.confined else path
+
+    def argv(self, command: Sequence[str], uid: int | None) -> list[str]:
+        """The bwrap command line that runs ``command`` in this sandbox."""
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxError("bubblewrap (bwrap) is not installed: sudo apt install bubblewrap")
+        args = [
+            bwrap,
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(self.limits.tmp_bytes),
+            "--tmpfs",
+            TMP,
+            "--clearenv",
+        ]
+        if uid is None:  # a user: a user namespace of its own, no way to make another
+            args += ["--unshare-user", "--disable-userns"]
+        binds: list[tuple[str, str, str]] = []  # (option, source, where the program sees it)
+        seen: set[str] = set()
+        extra = [*_python_folders(), *_package_folders(STUDENT_PACKAGES), *self.read_only]
+        for path in [*SYSTEM_FOLDERS, *SYSTEM_FILES, *SYSTEM_INFO, *map(str, extra)]:
+            if path not in seen and os.path.exists(path) and not _inside(path, seen):
+                binds.append(("--ro-bind", path, path))
+                seen.add(path)
+        if self.work is not None:
+            binds.append(("--bind", str(self.work), str(HOME)))
+        # bwrap makes missing parent folders private (0700): the program could not reach
+        # what is bound below them, so make them first, readable by everyone.
+        for folder in _parents(where for _, _, where in binds):
+            args += ["--perms", "0755", "--dir", folder]
+        for option, source, where in binds:
+            args += [option, source, where]
+        if self.work is not None:
+            args += ["--chdir", str(HOME)]
+        home = str(HOME) if self.work is not None else TMP
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "PYTHONNOUSERSITE": "1",
+            # where our packages are when they are not installed (a source checkout)
+            "PYTHONPATH": os.pathsep.join(
+                sorted({str(f.parent) for f in _package_folders(STUDENT_PACKAGES)})
+            ),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **self.env,
+        }
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        args.append("--")
+        if uid is not None:  # root made the namespaces; the program runs as nobody of ours
+            args += [
+                shutil.which("setpriv") or "setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+            ]
+        return args + list(command)
+
+    def start(
+        self,
+        command: Sequence[str],
+        *,
+        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+        stdout: int | IO[Any] | None = None,
+        stderr: int | IO[Any] | None = None,
+        pass_fds: Sequence[int] = (),
+        text: bool = False,
+    ) -> SandboxedProcess:
+        """Start ``command`` in the sandbox; :class:`SandboxError` when it cannot be made."""
+        if not self.confined:
+            return self._start_unconfined(command, stdin, stdout, stderr, pass_fds, text)
+        uid = _take_uid() if os.geteuid() == 0 else None
+        cgroup: _Cgroup | None = None
+        try:
+            kind = _cgroup_kind()
+            if kind is not None:
+                try:
+                    cgroup = _Cgroup(kind, self.limits)
+                except OSError as exc:
+                    logger.info("no cgroup for the sandbox (%s): per-process limits", exc)
+            if self.work is not None and uid is not None:
+                _give_to(self.work, uid)
+            proc = subprocess.Popen(
+                self.argv(command, uid),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                pass_fds=tuple(pass_fds),
+                text=text,
+                errors="replace" if text else None,
+                preexec_fn=_prepare_child(self.limits, cgroup),  # noqa: PLW1509 - rlimits need it
+            )
+        except (OSError, SandboxError) as exc:
+            if cgroup is not None:
+                cgroup.close()
+            if uid is not None:
+                _give_uid(uid)
+            if isinstance(exc, SandboxError):
+                raise
+            raise SandboxError(f"cannot start the sandbox: {exc}") from exc
+        return SandboxedProcess(proc, cgroup, uid)
+
+    def _start_unconfined(
+        self,
+        command: Sequence[str],
+        stdin: int | IO[Any] | None,
+        stdout: int | IO[Any] | None,
+        stderr: int | IO[Any] | None,
+        pass_fds: Sequence[int],
+        text: bool,
+    ) -> SandboxedProcess:
+        logger.warning(
+            "no sandbox: the program runs with your own rights / 没有沙箱：程序以你自己的权限运行"
+        )
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.work), **self.env}
+        try:
+            proc = subprocess.Popen(
+                list(command),
+                cwd=self.work,
+                env=env,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                pass_fds=tuple(pass_fds),
+                text=text,
+                errors="replace" if text else None,
+                preexec_fn=_prepare_child(self.limits, None),  # noqa: PLW1509 - rlimits need it
+            )
+        except OSError as exc:
+            raise SandboxError(f"cannot start the program: {exc}") from exc
+        return SandboxedProcess(proc, None, None)
+
+    def run_check(self) -> None:
+        """Start a trivial program in a sandbox; :class:`SandboxError` with bwrap's words if not."""
+        with self.start(
+            [sys.executable, "-c", "pass"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as run:
+            try:
+                _, err = run.proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired as exc:
+                raise SandboxError("a sandbox did not start within 30 s") from exc
+            if run.proc.returncode != 0:
+                words = err.decode(errors="replace").strip().splitlines()
+                raise SandboxError(
+                    f"bubblewrap cannot make a sandbox here: {words[-1] if words else 'failed'}"
+                )
+
+
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    return any(path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+def _parents(paths: Iterable[str]) -> list[str]:
+    """Every folder above ``paths`` (not ``/``), parents before children, each once."""
+    found: dict[str, None] = {}
+    for path in paths:
+        for parent in reversed(Path(path).parents[:-1]):
+            found[str(parent)] = None
+    return sorted(found, key=lambda p: (p.count("/"), p))
+
+
+def _give_to(folder: Path, uid: int) -> None:
+    """The work folder (and what is in it) belongs to the sandbox's user."""
+    os.chown(folder, uid, uid)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
+
+
+def _prepare_child(limits: Limits, cgroup: _Cgroup | None) -> Callable[[], None]:
+    """What the child does before it becomes bwrap: limits that it and the program inherit."""
+
+    def apply() -> None:
+        os.setsid()
+        if cgroup is not None:
+            cgroup.join()  # the whole tree's memory and processes
+        # Each process's address space too: one huge allocation then fails at once with a
+        # MemoryError at the student's line, rather than a kill by the kernel. Address space
+        # is not memory (Python, numpy and onnxruntime reserve far more than they use), so it
+        # is never set below PER_PROCESS_SPACE.
+        space = max(limits.memory_bytes, PER_PROCESS_SPACE)
+        resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # the kernel kills the program first, never the agent
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+    return apply
+
+
+class SandboxedProcess(Closeable):
+    """A program running in a sandbox; closing it ends every process it made."""
+
+    def __init__(
+        self, proc: subprocess.Popen[Any], cgroup: _Cgroup | None, uid: int | None
+    ) -> None:
+        self.proc = proc
+        self._cgroup = cgroup
+        self._uid = uid
+
+    @property
+    def pid(self) -> int:
+        """bubblewrap's process id (the program's own id is 2 inside its namespace)."""
+        return self.proc.pid
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the program to end; its :attr:`returncode`."""
+        self.proc.wait(timeout)
+        return self.returncode  # type: ignore[return-value]
+
+    def poll(self) -> int | None:
+        """The :attr:`returncode` if the program has ended, else None."""
+        self.proc.poll()
+        return self.returncode
+
+    @property
+    def returncode(self) -> int | None:
+        """As :class:`subprocess.Popen`'s: the exit code, or minus the signal that killed it.
+
+        bubblewrap reports a program killed by a signal as 128 + the signal's number.
+        """
+        code = self.proc.returncode
+        if code is not None and code > 128 and (code - 128) in signal.valid_signals():
+            return -(code - 128)
+        return code
+
+    @property
+    def oom_killed(self) -> bool:
+        """True when the kernel ended a process of this sandbox for using too much memory."""
+        return self._cgroup is not None and self._cgroup.oom_kills() > 0
+
+    def kill(self) -> None:
+        """End the program and everything it made, now."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self._cgroup is not None:
+            self._cgroup.kill_all()
+
+    def _close(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                self.kill()
+            self.proc.wait(timeout=10)
+            if self._cgroup is not None:
+                self._cgroup.close()
+        finally:
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            if self._uid is not None:
+                _give_uid(self._uid)
