@@ -7,7 +7,7 @@ plainly and in the sandbox, in turns, and prints the medians and the ratio;
 then the memory the sandbox's own processes (bubblewrap's two) hold while a
 program runs, from their RSS.
 
-    .venv/bin/python bench/sandbox_start.py [--count 15]
+    .venv/bin/python bench/sandbox_start.py [--count 15] [--markdown]
 
 Numbers, no asserts. Needs bubblewrap (``make system-deps``).
 """
@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import print_markdown
 
 from lessons.sandbox import Limits, Sandbox, check
 
@@ -46,6 +48,7 @@ def children(pid: int) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=15)
+    parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     args = parser.parse_args()
     found = check()
     if not found.ok:
@@ -88,6 +91,20 @@ def main() -> None:
         f"sandbox adds {(boxed - plain) * 1000:.1f} ms per job (ratio {boxed / plain:.2f}x plain)"
     )
     print(f"bubblewrap's own processes while a program runs: {len(helpers)}, RSS {sandbox_kib} KiB")
+    if args.markdown:
+        print_markdown(
+            ["start + import hardware + exit", "median ms"],
+            [
+                ["plain child process", round(plain * 1000, 1)],
+                ["in the sandbox", round(boxed * 1000, 1)],
+            ],
+            notes=[
+                f"sandbox adds {(boxed - plain) * 1000:.1f} ms per job ({boxed / plain:.2f}x plain); "
+                f"{args.count} runs each, in turns; cgroup: {found.cgroup or 'none'}",
+                f"bubblewrap's own processes while a program runs: {len(helpers)}, "
+                f"RSS {sandbox_kib} KiB in all",
+            ],
+        )
 
 
 if __name__ == "__main__":
