@@ -249,8 +249,7 @@ class Agent(Closeable):
 
     def _close(self) -> None:
         self._stop.set()
-        self.worker.halt("the agent stopped", Status.FAILED, force=True)
-        self.lease.stop()
+        self.worker.halt("the agent stopped", Status.FAILED, force=True)  # the robot stops
         if not self._crash and self.link.connected:
             offline = DeviceState(
                 device=self.device, session=self.session, online=False, ts=time.time()
