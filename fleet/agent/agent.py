@@ -355,8 +355,10 @@ class Agent(Closeable):
 
     def _stop_all(self, msg: EStop) -> None:
         """The e-stop (the latch calls it first): the robot, then the running job."""
-        self.lease.estop()
-        self.worker.halt(f"emergency stop by {msg.by}", Status.CANCELED)
+        try:
+            self.lease.estop()
+        finally:  # a robot that failed to stop is all the more reason to end the job
+            self.worker.halt(f"emergency stop by {msg.by}", Status.CANCELED)
 
     def _clear_stop(self, _msg: EStop) -> None:
         self.lease.clear_stop()

@@ -103,20 +103,20 @@ class EStopLatch:
             if msg.epoch == self._epoch and not msg.active:
                 return Change.SAME
             self._epoch = msg.epoch
+            change = Change.CLEARED
             if msg.active:
                 change = Change.HELD if self._active else Change.STOPPED
-                self._active = True  # before on_stop: a job that starts now sees it
-                if self._on_stop is not None:
-                    self._on_stop(msg)
+            self._active = msg.active  # before on_stop: a job that starts now sees it
+            try:
+                hook = self._on_stop if msg.active else self._on_clear
+                if hook is not None:
+                    hook(msg)
+            finally:  # a hook that failed changes nothing about the latch
                 if change is Change.STOPPED:
                     self.stopped_at = self._clock()
-            else:
-                change = Change.CLEARED
-                self._active = False
-                if self._on_clear is not None:
-                    self._on_clear(msg)
-                self._cleared.notify_all()
-            self._settings.set_meta(KEY, f"{self._epoch}:{int(self._active)}")
+                elif change is Change.CLEARED:
+                    self._cleared.notify_all()
+                self._settings.set_meta(KEY, f"{self._epoch}:{int(self._active)}")
         # said after the lock: a log handler's own lock is no reason to hold up the others
         if change is Change.STOPPED:
             logger.warning("e-stop (epoch %d) by %s", msg.epoch, msg.by)

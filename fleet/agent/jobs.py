@@ -28,7 +28,7 @@ from fleet.agent.results import ResultSender
 from fleet.agent.worker import Running
 from fleet.core.bundles import BundleCache
 from fleet.core.errors import JobError, JobRejected
-from fleet.core.protocol import JobDocument, Status
+from fleet.core.protocol import TERMINAL, JobDocument, Status
 
 if TYPE_CHECKING:
     from hardware import Robot
@@ -149,6 +149,18 @@ class JobExecutor:
         self._on_start = on_start
 
     def __call__(self, running: Running) -> None:
+        try:
+            self._execute(running)
+        except Exception as exc:  # a bug of ours: the job still ends, FAILED, and says why
+            doc = running.job
+            logger.exception("job %s: the agent failed", doc.job)
+            known = self._results.outbox.job_status(doc.job)
+            if known is None or known[0] not in {s.value for s in TERMINAL}:
+                reason = f"the agent failed: {type(exc).__name__}: {exc}"
+                result = None if doc.lesson is None else {"status": "error", "reason": reason}
+                self._results.finish(doc.job, Status.FAILED, result, reason)
+
+    def _execute(self, running: Running) -> None:
         doc = running.job
         if doc.lesson is None:  # a model to install, not a lesson to run
             self._install_model(doc)

@@ -123,15 +123,13 @@ class FakeClock:
 
 def lesson_job(job: str = "j1", device: str = "r1", **fields: Any) -> JobDocument:
     now = time.time()
-    return JobDocument(
-        job=job,
-        device=device,
-        lesson=BundleRef(id="lesson", sha256=SHA, size=1),
-        issued=now,
-        expires=now + 600,
-        kid="0123456789abcdef",
-        **fields,
-    )
+    defaults: dict[str, Any] = {
+        "lesson": BundleRef(id="lesson", sha256=SHA, size=1),
+        "issued": now,
+        "expires": now + 600,
+        "kid": "0123456789abcdef",
+    }
+    return JobDocument(job=job, device=device, **(defaults | fields))
 
 
 def model_job(job: str = "m1", device: str = "r1") -> JobDocument:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from fleet.agent.estop import Change, EStopLatch
 from fleet.core.protocol import EStop
 from tests.unit.agent_fakes import FakeClock
@@ -96,3 +98,16 @@ def test_forget_starts_from_epoch_0_for_the_next_room() -> None:
     latch.forget()
     assert (latch.active, latch.epoch) == (False, 0)
     assert latch.apply(stop(1)) is Change.STOPPED  # the next room's first stop counts
+
+
+def test_a_hook_that_fails_leaves_the_latch_stopped_and_saved() -> None:
+    settings = Settings()
+
+    def broken(msg: EStop) -> None:
+        raise OSError("the board did not answer")
+
+    latch = EStopLatch(settings, on_stop=broken)
+    with pytest.raises(OSError):
+        latch.apply(stop(1))
+    assert latch.active and settings.values == {"estop": "1:1"}
+    assert latch.stopped_at is not None
