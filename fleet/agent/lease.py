@@ -126,13 +126,13 @@ class RobotLease(Closeable):
         """Open the robot again after a job it was lent to (stopped, latched if e-stopped)."""
         if self._opener is None:
             logger.warning("no way to open the robot again after the job: running without it")
-            self._robot = None
+            self._forget()
             return
         try:
             robot = self._opener()
         except Exception:  # the job may have left the hardware unusable: say so, go on
             logger.exception("could not open the robot again after the job")
-            self._robot = None
+            self._forget()
             return
         with self._lock:
             if self.closed:  # the agent ended during the job: nobody would close it
@@ -142,6 +142,10 @@ class RobotLease(Closeable):
             self._reopened = True
             if self._stopped():
                 robot.estop()
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._robot = None
 
     def _close(self) -> None:
         with self._lock:

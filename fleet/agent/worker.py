@@ -99,7 +99,7 @@ class JobWorker(Closeable):
         return self._running is not None
 
     def queued(self) -> list[str]:
-        """The jobs waiting, in no particular order."""
+        """The jobs waiting (sorted by id)."""
         with self._lock:
             return sorted(self._queued)
 
