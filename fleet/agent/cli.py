@@ -157,7 +157,7 @@ def agent(
                 and broker_addr is None
                 and not (broker_folder / "broker.json").is_file()
             ):
-                # Only an unclaimed (or released) robot loads the enrolment (SPAKE2, zeroconf).
+                # Only an unclaimed robot (or one that left its room) loads the enrolment (SPAKE2, zeroconf).
                 from fleet.enrol.robot import CredentialFolder  # noqa: PLC0415
 
                 _enrol(
@@ -187,7 +187,7 @@ def agent(
                 as_json,
             ):
                 break
-            device = None  # renamed or released: the folder says who this robot is now
+            device = None  # renamed or left the room: the folder says who this robot is now
     finally:
         if robot is not None:
             robot.close()
@@ -287,7 +287,7 @@ def _run(
     as_json: bool,
 ) -> bool:
     """Run the agent until Ctrl+C or ``duration``; True when the console renamed the robot
-    or let it go to another room (the caller starts again, enrolling first if released)."""
+    or let it go to another room (the caller starts again, enrolling first if it left the room)."""
     link = broker_link(broker_addr, broker_folder, site, room)
     device = device or link.identity
     if device is None:
@@ -306,7 +306,7 @@ def _run(
             "say which console this robot obeys: --console-key (`roboclass console key` prints it)"
         )
     public = load_public_key(console_key)
-    renamed, released, stop = threading.Event(), threading.Event(), threading.Event()
+    renamed, left, stop = threading.Event(), threading.Event(), threading.Event()
     config = AgentConfig(
         device=device,
         host=host,
@@ -322,7 +322,7 @@ def _run(
         runner=load_runner(runner),
         tls=link.tls,
         on_reassign=None if broker_folder is None else _renamer(broker_folder, renamed, stop),
-        on_release=None if broker_folder is None else _releaser(broker_folder, released, stop),
+        on_leave_room=None if broker_folder is None else _leaver(broker_folder, left, stop),
         open_robot=_opener(robot, kit, backend),
     )
     with Agent(config, robot=robot) as running:
@@ -340,23 +340,23 @@ def _run(
                 f"agent {device} -> {host}:{port} (session {running.session}); Ctrl+C stops it"
             )
         wait_for_stop(duration, stop)
-    if released.is_set():
-        if as_json:
+    if left.is_set():
+        if as_json:  # "released": the name scripts already read
             click.echo(json.dumps({"released": {"device": device}}))
         else:
             click.echo(f"{device} left this room: it waits to be claimed again")
-    return renamed.is_set() or released.is_set()
+    return renamed.is_set() or left.is_set()
 
 
-def _releaser(folder: Path, released: threading.Event, stop: threading.Event) -> Callable[[], bool]:
-    """What the agent calls when the console releases the robot: forget the room, enrol again."""
+def _leaver(folder: Path, left: threading.Event, stop: threading.Event) -> Callable[[], bool]:
+    """What the agent calls when the console lets the robot go: forget the room, enrol again."""
 
     def forget() -> bool:
         from fleet.enrol.robot import CredentialFolder  # noqa: PLC0415
 
-        if not CredentialFolder(folder).release():
+        if not CredentialFolder(folder).leave_room():
             return False
-        released.set()
+        left.set()
         stop.set()
         return True
 

@@ -18,8 +18,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+
+from rcbase.closeable import Closeable
 
 __all__ = ["Outbox", "Pending"]
 
@@ -46,7 +46,7 @@ class Pending:
     payload: bytes
 
 
-class Outbox:
+class Outbox(Closeable):
     """SQLite (WAL) at ``path``; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:
@@ -61,7 +61,6 @@ class Outbox:
         #: results waiting for their ack, kept here too: telemetry and the re-send
         #: check ask several times a second, and most of the time it is 0
         self._waiting = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-        self._closed = False
 
     # -- results -------------------------------------------------------------
 
@@ -167,24 +166,6 @@ class Outbox:
 
     # -- lifecycle -----------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -34,11 +34,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from fleet.core.errors import FleetError, PreviewError
 from fleet.core.protocol import MAX_PREVIEW_JPEG, PREVIEW_SECONDS, Preview
+from rcbase.closeable import Closeable
 
 if TYPE_CHECKING:  # numpy and OpenCV load only when a preview really sends a picture
     import numpy as np
@@ -133,7 +133,7 @@ class _Shot:
     detail: str | None = None
 
 
-class PreviewSender:
+class PreviewSender(Closeable):
     """A robot's side of the preview: a thread that sends thumbnails while it is on.
 
     ``publish`` sends one :class:`Preview` (QoS 0, not retained). ``camera()``
@@ -175,7 +175,6 @@ class PreviewSender:
         self._started = 0.0  # monotonic, when the preview was last turned on
         self._said = ("", 0.0)  # the last reason sent, and when
         self._thread: threading.Thread | None = None
-        self._closed = False
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -183,14 +182,10 @@ class PreviewSender:
     def on(self) -> bool:
         return self._deadline is not None
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def start(self) -> float:
         """Turn the preview on (again) for :attr:`seconds`; returns when it stops (Unix time)."""
         with self._lock:
-            if self._closed:
+            if self.closed:
                 raise PreviewError("this preview was closed")
             self._started = time.monotonic()
             self._deadline = self._started + self.seconds
@@ -213,29 +208,15 @@ class PreviewSender:
                 self._deadline = 0.0
         self._wake.set()
 
-    def close(self) -> None:
-        """Stop and join the thread. Idempotent."""
+    def _close(self) -> None:
+        """Stop and join the thread."""
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
             thread = self._thread
         self.stop()
         if thread is not None:
             thread.join(timeout=5)
         self.tap.active = False
         self.tap.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- the thread ----------------------------------------------------------
 
@@ -246,10 +227,10 @@ class PreviewSender:
             with self._lock:
                 deadline, until = self._deadline, self._until
                 ended = deadline is not None and time.monotonic() >= deadline
-                if ended or (self._closed and deadline is not None):
+                if ended or (self.closed and deadline is not None):
                     self._deadline = None
                     self.tap.active = False
-                closed = self._closed
+                closed = self.closed
             if deadline is not None and (ended or closed):
                 self.tap.clear()
                 self._send(_Shot("off"), until)

@@ -50,6 +50,7 @@ from fleet.broker.pki import CertKey, certify, issue, make_crl, new_ca, sign_csr
 from fleet.core.credentials import CLIENT_INFO, Credentials
 from fleet.core.errors import BrokerError
 from fleet.core.protocol import ID_PATTERN, MAX_JOB_PAYLOAD, Topics, valid_id
+from rcbase.files import PRIVATE, write_atomic
 
 __all__ = [
     "CLIENT_INFO",
@@ -327,16 +328,6 @@ def mosquitto_conf(settings: BrokerSettings, layout: Layout, user: str) -> str:
 # -- writing and changing a classroom ----------------------------------------------
 
 
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Create ``path`` with ``mode`` from the start (a key is never readable by others)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
 def _mkdir(path: Path, mode: int = 0o755) -> None:
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(mode)
@@ -347,14 +338,14 @@ def _write_device(settings: BrokerSettings, layout: Layout, ca: CertKey, device:
     _mkdir(layout.root / "devices", 0o700)
     folder = layout.device_dir(device)
     _mkdir(folder, 0o700)
-    _write(layout.device_cert(device), creds.cert_pem())
-    _write(layout.device_key(device), creds.key_pem(), 0o600)
+    write_atomic(layout.device_cert(device), creds.cert_pem())
+    write_atomic(layout.device_key(device), creds.key_pem(), PRIVATE)
     _write_client_info(settings, folder, device, ca)
 
 
 def _write_client_info(settings: BrokerSettings, folder: Path, identity: str, ca: CertKey) -> None:
     """``broker.json`` (and ``ca.crt``) beside a client's certificate: see :class:`Credentials`."""
-    _write(folder / "ca.crt", ca.cert_pem())
+    write_atomic(folder / "ca.crt", ca.cert_pem())
     stem = "console" if identity == settings.console_identity else identity
     info = {
         "identity": identity,
@@ -366,7 +357,7 @@ def _write_client_info(settings: BrokerSettings, folder: Path, identity: str, ca
         "cert": f"{stem}.crt",
         "key": f"{stem}.key",
     }
-    _write(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
+    write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
 
 
 def _user() -> str:
@@ -374,7 +365,7 @@ def _user() -> str:
 
 
 def _save_settings(settings: BrokerSettings, layout: Layout) -> None:
-    _write(layout.settings, (json.dumps(settings.as_dict(), indent=2) + "\n").encode())
+    write_atomic(layout.settings, (json.dumps(settings.as_dict(), indent=2) + "\n").encode())
 
 
 def write_classroom(
@@ -398,18 +389,18 @@ def write_classroom(
     console = issue(ca, settings.console_identity, now=now)
     _mkdir(layout.console, 0o700)
     _mkdir(layout.data, 0o700)
-    _write(layout.ca_key, ca.key_pem(), 0o600)
-    _write(layout.ca_cert, ca.cert_pem())
-    _write(layout.console_cert, console.cert_pem())
-    _write(layout.console_key, console.key_pem(), 0o600)
+    write_atomic(layout.ca_key, ca.key_pem(), PRIVATE)
+    write_atomic(layout.ca_cert, ca.cert_pem())
+    write_atomic(layout.console_cert, console.cert_pem())
+    write_atomic(layout.console_key, console.key_pem(), PRIVATE)
     _write_client_info(settings, layout.console, settings.console_identity, ca)
-    _write(layout.broker_cert, server.cert_pem())
-    _write(layout.broker_key, server.key_pem(), 0o600)
-    _write(layout.crl, make_crl(ca, (), now=now))
+    write_atomic(layout.broker_cert, server.cert_pem())
+    write_atomic(layout.broker_key, server.key_pem(), PRIVATE)
+    write_atomic(layout.crl, make_crl(ca, (), now=now))
     for device in settings.devices:
         _write_device(settings, layout, ca, device)
-    _write(layout.acl, acl_text(settings).encode())
-    _write(layout.conf, conf.encode())
+    write_atomic(layout.acl, acl_text(settings).encode())
+    write_atomic(layout.conf, conf.encode())
     _save_settings(settings, layout)
     return layout
 
@@ -485,8 +476,8 @@ def enrol_device(
     )
     _mkdir(layout.root / "devices", 0o700)
     _mkdir(layout.device_dir(device), 0o700)
-    _write(layout.device_cert(device), cert.public_bytes(serialization.Encoding.PEM))
-    _write(layout.acl, acl_text(updated).encode())
+    write_atomic(layout.device_cert(device), cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(layout.acl, acl_text(updated).encode())
     _save_settings(updated, layout)
     return updated, cert, ca.cert_pem()
 
@@ -511,8 +502,8 @@ def reissue_device(root: Path, device: str, name: str) -> tuple[BrokerSettings, 
         raise BrokerError(str(exc)) from exc
     updated = BrokerSettings.from_dict({**settings.as_dict(), "devices": [*settings.devices, name]})
     _mkdir(layout.device_dir(name), 0o700)
-    _write(layout.device_cert(name), cert.public_bytes(serialization.Encoding.PEM))
-    _write(layout.acl, acl_text(updated).encode())
+    write_atomic(layout.device_cert(name), cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(layout.acl, acl_text(updated).encode())
     _save_settings(updated, layout)
     return updated, cert
 
@@ -529,7 +520,7 @@ def add_device(root: Path, device: str) -> Path:
         {**settings.as_dict(), "devices": [*settings.devices, device]}
     )
     _write_device(updated, layout, _load_ca(layout), device)
-    _write(layout.acl, acl_text(updated).encode())
+    write_atomic(layout.acl, acl_text(updated).encode())
     _save_settings(updated, layout)
     return layout.device_dir(device)
 
@@ -550,7 +541,7 @@ def revoke_device(root: Path, device: str) -> None:
     cert = x509.load_pem_x509_certificate(layout.device_cert(device).read_bytes())
     crl = x509.load_pem_x509_crl(layout.crl.read_bytes())
     serials = {revoked.serial_number for revoked in crl}
-    _write(layout.crl, make_crl(ca, serials | {cert.serial_number}))
+    write_atomic(layout.crl, make_crl(ca, serials | {cert.serial_number}))
     for path in sorted(layout.device_dir(device).iterdir()):
         path.unlink()
     layout.device_dir(device).rmdir()
@@ -558,5 +549,5 @@ def revoke_device(root: Path, device: str) -> None:
     updated = BrokerSettings.from_dict(
         {**settings.as_dict(), "devices": remaining, "revoked": [*settings.revoked, device]}
     )
-    _write(layout.acl, acl_text(updated).encode())
+    write_atomic(layout.acl, acl_text(updated).encode())
     _save_settings(updated, layout)

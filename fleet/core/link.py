@@ -24,12 +24,13 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+
+from rcbase.closeable import Closeable
 
 __all__ = ["Backoff", "Link"]
 
@@ -66,8 +67,11 @@ class Backoff:
 URGENT_NO_DELAY_S = 1.0
 
 
-class Link:
-    """A self-healing MQTT 3.1.1 connection (clean session; state lives in our stores)."""
+class Link(Closeable):
+    """A self-healing MQTT 3.1.1 connection (clean session; state lives in our stores).
+
+    ``with Link(...) as link:`` starts it and closes it (cleanly) at the end.
+    """
 
     def __init__(
         self,
@@ -103,7 +107,7 @@ class Link:
         self._connected = threading.Event()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
-        self._closed = False
+        self._send_will = False
         self._up = False  # on_connect was called for the current connection
         self.connects = 0
         client = mqtt.Client(
@@ -136,15 +140,11 @@ class Link:
     # -- lifecycle -----------------------------------------------------------
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
     def start(self) -> Self:
-        if self._closed:
+        if self.closed:
             raise RuntimeError("this link was closed")
         if self._thread is None:
             self._thread = threading.Thread(
@@ -159,10 +159,12 @@ class Link:
 
     def close(self, *, send_will: bool = False) -> None:
         """Disconnect (cleanly, so no last will, unless ``send_will``) and join the thread."""
-        if self._closed:
-            return
-        self._closed = True
-        if not send_will:
+        if not self.closed:
+            self._send_will = send_will
+        super().close()
+
+    def _close(self) -> None:
+        if not self._send_will:
             try:
                 self.client.disconnect()
             except Exception:  # the socket may already be gone; we are closing anyway
@@ -179,14 +181,6 @@ class Link:
 
     def __enter__(self) -> Self:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- publishing ----------------------------------------------------------
 

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_MANIFEST_CHARS",
     "MAX_PAYLOAD",
     "MAX_PREVIEW_JPEG",
+    "OLD_COMMAND_NAMES",
     "PREVIEW_SECONDS",
     "PROTOCOL_REVISION",
     "SCHEMA_VERSION",
@@ -52,6 +53,7 @@ __all__ = [
     "Status",
     "Telemetry",
     "Topics",
+    "command_name",
     "decode",
     "encode",
     "takes_batched_acks",
@@ -250,10 +252,30 @@ class Preview(_Msg):
     detail: Annotated[str, Field(max_length=300)] | None = None
 
 
-class Command(_Msg):
-    """``down/cmd/{name}``, QoS 1; ignored once ``expires`` has passed."""
+#: Command names an older console still sends -> today's name (accepted for one release).
+OLD_COMMAND_NAMES = {"release": "leave_room"}
 
-    name: Literal["identify", "cancel", "preflight", "ack", "preview_on", "preview_off", "release"]
+
+def command_name(name: str) -> str:
+    """Today's name of a command (``release`` is ``leave_room`` now).
+
+    >>> command_name("release"), command_name("cancel")
+    ('leave_room', 'cancel')
+    """
+    return OLD_COMMAND_NAMES.get(name, name)
+
+
+class Command(_Msg):
+    """``down/cmd/{name}``, QoS 1; ignored once ``expires`` has passed.
+
+    ``leave_room``: forget this room's credentials (the robot moves to another
+    room). Its old name ``release`` is still read, as ``leave_room``, for one
+    release; clearing the e-stop is an :class:`EStop` with ``active=False``.
+    """
+
+    name: Literal[
+        "identify", "cancel", "preflight", "ack", "preview_on", "preview_off", "leave_room"
+    ]
     device: Id
     ts: float
     expires: float
@@ -263,6 +285,15 @@ class Command(_Msg):
     result_ids: list[Id] | None = Field(default=None, max_length=MAX_ACK_IDS)
 
     _later: ClassVar[frozenset[str]] = frozenset({"result_ids"})  # protocol 1.1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _today_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            name = command_name(data["name"])
+            if name != data["name"]:
+                data = {**data, "name": name}
+        return data
 
 
 def takes_batched_acks(versions: dict[str, str]) -> bool:
@@ -492,7 +523,7 @@ def decode(  # noqa: PLR0911 - one return per reason to drop
     if parsed.kind in {"status", "result", "job"} and inner_job != parsed.job:
         counter.add("wrong_job", topic)
         return None
-    if parsed.kind == "cmd" and getattr(msg, "name", None) != parsed.name:
+    if parsed.kind == "cmd" and getattr(msg, "name", None) != command_name(parsed.name or ""):
         counter.add("malformed", topic)
         return None
     return parsed, msg

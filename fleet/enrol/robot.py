@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from cryptography import x509
@@ -58,6 +57,8 @@ from fleet.enrol.protocol import (
     new_claim_code,
     new_robot_id,
 )
+from rcbase.closeable import Closeable
+from rcbase.files import PRIVATE, write_atomic
 
 if TYPE_CHECKING:
     from hardware import Robot
@@ -86,19 +87,6 @@ OVERALL = 20
 SESSION_S = 60.0
 _MAX_SESSIONS = 16
 _MAX_BODY = 64 * 1024
-
-
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``path`` atomically with ``mode`` from the start."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
 
 
 @dataclass(frozen=True)
@@ -159,8 +147,8 @@ class CredentialFolder:
 
     def _save(self, claim: Claim) -> Claim:
         data = {"robot_id": claim.robot_id, "code": claim.code, "failures": claim.failures}
-        _write(self._claim_file, json.dumps(data).encode(), 0o600)
-        _write(self.label_file, label_text(claim).encode(), 0o600)
+        write_atomic(self._claim_file, json.dumps(data).encode(), PRIVATE)
+        write_atomic(self.label_file, label_text(claim).encode(), PRIVATE)
         return claim
 
     def key(self) -> ec.EllipticCurvePrivateKey:
@@ -178,7 +166,7 @@ class CredentialFolder:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write(self._key_file, pem, 0o600)
+        write_atomic(self._key_file, pem, PRIVATE)
         return key
 
     def csr(self, robot_id: str) -> bytes:
@@ -209,9 +197,9 @@ class CredentialFolder:
         if [n.value for n in names] != [grant.identity]:
             raise BadMessage(f"the certificate does not name {grant.identity}")
         name = grant.identity
-        _write(self.path / f"{name}.crt", grant.cert.encode())
-        _write(self.path / "ca.crt", grant.ca.encode())
-        _write(self.path / CONSOLE_KEY_FILE, (grant.console_key + "\n").encode())
+        write_atomic(self.path / f"{name}.crt", grant.cert.encode())
+        write_atomic(self.path / "ca.crt", grant.ca.encode())
+        write_atomic(self.path / CONSOLE_KEY_FILE, (grant.console_key + "\n").encode())
         self._key_file.replace(self.path / f"{name}.key")
         info = {
             "identity": name,
@@ -223,11 +211,20 @@ class CredentialFolder:
             "cert": f"{name}.crt",
             "key": f"{name}.key",
         }
-        _write(self.path / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
+        write_atomic(self.path / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
         for done in (self._claim_file, self.label_file):
             done.unlink(missing_ok=True)
 
     def release(self) -> bool:
+        """Deprecated name of :meth:`leave_room` (kept for one release)."""
+        warnings.warn(
+            "CredentialFolder.release() is now leave_room() / 已改名为 leave_room()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.leave_room()
+
+    def leave_room(self) -> bool:
         """Forget this room: the robot is moving to another. False, logged, if not configured.
 
         ``broker.json`` goes first, so the folder counts as unconfigured even
@@ -273,10 +270,10 @@ class CredentialFolder:
             )
             return False
         new = message.name
-        _write(self.path / f"{new}.crt", message.cert.encode())
-        _write(self.path / f"{new}.key", (self.path / str(info["key"])).read_bytes(), 0o600)
+        write_atomic(self.path / f"{new}.crt", message.cert.encode())
+        write_atomic(self.path / f"{new}.key", (self.path / str(info["key"])).read_bytes(), PRIVATE)
         info.update(identity=new, cert=f"{new}.crt", key=f"{new}.key")
-        _write(info_path, (json.dumps(info, indent=2) + "\n").encode())
+        write_atomic(info_path, (json.dumps(info, indent=2) + "\n").encode())
         for stale in (f"{old}.crt", f"{old}.key"):
             (self.path / stale).unlink(missing_ok=True)
         logger.warning("this robot is now %s (was %s)", new, old)
@@ -313,7 +310,7 @@ def code_pattern(code: str, unit_s: float = 0.25) -> list[tuple[bool, float]]:
     return steps
 
 
-class _Indicator:
+class _Indicator(Closeable):
     """Shows the code on the robot's LED and buzzer, over and over, until closed."""
 
     def __init__(self, robot: Robot | None, code: str) -> None:
@@ -343,13 +340,13 @@ class _Indicator:
             for _, turn_off in self._switches:
                 turn_off()
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
 
-class EnrolServer:
+class EnrolServer(Closeable):
     """The robot's enrolment endpoint (HTTP + JSON) until a console claims it.
 
     Every started exchange counts as a wrong try until its grant arrives:
@@ -377,7 +374,6 @@ class EnrolServer:
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="enrol-http", daemon=True
         )
-        self._closed = False
 
     def start(self) -> Self:
         self._thread.start()
@@ -499,14 +495,7 @@ class EnrolServer:
 
     # -- lifecycle -----------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         if self._thread.is_alive():
             self._httpd.shutdown()
             self._thread.join(timeout=10)
@@ -514,14 +503,6 @@ class EnrolServer:
 
     def __enter__(self) -> Self:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def wait_for_claim(

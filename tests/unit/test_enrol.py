@@ -380,6 +380,17 @@ def test_a_new_name_is_taken_only_from_our_ca_for_our_key(tmp_path: Path) -> Non
     creds.tls_context()
 
 
+def test_leaving_the_room_forgets_it_and_the_old_name_still_works(tmp_path: Path) -> None:
+    folder, _ca, _public = _claimed(tmp_path / "a")
+    assert folder.leave_room() is True
+    assert not folder.configured and list(folder.path.iterdir()) == []
+    assert folder.leave_room() is False  # nothing left to forget
+    old, _ca, _public = _claimed(tmp_path / "b")
+    with pytest.warns(DeprecationWarning, match="leave_room"):
+        assert old.release() is True
+    assert not old.configured
+
+
 def test_reassign_has_its_own_topic() -> None:
     topics = Topics("school", "room1")
     assert topics.reassign("robot-07") == "roboclass/v1/school/room1/dev/robot-07/down/reassign"

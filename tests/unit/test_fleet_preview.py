@@ -9,21 +9,18 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
-from fleet.agent.agent import LOG_CHARS_BURST, Agent, AgentConfig
 from fleet.agent.preview import THUMBNAIL, FrameTap, PreviewSender, thumbnail
 from fleet.console.preview import PreviewRelay
 from fleet.core.errors import PreviewError
 from fleet.core.protocol import (
     MAX_PREVIEW_JPEG,
     DropCounter,
-    LogLine,
     Preview,
     Topics,
     decode,
@@ -267,36 +264,3 @@ def test_preview_message_on_the_wire() -> None:
     assert decode(topics, topic, huge, drops) is None
     assert decode(topics, topic, encode(good).replace(b'"frame"', b'"movie"'), drops) is None
     assert drops.snapshot() == {"wrong_device": 1, "malformed": 2}
-
-
-class QuietAgent(Agent):
-    """An agent that is never started: what it would send is kept here instead."""
-
-    def __init__(self, config: AgentConfig) -> None:
-        super().__init__(config)
-        self.batches: list[tuple[str | None, list[str]]] = []
-
-    def _send_log(self, job: str | None, lines: list[LogLine]) -> None:
-        self.batches.append((job, [x.line for x in lines]))
-
-
-def test_a_flood_of_output_is_rate_limited_and_said(tmp_path: Path) -> None:
-    config = AgentConfig(
-        device="robot-07", host="127.0.0.1", port=9, state_dir=tmp_path, trusted_keys={}
-    )
-    agent = QuietAgent(config)
-    try:
-        line = "x" * 84  # 100 characters a line with the per-line cost
-        for _ in range(5000):  # a `while True: print(...)` for a moment
-            agent._line("j1", "stdout", line)
-        agent._flush_log()
-        sent = [x for _, lines in agent.batches for x in lines]
-        printed = [x for x in sent if x == line]
-        assert LOG_CHARS_BURST // 100 - 5 <= len(printed) <= LOG_CHARS_BURST // 100 + 50
-        notes = [x for x in sent if x.startswith("... ")]
-        assert len(notes) == 1
-        assert notes[0].startswith(f"... {5000 - len(printed)} lines not sent")
-        assert {job for job, _ in agent.batches} == {"j1"}
-        assert all(len(lines) <= 200 for _, lines in agent.batches)  # a LogBatch's limit
-    finally:
-        agent.close()

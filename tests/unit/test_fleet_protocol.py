@@ -121,6 +121,22 @@ def test_an_agent_ignores_other_devices_topics() -> None:
     assert drops.snapshot() == {"wrong_device": 1}
 
 
+@pytest.mark.parametrize("sent", ["leave_room", "release"])  # release: its old name
+def test_leave_room_is_read_by_its_name_and_by_its_old_one(sent: str) -> None:
+    drops = DropCounter()
+    raw = json.dumps({"v": 1, "name": sent, "device": "r1", "ts": 0, "expires": 1}).encode()
+    decoded = decode(T, T.cmd("r1", sent), raw, drops, device="r1")
+    assert decoded is not None and drops.total == 0
+    parsed, cmd = decoded
+    assert parsed.name == sent
+    assert isinstance(cmd, Command) and cmd.name == "leave_room"
+    assert Command(name=sent, device="r1", ts=0, expires=1).name == "leave_room"  # type: ignore[arg-type]
+    # the name in the payload must still be the topic's
+    other = json.dumps({"v": 1, "name": sent, "device": "r1", "ts": 0, "expires": 1}).encode()
+    assert decode(T, T.cmd("r1", "identify"), other, drops, device="r1") is None
+    assert drops.snapshot() == {"malformed": 1}
+
+
 def test_signed_job_verifies_and_every_tampering_is_rejected(tmp_path: Path) -> None:
     key = SigningKey.load_or_create(tmp_path / "key.pem")
     trusted = {key.kid: key.public_key}
