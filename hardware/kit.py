@@ -29,6 +29,7 @@ from rcbase import ConfigError, Text, load_yaml, paths
 
 __all__ = [
     "BUILTIN_KITS",
+    "STANDARD_PARTS",
     "BridgeLink",
     "CameraSpec",
     "DriveSpec",
@@ -241,13 +242,34 @@ class KitProfile(_Strict):
 
     @model_validator(mode="after")
     def _part_names(self) -> KitProfile:
-        for name in self.parts:
+        for name, spec in self.parts.items():
             if not name.isidentifier() or name.startswith("_") or name in _RESERVED:
                 raise ValueError(
                     f"part name {name!r} must be a plain Python name (letters, digits, _) "
                     f"and not one of {sorted(_RESERVED)}"
                 )
+            kind = STANDARD_PARTS.get(name)
+            if kind is not None and spec.kind != kind:
+                raise ValueError(
+                    f"part {name!r} must be of kind {kind!r} (robot.{name} is always one); "
+                    f"give this {spec.kind} another name"
+                )
         return self
+
+
+STANDARD_PARTS = {
+    "distance": "ultrasonic",
+    "line": "line_sensors",
+    "encoders": "encoders",
+    "imu": "imu",
+    "button": "button",
+    "led": "led",
+    "rgb": "rgb_led",
+    "buzzer": "buzzer",
+    "battery": "battery",
+    "camera": "camera",
+}
+"""Part names the robot has a typed attribute for, and the kind each must be."""
 
 
 _RESERVED = frozenset(
@@ -262,9 +284,16 @@ _RESERVED = frozenset(
         "stop",
         "estop",
         "release",
+        "clear_stop",
+        "emergency_stop_now",
+        "estopped",
+        "name",
+        "part",
         "parts",
         "recorder",
         "clock",
+        "sleep",
+        "speed_cap",
     }
 )
 

@@ -121,6 +121,19 @@ class BridgeBackend:
     """
 
     name = "bridge"
+    # the keywords of __init__ and of firmware_bridge.Bridge that bridge_options may carry
+    OPTIONS = frozenset(
+        {
+            "port",
+            "baud",
+            "transport",
+            "timeout",
+            "watchdog_ms",
+            "telemetry_ms",
+            "setpoint_hz",
+            "reconnect",
+        }
+    )
 
     def __init__(
         self,
