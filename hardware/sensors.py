@@ -215,6 +215,7 @@ class Encoders(Device):
         self._zero = port.read()
         # (time, raw ticks) of recent readings: the speed is the slope over the window
         self._seen: deque[tuple[float, tuple[int, int]]] = deque(maxlen=64)
+        self._seen.append((self._controls.clock(), self._zero))
 
     def _raw(self) -> tuple[int, int]:
         self._check_open()
@@ -244,8 +245,7 @@ class Encoders(Device):
     def speed(self) -> tuple[float, float]:
         """Metres per second of each wheel, over about the last 0.1 s.
 
-        Reading it does not change it: two readings in a row agree. The
-        first reading is ``(0.0, 0.0)``: the speed needs two moments.
+        Reading it does not reset it: read it as often as you like.
         """
         raw = self._raw()
         now = self._seen[-1][0]
