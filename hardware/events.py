@@ -8,10 +8,18 @@
     robot.button.when_pressed = beep
     robot.distance.when_closer_than(0.2, robot.drive.stop)
 
-One background thread per robot checks every watched sensor 50 times a
-second (on the wall clock) and runs the actions, one at a time. It starts
-with the first action and is stopped and joined when the robot closes. An
-action that fails is logged with its traceback and the others go on.
+The robot checks every watched sensor 50 times a second and runs the
+actions, one at a time:
+
+* in real time (a real robot, the real-time simulator), on one background
+  thread that starts with the first action and is stopped and joined when
+  the robot closes;
+* in simulated time (the fast simulator, where ``time.sleep(60)`` takes a
+  few milliseconds), while the program waits: ``robot.sleep`` and
+  ``time.sleep`` pause every 0.02 simulated seconds to check. A thread on
+  the wall clock would miss everything there.
+
+An action that fails is logged with its traceback and the others go on.
 """
 
 from __future__ import annotations
@@ -33,11 +41,15 @@ Action = Callable[[], object]
 class Events(Closeable):
     """The thread that checks watched sensors and runs their actions."""
 
-    def __init__(self, period: float = 0.02, join_timeout: float = 2.0) -> None:
+    def __init__(
+        self, period: float = 0.02, join_timeout: float = 2.0, *, stepped: bool = False
+    ) -> None:
         self.period = period
         self.join_timeout = join_timeout
+        self.stepped = stepped  # simulated time: checked by pump(), no thread
         self._checks: dict[str, Callable[[], None]] = {}
         self._lock = threading.Lock()
+        self._round = threading.Lock()  # one round of checks at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -50,7 +62,7 @@ class Events(Closeable):
             if self._closed:
                 return
             self._checks[key] = check
-            if self._thread is None:
+            if self._thread is None and not self.stepped:
                 self._thread = threading.Thread(
                     target=self._run, name="roboclass-events", daemon=True
                 )
@@ -62,6 +74,12 @@ class Events(Closeable):
         with self._lock:
             return sorted(self._checks)
 
+    def pump(self) -> None:
+        """Check everything watched once, in this thread (simulated time)."""
+        with self._lock:
+            checks = list(self._checks.items())
+        self._check(checks)
+
     def _run(self) -> None:
         while not self._stop.wait(self.period):
             with self._lock:
@@ -69,6 +87,10 @@ class Events(Closeable):
                 if not checks:  # nothing to watch: the thread ends; watch() starts another
                     self._thread = None
                     return
+            self._check(checks)
+
+    def _check(self, checks: list[tuple[str, Callable[[], None]]]) -> None:
+        with self._round:
             for key, check in checks:
                 if self._stop.is_set():
                     return

@@ -29,12 +29,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hardware import safety
+from hardware import safety, simtime
 from hardware.backends import choose_backend, open_backend
 from hardware.camera import Camera
 from hardware.deprecation import renamed
 from hardware.device import Controls, Device
 from hardware.errors import BadValueError, KitError, MissingPartError
+from hardware.events import Events
 from hardware.kit import (
     BatterySpec,
     ButtonSpec,
@@ -116,7 +117,12 @@ class Robot(Closeable):
         try:
             caps = [c for c in (speed_cap, settings.speed_cap) if c is not None]
             cap = _speed_cap(self.kit, min(caps) if caps else None)
-            self._controls = Controls(clock=self.backend.clock, speed_cap=cap)
+            stepped = (
+                simtime.active() is not None or getattr(self.backend, "realtime", True) is False
+            )
+            self._controls = Controls(
+                clock=self.backend.clock, speed_cap=cap, events=Events(stepped=stepped)
+            )
             if isinstance(record, Recorder):
                 self._controls.recorder = record
             elif record:
@@ -125,6 +131,9 @@ class Robot(Closeable):
         except BaseException:
             self._close_all()
             raise
+        sim_time = simtime.active()
+        if sim_time is not None:  # time.sleep() waits through the robot, which runs events
+            sim_time.attach(self.backend.clock, self.sleep)
         safety.register(self)
         logger.info("robot ready: kit %s on the %s backend", self.kit.name, self.backend.name)
 
@@ -292,8 +301,19 @@ class Robot(Closeable):
         return self.backend.clock()
 
     def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` on the robot's clock (the simulator moves on meanwhile)."""
-        self.backend.sleep(seconds)
+        """Wait ``seconds`` on the robot's clock (the simulator moves on meanwhile).
+
+        In the fast simulator the ``when_...`` actions run while it waits.
+        """
+        events = self._controls.events
+        if not (events.stepped and events.watching) or not seconds > 0:
+            self.backend.sleep(seconds)
+            return
+        clock = self.backend.clock
+        end = clock() + float(seconds)
+        while not self._closed and (left := end - clock()) > 1e-9:
+            self.backend.sleep(min(events.period, left))
+            events.pump()  # its readings take sim time too: the clock says how much is left
 
     @property
     def speed_cap(self) -> float:
