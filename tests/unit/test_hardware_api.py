@@ -208,6 +208,12 @@ def test_when_closer_than_stops_before_the_wall(sim: Robot) -> None:
     assert 0.2 < sim.distance.metres < 0.4
     assert sim.backend.body.collisions == []  # type: ignore[attr-defined]
     sim.distance.when_closer_than(0.4, None)
+    clear = threading.Event()
+    sim.distance.when_further_than(0.6, clear.set)
+    sim.drive.backward(0.5)
+    assert wait_for(clear, lambda: sim.sleep(0.002), limit=20)
+    assert 0.6 <= sim.distance.metres < 0.7
+    sim.distance.when_further_than(0.6, None)
 
 
 def test_a_failing_action_is_logged_and_the_others_go_on(
