@@ -14,6 +14,12 @@ Pins are BCM GPIO numbers (gpio backend) or the microcontroller's pins
 microcontroller's numbers (motors 0/1, analog inputs A0..A5, servos 0..3);
 mounts are positions on the robot in metres (x forward, y left) with an
 angle in degrees (simulator).
+
+A part's name is how students reach it. The names in :data:`STANDARD_PARTS`
+(``distance``, ``line``, ``encoders``, ``imu``, ``button``, ``led``,
+``rgb``, ``buzzer``, ``battery``, ``camera``) are typed attributes of the
+robot and must be of their kind; any other name is reached with
+``robot.part(name, Kind)``.
 """
 
 from __future__ import annotations
