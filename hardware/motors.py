@@ -287,7 +287,17 @@ class DifferentialDrive(Device):
 
 
 class Servo(Device):
-    """A hobby servo. ``angle`` in degrees within the kit's range; ``value`` -1..1."""
+    """A hobby servo. ``angle`` in degrees within the kit's range; ``value`` -1..1.
+
+    ::
+
+        from hardware import Robot, Servo
+
+        with Robot() as robot:
+            pan = robot.part("pan", Servo)
+            pan.angle = 30     # degrees
+            pan.mid()
+    """
 
     def __init__(
         self, name: str, port: ServoPort, spec: ServoSpec, controls: Controls | None = None
@@ -299,10 +309,12 @@ class Servo(Device):
 
     @property
     def min_angle(self) -> float:
+        """The smallest angle this servo may turn to, in degrees."""
         return self.spec.min_angle
 
     @property
     def max_angle(self) -> float:
+        """The largest angle this servo may turn to, in degrees."""
         return self.spec.max_angle
 
     @property
@@ -329,6 +341,7 @@ class Servo(Device):
 
     @property
     def value(self) -> float | None:
+        """The angle as -1 (``min_angle``) .. 1 (``max_angle``); ``None`` while limp."""
         if self._angle is None:
             return None
         span = self.spec.max_angle - self.spec.min_angle
@@ -344,12 +357,15 @@ class Servo(Device):
         self.angle = self.spec.min_angle + (v + 1) / 2 * span
 
     def min(self) -> None:
+        """Turn to ``min_angle``."""
         self.angle = self.spec.min_angle
 
     def mid(self) -> None:
+        """Turn to the middle of the range."""
         self.angle = (self.spec.min_angle + self.spec.max_angle) / 2
 
     def max(self) -> None:
+        """Turn to ``max_angle``."""
         self.angle = self.spec.max_angle
 
     def park(self) -> None:

@@ -294,6 +294,7 @@ class Robot(Closeable):
 
     @property
     def recorder(self) -> Recorder | None:
+        """What the robot was told and what it read, when made with ``record=True``."""
         return self._controls.recorder
 
     def clock(self) -> float:
@@ -317,6 +318,7 @@ class Robot(Closeable):
 
     @property
     def speed_cap(self) -> float:
+        """The highest power the motors get (0..1): the kit's and the teacher's limit."""
         return self._controls.speed_cap
 
     def stop(self) -> None:
@@ -325,6 +327,7 @@ class Robot(Closeable):
 
     @property
     def estopped(self) -> bool:
+        """``True`` after :meth:`estop`, until :meth:`clear_stop`."""
         return self._controls.estopped
 
     def estop(self) -> None:

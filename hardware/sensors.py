@@ -397,6 +397,7 @@ class Button(Device):
     def wait_for_release(
         self, timeout: float | None = None, poll: Callable[[float], None] | None = None
     ) -> bool:
+        """Wait until let go; ``False`` if ``timeout`` seconds passed first."""
         return self._wait(False, timeout, poll)
 
     def _wait(
@@ -417,7 +418,14 @@ class Button(Device):
 
 
 class Battery(Device):
-    """Battery voltage and an estimate of the charge left."""
+    """Battery voltage and an estimate of the charge left.
+
+    ::
+
+        print(robot.battery.voltage, "V", robot.battery.percent, "%")
+        if robot.battery.low:
+            robot.buzzer.beep()
+    """
 
     def __init__(
         self, name: str, port: BatteryPort, spec: BatterySpec, controls: Controls | None = None
@@ -428,6 +436,7 @@ class Battery(Device):
 
     @property
     def voltage(self) -> float:
+        """The battery's voltage in volts."""
         self._check_open()
         v = self._sensor.read()
         self._controls.record(self.name, "reading", round(v, 3))

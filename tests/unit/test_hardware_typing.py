@@ -120,3 +120,24 @@ def test_a_misspelt_part_is_caught_before_the_program_runs(tmp_path: Path) -> No
     assert status == 1
     assert '"Robot" has no attribute "distnce"' in out
     assert '"DistanceSensor" has no attribute "distance_cm"' in out
+
+
+def test_every_part_and_its_members_have_help_to_show() -> None:
+    import inspect  # noqa: PLC0415
+
+    import hardware  # noqa: PLC0415
+
+    missing = []
+    for kind in ALL_PARTS.values():
+        cls = getattr(hardware, kind.rsplit(".", 1)[1])
+        for name, member in [("", cls), *inspect.getmembers(cls)]:
+            if name.startswith("_") and name:
+                continue
+            if (not name or isinstance(member, property) or inspect.isfunction(member)) and not (
+                inspect.getdoc(member) or ""
+            ).strip():
+                missing.append(f"{cls.__name__}.{name}")
+    for name, member in inspect.getmembers(hardware.Robot):
+        if not name.startswith("_") and not inspect.getdoc(member):
+            missing.append(f"Robot.{name}")
+    assert missing == []
