@@ -19,7 +19,8 @@ actions, one at a time:
   ``time.sleep`` pause every 0.02 simulated seconds to check. A thread on
   the wall clock would miss everything there.
 
-An action that fails is logged with its traceback and the others go on.
+An action that fails is logged with its traceback (once, until it works
+again) and the others go on.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Events(Closeable):
         self._checks: dict[str, Callable[[], None]] = {}
         self._lock = threading.Lock()
         self._round = threading.Lock()  # one round of checks at a time
+        self._failing: set[str] = set()  # logged once until they work again
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,7 +99,11 @@ class Events(Closeable):
                 try:
                     check()
                 except Exception:  # a student's action must not stop the others
-                    logger.exception("the action for %s failed", key)
+                    if key not in self._failing:  # not 50 times a second
+                        self._failing.add(key)
+                        logger.exception("the action for %s failed", key)
+                else:
+                    self._failing.discard(key)
 
     def _close(self) -> None:
         self._stop.set()

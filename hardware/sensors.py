@@ -27,6 +27,7 @@ from hardware.device import Controls, Device
 from hardware.errors import BadValueError, SensorError
 from hardware.events import Action
 from hardware.kit import BatterySpec, EncodersSpec, LineSensorsSpec, UltrasonicSpec
+from hardware.motors import _check
 from hardware.ports import (
     BatteryPort,
     ButtonPort,
@@ -113,7 +114,7 @@ class DistanceSensor(Device):
         if action is None:
             self._watch(what, None)
             return
-        limit = _check_range("metres", metres, 0, self.max_distance)
+        limit = _check("metres", metres, 0, self.max_distance, " m")
         if not callable(action):
             raise BadValueError(f"when_{what}_than needs a function to run, not {action!r}")
         was = inside(self._measure(), limit)
@@ -126,16 +127,6 @@ class DistanceSensor(Device):
             was = now
 
         self._watch(what, check)
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise BadValueError(f"{name} needs a number, not {value!r}") from exc
-    if math.isnan(v) or not low <= v <= high:
-        raise BadValueError(f"{name} must be between {low:g} and {high:g}, not {value!r}")
-    return v
 
 
 class LineSensors(Device):

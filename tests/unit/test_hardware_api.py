@@ -236,10 +236,29 @@ def test_a_failing_action_is_logged_and_the_others_go_on(
     assert "button.press" in caplog.text and "ZeroDivisionError" in caplog.text
 
 
+def test_a_check_that_keeps_failing_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    from hardware.events import Events  # noqa: PLC0415
+
+    calls = []
+
+    def unplugged() -> None:
+        calls.append(1)
+        if len(calls) != 3:
+            raise OSError("no echo")
+
+    with Events(stepped=True) as events, caplog.at_level(logging.ERROR, logger="hardware.events"):
+        events.watch("distance.closer", unplugged)
+        for _ in range(5):
+            events.pump()
+    assert len(calls) == 5
+    assert caplog.text.count("OSError: no echo") == 2  # once, works once, then once again
+    assert events.closed and events.watching == []
+
+
 def test_an_action_must_be_a_function(sim: Robot) -> None:
     with pytest.raises(ValueError, match="needs a function"):
         sim.button.when_pressed = 5  # type: ignore[assignment]
-    with pytest.raises(ValueError, match="between 0 and 2"):
+    with pytest.raises(ValueError, match="between 0 m and 2 m"):
         sim.distance.when_closer_than(5, sim.drive.stop)
 
 
