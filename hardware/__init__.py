@@ -5,7 +5,10 @@
     from hardware import Robot
 
     with Robot() as robot:
-        robot.drive.forward(0.5)
+        robot.drive.forward(0.5)               # power: -1 .. 1
+        while robot.distance.metres > 0.2:     # metres to the nearest thing ahead
+            robot.sleep(0.05)
+        robot.drive.stop()
 
 The same code runs on three backends: ``gpio`` (the Pi's pins through
 gpiozero), ``bridge`` (a microcontroller over USB) and ``sim`` (the
@@ -15,8 +18,10 @@ simulator).
 from __future__ import annotations
 
 from hardware.camera import Camera
+from hardware.deprecation import RoboClassDeprecationWarning
 from hardware.errors import (
     BackendError,
+    BackendOptionError,
     BadValueError,
     DeviceClosedError,
     HardwareError,
@@ -36,6 +41,7 @@ __all__ = [
     "LED",
     "RGBLED",
     "BackendError",
+    "BackendOptionError",
     "BadValueError",
     "Battery",
     "Button",
@@ -52,6 +58,7 @@ __all__ = [
     "MissingPartError",
     "Motor",
     "Recorder",
+    "RoboClassDeprecationWarning",
     "Robot",
     "Sample",
     "SensorError",

@@ -9,6 +9,7 @@ Every error is a :class:`HardwareError` and also a standard Python error, so
      ├── BadValueError (also ValueError)        e.g. a motor value outside -1..1
      ├── DeviceClosedError (also RuntimeError)  the device was closed
      ├── BackendError (also RuntimeError)       a backend cannot start or lacks a feature
+ │    └── BackendOptionError (also TypeError) an option the backend does not understand
      └── SensorError (also OSError)             a sensor gave no reading
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "BackendOptionError",
     "BadValueError",
     "DeviceClosedError",
     "HardwareError",
@@ -47,6 +49,10 @@ class DeviceClosedError(HardwareError, RuntimeError):
 
 class BackendError(HardwareError, RuntimeError):
     """A backend cannot start, or cannot drive this kind of part."""
+
+
+class BackendOptionError(BackendError, TypeError):
+    """An option (``Robot(realtime=False)``, ...) that the chosen backend does not understand."""
 
 
 class SensorError(HardwareError, OSError):

@@ -14,6 +14,12 @@ Pins are BCM GPIO numbers (gpio backend) or the microcontroller's pins
 microcontroller's numbers (motors 0/1, analog inputs A0..A5, servos 0..3);
 mounts are positions on the robot in metres (x forward, y left) with an
 angle in degrees (simulator).
+
+A part's name is how students reach it. The names in :data:`STANDARD_PARTS`
+(``distance``, ``line``, ``encoders``, ``imu``, ``button``, ``led``,
+``rgb``, ``buzzer``, ``battery``, ``camera``) are typed attributes of the
+robot and must be of their kind; any other name is reached with
+``robot.part(name, Kind)``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from rcbase import ConfigError, Text, load_yaml, paths
 
 __all__ = [
     "BUILTIN_KITS",
+    "STANDARD_PARTS",
     "BridgeLink",
     "CameraSpec",
     "DriveSpec",
@@ -241,13 +248,34 @@ class KitProfile(_Strict):
 
     @model_validator(mode="after")
     def _part_names(self) -> KitProfile:
-        for name in self.parts:
+        for name, spec in self.parts.items():
             if not name.isidentifier() or name.startswith("_") or name in _RESERVED:
                 raise ValueError(
                     f"part name {name!r} must be a plain Python name (letters, digits, _) "
                     f"and not one of {sorted(_RESERVED)}"
                 )
+            kind = STANDARD_PARTS.get(name)
+            if kind is not None and spec.kind != kind:
+                raise ValueError(
+                    f"part {name!r} must be of kind {kind!r} (robot.{name} is always one); "
+                    f"give this {spec.kind} another name"
+                )
         return self
+
+
+STANDARD_PARTS = {
+    "distance": "ultrasonic",
+    "line": "line_sensors",
+    "encoders": "encoders",
+    "imu": "imu",
+    "button": "button",
+    "led": "led",
+    "rgb": "rgb_led",
+    "buzzer": "buzzer",
+    "battery": "battery",
+    "camera": "camera",
+}
+"""Part names the robot has a typed attribute for, and the kind each must be."""
 
 
 _RESERVED = frozenset(
@@ -262,9 +290,16 @@ _RESERVED = frozenset(
         "stop",
         "estop",
         "release",
+        "clear_stop",
+        "emergency_stop_now",
+        "estopped",
+        "name",
+        "part",
         "parts",
         "recorder",
         "clock",
+        "sleep",
+        "speed_cap",
     }
 )
 

@@ -21,7 +21,14 @@ __all__ = ["LED", "RGBLED", "Buzzer", "note_to_hz"]
 
 
 class LED(Device):
-    """An LED. ``value`` 0 (off) .. 1 (full brightness)."""
+    """An LED. ``value`` 0 (off) .. 1 (full brightness).
+
+    ::
+
+        robot.led.on()
+        robot.led.value = 0.3    # dim
+        robot.led.off()
+    """
 
     def __init__(self, name: str, port: LedPort, controls: Controls | None = None) -> None:
         super().__init__(name, port, controls)
@@ -31,6 +38,7 @@ class LED(Device):
 
     @property
     def value(self) -> float:
+        """Brightness, 0 (off) .. 1 (full)."""
         return self._value
 
     @value.setter
@@ -41,16 +49,20 @@ class LED(Device):
         self._led.set(self._value)
 
     def on(self) -> None:
+        """Full brightness."""
         self.value = 1.0
 
     def off(self) -> None:
+        """Off."""
         self.value = 0.0
 
     def toggle(self) -> None:
+        """Off if it is on, on if it is off."""
         self.value = 0.0 if self._value else 1.0
 
     @property
     def is_lit(self) -> bool:
+        """``True`` while the LED gives any light."""
         return self._value > 0
 
     def _before_close(self) -> None:
@@ -58,7 +70,13 @@ class LED(Device):
 
 
 class RGBLED(Device):
-    """A colour LED. ``color`` is (red, green, blue), each 0..1."""
+    """A colour LED. ``color`` is (red, green, blue), each 0..1.
+
+    ::
+
+        robot.rgb.color = (1, 0.5, 0)   # orange
+        robot.rgb.off()
+    """
 
     def __init__(self, name: str, port: RgbLedPort, controls: Controls | None = None) -> None:
         super().__init__(name, port, controls)
@@ -68,6 +86,7 @@ class RGBLED(Device):
 
     @property
     def color(self) -> tuple[float, float, float]:
+        """(red, green, blue), each 0 (off) .. 1 (full): ``(1, 0, 0)`` is red."""
         return self._color
 
     @color.setter
@@ -86,9 +105,11 @@ class RGBLED(Device):
     value = color
 
     def on(self) -> None:
+        """White, full brightness."""
         self.color = (1.0, 1.0, 1.0)
 
     def off(self) -> None:
+        """Off."""
         self.color = (0.0, 0.0, 0.0)
 
     def _before_close(self) -> None:
@@ -116,7 +137,13 @@ def note_to_hz(note: str | float) -> float:
 
 
 class Buzzer(Device):
-    """A buzzer that plays tones (a passive piezo) or just beeps (an active one)."""
+    """A buzzer that plays tones (a passive piezo) or just beeps (an active one).
+
+    ::
+
+        robot.buzzer.play("A4")    # or a frequency in Hz: robot.buzzer.play(440)
+        robot.buzzer.stop()
+    """
 
     LOWEST_HZ = 20.0
     HIGHEST_HZ = 20000.0
@@ -141,9 +168,11 @@ class Buzzer(Device):
         self._buzzer.tone(hz)
 
     def beep(self) -> None:
+        """A 1000 Hz tone until :meth:`stop`."""
         self.play(1000.0)
 
     def stop(self) -> None:
+        """Silence."""
         self._check_open()
         self._hz = None
         self._controls.record(self.name, "command", None)

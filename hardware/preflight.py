@@ -121,7 +121,7 @@ def _check_drive(robot: Robot) -> list[PartCheck]:
 
 
 def _check_distance(d: DistanceSensor) -> PartCheck:
-    readings = [d.distance for _ in range(3)]
+    readings = [d.metres for _ in range(3)]
     median = float(np.median(readings))
     if median >= d.max_distance * 0.999:
         return PartCheck(
@@ -156,7 +156,7 @@ def _check_distance(d: DistanceSensor) -> PartCheck:
 
 def _check_line(line: LineSensors) -> PartCheck:
     values = line.values
-    if values.shape != (len(line),) or not np.all((values >= 0) & (values <= 1)):
+    if len(values) != len(line) or not all(0 <= v <= 1 for v in values):
         return PartCheck(
             line.name,
             "fail",

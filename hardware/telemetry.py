@@ -6,7 +6,7 @@ only their size (children's pictures stay on the robot)::
 
     with Robot(kit="sim", record=True) as robot:
         robot.drive.forward(0.5)
-        robot.distance.distance
+        robot.distance.metres
     robot.recorder.samples[0]   # Sample(t=0.0, part='drive', what='command', value=(0.5, 0.5))
 """
 

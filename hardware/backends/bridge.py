@@ -8,7 +8,7 @@ motors and reads the sensors; this backend turns each part of the kit into a
 
     with Robot("pi-uno-bridge", backend="bridge", port="/dev/ttyACM0") as robot:
         robot.drive.forward(0.4)                # arms the board, then streams the setpoint
-        print(robot.distance.distance)          # metres, from the board's telemetry
+        print(robot.distance.metres)            # metres, from the board's telemetry
 
 Safety: the board moves nothing until it is armed. The backend arms it on
 the first command that needs it (a motor value other than 0, a servo away
@@ -121,6 +121,19 @@ class BridgeBackend:
     """
 
     name = "bridge"
+    # the keywords of __init__ and of firmware_bridge.Bridge that bridge_options may carry
+    OPTIONS = frozenset(
+        {
+            "port",
+            "baud",
+            "transport",
+            "timeout",
+            "watchdog_ms",
+            "telemetry_ms",
+            "setpoint_hz",
+            "reconnect",
+        }
+    )
 
     def __init__(
         self,

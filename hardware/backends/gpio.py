@@ -106,6 +106,14 @@ class _DistancePort(_Wrap):
             )
         return float(self.device.distance)
 
+    def close(self) -> None:
+        # gpiozero's DistanceSensor.close() drops its trigger pin before it stops the
+        # thread that reads it (an AttributeError in that thread): stop the thread first.
+        queue = getattr(self.device, "_queue", None)
+        if queue is not None:
+            queue.stop()
+        self.device.close()
+
 
 class _LinePort:
     def __init__(self, inputs: list[Any], black_is_high: bool) -> None:

@@ -35,7 +35,7 @@ import time
 from hardware import Robot
 
 with Robot() as robot:
-    seen = {"distance": robot.distance.distance}
+    seen = {"distance": robot.distance.metres}
     robot.drive.forward(0.5)
     deadline = time.monotonic() + 20
     while robot.encoders.ticks != (10, 10) and time.monotonic() < deadline:
@@ -157,10 +157,10 @@ def test_estop_holds_the_real_board_until_release(board: SimBoard, tmp_path: Pat
         assert not robot.backend.bridge.wait_telemetry().armed  # type: ignore[attr-defined]
         with pytest.raises(TimeoutError):
             board.wait_output(LEFT_PWM, lambda v: v > 0, timeout=0.5)
-        robot.release()
+        robot.clear_stop()
         robot.drive.forward(0.4)  # re-arms the board
         board.wait_output(LEFT_PWM, lambda v: v == 102)
-        assert robot.distance.distance == pytest.approx(0.4, abs=0.01)
+        assert robot.distance.metres == pytest.approx(0.4, abs=0.01)
         assert robot.backend.bridge.wait_telemetry().armed  # type: ignore[attr-defined]
     board.wait_output(LEFT_PWM, lambda v: v == 0, timeout=2)  # closing stopped it
     assert board.output(RIGHT_PWM) == 0

@@ -113,17 +113,20 @@ def test_inverted_motor_and_swapped_channels(fake: FakeBoard, isolated_dirs: Pat
 
 
 def test_sensors_read_in_si_units(fake: FakeBoard, robot: Robot) -> None:
-    assert robot.distance.distance == pytest.approx(0.25)
+    assert robot.distance.metres == pytest.approx(0.25)
     fake.distance_mm = 0xFFFF  # no echo: nothing in range
-    assert wait_until(lambda: robot.distance.distance == robot.distance.max_distance)
+    assert wait_until(lambda: robot.distance.metres == robot.distance.max_distance)
     # analog line sensors, black reads high: A0 and A2 see white floor, A1 the line
-    assert robot.line.on_line == [False, True, False]
+    assert robot.line.on_line == (False, True, False)
     assert robot.line.values[0] == pytest.approx(1 - 20 / 1023)
     fake.encoders = (20, 10)  # 20 ticks = one wheel turn
     assert wait_until(lambda: robot.encoders.ticks == (20, 10))
     left, right = robot.encoders.distance
     assert left == pytest.approx(2 * math.pi * 0.033) and right == pytest.approx(left / 2)
-    assert robot.imu.heading == pytest.approx(30.0)
+    # the board says 30 degrees from the start: that is heading 0, the way the robot started
+    assert robot.imu.heading == pytest.approx(0.0)
+    fake.imu = (75.0, (1.0, -2.0, 45.0))  # a turn of 45 degrees to the left
+    assert wait_until(lambda: robot.imu.heading == pytest.approx(45.0))
     assert robot.imu.rates == pytest.approx((1.0, -2.0, 45.0))
     assert robot.imu.yaw_rate == pytest.approx(45.0)
     assert robot.battery.voltage == pytest.approx(7.4)
@@ -152,7 +155,7 @@ def test_estop_disarms_and_holds_until_release(fake: FakeBoard, robot: Robot) ->
     assert fake.motors == (0, 0) and not fake.armed
     assert len(fake.frames_of(MsgType.ARM)) == 1
     assert not fake.frames_of(MsgType.SERVO_WRITE)
-    robot.release()  # moves nothing by itself
+    robot.clear_stop()  # moves nothing by itself
     time.sleep(0.1)
     assert not fake.armed and fake.motors == (0, 0)
     robot.drive.forward(0.3)  # the next real command re-arms
@@ -253,7 +256,7 @@ def test_a_lost_cable_gives_a_clear_error(fake: FakeBoard, robot: Robot) -> None
         robot.drive.forward(0.5)
     assert isinstance(error.value, HardwareError)
     with pytest.raises(SensorError, match="USB cable"):
-        _ = robot.distance.distance
+        _ = robot.distance.metres
     robot.stop()  # stopping never raises
     fake.replug()  # a USB-powered board comes back rebooted: disarmed
     assert robot.backend.bridge.wait_connected(5)  # type: ignore[attr-defined]

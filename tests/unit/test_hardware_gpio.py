@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin, MockTriggerPin
 
@@ -85,13 +84,45 @@ def test_arc_and_value(robot: Robot) -> None:
     assert robot.left_motor.value == -0.2 and robot.right_motor.value == 0.7
 
 
-def test_move_in_metres_per_second(robot: Robot) -> None:
+def test_set_speed_in_metres_and_degrees_per_second(robot: Robot) -> None:
     spec = robot.kit.drive
-    robot.drive.move(0.3)  # straight: 0.3 m/s of 0.6 m/s top speed
+    robot.drive.set_speed(0.3)  # straight: 0.3 m/s of 0.6 m/s top speed
     assert robot.drive.value == pytest.approx((0.5, 0.5))
-    robot.drive.move(0.0, 90)  # spin left at 90 deg/s
+    robot.drive.set_speed(0.0, 90)  # spin left at 90 deg/s
     wheel = math.radians(90) * spec.wheel_base / 2 / spec.max_wheel_speed
     assert robot.drive.value == pytest.approx((-wheel, wheel))
+
+
+@pytest.mark.parametrize(("speed", "turn"), [(0.7, 0), (-0.7, 0), (0.6, 10), (0, 600)])
+def test_set_speed_refuses_what_the_wheels_cannot_do(
+    robot: Robot, speed: float, turn: float
+) -> None:
+    robot.drive.forward(0.2)
+    with pytest.raises(BadValueError, match=r"at most 0.6 m/s.*最快 0.6 米/秒"):
+        robot.drive.set_speed(speed, turn)
+    assert robot.drive.value == (0.2, 0.2)  # nothing changed, nothing was scaled down
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "fast", None])
+def test_set_speed_needs_numbers(robot: Robot, bad: object) -> None:
+    with pytest.raises(BadValueError, match=r"needs a number|between"):
+        robot.drive.set_speed(bad)  # type: ignore[arg-type]
+
+
+def test_power_defaults_agree_everywhere(robot: Robot) -> None:
+    robot.drive.forward()
+    assert robot.drive.value == (0.5, 0.5)
+    robot.drive.stop()
+    robot.left_motor.forward()
+    assert robot.left_motor.value == 0.5
+    robot.left_motor.backward()
+    assert robot.left_motor.value == -0.5
+    robot.drive.left()
+    assert robot.drive.value == (-0.5, 0.5)
+    robot.drive.right()
+    assert robot.drive.value == (0.5, -0.5)
+    robot.drive.backward()
+    assert robot.drive.value == (-0.5, -0.5)
 
 
 @pytest.mark.parametrize("bad", [1.5, -2, float("nan"), "fast", None])
@@ -150,7 +181,7 @@ def test_estop_latch_holds_until_release(robot: Robot, factory: MockFactory) -> 
     robot.drive.forward(0.8)  # ignored: the latch holds
     robot.left_motor.value = 1
     assert wheels(factory) == (0, 0)
-    robot.release()
+    robot.clear_stop()
     assert not robot.estopped
     assert wheels(factory) == (0, 0)  # release alone does not move
     robot.drive.forward(0.8)
@@ -182,15 +213,15 @@ def test_exception_in_with_block_stops_the_robot(factory: MockFactory) -> None:
 def test_distance_sensor_reads_metres(robot: Robot) -> None:
     # The mock echo stays high 2 ms (0.343 m). gpiozero times it in a thread of its
     # own, so a busy machine can only make it read longer, never shorter.
-    d = robot.distance.distance
+    d = robot.distance.metres
     assert 0.3 < d < 0.9, d
     assert robot.distance.value == pytest.approx(d / 2.0, rel=0.2)
 
 
 def test_line_sensors(robot: Robot, factory: MockFactory) -> None:
     factory.pin(LINE[1]).drive_high()  # TCRT5000 modules go high over black tape
-    assert list(robot.line.values) == [1.0, 0.0, 1.0]
-    assert robot.line.on_line == [False, True, False]
+    assert robot.line.values == (1.0, 0.0, 1.0)
+    assert robot.line.on_line == (False, True, False)
     assert robot.line.position == 0.0
     factory.pin(LINE[0]).drive_high()
     factory.pin(LINE[1]).drive_low()
@@ -273,5 +304,7 @@ def test_every_error_is_a_hardware_error() -> None:
         assert issubclass(cls, HardwareError)
 
 
-def test_line_values_are_numpy(robot: Robot) -> None:
-    assert isinstance(robot.line.values, np.ndarray)
+def test_line_readings_are_plain_tuples(robot: Robot) -> None:
+    values, on_line = robot.line.values, robot.line.on_line
+    assert type(values) is tuple and all(type(v) is float for v in values)
+    assert type(on_line) is tuple and all(type(v) is bool for v in on_line)

@@ -18,7 +18,7 @@ def student_program(robot: Robot) -> float:
     """What a student writes: drive forward half a second, look, stop."""
     robot.drive.forward(0.5)
     robot.sleep(0.5)
-    seen = robot.distance.distance
+    seen = robot.distance.metres
     robot.drive.stop()
     return seen
 
@@ -61,11 +61,11 @@ def test_a_polling_loop_sees_the_robot_move() -> None:
     with Robot(kit="sim", backend="sim", realtime=False) as robot:
         robot.drive.forward(0.5)
         reads = 0
-        while robot.distance.distance > 0.3:  # nothing but polling: no sleep at all
+        while robot.distance.metres > 0.3:  # nothing but polling: no sleep at all
             reads += 1
             assert reads < 10_000, "the world never moved"
         robot.drive.stop()
-        assert robot.distance.distance <= 0.31
+        assert robot.distance.metres <= 0.31
         assert robot.backend.body.collisions == []  # type: ignore[attr-defined]
 
 

@@ -4,7 +4,7 @@ from hardware import Robot
 from lessons import report
 from vision import find_line
 
-SPEED = 0.8  # forward speed / 前进速度
+POWER = 0.8  # forward power, 0..1 / 前进的功率（0 到 1）
 KP = 0.9  # how hard to steer back to the line / 回到线上的转向力度
 # We measured it: in the picture the line also leans when the robot is beside it (perspective),
 # so a small NEGATIVE angle term keeps the robot closest to the line on this track.
@@ -30,7 +30,7 @@ with Robot() as robot:
         if line.found:
             # the position term brings us back onto the line / 位置项把车拉回线上
             last_turn = clamp(-(KP * line.position + KA * line.angle))
-            robot.drive.arc(SPEED, last_turn)
+            robot.drive.arc(POWER, last_turn)
         else:
             # lost it: turn the way we last turned, slowly / 丢线了：慢慢朝上次的方向转
             robot.drive.arc(0.2, 1.0 if last_turn >= 0 else -1.0)

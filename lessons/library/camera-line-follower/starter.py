@@ -3,7 +3,7 @@ import time
 from hardware import Robot
 from vision import find_line
 
-SPEED = 0.4  # forward speed / 前进速度
+POWER = 0.4  # forward power, 0..1 / 前进的功率（0 到 1）
 KP = 0.0  # how hard to steer back to the line: try 0.5 / 回到线上的转向力度：试试 0.5
 KA = 0.0  # steering per degree of line angle: measure which sign helps / 每度线角度的转向量：测一测用正的还是负的
 RUN_TIME = 25  # seconds / 秒
@@ -17,6 +17,6 @@ with Robot() as robot:
         # Steer: turn = -(KP * position + KA * angle), kept between -1 and 1
         # 转向：turn = -(KP * position + KA * angle)，限制在 -1 到 1 之间
         turn = 0.0
-        robot.drive.arc(SPEED, turn)
+        robot.drive.arc(POWER, turn)
         time.sleep(PERIOD)
     robot.drive.stop()

@@ -3,7 +3,7 @@ import time
 from hardware import Robot
 from lessons import report
 
-SPEED = 0.4  # slow, so the camera sees every mat / 开慢一点，摄像头才能看清每块垫子
+POWER = 0.4  # slow, so the camera sees every mat / 开慢一点，摄像头才能看清每块垫子
 DRIVE_TIME = 15  # seconds to cross the road / 开过整条路要多少秒
 ROW, COLUMN = 200, 160  # the dot just in front of the robot / 机器人正前方地面上的一个点
 BIG = 150  # more than this is "a lot" / 比这个数大就是“很多”
@@ -25,7 +25,7 @@ def colour_name(blue, green, red):
 
 with Robot() as robot:
     last = "floor"
-    robot.drive.forward(SPEED)
+    robot.drive.forward(POWER)
     start = time.monotonic()
     while time.monotonic() - start < DRIVE_TIME:
         picture = robot.camera.read()

@@ -6,7 +6,7 @@ from lessons import report
 
 # motor power, 0..1 (this is not metres per second!)
 # 电机功率，0 到 1（这不是“米每秒”！）
-SPEED = 0.5
+POWER = 0.5
 # stop when the wall is this close (metres)
 # 离墙这么近（米）就停下
 STOP_AT = 0.3
@@ -18,11 +18,11 @@ rows = []
 with Robot() as robot:
     robot.encoders.reset()
     start = time.monotonic()
-    robot.drive.forward(SPEED)
+    robot.drive.forward(POWER)
     while True:
         t = time.monotonic() - start
         left, right = robot.encoders.distance
-        wall = robot.distance.distance
+        wall = robot.distance.metres
         rows.append([round(t, 2), round(left, 4), round(right, 4), round(wall, 3)])
         if wall < STOP_AT:
             break

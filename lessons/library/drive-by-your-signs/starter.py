@@ -22,7 +22,9 @@ def turn_to(robot, goal):
         error = off_course(goal, robot.imu.heading)
         if abs(error) < 1.5:
             break
-        robot.drive.move(0, max(-120, min(120, 4 * error)))  # slower near the goal / 接近目标时变慢
+        # degrees per second, slower near the goal / 每秒转的度数，接近目标时转得慢
+        rate = max(-120, min(120, 4 * error))
+        robot.drive.set_speed(0, rate)
         time.sleep(0.03)
     robot.drive.stop()
 
@@ -30,8 +32,8 @@ def turn_to(robot, goal):
 def drive_to_wall(robot, goal, near):
     """Drive straight along `goal` until the wall ahead is `near` metres away.
     沿 goal 方向直行，直到前面的墙只有 near 米远。"""
-    while robot.distance.distance > near:
-        robot.drive.move(SPEED, 3 * off_course(goal, robot.imu.heading))
+    while robot.distance.metres > near:
+        robot.drive.set_speed(SPEED, 3 * off_course(goal, robot.imu.heading))
         time.sleep(0.05)
     robot.drive.stop()
 

@@ -3,7 +3,7 @@ import time
 from hardware import Robot
 from lessons import report
 
-SPEED = 1.0
+POWER = 1.0
 # P: steer by how far the line is from the middle
 # P：按线离中间有多远来转向
 KP = 1.2
@@ -33,7 +33,7 @@ with Robot() as robot:
         rate = (error - last_error) / max(now - last_time, 0.001)
         turn = -(KP * error + KD * rate)
         turn = max(-1.0, min(1.0, turn))
-        robot.drive.arc(SPEED, turn)
+        robot.drive.arc(POWER, turn)
         last_error, last_time = error, now
         time.sleep(DT)
     robot.drive.stop()

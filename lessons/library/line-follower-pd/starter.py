@@ -2,7 +2,7 @@ import time
 
 from hardware import Robot
 
-SPEED = 1.0
+POWER = 1.0
 # P: steer by how far the line is from the middle
 # P：按线离中间有多远来转向
 KP = 1.8
@@ -31,7 +31,7 @@ with Robot() as robot:
         # 再加上 D 的部分：turn = -(KP * error + KD * rate)
         turn = -KP * error
         turn = max(-1.0, min(1.0, turn))
-        robot.drive.arc(SPEED, turn)
+        robot.drive.arc(POWER, turn)
         print(round(error, 2), round(turn, 2))
         last_error = error
         time.sleep(DT)

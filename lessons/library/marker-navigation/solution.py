@@ -7,8 +7,8 @@ from vision import ArucoReader
 ORDER = [1, 4, 6]  # visit these markers, in this order / 按这个顺序去找这些标记
 CENTRE_X = 160  # the middle column of the 320-pixel-wide picture / 320 像素宽画面的中间一列
 KP = 0.004  # steering per pixel the marker is off the middle / 标记偏离中间每个像素的转向量
-SPEED = 0.6  # driving towards a marker / 朝标记开的速度
-SPIN = 0.35  # turning on the spot while searching / 原地转圈找标记的速度
+POWER = 0.6  # power driving towards a marker / 朝标记开的功率
+SPIN = 0.35  # power turning on the spot while searching / 原地转圈找标记的功率
 BIG = 60  # pixels: a marker this wide is close / 像素：标记有这么宽就说明很近了
 STOP_AT = 0.12  # metres to the wall: stop here / 离墙这么多米就停下
 PERIOD = 0.1  # seconds between two pictures / 两张照片之间的秒数
@@ -44,7 +44,7 @@ def go_to(robot, reader, wanted):
                 error = (
                     marker.centre[0] - CENTRE_X
                 )  # + when the marker is to the right / 在右边为正
-                robot.drive.arc(SPEED, max(-1.0, min(1.0, -KP * error)))
+                robot.drive.arc(POWER, max(-1.0, min(1.0, -KP * error)))
                 if width(marker) > BIG:
                     state = "CLOSE"
             else:
@@ -52,8 +52,8 @@ def go_to(robot, reader, wanted):
         if state == "CLOSE":
             # too close for the camera to see all of it: go straight on, watch the wall
             # 太近了，摄像头看不全标记：直着开，看着墙
-            robot.drive.forward(SPEED / 2)
-            if robot.distance.distance < STOP_AT:
+            robot.drive.forward(POWER / 2)
+            if robot.distance.metres < STOP_AT:
                 robot.drive.stop()
                 return
         time.sleep(PERIOD)

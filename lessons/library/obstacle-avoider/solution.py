@@ -2,8 +2,8 @@ import time
 
 from hardware import Robot
 
-SPEED = 0.5  # forward speed / 前进速度
-TURN_SPEED = 0.4  # spinning speed / 原地转弯速度
+POWER = 0.5  # forward power, 0..1 / 前进的功率（0 到 1）
+TURN_POWER = 0.4  # spinning power / 原地转弯的功率
 TOO_CLOSE = 0.3  # metres: start turning / 米：开始转弯
 CLEAR = 0.6  # metres: the way is clear again / 米：前面空了
 EXTRA_TURN = 0.25  # seconds of extra turning so the body is clear / 多转一会儿，让车身也让开
@@ -16,7 +16,7 @@ with Robot() as robot:
     state = "DRIVE"
     turns = 0
     while time.monotonic() - start < RUN_TIME:
-        d = robot.distance.distance
+        d = robot.distance.metres
         now = time.monotonic() - start
         if state == "DRIVE":
             if d < TOO_CLOSE:
@@ -26,14 +26,14 @@ with Robot() as robot:
                 # wiggle: turn a little left for half a period, then a little right
                 # 摆动：半个周期向左一点，半个周期向右一点
                 wiggle = SWEEP if (now % SWEEP_PERIOD) < SWEEP_PERIOD / 2 else -SWEEP
-                robot.drive.arc(SPEED, wiggle)
+                robot.drive.arc(POWER, wiggle)
         if state == "TURN":
             # turn left on odd turns and right on even ones, so we do not go round in circles
             # 单数次向左转、双数次向右转，免得一直在原地绕圈
             if turns % 2:
-                robot.drive.left(TURN_SPEED)
+                robot.drive.left(TURN_POWER)
             else:
-                robot.drive.right(TURN_SPEED)
+                robot.drive.right(TURN_POWER)
             if d > CLEAR:
                 time.sleep(EXTRA_TURN)
                 state = "DRIVE"

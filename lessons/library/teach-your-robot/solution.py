@@ -30,7 +30,9 @@ def turn_to(robot, goal):
         error = off_course(goal, robot.imu.heading)
         if abs(error) < 1.5:
             break
-        robot.drive.move(0, max(-120, min(120, 4 * error)))  # slower near the goal / 接近目标时变慢
+        # degrees per second, slower near the goal / 每秒转的度数，接近目标时转得慢
+        rate = max(-120, min(120, 4 * error))
+        robot.drive.set_speed(0, rate)
         time.sleep(0.03)
     robot.drive.stop()
 
@@ -40,7 +42,7 @@ def teach(robot, data, label):
     面向标志，然后一边慢慢转过它一边拍照。"""
     turn_to(robot, TEACH[label] - SWING / 2)
     every = 0.05
-    robot.drive.move(0, SWING / (PICTURES * every))  # degrees per second / 度每秒
+    robot.drive.set_speed(0, SWING / (PICTURES * every))  # degrees per second / 度每秒
     capture(data, robot.camera, label, count=PICTURES, every=every, zh=ZH[label])
     robot.drive.stop()
 
@@ -49,7 +51,7 @@ def drive(robot, goal, seconds):
     """Drive straight along `goal` for `seconds`. / 沿 goal 方向直行 seconds 秒。"""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        robot.drive.move(SPEED, 3 * off_course(goal, robot.imu.heading))
+        robot.drive.set_speed(SPEED, 3 * off_course(goal, robot.imu.heading))
         time.sleep(0.05)
     robot.drive.stop()
 
@@ -96,8 +98,8 @@ with Robot() as robot:
     stop_at = next((goal for goal, label in seen.items() if label == "stop"), None)
     if stop_at is not None:
         turn_to(robot, stop_at)
-        while robot.distance.distance > NEAR:
-            robot.drive.move(SPEED / 2, 3 * off_course(stop_at, robot.imu.heading))
+        while robot.distance.metres > NEAR:
+            robot.drive.set_speed(SPEED / 2, 3 * off_course(stop_at, robot.imu.heading))
             time.sleep(0.05)
     robot.drive.stop()
     time.sleep(1)

@@ -27,7 +27,9 @@ def turn_to(robot, goal):
         error = off_course(goal, robot.imu.heading)
         if abs(error) < 1.5:
             break
-        robot.drive.move(0, max(-120, min(120, 4 * error)))  # slower near the goal / 接近目标时变慢
+        # degrees per second, slower near the goal / 每秒转的度数，接近目标时转得慢
+        rate = max(-120, min(120, 4 * error))
+        robot.drive.set_speed(0, rate)
         time.sleep(0.03)
     robot.drive.stop()
 
@@ -36,8 +38,8 @@ def teach(robot, data, label):
     """Face the sign and take pictures of it. / 面向标志，给它拍照。"""
     turn_to(robot, TEACH[label])
     # All these pictures look the same. Turn slowly across the sign while taking them
-    # (robot.drive.move(0, degrees_per_second)), so the model sees it in different places.
-    # 这些照片都一模一样。拍照时让机器人慢慢转过标志（robot.drive.move(0, 每秒度数)），
+    # (robot.drive.set_speed(0, degrees_per_second)), so the model sees it in different places.
+    # 这些照片都一模一样。拍照时让机器人慢慢转过标志（robot.drive.set_speed(0, 每秒度数)），
     # 让模型看到标志出现在画面的不同位置。
     capture(data, robot.camera, label, count=PICTURES, every=0.05, zh=ZH[label])
 
@@ -46,7 +48,7 @@ def drive(robot, goal, seconds):
     """Drive straight along `goal` for `seconds`. / 沿 goal 方向直行 seconds 秒。"""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        robot.drive.move(SPEED, 3 * off_course(goal, robot.imu.heading))
+        robot.drive.set_speed(SPEED, 3 * off_course(goal, robot.imu.heading))
         time.sleep(0.05)
     robot.drive.stop()
 
@@ -74,7 +76,7 @@ with Robot() as robot:
     print("ahead I see / 前面看到:", label, round(score, 2))
     report("sign", label)
     # Now turn to the signs at 90 and 270 degrees and read them too; then turn to the one that
-    # says stop and drive up to it (stop when robot.distance.distance is about 0.2 m).
+    # says stop and drive up to it (stop when robot.distance.metres is about 0.2 m).
     # 再转向 90 度和 270 度的标志，也读一读；然后转向写着停车的那块，开到它跟前
-    # （robot.distance.distance 约为 0.2 米时停下）。
+    # （robot.distance.metres 约为 0.2 米时停下）。
     robot.drive.stop()

@@ -38,9 +38,9 @@ def drive_to_wall(robot, model, goal):
     """Drive straight along `goal` until the wall is NEAR; return the last sign read on the way.
     沿 goal 方向直行到离墙 NEAR 米，返回路上最后读到的标志。"""
     sign = None
-    while robot.distance.distance > NEAR:
+    while robot.distance.metres > NEAR:
         error = off_course(goal, robot.imu.heading)
-        robot.drive.move(SPEED, KEEP * error)
+        robot.drive.set_speed(SPEED, KEEP * error)
         seen = read_sign(model, robot.camera.read())
         if seen is not None and seen[1] >= SURE and seen[0] != "none":
             sign = seen[0]
@@ -55,7 +55,9 @@ def turn_to(robot, goal):
         error = off_course(goal, robot.imu.heading)
         if abs(error) < 2:
             break
-        robot.drive.move(0, max(-120, min(120, 3 * error)))  # slower near the goal / 接近目标时变慢
+        # degrees per second, slower near the goal / 每秒转的度数，接近目标时转得慢
+        rate = max(-120, min(120, 3 * error))
+        robot.drive.set_speed(0, rate)
         time.sleep(0.05)
     robot.drive.stop()
 

@@ -33,9 +33,9 @@ def drive_to_wall(robot, model, goal):
     """Drive straight along `goal` until the wall is NEAR; return the last sign read on the way.
     沿 goal 方向直行到离墙 NEAR 米，返回路上最后读到的标志。"""
     sign = None
-    while robot.distance.distance > NEAR:
+    while robot.distance.metres > NEAR:
         error = off_course(goal, robot.imu.heading)
-        robot.drive.move(SPEED, KEEP * error)
+        robot.drive.set_speed(SPEED, KEEP * error)
         label, score = read_sign(model, robot.camera.read())
         print(label, round(score, 2))
         if score >= SURE and label != "none":

@@ -1,8 +1,8 @@
 import time
 
-from hardware import Robot
+from hardware import DistanceSensor, Robot
 
-SPEED = 0.8
+POWER = 0.8
 # metres we want between the side sensor and the wall
 # 我们希望侧面传感器和墙之间保持的距离（米）
 TARGET = 0.25
@@ -17,10 +17,12 @@ KD = 0.8
 STOP_AT = 0.3
 
 with Robot() as robot:
-    last_error = robot.side.distance - TARGET
+    # the second sensor, on the left side / 第二个传感器，在左侧
+    side = robot.part("side", DistanceSensor)
+    last_error = side.metres - TARGET
     last_time = time.monotonic()
-    while robot.distance.distance > STOP_AT:
-        gap = robot.side.distance
+    while robot.distance.metres > STOP_AT:
+        gap = side.metres
         now = time.monotonic()
         # positive: too far from the wall, negative: too close
         # 正数：离墙太远；负数：离墙太近
@@ -30,7 +32,7 @@ with Robot() as robot:
         # 太远：向左转，靠近墙；太近：向右转
         turn = KP * error + KD * rate
         turn = max(-0.6, min(0.6, turn))
-        robot.drive.arc(SPEED, turn)
+        robot.drive.arc(POWER, turn)
         last_error, last_time = error, now
         time.sleep(0.02)
     robot.drive.stop()

@@ -1,8 +1,8 @@
 import time
 
-from hardware import Robot
+from hardware import DistanceSensor, Robot
 
-SPEED = 0.8
+POWER = 0.8
 # metres we want between the side sensor and the wall
 # 我们希望侧面传感器和墙之间保持的距离（米）
 TARGET = 0.25
@@ -11,13 +11,15 @@ TARGET = 0.25
 STOP_AT = 0.3
 
 with Robot() as robot:
-    while robot.distance.distance > STOP_AT:
-        gap = robot.side.distance
+    # the second sensor, on the left side / 第二个传感器，在左侧
+    side = robot.part("side", DistanceSensor)
+    while robot.distance.metres > STOP_AT:
+        gap = side.metres
         print(round(gap, 3))
         # Steer: too far from the wall, turn left; too close, turn right.
-        # robot.drive.arc(SPEED, turn) with turn = KP * (gap - TARGET)
+        # robot.drive.arc(POWER, turn) with turn = KP * (gap - TARGET)
         # 转向：离墙太远就向左转，太近就向右转。
-        # robot.drive.arc(SPEED, turn)，其中 turn = KP * (gap - TARGET)
-        robot.drive.forward(SPEED)
+        # robot.drive.arc(POWER, turn)，其中 turn = KP * (gap - TARGET)
+        robot.drive.forward(POWER)
         time.sleep(0.02)
     robot.drive.stop()
