@@ -18,7 +18,6 @@ simulator).
 from __future__ import annotations
 
 from hardware.camera import Camera
-from hardware.deprecation import RoboClassDeprecationWarning
 from hardware.errors import (
     BackendError,
     BackendOptionError,
@@ -35,6 +34,7 @@ from hardware.outputs import LED, RGBLED, Buzzer
 from hardware.robot import Robot
 from hardware.sensors import IMU, Battery, Button, DistanceSensor, Encoders, LineSensors
 from hardware.telemetry import Recorder, Sample
+from rcbase.deprecation import RoboClassDeprecationWarning
 
 __all__ = [
     "IMU",

@@ -27,11 +27,11 @@ import math
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from hardware.deprecation import renamed
 from hardware.device import Controls, Device
 from hardware.errors import BadValueError
 from hardware.kit import DriveSpec, ServoSpec
 from hardware.ports import MotorPort, ServoPort
+from rcbase.deprecation import renamed
 
 __all__ = ["DEFAULT_POWER", "DifferentialDrive", "Motor", "Servo"]
 

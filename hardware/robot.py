@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hardware import safety, simtime
 from hardware.backends import choose_backend, open_backend
 from hardware.camera import Camera
-from hardware.deprecation import renamed
 from hardware.device import Controls, Device
 from hardware.errors import BadValueError, KitError, MissingPartError
 from hardware.events import Events
@@ -58,6 +57,7 @@ from hardware.sensors import IMU, Battery, Button, DistanceSensor, Encoders, Lin
 from hardware.settings import load_settings
 from hardware.telemetry import Recorder
 from rcbase.closeable import Closeable
+from rcbase.deprecation import renamed
 
 __all__ = ["Robot"]
 

@@ -22,7 +22,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hardware.deprecation import renamed
 from hardware.device import Controls, Device
 from hardware.errors import BadValueError, SensorError
 from hardware.events import Action
@@ -37,6 +36,7 @@ from hardware.ports import (
     ImuReading,
     LinePort,
 )
+from rcbase.deprecation import renamed
 
 __all__ = ["IMU", "Battery", "Button", "DistanceSensor", "Encoders", "LineSensors"]
 

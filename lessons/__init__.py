@@ -34,7 +34,7 @@ from lessons.library import builtin_lessons, find_lesson
 from lessons.model import Lesson, load_lesson
 from lessons.runner import LessonResult, run_lesson
 from lessons.student import report
-from rcbase.moved import moved_names as _moved_names
+from rcbase.deprecation import moved_names as _moved_names
 
 __all__ = [
     "BundleError",

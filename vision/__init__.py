@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rcbase.moved import moved_names as _moved_names
+from rcbase.deprecation import moved_names as _moved_names
 from vision.classic import find_blobs, find_line
 from vision.errors import FrameError, RunnerClosedError, StaleFrameError, VisionError
 from vision.faces import FaceDetector

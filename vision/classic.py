@@ -6,7 +6,7 @@
 
     line = find_line(frame)                 # a dark line on a light floor (light=True for white)
     if line.found:
-        robot.drive.forward(0.3, turn=-0.5 * line.position)   # position -1 (left) .. +1 (right)
+        robot.drive.arc(0.3, -0.5 * line.position)   # position -1 (left) .. +1 (right)
 
     for blob in find_blobs(frame, "red"):
         print(blob.centre, blob.area)

@@ -282,7 +282,7 @@ class Agent(Closeable):
         robot = self.lease.usable()
         if robot is None or "battery" not in robot.parts:
             return None
-        return float(robot.parts["battery"].voltage)  # type: ignore[attr-defined]
+        return robot.battery.voltage
 
     def publish_state(self) -> None:
         self.link.publish(self.topics.state(self.device), encode(self._state()), retain=True)

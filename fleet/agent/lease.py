@@ -90,11 +90,7 @@ class RobotLease(Closeable):
             robot = self.usable()
             if robot is None:
                 return
-            clear = getattr(robot, "clear_stop", None)  # the student API's new name
-            if callable(clear):
-                clear()
-            else:
-                robot.release()
+            robot.clear_stop()
 
     # -- lending -------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from rcbase.moved import moved_text
+from rcbase.deprecation import moved_text
 
 # What each package exported before its list was reviewed.
 OLD = {

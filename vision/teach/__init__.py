@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rcbase.moved import moved_names as _moved_names
+from rcbase.deprecation import moved_names as _moved_names
 from vision.teach.capture import capture, capture_on_button
 from vision.teach.dataset import Dataset, datasets
 from vision.teach.errors import DatasetError, ExportError, TeachError
