@@ -294,7 +294,7 @@ class BridgeBackend:
         pin = _pin(spec.pin, "pin", name)
         self._setup(
             name,
-            lambda: self.bridge.servo_attach(
+            lambda: self.bridge.commands.servo_attach(
                 channel, pin, spec.min_pulse_us, spec.max_pulse_us, port.safe_us
             ),
         )
@@ -303,7 +303,7 @@ class BridgeBackend:
     def distance(self, name: str, spec: PartSpec) -> DistancePort:
         spec = _as(spec, UltrasonicSpec, name)
         trigger, echo = _pin(spec.trigger, "trigger", name), _pin(spec.echo, "echo", name)
-        self._setup(name, lambda: self.bridge.setup_ultrasonic(trigger, echo))
+        self._setup(name, lambda: self.bridge.commands.setup_ultrasonic(trigger, echo))
         return ports.Distance(self, trigger, echo)
 
     def line(self, name: str, spec: PartSpec) -> LinePort:
@@ -311,7 +311,9 @@ class BridgeBackend:
         if spec.channels is not None:
             analog = [_channel(c, "channel", name) for c in spec.channels]
             for c in analog:
-                self._setup(name, partial(self.bridge.subscribe, "analog", c, period_ms=10))
+                self._setup(
+                    name, partial(self.bridge.commands.subscribe, "analog", c, period_ms=10)
+                )
             return ports.Line(self, spec, analog, [])
         if spec.pins is None:
             raise KitError(
@@ -319,8 +321,8 @@ class BridgeBackend:
             )
         pins = [_pin(p, "pin", name) for p in spec.pins]
         for p in pins:
-            self._setup(name, partial(self.bridge.pin_mode, p, PinMode.INPUT))
-            self._setup(name, partial(self.bridge.subscribe, "digital", p))
+            self._setup(name, partial(self.bridge.commands.pin_mode, p, PinMode.INPUT))
+            self._setup(name, partial(self.bridge.commands.subscribe, "digital", p))
         return ports.Line(self, spec, [], pins)
 
     def encoders(self, name: str, spec: PartSpec) -> EncoderPort:
@@ -332,7 +334,7 @@ class BridgeBackend:
                     f"part {name!r}: the board counts {side} encoder pulses on D{pin} only "
                     f"(one channel; direction from the motor): set `{side}: [{pin}]`"
                 )
-        self._setup(name, self.bridge.setup_encoders)
+        self._setup(name, self.bridge.commands.setup_encoders)
         return ports.Encoders(self)
 
     def imu(self, name: str, spec: PartSpec) -> ImuPort:
@@ -342,20 +344,20 @@ class BridgeBackend:
                 f"{name}: the bridge firmware reads an MPU-6050, not a {spec.chip}; "
                 "change `chip` or remove the part from the kit"
             )
-        self._setup(name, lambda: self.bridge.setup_imu(spec.address))
+        self._setup(name, lambda: self.bridge.commands.setup_imu(spec.address))
         return ports.Imu(self)
 
     def button(self, name: str, spec: PartSpec) -> ButtonPort:
         spec = _as(spec, ButtonSpec, name)
         pin = _pin(spec.pin, "pin", name)
         mode = PinMode.INPUT_PULLUP if spec.pull_up else PinMode.INPUT
-        self._setup(name, lambda: self.bridge.pin_mode(pin, mode))
-        self._setup(name, lambda: self.bridge.subscribe("digital", pin))
+        self._setup(name, lambda: self.bridge.commands.pin_mode(pin, mode))
+        self._setup(name, lambda: self.bridge.commands.subscribe("digital", pin))
         return ports.Button(self, pin, spec.pull_up)
 
     def _out(self, name: str, pin: int | None) -> int:
         p = _pin(pin, "pin", name)
-        self._setup(name, lambda: self.bridge.pin_mode(p, PinMode.OUTPUT))
+        self._setup(name, lambda: self.bridge.commands.pin_mode(p, PinMode.OUTPUT))
         return p
 
     def led(self, name: str, spec: PartSpec) -> LedPort:
@@ -383,7 +385,7 @@ class BridgeBackend:
     def battery(self, name: str, spec: PartSpec) -> BatteryPort:
         spec = _as(spec, BatterySpec, name)
         channel = _channel(spec.channel, "channel", name)
-        self._setup(name, lambda: self.bridge.setup_battery(channel, spec.divider))
+        self._setup(name, lambda: self.bridge.commands.setup_battery(channel, spec.divider))
         return ports.Battery(self, channel)
 
     def camera(self, name: str, spec: CameraSpec) -> CameraPort:
@@ -406,7 +408,7 @@ class BridgeBackend:
                     "within %d ms",
                     self.port,
                     exc,
-                    self.bridge.watchdog_ms,
+                    self.bridge.commands.watchdog_ms,
                 )
 
     @property

@@ -77,7 +77,7 @@ def test_drive_is_streamed_as_the_heartbeat(fake: FakeBoard, bridge: Bridge) -> 
         f.payload == pack(MsgType.DRIVE, 500, -250) for f in fake.frames_of(MsgType.DRIVE)[-5:]
     )
     assert all(f.flags == 0 for f in fake.frames_of(MsgType.DRIVE)[-5:])  # streamed: no ACK asked
-    bridge.motor(1, 1.0)
+    bridge.setpoints.motor(1, 1.0)
     assert wait_until(lambda: fake.motors == (500, 1000))
     assert bridge.wait_telemetry(lambda t: t.armed).armed
 
@@ -97,7 +97,7 @@ def test_nak_becomes_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
         bridge.drive(0.1, 0.1, ack=True)
     fake.nak = ErrorCode.BAD_PIN
     with pytest.raises(CommandRefused) as refused:
-        bridge.setup_ultrasonic(3, 4)
+        bridge.commands.setup_ultrasonic(3, 4)
     assert refused.value.code == ErrorCode.BAD_PIN
     assert isinstance(refused.value, RuntimeError) and isinstance(refused.value, BridgeError)
 
@@ -142,8 +142,8 @@ def test_close_stops_the_board_and_is_idempotent(fake: FakeBoard) -> None:
 
 
 def test_reboot_resends_configuration_but_never_arms(fake: FakeBoard, bridge: Bridge) -> None:
-    bridge.setup_ultrasonic(3, 4)
-    bridge.subscribe("digital", 8)
+    bridge.commands.setup_ultrasonic(3, 4)
+    bridge.commands.subscribe("digital", 8)
     bridge.arm()
     rebooted = threading.Event()
     bridge.on_reboot(lambda hello: rebooted.set())
@@ -179,10 +179,10 @@ def test_garbage_is_counted_and_skipped(fake: FakeBoard, bridge: Bridge) -> None
 def test_telemetry_values_in_si_units(fake: FakeBoard, bridge: Bridge) -> None:
     fake.distance_mm, fake.encoders, fake.battery_mv = 250, (12, -3), 7400
     t = bridge.wait_telemetry(lambda t: t.distance is not None)
-    assert t.distance == 0.25 and bridge.distance == 0.25
-    assert bridge.encoders == (12, -3)
-    assert bridge.voltage == 7.4
-    assert bridge.heading is None and bridge.rates is None
+    assert t.distance == 0.25 and bridge.telemetry.distance == 0.25
+    assert bridge.telemetry.encoders == (12, -3)
+    assert bridge.telemetry.voltage == 7.4
+    assert bridge.telemetry.heading is None and bridge.telemetry.rates is None
     fake.distance_mm = 0xFFFF
     assert bridge.wait_telemetry(lambda t: t.distance == float("inf")).distance == float("inf")
 
@@ -216,9 +216,9 @@ def test_values_out_of_range_are_value_errors(bridge: Bridge) -> None:
     with pytest.raises(ValueError, match=r"-1\.\.1"):
         bridge.drive(0, -1.01)
     with pytest.raises(ValueError, match="motors 0 and 1"):
-        bridge.motor(2, 0.1)
+        bridge.setpoints.motor(2, 0.1)
     with pytest.raises(ValueError, match=r"0\.\.1"):
-        bridge.pwm_write(3, 1.5)
+        bridge.commands.pwm_write(3, 1.5)
 
 
 def test_public_names_are_exported() -> None:
@@ -231,7 +231,7 @@ def test_public_names_are_exported() -> None:
 def test_a_refused_config_after_reboot_does_not_stop_the_heartbeat(
     fake: FakeBoard, bridge: Bridge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bridge.setup_ultrasonic(3, 4)
+    bridge.commands.setup_ultrasonic(3, 4)
     with caplog.at_level(logging.WARNING, logger="firmware_bridge"):
         fake.nak = ErrorCode.NO_RESOURCE
         fake.reboot()
@@ -255,7 +255,7 @@ def test_other_firmware_flashed_meanwhile_is_a_lasting_error(
 def test_a_replug_without_reboot_resends_config_but_is_no_reboot(
     fake: FakeBoard, bridge: Bridge
 ) -> None:
-    bridge.setup_encoders()
+    bridge.commands.setup_encoders()
     reboots: list[object] = []
     bridge.on_reboot(reboots.append)
     fake.unplug()
@@ -274,7 +274,7 @@ def test_set_name_is_stored_read_back_and_survives_a_reboot(
 ) -> None:
     assert bridge.name is None and bridge.hello.as_dict()["name"] is None
     hellos = len(fake.frames_of(MsgType.HELLO))
-    bridge.set_name("robot-07")
+    bridge.commands.set_name("robot-07")
     (frame,) = fake.frames_of(MsgType.SET_NAME)
     assert frame.payload == b"robot-07" and frame.flags == Flag.ACK_REQUESTED
     assert len(fake.frames_of(MsgType.HELLO)) == hellos + 1  # read back with a new HELLO
@@ -282,7 +282,7 @@ def test_set_name_is_stored_read_back_and_survives_a_reboot(
     fake.reboot()  # the name is in EEPROM
     assert wait_until(lambda: bridge.stats.reboots == 1)
     assert bridge.name == "robot-07"
-    bridge.set_name("")  # clears it
+    bridge.commands.set_name("")  # clears it
     assert fake.name is None and bridge.name is None
 
 
@@ -291,7 +291,7 @@ def test_a_bad_name_is_a_value_error_and_never_sent(
     fake: FakeBoard, bridge: Bridge, name: str
 ) -> None:
     with pytest.raises(ValueError, match="a-z, 0-9"):
-        bridge.set_name(name)
+        bridge.commands.set_name(name)
     assert not fake.frames_of(MsgType.SET_NAME)
 
 
@@ -306,7 +306,7 @@ def test_a_1_0_board_works_but_cannot_be_named(
         assert bridge.hello.protocol == (1, 0) and bridge.hello.table_hash == table_hash(0)
         assert bridge.name is None
         with pytest.raises(CommandRefused, match=r"names need 1\.1") as error:
-            bridge.set_name("robot-01")
+            bridge.commands.set_name("robot-01")
         assert error.value.code == ErrorCode.UNKNOWN_TYPE
     assert not fake.frames_of(MsgType.SET_NAME)
     assert not any("message table" in r.getMessage() for r in caplog.records)
@@ -337,5 +337,5 @@ def test_another_table_is_still_reported(fake: FakeBoard, caplog: pytest.LogCapt
 def test_a_refused_name_is_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
     fake.refuse[MsgType.SET_NAME] = ErrorCode.BAD_VALUE
     with pytest.raises(CommandRefused):
-        bridge.set_name("robot-01")
+        bridge.commands.set_name("robot-01")
     assert bridge.name is None
