@@ -20,6 +20,8 @@ from firmware_bridge import (
     NotArmed,
     VersionMismatch,
 )
+from firmware_bridge.commands import Commands
+from firmware_bridge.connection import Connection
 from firmware_bridge.fake import FakeBoard
 from firmware_bridge.protocol import (
     PROTOCOL_MAJOR,
@@ -32,6 +34,7 @@ from firmware_bridge.protocol import (
     table_hash,
 )
 from firmware_bridge.protocol import Frame as WireFrame
+from firmware_bridge.setpoints import SetpointStreamer
 
 
 @pytest.fixture
@@ -339,3 +342,55 @@ def test_a_refused_name_is_a_typed_error(fake: FakeBoard, bridge: Bridge) -> Non
     with pytest.raises(CommandRefused):
         bridge.commands.set_name("robot-01")
     assert bridge.name is None
+
+
+# --- the parts: connection, commands, setpoint streamer ------------------------------
+
+
+@pytest.mark.parametrize("cls", [Bridge, Connection, Commands, SetpointStreamer])
+def test_no_part_has_more_than_20_public_names(cls: type) -> None:
+    public = [n for n in dir(cls) if not n.startswith("_")]
+    assert len(public) <= 20, public
+
+
+def test_closing_the_bridge_closes_its_parts(fake: FakeBoard) -> None:
+    bridge = Bridge("fake0", transport=fake.transport)
+    parts = (bridge.link, bridge.setpoints)
+    bridge.close()
+    assert all(part.closed for part in parts)
+    assert not bridge.setpoints._thread.is_alive() and not bridge.link._reader.is_alive()
+
+
+def test_a_connection_alone_handshakes_answers_and_sends_nothing_on_close(
+    fake: FakeBoard,
+) -> None:
+    with Connection("fake0", transport=fake.transport, timeout=1.0) as link:
+        assert link.connected and link.hello.firmware == "1.0.0"
+        assert link.ping()["rtt"] > 0
+        link.request(MsgType.ARM, b"")
+        assert fake.armed
+    assert link.closed and not link.connected and not fake._open
+    assert [f.type for f in fake.received] == [MsgType.HELLO, MsgType.PING, MsgType.ARM]
+    with pytest.raises(BridgeClosed):
+        link.send(MsgType.DRIVE, pack(MsgType.DRIVE, 0, 0))
+
+
+def test_the_setpoint_goes_to_zero_when_the_board_stops_itself(fake: FakeBoard) -> None:
+    with Bridge("fake0", transport=fake.transport, setpoint_hz=0) as bridge:
+        bridge.arm()
+        bridge.drive(0.5, -0.5, ack=True)
+        assert bridge.setpoints.setpoint == (0.5, -0.5)
+        bridge.wait_telemetry(lambda t: t.failsafe, timeout=2)  # nothing streamed: watchdog
+        assert bridge.setpoints.setpoint == (0.0, 0.0)
+        bridge.arm()
+        bridge.setpoints.motor(1, 0.25)
+        assert bridge.setpoints.setpoint == (0.0, 0.25)
+        bridge.stop_all()
+        assert bridge.setpoints.setpoint == (0.0, 0.0)
+
+
+def test_telemetry_tells_the_level_of_a_subscribed_pin(fake: FakeBoard, bridge: Bridge) -> None:
+    assert bridge.wait_telemetry().level(8) is None  # no pin subscribed
+    fake.digital = 1 << 8
+    t = bridge.wait_telemetry(lambda t: t.digital is not None)
+    assert t.level(8) is True and t.level(9) is False
