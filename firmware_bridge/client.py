@@ -31,17 +31,12 @@ from collections.abc import Callable
 from typing import Any
 
 from firmware_bridge.commands import Commands
-from firmware_bridge.connection import (
-    DEFAULT_BAUD,
-    Connection,
-    LinkStats,
-    SerialLike,
-    open_serial,
-)
+from firmware_bridge.connection import Connection, LinkStats
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import Hello, Telemetry
 from firmware_bridge.protocol import MsgType
 from firmware_bridge.setpoints import SetpointStreamer
+from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial
 from rcbase.closeable import Closeable
 
 __all__ = ["DEFAULT_BAUD", "Bridge", "LinkStats", "SerialLike", "open_serial"]

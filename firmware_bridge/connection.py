@@ -10,7 +10,9 @@ It does not send setpoints or configuration by itself:
 :class:`~firmware_bridge.setpoints.SetpointStreamer` calls :meth:`Connection.maintain`
 on every heartbeat (one thread, one clock: a new handshake never races a
 setpoint), and :class:`~firmware_bridge.commands.Commands` sends the
-configuration again from an :meth:`Connection.on_relink` callback.
+configuration again from an :meth:`Connection.on_relink` callback. Its
+helpers: ``transport.py`` (the port), ``replies.py`` (who waits for which
+reply, what a NAK means) and ``feed.py`` (the latest telemetry, callbacks).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import serial
 
@@ -30,59 +31,33 @@ from firmware_bridge import ports
 from firmware_bridge.errors import (
     BridgeClosed,
     BridgeTimeout,
-    CommandRefused,
     CorruptFrame,
     NoBoard,
-    NotArmed,
     VersionMismatch,
 )
+from firmware_bridge.feed import Callbacks, TelemetryFeed
 from firmware_bridge.messages import Hello, Telemetry, parse_hello, parse_telemetry
 from firmware_bridge.protocol import (
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
-    ErrorCode,
     Flag,
     Frame,
     FrameDecoder,
     MsgType,
     encode_frame,
     pack,
-    table_hash,
     unpack,
 )
+from firmware_bridge.replies import Key, Pending, Waiter, check_ack, check_hello
+from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial
 from rcbase.closeable import Closeable
 
-__all__ = [
-    "DEFAULT_BAUD",
-    "Connection",
-    "LinkStats",
-    "SerialLike",
-    "join_thread",
-    "open_serial",
-]
+__all__ = ["Connection", "LinkStats", "join_thread"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BAUD = 115200
-READ_TIMEOUT = 0.02  # seconds a read waits; bounds how fast the reader notices close()
-REOPEN_EVERY = 0.2
+REOPEN_EVERY = 0.2  # seconds between tries to open a lost port again
 JOIN_TIMEOUT = 2.0  # seconds close() waits for a thread
-
-
-class SerialLike(Protocol):
-    """What the connection needs from a port (pyserial's Serial has it)."""
-
-    @property
-    def in_waiting(self) -> int: ...
-    def read(self, size: int = 1) -> bytes: ...
-    def write(self, data: bytes, /) -> int | None: ...
-    def close(self) -> None: ...
-
-
-def open_serial(device: str, baud: int) -> SerialLike:
-    """pyserial, with timeouts so no call can block for ever."""
-    port = serial.Serial(device, baud, timeout=READ_TIMEOUT, write_timeout=0.5)
-    return port  # type: ignore[no-any-return]
 
 
 def join_thread(thread: threading.Thread | None, timeout: float = JOIN_TIMEOUT) -> None:
@@ -109,20 +84,6 @@ class LinkStats:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
-
-
-class _Waiter:
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.frame: Frame | None = None
-
-
-def _call_each(callbacks: list[Callable[[], None]], what: str) -> None:
-    for callback in list(callbacks):
-        try:
-            callback()
-        except Exception:
-            logger.exception("%s callback %r failed", what, callback)
 
 
 class Connection(Closeable):
@@ -154,18 +115,16 @@ class Connection(Closeable):
         self._identity = ports.identify(port)
         self._decoder = FrameDecoder()
         self._write_lock = threading.Lock()
-        self._state = threading.Condition()
         self._seq = 0
         self._tokens = itertools.count(1)
-        self._waiters: dict[tuple[str, int], _Waiter] = {}
+        self._pending = Pending()
         self._hello: Hello | None = None
         self._hello_event = threading.Event()
         self._linked = threading.Event()  # handshake done on the current connection
-        self._telemetry: Telemetry | None = None
-        self._listeners: list[Callable[[Telemetry], None]] = []
-        self._reboot_listeners: list[Callable[[Hello], None]] = []
-        self._relink_listeners: list[Callable[[], None]] = []
-        self._stop_listeners: list[Callable[[], None]] = []
+        self._feed = TelemetryFeed(port)
+        self._rebooted_callbacks: Callbacks[[Hello]] = Callbacks("reboot")
+        self._relink_callbacks: Callbacks[[]] = Callbacks("relink")
+        self._stopped_callbacks: Callbacks[[]] = Callbacks("stopped")
         self._relinked = threading.Event()  # a new handshake: configuration to send again
         self._rehandshake = threading.Event()
         self._stop = threading.Event()
@@ -187,10 +146,8 @@ class Connection(Closeable):
         self._stop.set()
         join_thread(self._reader)
         self._close_port()
-        with self._state:
-            for waiter in self._waiters.values():
-                waiter.event.set()
-            self._state.notify_all()
+        self._pending.wake_all()
+        self._feed.close()
 
     # --- what the board said -------------------------------------------------------
 
@@ -213,23 +170,13 @@ class Connection(Closeable):
     @property
     def telemetry(self) -> Telemetry | None:
         """The latest telemetry frame, or None before the first one."""
-        return self._telemetry
+        return self._feed.latest
 
     def wait_telemetry(
         self, predicate: Callable[[Telemetry], bool] | None = None, timeout: float = 1.0
     ) -> Telemetry:
         """The next telemetry frame (for which ``predicate`` is true); BridgeTimeout after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        with self._state:
-            start = self._telemetry
-            while True:
-                t = self._telemetry
-                if t is not None and t is not start and (predicate is None or predicate(t)):
-                    return t
-                left = deadline - time.monotonic()
-                if left <= 0 or self.closed:
-                    raise BridgeTimeout(f"no matching telemetry from {self.port} in {timeout} s")
-                self._state.wait(left)
+        return self._feed.wait(predicate, timeout)
 
     # --- callbacks -------------------------------------------------------------------
 
@@ -239,13 +186,11 @@ class Connection(Closeable):
         Callbacks run in the reader thread: keep them short and never wait for
         the board from one (the reader could not deliver the answer).
         """
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
+        return self._feed.callbacks.add(callback)
 
     def on_reboot(self, callback: Callable[[Hello], None]) -> Callable[[], None]:
         """Call ``callback(new_hello)`` when the board rebooted (configuration was re-sent)."""
-        self._reboot_listeners.append(callback)
-        return lambda: self._reboot_listeners.remove(callback)
+        return self._rebooted_callbacks.add(callback)
 
     def on_relink(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` after each new handshake (a reconnect, a reboot), before on_reboot's.
@@ -254,8 +199,7 @@ class Connection(Closeable):
         the place to give the board its configuration again. A BridgeError it
         raises leaves :meth:`maintain` (the on_reboot callbacks wait for the next time).
         """
-        self._relink_listeners.append(callback)
-        return lambda: self._relink_listeners.remove(callback)
+        return self._relink_callbacks.add(callback)
 
     def on_stopped(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` whenever the board shows it stopped by itself.
@@ -263,8 +207,7 @@ class Connection(Closeable):
         That is each telemetry frame with its watchdog's fail-safe on (before the
         frame is published) and a reboot seen in a handshake.
         """
-        self._stop_listeners.append(callback)
-        return lambda: self._stop_listeners.remove(callback)
+        return self._stopped_callbacks.add(callback)
 
     # --- requests ----------------------------------------------------------------------
 
@@ -294,16 +237,16 @@ class Connection(Closeable):
         that, NotArmed or CommandRefused when the board refuses.
         """
         for attempt in range(tries):
-            waiter = _Waiter()
+            waiter = Waiter()
             seq = -1
             try:
                 seq = self._send(msg, payload, Flag.ACK_REQUESTED, waiter)
                 if waiter.event.wait(each) and waiter.frame is not None:
-                    self._check_ack(msg, waiter.frame)
+                    t = self._feed.latest
+                    check_ack(msg, waiter.frame, failsafe=t is not None and t.failsafe)
                     return
             finally:
-                with self._state:
-                    self._waiters.pop(("seq", seq), None)
+                self._pending.remove(("seq", seq))
             if self.closed:
                 raise BridgeClosed(f"the bridge to {self.port} was closed")
             if attempt + 1 < tries:
@@ -335,18 +278,7 @@ class Connection(Closeable):
                     f"flash it with `roboclass bridge flash --port {self.port}`"
                 )
         hello = self._pending_hello
-        self._check_version(hello)
-        # A board reports the table of the minor both sides speak (a 1.0 board: 1.0's);
-        # any minor up to the shared one is a table we know.
-        shared = min(hello.protocol[1], PROTOCOL_MINOR)
-        if hello.table_hash not in {table_hash(m) for m in range(shared + 1)}:
-            logger.warning(
-                "firmware %s on %s was built from another message table (%08x, ours %08x)",
-                hello.firmware,
-                self.port,
-                hello.table_hash,
-                table_hash(shared),
-            )
+        check_hello(hello, self.port)
         previous, self._hello = self._hello, hello
         self._linked.set()
         if previous is not None and previous.boot_id != hello.boot_id:
@@ -378,17 +310,11 @@ class Connection(Closeable):
             self._redo_handshake(cancel)
         if self._relinked.is_set() and self._linked.is_set():
             self._relinked.clear()
-            for restore in list(self._relink_listeners):
-                restore()  # a BridgeError ends this beat, as a failed handshake does
+            self._relink_callbacks.call_raising()  # a BridgeError ends this beat
             if not self._notify_reboot:
                 return
             self._notify_reboot = False
-            hello = self.hello
-            for callback in list(self._reboot_listeners):
-                try:
-                    callback(hello)
-                except Exception:
-                    logger.exception("reboot callback %r failed", callback)
+            self._rebooted_callbacks.call(self.hello)
 
     def _stale(self) -> bool:
         """Telemetry is on but nothing arrived for 5 periods (at least 0.5 s)."""
@@ -398,7 +324,7 @@ class Connection(Closeable):
 
     def _redo_handshake(self, cancel: threading.Event | None) -> None:
         self._linked.clear()
-        self._telemetry = None
+        self._feed.forget()
         self._decoder.reset_sequence()
         hello = self.handshake(self.timeout, cancel)
         # a reconnect to the same boot gets the configuration too: the board may
@@ -407,37 +333,17 @@ class Connection(Closeable):
         self._rehandshake.clear()  # the board's unsolicited HELLO_REPLY asked for this one
         logger.info("handshake again with %s: firmware %s", self.port, hello.firmware)
 
-    def _check_version(self, hello: Hello) -> None:
-        major = hello.protocol[0]
-        if major == PROTOCOL_MAJOR:
-            return
-        flash = f"`roboclass bridge flash --port {self.port}`"
-        if major < PROTOCOL_MAJOR:
-            text = (
-                f"firmware {hello.firmware} on {self.port} speaks protocol {major}.x, "
-                f"older than this RoboClass's {PROTOCOL_MAJOR}.x: update the board with {flash}"
-            )
-        else:
-            text = (
-                f"firmware {hello.firmware} on {self.port} speaks protocol {major}.x, "
-                f"newer than this RoboClass's {PROTOCOL_MAJOR}.x: update RoboClass, "
-                f"or put the matching firmware on the board with {flash}"
-            )
-        raise VersionMismatch(
-            text, board_major=major, host_major=PROTOCOL_MAJOR, firmware=hello.firmware
-        )
-
     def _rebooted(self, hello: Hello) -> None:
         self.stats.reboots += 1
         logger.warning("the board on %s rebooted (boot id %08x)", self.port, hello.boot_id)
-        _call_each(self._stop_listeners, "stopped")
+        self._stopped_callbacks.call()
         self._notify_reboot = True
         self._relinked.set()
 
     # --- internals: sending --------------------------------------------------------
 
     def _send(
-        self, msg: MsgType, payload: bytes, flags: Flag = Flag.NONE, waiter: _Waiter | None = None
+        self, msg: MsgType, payload: bytes, flags: Flag = Flag.NONE, waiter: Waiter | None = None
     ) -> int:
         """Write one frame; returns its seq. ``waiter`` gets the ACK/NAK of that seq."""
         if self.closed:
@@ -451,8 +357,7 @@ class Connection(Closeable):
             seq = self._seq
             self._seq = (self._seq + 1) & 0xFF
             if waiter is not None:
-                with self._state:
-                    self._waiters[("seq", seq)] = waiter
+                self._pending.add(("seq", seq), waiter)
             try:
                 port.write(encode_frame(Frame(msg, seq, payload, flags)))
             except (serial.SerialException, OSError) as e:
@@ -463,15 +368,14 @@ class Connection(Closeable):
 
     def _wait_for(
         self,
-        key: tuple[str, int],
+        key: Key,
         msg: MsgType,
         payload: bytes,
         timeout: float,
         flags: Flag = Flag.NONE,
     ) -> Frame:
-        waiter = _Waiter()
-        with self._state:
-            self._waiters[key] = waiter
+        waiter = Waiter()
+        self._pending.add(key, waiter)
         try:
             self._send(msg, payload, flags)
             if not waiter.event.wait(timeout) or waiter.frame is None:
@@ -481,26 +385,7 @@ class Connection(Closeable):
                 raise BridgeTimeout(f"{self.port} did not answer {msg.name} within {timeout} s")
             return waiter.frame
         finally:
-            with self._state:
-                self._waiters.pop(key, None)
-
-    def _check_ack(self, msg: MsgType, frame: Frame) -> None:
-        if frame.type == MsgType.ACK:
-            return
-        _, _, code = unpack(MsgType.NAK, frame.payload)
-        try:
-            name = ErrorCode(code).name
-        except ValueError:
-            name = f"error {code}"
-        if code == ErrorCode.NOT_ARMED:
-            t = self._telemetry
-            raise NotArmed(
-                f"{msg.name} refused: the board is not armed"
-                + (" (its watchdog stopped it)" if t is not None and t.failsafe else "")
-                + ": call arm() first",
-                code=code,
-            )
-        raise CommandRefused(f"the board refused {msg.name}: {name}", code=code)
+            self._pending.remove(key)
 
     # --- internals: the port and the reader ------------------------------------------
 
@@ -516,19 +401,17 @@ class Connection(Closeable):
 
     def _close_port(self) -> None:
         with self._write_lock:
-            port, self._serial = self._serial, None
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as e:
-                logger.debug("closing %s: %s", self.port, e)
+            self._drop_port()
 
     def _lost(self, error: Exception) -> None:
         """The port went away (unplugged, closed by the other side)."""
         if self._linked.is_set():
             logger.warning("lost %s: %s", self.port, error)
         self._linked.clear()
-        port, self._serial = self._serial, None  # our caller may hold the write lock
+        self._drop_port()  # not under the write lock: our caller may hold it
+
+    def _drop_port(self) -> None:
+        port, self._serial = self._serial, None
         if port is not None:
             try:
                 port.close()
@@ -594,24 +477,19 @@ class Connection(Closeable):
             if msg is MsgType.TELEMETRY:
                 self._on_telemetry(parse_telemetry(frame.payload))
             elif msg in (MsgType.ACK, MsgType.NAK):
-                self._answer(("seq", frame.payload[0]) if frame.payload else ("seq", -1), frame)
+                self._pending.answer(
+                    ("seq", frame.payload[0]) if frame.payload else ("seq", -1), frame
+                )
             elif msg is MsgType.PONG:
-                self._answer(("pong", unpack(MsgType.PONG, frame.payload)[0]), frame)
+                self._pending.answer(("pong", unpack(MsgType.PONG, frame.payload)[0]), frame)
             elif msg is MsgType.LOG and frame.payload:
                 text = frame.payload[1:].decode("utf-8", "replace")
                 logger.log(frame.payload[0], "board %s: %s", self.port, text)
         except CorruptFrame as e:
             logger.warning("bad %s from %s: %s", msg.name, self.port, e)
 
-    def _answer(self, key: tuple[str, int], frame: Frame) -> None:
-        with self._state:
-            waiter = self._waiters.get(key)
-        if waiter is not None:
-            waiter.frame = frame
-            waiter.event.set()
-
     def _on_telemetry(self, t: Telemetry) -> None:
-        previous = self._telemetry
+        previous = self._feed.latest
         if previous is not None:
             if t.board_ms < previous.board_ms:
                 self._rehandshake.set()  # the board's clock went back: it rebooted
@@ -622,14 +500,7 @@ class Connection(Closeable):
                     "the board on %s stopped itself (link watchdog): arm() to move again", self.port
                 )
         if t.failsafe:
-            _call_each(self._stop_listeners, "stopped")
-        with self._state:
-            self._telemetry = t
-            self._state.notify_all()
-        for callback in list(self._listeners):
-            try:
-                callback(t)
-            except Exception:
-                logger.exception("telemetry callback %r failed", callback)
+            self._stopped_callbacks.call()
+        self._feed.publish(t)
 
     _pending_hello: Hello  # the latest HELLO_REPLY, set by the reader before _hello_event
