@@ -195,6 +195,7 @@ def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     assert refused.value.code == ErrorCode.NO_DEVICE
     assert bridge.telemetry.heading is None
     board.set_imu((1.5, -2.0, 90.0))  # now one turning left at 90 deg/s
+    board.now_us()  # the harness answers in order: the IMU is on the bus before the board looks
     bridge.commands.setup_imu(period_ms=10)
     first = bridge.wait_telemetry(lambda t: t.heading is not None, 3)
     later = bridge.wait_telemetry(lambda t: t.board_ms - first.board_ms >= 500, 3)
