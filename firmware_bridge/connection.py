@@ -1,18 +1,17 @@
 """The connection layer of the link: :class:`Connection`.
 
-One serial port and one reader thread. The reader splits the bytes into
-frames, answers whoever waits for an ACK/NAK or a PONG, keeps the latest
-telemetry, notices a lost port and reopens it. On top of that, the
-connection does the handshake (HELLO until the board answers, then checks
-its protocol) and matches requests to their answers with timeouts.
+One serial port and one reader thread that splits its bytes into frames,
+hands replies to whoever waits for them, keeps the latest telemetry and
+reopens a lost port; the handshake (HELLO until the board answers, then its
+protocol checked); requests matched to their replies, with timeouts.
 
-It does not send setpoints or configuration by itself:
+It sends no setpoints and no configuration: the
 :class:`~firmware_bridge.setpoints.SetpointStreamer` calls :meth:`Connection.maintain`
 on every heartbeat (one thread, one clock: a new handshake never races a
-setpoint), and :class:`~firmware_bridge.commands.Commands` sends the
-configuration again from an :meth:`Connection.on_relink` callback. Its
-helpers: ``transport.py`` (the port), ``replies.py`` (who waits for which
-reply, what a NAK means) and ``feed.py`` (the latest telemetry, callbacks).
+setpoint) and :class:`~firmware_bridge.commands.Commands` re-sends the
+configuration from an :meth:`Connection.on_relink` callback. Helpers:
+``transport.py`` (the port), ``replies.py`` (reply matching, NAKs,
+HELLO checks), ``feed.py`` (the latest telemetry, callback lists).
 """
 
 from __future__ import annotations
