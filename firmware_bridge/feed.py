@@ -16,6 +16,7 @@ from typing import Generic, ParamSpec
 
 from firmware_bridge.errors import BridgeTimeout
 from firmware_bridge.messages import Telemetry
+from rcbase.closeable import Closeable
 
 __all__ = ["Callbacks", "TelemetryFeed"]
 
@@ -49,15 +50,17 @@ class Callbacks(Generic[P]):
             callback(*args, **kwargs)
 
 
-class TelemetryFeed:
-    """The latest telemetry frame of one link, waited for and handed on."""
+class TelemetryFeed(Closeable):
+    """The latest telemetry frame of one link, waited for and handed on.
+
+    Closing it wakes every waiter: :meth:`wait` raises BridgeTimeout from then on.
+    """
 
     def __init__(self, port: str) -> None:
         self.port = port
         self.callbacks: Callbacks[[Telemetry]] = Callbacks("telemetry")
         self._latest: Telemetry | None = None
         self._changed = threading.Condition()
-        self._closed = False
 
     @property
     def latest(self) -> Telemetry | None:
@@ -75,10 +78,8 @@ class TelemetryFeed:
         """Drop the latest frame (a new session: the old board's values no longer hold)."""
         self._latest = None
 
-    def close(self) -> None:
-        """Wake every waiter: :meth:`wait` raises from now on."""
+    def _close(self) -> None:
         with self._changed:
-            self._closed = True
             self._changed.notify_all()
 
     def wait(
@@ -93,6 +94,6 @@ class TelemetryFeed:
                 if t is not None and t is not start and (predicate is None or predicate(t)):
                     return t
                 left = deadline - time.monotonic()
-                if left <= 0 or self._closed:
+                if left <= 0 or self.closed:
                     raise BridgeTimeout(f"no matching telemetry from {self.port} in {timeout} s")
                 self._changed.wait(left)
