@@ -250,9 +250,14 @@ def test_other_firmware_flashed_meanwhile_is_a_lasting_error(
 ) -> None:
     fake.protocol_major = PROTOCOL_MAJOR + 1
     fake.reboot()
-    assert wait_until(lambda: not bridge.connected)
+    # not just "not connected": that is true from the start of the new handshake on,
+    # before its HELLO_REPLY shows the other firmware and the bridge gives up the port
+    assert wait_until(lambda: not fake._open)
+    assert not bridge.connected
     with pytest.raises(VersionMismatch, match="newer"):
         bridge.drive(0, 0)
+    with pytest.raises(VersionMismatch, match="newer"):
+        bridge.arm()
 
 
 def test_a_replug_without_reboot_resends_config_but_is_no_reboot(
