@@ -73,6 +73,7 @@ from hardware.ports import (
     ServoPort,
     TonePort,
 )
+from rcbase.closeable import Closeable
 
 __all__ = ["DEFAULT_PORT", "BridgeBackend"]
 
@@ -111,7 +112,7 @@ def _channel(value: int | None, what: str, part: str) -> int:
     return value
 
 
-class BridgeBackend:
+class BridgeBackend(Closeable):
     """Parts on a microcontroller running RoboClass firmware, reached over USB serial.
 
     ``port`` defaults to the robot's settings, then the kit's ``bridge.port``,
@@ -142,7 +143,6 @@ class BridgeBackend:
         self._lock = threading.RLock()  # RLock: stop_all may run in a signal handler
         self._values = [0.0, 0.0]  # motor channel 0, 1
         self._armed = False
-        self._closed = False
         options = {"watchdog_ms": kit.bridge.watchdog_ms, **bridge_options}
         try:
             self.bridge = Bridge.open(
@@ -398,7 +398,7 @@ class BridgeBackend:
         with self._lock:
             self._values = [0.0, 0.0]
             self._armed = False
-            if self._closed or self.bridge.closed:
+            if self.closed or self.bridge.closed:
                 return
             try:
                 self.bridge.stop_all()
@@ -411,15 +411,8 @@ class BridgeBackend:
                     self.bridge.commands.watchdog_ms,
                 )
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Stop the board and close the link (it sends STOP_ALL first). Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Stop the board and close the link (it sends STOP_ALL first)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         with self._lock:
@@ -428,4 +421,4 @@ class BridgeBackend:
             self.bridge.close()
 
     def __repr__(self) -> str:
-        return f"<BridgeBackend {self.port}{' closed' if self._closed else ''}>"
+        return f"<BridgeBackend {self.port}{' closed' if self.closed else ''}>"
