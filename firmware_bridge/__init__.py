@@ -5,9 +5,13 @@
     from firmware_bridge import Bridge
 
     with Bridge.open("/dev/ttyUSB0") as board:   # or SimBoard().port
+        board.commands.setup_ultrasonic(trigger=8, echo=12)
         board.arm()
         board.drive(0.4, 0.4)                    # -1..1, streamed at 50 Hz (the heartbeat)
-        print(board.distance, board.voltage)     # metres, volts (after setup_ultrasonic/battery)
+        print(board.wait_telemetry().distance)   # metres
+
+A Bridge owns its connection (``board.link``), its commands
+(``board.commands``) and its setpoint streamer (``board.setpoints``).
 
 Imports nothing of ours but ``rcbase``. docs/serial-protocol.md describes the wire.
 """
@@ -15,6 +19,8 @@ Imports nothing of ours but ``rcbase``. docs/serial-protocol.md describes the wi
 from __future__ import annotations
 
 from firmware_bridge.client import Bridge, LinkStats, SerialLike
+from firmware_bridge.commands import Commands
+from firmware_bridge.connection import Connection
 from firmware_bridge.errors import (
     BadFirmware,
     BridgeClosed,
@@ -29,6 +35,7 @@ from firmware_bridge.errors import (
 )
 from firmware_bridge.fake import FakeBoard
 from firmware_bridge.messages import Capability, Hello, PinMode, Telemetry
+from firmware_bridge.setpoints import SetpointStreamer
 from firmware_bridge.simboard import SimBoard
 
 __all__ = [
@@ -39,6 +46,8 @@ __all__ = [
     "BridgeTimeout",
     "Capability",
     "CommandRefused",
+    "Commands",
+    "Connection",
     "CorruptFrame",
     "FakeBoard",
     "FirmwareMissing",
@@ -48,6 +57,7 @@ __all__ = [
     "NotArmed",
     "PinMode",
     "SerialLike",
+    "SetpointStreamer",
     "SimBoard",
     "Telemetry",
     "VersionMismatch",

@@ -178,14 +178,14 @@ def monitor(
     with _errors(as_json), Bridge.open(port) as link:
         if ultrasonic:
             trig, echo = (int(x) for x in ultrasonic.split(","))
-            link.setup_ultrasonic(trig, echo)
+            link.commands.setup_ultrasonic(trig, echo)
         if encoders:
-            link.setup_encoders()
+            link.commands.setup_encoders()
         if imu:
-            link.setup_imu()
+            link.commands.setup_imu()
         if battery:
             channel, _, divider = battery.partition(":")
-            link.setup_battery(int(channel), float(divider or 1))
+            link.commands.setup_battery(int(channel), float(divider or 1))
         link.on_telemetry(lambda t: rows.append(_row(t)))
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
         deadline = None if duration is None else time.monotonic() + duration

@@ -222,7 +222,7 @@ class _Check:
                        "in the inventory only")  # fmt: skip
             return
         try:
-            link.set_name(name)
+            link.commands.set_name(name)
         except ValueError as e:
             raise Outcome(Problem.NAME_FAILED, f"flashed, but not named: {e}") from None
         except BridgeError as e:

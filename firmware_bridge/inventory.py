@@ -32,6 +32,7 @@ from typing import Any
 
 from firmware_bridge.flash import FlashResult
 from firmware_bridge.protocol import name_bytes
+from rcbase.closeable import Closeable
 from rcbase.paths import paths
 
 __all__ = ["Inventory", "board_key", "check_pattern", "default_path"]
@@ -87,7 +88,7 @@ def board_key(identity: dict[str, Any]) -> str:
     return f"port:{identity.get('device', '')}"
 
 
-class Inventory:
+class Inventory(Closeable):
     """The inventory file; a context manager, ``close()`` is safe to call twice."""
 
     def __init__(self, path: str | Path | None = None) -> None:
@@ -97,22 +98,9 @@ class Inventory:
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
-        self._closed = False
 
-    def __enter__(self) -> Inventory:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._db.close()
+    def _close(self) -> None:
+        self._db.close()
 
     def record(
         self, results: Sequence[FlashResult], *, name_pattern: str | None = None

@@ -127,6 +127,10 @@ class Telemetry:
     def failsafe(self) -> bool:
         return StateFlag.FAILSAFE in self.state
 
+    def level(self, pin: int) -> bool | None:
+        """The level of a subscribed digital pin; None when no pin is subscribed."""
+        return None if self.digital is None else bool(self.digital >> pin & 1)
+
 
 def parse_telemetry(payload: bytes) -> Telemetry:
     """Decode a TELEMETRY payload; raise CorruptFrame when it is too short."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware_bridge.errors import BridgeTimeout, FirmwareMissing, NoBoard
+from rcbase.closeable import Closeable
 
 __all__ = ["ATMEGABOOT", "SimBoard", "artifact", "build_dir", "optiboot"]
 
@@ -60,7 +61,7 @@ def artifact(name: str) -> Path:
     return path
 
 
-class SimBoard:
+class SimBoard(Closeable):
     """One simulated ATmega328P running ``firmware`` in real time (``realtime=False``: flat out).
 
     ``bootloader``: an Intel HEX (:func:`optiboot`, :data:`ATMEGABOOT`) loaded
@@ -113,31 +114,21 @@ class SimBoard:
         self._proc: subprocess.Popen[str] | None = None
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(); see stderr()
         self._reader: threading.Thread | None = None
-        self._closed = False
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
 
     # --- lifecycle ----------------------------------------------------------------
-
-    def __enter__(self) -> SimBoard:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     @property
     def port(self) -> str:
         """The path to open: the stable link if there is one, else the pty."""
         return str(self.link) if self.link else self.pty
 
-    def close(self) -> None:
-        """Stop the simulator. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Stop the simulator (its reader thread joined), remove the link."""
         self._stop_process()
         self._stderr.close()
         if self.link is not None:
@@ -307,8 +298,10 @@ class SimBoard:
         except (OSError, subprocess.TimeoutExpired):
             proc.kill()
             proc.wait(timeout=3)
-        if self._reader is not None:
+        if self._reader is not None:  # it ends at the harness's end of output
             self._reader.join(timeout=3)
+            if self._reader.is_alive():
+                logger.error("%s did not stop within 3 s", self._reader.name)
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()

@@ -109,7 +109,7 @@ class FakeTouchPort:
     def close(self) -> None:
         self.hub.serial_log.append(("close", self.device, self.baud))
         for board in self.hub.boards:
-            board.closed(self.device, self.baud, self._dtr)
+            board.port_closed(self.device, self.baud, self._dtr)
 
 
 class FakeBoardBase:
@@ -127,8 +127,8 @@ class FakeBoardBase:
     def step(self) -> None:
         pass
 
-    def closed(self, device: str, baud: int, dtr: bool) -> None:
-        pass
+    def port_closed(self, device: str, baud: int, dtr: bool) -> None:
+        """Someone closed ``device``, opened at ``baud``, with DTR ``dtr`` (the touch)."""
 
     def app_device(self) -> str | None:
         return None
@@ -244,7 +244,7 @@ class FakeLeonardo(FakeBoardBase):
             return [port_info(self.boot, 0x2341, 0x0036, self.location, None, "leonardo")]
         return []
 
-    def closed(self, device: str, baud: int, dtr: bool) -> None:
+    def port_closed(self, device: str, baud: int, dtr: bool) -> None:
         if device == self.app and self.mode == "app" and baud == 1200:
             self.mode, self._count = "touched", 0
 
@@ -302,7 +302,7 @@ class FakeRP2040(FakeBoardBase):
             return []
         return [Drive(self.drive_path, "/dev/sdz1", socket_of(self.location))]
 
-    def closed(self, device: str, baud: int, dtr: bool) -> None:
+    def port_closed(self, device: str, baud: int, dtr: bool) -> None:
         if device == self.app and self.mode == "app" and baud == 1200:
             self.mode, self._count = "touched", 0
 

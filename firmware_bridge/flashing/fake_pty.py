@@ -9,6 +9,7 @@ avrdude's avr109 protocol on the bootloader's pty, keeping a 32 KiB flash.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import termios
@@ -18,11 +19,14 @@ from collections.abc import Callable
 from firmware_bridge.fake import FakeBoard
 from firmware_bridge.flashing.fake import FakeBoardBase, port_info
 from firmware_bridge.ports import PortInfo
+from rcbase.closeable import Closeable
 
 __all__ = ["Caterina", "PtyLeonardo"]
 
+logger = logging.getLogger(__name__)
 
-class PtyLeonardo(FakeBoardBase):
+
+class PtyLeonardo(FakeBoardBase, Closeable):
     """A Leonardo on real ptys: the touch is read back from the pty's termios.
 
     The application port is a pty; a tick that finds its line speed at 1200
@@ -69,7 +73,7 @@ class PtyLeonardo(FakeBoardBase):
             os.close(slave)
             self.masters.append(master)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         if self.caterina is not None:
             self.caterina.close()
         for fd in self.masters:
@@ -78,7 +82,7 @@ class PtyLeonardo(FakeBoardBase):
         self.masters = []
 
 
-class Caterina:
+class Caterina(Closeable):
     """The avr109 side of an ATmega32U4's Caterina bootloader, on a pty (for the real avrdude).
 
     Keeps a 32 KiB flash in :attr:`flash`; answers the commands avrdude's
@@ -105,9 +109,11 @@ class Caterina:
         self._thread = threading.Thread(target=self._serve, name="fake-caterina", daemon=True)
         self._thread.start()
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            logger.error("%s did not stop within 5 s", self._thread.name)
 
     def _read(self, n: int) -> bytes:
         while len(self._buf) < n:

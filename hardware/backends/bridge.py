@@ -73,6 +73,7 @@ from hardware.ports import (
     ServoPort,
     TonePort,
 )
+from rcbase.closeable import Closeable
 
 __all__ = ["DEFAULT_PORT", "BridgeBackend"]
 
@@ -111,7 +112,7 @@ def _channel(value: int | None, what: str, part: str) -> int:
     return value
 
 
-class BridgeBackend:
+class BridgeBackend(Closeable):
     """Parts on a microcontroller running RoboClass firmware, reached over USB serial.
 
     ``port`` defaults to the robot's settings, then the kit's ``bridge.port``,
@@ -155,7 +156,6 @@ class BridgeBackend:
         self._lock = threading.RLock()  # RLock: stop_all may run in a signal handler
         self._values = [0.0, 0.0]  # motor channel 0, 1
         self._armed = False
-        self._closed = False
         options = {"watchdog_ms": kit.bridge.watchdog_ms, **bridge_options}
         try:
             self.bridge = Bridge.open(
@@ -307,7 +307,7 @@ class BridgeBackend:
         pin = _pin(spec.pin, "pin", name)
         self._setup(
             name,
-            lambda: self.bridge.servo_attach(
+            lambda: self.bridge.commands.servo_attach(
                 channel, pin, spec.min_pulse_us, spec.max_pulse_us, port.safe_us
             ),
         )
@@ -316,7 +316,7 @@ class BridgeBackend:
     def distance(self, name: str, spec: PartSpec) -> DistancePort:
         spec = _as(spec, UltrasonicSpec, name)
         trigger, echo = _pin(spec.trigger, "trigger", name), _pin(spec.echo, "echo", name)
-        self._setup(name, lambda: self.bridge.setup_ultrasonic(trigger, echo))
+        self._setup(name, lambda: self.bridge.commands.setup_ultrasonic(trigger, echo))
         return ports.Distance(self, trigger, echo)
 
     def line(self, name: str, spec: PartSpec) -> LinePort:
@@ -324,7 +324,9 @@ class BridgeBackend:
         if spec.channels is not None:
             analog = [_channel(c, "channel", name) for c in spec.channels]
             for c in analog:
-                self._setup(name, partial(self.bridge.subscribe, "analog", c, period_ms=10))
+                self._setup(
+                    name, partial(self.bridge.commands.subscribe, "analog", c, period_ms=10)
+                )
             return ports.Line(self, spec, analog, [])
         if spec.pins is None:
             raise KitError(
@@ -332,8 +334,8 @@ class BridgeBackend:
             )
         pins = [_pin(p, "pin", name) for p in spec.pins]
         for p in pins:
-            self._setup(name, partial(self.bridge.pin_mode, p, PinMode.INPUT))
-            self._setup(name, partial(self.bridge.subscribe, "digital", p))
+            self._setup(name, partial(self.bridge.commands.pin_mode, p, PinMode.INPUT))
+            self._setup(name, partial(self.bridge.commands.subscribe, "digital", p))
         return ports.Line(self, spec, [], pins)
 
     def encoders(self, name: str, spec: PartSpec) -> EncoderPort:
@@ -345,7 +347,7 @@ class BridgeBackend:
                     f"part {name!r}: the board counts {side} encoder pulses on D{pin} only "
                     f"(one channel; direction from the motor): set `{side}: [{pin}]`"
                 )
-        self._setup(name, self.bridge.setup_encoders)
+        self._setup(name, self.bridge.commands.setup_encoders)
         return ports.Encoders(self)
 
     def imu(self, name: str, spec: PartSpec) -> ImuPort:
@@ -355,20 +357,20 @@ class BridgeBackend:
                 f"{name}: the bridge firmware reads an MPU-6050, not a {spec.chip}; "
                 "change `chip` or remove the part from the kit"
             )
-        self._setup(name, lambda: self.bridge.setup_imu(spec.address))
+        self._setup(name, lambda: self.bridge.commands.setup_imu(spec.address))
         return ports.Imu(self)
 
     def button(self, name: str, spec: PartSpec) -> ButtonPort:
         spec = _as(spec, ButtonSpec, name)
         pin = _pin(spec.pin, "pin", name)
         mode = PinMode.INPUT_PULLUP if spec.pull_up else PinMode.INPUT
-        self._setup(name, lambda: self.bridge.pin_mode(pin, mode))
-        self._setup(name, lambda: self.bridge.subscribe("digital", pin))
+        self._setup(name, lambda: self.bridge.commands.pin_mode(pin, mode))
+        self._setup(name, lambda: self.bridge.commands.subscribe("digital", pin))
         return ports.Button(self, pin, spec.pull_up)
 
     def _out(self, name: str, pin: int | None) -> int:
         p = _pin(pin, "pin", name)
-        self._setup(name, lambda: self.bridge.pin_mode(p, PinMode.OUTPUT))
+        self._setup(name, lambda: self.bridge.commands.pin_mode(p, PinMode.OUTPUT))
         return p
 
     def led(self, name: str, spec: PartSpec) -> LedPort:
@@ -396,7 +398,7 @@ class BridgeBackend:
     def battery(self, name: str, spec: PartSpec) -> BatteryPort:
         spec = _as(spec, BatterySpec, name)
         channel = _channel(spec.channel, "channel", name)
-        self._setup(name, lambda: self.bridge.setup_battery(channel, spec.divider))
+        self._setup(name, lambda: self.bridge.commands.setup_battery(channel, spec.divider))
         return ports.Battery(self, channel)
 
     def camera(self, name: str, spec: CameraSpec) -> CameraPort:
@@ -409,7 +411,7 @@ class BridgeBackend:
         with self._lock:
             self._values = [0.0, 0.0]
             self._armed = False
-            if self._closed or self.bridge.closed:
+            if self.closed or self.bridge.closed:
                 return
             try:
                 self.bridge.stop_all()
@@ -419,18 +421,11 @@ class BridgeBackend:
                     "within %d ms",
                     self.port,
                     exc,
-                    self.bridge.watchdog_ms,
+                    self.bridge.commands.watchdog_ms,
                 )
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Stop the board and close the link (it sends STOP_ALL first). Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Stop the board and close the link (it sends STOP_ALL first)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         with self._lock:
@@ -439,4 +434,4 @@ class BridgeBackend:
             self.bridge.close()
 
     def __repr__(self) -> str:
-        return f"<BridgeBackend {self.port}{' closed' if self._closed else ''}>"
+        return f"<BridgeBackend {self.port}{' closed' if self.closed else ''}>"

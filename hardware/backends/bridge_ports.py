@@ -173,7 +173,7 @@ class Output(BridgePort):
 
     def set(self, value: float) -> None:
         level = value if self.active_high else 1.0 - value
-        b = self.backend.bridge
+        b = self.backend.bridge.commands
         if self.pwm:
             self.backend.write_output(level == 0, lambda: b.pwm_write(self.pin, level))
         else:
@@ -215,5 +215,5 @@ class Servo(BridgePort):
                 "use servo.park() to send it to its safe angle"
             )
         us = self._us(degrees)
-        b = self.backend.bridge
+        b = self.backend.bridge.commands
         self.backend.write_output(us == self.safe_us, lambda: b.servo_write_us(self.channel, us))

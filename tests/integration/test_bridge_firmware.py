@@ -85,7 +85,7 @@ def test_outputs_are_safe_until_armed(board: SimBoard, bridge: Bridge) -> None:
     with pytest.raises(NotArmed, match="arm"):
         bridge.drive(0.5, 0.5, ack=True)
     with pytest.raises(NotArmed):
-        bridge.motor(0, 0.5)
+        bridge.setpoints.motor(0, 0.5)
     assert board.output(LEFT_PWM) == 0
 
 
@@ -96,7 +96,7 @@ def test_drive_motor_and_stop_all_move_the_pins(board: SimBoard, bridge: Bridge)
     board.wait_output(RIGHT_PWM, lambda v: v == 63)
     assert board.output(LEFT_DIR) == 0 and board.output(RIGHT_DIR) == 255
     assert bridge.wait_telemetry().armed
-    bridge.motor(0, -1.0)
+    bridge.setpoints.motor(0, -1.0)
     board.wait_output(LEFT_PWM, lambda v: v == 255)
     assert board.output(LEFT_DIR) == 255
     bridge.stop_all()
@@ -111,19 +111,19 @@ def test_drive_motor_and_stop_all_move_the_pins(board: SimBoard, bridge: Bridge)
 
 def test_servo_pulses(board: SimBoard, bridge: Bridge) -> None:
     board.watch(9)
-    bridge.servo_attach(0, 9, min_us=1000, max_us=2000, safe_us=1500)
+    bridge.commands.servo_attach(0, 9, min_us=1000, max_us=2000, safe_us=1500)
     assert abs(_pulse_width(board, 9) - 1500) <= 20
     with pytest.raises(NotArmed):
-        bridge.servo_write_us(0, 1200)
+        bridge.commands.servo_write_us(0, 1200)
     bridge.arm()
-    bridge.servo_write_us(0, 1200)
+    bridge.commands.servo_write_us(0, 1200)
     board.edges.clear()
     assert abs(_pulse_width(board, 9) - 1200) <= 20
-    bridge.servo_write_us(0, 2400)  # clamped to max_us
+    bridge.commands.servo_write_us(0, 2400)  # clamped to max_us
     board.edges.clear()
     assert abs(_pulse_width(board, 9) - 2000) <= 20
     with pytest.raises(CommandRefused) as refused:
-        bridge.servo_attach(1, LEFT_PWM)
+        bridge.commands.servo_attach(1, LEFT_PWM)
     assert refused.value.code == ErrorCode.BAD_PIN
 
 
@@ -142,41 +142,41 @@ def _pulse_width(board: SimBoard, pin: int) -> int:
 
 
 def test_pins_and_subscriptions(board: SimBoard, bridge: Bridge) -> None:
-    bridge.pin_mode(12, PinMode.OUTPUT)
-    bridge.pin_mode(11, PinMode.OUTPUT)
+    bridge.commands.pin_mode(12, PinMode.OUTPUT)
+    bridge.commands.pin_mode(11, PinMode.OUTPUT)
     with pytest.raises(NotArmed):
-        bridge.digital_write(12, True)
+        bridge.commands.digital_write(12, True)
     bridge.arm()
-    bridge.digital_write(12, True)
+    bridge.commands.digital_write(12, True)
     board.wait_output(12, lambda v: v == 255)
-    bridge.pwm_write(11, 0.5)
+    bridge.commands.pwm_write(11, 0.5)
     board.wait_output(11, lambda v: v == 128)
     with pytest.raises(CommandRefused) as refused:
-        bridge.pin_mode(LEFT_PWM, PinMode.OUTPUT)  # a motor pin
+        bridge.commands.pin_mode(LEFT_PWM, PinMode.OUTPUT)  # a motor pin
     assert refused.value.code == ErrorCode.BAD_PIN
 
-    bridge.subscribe("digital", 8)  # on change
-    bridge.subscribe("analog", 0, period_ms=20)
+    bridge.commands.subscribe("digital", 8)  # on change
+    bridge.commands.subscribe("analog", 0, period_ms=20)
     board.drive_pin(8, True)
     board.set_adc(0, 2500)
-    t = bridge.wait_telemetry(lambda t: bridge.digital(8) is True and t.analog.get(0, 0) > 0, 3)
+    t = bridge.wait_telemetry(lambda t: t.level(8) is True and t.analog.get(0, 0) > 0, 3)
     assert abs(t.analog[0] - 511) <= 2
     board.drive_pin(8, False)
     bridge.wait_telemetry(lambda t: t.digital is not None and not t.digital >> 8 & 1, 3)
-    bridge.unsubscribe("analog", 0)
+    bridge.commands.unsubscribe("analog", 0)
     assert 0 not in bridge.wait_telemetry(lambda t: 0 not in t.analog, 3).analog
 
 
 def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     trig, echo = 15, 16  # A1, A2
     board.set_distance(trig, echo, 0.5)
-    bridge.setup_ultrasonic(trig, echo, period_ms=40)
+    bridge.commands.setup_ultrasonic(trig, echo, period_ms=40)
     t = bridge.wait_telemetry(lambda t: t.distance is not None and t.distance < 5, 3)
     assert t.distance == pytest.approx(0.5, abs=0.005)
     board.set_distance(trig, echo, None)
     assert bridge.wait_telemetry(lambda t: t.distance == float("inf"), 3)
 
-    bridge.setup_encoders()
+    bridge.commands.setup_encoders()
     bridge.arm()
     bridge.drive(0.3, -0.3, ack=True)
     board.pulse(2, 10, period_us=1000)
@@ -184,18 +184,19 @@ def test_sensors(board: SimBoard, bridge: Bridge) -> None:
     board.pulse(3, 4, period_us=1000)
     assert bridge.wait_telemetry(lambda t: t.encoders == (10, -4), 3), bridge.telemetry
 
-    bridge.setup_battery(3, divider=2.0)
+    bridge.commands.setup_battery(3, divider=2.0)
     board.set_adc(3, 3700)
     t = bridge.wait_telemetry(lambda t: t.voltage is not None and t.voltage > 1, 3)
     assert t.voltage == pytest.approx(7.4, abs=0.03)
-    assert bridge.voltage == t.voltage
+    assert bridge.telemetry.voltage == t.voltage
 
     with pytest.raises(CommandRefused) as refused:  # no MPU-6050 on the I2C bus yet
-        bridge.setup_imu()
+        bridge.commands.setup_imu()
     assert refused.value.code == ErrorCode.NO_DEVICE
-    assert bridge.heading is None
+    assert bridge.telemetry.heading is None
     board.set_imu((1.5, -2.0, 90.0))  # now one turning left at 90 deg/s
-    bridge.setup_imu(period_ms=10)
+    board.now_us()  # the harness answers in order: the IMU is on the bus before the board looks
+    bridge.commands.setup_imu(period_ms=10)
     first = bridge.wait_telemetry(lambda t: t.heading is not None, 3)
     later = bridge.wait_telemetry(lambda t: t.board_ms - first.board_ms >= 500, 3)
     assert later.rates == pytest.approx((1.5, -2.0, 90.0), abs=0.11)
@@ -244,7 +245,7 @@ def test_watchdog_stops_the_motors_and_needs_arm(
         board.wait_output(LEFT_PWM, lambda v: v > 0)
         assert bridge.ping()["watchdog_trips"] == 1
 
-        bridge.configure(watchdog_ms=100)  # configurable
+        bridge.commands.configure(watchdog_ms=100)  # configurable
         bridge.drive(0.2, 0.2, ack=True)
         silent_from = board.now_us()
         stopped = board.wait_output(LEFT_PWM, lambda v: v == 0, timeout=3)
@@ -285,7 +286,7 @@ def test_close_stops_the_robot(board: SimBoard) -> None:
 def test_board_reboot_is_detected_and_configuration_resent(board: SimBoard, bridge: Bridge) -> None:
     trig, echo = 15, 16
     board.set_distance(trig, echo, 0.3)
-    bridge.setup_ultrasonic(trig, echo, period_ms=40)
+    bridge.commands.setup_ultrasonic(trig, echo, period_ms=40)
     bridge.wait_telemetry(lambda t: t.distance is not None and t.distance < 1, 3)
     old_boot = bridge.hello.boot_id
     rebooted = threading.Event()
@@ -308,7 +309,7 @@ def test_port_closed_mid_stream_then_reopened(tmp_path: Path) -> None:
         SimBoard(built("roboclass_firmware.elf"), link=link) as board,
         Bridge.open(board.port) as bridge,
     ):
-        bridge.setup_encoders()
+        bridge.commands.setup_encoders()
         bridge.arm()
         bridge.drive(0.5, 0.5)
         board.wait_output(LEFT_PWM, lambda v: v > 0)
@@ -339,7 +340,7 @@ def test_hardware_watchdog_resets_a_hung_firmware() -> None:
         bridge.drive(0.5, 0.5, ack=True)
         board.wait_output(LEFT_PWM, lambda v: v > 0)
         hung_at = board.now_us()
-        bridge._send(0x7F, b"")  # type: ignore[arg-type]  # the test hook has no MsgType
+        bridge.link.send(0x7F, b"")  # type: ignore[arg-type]  # the test hook has no MsgType
         stopped = board.wait_output(LEFT_PWM, lambda v: v <= 0, timeout=3)  # reset: input, then low
         assert stopped - hung_at <= 250_000 + 50_000  # the 250 ms hardware watchdog
         assert board.resets >= 1
@@ -351,23 +352,23 @@ def test_hardware_watchdog_resets_a_hung_firmware() -> None:
 def test_the_name_is_kept_in_eeprom_across_a_reset(board: SimBoard, bridge: Bridge) -> None:
     """simavr keeps the EEPROM for the process's lifetime, as a real board keeps it forever."""
     instance = bridge.hello.instance_id
-    bridge.set_name("robot-07")  # acked, then read back with HELLO
+    bridge.commands.set_name("robot-07")  # acked, then read back with HELLO
     assert bridge.name == "robot-07"
     rebooted = threading.Event()
     bridge.on_reboot(lambda hello: rebooted.set())
     board.reset()
     assert rebooted.wait(5)
     assert bridge.hello.name == "robot-07" and bridge.hello.instance_id == instance
-    bridge.set_name("robot_12-b")  # a shorter rewrite leaves no tail of the old one
-    bridge.set_name("r2")
+    bridge.commands.set_name("robot_12-b")  # a shorter rewrite leaves no tail of the old one
+    bridge.commands.set_name("r2")
     assert bridge.name == "r2"
     with pytest.raises(CommandRefused) as error:  # the board checks too, not only the host
-        bridge._request(MsgType.SET_NAME, b"Robot!")
+        bridge.link.request(MsgType.SET_NAME, b"Robot!")
     assert error.value.code == ErrorCode.BAD_VALUE
     with pytest.raises(CommandRefused) as error:
-        bridge._request(MsgType.SET_NAME, b"r" * 17)
+        bridge.link.request(MsgType.SET_NAME, b"r" * 17)
     assert error.value.code == ErrorCode.BAD_LENGTH
-    bridge.set_name("")
+    bridge.commands.set_name("")
     assert bridge.name is None
     board.reset()
     assert wait_for_boot(bridge, instance).name is None

@@ -20,6 +20,8 @@ from firmware_bridge import (
     NotArmed,
     VersionMismatch,
 )
+from firmware_bridge.commands import Commands
+from firmware_bridge.connection import Connection
 from firmware_bridge.fake import FakeBoard
 from firmware_bridge.protocol import (
     PROTOCOL_MAJOR,
@@ -32,6 +34,7 @@ from firmware_bridge.protocol import (
     table_hash,
 )
 from firmware_bridge.protocol import Frame as WireFrame
+from firmware_bridge.setpoints import SetpointStreamer
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_drive_is_streamed_as_the_heartbeat(fake: FakeBoard, bridge: Bridge) -> 
         f.payload == pack(MsgType.DRIVE, 500, -250) for f in fake.frames_of(MsgType.DRIVE)[-5:]
     )
     assert all(f.flags == 0 for f in fake.frames_of(MsgType.DRIVE)[-5:])  # streamed: no ACK asked
-    bridge.motor(1, 1.0)
+    bridge.setpoints.motor(1, 1.0)
     assert wait_until(lambda: fake.motors == (500, 1000))
     assert bridge.wait_telemetry(lambda t: t.armed).armed
 
@@ -97,7 +100,7 @@ def test_nak_becomes_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
         bridge.drive(0.1, 0.1, ack=True)
     fake.nak = ErrorCode.BAD_PIN
     with pytest.raises(CommandRefused) as refused:
-        bridge.setup_ultrasonic(3, 4)
+        bridge.commands.setup_ultrasonic(3, 4)
     assert refused.value.code == ErrorCode.BAD_PIN
     assert isinstance(refused.value, RuntimeError) and isinstance(refused.value, BridgeError)
 
@@ -142,8 +145,8 @@ def test_close_stops_the_board_and_is_idempotent(fake: FakeBoard) -> None:
 
 
 def test_reboot_resends_configuration_but_never_arms(fake: FakeBoard, bridge: Bridge) -> None:
-    bridge.setup_ultrasonic(3, 4)
-    bridge.subscribe("digital", 8)
+    bridge.commands.setup_ultrasonic(3, 4)
+    bridge.commands.subscribe("digital", 8)
     bridge.arm()
     rebooted = threading.Event()
     bridge.on_reboot(lambda hello: rebooted.set())
@@ -179,10 +182,10 @@ def test_garbage_is_counted_and_skipped(fake: FakeBoard, bridge: Bridge) -> None
 def test_telemetry_values_in_si_units(fake: FakeBoard, bridge: Bridge) -> None:
     fake.distance_mm, fake.encoders, fake.battery_mv = 250, (12, -3), 7400
     t = bridge.wait_telemetry(lambda t: t.distance is not None)
-    assert t.distance == 0.25 and bridge.distance == 0.25
-    assert bridge.encoders == (12, -3)
-    assert bridge.voltage == 7.4
-    assert bridge.heading is None and bridge.rates is None
+    assert t.distance == 0.25 and bridge.telemetry.distance == 0.25
+    assert bridge.telemetry.encoders == (12, -3)
+    assert bridge.telemetry.voltage == 7.4
+    assert bridge.telemetry.heading is None and bridge.telemetry.rates is None
     fake.distance_mm = 0xFFFF
     assert bridge.wait_telemetry(lambda t: t.distance == float("inf")).distance == float("inf")
 
@@ -216,9 +219,9 @@ def test_values_out_of_range_are_value_errors(bridge: Bridge) -> None:
     with pytest.raises(ValueError, match=r"-1\.\.1"):
         bridge.drive(0, -1.01)
     with pytest.raises(ValueError, match="motors 0 and 1"):
-        bridge.motor(2, 0.1)
+        bridge.setpoints.motor(2, 0.1)
     with pytest.raises(ValueError, match=r"0\.\.1"):
-        bridge.pwm_write(3, 1.5)
+        bridge.commands.pwm_write(3, 1.5)
 
 
 def test_public_names_are_exported() -> None:
@@ -231,7 +234,7 @@ def test_public_names_are_exported() -> None:
 def test_a_refused_config_after_reboot_does_not_stop_the_heartbeat(
     fake: FakeBoard, bridge: Bridge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bridge.setup_ultrasonic(3, 4)
+    bridge.commands.setup_ultrasonic(3, 4)
     with caplog.at_level(logging.WARNING, logger="firmware_bridge"):
         fake.nak = ErrorCode.NO_RESOURCE
         fake.reboot()
@@ -247,15 +250,20 @@ def test_other_firmware_flashed_meanwhile_is_a_lasting_error(
 ) -> None:
     fake.protocol_major = PROTOCOL_MAJOR + 1
     fake.reboot()
-    assert wait_until(lambda: not bridge.connected)
+    # not just "not connected": that is true from the start of the new handshake on,
+    # before its HELLO_REPLY shows the other firmware and the bridge gives up the port
+    assert wait_until(lambda: not fake._open)
+    assert not bridge.connected
     with pytest.raises(VersionMismatch, match="newer"):
         bridge.drive(0, 0)
+    with pytest.raises(VersionMismatch, match="newer"):
+        bridge.arm()
 
 
 def test_a_replug_without_reboot_resends_config_but_is_no_reboot(
     fake: FakeBoard, bridge: Bridge
 ) -> None:
-    bridge.setup_encoders()
+    bridge.commands.setup_encoders()
     reboots: list[object] = []
     bridge.on_reboot(reboots.append)
     fake.unplug()
@@ -274,7 +282,7 @@ def test_set_name_is_stored_read_back_and_survives_a_reboot(
 ) -> None:
     assert bridge.name is None and bridge.hello.as_dict()["name"] is None
     hellos = len(fake.frames_of(MsgType.HELLO))
-    bridge.set_name("robot-07")
+    bridge.commands.set_name("robot-07")
     (frame,) = fake.frames_of(MsgType.SET_NAME)
     assert frame.payload == b"robot-07" and frame.flags == Flag.ACK_REQUESTED
     assert len(fake.frames_of(MsgType.HELLO)) == hellos + 1  # read back with a new HELLO
@@ -282,7 +290,7 @@ def test_set_name_is_stored_read_back_and_survives_a_reboot(
     fake.reboot()  # the name is in EEPROM
     assert wait_until(lambda: bridge.stats.reboots == 1)
     assert bridge.name == "robot-07"
-    bridge.set_name("")  # clears it
+    bridge.commands.set_name("")  # clears it
     assert fake.name is None and bridge.name is None
 
 
@@ -291,7 +299,7 @@ def test_a_bad_name_is_a_value_error_and_never_sent(
     fake: FakeBoard, bridge: Bridge, name: str
 ) -> None:
     with pytest.raises(ValueError, match="a-z, 0-9"):
-        bridge.set_name(name)
+        bridge.commands.set_name(name)
     assert not fake.frames_of(MsgType.SET_NAME)
 
 
@@ -306,7 +314,7 @@ def test_a_1_0_board_works_but_cannot_be_named(
         assert bridge.hello.protocol == (1, 0) and bridge.hello.table_hash == table_hash(0)
         assert bridge.name is None
         with pytest.raises(CommandRefused, match=r"names need 1\.1") as error:
-            bridge.set_name("robot-01")
+            bridge.commands.set_name("robot-01")
         assert error.value.code == ErrorCode.UNKNOWN_TYPE
     assert not fake.frames_of(MsgType.SET_NAME)
     assert not any("message table" in r.getMessage() for r in caplog.records)
@@ -337,5 +345,57 @@ def test_another_table_is_still_reported(fake: FakeBoard, caplog: pytest.LogCapt
 def test_a_refused_name_is_a_typed_error(fake: FakeBoard, bridge: Bridge) -> None:
     fake.refuse[MsgType.SET_NAME] = ErrorCode.BAD_VALUE
     with pytest.raises(CommandRefused):
-        bridge.set_name("robot-01")
+        bridge.commands.set_name("robot-01")
     assert bridge.name is None
+
+
+# --- the parts: connection, commands, setpoint streamer ------------------------------
+
+
+@pytest.mark.parametrize("cls", [Bridge, Connection, Commands, SetpointStreamer])
+def test_no_part_has_more_than_20_public_names(cls: type) -> None:
+    public = [n for n in dir(cls) if not n.startswith("_")]
+    assert len(public) <= 20, public
+
+
+def test_closing_the_bridge_closes_its_parts(fake: FakeBoard) -> None:
+    bridge = Bridge("fake0", transport=fake.transport)
+    parts = (bridge.link, bridge.setpoints)
+    bridge.close()
+    assert all(part.closed for part in parts)
+    assert not bridge.setpoints._thread.is_alive() and not bridge.link._reader.is_alive()
+
+
+def test_a_connection_alone_handshakes_answers_and_sends_nothing_on_close(
+    fake: FakeBoard,
+) -> None:
+    with Connection("fake0", transport=fake.transport, timeout=1.0) as link:
+        assert link.connected and link.hello.firmware == "1.0.0"
+        assert link.ping()["rtt"] > 0
+        link.request(MsgType.ARM, b"")
+        assert fake.armed
+    assert link.closed and not link.connected and not fake._open
+    assert [f.type for f in fake.received] == [MsgType.HELLO, MsgType.PING, MsgType.ARM]
+    with pytest.raises(BridgeClosed):
+        link.send(MsgType.DRIVE, pack(MsgType.DRIVE, 0, 0))
+
+
+def test_the_setpoint_goes_to_zero_when_the_board_stops_itself(fake: FakeBoard) -> None:
+    with Bridge("fake0", transport=fake.transport, setpoint_hz=0) as bridge:
+        bridge.arm()
+        bridge.drive(0.5, -0.5, ack=True)
+        assert bridge.setpoints.setpoint == (0.5, -0.5)
+        bridge.wait_telemetry(lambda t: t.failsafe, timeout=2)  # nothing streamed: watchdog
+        assert bridge.setpoints.setpoint == (0.0, 0.0)
+        bridge.arm()
+        bridge.setpoints.motor(1, 0.25)
+        assert bridge.setpoints.setpoint == (0.0, 0.25)
+        bridge.stop_all()
+        assert bridge.setpoints.setpoint == (0.0, 0.0)
+
+
+def test_telemetry_tells_the_level_of_a_subscribed_pin(fake: FakeBoard, bridge: Bridge) -> None:
+    assert bridge.wait_telemetry().level(8) is None  # no pin subscribed
+    fake.digital = 1 << 8
+    t = bridge.wait_telemetry(lambda t: t.digital is not None)
+    assert t.level(8) is True and t.level(9) is False

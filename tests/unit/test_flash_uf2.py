@@ -192,6 +192,7 @@ def test_no_rp2040_firmware_is_said_in_both_languages(isolated_dirs: Path) -> No
     assert board["problem"] == "no_firmware"
     assert "there is no RoboClass firmware for this board yet" in board["error"]
     assert "RoboClass 还没有这种板子的固件" in board["error_zh"]
-    shown = CliRunner().invoke(cli, ["--lang", "zh", *args[:-1]])
+    # wide enough that the table never wraps the hint (its width follows the tmp path)
+    shown = CliRunner(env={"COLUMNS": "300"}).invoke(cli, ["--lang", "zh", *args[:-1]])
     assert "RoboClass 还没有这种板子的固件" in " ".join(shown.output.split())
     assert "--firmware rp2040=文件.uf2" in shown.output.replace("\n", "")
