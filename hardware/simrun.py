@@ -164,7 +164,7 @@ class _Recording:
             return
         self._next = t + 1.0 / self.fps
         if self._camera is None:
-            self._camera = backend.body.camera()
+            self._camera = backend.body.sensors.camera()
         self.video.add(compose_view(backend.world, [self._camera.render()], height=RECORD_PX))
 
     def close(self) -> None:

@@ -63,7 +63,7 @@ class SimView:
 
     def __init__(self, backend: Any, port: int = 0) -> None:
         self.backend = backend
-        self._camera = backend.body.camera()
+        self._camera = backend.body.sensors.camera()
         self._stop = threading.Event()
         view = self
 
@@ -89,7 +89,7 @@ class SimView:
 
     def _jpeg(self, which: str) -> bytes:
         world = self.backend.world
-        with world.lock:
+        with world.view.held():
             image = world.render_topdown(max_px=640) if which == "topdown" else self._camera.read()
         ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image), [cv2.IMWRITE_JPEG_QUALITY, 80])
         if not ok:
@@ -98,7 +98,7 @@ class SimView:
 
     def _state(self) -> dict[str, Any]:
         body = self.backend.body
-        with self.backend.world.lock:
+        with self.backend.world.view.held():
             pose = body.pose
             return {
                 "time": self.backend.world.time,

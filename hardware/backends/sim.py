@@ -129,7 +129,9 @@ class _Distance(_Port):
 
     def read(self) -> float:
         self.backend._spend(READ_COST_S["distance"])
-        return self.backend.body.distance(self.mount, self.spec.max_distance, self.spec.beam_width)
+        return self.backend.body.sensors.distance(
+            self.mount, self.spec.max_distance, self.spec.beam_width
+        )
 
 
 class _Line(_Port):
@@ -139,21 +141,20 @@ class _Line(_Port):
 
     def read(self) -> npt.NDArray[np.float64]:
         self.backend._spend(READ_COST_S["line"])
-        return self.backend.body.line_reflectance(self.offsets)
+        return self.backend.body.sensors.line_reflectance(self.offsets)
 
 
 class _Encoders(_Port):
     def read(self) -> tuple[int, int]:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.encoder_ticks
+        return self.backend.body.sensors.encoder_ticks
 
 
 class _Imu(_Port):
     def read(self) -> ImuReading:
         self.backend._spend(READ_COST_S["fast"])
-        body = self.backend.body
-        with self.backend.world.lock:
-            return ImuReading(heading=body.heading_deg % 360.0, yaw_rate=body.yaw_rate_dps)
+        heading, yaw_rate = self.backend.body.sensors.imu()
+        return ImuReading(heading=heading % 360.0, yaw_rate=yaw_rate)
 
 
 class _Button(_Port):
@@ -163,7 +164,7 @@ class _Button(_Port):
 
     def is_pressed(self) -> bool:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.buttons.is_pressed(self.name)
+        return self.backend.body.sensors.buttons.is_pressed(self.name)
 
 
 class _Output(_Port):
@@ -186,14 +187,14 @@ class _Output(_Port):
 class _Battery(_Port):
     def read(self) -> float:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.battery_voltage
+        return self.backend.body.sensors.battery_voltage
 
 
 class _Camera(_Port):
     def __init__(self, backend: SimBackend, spec: CameraSpec) -> None:
         super().__init__(backend)
         self.period = 1.0 / spec.fps
-        self.camera = backend.body.camera(
+        self.camera = backend.body.sensors.camera(
             SimCameraSpec(
                 width=spec.width,
                 height=spec.height,
@@ -316,7 +317,7 @@ class SimBackend:
             self._advance(seconds)
 
     def _set_motor(self, side: str, value: float) -> None:
-        with self.world.lock:
+        with self.world.view.held():
             self._motors[side] = value
             self.body.set_motors(self._motors["left"], self._motors["right"])
 

@@ -7,10 +7,10 @@ It imports only numpy, OpenCV, PyYAML, pydantic and :mod:`rcbase`, so the
 
     world = load_world(world_path("oval-track"))
     robot = world.add_robot(BodySpec(max_wheel_speed=0.4))
-    cam = robot.camera(CameraSpec(width=320, height=240))
+    cam = robot.sensors.camera(CameraSpec(width=320, height=240))
     robot.set_motors(0.5, 0.5)
     world.step(0.01)
-    robot.pose, robot.distance(Mount(x=0.08)), robot.line_reflectance([(0.06, 0.0)])
+    robot.pose, robot.sensors.distance(Mount(x=0.08)), robot.sensors.line_reflectance([(0.06, 0.0)])
     frame = cam.read()
     overview = world.render_topdown()
 
@@ -29,6 +29,7 @@ from hardware.sim.clock import Pacer, SimClock
 from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
 from hardware.sim.model import WorldModel
 from hardware.sim.record import Recorder, compose_view
+from hardware.sim.sensors import Sensors
 from hardware.sim.signset import sign_views
 from hardware.sim.specs import (
     BatterySpec,
@@ -41,6 +42,7 @@ from hardware.sim.specs import (
     ZoneEvent,
 )
 from hardware.sim.textures import SIGN_KINDS, marker_texture, sign_texture
+from hardware.sim.view import WorldView
 from hardware.sim.world import World, load_world
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "Pacer",
     "Pose",
     "Recorder",
+    "Sensors",
     "SimCamera",
     "SimClock",
     "SimError",
@@ -65,6 +68,7 @@ __all__ = [
     "UnknownWorldError",
     "World",
     "WorldModel",
+    "WorldView",
     "ZoneEvent",
     "compose_view",
     "list_worlds",
