@@ -24,11 +24,12 @@ from lessons.errors import (
     ModelMissingError,
     RunnerError,
 )
-from lessons.grading import Grade, RubricItem, Run, item
+from lessons.grading import Grade, RubricItem, Run, RunStatus, item
 from lessons.library import builtin_lessons, find_lesson
 from lessons.model import Lesson, LessonModel, load_lesson
-from lessons.runner import LessonResult, run_lesson
+from lessons.runner import LessonResult, Outcome, run_lesson
 from lessons.student import report
+from lessons.truth import SimTruth
 
 __all__ = [
     "BundleError",
@@ -39,9 +40,12 @@ __all__ = [
     "LessonModel",
     "LessonResult",
     "ModelMissingError",
+    "Outcome",
     "RubricItem",
     "Run",
+    "RunStatus",
     "RunnerError",
+    "SimTruth",
     "builtin_lessons",
     "bundle_sha256",
     "find_lesson",

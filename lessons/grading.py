@@ -8,11 +8,11 @@ is only a claim::
     from lessons.grading import Grade, item
 
     def grade(run):
-        drove = run.truth["distance_m"]
+        drove = run.truth.distance_m
         return Grade.from_items(
             [
                 item("moved", "Drove 1 m", "行驶 1 米", drove >= 1.0, points=50),
-                item("safe", "No crash", "没有碰撞", not run.truth["collisions"], points=50),
+                item("safe", "No crash", "没有碰撞", not run.truth.collisions, points=50),
             ],
             metrics={"distance_m": round(drove, 2)},
         )
@@ -21,11 +21,24 @@ is only a claim::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from hardware.telemetry import Sample
+from lessons.truth import SimTruth
 
-__all__ = ["Grade", "RubricItem", "Run", "item"]
+__all__ = ["Grade", "RubricItem", "Run", "RunStatus", "item"]
+
+
+class RunStatus(StrEnum):
+    """How the student's program ended."""
+
+    FINISHED = "finished"  # it ended by itself, with exit code 0
+    ERROR = "error"  # it raised an exception or exited with a code
+    CRASHED = "crashed"  # a signal killed it (SIGSEGV, SIGXCPU, ...)
+    TIMEOUT = "timeout"  # it ran past the wall-clock limit and was stopped
+    TIME_UP = "time-up"  # the lesson's time on the robot's clock was over
+    STOPPED = "stopped"  # the e-stop ended it
 
 
 @dataclass(frozen=True)
@@ -97,7 +110,7 @@ class Grade:
 class Run:
     """Everything the grader may look at."""
 
-    status: str  # finished, error, crashed, timeout, time-up, stopped
+    status: RunStatus
     exit_code: int | None
     error: str | None
     output: str  # the tail of what the program printed
@@ -105,7 +118,7 @@ class Run:
     wall_seconds: float
     telemetry: list[Sample]  # recorded by the runner: commands and readings
     reports: list[dict[str, Any]]  # report(name, value) from the student's program: claims
-    truth: dict[str, Any]  # the simulator's ground truth ({} on a real robot)
+    truth: SimTruth  # the simulator's ground truth (empty on a real robot)
     params: dict[str, Any]  # lesson.yaml grading.params
 
     def commands(self, part: str) -> list[Sample]:
@@ -119,4 +132,4 @@ class Run:
 
     @property
     def ran_to_the_end(self) -> bool:
-        return self.status in ("finished", "time-up")
+        return self.status in (RunStatus.FINISHED, RunStatus.TIME_UP)

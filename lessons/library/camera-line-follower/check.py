@@ -3,32 +3,17 @@ strayed from the line all along its trail. The line sensors must stay unused: th
 camera, so a lap driven with the line sensors scores nothing for the driving.
 """
 
-import numpy as np
-
-from hardware.sim import SimError, load_world, world_path
-from hardware.sim.report import distances_to_lines
+from lessons.checks import line_offsets, moves_item
 from lessons.grading import Grade, item
-
-
-def _offsets(truth):
-    """Metres from the line centre for every point of the robot's trail (empty when unknown)."""
-    trail = truth.get("trail")
-    if trail is None or not len(trail) or not truth.get("world"):
-        return np.zeros(0)
-    try:
-        world = load_world(world_path(truth["world"]))
-    except SimError:  # not a shipped world: no line to measure against
-        return np.zeros(0)
-    return distances_to_lines(world, np.asarray(trail)[:, 1:3])
 
 
 def grade(run):
     truth, p = run.truth, run.params
     mean_ok, max_ok = p.get("mean_offset_m", 0.02), p.get("max_offset_m", 0.05)
-    laps = truth.get("laps", [])
-    moved = truth.get("distance_m", 0.0)
-    gates = [c["checkpoint"] for c in truth.get("checkpoints", [])]
-    off = _offsets(truth)
+    laps = truth.laps
+    moved = truth.distance_m
+    gates = truth.checkpoint_names
+    off = line_offsets(truth)  # the shipped world's line: none for a world of one's own
     mean_off = float(off.mean()) if len(off) else None
     max_off = float(off.max()) if len(off) else None
     pictures = len(run.readings("camera"))
@@ -39,7 +24,7 @@ def grade(run):
     close = lapped and mean_off is not None and mean_off <= mean_ok
     never_far = lapped and max_off is not None and max_off <= max_ok
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
+        moves_item(truth, 5),
         item("camera", "Steered with the camera", "用摄像头来转向", pictures >= 50, 5),
         item(
             "no-line-sensors",
@@ -70,7 +55,7 @@ def grade(run):
             never_far,
             10,
         ),
-        item("safe", "No crashes", "没有碰撞", not truth.get("collisions") and moved > 0.5, 10),
+        item("safe", "No crashes", "没有碰撞", not truth.collisions and moved > 0.5, 10),
     ]
     metrics = {
         "laps": len(laps),

@@ -35,9 +35,9 @@ def _true_wall(start):
     if not start:
         return None
     mount = load_kit("sim").parts["distance"].mount
-    h = math.radians(start["heading"])
-    x = start["x"] + mount.x * math.cos(h) - mount.y * math.sin(h)
-    y = start["y"] + mount.x * math.sin(h) + mount.y * math.cos(h)
+    h = math.radians(start.heading)
+    x = start.x + mount.x * math.cos(h) - mount.y * math.sin(h)
+    y = start.y + mount.x * math.sin(h) + mount.y * math.cos(h)
     ahead = np.array([[math.cos(h), math.sin(h)]])
     return float(load_world(WORLD).obstacles.ray_cast(np.array([[x, y]]), ahead, 4.0)[0])
 
@@ -64,15 +64,14 @@ def _table_rows(output):
 
 def grade(run):
     truth, p = run.truth, run.params
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    moved = truth.get("distance_m", 0.0)
+    trail = truth.trail
+    moved = truth.distance_m
     enc = run.readings("encoders")
     sonar = run.readings("distance")
     span = max((s.t for s in enc), default=0.0) - min((s.t for s in enc), default=0.0)
     sampled = len(enc) >= 10 and len(sonar) >= 10 and span >= 2.0
     measured = moved >= 0.5 and sampled
-    speed, wall = _true_speed(trail), _true_wall(truth.get("start_pose"))
+    speed, wall = _true_speed(trail), _true_wall(truth.start_pose)
     said_speed = _last_number(run.reported("speed_m_s"))
     said_wall = _last_number(run.reported("wall_m"))
     speed_tol, wall_tol = p.get("speed_tolerance", 0.05), p.get("wall_tolerance_m", 0.03)
@@ -82,7 +81,7 @@ def grade(run):
         and abs(said_speed - speed) <= speed_tol * speed
     )
     wall_ok = measured and None not in (wall, said_wall) and abs(said_wall - wall) <= wall_tol
-    crashed = bool(truth.get("collisions"))
+    crashed = bool(truth.collisions)
     items = [
         item("drove", "Drove at least 0.5 m", "至少开了 0.5 米", moved >= 0.5, 10),
         item(

@@ -3,8 +3,7 @@ into after each sign (gates in the world), where it stopped, and whether it bump
 What the program reported is only a claim: the turns are what count.
 """
 
-import math
-
+from lessons.checks import crossed_in_order, distance_from_end, looked_item
 from lessons.grading import Grade, item
 
 ROUTE = ("north street", "east street")  # the street behind each correct turn / 每次转对后进入的街
@@ -15,17 +14,13 @@ def grade(run):
     truth, p = run.truth, run.params
     sx, sy = p.get("stop_sign", [2.98, 1.12])
     within = p.get("stop_within_m", 0.35)
-    turns = 0  # gates of ROUTE crossed in order / 按顺序穿过的路口
-    for c in truth.get("checkpoints", []):
-        if turns < len(ROUTE) and c["checkpoint"] == ROUTE[turns]:
-            turns += 1
-    end = truth.get("final_pose") or {"x": 0.0, "y": 0.0}
-    to_stop = math.hypot(end["x"] - sx, end["y"] - sy)
+    turns = crossed_in_order(truth.checkpoint_names, ROUTE)  # 按顺序穿过的路口
+    to_stop = distance_from_end(truth, sx, sy)
     stopped = turns == len(ROUTE) and to_stop <= within
-    crashes = truth.get("collisions", [])
+    crashes = truth.collisions
     pictures = len(run.readings("camera"))
     items = [
-        item("camera", "Looked with the camera", "用摄像头看了", pictures >= 3, 5),
+        looked_item(run, at_least=3),
         item(
             "sign-1",
             "Obeyed sign 1 (left): drove into the north street",

@@ -2,10 +2,8 @@
 
 from pathlib import Path
 
-import numpy as np
-
 from hardware.sim import load_world
-from hardware.sim.report import distances_to_lines
+from lessons.checks import line_offsets, moves_item
 from lessons.grading import Grade, item
 
 WORLD = Path(__file__).with_name("world.yaml")
@@ -13,25 +11,23 @@ GATES = ("east side", "castle gate", "west side")
 GATES_ZH = {"east side": "东边", "castle gate": "城堡门口", "west side": "西边"}
 
 
-def _max_offset(trail):
+def _max_offset(truth):
     """Metres: the furthest the robot's centre got from the tape's centre."""
-    if len(trail) < 2:
+    if len(truth.trail) < 2:
         return None
-    return float(distances_to_lines(load_world(WORLD), trail[:, 1:3]).max())
+    return float(line_offsets(truth, load_world(WORLD)).max())
 
 
 def grade(run):
     truth, p = run.truth, run.params
-    laps = truth.get("laps", [])
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    moved = truth.get("distance_m", 0.0)
-    passed = {c["checkpoint"] for c in truth.get("checkpoints", [])}
-    worst = _max_offset(trail)
+    laps = truth.laps
+    moved = truth.distance_m
+    passed = set(truth.checkpoint_names)
+    worst = _max_offset(truth)
     max_off, max_lap = p.get("max_offset_m", 0.012), p.get("lap_time_s", 15.5)
     lap = laps[0] if laps else None
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
+        moves_item(truth, 5),
         item(
             "corners",
             "Got through the castle's corners",
@@ -54,7 +50,7 @@ def grade(run):
             lap is not None and lap <= max_lap,
             15,
         ),
-        item("safe", "No crashes", "没有碰撞", not truth.get("collisions"), 10),
+        item("safe", "No crashes", "没有碰撞", not truth.collisions, 10),
     ]
     metrics = {
         "laps": len(laps),
