@@ -17,6 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from rcbase.closeable import Closeable
+
 __all__ = ["SimView"]
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ poll();
 """
 
 
-class SimView:
+class SimView(Closeable):
     """Serves the view of ``backend`` (a :class:`hardware.backends.sim.SimBackend`)."""
 
     def __init__(self, backend: Any, port: int = 0) -> None:
@@ -152,10 +154,8 @@ class SimView:
             )
             self._stop.wait(FRAME_PERIOD_S)
 
-    def close(self) -> None:
-        """Stop serving and join the server thread. Safe to call twice."""
-        if self._stop.is_set():
-            return
+    def _close(self) -> None:
+        """Stop serving and join the server thread."""
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
