@@ -32,6 +32,7 @@ __all__ = [
     "moves_item",
     "pose_at",
     "shipped_world",
+    "stopped_item",
 ]
 
 _ORIGIN = PoseSeen(0.0, 0.0, 0.0)
@@ -103,6 +104,17 @@ def pose_at(trail: NDArray[np.float64], t: float) -> tuple[float, float, float]:
 def moves_item(truth: SimTruth, points: int) -> RubricItem:
     """The rubric line "The robot drives": its centre travelled more than 0.5 m."""
     return item("moves", "The robot drives", "机器人开动了", truth.distance_m > 0.5, points)
+
+
+def stopped_item(stopped: bool, within: float, points: int) -> RubricItem:
+    """The rubric line "Stopped in front of the stop sign (within N cm)"."""
+    return item(
+        "stop",
+        f"Stopped in front of the stop sign (within {within * 100:.0f} cm)",
+        f"在停车标志前停下（{within * 100:.0f} 厘米以内）",
+        stopped,
+        points,
+    )
 
 
 def looked_item(run: Run, at_least: int, points: int = 5) -> RubricItem:

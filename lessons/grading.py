@@ -20,6 +20,7 @@ is only a claim::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -74,7 +75,7 @@ class Grade:
     def from_items(
         cls,
         items: list[RubricItem],
-        metrics: dict[str, float | int | str | None] | None = None,
+        metrics: Mapping[str, float | int | str | None] | None = None,
         feedback_en: str = "",
         feedback_zh: str = "",
     ) -> Grade:
@@ -94,7 +95,10 @@ class Grade:
                 else "还没做到：" + "；".join(i.title_zh for i in missed)
             )
         return cls(
-            round(100 * got / total), items, metrics or {}, {"en": feedback_en, "zh": feedback_zh}
+            round(100 * got / total),
+            items,
+            dict(metrics or {}),
+            {"en": feedback_en, "zh": feedback_zh},
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,10 +4,10 @@ camera, so a lap driven with the line sensors scores nothing for the driving.
 """
 
 from lessons.checks import line_offsets, moves_item
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     mean_ok, max_ok = p.get("mean_offset_m", 0.02), p.get("max_offset_m", 0.05)
     laps = truth.laps
@@ -72,14 +72,16 @@ def grade(run):
             "这一圈要用摄像头：去掉 robot.line，对画面用 find_line。",
         )
     elif laps and close and never_far:
-        en = f"A lap in {laps[0]:.1f} s, {mean_off * 100:.1f} cm from the line on average. Faster?"
-        zh = f"{laps[0]:.1f} 秒跑完一圈，平均离线 {mean_off * 100:.1f} 厘米。能再快一点吗？"
+        mean_cm = (mean_off or 0.0) * 100  # known: a close lap has offsets
+        en = f"A lap in {laps[0]:.1f} s, {mean_cm:.1f} cm from the line on average. Faster?"
+        zh = f"{laps[0]:.1f} 秒跑完一圈，平均离线 {mean_cm:.1f} 厘米。能再快一点吗？"
     elif laps:
+        max_cm = (max_off or 0.0) * 100  # a lap leaves a trail, so offsets are known
         en = (
-            f"A lap, but up to {max_off * 100:.1f} cm off the line: "
+            f"A lap, but up to {max_cm:.1f} cm off the line: "
             "measure the offset for a few KP and KA values and keep the best."
         )
-        zh = f"跑完了一圈，但最远离线 {max_off * 100:.1f} 厘米：多试几组 KP 和 KA，测出离线距离，留下最好的。"
+        zh = f"跑完了一圈，但最远离线 {max_cm:.1f} 厘米：多试几组 KP 和 KA，测出离线距离，留下最好的。"
     elif "far bend" in gates:
         en, zh = (
             "Good start: now keep the line in the picture in the bends.",

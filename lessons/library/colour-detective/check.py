@@ -5,15 +5,19 @@ really crossed that mat (the camera sees a mat a little before the robot's centr
 program that reports a list it learned by heart does not pass.
 """
 
+from typing import Any
+
 from lessons.checks import looked_item
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
+from lessons.truth import SimTruth
 
 COLOURS = ("red", "yellow", "blue", "green")
 
 
-def _crossings(truth):
+def _crossings(truth: SimTruth) -> list[tuple[Any, ...]]:
     """[(colour, entered_t, left_t)] for every mat the robot's centre drove onto, in order."""
-    out, open_at = [], {}
+    out: list[list[Any]] = []
+    open_at: dict[str, int] = {}
     end = truth.trail[-1][0] if len(truth.trail) else 1e9
     for e in truth.zones:
         if e.entered:
@@ -24,7 +28,7 @@ def _crossings(truth):
     return [tuple(c) for c in out if c[0] in COLOURS]
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     p = run.params
     early, late = p.get("max_early_s", 3.0), p.get("max_late_s", 1.0)
     crossed = _crossings(run.truth)
@@ -62,7 +66,7 @@ def grade(run):
             "exact",
             "Said every colour once, and nothing wrong",
             "每种颜色说了一次，没有说错",
-            exact and crossed,
+            exact and bool(crossed),
             10,
         ),
         item("safe", "Bumped into nothing", "没有撞到东西", not run.truth.collisions, 5),

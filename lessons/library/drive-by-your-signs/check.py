@@ -3,14 +3,14 @@ into after each sign (gates in the world), where it stopped, and whether it bump
 What the program reported is only a claim: the turns are what count.
 """
 
-from lessons.checks import crossed_in_order, distance_from_end, looked_item
-from lessons.grading import Grade, item
+from lessons.checks import crossed_in_order, distance_from_end, looked_item, stopped_item
+from lessons.grading import Grade, Run, item
 
 ROUTE = ("north street", "east street")  # the street behind each correct turn / 每次转对后进入的街
 SIGNS_ZH = {"left": "向左转", "right": "向右转"}
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     sx, sy = p.get("stop_sign", [2.98, 1.12])
     within = p.get("stop_within_m", 0.35)
@@ -35,13 +35,7 @@ def grade(run):
             turns >= 2,
             25,
         ),
-        item(
-            "stop",
-            f"Stopped in front of the stop sign (within {within * 100:.0f} cm)",
-            f"在停车标志前停下（{within * 100:.0f} 厘米以内）",
-            stopped,
-            30,
-        ),
+        stopped_item(stopped, within, 30),
         item("safe", "Bumped into nothing", "没有撞到东西", not crashes, 15),
     ]
     metrics = {

@@ -4,21 +4,22 @@ from pathlib import Path
 
 from hardware.sim import load_world
 from lessons.checks import line_offsets, moves_item
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
+from lessons.truth import SimTruth
 
 WORLD = Path(__file__).with_name("world.yaml")
 GATES = ("east side", "castle gate", "west side")
 GATES_ZH = {"east side": "东边", "castle gate": "城堡门口", "west side": "西边"}
 
 
-def _max_offset(truth):
+def _max_offset(truth: SimTruth) -> float | None:
     """Metres: the furthest the robot's centre got from the tape's centre."""
     if len(truth.trail) < 2:
         return None
     return float(line_offsets(truth, load_world(WORLD)).max())
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     laps = truth.laps
     moved = truth.distance_m
@@ -65,10 +66,11 @@ def grade(run):
             f"{lap:.1f} 秒平稳地跑完一圈，离线从不超过 {1000 * worst:.0f} 毫米！",
         )
     elif lap is not None:
+        worst_mm = 1000 * (worst or 0.0)  # a lap leaves a trail: the offset is known
         en, zh = (
-            f"A lap in {lap:.1f} s, up to {1000 * worst:.0f} mm off the line. Tune KP and KD: "
+            f"A lap in {lap:.1f} s, up to {worst_mm:.0f} mm off the line. Tune KP and KD: "
             "less wobble, more speed.",
-            f"{lap:.1f} 秒跑完一圈，最远离线 {1000 * worst:.0f} 毫米。调一调 KP 和 KD："
+            f"{lap:.1f} 秒跑完一圈，最远离线 {worst_mm:.0f} 毫米。调一调 KP 和 KD："
             "少一点摇摆，多一点速度。",
         )
     else:

@@ -1,10 +1,10 @@
 """Grades line-follower on the simulator's ground truth: laps and how far the robot strayed."""
 
 from lessons.checks import moves_item
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth = run.truth
     laps = truth.laps
     moved = truth.distance_m

@@ -3,12 +3,14 @@ came close to, in the order asked, how long it took, and whether it bumped into 
 """
 
 import numpy as np
+from numpy.typing import NDArray
 
 from lessons.checks import looked_item, shipped_world
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
+from lessons.truth import SimTruth
 
 
-def _marker_places(truth):
+def _marker_places(truth: SimTruth) -> dict[int, tuple[float, float]]:
     """{marker id: (x, y)} of the world the robot drove in (none known for a world of one's own)."""
     world = shipped_world(truth)
     if world is None:
@@ -16,10 +18,16 @@ def _marker_places(truth):
     return {m.id: (m.at[0], m.at[1]) for m in world.model.markers}
 
 
-def _reached_in_order(trail, places, order, reach):
+def _reached_in_order(
+    trail: NDArray[np.float64],
+    places: dict[int, tuple[float, float]],
+    order: list[int],
+    reach: float,
+) -> list[float | None]:
     """For each marker of `order`: the time the robot first came within `reach` of it, after the
     previous one was reached (None when it never did)."""
-    times, i = [], 0
+    times: list[float | None] = []
+    i = 0
     for wanted in order:
         if wanted not in places or i >= len(trail):
             times.append(None)
@@ -36,7 +44,7 @@ def _reached_in_order(trail, places, order, reach):
     return times
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     order = [int(m) for m in p.get("order", [1, 4, 6])]
     reach = p.get("reach_m", 0.3)
@@ -47,7 +55,8 @@ def grade(run):
     crashes = truth.collisions
     t0 = truth.start_time
     done = all(t is not None for t in times)
-    took = times[-1] - t0 if done else None
+    last = times[-1]
+    took = last - t0 if done and last is not None else None
     said = [int(v) for v in run.reported("reached") if isinstance(v, (int, float))]
     items = [
         looked_item(run, at_least=20),
@@ -98,7 +107,7 @@ def grade(run):
         en = f"Bumped into the {crashes[0].obstacle}: stop sooner (robot.distance) or drive slower."
         zh = "撞到了东西：早一点停下（看 robot.distance），或者开慢一点。"
     else:
-        place = places.get(missing)
+        place = None if missing is None else places.get(missing)
         where = "" if place is None else f" at ({place[0]:.2f}, {place[1]:.2f})"
         en = (
             f"Never got within {reach * 100:.0f} cm of marker {missing}{where}. "

@@ -1,6 +1,6 @@
 """Grades obstacle-avoider on the simulator's ground truth: collisions, distance and room explored."""
 
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 NAMES_ZH = {
     "inner wall": "内墙",
@@ -12,7 +12,7 @@ NAMES_ZH = {
 }
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     trail = truth.trail
     crashes = truth.collisions

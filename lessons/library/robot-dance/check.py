@@ -1,11 +1,12 @@
 """Grades robot-dance on the simulator's trail: moves both ways, turns both ways, ends at home."""
 
 import numpy as np
+from numpy.typing import NDArray
 
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 
-def _moves(trail):
+def _moves(trail: NDArray[np.float64]) -> tuple[float, float, float, float]:
     """Metres driven forward and backward, degrees turned left and right, from the true trail."""
     if len(trail) < 2:
         return 0.0, 0.0, 0.0, 0.0
@@ -22,7 +23,7 @@ def _moves(trail):
     )
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth = run.truth
     p = run.params
     fwd, back, left, right = _moves(truth.trail)

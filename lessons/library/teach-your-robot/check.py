@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hardware.sim import load_world
 from lessons.checks import angle_off, distance_from_end, pose_at
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 from lessons.truth import PoseSeen
 
 WORLD = Path(__file__).with_name("world.yaml")
@@ -20,12 +20,15 @@ NAMES_ZH = {"stop": "停车", "left": "左转", "right": "右转"}
 SIDES_ZH = {"north": "北", "east": "东", "south": "南"}
 
 
-def _signs():
+Sign = tuple[str, str, float, float]  # name, kind, x, y
+
+
+def _signs() -> list[Sign]:
     """[(name, kind, x, y)] of the lesson's world. / 世界里的每块标志。"""
     return [(s.name, s.kind, s.at[0], s.at[1]) for s in load_world(WORLD).model.signs]
 
 
-def _facing(pose, signs, within):
+def _facing(pose: tuple[float, float, float], signs: list[Sign], within: float) -> Sign | None:
     """The sign the robot faces from `pose` (within `within` degrees, less than 1 m away), or None."""
     x, y, heading = pose
     best = None
@@ -37,7 +40,7 @@ def _facing(pose, signs, within):
     return None if best is None else best[1]
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     within = p.get("facing_within_deg", 15)
     tx, ty = p.get("teach_at", [0.5, 0.5])
@@ -57,8 +60,8 @@ def grade(run):
                 faced.add(sign[0])
 
     # The test: each "sign" report against the sign really in front of the robot / 每次报告对照真正面对的标志
-    read_right = {}
-    said = []
+    read_right: dict[str, list[bool]] = {}
+    said: list[str] = []
     for r in run.reports:
         if r["name"] != "sign" or not len(trail):
             continue
@@ -72,7 +75,11 @@ def grade(run):
     stop = next((s for s in test_signs if s[1] == "stop"), None)
     end = truth.final_pose or PoseSeen(0.0, 0.0, 0.0)
     to_stop = distance_from_end(truth, stop[2], stop[3]) if stop else 99.0
-    at_stop = to_stop <= stop_within and _facing((end.x, end.y, end.heading), [stop], 30)
+    at_stop = (
+        stop is not None
+        and to_stop <= stop_within
+        and _facing((end.x, end.y, end.heading), [stop], 30)
+    )
     crashes = truth.collisions
     pictures = len(run.readings("camera"))
     accuracy = run.reported("accuracy")

@@ -3,13 +3,13 @@ into after each sign (gates in the world), where it stopped, and whether it bump
 The signs the program reported are checked too, but only as a claim: the turns are what count.
 """
 
-from lessons.checks import crossed_in_order, distance_from_end, looked_item
-from lessons.grading import Grade, item
+from lessons.checks import crossed_in_order, distance_from_end, looked_item, stopped_item
+from lessons.grading import Grade, Run, item
 
 STREETS = ("north street", "top street", "east street")  # the street behind each correct turn
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     route = [str(s) for s in p.get("signs", ["left", "right", "right", "stop"])]
     sx, sy = p.get("stop_sign", [2.7, 0.02])
@@ -33,13 +33,7 @@ def grade(run):
             )
             for k in range(len(STREETS))
         ],
-        item(
-            "stop",
-            f"Stopped in front of the stop sign (within {within * 100:.0f} cm)",
-            f"在停车标志前停下（{within * 100:.0f} 厘米以内）",
-            stopped,
-            15,
-        ),
+        stopped_item(stopped, within, 15),
         item(
             "safe",
             "Bumped into nothing",

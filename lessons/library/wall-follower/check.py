@@ -7,16 +7,17 @@ start of the wall course and the far end; what the side sensor said is not used.
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hardware.kit import load_kit
 from hardware.sim import load_world
 from lessons.checks import moves_item
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 HERE = Path(__file__).parent
 
 
-def _gaps(trail, x_from, x_to):
+def _gaps(trail: NDArray[np.float64], x_from: float, x_to: float) -> NDArray[np.float64]:
     """Metres from the robot's left side (where the side sensor sits) to the wall, along the course."""
     points = trail[(trail[:, 1] >= x_from) & (trail[:, 1] <= x_to), 1:3]
     if not len(points):
@@ -32,7 +33,7 @@ def _gaps(trail, x_from, x_to):
     return best - side
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     trail = truth.trail
     moved = truth.distance_m
