@@ -60,6 +60,7 @@ from hardware.sim import BodySpec as SimBody
 from hardware.sim import CameraSpec as SimCameraSpec
 from hardware.sim import Mount as SimMount
 from hardware.simtime import SimTimeUp
+from rcbase.closeable import Closeable
 
 __all__ = ["SimBackend"]
 
@@ -213,7 +214,7 @@ class _Camera(_Port):
         return np.asarray(frame, dtype=np.uint8)
 
 
-class SimBackend:
+class SimBackend(Closeable):
     """The kit's robot in a simulated world.
 
     ``world`` is a :class:`hardware.sim.World`, a world name (``"oval-track"``)
@@ -251,7 +252,6 @@ class SimBackend:
         if realtime is None:
             realtime = os.environ.get("ROBOCLASS_SIM_FAST", "") not in ("1", "true", "yes")
         self.realtime = realtime
-        self._closed = False
         self._pacer: Pacer | None = None
         self._thread: threading.Thread | None = None
         if realtime:
@@ -381,11 +381,8 @@ class SimBackend:
         self._set_motor("left", 0.0)
         self._set_motor("right", 0.0)
 
-    def close(self) -> None:
-        if self._closed:
-            return
+    def _close(self) -> None:
         self.stop_all()
-        self._closed = True
         sim_time = simtime.active()
         if sim_time is not None and not self.realtime:
             sim_time.detach()
