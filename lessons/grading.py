@@ -2,16 +2,18 @@
 
 The grader runs in the trusted runner, never in the student's process. It
 sees what the robot really did (the runner's own telemetry, and the
-simulator's ground truth), plus what the student's program reported, which
-is only a claim::
+simulator's ground truth, a :class:`~lessons.truth.SimTruth`), plus what the
+student's program reported, which is only a claim. What several graders
+measure alike is in :mod:`lessons.checks`::
 
-    from lessons.grading import Grade, item
+    from lessons.checks import moves_item
+    from lessons.grading import Grade, Run, item
 
-    def grade(run):
+    def grade(run: Run) -> Grade:
         drove = run.truth.distance_m
         return Grade.from_items(
             [
-                item("moved", "Drove 1 m", "行驶 1 米", drove >= 1.0, points=50),
+                moves_item(run.truth, points=50),
                 item("safe", "No crash", "没有碰撞", not run.truth.collisions, points=50),
             ],
             metrics={"distance_m": round(drove, 2)},
