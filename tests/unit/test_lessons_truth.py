@@ -90,3 +90,24 @@ def test_grader_helpers() -> None:
     world = shipped_world(truth)
     assert world is not None and world.model.name == "oval-track"
     assert line_offsets(truth).shape == (2,)
+
+
+def test_the_runner_records_what_the_simulator_saw() -> None:
+    from hardware.backends import open_backend  # noqa: PLC0415
+    from hardware.kit import load_kit  # noqa: PLC0415
+    from lessons.runner import _truth  # noqa: PLC0415
+
+    backend = open_backend("sim", load_kit("sim"), world="oval-track", realtime=False)
+    try:
+        backend.motor("left").set(0.5)
+        backend.motor("right").set(0.5)
+        backend.sleep(2.0)
+        truth = _truth(backend)
+    finally:
+        backend.close()
+    assert truth.known and truth.world == "oval-track"
+    assert truth.distance_m > 0.2 and len(truth.trail) > 10
+    assert truth.start_pose is not None and truth.final_pose is not None
+    assert truth.final_pose.distance_to(truth.start_pose.x, truth.start_pose.y) > 0.2
+    assert truth.motors_at_end == (0.5, 0.5)
+    assert SimTruth.from_dict(json.loads(json.dumps(truth.to_dict()))) == truth
