@@ -17,9 +17,9 @@ crosses a process boundary; ``from_dict`` refuses fields it does not know.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any, Self
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Self, get_type_hints
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,24 +56,36 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_CONVERT: dict[object, Callable[[Any], Any]] = {float: float, str: str, bool: bool}
+
+
+class _Plain:
+    """A frozen record of plain fields (numbers, text, flags) and its JSON form."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every subclass is a dataclass
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The record from its JSON form; unknown or missing fields raise :class:`TruthFormatError`."""
+        d = _strict(cls, data)
+        hints = get_type_hints(cls)
+        names = [f.name for f in fields(cls)]
+        try:
+            return cls(**{name: _CONVERT[hints[name]](d[name]) for name in names})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TruthFormatError(f"{cls.__name__} needs {', '.join(names)}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class PoseSeen:
+class PoseSeen(_Plain):
     """Where the robot was: metres on the floor, heading in degrees (counter-clockwise from +x)."""
 
     x: float
     y: float
     heading: float
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        d = _strict(cls, data)
-        try:
-            return cls(float(d["x"]), float(d["y"]), float(d["heading"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TruthFormatError(f"a pose needs x, y and heading as numbers: {exc}") from exc
-
-    def to_dict(self) -> dict[str, float]:
-        return {"x": self.x, "y": self.y, "heading": self.heading}
 
     def distance_to(self, x: float, y: float) -> float:
         """Metres from this pose to the point (x, y)."""
@@ -81,52 +93,28 @@ class PoseSeen:
 
 
 @dataclass(frozen=True)
-class CollisionSeen:
+class CollisionSeen(_Plain):
     """The robot touched ``obstacle`` at sim time ``t``."""
 
     t: float
     obstacle: str
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        d = _strict(cls, data)
-        return cls(float(d["t"]), str(d["obstacle"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "obstacle": self.obstacle}
-
 
 @dataclass(frozen=True)
-class CheckpointSeen:
+class CheckpointSeen(_Plain):
     """The robot's centre crossed the gate ``checkpoint`` at sim time ``t``."""
 
     t: float
     checkpoint: str
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        d = _strict(cls, data)
-        return cls(float(d["t"]), str(d["checkpoint"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "checkpoint": self.checkpoint}
-
 
 @dataclass(frozen=True)
-class ZoneSeen:
+class ZoneSeen(_Plain):
     """The robot's centre entered (or left) ``zone`` at sim time ``t``."""
 
     t: float
     zone: str
     entered: bool
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        d = _strict(cls, data)
-        return cls(float(d["t"]), str(d["zone"]), bool(d["entered"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "zone": self.zone, "entered": self.entered}
 
 
 def _no_trail() -> NDArray[np.float64]:
