@@ -62,6 +62,8 @@ class Body:
     ) -> None:
         self._view = view
         self._clock = clock
+        # the world's settings are frozen: read them once, not on every sub-step
+        self._noise, self._slip, self._gates = view.noise, view.slip, view.checkpoints
         self.index = index
         self.spec = spec
         self.name = f"robot {index + 1}"
@@ -117,7 +119,7 @@ class Body:
         )
         if self.battery_charge <= 0.0:
             return 0.0, 0.0  # a flat battery turns no wheels
-        noise = self._view.noise.motor
+        noise = self._noise.motor
         out = []
         for cmd, gain in zip(self._cmd, gains, strict=True):
             target = 0.0 if abs(cmd) < s.deadband else cmd * scale * gain
@@ -141,8 +143,8 @@ class Body:
         # the mean speed over the sub-step: exact for a speed ramp
         mean = [(before[i] + self._v[i]) / 2 for i in (0, 1)]
         ground = list(mean)
-        slip_mean = self._view.slip
-        slip_sd = self._view.noise.slip
+        slip_mean = self._slip
+        slip_sd = self._noise.slip
         for i in (0, 1):
             slip = slip_mean
             if slip_sd:
@@ -177,13 +179,13 @@ class Body:
             self._contact = hit
         else:
             self._omega = omega
-            enc = self._view.noise.encoder
+            enc = self._noise.encoder
             for i in (0, 1):
                 travel = mean[i] * dt
                 if enc:
                     travel *= 1.0 + enc * float(self._rng[_ENCODER].standard_normal())
                 self._wheel_travel[i] += travel
-            if self._view.checkpoints:
+            if self._gates:
                 self._checkpoints(nx, ny, t_end)
             self._x, self._y, self._theta = nx, ny, nth
             self._after_move(t_end)
@@ -192,7 +194,7 @@ class Body:
         self._used_wh += watts * dt / 3600.0
 
     def _checkpoints(self, nx: float, ny: float, now: float) -> None:
-        gates = self._view.checkpoints
+        gates = self._gates
         for i in self._view.gates_crossed(self._x, self._y, nx, ny):
             self._checkpoint_events.append(CheckpointEvent(now, gates[i].name))
             if i != self._next_gate:

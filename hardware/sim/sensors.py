@@ -54,6 +54,7 @@ class Sensors:
     def __init__(self, view: WorldView, body: Body, clock: SimClock) -> None:
         self._view = view
         self._body = body
+        self._noise = view.noise  # frozen: read once
         self.buttons = Buttons(clock)
         self._rays: dict[Mount, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         seed = view.seed
@@ -88,7 +89,7 @@ class Sensors:
             nearest = float(hits.min())
             if nearest >= max_range:
                 return float(max_range)
-            sd = self._view.noise.ultrasonic
+            sd = self._noise.ultrasonic
             if sd:
                 nearest += sd * float(self._rng[_ULTRASONIC].standard_normal())
         return min(float(max_range), max(float(min_range), nearest))
@@ -126,7 +127,7 @@ class Sensors:
             x, y = body.position
             points = [[x + f * c - left * s, y + f * s + left * c] for f, left in off.tolist()]
             values = np.array(self._view.floor_sample(points, spot))
-            sd = self._view.noise.line
+            sd = self._noise.line
             if sd:
                 noise = sd * self._rng[_LINE].standard_normal(len(values))
                 values = np.clip(values + noise, 0.0, 1.0)
@@ -143,7 +144,7 @@ class Sensors:
     @property
     def heading_deg(self) -> float:
         """IMU yaw in degrees (-180, 180], with the world's drift and noise."""
-        n = self._view.noise
+        n = self._noise
         value = math.degrees(self._body.theta) + n.imu_drift * self._view.time
         if n.imu_heading:
             value += n.imu_heading * float(self._rng[_IMU].standard_normal())
@@ -152,7 +153,7 @@ class Sensors:
     @property
     def yaw_rate_dps(self) -> float:
         """IMU turn rate in degrees per second, counter-clockwise positive."""
-        n = self._view.noise
+        n = self._noise
         value = math.degrees(self._body.yaw_rate) + n.imu_drift
         if n.imu_rate:
             value += n.imu_rate * float(self._rng[_IMU].standard_normal())

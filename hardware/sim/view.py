@@ -16,8 +16,8 @@ queries (a pose, then an echo, then noise).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,11 +42,9 @@ class WorldView:
     def __init__(self, world: World) -> None:
         self._world = world
 
-    @contextmanager
-    def held(self) -> Iterator[WorldView]:
+    def held(self) -> AbstractContextManager[object]:
         """Keep the world still (no step runs) while the block reads it; re-entrant."""
-        with self._world.lock:
-            yield self
+        return self._world.lock
 
     # -- time and the world's settings -------------------------------------------
     @property
