@@ -26,8 +26,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rcbase.closeable import Closeable
 
 __all__ = ["RunMode", "RunSummary", "ScriptStatus", "run_script"]
@@ -194,29 +192,26 @@ class _Recording(Closeable):
 
 
 def _robot_summary(backend: Any) -> dict[str, Any]:
-    body = backend.body
-    trail = body.trail
-    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
-    distance = float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0
-    pose = body.pose
+    from hardware.sim import truth_of  # noqa: PLC0415
+
+    truth = truth_of(backend.world, backend.body)
+    pose = backend.body.pose
     return {
         "kit": backend.kit.name,
-        "world": backend.world.model.name,
+        "world": truth.world,
         "final_pose": {
             "x": round(pose.x, 4),
             "y": round(pose.y, 4),
             "heading": round(pose.heading, 2),
         },
-        "distance_m": round(distance, 4),
-        "trail_points": len(trail),
-        "collisions": [{"t": round(c.time, 3), "obstacle": c.obstacle} for c in body.collisions],
-        "laps": [round(t, 3) for t in body.laps],
+        "distance_m": round(truth.distance_m, 4),
+        "trail_points": len(truth.trail),
+        "collisions": [{"t": round(c.t, 3), "obstacle": c.obstacle} for c in truth.collisions],
+        "laps": [round(t, 3) for t in truth.laps],
         "checkpoints": [
-            {"t": round(e.time, 3), "checkpoint": e.checkpoint} for e in body.checkpoint_events
+            {"t": round(e.t, 3), "checkpoint": e.checkpoint} for e in truth.checkpoints
         ],
-        "zones": [
-            {"t": round(e.time, 3), "zone": e.zone, "entered": e.entered} for e in body.zone_events
-        ],
+        "zones": [{"t": round(e.t, 3), "zone": e.zone, "entered": e.entered} for e in truth.zones],
     }
 
 

@@ -24,12 +24,11 @@ from lessons.errors import (
     ModelMissingError,
     RunnerError,
 )
-from lessons.grading import Grade, RubricItem, Run, RunStatus, item
+from lessons.grading import Grade, RubricItem, Run, RunStatus, SimTruth, item
 from lessons.library import builtin_lessons, find_lesson
 from lessons.model import Lesson, LessonModel, load_lesson
 from lessons.runner import LessonResult, Outcome, run_lesson
 from lessons.student import report
-from lessons.truth import SimTruth
 
 __all__ = [
     "BundleError",

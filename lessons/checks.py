@@ -1,6 +1,6 @@
 """Helpers for graders (``check.py``): what several lessons measure the same way, written once.
 
-Each reads the simulator's truth (:class:`~lessons.truth.SimTruth`) or the
+Each reads the simulator's truth (:class:`~hardware.sim.truth.SimTruth`) or the
 :class:`~lessons.grading.Run`, never what the student's program claimed::
 
     from lessons.checks import crossed_in_order, line_offsets, moves_item
@@ -20,8 +20,7 @@ from numpy.typing import NDArray
 
 from hardware.sim import SimError, World, load_world, world_path
 from hardware.sim.report import distances_to_lines
-from lessons.grading import RubricItem, Run, item
-from lessons.truth import PoseSeen, SimTruth
+from lessons.grading import PoseSeen, RubricItem, Run, SimTruth, item
 
 __all__ = [
     "angle_off",

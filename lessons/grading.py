@@ -2,7 +2,7 @@
 
 The grader runs in the trusted runner, never in the student's process. It
 sees what the robot really did (the runner's own telemetry, and the
-simulator's ground truth, a :class:`~lessons.truth.SimTruth`), plus what the
+simulator's ground truth, a :class:`~hardware.sim.truth.SimTruth`), plus what the
 student's program reported, which is only a claim. What several graders
 measure alike is in :mod:`lessons.checks`::
 
@@ -27,10 +27,21 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from hardware.sim.truth import CheckpointSeen, CollisionSeen, PoseSeen, SimTruth, ZoneSeen
 from hardware.telemetry import Sample
-from lessons.truth import SimTruth
 
-__all__ = ["Grade", "RubricItem", "Run", "RunStatus", "item"]
+__all__ = [
+    "CheckpointSeen",
+    "CollisionSeen",
+    "Grade",
+    "PoseSeen",
+    "RubricItem",
+    "Run",
+    "RunStatus",
+    "SimTruth",
+    "ZoneSeen",
+    "item",
+]
 
 
 class RunStatus(StrEnum):

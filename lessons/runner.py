@@ -30,17 +30,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
 from hardware.backends import open_backend
 from hardware.kit import KitProfile, load_kit
 from hardware.remote import RobotServer
+from hardware.sim.truth import SimTruth, truth_of
 from hardware.telemetry import Recorder
 from lessons.errors import RunnerError
 from lessons.grading import Grade, Run, RunStatus
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models
-from lessons.truth import CheckpointSeen, CollisionSeen, PoseSeen, SimTruth, ZoneSeen
 from models import Registry, default_roots
 from rcbase import paths
 
@@ -130,25 +128,7 @@ def _truth(backend: Any) -> SimTruth:
     body = getattr(backend, "body", None)
     if body is None:
         return SimTruth()
-    trail = body.trail
-    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
-    pose = body.pose
-    return SimTruth(
-        world=backend.world.model.name,
-        trail=trail,
-        distance_m=float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0,
-        start_pose=PoseSeen(float(trail[0, 1]), float(trail[0, 2]), float(trail[0, 3]))
-        if len(trail)
-        else None,
-        final_pose=PoseSeen(pose.x, pose.y, pose.heading),
-        collisions=tuple(CollisionSeen(c.time, c.obstacle) for c in body.collisions),
-        laps=tuple(body.laps),
-        checkpoints=tuple(CheckpointSeen(e.time, e.checkpoint) for e in body.checkpoint_events),
-        zones=tuple(ZoneSeen(e.time, e.zone, e.entered) for e in body.zone_events),
-        outputs=dict(getattr(backend, "outputs", {})),
-        motors_at_end=body.motors,
-        distance_to_line=backend.world.distance_to_line(pose.x, pose.y),
-    )
+    return truth_of(backend.world, body, getattr(backend, "outputs", {}))
 
 
 def _load_grader(lesson: Lesson) -> Callable[[Run], Grade]:

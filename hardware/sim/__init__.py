@@ -26,7 +26,13 @@ from hardware.sim.buttons import Buttons
 from hardware.sim.camera import SimCamera
 from hardware.sim.catalog import WORLDS_DIR, list_worlds, world_path
 from hardware.sim.clock import Pacer, SimClock
-from hardware.sim.errors import SimError, SimValueError, UnknownStartError, UnknownWorldError
+from hardware.sim.errors import (
+    SimError,
+    SimValueError,
+    TruthFormatError,
+    UnknownStartError,
+    UnknownWorldError,
+)
 from hardware.sim.model import WorldModel
 from hardware.sim.record import Recorder, compose_view
 from hardware.sim.sensors import Sensors
@@ -42,6 +48,7 @@ from hardware.sim.specs import (
     ZoneEvent,
 )
 from hardware.sim.textures import SIGN_KINDS, marker_texture, sign_texture
+from hardware.sim.truth import SimTruth, truth_of
 from hardware.sim.view import WorldView
 from hardware.sim.world import World, load_world
 
@@ -63,7 +70,9 @@ __all__ = [
     "SimCamera",
     "SimClock",
     "SimError",
+    "SimTruth",
     "SimValueError",
+    "TruthFormatError",
     "UnknownStartError",
     "UnknownWorldError",
     "World",
@@ -76,5 +85,6 @@ __all__ = [
     "marker_texture",
     "sign_texture",
     "sign_views",
+    "truth_of",
     "world_path",
 ]

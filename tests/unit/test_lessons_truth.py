@@ -8,6 +8,14 @@ import math
 import numpy as np
 import pytest
 
+from hardware.sim.errors import TruthFormatError
+from hardware.sim.truth import (
+    CheckpointSeen,
+    CollisionSeen,
+    PoseSeen,
+    SimTruth,
+    ZoneSeen,
+)
 from lessons.checks import (
     angle_off,
     crossed_in_order,
@@ -15,14 +23,6 @@ from lessons.checks import (
     line_offsets,
     pose_at,
     shipped_world,
-)
-from lessons.truth import (
-    CheckpointSeen,
-    CollisionSeen,
-    PoseSeen,
-    SimTruth,
-    TruthFormatError,
-    ZoneSeen,
 )
 
 

@@ -8,8 +8,7 @@ program that reports a list it learned by heart does not pass.
 from typing import Any
 
 from lessons.checks import looked_item
-from lessons.grading import Grade, Run, item
-from lessons.truth import SimTruth
+from lessons.grading import Grade, Run, SimTruth, item
 
 COLOURS = ("red", "yellow", "blue", "green")
 

@@ -15,8 +15,7 @@ from numpy.typing import NDArray
 
 from hardware.kit import load_kit
 from hardware.sim import load_world
-from lessons.grading import Grade, Run, item
-from lessons.truth import PoseSeen
+from lessons.grading import Grade, PoseSeen, Run, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 

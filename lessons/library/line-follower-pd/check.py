@@ -4,8 +4,7 @@ from pathlib import Path
 
 from hardware.sim import load_world
 from lessons.checks import line_offsets, moves_item
-from lessons.grading import Grade, Run, item
-from lessons.truth import SimTruth
+from lessons.grading import Grade, Run, SimTruth, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 GATES = ("east side", "castle gate", "west side")

@@ -6,8 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lessons.checks import looked_item, shipped_world
-from lessons.grading import Grade, Run, item
-from lessons.truth import SimTruth
+from lessons.grading import Grade, Run, SimTruth, item
 
 
 def _marker_places(truth: SimTruth) -> dict[int, tuple[float, float]]:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from hardware.sim import load_world
 from lessons.checks import angle_off, distance_from_end, pose_at
-from lessons.grading import Grade, Run, item
-from lessons.truth import PoseSeen
+from lessons.grading import Grade, PoseSeen, Run, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 NAMES_ZH = {"stop": "停车", "left": "左转", "right": "右转"}

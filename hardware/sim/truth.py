@@ -1,8 +1,9 @@
-"""What the simulator saw during a run: the typed record graders read as ``run.truth``.
+"""What the simulator saw of one robot's run: a typed record (lesson graders read it as ``run.truth``).
 
-The runner builds it from the simulator when the run ends; on a real robot it
-is empty (``truth.known`` is false, the trail has no rows). Everything in it
-is what really happened, not what the student's program claimed::
+:func:`truth_of` builds it from a world and one of its bodies when the run
+ends; on a real robot it is empty (``truth.known`` is false, the trail has no
+rows). Everything in it is what really happened, not what the program
+claimed::
 
     truth = run.truth
     truth.distance_m                     # 3.42: metres the robot's centre travelled
@@ -19,25 +20,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Self, get_type_hints
+from typing import TYPE_CHECKING, Any, ClassVar, Self, get_type_hints
 
 import numpy as np
 from numpy.typing import NDArray
 
-from lessons.errors import LessonError
+from hardware.sim.errors import TruthFormatError
 
-__all__ = [
-    "CheckpointSeen",
-    "CollisionSeen",
-    "PoseSeen",
-    "SimTruth",
-    "TruthFormatError",
-    "ZoneSeen",
-]
+if TYPE_CHECKING:
+    from hardware.sim.body import Body
+    from hardware.sim.world import World
 
-
-class TruthFormatError(LessonError, ValueError):
-    """A truth record's JSON has an unknown field, lacks one, or has one of the wrong shape."""
+__all__ = ["CheckpointSeen", "CollisionSeen", "PoseSeen", "SimTruth", "ZoneSeen", "truth_of"]
 
 
 def _strict(cls: type[Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,3 +207,27 @@ class SimTruth:
 
 def _pose(data: Mapping[str, Any] | None) -> PoseSeen | None:
     return None if data is None else PoseSeen.from_dict(data)
+
+
+def truth_of(world: World, body: Body, outputs: Mapping[str, Any] | None = None) -> SimTruth:
+    """What ``world`` saw of ``body`` so far; ``outputs`` are what its LEDs, buzzer and servos
+    were last told (the backend keeps them)."""
+    trail = body.trail
+    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
+    pose = body.pose
+    return SimTruth(
+        world=world.model.name,
+        trail=trail,
+        distance_m=float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0,
+        start_pose=PoseSeen(float(trail[0, 1]), float(trail[0, 2]), float(trail[0, 3]))
+        if len(trail)
+        else None,
+        final_pose=PoseSeen(pose.x, pose.y, pose.heading),
+        collisions=tuple(CollisionSeen(c.time, c.obstacle) for c in body.collisions),
+        laps=tuple(body.laps),
+        checkpoints=tuple(CheckpointSeen(e.time, e.checkpoint) for e in body.checkpoint_events),
+        zones=tuple(ZoneSeen(e.time, e.zone, e.entered) for e in body.zone_events),
+        outputs=dict(outputs or {}),
+        motors_at_end=body.motors,
+        distance_to_line=world.distance_to_line(pose.x, pose.y),
+    )
