@@ -58,3 +58,24 @@ def test_held_keeps_the_world_still() -> None:
         assert robot.pose == before
     mover.join(timeout=5)
     assert stepped.is_set() and robot.pose != before
+
+
+def test_what_owns_a_thread_or_file_closes_once(tmp_path: Path) -> None:
+    from hardware.backends.sim import SimBackend  # noqa: PLC0415
+    from hardware.kit import load_kit  # noqa: PLC0415
+    from hardware.sim import Pacer, Recorder  # noqa: PLC0415
+    from rcbase.closeable import Closeable  # noqa: PLC0415
+
+    world = World.empty(1.0, 1.0)
+    with Pacer(world.clock) as pacer, Recorder(tmp_path / "run.gif", fps=5) as video:
+        assert isinstance(pacer, Closeable) and isinstance(video, Closeable)
+        video.add(world.render_topdown(max_px=64))
+        assert pacer.wait() >= 0.0  # the sim clock stands still: never ahead
+    assert pacer.closed and video.closed and (tmp_path / "run.gif").is_file()
+    pacer.close()
+    video.close()  # twice is fine
+    backend = SimBackend(load_kit("sim"), world="oval-track", realtime=True)
+    backend.motor("left").set(0.5)
+    backend.close()
+    backend.close()
+    assert backend.closed and backend.body.motors == (0.0, 0.0)
