@@ -42,7 +42,7 @@ from hardware.sim.specs import (
 if TYPE_CHECKING:
     from hardware.sim.camera import SimCamera
     from hardware.sim.clock import SimClock
-    from hardware.sim.view import WorldView
+    from hardware.sim.view import MotionView, WorldView
 
 __all__ = ["Body"]
 
@@ -60,7 +60,7 @@ class Body:
     def __init__(
         self, view: WorldView, clock: SimClock, index: int, spec: BodySpec, pose: Pose
     ) -> None:
-        self._view = view
+        self._view: MotionView = view  # a body only asks what moving needs
         self._clock = clock
         # the world's settings are frozen: read them once, not on every sub-step
         self._noise, self._slip, self._gates = view.noise, view.slip, view.checkpoints

@@ -27,7 +27,7 @@ from hardware.sim.specs import CameraSpec
 
 if TYPE_CHECKING:
     from hardware.sim.body import Body
-    from hardware.sim.view import WorldView
+    from hardware.sim.view import CameraView
 
 __all__ = ["SimCamera"]
 
@@ -73,7 +73,7 @@ class _InView:
 class SimCamera:
     """A camera on a simulated robot; ``read()`` returns a new BGR frame each call."""
 
-    def __init__(self, view: WorldView, body: Body, spec: CameraSpec) -> None:
+    def __init__(self, view: CameraView, body: Body, spec: CameraSpec) -> None:
         self._view = view
         self.body = body
         self.spec = spec

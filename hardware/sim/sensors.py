@@ -31,7 +31,7 @@ from hardware.sim.specs import CameraSpec, Mount, wrap_deg
 if TYPE_CHECKING:
     from hardware.sim.body import Body
     from hardware.sim.clock import SimClock
-    from hardware.sim.view import WorldView
+    from hardware.sim.view import SensorView
 
 __all__ = ["Sensors"]
 
@@ -51,7 +51,7 @@ def _spread(n: int, beam_width_deg: float) -> NDArray[np.float64]:
 class Sensors:
     """The ultrasonic, line sensors, encoders, IMU, buttons and cameras of one body."""
 
-    def __init__(self, view: WorldView, body: Body, clock: SimClock) -> None:
+    def __init__(self, view: SensorView, body: Body, clock: SimClock) -> None:
         self._view = view
         self._body = body
         self._noise = view.noise  # frozen: read once

@@ -12,13 +12,17 @@ of them sees the world itself, its lists or its lock::
 The view owns how it locks: each query is safe on its own, and
 :meth:`WorldView.held` keeps the world still for a reading made of several
 queries (a pose, then an echo, then noise).
+
+:class:`WorldView` is the one implementation; :class:`MotionView`,
+:class:`CameraView` and :class:`SensorView` are what each user may ask (the
+body holds its view as a ``MotionView``, so mypy keeps it to moving).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +35,56 @@ if TYPE_CHECKING:
     from hardware.sim.body import Body
     from hardware.sim.world import World
 
-__all__ = ["WorldView"]
+__all__ = ["CameraView", "MotionView", "SensorView", "WorldView"]
+
+
+class MotionView(Protocol):
+    """What a body asks of its world while it moves."""
+
+    @property
+    def noise(self) -> NoiseModel: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def slip(self) -> float: ...
+    @property
+    def checkpoints(self) -> Sequence[CheckpointModel]: ...
+    def hit(
+        self, body: Body, x: float, y: float, heading_deg: float = 0.0, margin: float = 0.0
+    ) -> str | None: ...
+    def zones_at(self, x: float, y: float) -> frozenset[str]: ...
+    def gates_crossed(self, x0: float, y0: float, x1: float, y1: float) -> list[int]: ...
+
+
+class CameraView(Protocol):
+    """What a camera asks of its world to draw a frame."""
+
+    def held(self) -> AbstractContextManager[object]: ...
+    @property
+    def floor(self) -> FloorMap: ...
+    @property
+    def scene(self) -> Scene: ...
+    def others(self, body: Body) -> list[Body]: ...
+    def state_key(self) -> tuple[object, ...]: ...
+
+
+class SensorView(CameraView, Protocol):
+    """What a robot's sensors (its cameras among them) ask of its world."""
+
+    @property
+    def time(self) -> float: ...
+    @property
+    def noise(self) -> NoiseModel: ...
+    @property
+    def seed(self) -> int: ...
+    def beam(
+        self,
+        origin: tuple[float, float],
+        directions: NDArray[np.float64],
+        max_range: float,
+        exclude: Body,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def floor_sample(self, points: list[list[float]], spot: float) -> list[float]: ...
 
 
 class WorldView:
