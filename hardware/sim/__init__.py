@@ -14,6 +14,12 @@ It imports only numpy, OpenCV, PyYAML, pydantic and :mod:`rcbase`, so the
     frame = cam.read()
     overview = world.render_topdown()
 
+The parts: a :class:`World` (floor, obstacles, robots, clock) steps its
+bodies; a :class:`Body` only moves (motors, wheels, pose, collisions, zones,
+laps); its :class:`Sensors` (``body.sensors``) and cameras read the world
+through a narrow, read-only :class:`WorldView`; :func:`truth_of` records what
+the world saw of a body as a :class:`SimTruth` (what lesson graders read).
+
 Units are SI (metres, seconds); headings are degrees counter-clockwise from
 the world's +x axis. Errors: :mod:`hardware.sim.errors`; world files raise
 :class:`rcbase.ConfigError`.
