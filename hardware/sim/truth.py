@@ -18,6 +18,7 @@ crosses a process boundary; ``from_dict`` refuses fields it does not know.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Self, get_type_hints
@@ -145,6 +146,38 @@ class SimTruth:
     def known(self) -> bool:
         """True when a simulator saw the run (false on a real robot)."""
         return bool(self.world)
+
+    def __bool__(self) -> bool:
+        """False on a real robot, as the old ``{}`` was."""
+        return self.known
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated: the old dictionary's ``truth.get("distance_m")``; read ``truth.distance_m``."""
+        warnings.warn(
+            f'truth.get("{key}") is deprecated: read truth.{key} instead. / '
+            f'truth.get("{key}") 已弃用：请改用 truth.{key}。',
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._old_dict().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated: the old dictionary's ``truth["trail"]``; read ``truth.trail``."""
+        warnings.warn(
+            f'truth["{key}"] is deprecated: read truth.{key} instead. / '
+            f'truth["{key}"] 已弃用：请改用 truth.{key}。',
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._old_dict()[key]
+
+    def _old_dict(self) -> dict[str, Any]:
+        """The dictionary graders read before the record (``{}`` on a real robot)."""
+        if not self.known:
+            return {}
+        old = self.to_dict()
+        old["trail"], old["distance_to_line"] = self.trail, self.distance_to_line
+        return old
 
     @property
     def checkpoint_names(self) -> list[str]:

@@ -111,3 +111,18 @@ def test_the_runner_records_what_the_simulator_saw() -> None:
     assert truth.final_pose.distance_to(truth.start_pose.x, truth.start_pose.y) > 0.2
     assert truth.motors_at_end == (0.5, 0.5)
     assert SimTruth.from_dict(json.loads(json.dumps(truth.to_dict()))) == truth
+
+
+def test_old_graders_reading_a_dictionary_still_work_with_a_warning() -> None:
+    truth = sample()
+    with pytest.warns(DeprecationWarning, match=r"truth\.distance_m.*已弃用"):
+        assert truth.get("distance_m", 0.0) == 0.2
+    with pytest.warns(DeprecationWarning, match=r"truth\.trail"):
+        assert truth["trail"].shape == (2, 4)
+    with pytest.warns(DeprecationWarning):
+        assert truth.get("collisions") == [{"t": 0.5, "obstacle": "crate"}]
+    with pytest.warns(DeprecationWarning):
+        assert truth.get("final_pose") == {"x": 1.2, "y": 0.5, "heading": 10.0}
+    assert truth and not SimTruth()  # a real robot's truth is empty, as {} was
+    with pytest.warns(DeprecationWarning):
+        assert SimTruth().get("laps", []) == []
