@@ -41,17 +41,22 @@ def lesson_loop(seconds: float, camera: CameraSpec | None, camera_hz: float) -> 
     """Run a line-follower for ``seconds`` of sim time; return wall and CPU seconds."""
     world = load_world(world_path("oval-track"))
     robot = world.add_robot(BodySpec(max_wheel_speed=0.5, acceleration=4.0))
-    cam = robot.camera(camera) if camera else None
+    cam = robot.sensors.camera(camera) if camera else None
     every = round(1 / (camera_hz * DT)) if cam else 0
     ultrasonic = Mount(x=0.08)
     steps = round(seconds / DT)
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(steps):
-        line = robot.line_reflectance(SENSORS)
+        line = robot.sensors.line_reflectance(SENSORS)
         turn = 1.2 * float(line[3] + line[4] - line[0] - line[1]) / 2
         robot.set_motors(0.5 - turn, 0.5 + turn)
-        robot.distance(ultrasonic)
-        _ = (robot.encoder_ticks, robot.heading_deg, robot.yaw_rate_dps, robot.battery_voltage)
+        robot.sensors.distance(ultrasonic)
+        _ = (
+            robot.sensors.encoder_ticks,
+            robot.sensors.heading_deg,
+            robot.sensors.yaw_rate_dps,
+            robot.battery_voltage,
+        )
         if cam is not None and i % every == 0:
             cam.read()
         world.step(DT)
@@ -61,7 +66,7 @@ def lesson_loop(seconds: float, camera: CameraSpec | None, camera_hz: float) -> 
 def camera_fps(world_name: str, spec: CameraSpec, frames: int) -> float:
     world = load_world(world_path(world_name))
     robot = world.add_robot(BodySpec(acceleration=None))
-    cam = robot.camera(spec)
+    cam = robot.sensors.camera(spec)
     robot.set_motors(-0.2, 0.2)  # turn slowly, so every frame differs
     start = time.perf_counter()
     for _ in range(frames):

@@ -89,7 +89,7 @@ def run(
 
     Exits with the script's exit status.
     """
-    from hardware.simrun import run_script  # noqa: PLC0415
+    from hardware.simrun import ScriptStatus, run_script  # noqa: PLC0415
 
     if record is not None and record.suffix.lower() not in (".mp4", ".gif"):
         raise click.BadParameter("use a .mp4 or .gif file", param_hint="--record")
@@ -126,4 +126,4 @@ def run(
             console.print(f"[red]{summary.error}[/]")
         if summary.recording:
             console.print(f"recording: {summary.recording}")
-    ctx.exit(summary.exit_code if summary.status != "timeout" else 124)
+    ctx.exit(summary.exit_code if summary.status is not ScriptStatus.TIMEOUT else 124)

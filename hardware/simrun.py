@@ -22,17 +22,35 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from rcbase.closeable import Closeable
 
-__all__ = ["RunSummary", "run_script"]
+__all__ = ["RunMode", "RunSummary", "ScriptStatus", "run_script"]
 
 logger = logging.getLogger(__name__)
 
 RECORD_FPS = 10.0  # frames per simulated second in recordings
 RECORD_PX = 480
+
+
+class RunMode(StrEnum):
+    """How sim time passed."""
+
+    FAST = "fast"  # lock-step: the world moves when the program waits or reads
+    REALTIME = "realtime"  # a thread steps the world at wall-clock speed
+
+
+class ScriptStatus(StrEnum):
+    """How a simulated run's script ended."""
+
+    OK = "ok"  # it ended by itself, with exit code 0
+    ERROR = "error"  # it raised, exited with a code, or its process died
+    TIME_UP = "time-up"  # the run's simulated seconds were over
+    TIMEOUT = "timeout"  # it ran past the wall-clock limit and was killed
+    INTERRUPTED = "interrupted"  # Ctrl+C
 
 
 @dataclass
@@ -41,8 +59,8 @@ class RunSummary:
 
     script: str
     world: str
-    mode: str  # "fast" or "realtime"
-    status: str  # "ok", "error", "time-up", "timeout"
+    mode: RunMode
+    status: ScriptStatus
     exit_code: int
     sim_seconds: float
     wall_seconds: float
@@ -57,6 +75,7 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
+        data["mode"], data["status"] = self.mode.value, self.status.value
         data["real_time_factor"] = round(self.real_time_factor, 2)
         return data
 
@@ -116,8 +135,8 @@ def run_script(
             return RunSummary(
                 str(path),
                 world or "",
-                "fast" if fast else "realtime",
-                "timeout",
+                RunMode.FAST if fast else RunMode.REALTIME,
+                ScriptStatus.TIMEOUT,
                 -9,
                 0.0,
                 timeout,
@@ -128,8 +147,8 @@ def run_script(
             return RunSummary(
                 str(path),
                 world or "",
-                "fast" if fast else "realtime",
-                "error",
+                RunMode.FAST if fast else RunMode.REALTIME,
+                ScriptStatus.ERROR,
                 proc.returncode,
                 0.0,
                 0.0,
@@ -139,13 +158,14 @@ def run_script(
         data = json.loads(report.read_text(encoding="utf-8"))
         data["output"] = proc.stdout + proc.stderr
         data["exit_code"] = proc.returncode
+        data["mode"], data["status"] = RunMode(data["mode"]), ScriptStatus(data["status"])
         return RunSummary(**data)
 
 
 # -- the child process ------------------------------------------------------------
 
 
-class _Recording:
+class _Recording(Closeable):
     """Adds the top-down view beside the robot's camera every 1/fps simulated seconds."""
 
     def __init__(self, path: Path, fps: float = RECORD_FPS) -> None:
@@ -164,41 +184,38 @@ class _Recording:
             return
         self._next = t + 1.0 / self.fps
         if self._camera is None:
-            self._camera = backend.body.camera()
+            self._camera = backend.body.sensors.camera()
         self.video.add(compose_view(backend.world, [self._camera.render()], height=RECORD_PX))
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self.video.close()
 
 
 def _robot_summary(backend: Any) -> dict[str, Any]:
-    body = backend.body
-    trail = body.trail
-    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
-    distance = float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0
-    pose = body.pose
+    from hardware.sim import truth_of  # noqa: PLC0415
+
+    truth = truth_of(backend.world, backend.body)
+    pose = backend.body.pose
     return {
         "kit": backend.kit.name,
-        "world": backend.world.model.name,
+        "world": truth.world,
         "final_pose": {
             "x": round(pose.x, 4),
             "y": round(pose.y, 4),
             "heading": round(pose.heading, 2),
         },
-        "distance_m": round(distance, 4),
-        "trail_points": len(trail),
-        "collisions": [{"t": round(c.time, 3), "obstacle": c.obstacle} for c in body.collisions],
-        "laps": [round(t, 3) for t in body.laps],
+        "distance_m": round(truth.distance_m, 4),
+        "trail_points": len(truth.trail),
+        "collisions": [{"t": round(c.t, 3), "obstacle": c.obstacle} for c in truth.collisions],
+        "laps": [round(t, 3) for t in truth.laps],
         "checkpoints": [
-            {"t": round(e.time, 3), "checkpoint": e.checkpoint} for e in body.checkpoint_events
+            {"t": round(e.t, 3), "checkpoint": e.checkpoint} for e in truth.checkpoints
         ],
-        "zones": [
-            {"t": round(e.time, 3), "zone": e.zone, "entered": e.entered} for e in body.zone_events
-        ],
+        "zones": [{"t": round(e.t, 3), "zone": e.zone, "entered": e.entered} for e in truth.zones],
     }
 
 
-def _run_student(script: str, backends: Sequence[Any]) -> tuple[str, int, str | None]:
+def _run_student(script: str, backends: Sequence[Any]) -> tuple[ScriptStatus, int, str | None]:
     """Run the student's script here; returns (status, exit code, error line)."""
     from hardware import simtime  # noqa: PLC0415
 
@@ -206,18 +223,22 @@ def _run_student(script: str, backends: Sequence[Any]) -> tuple[str, int, str | 
         sys.argv = [script]
         runpy.run_path(script, run_name="__main__")
     except simtime.SimTimeUp:
-        return "time-up", 0, None
+        return ScriptStatus.TIME_UP, 0, None
     except KeyboardInterrupt:  # real time: the stepping thread interrupts when time is up
         if any(b.time_is_up for b in backends):
-            return "time-up", 0, None
-        return "interrupted", 130, "stopped with Ctrl+C"
+            return ScriptStatus.TIME_UP, 0, None
+        return ScriptStatus.INTERRUPTED, 130, "stopped with Ctrl+C"
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return ("ok" if code == 0 else "error"), code, None
+        return (ScriptStatus.OK if code == 0 else ScriptStatus.ERROR), code, None
     except BaseException as exc:  # the student's error: report it, do not crash the runner
         traceback.print_exc()
-        return "error", 1, "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return "ok", 0, None
+        return (
+            ScriptStatus.ERROR,
+            1,
+            "".join(traceback.format_exception_only(type(exc), exc)).strip(),
+        )
+    return ScriptStatus.OK, 0, None
 
 
 def child_main(argv: Sequence[str]) -> int:
@@ -263,8 +284,8 @@ def child_main(argv: Sequence[str]) -> int:
         "world": backends[0].world.model.name
         if backends
         else os.environ.get("ROBOCLASS_SIM_WORLD", ""),
-        "mode": "fast" if fast else "realtime",
-        "status": status,
+        "mode": (RunMode.FAST if fast else RunMode.REALTIME).value,
+        "status": status.value,
         "exit_code": code,
         "sim_seconds": round(sim_seconds, 4),
         "wall_seconds": round(wall, 4),

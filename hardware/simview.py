@@ -17,6 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from rcbase.closeable import Closeable
+
 __all__ = ["SimView"]
 
 logger = logging.getLogger(__name__)
@@ -58,12 +60,12 @@ poll();
 """
 
 
-class SimView:
+class SimView(Closeable):
     """Serves the view of ``backend`` (a :class:`hardware.backends.sim.SimBackend`)."""
 
     def __init__(self, backend: Any, port: int = 0) -> None:
         self.backend = backend
-        self._camera = backend.body.camera()
+        self._camera = backend.body.sensors.camera()
         self._stop = threading.Event()
         view = self
 
@@ -89,7 +91,7 @@ class SimView:
 
     def _jpeg(self, which: str) -> bytes:
         world = self.backend.world
-        with world.lock:
+        with world.view.held():
             image = world.render_topdown(max_px=640) if which == "topdown" else self._camera.read()
         ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image), [cv2.IMWRITE_JPEG_QUALITY, 80])
         if not ok:
@@ -98,7 +100,7 @@ class SimView:
 
     def _state(self) -> dict[str, Any]:
         body = self.backend.body
-        with self.backend.world.lock:
+        with self.backend.world.view.held():
             pose = body.pose
             return {
                 "time": self.backend.world.time,
@@ -152,10 +154,8 @@ class SimView:
             )
             self._stop.wait(FRAME_PERIOD_S)
 
-    def close(self) -> None:
-        """Stop serving and join the server thread. Safe to call twice."""
-        if self._stop.is_set():
-            return
+    def _close(self) -> None:
+        """Stop serving and join the server thread."""
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()

@@ -2,17 +2,19 @@
 
 The grader runs in the trusted runner, never in the student's process. It
 sees what the robot really did (the runner's own telemetry, and the
-simulator's ground truth), plus what the student's program reported, which
-is only a claim::
+simulator's ground truth, a :class:`~hardware.sim.truth.SimTruth`), plus what the
+student's program reported, which is only a claim. What several graders
+measure alike is in :mod:`lessons.checks`::
 
-    from lessons.grading import Grade, item
+    from lessons.checks import moves_item
+    from lessons.grading import Grade, Run, item
 
-    def grade(run):
-        drove = run.truth["distance_m"]
+    def grade(run: Run) -> Grade:
+        drove = run.truth.distance_m
         return Grade.from_items(
             [
-                item("moved", "Drove 1 m", "行驶 1 米", drove >= 1.0, points=50),
-                item("safe", "No crash", "没有碰撞", not run.truth["collisions"], points=50),
+                moves_item(run.truth, points=50),
+                item("safe", "No crash", "没有碰撞", not run.truth.collisions, points=50),
             ],
             metrics={"distance_m": round(drove, 2)},
         )
@@ -20,12 +22,37 @@ is only a claim::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from hardware.sim.truth import CheckpointSeen, CollisionSeen, PoseSeen, SimTruth, ZoneSeen
 from hardware.telemetry import Sample
 
-__all__ = ["Grade", "RubricItem", "Run", "item"]
+__all__ = [
+    "CheckpointSeen",
+    "CollisionSeen",
+    "Grade",
+    "PoseSeen",
+    "RubricItem",
+    "Run",
+    "RunStatus",
+    "SimTruth",
+    "ZoneSeen",
+    "item",
+]
+
+
+class RunStatus(StrEnum):
+    """How the student's program ended."""
+
+    FINISHED = "finished"  # it ended by itself, with exit code 0
+    ERROR = "error"  # it raised an exception or exited with a code
+    CRASHED = "crashed"  # a signal killed it (SIGSEGV, SIGXCPU, ...)
+    TIMEOUT = "timeout"  # it ran past the wall-clock limit and was stopped
+    TIME_UP = "time-up"  # the lesson's time on the robot's clock was over
+    STOPPED = "stopped"  # the e-stop ended it
 
 
 @dataclass(frozen=True)
@@ -61,7 +88,7 @@ class Grade:
     def from_items(
         cls,
         items: list[RubricItem],
-        metrics: dict[str, float | int | str | None] | None = None,
+        metrics: Mapping[str, float | int | str | None] | None = None,
         feedback_en: str = "",
         feedback_zh: str = "",
     ) -> Grade:
@@ -81,7 +108,10 @@ class Grade:
                 else "还没做到：" + "；".join(i.title_zh for i in missed)
             )
         return cls(
-            round(100 * got / total), items, metrics or {}, {"en": feedback_en, "zh": feedback_zh}
+            round(100 * got / total),
+            items,
+            dict(metrics or {}),
+            {"en": feedback_en, "zh": feedback_zh},
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,7 +127,7 @@ class Grade:
 class Run:
     """Everything the grader may look at."""
 
-    status: str  # finished, error, crashed, timeout, time-up, stopped
+    status: RunStatus
     exit_code: int | None
     error: str | None
     output: str  # the tail of what the program printed
@@ -105,7 +135,7 @@ class Run:
     wall_seconds: float
     telemetry: list[Sample]  # recorded by the runner: commands and readings
     reports: list[dict[str, Any]]  # report(name, value) from the student's program: claims
-    truth: dict[str, Any]  # the simulator's ground truth ({} on a real robot)
+    truth: SimTruth  # the simulator's ground truth (empty on a real robot)
     params: dict[str, Any]  # lesson.yaml grading.params
 
     def commands(self, part: str) -> list[Sample]:
@@ -119,4 +149,4 @@ class Run:
 
     @property
     def ran_to_the_end(self) -> bool:
-        return self.status in ("finished", "time-up")
+        return self.status in (RunStatus.FINISHED, RunStatus.TIME_UP)

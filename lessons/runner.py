@@ -33,17 +33,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
-
-import numpy as np
 
 from hardware.backends import open_backend
 from hardware.kit import KitProfile, load_kit
 from hardware.remote import RobotServer
+from hardware.sim.truth import SimTruth, truth_of
 from hardware.telemetry import Recorder
 from lessons.errors import RunnerError, SandboxError
-from lessons.grading import Grade, Run
+from lessons.grading import Grade, Run, RunStatus
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models
 from lessons.sandbox import Limits, Sandbox, SandboxedProcess, available, default_limits
@@ -52,7 +52,7 @@ from models.manifest import load_manifest
 from rcbase import paths
 from rcbase.files import write_atomic
 
-__all__ = ["LessonResult", "run_lesson"]
+__all__ = ["LessonResult", "Outcome", "run_lesson"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,24 @@ OWN_DATA = ".roboclass"
 MAX_EXPORTED_MODEL = 64 * 1024**2
 
 
+class Outcome(StrEnum):
+    """What a run of a lesson came to."""
+
+    PASSED = "passed"  # the grade reached the lesson's pass score
+    FAILED = "failed"  # the program ran, the grade did not reach it
+    ERROR = "error"  # the program failed (an exception or a crash) and did not pass
+    TIMEOUT = "timeout"  # the program ran past the wall-clock limit
+    STOPPED = "stopped"  # the e-stop ended the run
+
+
 @dataclass
 class LessonResult:
     """The outcome of one run of a lesson."""
 
     lesson: str
-    status: str  # passed, failed, error, timeout, stopped
+    status: Outcome
     score: int
-    run_status: str  # finished, error, crashed, timeout, time-up, stopped
+    run_status: RunStatus
     grade: Grade
     seconds: float
     wall_seconds: float
@@ -82,9 +92,9 @@ class LessonResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "lesson": self.lesson,
-            "status": self.status,
+            "status": self.status.value,
             "score": self.score,
-            "run_status": self.run_status,
+            "run_status": self.run_status.value,
             **{k: v for k, v in self.grade.as_dict().items() if k != "score"},
             "seconds": round(self.seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
@@ -126,34 +136,12 @@ def _start_pumps(
     return pumps
 
 
-def _truth(backend: Any) -> dict[str, Any]:
-    """The simulator's ground truth about the robot ({} on a real robot)."""
+def _truth(backend: Any) -> SimTruth:
+    """The simulator's ground truth about the robot (empty on a real robot)."""
     body = getattr(backend, "body", None)
     if body is None:
-        return {}
-    trail = body.trail
-    xy = trail[:, 1:3] if len(trail) else np.zeros((0, 2))
-    pose = body.pose
-    return {
-        "world": backend.world.model.name,
-        "trail": trail,
-        "distance_m": float(np.sum(np.hypot(*np.diff(xy, axis=0).T))) if len(xy) > 1 else 0.0,
-        "final_pose": {"x": pose.x, "y": pose.y, "heading": pose.heading},
-        "start_pose": {
-            "x": float(trail[0, 1]),
-            "y": float(trail[0, 2]),
-            "heading": float(trail[0, 3]),
-        }
-        if len(trail)
-        else None,
-        "collisions": [{"t": c.time, "obstacle": c.obstacle} for c in body.collisions],
-        "laps": list(body.laps),
-        "checkpoints": [{"t": e.time, "checkpoint": e.checkpoint} for e in body.checkpoint_events],
-        "zones": [{"t": e.time, "zone": e.zone, "entered": e.entered} for e in body.zone_events],
-        "outputs": dict(getattr(backend, "outputs", {})),
-        "motors_at_end": list(body.motors),
-        "distance_to_line": backend.world.distance_to_line(pose.x, pose.y),
-    }
+        return SimTruth()
+    return truth_of(backend.world, body, getattr(backend, "outputs", {}))
 
 
 def _load_grader(lesson: Lesson) -> Callable[[Run], Grade]:
@@ -469,50 +457,50 @@ def _child_env(
 
 def _watch(
     proc: SandboxedProcess, server: RobotServer, stop: threading.Event | None, deadline: float
-) -> str:
+) -> RunStatus:
     """Wait for the child to end, the e-stop, or the wall deadline; returns how it ended."""
     while True:
         try:
             proc.wait(timeout=0.05)
-            return "finished"
+            return RunStatus.FINISHED
         except subprocess.TimeoutExpired:
             pass
         if stop is not None and stop.is_set():
             server.estop()  # the robot stops now, whatever the child does
-            return "stopped"
+            return RunStatus.STOPPED
         if time.monotonic() > deadline:
             server.estop()
-            return "timeout"
+            return RunStatus.TIMEOUT
 
 
 def _classify(
-    status: str,
+    status: RunStatus,
     exit_code: int | None,
     time_up: bool,
     tail: collections.deque[str],
     wall: float,
     *,
     oom: bool = False,
-) -> tuple[str, str | None]:
+) -> tuple[RunStatus, str | None]:
     """The run's status and the one line that explains it (``oom``: the kernel ended a
     process of the program for the memory of the whole sandbox)."""
     error: str | None = None
-    if oom and status == "finished":
+    if oom and status is RunStatus.FINISHED:
         tail.append("MemoryError: the program's processes used too much memory together")
         exit_code = 1
-    if status == "timeout":
+    if status is RunStatus.TIMEOUT:
         error = f"the program ran longer than {wall:g} s (an endless loop?) and was stopped"
-    elif status == "stopped":
+    elif status is RunStatus.STOPPED:
         error = "stopped by the teacher (e-stop)"
     elif time_up:
-        status = "time-up"
+        status = RunStatus.TIME_UP
     elif exit_code is not None and exit_code < 0:
-        status = "crashed"
+        status = RunStatus.CRASHED
         error = f"the program was killed by {signal.Signals(-exit_code).name}"
         if -exit_code == signal.SIGXCPU:
             error += " (it used more CPU time than allowed)"
     elif exit_code:
-        status = "error"
+        status = RunStatus.ERROR
         error = next(
             (line for line in reversed(tail) if line and not line.startswith(" ")), "error"
         )
@@ -521,9 +509,11 @@ def _classify(
     return status, error
 
 
-def _outcome(status: str, score: int, pass_score: int) -> str:
-    if status in ("stopped", "timeout"):
-        return status
+def _outcome(status: RunStatus, score: int, pass_score: int) -> Outcome:
+    if status is RunStatus.STOPPED:
+        return Outcome.STOPPED
+    if status is RunStatus.TIMEOUT:
+        return Outcome.TIMEOUT
     if score >= pass_score:
-        return "passed"
-    return "error" if status in ("error", "crashed") else "failed"
+        return Outcome.PASSED
+    return Outcome.ERROR if status in (RunStatus.ERROR, RunStatus.CRASHED) else Outcome.FAILED

@@ -60,6 +60,7 @@ from hardware.sim import BodySpec as SimBody
 from hardware.sim import CameraSpec as SimCameraSpec
 from hardware.sim import Mount as SimMount
 from hardware.simtime import SimTimeUp
+from rcbase.closeable import Closeable
 
 __all__ = ["SimBackend"]
 
@@ -129,7 +130,9 @@ class _Distance(_Port):
 
     def read(self) -> float:
         self.backend._spend(READ_COST_S["distance"])
-        return self.backend.body.distance(self.mount, self.spec.max_distance, self.spec.beam_width)
+        return self.backend.body.sensors.distance(
+            self.mount, self.spec.max_distance, self.spec.beam_width
+        )
 
 
 class _Line(_Port):
@@ -139,21 +142,20 @@ class _Line(_Port):
 
     def read(self) -> npt.NDArray[np.float64]:
         self.backend._spend(READ_COST_S["line"])
-        return self.backend.body.line_reflectance(self.offsets)
+        return self.backend.body.sensors.line_reflectance(self.offsets)
 
 
 class _Encoders(_Port):
     def read(self) -> tuple[int, int]:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.encoder_ticks
+        return self.backend.body.sensors.encoder_ticks
 
 
 class _Imu(_Port):
     def read(self) -> ImuReading:
         self.backend._spend(READ_COST_S["fast"])
-        body = self.backend.body
-        with self.backend.world.lock:
-            return ImuReading(heading=body.heading_deg % 360.0, yaw_rate=body.yaw_rate_dps)
+        heading, yaw_rate = self.backend.body.sensors.imu()
+        return ImuReading(heading=heading % 360.0, yaw_rate=yaw_rate)
 
 
 class _Button(_Port):
@@ -163,7 +165,7 @@ class _Button(_Port):
 
     def is_pressed(self) -> bool:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.buttons.is_pressed(self.name)
+        return self.backend.body.sensors.buttons.is_pressed(self.name)
 
 
 class _Output(_Port):
@@ -186,14 +188,14 @@ class _Output(_Port):
 class _Battery(_Port):
     def read(self) -> float:
         self.backend._spend(READ_COST_S["fast"])
-        return self.backend.body.battery_voltage
+        return self.backend.body.sensors.battery_voltage
 
 
 class _Camera(_Port):
     def __init__(self, backend: SimBackend, spec: CameraSpec) -> None:
         super().__init__(backend)
         self.period = 1.0 / spec.fps
-        self.camera = backend.body.camera(
+        self.camera = backend.body.sensors.camera(
             SimCameraSpec(
                 width=spec.width,
                 height=spec.height,
@@ -212,7 +214,7 @@ class _Camera(_Port):
         return np.asarray(frame, dtype=np.uint8)
 
 
-class SimBackend:
+class SimBackend(Closeable):
     """The kit's robot in a simulated world.
 
     ``world`` is a :class:`hardware.sim.World`, a world name (``"oval-track"``)
@@ -250,7 +252,6 @@ class SimBackend:
         if realtime is None:
             realtime = os.environ.get("ROBOCLASS_SIM_FAST", "") not in ("1", "true", "yes")
         self.realtime = realtime
-        self._closed = False
         self._pacer: Pacer | None = None
         self._thread: threading.Thread | None = None
         if realtime:
@@ -316,7 +317,7 @@ class SimBackend:
             self._advance(seconds)
 
     def _set_motor(self, side: str, value: float) -> None:
-        with self.world.lock:
+        with self.world.view.held():
             self._motors[side] = value
             self.body.set_motors(self._motors["left"], self._motors["right"])
 
@@ -380,11 +381,8 @@ class SimBackend:
         self._set_motor("left", 0.0)
         self._set_motor("right", 0.0)
 
-    def close(self) -> None:
-        if self._closed:
-            return
+    def _close(self) -> None:
         self.stop_all()
-        self._closed = True
         sim_time = simtime.active()
         if sim_time is not None and not self.realtime:
             sim_time.detach()

@@ -1,4 +1,4 @@
-"""One simulated robot: motors -> wheels -> pose, collisions, and its sensors.
+"""One simulated robot's body: motors -> wheels -> pose, collisions, zones and laps.
 
 A body is made by :meth:`World.add_robot`; the world moves it on each step::
 
@@ -13,71 +13,60 @@ the acceleration limit. Pose is integrated exactly along the arc for each
 sub-step. A move that would overlap a wall, obstacle or other robot is not
 made: the wheels stall, the robot stops, and a :class:`Collision` is recorded
 once per contact.
+
+The body only moves: it asks its :class:`~hardware.sim.view.WorldView` what
+it would hit and which zones and gates it is in. What the robot senses is
+``body.sensors`` (:mod:`hardware.sim.sensors`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hardware.sim.buttons import Buttons
-from hardware.sim.camera import SimCamera
 from hardware.sim.errors import SimValueError
+from hardware.sim.sensors import Sensors
 from hardware.sim.specs import (
     BodySpec,
     CameraSpec,
     CheckpointEvent,
     Collision,
-    Mount,
     Pose,
     ZoneEvent,
+    wrap_deg,
 )
 
 if TYPE_CHECKING:
-    from hardware.sim.world import World
+    from hardware.sim.camera import SimCamera
+    from hardware.sim.clock import SimClock
+    from hardware.sim.view import MotionView, WorldView
 
 __all__ = ["Body"]
 
 # noise channels: each gets its own seeded generator, so adding a sensor read
-# never changes the motor noise sequence
-_MOTOR, _SLIP, _ULTRASONIC, _LINE, _ENCODER, _IMU = range(1, 7)
+# never changes the motor noise sequence (3, 4 and 6 are the sensors', see sensors.py)
+_MOTOR, _SLIP, _ENCODER = 1, 2, 5
 _TRAIL_MOVE = 0.002  # metres
 _TRAIL_TURN = math.radians(1.0)
 _CONTACT_MARGIN = 0.002  # metres
 
 
-@functools.lru_cache(maxsize=32)
-def _spread(n: int, beam_width_deg: float) -> NDArray[np.float64]:
-    """``n`` ray angles (radians) across a beam, centred on 0 (cached: read-only)."""
-    half = math.radians(beam_width_deg) / 2
-    out = np.linspace(-half, half, n)
-    out.flags.writeable = False
-    return out
-
-
-def _wrap_deg(angle: float) -> float:
-    """-> (-180, 180]."""
-    a = math.fmod(angle, 360.0)
-    if a <= -180.0:
-        a += 360.0
-    elif a > 180.0:
-        a -= 360.0
-    return a
-
-
 class Body:
     """A simulated differential-drive robot (see the module docstring)."""
 
-    def __init__(self, world: World, index: int, spec: BodySpec, pose: Pose) -> None:
-        self.world = world
+    def __init__(
+        self, view: WorldView, clock: SimClock, index: int, spec: BodySpec, pose: Pose
+    ) -> None:
+        self._view: MotionView = view  # a body only asks what moving needs
+        self._clock = clock
+        # the world's settings are frozen: read them once, not on every sub-step
+        self._noise, self._slip, self._gates = view.noise, view.slip, view.checkpoints
         self.index = index
         self.spec = spec
         self.name = f"robot {index + 1}"
-        self.buttons = Buttons(world.clock)
         self._x, self._y, self._theta = pose.x, pose.y, math.radians(pose.heading)
         self._cmd = (0.0, 0.0)
         self._v = [0.0, 0.0]  # wheel surface speeds, m/s
@@ -86,16 +75,17 @@ class Body:
         self._used_wh = 0.0
         self._contact: str | None = None
         self._collisions: list[Collision] = []
-        self._zones: frozenset[str] = world.zones_at(pose.x, pose.y)
+        self._zones: frozenset[str] = view.zones_at(pose.x, pose.y)
         self._zone_events: list[ZoneEvent] = []
         self._checkpoint_events: list[CheckpointEvent] = []
         self._next_gate = 0
         self._lap_start: float | None = None
         self._laps: list[float] = []
-        self._trail: list[tuple[float, float, float, float]] = [(world.clock.time, *pose)]
-        self._rays: dict[Mount, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
-        seed = world.model.noise.seed
-        self._rng = {ch: np.random.default_rng([seed, index, ch]) for ch in range(1, 7)}
+        self._trail: list[tuple[float, float, float, float]] = [(clock.time, *pose)]
+        self._rng = {
+            ch: np.random.default_rng([view.seed, index, ch]) for ch in (_MOTOR, _SLIP, _ENCODER)
+        }
+        self.sensors = Sensors(view, self, clock)
 
     # -- driving ---------------------------------------------------------
     def set_motors(self, left: float, right: float) -> None:
@@ -118,8 +108,8 @@ class Body:
         self._v = [0.0, 0.0]
         self._omega = 0.0
         self._contact = None
-        self._zones = self.world.zones_at(pose.x, pose.y)  # no zone events for a jump
-        self._trail.append((self.world.clock.time, *self.pose))
+        self._zones = self._view.zones_at(pose.x, pose.y)  # no zone events for a jump
+        self._trail.append((self._clock.time, *self.pose))
 
     def _targets(self) -> tuple[float, float]:
         s = self.spec
@@ -129,7 +119,7 @@ class Body:
         )
         if self.battery_charge <= 0.0:
             return 0.0, 0.0  # a flat battery turns no wheels
-        noise = self.world.model.noise.motor
+        noise = self._noise.motor
         out = []
         for cmd, gain in zip(self._cmd, gains, strict=True):
             target = 0.0 if abs(cmd) < s.deadband else cmd * scale * gain
@@ -153,8 +143,8 @@ class Body:
         # the mean speed over the sub-step: exact for a speed ramp
         mean = [(before[i] + self._v[i]) / 2 for i in (0, 1)]
         ground = list(mean)
-        slip_mean = self.world.model.floor.slip
-        slip_sd = self.world.model.noise.slip
+        slip_mean = self._slip
+        slip_sd = self._noise.slip
         for i in (0, 1):
             slip = slip_mean
             if slip_sd:
@@ -177,10 +167,10 @@ class Body:
             nx = self._x + v * math.cos(th) * dt
             ny = self._y + v * math.sin(th) * dt
         heading = math.degrees(nth)
-        hit = self.world.hit(self, nx, ny, heading)
+        hit = self._view.hit(self, nx, ny, heading)
         if hit is None and self._contact is not None:
             # still touching until clear by a margin, so pushing on is one contact
-            self._contact = self.world.hit(self, nx, ny, heading, margin=_CONTACT_MARGIN)
+            self._contact = self._view.hit(self, nx, ny, heading, margin=_CONTACT_MARGIN)
         if hit is not None:
             self._v = [0.0, 0.0]
             self._omega = 0.0
@@ -189,13 +179,13 @@ class Body:
             self._contact = hit
         else:
             self._omega = omega
-            enc = self.world.model.noise.encoder
+            enc = self._noise.encoder
             for i in (0, 1):
                 travel = mean[i] * dt
                 if enc:
                     travel *= 1.0 + enc * float(self._rng[_ENCODER].standard_normal())
                 self._wheel_travel[i] += travel
-            if self.world.model.checkpoints:
+            if self._gates:
                 self._checkpoints(nx, ny, t_end)
             self._x, self._y, self._theta = nx, ny, nth
             self._after_move(t_end)
@@ -204,8 +194,8 @@ class Body:
         self._used_wh += watts * dt / 3600.0
 
     def _checkpoints(self, nx: float, ny: float, now: float) -> None:
-        gates = self.world.model.checkpoints
-        for i in self.world.gates_crossed(self._x, self._y, nx, ny):
+        gates = self._gates
+        for i in self._view.gates_crossed(self._x, self._y, nx, ny):
             self._checkpoint_events.append(CheckpointEvent(now, gates[i].name))
             if i != self._next_gate:
                 continue
@@ -218,20 +208,35 @@ class Body:
     def _after_move(self, now: float) -> None:
         last = self._trail[-1]
         if math.hypot(self._x - last[1], self._y - last[2]) >= _TRAIL_MOVE or abs(
-            _wrap_deg(math.degrees(self._theta) - last[3])
+            wrap_deg(math.degrees(self._theta) - last[3])
         ) >= math.degrees(_TRAIL_TURN):
             self._trail.append((now, *self.pose))
-        zones = self.world.zones_at(self._x, self._y)
+        zones = self._view.zones_at(self._x, self._y)
         if zones != self._zones:
             self._zone_events.extend(ZoneEvent(now, z, True) for z in sorted(zones - self._zones))
             self._zone_events.extend(ZoneEvent(now, z, False) for z in sorted(self._zones - zones))
             self._zones = zones
 
+    @property
+    def theta(self) -> float:
+        """Heading in radians, counter-clockwise from +x, unwrapped (as integrated)."""
+        return self._theta
+
+    @property
+    def position(self) -> tuple[float, float]:
+        """x, y in metres."""
+        return (self._x, self._y)
+
+    @property
+    def yaw_rate(self) -> float:
+        """Turn rate in radians per second over the last sub-step (0 while stalled)."""
+        return self._omega
+
     # -- ground truth ----------------------------------------------------
     @property
     def pose(self) -> Pose:
         """True pose: x, y in metres, heading in degrees (-180, 180]."""
-        return Pose(self._x, self._y, _wrap_deg(math.degrees(self._theta)))
+        return Pose(self._x, self._y, wrap_deg(math.degrees(self._theta)))
 
     @property
     def wheel_speeds(self) -> tuple[float, float]:
@@ -272,11 +277,6 @@ class Body:
         """Where the robot has been: rows of (time, x, y, heading)."""
         return np.array(self._trail, np.float64)
 
-    @property
-    def rays(self) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """The last ultrasonic beam of each mount: (origin (2,), ends (n, 2))."""
-        return list(self._rays.values())
-
     def outline(self) -> NDArray[np.float64]:
         """The footprint on the floor now: a box's 4 corners or a 16-sided circle (n, 2)."""
         s = self.spec
@@ -297,103 +297,10 @@ class Body:
         c, s = math.cos(self._theta), math.sin(self._theta)
         return (self._x + forward * c - left * s, self._y + forward * s + left * c)
 
-    # -- sensors -----------------------------------------------------------
-    def distance(
-        self,
-        mount: Mount | None = None,
-        max_range: float = 4.0,
-        beam_width_deg: float = 15.0,
-        min_range: float = 0.02,
-        *,
-        max_incidence_deg: float | None = None,
-    ) -> float:
-        """Ultrasonic range (m) from ``mount``: the nearest echo in the beam, ``max_range`` if none.
-
-        With ``max_incidence_deg``, a surface hit more obliquely than that
-        (angle between the ray and the surface's normal) sends no echo back, as
-        with a real ultrasonic sensor and a wall seen at a slant.
-        """
-        if not (max_range > 0 and beam_width_deg >= 0):
-            raise SimValueError("max_range must be > 0 and beam_width_deg >= 0")
-        with self.world.lock:
-            hits = self._beam(
-                mount or Mount(x=self.spec.radius), max_range, beam_width_deg, max_incidence_deg
-            )
-            nearest = float(hits.min())
-            if nearest >= max_range:
-                return float(max_range)
-            sd = self.world.model.noise.ultrasonic
-            if sd:
-                nearest += sd * float(self._rng[_ULTRASONIC].standard_normal())
-        return min(float(max_range), max(float(min_range), nearest))
-
-    def _beam(
-        self, m: Mount, max_range: float, beam_width_deg: float, max_incidence_deg: float | None
-    ) -> NDArray[np.float64]:
-        n = 1 if beam_width_deg == 0 else max(3, math.ceil(beam_width_deg / 2.5) + 1)
-        angles = self._theta + math.radians(m.angle) + _spread(n, beam_width_deg)
-        at = self.mount_point(m.x, m.y)
-        origin = np.array(at)
-        dirs = np.empty((n, 2))
-        np.cos(angles, out=dirs[:, 0])
-        np.sin(angles, out=dirs[:, 1])
-        hits, cosine = self.world.obstacles.beam_hits(
-            at, dirs, max_range, self.world.robot_circles(self)
-        )
-        self._rays[m] = (origin, origin + dirs * hits[:, None])
-        if max_incidence_deg is not None:
-            hits = np.where(cosine >= math.cos(math.radians(max_incidence_deg)), hits, max_range)
-        return hits
-
-    def line_reflectance(
-        self, offsets: list[tuple[float, float]] | NDArray[np.float64], spot: float = 0.008
-    ) -> NDArray[np.float64]:
-        """Floor brightness 0 (black) .. 1 (white) under sensors at (forward, left) offsets (m)."""
-        off = np.asarray(offsets, np.float64).reshape(-1, 2)
-        with self.world.lock:
-            return self._line(off, spot)
-
-    def _line(self, off: NDArray[np.float64], spot: float) -> NDArray[np.float64]:
-        c, s = math.cos(self._theta), math.sin(self._theta)
-        x, y = self._x, self._y
-        points = [[x + f * c - left * s, y + f * s + left * c] for f, left in off.tolist()]
-        values = np.array(self.world.floor.sample_few(points, spot))
-        sd = self.world.model.noise.line
-        if sd:
-            values = np.clip(values + sd * self._rng[_LINE].standard_normal(len(values)), 0.0, 1.0)
-        return values
-
     @property
     def encoder_distance(self) -> tuple[float, float]:
         """Wheel travel (m) as the encoders measure it (slip is not seen)."""
         return (self._wheel_travel[0], self._wheel_travel[1])
-
-    @property
-    def encoder_ticks(self) -> tuple[int, int]:
-        """Encoder counts (left, right), negative when driven backwards."""
-        per_m = self.spec.ticks_per_rev / (2 * math.pi * self.spec.wheel_radius)
-        return (
-            math.floor(self._wheel_travel[0] * per_m + 1e-9),
-            math.floor(self._wheel_travel[1] * per_m + 1e-9),
-        )
-
-    @property
-    def heading_deg(self) -> float:
-        """IMU yaw in degrees (-180, 180], with the world's drift and noise."""
-        n = self.world.model.noise
-        value = math.degrees(self._theta) + n.imu_drift * self.world.clock.time
-        if n.imu_heading:
-            value += n.imu_heading * float(self._rng[_IMU].standard_normal())
-        return _wrap_deg(value)
-
-    @property
-    def yaw_rate_dps(self) -> float:
-        """IMU turn rate in degrees per second, counter-clockwise positive."""
-        n = self.world.model.noise
-        value = math.degrees(self._omega) + n.imu_drift
-        if n.imu_rate:
-            value += n.imu_rate * float(self._rng[_IMU].standard_normal())
-        return value
 
     @property
     def battery_charge(self) -> float:
@@ -407,5 +314,5 @@ class Body:
         return b.empty_v + (b.full_v - b.empty_v) * self.battery_charge
 
     def camera(self, spec: CameraSpec | None = None) -> SimCamera:
-        """A forward camera on this robot (see :class:`SimCamera`)."""
-        return SimCamera(self.world, self, spec or CameraSpec())
+        """A camera mounted on this body: ``body.sensors.camera(spec)``."""
+        return self.sensors.camera(spec)

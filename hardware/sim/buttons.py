@@ -2,9 +2,9 @@
 
 ::
 
-    robot.buttons.press("a", hold=0.2)   # released again after 0.2 sim seconds
-    robot.buttons.is_pressed("a")         # True
-    robot.buttons.presses("a")            # 1
+    robot.sensors.buttons.press("a", hold=0.2)   # released again after 0.2 sim seconds
+    robot.sensors.buttons.is_pressed("a")         # True
+    robot.sensors.buttons.presses("a")            # 1
 """
 
 from __future__ import annotations

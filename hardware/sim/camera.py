@@ -5,7 +5,7 @@ image by a homography). Upright things are faces drawn far to near on top,
 clipped to the view. ``read()`` then adds what real cameras do: lighting
 changes, blur, noise, JPEG artefacts (all seeded, all off by default)::
 
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=-20))
+    cam = robot.sensors.camera(CameraSpec(width=320, height=240, tilt_deg=-20))
     frame = cam.read()          # 240 x 320 x 3 uint8 BGR
 """
 
@@ -27,7 +27,7 @@ from hardware.sim.specs import CameraSpec
 
 if TYPE_CHECKING:
     from hardware.sim.body import Body
-    from hardware.sim.world import World
+    from hardware.sim.view import CameraView
 
 __all__ = ["SimCamera"]
 
@@ -73,8 +73,8 @@ class _InView:
 class SimCamera:
     """A camera on a simulated robot; ``read()`` returns a new BGR frame each call."""
 
-    def __init__(self, world: World, body: Body, spec: CameraSpec) -> None:
-        self.world = world
+    def __init__(self, view: CameraView, body: Body, spec: CameraSpec) -> None:
+        self._view = view
         self.body = body
         self.spec = spec
         w, h = spec.width, spec.height
@@ -137,7 +137,7 @@ class SimCamera:
 
     # -- rendering ---------------------------------------------------------------
     def _floor(self, c: Points, rot: Points) -> Image:
-        floor = self.world.floor
+        floor = self._view.floor
         k = self.intrinsics
         ground = k @ np.column_stack([rot[:, 0], rot[:, 1], -rot @ c])
         to_world = np.array(
@@ -156,15 +156,13 @@ class SimCamera:
 
     def _robot_faces(self) -> list[Face]:
         faces: list[Face] = []
-        for other in self.world.robots:
-            if other is self.body:
-                continue
+        for other in self._view.others(self.body):
             faces += prism_faces(other.outline(), 0.0, other.spec.height, bgr(other.spec.colour))
         return faces
 
     def _scene_in_view(self, c: Points, rot: Points) -> _InView:
         """Every corner of the scene's faces in camera and pixel coordinates, in one pass."""
-        scene = self.world.scene
+        scene = self._view.scene
         if self._packed is None or self._packed[0] is not scene:
             points = [f.points for f in scene.faces]
             ends = np.cumsum([len(p) for p in points]).tolist()
@@ -229,16 +227,16 @@ class SimCamera:
 
     def render(self) -> Image:
         """The scene as the camera sees it, without noise or lighting effects (a new array)."""
-        with self.world.lock:
+        with self._view.held():
             return self._render()
 
     def _render(self) -> Image:
-        key = (self.world.clock.ns, *(tuple(b.pose) for b in self.world.robots))
+        key = self._view.state_key()
         if key == self._key and self._clean is not None:
             return self._clean.copy()
         c, rot = self.extrinsics()
         img = self._floor(c, rot)
-        scene = self.world.scene
+        scene = self._view.scene
         forward = rot[2]
         faces = list(scene.faces)
         centres, normals, radii = scene.centres, scene.normals, scene.radii

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from hardware.sim.errors import SimValueError
+from rcbase.closeable import Closeable
 
 __all__ = ["Pacer", "SimClock"]
 
@@ -48,7 +49,7 @@ class SimClock:
         self._ns += round(seconds * 1e9)
 
 
-class Pacer:
+class Pacer(Closeable):
     """Keeps sim time from running ahead of the wall clock (``speed`` x real time).
 
     ``wait()`` blocks until the wall clock catches up with the sim clock and
@@ -71,19 +72,9 @@ class Pacer:
         self._wall0 = monotonic()
         self._sim0 = clock.time
 
-    @property
-    def closed(self) -> bool:
-        return self._stop.is_set()
-
-    def close(self) -> None:
-        """Stop pacing; a ``wait()`` in progress returns now. Safe to call twice."""
+    def _close(self) -> None:
+        """Stop pacing; a ``wait()`` in progress returns now."""
         self._stop.set()
-
-    def __enter__(self) -> Pacer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def wall_delay(self) -> float:
         """Seconds until the wall clock reaches the sim clock (negative: the sim is behind)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import cv2
@@ -21,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hardware.sim.errors import SimValueError
+from rcbase.closeable import Closeable
 
 if TYPE_CHECKING:
     from hardware.sim.world import World
@@ -60,7 +60,7 @@ def compose_view(world: World, camera_frames: Sequence[Image] = (), height: int 
     return np.vstack([view, bar])
 
 
-class Recorder:
+class Recorder(Closeable):
     """Writes frames to ``.mp4`` (OpenCV's mp4v codec) or ``.gif`` (OpenCV's animation writer).
 
     Frames of another size are scaled to the first one. A GIF is kept in memory
@@ -81,15 +81,10 @@ class Recorder:
         self._size: tuple[int, int] | None = None
         self._writer: cv2.VideoWriter | None = None
         self._gif_frames: list[Image] = []
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def add(self, frame: Image) -> None:
         """Append one BGR frame."""
-        if self._closed:
+        if self.closed:
             raise SimValueError(f"the recording {self.path.name} is closed")
         if self._size is None:
             self._size = (frame.shape[1], frame.shape[0])
@@ -110,11 +105,8 @@ class Recorder:
             return
         self.frames += 1
 
-    def close(self) -> None:
-        """Finish the file. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Finish the file."""
         if self._writer is not None:
             self._writer.release()
         elif self._gif_frames:
@@ -125,11 +117,3 @@ class Recorder:
                 raise SimValueError(f"OpenCV cannot write {self.path}")
             self._gif_frames = []
         log.debug("recorded %d frames to %s", self.frames, self.path)
-
-    def __enter__(self) -> Recorder:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -42,7 +42,7 @@ def _round(value: float, digits: int = 4) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
 
 
-def robot_summary(body: Body) -> dict[str, Any]:
+def robot_summary(world: World, body: Body) -> dict[str, Any]:
     """One robot's run: where it is, how far it went, what it hit, laps, zones, line error."""
     trail = body.trail
     steps = np.diff(trail[:, 1:3], axis=0)
@@ -72,9 +72,9 @@ def robot_summary(body: Body) -> dict[str, Any]:
         ],
         "battery_v": _round(body.battery_voltage, 3),
     }
-    if body.world.model.lines and len(trail) > 1:
-        error = distances_to_lines(body.world, trail[:, 1:3])
-        weights = np.diff(trail[:, 0], append=body.world.time)
+    if world.model.lines and len(trail) > 1:
+        error = distances_to_lines(world, trail[:, 1:3])
+        weights = np.diff(trail[:, 0], append=world.time)
         total = float(weights.sum())
         out["line"] = {
             "max_error_m": _round(float(error.max())),
@@ -90,5 +90,5 @@ def run_summary(world: World) -> dict[str, Any]:
     return {
         "world": world.model.name,
         "sim_seconds": _round(world.time, 3),
-        "robots": [robot_summary(b) for b in world.robots],
+        "robots": [robot_summary(world, b) for b in world.robots],
     }

@@ -122,7 +122,7 @@ def sign_views(
                 jpeg_quality=int(rng.integers(55, 96)),
                 seed=int(rng.integers(1 << 30)),
             )
-            cam = robot.camera(spec)
+            cam = robot.sensors.camera(spec)
             crop = _crop(cam.read(), cam, size, rng)
             if crop is not None:
                 made += 1

@@ -23,7 +23,18 @@ __all__ = [
     "Mount",
     "Pose",
     "ZoneEvent",
+    "wrap_deg",
 ]
+
+
+def wrap_deg(angle: float) -> float:
+    """An angle in degrees -> (-180, 180]."""
+    a = math.fmod(angle, 360.0)
+    if a <= -180.0:
+        a += 360.0
+    elif a > 180.0:
+        a -= 360.0
+    return a
 
 
 def _positive(owner: object, *names: str) -> None:

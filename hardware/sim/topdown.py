@@ -113,7 +113,7 @@ def _robot(canvas: _Canvas, body: Body, trail: bool, rays: bool) -> None:
     if trail and len(body.trail) > 1:
         cv2.polylines(img, [canvas.px(body.trail[:, 1:3])], False, _TRAIL, 2, cv2.LINE_AA, SHIFT)
     if rays:
-        for origin, ends in body.rays:
+        for origin, ends in body.sensors.rays:
             for end in ends:
                 canvas.segment(origin, end, _RAY)
     p = body.pose

@@ -39,6 +39,7 @@ from hardware.sim.report import distances_to_lines, run_summary
 from hardware.sim.scene import Scene, build_scene
 from hardware.sim.specs import BodySpec, Pose
 from hardware.sim.topdown import render_topdown
+from hardware.sim.view import WorldView
 from rcbase import load_yaml, parse_yaml
 
 __all__ = ["World", "load_world"]
@@ -74,6 +75,7 @@ class World:
         self.floor: FloorMap = build_floor(model, base_dir)
         self.obstacles = Obstacles.from_model(model)
         self.robots: list[Body] = []
+        self.view = WorldView(self)  # what the robots may ask of this world
         self._zone_polys = [
             (z.name, self._zone_polygon(z.rect, z.circle, z.polygon)) for z in model.zones
         ]
@@ -138,7 +140,7 @@ class World:
                     body._advance(h, t_end)  # the world drives its bodies
             self.clock.advance(dt)
             for body in self.robots:
-                body.buttons.tick()
+                body.sensors.buttons.tick()
 
     def run(
         self,
@@ -179,7 +181,7 @@ class World:
     def add_robot(self, spec: BodySpec | None = None, pose: Pose | str | None = None) -> Body:
         """Put a robot in the world at ``pose`` (a Pose, a start name, or the first start)."""
         where = pose if isinstance(pose, Pose) else self.start_pose(pose)
-        body = Body(self, len(self.robots), spec or BodySpec(), where)
+        body = Body(self.view, self.clock, len(self.robots), spec or BodySpec(), where)
         self.robots.append(body)
         overlap = self.hit(body, where.x, where.y, where.heading)
         if overlap is not None:
@@ -221,13 +223,13 @@ class World:
     # -- buttons ---------------------------------------------------------------
     def press_button(self, name: str, hold: float | None = None, robot: int = 0) -> None:
         """Press button ``name`` on robot number ``robot`` (see :class:`Buttons`)."""
-        self.robots[robot].buttons.press(name, hold)
+        self.robots[robot].sensors.buttons.press(name, hold)
 
     def release_button(self, name: str, robot: int = 0) -> None:
-        self.robots[robot].buttons.release(name)
+        self.robots[robot].sensors.buttons.release(name)
 
     def is_pressed(self, name: str, robot: int = 0) -> bool:
-        return self.robots[robot].buttons.is_pressed(name)
+        return self.robots[robot].sensors.buttons.is_pressed(name)
 
     # -- ground truth ------------------------------------------------------------
     @staticmethod

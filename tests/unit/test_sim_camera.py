@@ -36,7 +36,7 @@ def test_stop_sign_is_red_where_it_should_be() -> None:
         3.0, 2.0, signs=[{"kind": "stop", "at": (1.5, 1.0), "facing": 180, "size": 0.12}]
     )
     robot = world.add_robot(SPEC, Pose(0.9, 1.0, 0.0))
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=0, height_m=0.1))
+    cam = robot.sensors.camera(CameraSpec(width=320, height=240, tilt_deg=0, height_m=0.1))
     frame = cam.read()
     assert frame.shape == (240, 320, 3) and frame.dtype == np.uint8
     mask = red_mask(frame)
@@ -58,19 +58,21 @@ def test_a_sign_seen_from_behind_is_grey() -> None:
         3.0, 2.0, signs=[{"kind": "stop", "at": (1.5, 1.0), "facing": 0, "size": 0.12}]
     )
     robot = world.add_robot(SPEC, Pose(0.9, 1.0, 0.0))
-    assert not red_mask(robot.camera(CameraSpec(tilt_deg=0)).read()).any()
+    assert not red_mask(robot.sensors.camera(CameraSpec(tilt_deg=0)).read()).any()
 
 
 def test_aruco_markers_in_sim_frames_are_detected() -> None:
     world = load_world(world_path("aruco-arena"))
     robot = world.add_robot(SPEC, Pose(1.25, 1.0, 90.0))
-    cam = robot.camera(CameraSpec(width=640, height=480, tilt_deg=-5, noise=2.0, blur_px=0.6))
+    cam = robot.sensors.camera(
+        CameraSpec(width=640, height=480, tilt_deg=-5, noise=2.0, blur_px=0.6)
+    )
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50))
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY))
     assert ids is not None and {0, 1} <= set(ids.ravel().tolist())
     # the marker printed on the floor, seen from a camera on a mast, looking down
     robot.teleport(Pose(1.25, 0.9, 90.0))
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=-30, height_m=0.15))
+    cam = robot.sensors.camera(CameraSpec(width=320, height=240, tilt_deg=-30, height_m=0.15))
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY))
     assert ids is not None and 10 in ids.ravel().tolist()
 
@@ -80,7 +82,7 @@ def test_floor_line_ahead_is_dark_in_the_middle_of_the_image() -> None:
         3.0, 2.0, lines=[{"shape": "polyline", "points": [(0.5, 1.0), (2.5, 1.0)], "width": 0.03}]
     )
     robot = world.add_robot(SPEC, Pose(0.8, 1.0, 0.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=-30)).read()
+    frame = robot.sensors.camera(CameraSpec(width=160, height=120, tilt_deg=-30)).read()
     bottom = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[-10:].mean(axis=0)
     dark = np.nonzero(bottom < 100)[0]
     assert len(dark) > 3
@@ -91,12 +93,12 @@ def test_floor_line_ahead_is_dark_in_the_middle_of_the_image() -> None:
 def test_horizon_and_walls() -> None:
     open_world = World.empty(20.0, 20.0, border=False, resolution_mm=50)
     robot = open_world.add_robot(SPEC, Pose(10.0, 10.0, 0.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
+    frame = robot.sensors.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
     assert (frame[:59] == SKY).all()  # the top half looks above the horizon
     assert tuple(frame[-1, 80]) == bgr("#dcdcd2")  # the bottom row sees the floor
     walled = World.empty(2.0, 2.0, border={"height": 1.0})
     robot = walled.add_robot(SPEC, Pose(1.0, 1.0, 0.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
+    frame = robot.sensors.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
     assert (
         not (frame[:59] == SKY).all(axis=2).any()
     )  # a wall 0.9 m away fills the view above the floor
@@ -107,11 +109,11 @@ def test_boxes_and_other_robots_are_drawn() -> None:
         3.0, 2.0, boxes=[{"at": (1.6, 1.0), "size": (0.2, 0.3), "colour": "#00ff00"}]
     )
     robot = world.add_robot(SPEC, Pose(1.0, 1.0, 0.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
+    frame = robot.sensors.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
     green = (frame[:, :, 1] > 150) & (frame[:, :, 0] < 60) & (frame[:, :, 2] < 60)
     assert green[:, 60:100].mean() > 0.2
     world.add_robot(BodySpec(colour="#ff0000", height=0.15), Pose(1.3, 1.0, 180.0))
-    frame = robot.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
+    frame = robot.sensors.camera(CameraSpec(width=160, height=120, tilt_deg=0)).read()
     red = red_mask(frame)
     assert red[70:, 70:90].all()  # the other robot hides the box
     assert not red[:15].any()
@@ -120,24 +122,24 @@ def test_boxes_and_other_robots_are_drawn() -> None:
 def test_effects_are_seeded_and_change_the_frame() -> None:
     world = load_world(world_path("sign-road"))
     robot = world.add_robot(SPEC)
-    clean = robot.camera(CameraSpec()).read()
+    clean = robot.sensors.camera(CameraSpec()).read()
     spec = CameraSpec(light_variation=0.3, blur_px=1.0, noise=4.0, jpeg_quality=70, seed=5)
-    a = robot.camera(spec).read()
+    a = robot.sensors.camera(spec).read()
     assert not np.array_equal(a, clean)
-    assert np.array_equal(a, robot.camera(spec).read())
-    cam = robot.camera(spec)
+    assert np.array_equal(a, robot.sensors.camera(spec).read())
+    cam = robot.sensors.camera(spec)
     first, second = cam.read(), cam.read()
     assert not np.array_equal(first, second)  # lighting and noise differ frame to frame
     assert cam.frames == 2
     assert abs(float(clean.mean()) - float(first.mean())) < 60
-    darker = robot.camera(CameraSpec(brightness=0.5)).read()
+    darker = robot.sensors.camera(CameraSpec(brightness=0.5)).read()
     assert float(darker.mean()) == pytest.approx(float(clean.mean()) * 0.5, rel=0.02)
 
 
 def test_camera_follows_the_robot() -> None:
     world = load_world(world_path("obstacle-room"))
     robot = world.add_robot(SPEC)
-    cam = robot.camera(CameraSpec(width=160, height=120))
+    cam = robot.sensors.camera(CameraSpec(width=160, height=120))
     before = cam.read()
     assert np.array_equal(before, cam.read())  # same time, same pose: same frame
     robot.set_motors(-0.5, 0.5)
@@ -159,7 +161,7 @@ def test_topdown_shows_the_robot_trail_and_rays() -> None:
     robot = world.add_robot(BodySpec(colour="#ff0000"))
     robot.set_motors(0.5, 0.5)
     world.run(1.0)
-    robot.distance()
+    robot.sensors.distance()
     img = world.render_topdown(max_px=600)
     assert img.shape == (400, 600, 3)
     p = robot.pose
@@ -198,7 +200,7 @@ def test_far_floor_is_filtered_not_aliased() -> None:
         lines=[{"shape": "polyline", "points": [(0.5, 0.5), (7.9, 0.5)], "width": 0.019}],
     )
     robot = world.add_robot(SPEC, Pose(0.3, 0.5, 0.0))
-    cam = robot.camera(CameraSpec(width=320, height=240, tilt_deg=0))
+    cam = robot.sensors.camera(CameraSpec(width=320, height=240, tilt_deg=0))
     grey = cv2.cvtColor(cam.read(), cv2.COLOR_BGR2GRAY).astype(int)
     floor = int(grey[-1, 10])
     uv, _ = cam.project(np.array([[7.0, 0.5, 0.0]]))
@@ -212,7 +214,7 @@ def test_far_floor_is_filtered_not_aliased() -> None:
 def test_recorder_writes_a_video_of_the_view(tmp_path: Path, suffix: str) -> None:
     world = load_world(world_path("oval-track"))
     robot = world.add_robot(SPEC)
-    cam = robot.camera(CameraSpec(width=160, height=120))
+    cam = robot.sensors.camera(CameraSpec(width=160, height=120))
     robot.set_motors(0.4, 0.5)
     path = tmp_path / f"run{suffix}"
     with Recorder(path, fps=10) as video:
@@ -240,18 +242,21 @@ def test_recorder_writes_a_video_of_the_view(tmp_path: Path, suffix: str) -> Non
 def test_vignette_and_turning_smear() -> None:
     world = load_world(world_path("sign-road"))
     robot = world.add_robot(SPEC)
-    clean = robot.camera(CameraSpec()).read().astype(int)
-    vignetted = robot.camera(CameraSpec(vignette=0.4)).read().astype(int)
+    clean = robot.sensors.camera(CameraSpec()).read().astype(int)
+    vignetted = robot.sensors.camera(CameraSpec(vignette=0.4)).read().astype(int)
     assert np.array_equal(vignetted[120, 160], clean[120, 160])
     assert vignetted[0, 0].sum() == pytest.approx(clean[0, 0].sum() * 0.6, rel=0.02)
     # standing still: no smear; turning: vertical edges smear sideways
-    still = robot.camera(CameraSpec(exposure_s=0.03)).read()
+    still = robot.sensors.camera(CameraSpec(exposure_s=0.03)).read()
     assert np.array_equal(still, clean.astype(np.uint8))
     robot.set_motors(-0.5, 0.5)
     world.step(0.01)
     sharp = cv2.Sobel(
-        cv2.cvtColor(robot.camera(CameraSpec()).read(), cv2.COLOR_BGR2GRAY), cv2.CV_32F, 1, 0
+        cv2.cvtColor(robot.sensors.camera(CameraSpec()).read(), cv2.COLOR_BGR2GRAY),
+        cv2.CV_32F,
+        1,
+        0,
     )
-    smeared = robot.camera(CameraSpec(exposure_s=0.03)).read()
+    smeared = robot.sensors.camera(CameraSpec(exposure_s=0.03)).read()
     soft = cv2.Sobel(cv2.cvtColor(smeared, cv2.COLOR_BGR2GRAY), cv2.CV_32F, 1, 0)
     assert np.abs(soft).max() < 0.3 * np.abs(sharp).max()

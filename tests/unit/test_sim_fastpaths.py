@@ -76,7 +76,7 @@ def test_unclipped_faces_draw_what_clipped_faces_draw(
     world = load_world(world_path(name))
     robot = world.add_robot(BodySpec(acceleration=None))
     world.add_robot(BodySpec(), pose=Pose(world.model.size[0] / 2, 0.6, 0.0))
-    cam = robot.camera(CameraSpec(width=160, height=120))
+    cam = robot.sensors.camera(CameraSpec(width=160, height=120))
     robot.set_motors(-0.3, 0.3)
     frames = []
     for _ in range(36):

@@ -68,8 +68,8 @@ def test_turn_in_place() -> None:
     assert robot.pose.heading == pytest.approx(math.degrees(1.0), abs=1e-9)
     assert robot.pose.x == pytest.approx(5.0, abs=1e-12)
     assert robot.pose.y == pytest.approx(5.0, abs=1e-12)
-    assert robot.yaw_rate_dps == pytest.approx(math.degrees(5.0))
-    assert robot.heading_deg == pytest.approx(robot.pose.heading)
+    assert robot.sensors.yaw_rate_dps == pytest.approx(math.degrees(5.0))
+    assert robot.sensors.heading_deg == pytest.approx(robot.pose.heading)
 
 
 def test_arc_follows_the_circle() -> None:
@@ -112,10 +112,10 @@ def test_encoders_count_wheel_turns_both_ways() -> None:
     world.run(1.0)
     per_m = 360 / (2 * math.pi * 0.033)
     assert robot.encoder_distance == pytest.approx((0.5, 0.5), abs=1e-12)
-    assert robot.encoder_ticks == (math.floor(0.5 * per_m), math.floor(0.5 * per_m))
+    assert robot.sensors.encoder_ticks == (math.floor(0.5 * per_m), math.floor(0.5 * per_m))
     robot.set_motors(-1.0, -1.0)
     world.run(2.0)
-    assert robot.encoder_ticks == (math.floor(-0.5 * per_m), math.floor(-0.5 * per_m))
+    assert robot.sensors.encoder_ticks == (math.floor(-0.5 * per_m), math.floor(-0.5 * per_m))
     assert robot.pose.x == pytest.approx(4.5, abs=1e-9)
 
 
@@ -235,17 +235,17 @@ def test_buttons_press_hold_and_count() -> None:
     world = big_world()
     robot = world.add_robot()
     world.press_button("a", hold=0.1)
-    assert world.is_pressed("a") and robot.buttons.presses("a") == 1
+    assert world.is_pressed("a") and robot.sensors.buttons.presses("a") == 1
     world.run(0.05)
-    assert robot.buttons.is_pressed("a")
+    assert robot.sensors.buttons.is_pressed("a")
     world.run(0.05)
-    assert not robot.buttons.is_pressed("a")
+    assert not robot.sensors.buttons.is_pressed("a")
     world.press_button("a")
     world.run(1.0)
     assert world.is_pressed("a")
     world.release_button("a")
-    assert not world.is_pressed("a") and robot.buttons.presses("a") == 2
-    assert not robot.buttons.is_pressed("b")
+    assert not world.is_pressed("a") and robot.sensors.buttons.presses("a") == 2
+    assert not robot.sensors.buttons.is_pressed("b")
 
 
 def _noisy_run(seed: int) -> np.ndarray:
@@ -265,9 +265,9 @@ def _noisy_run(seed: int) -> np.ndarray:
     robot = world.add_robot(BodySpec(acceleration=3.0), Pose(0.5, 1.5, 0.0))
 
     def controller(w: World) -> None:
-        near = robot.distance(max_range=2.0) < 0.3
+        near = robot.sensors.distance(max_range=2.0) < 0.3
         robot.set_motors(-0.4, 0.4) if near else robot.set_motors(0.6, 0.6)
-        _ = robot.heading_deg
+        _ = robot.sensors.heading_deg
 
     world.run(6.0, on_step=controller)
     return robot.trail

@@ -240,6 +240,6 @@ def test_the_core_imports_nothing_else_of_hardware() -> None:
 def test_tiled_floor_has_darker_grout_lines() -> None:
     world = World.empty(1.2, 1.2, border=False, floor={"colour": "white", "tile": 0.3})
     robot = world.add_robot(pose=sim.Pose(0.3, 0.45, 0.0))
-    on_grout, on_tile = robot.line_reflectance([(0.0, 0.0), (0.15, 0.0)])
+    on_grout, on_tile = robot.sensors.line_reflectance([(0.0, 0.0), (0.15, 0.0)])
     assert on_tile == pytest.approx(245 / 255, abs=0.01)
     assert on_grout < on_tile - 0.1  # a line follower on tiles sees the grout too

@@ -3,32 +3,17 @@ strayed from the line all along its trail. The line sensors must stay unused: th
 camera, so a lap driven with the line sensors scores nothing for the driving.
 """
 
-import numpy as np
-
-from hardware.sim import SimError, load_world, world_path
-from hardware.sim.report import distances_to_lines
-from lessons.grading import Grade, item
+from lessons.checks import line_offsets, moves_item
+from lessons.grading import Grade, Run, item
 
 
-def _offsets(truth):
-    """Metres from the line centre for every point of the robot's trail (empty when unknown)."""
-    trail = truth.get("trail")
-    if trail is None or not len(trail) or not truth.get("world"):
-        return np.zeros(0)
-    try:
-        world = load_world(world_path(truth["world"]))
-    except SimError:  # not a shipped world: no line to measure against
-        return np.zeros(0)
-    return distances_to_lines(world, np.asarray(trail)[:, 1:3])
-
-
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     mean_ok, max_ok = p.get("mean_offset_m", 0.02), p.get("max_offset_m", 0.05)
-    laps = truth.get("laps", [])
-    moved = truth.get("distance_m", 0.0)
-    gates = [c["checkpoint"] for c in truth.get("checkpoints", [])]
-    off = _offsets(truth)
+    laps = truth.laps
+    moved = truth.distance_m
+    gates = truth.checkpoint_names
+    off = line_offsets(truth)  # the shipped world's line: none for a world of one's own
     mean_off = float(off.mean()) if len(off) else None
     max_off = float(off.max()) if len(off) else None
     pictures = len(run.readings("camera"))
@@ -39,7 +24,7 @@ def grade(run):
     close = lapped and mean_off is not None and mean_off <= mean_ok
     never_far = lapped and max_off is not None and max_off <= max_ok
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
+        moves_item(truth, 5),
         item("camera", "Steered with the camera", "用摄像头来转向", pictures >= 50, 5),
         item(
             "no-line-sensors",
@@ -70,7 +55,7 @@ def grade(run):
             never_far,
             10,
         ),
-        item("safe", "No crashes", "没有碰撞", not truth.get("collisions") and moved > 0.5, 10),
+        item("safe", "No crashes", "没有碰撞", not truth.collisions and moved > 0.5, 10),
     ]
     metrics = {
         "laps": len(laps),
@@ -87,14 +72,16 @@ def grade(run):
             "这一圈要用摄像头：去掉 robot.line，对画面用 find_line。",
         )
     elif laps and close and never_far:
-        en = f"A lap in {laps[0]:.1f} s, {mean_off * 100:.1f} cm from the line on average. Faster?"
-        zh = f"{laps[0]:.1f} 秒跑完一圈，平均离线 {mean_off * 100:.1f} 厘米。能再快一点吗？"
+        mean_cm = (mean_off or 0.0) * 100  # known: a close lap has offsets
+        en = f"A lap in {laps[0]:.1f} s, {mean_cm:.1f} cm from the line on average. Faster?"
+        zh = f"{laps[0]:.1f} 秒跑完一圈，平均离线 {mean_cm:.1f} 厘米。能再快一点吗？"
     elif laps:
+        max_cm = (max_off or 0.0) * 100  # a lap leaves a trail, so offsets are known
         en = (
-            f"A lap, but up to {max_off * 100:.1f} cm off the line: "
+            f"A lap, but up to {max_cm:.1f} cm off the line: "
             "measure the offset for a few KP and KA values and keep the best."
         )
-        zh = f"跑完了一圈，但最远离线 {max_off * 100:.1f} 厘米：多试几组 KP 和 KA，测出离线距离，留下最好的。"
+        zh = f"跑完了一圈，但最远离线 {max_cm:.1f} 厘米：多试几组 KP 和 KA，测出离线距离，留下最好的。"
     elif "far bend" in gates:
         en, zh = (
             "Good start: now keep the line in the picture in the bends.",

@@ -5,25 +5,29 @@ really crossed that mat (the camera sees a mat a little before the robot's centr
 program that reports a list it learned by heart does not pass.
 """
 
-from lessons.grading import Grade, item
+from typing import Any
+
+from lessons.checks import looked_item
+from lessons.grading import Grade, Run, SimTruth, item
 
 COLOURS = ("red", "yellow", "blue", "green")
 
 
-def _crossings(truth):
+def _crossings(truth: SimTruth) -> list[tuple[Any, ...]]:
     """[(colour, entered_t, left_t)] for every mat the robot's centre drove onto, in order."""
-    out, open_at = [], {}
-    end = truth["trail"][-1][0] if truth.get("trail") is not None and len(truth["trail"]) else 1e9
-    for e in truth.get("zones", []):
-        if e["entered"]:
-            open_at[e["zone"]] = len(out)
-            out.append([e["zone"].split()[0], e["t"], end])
-        elif e["zone"] in open_at:
-            out[open_at.pop(e["zone"])][2] = e["t"]
+    out: list[list[Any]] = []
+    open_at: dict[str, int] = {}
+    end = truth.trail[-1][0] if len(truth.trail) else 1e9
+    for e in truth.zones:
+        if e.entered:
+            open_at[e.zone] = len(out)
+            out.append([e.zone.split()[0], e.t, end])
+        elif e.zone in open_at:
+            out[open_at.pop(e.zone)][2] = e.t
     return [tuple(c) for c in out if c[0] in COLOURS]
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     p = run.params
     early, late = p.get("max_early_s", 3.0), p.get("max_late_s", 1.0)
     crossed = _crossings(run.truth)
@@ -46,7 +50,7 @@ def grade(run):
     n = max(len(crossed), 1)
     items = [
         item("road", "Drove over all five mats", "开过了全部五块垫子", len(crossed) >= 5, 15),
-        item("camera", "Looked with the camera", "用摄像头看了", looked >= 20, 5),
+        looked_item(run, at_least=20),
         *[
             item(
                 f"mat-{k + 1}",
@@ -61,10 +65,10 @@ def grade(run):
             "exact",
             "Said every colour once, and nothing wrong",
             "每种颜色说了一次，没有说错",
-            exact and crossed,
+            exact and bool(crossed),
             10,
         ),
-        item("safe", "Bumped into nothing", "没有撞到东西", not run.truth.get("collisions"), 5),
+        item("safe", "Bumped into nothing", "没有撞到东西", not run.truth.collisions, 5),
     ]
     if len(crossed) < 5:
         items += [

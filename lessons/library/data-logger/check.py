@@ -8,17 +8,19 @@ from the ultrasonic sensor to the wall at the start (a ray cast in the lesson's 
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hardware.kit import load_kit
 from hardware.sim import load_world
-from lessons.grading import Grade, item
+from lessons.grading import Grade, PoseSeen, Run, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 
 
-def _true_speed(trail):
+def _true_speed(trail: NDArray[np.float64]) -> float | None:
     """m/s: the median speed while the robot was really moving (its cruising speed)."""
     if len(trail) < 3:
         return None
@@ -30,26 +32,26 @@ def _true_speed(trail):
     return float(np.median(moving)) if len(moving) else None
 
 
-def _true_wall(start):
+def _true_wall(start: PoseSeen | None) -> float | None:
     """Metres from the ultrasonic sensor to the wall ahead, where the robot started."""
     if not start:
         return None
     mount = load_kit("sim").parts["distance"].mount
-    h = math.radians(start["heading"])
-    x = start["x"] + mount.x * math.cos(h) - mount.y * math.sin(h)
-    y = start["y"] + mount.x * math.sin(h) + mount.y * math.cos(h)
+    h = math.radians(start.heading)
+    x = start.x + mount.x * math.cos(h) - mount.y * math.sin(h)
+    y = start.y + mount.x * math.sin(h) + mount.y * math.cos(h)
     ahead = np.array([[math.cos(h), math.sin(h)]])
     return float(load_world(WORLD).obstacles.ray_cast(np.array([[x, y]]), ahead, 4.0)[0])
 
 
-def _last_number(values):
+def _last_number(values: list[Any]) -> float | None:
     for v in reversed(values):
         if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
             return float(v)
     return None
 
 
-def _table_rows(output):
+def _table_rows(output: str) -> int:
     """Printed lines that look like a row of a CSV table: at least three numbers and commas."""
     count = 0
     for line in output.splitlines():
@@ -62,27 +64,32 @@ def _table_rows(output):
     return count
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    moved = truth.get("distance_m", 0.0)
+    trail = truth.trail
+    moved = truth.distance_m
     enc = run.readings("encoders")
     sonar = run.readings("distance")
     span = max((s.t for s in enc), default=0.0) - min((s.t for s in enc), default=0.0)
     sampled = len(enc) >= 10 and len(sonar) >= 10 and span >= 2.0
     measured = moved >= 0.5 and sampled
-    speed, wall = _true_speed(trail), _true_wall(truth.get("start_pose"))
+    speed, wall = _true_speed(trail), _true_wall(truth.start_pose)
     said_speed = _last_number(run.reported("speed_m_s"))
     said_wall = _last_number(run.reported("wall_m"))
     speed_tol, wall_tol = p.get("speed_tolerance", 0.05), p.get("wall_tolerance_m", 0.03)
     speed_ok = (
         measured
-        and None not in (speed, said_speed)
+        and speed is not None
+        and said_speed is not None
         and abs(said_speed - speed) <= speed_tol * speed
     )
-    wall_ok = measured and None not in (wall, said_wall) and abs(said_wall - wall) <= wall_tol
-    crashed = bool(truth.get("collisions"))
+    wall_ok = (
+        measured
+        and wall is not None
+        and said_wall is not None
+        and abs(said_wall - wall) <= wall_tol
+    )
+    crashed = bool(truth.collisions)
     items = [
         item("drove", "Drove at least 0.5 m", "至少开了 0.5 米", moved >= 0.5, 10),
         item(

@@ -3,29 +3,24 @@ into after each sign (gates in the world), where it stopped, and whether it bump
 What the program reported is only a claim: the turns are what count.
 """
 
-import math
-
-from lessons.grading import Grade, item
+from lessons.checks import crossed_in_order, distance_from_end, looked_item, stopped_item
+from lessons.grading import Grade, Run, item
 
 ROUTE = ("north street", "east street")  # the street behind each correct turn / 每次转对后进入的街
 SIGNS_ZH = {"left": "向左转", "right": "向右转"}
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     sx, sy = p.get("stop_sign", [2.98, 1.12])
     within = p.get("stop_within_m", 0.35)
-    turns = 0  # gates of ROUTE crossed in order / 按顺序穿过的路口
-    for c in truth.get("checkpoints", []):
-        if turns < len(ROUTE) and c["checkpoint"] == ROUTE[turns]:
-            turns += 1
-    end = truth.get("final_pose") or {"x": 0.0, "y": 0.0}
-    to_stop = math.hypot(end["x"] - sx, end["y"] - sy)
+    turns = crossed_in_order(truth.checkpoint_names, ROUTE)  # 按顺序穿过的路口
+    to_stop = distance_from_end(truth, sx, sy)
     stopped = turns == len(ROUTE) and to_stop <= within
-    crashes = truth.get("collisions", [])
+    crashes = truth.collisions
     pictures = len(run.readings("camera"))
     items = [
-        item("camera", "Looked with the camera", "用摄像头看了", pictures >= 3, 5),
+        looked_item(run, at_least=3),
         item(
             "sign-1",
             "Obeyed sign 1 (left): drove into the north street",
@@ -40,13 +35,7 @@ def grade(run):
             turns >= 2,
             25,
         ),
-        item(
-            "stop",
-            f"Stopped in front of the stop sign (within {within * 100:.0f} cm)",
-            f"在停车标志前停下（{within * 100:.0f} 厘米以内）",
-            stopped,
-            30,
-        ),
+        stopped_item(stopped, within, 30),
         item("safe", "Bumped into nothing", "没有撞到东西", not crashes, 15),
     ]
     metrics = {

@@ -1,11 +1,11 @@
 """Grades lights-and-sound from what the robot really did (the runner's telemetry)."""
 
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     led = [s.value for s in run.commands("led")]
-    colours = {s.value for s in run.commands("rgb") if s.value and any(s.value)}
+    colours = {s.value for s in run.commands("rgb") if isinstance(s.value, tuple) and any(s.value)}
     notes = {s.value for s in run.commands("buzzer") if s.value}
     buzzer = run.commands("buzzer")
     silent_at_end = bool(buzzer) and buzzer[-1].value is None

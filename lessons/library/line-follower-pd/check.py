@@ -2,36 +2,32 @@
 
 from pathlib import Path
 
-import numpy as np
-
 from hardware.sim import load_world
-from hardware.sim.report import distances_to_lines
-from lessons.grading import Grade, item
+from lessons.checks import line_offsets, moves_item
+from lessons.grading import Grade, Run, SimTruth, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 GATES = ("east side", "castle gate", "west side")
 GATES_ZH = {"east side": "东边", "castle gate": "城堡门口", "west side": "西边"}
 
 
-def _max_offset(trail):
+def _max_offset(truth: SimTruth) -> float | None:
     """Metres: the furthest the robot's centre got from the tape's centre."""
-    if len(trail) < 2:
+    if len(truth.trail) < 2:
         return None
-    return float(distances_to_lines(load_world(WORLD), trail[:, 1:3]).max())
+    return float(line_offsets(truth, load_world(WORLD)).max())
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
-    laps = truth.get("laps", [])
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    moved = truth.get("distance_m", 0.0)
-    passed = {c["checkpoint"] for c in truth.get("checkpoints", [])}
-    worst = _max_offset(trail)
+    laps = truth.laps
+    moved = truth.distance_m
+    passed = set(truth.checkpoint_names)
+    worst = _max_offset(truth)
     max_off, max_lap = p.get("max_offset_m", 0.012), p.get("lap_time_s", 15.5)
     lap = laps[0] if laps else None
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 5),
+        moves_item(truth, 5),
         item(
             "corners",
             "Got through the castle's corners",
@@ -54,7 +50,7 @@ def grade(run):
             lap is not None and lap <= max_lap,
             15,
         ),
-        item("safe", "No crashes", "没有碰撞", not truth.get("collisions"), 10),
+        item("safe", "No crashes", "没有碰撞", not truth.collisions, 10),
     ]
     metrics = {
         "laps": len(laps),
@@ -69,10 +65,11 @@ def grade(run):
             f"{lap:.1f} 秒平稳地跑完一圈，离线从不超过 {1000 * worst:.0f} 毫米！",
         )
     elif lap is not None:
+        worst_mm = 1000 * (worst or 0.0)  # a lap leaves a trail: the offset is known
         en, zh = (
-            f"A lap in {lap:.1f} s, up to {1000 * worst:.0f} mm off the line. Tune KP and KD: "
+            f"A lap in {lap:.1f} s, up to {worst_mm:.0f} mm off the line. Tune KP and KD: "
             "less wobble, more speed.",
-            f"{lap:.1f} 秒跑完一圈，最远离线 {1000 * worst:.0f} 毫米。调一调 KP 和 KD："
+            f"{lap:.1f} 秒跑完一圈，最远离线 {worst_mm:.0f} 毫米。调一调 KP 和 KD："
             "少一点摇摆，多一点速度。",
         )
     else:

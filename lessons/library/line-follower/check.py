@@ -1,18 +1,16 @@
 """Grades line-follower on the simulator's ground truth: laps and how far the robot strayed."""
 
-import numpy as np
+from lessons.checks import moves_item
+from lessons.grading import Grade, Run, item
 
-from lessons.grading import Grade, item
 
-
-def grade(run):
+def grade(run: Run) -> Grade:
     truth = run.truth
-    laps = truth.get("laps", [])
-    trail = truth.get("trail")
-    moved = truth.get("distance_m", 0.0)
-    checkpoints = [c["checkpoint"] for c in truth.get("checkpoints", [])]
+    laps = truth.laps
+    moved = truth.distance_m
+    checkpoints = truth.checkpoint_names
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 10),
+        moves_item(truth, 10),
         item("first-bend", "Reached the far bend", "到达远端弯道", "far bend" in checkpoints, 20),
         item(
             "half",
@@ -22,13 +20,13 @@ def grade(run):
             20,
         ),
         item("lap", "Finished a whole lap", "跑完了一整圈", bool(laps), 40),
-        item("safe", "No crashes", "没有碰撞", not truth.get("collisions"), 10),
+        item("safe", "No crashes", "没有碰撞", not truth.collisions, 10),
     ]
     metrics = {
         "laps": len(laps),
         "lap_time_s": round(laps[0], 2) if laps else None,
         "distance_m": round(moved, 2),
-        "trail_points": 0 if trail is None else int(np.asarray(trail).shape[0]),
+        "trail_points": len(truth.trail),
     }
     if laps:
         en, zh = (

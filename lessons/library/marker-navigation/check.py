@@ -3,26 +3,30 @@ came close to, in the order asked, how long it took, and whether it bumped into 
 """
 
 import numpy as np
+from numpy.typing import NDArray
 
-from hardware.sim import SimError, load_world, world_path
-from lessons.grading import Grade, item
+from lessons.checks import looked_item, shipped_world
+from lessons.grading import Grade, Run, SimTruth, item
 
 
-def _marker_places(truth):
-    """{marker id: (x, y)} of the world the robot drove in."""
-    if not truth.get("world"):
-        return {}
-    try:
-        world = load_world(world_path(truth["world"]))
-    except SimError:  # not a shipped world: no markers known
+def _marker_places(truth: SimTruth) -> dict[int, tuple[float, float]]:
+    """{marker id: (x, y)} of the world the robot drove in (none known for a world of one's own)."""
+    world = shipped_world(truth)
+    if world is None:
         return {}
     return {m.id: (m.at[0], m.at[1]) for m in world.model.markers}
 
 
-def _reached_in_order(trail, places, order, reach):
+def _reached_in_order(
+    trail: NDArray[np.float64],
+    places: dict[int, tuple[float, float]],
+    order: list[int],
+    reach: float,
+) -> list[float | None]:
     """For each marker of `order`: the time the robot first came within `reach` of it, after the
     previous one was reached (None when it never did)."""
-    times, i = [], 0
+    times: list[float | None] = []
+    i = 0
     for wanted in order:
         if wanted not in places or i >= len(trail):
             times.append(None)
@@ -39,24 +43,22 @@ def _reached_in_order(trail, places, order, reach):
     return times
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     order = [int(m) for m in p.get("order", [1, 4, 6])]
     reach = p.get("reach_m", 0.3)
     max_time = p.get("max_time_s", 45.0)
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
+    trail = truth.trail
     places = _marker_places(truth)
     times = _reached_in_order(trail, places, order, reach)
-    crashes = truth.get("collisions", [])
-    t0 = float(trail[0, 0]) if len(trail) else 0.0
+    crashes = truth.collisions
+    t0 = truth.start_time
     done = all(t is not None for t in times)
-    took = times[-1] - t0 if done else None
+    last = times[-1]
+    took = last - t0 if done and last is not None else None
     said = [int(v) for v in run.reported("reached") if isinstance(v, (int, float))]
     items = [
-        item(
-            "camera", "Looked with the camera", "用摄像头看了", len(run.readings("camera")) >= 20, 5
-        ),
+        looked_item(run, at_least=20),
         *[
             item(
                 f"marker-{k + 1}",
@@ -93,7 +95,7 @@ def grade(run):
         "markers_reached": sum(t is not None for t in times),
         "time_s": None if took is None else round(took, 1),
         "collisions": len(crashes),
-        "hit": crashes[0]["obstacle"] if crashes else None,
+        "hit": crashes[0].obstacle if crashes else None,
         "camera_pictures": len(run.readings("camera")),
     }
     missing = next((m for m, t in zip(order, times, strict=True) if t is None), None)
@@ -101,10 +103,10 @@ def grade(run):
         en = f"All {len(order)} markers in {took:.1f} s without a bump. Can you shave off a few seconds?"
         zh = f"{took:.1f} 秒到达全部 {len(order)} 个标记，一次也没撞。还能再快几秒吗？"
     elif crashes:
-        en = f"Bumped into the {crashes[0]['obstacle']}: stop sooner (robot.distance) or drive slower."
+        en = f"Bumped into the {crashes[0].obstacle}: stop sooner (robot.distance) or drive slower."
         zh = "撞到了东西：早一点停下（看 robot.distance），或者开慢一点。"
     else:
-        place = places.get(missing)
+        place = None if missing is None else places.get(missing)
         where = "" if place is None else f" at ({place[0]:.2f}, {place[1]:.2f})"
         en = (
             f"Never got within {reach * 100:.0f} cm of marker {missing}{where}. "

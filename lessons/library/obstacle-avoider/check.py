@@ -1,8 +1,6 @@
 """Grades obstacle-avoider on the simulator's ground truth: collisions, distance and room explored."""
 
-import numpy as np
-
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 NAMES_ZH = {
     "inner wall": "内墙",
@@ -14,15 +12,14 @@ NAMES_ZH = {
 }
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    crashes = truth.get("collisions", [])
-    moved = truth.get("distance_m", 0.0)
+    trail = truth.trail
+    crashes = truth.collisions
+    moved = truth.distance_m
     cell = p.get("cell_m", 0.5)
     cells = {(int(x // cell), int(y // cell)) for x, y in trail[:, 1:3]} if len(trail) else set()
-    first_crash = float(crashes[0]["t"] - trail[0, 0]) if crashes and len(trail) else None
+    first_crash = float(crashes[0].t - trail[0, 0]) if crashes and len(trail) else None
     min_d, min_cells = p.get("min_distance_m", 4.0), p.get("min_cells", 7)
     items = [
         item("moves", "Drove at least 1 m", "至少行驶了 1 米", moved >= 1.0, 10),
@@ -48,11 +45,11 @@ def grade(run):
         "squares": len(cells),
         "collisions": len(crashes),
         "first_crash_s": None if first_crash is None else round(first_crash, 1),
-        "hit": crashes[0]["obstacle"] if crashes else None,
+        "hit": crashes[0].obstacle if crashes else None,
     }
     if crashes:
-        en = f"Bumped into the {crashes[0]['obstacle']} after {first_crash:.1f} s. Turn earlier or turn more."
-        what = NAMES_ZH.get(crashes[0]["obstacle"], crashes[0]["obstacle"])
+        en = f"Bumped into the {crashes[0].obstacle} after {first_crash:.1f} s. Turn earlier or turn more."
+        what = NAMES_ZH.get(crashes[0].obstacle, crashes[0].obstacle)
         zh = f"{first_crash:.1f} 秒时撞到了{what}。早一点转弯，或者多转一点。"
     elif moved < min_d:
         en, zh = (

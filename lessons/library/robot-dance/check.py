@@ -1,13 +1,14 @@
 """Grades robot-dance on the simulator's trail: moves both ways, turns both ways, ends at home."""
 
 import numpy as np
+from numpy.typing import NDArray
 
-from lessons.grading import Grade, item
+from lessons.grading import Grade, Run, item
 
 
-def _moves(trail):
+def _moves(trail: NDArray[np.float64]) -> tuple[float, float, float, float]:
     """Metres driven forward and backward, degrees turned left and right, from the true trail."""
-    if trail is None or len(trail) < 2:
+    if len(trail) < 2:
         return 0.0, 0.0, 0.0, 0.0
     xy = trail[:, 1:3]
     heading = np.unwrap(np.radians(trail[:, 3]))
@@ -22,13 +23,12 @@ def _moves(trail):
     )
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth = run.truth
     p = run.params
-    trail = truth.get("trail")
-    fwd, back, left, right = _moves(None if trail is None else np.asarray(trail))
-    start, end = truth.get("start_pose"), truth.get("final_pose")
-    away = float(np.hypot(end["x"] - start["x"], end["y"] - start["y"])) if start and end else 9.9
+    fwd, back, left, right = _moves(truth.trail)
+    start, end = truth.start_pose, truth.final_pose
+    away = float(np.hypot(end.x - start.x, end.y - start.y)) if start and end else 9.9
     min_move, min_turn = p.get("min_move_m", 0.15), p.get("min_turn_deg", 90)
     items = [
         item("forward", "Drove forward", "向前走了", fwd >= min_move, 20),
@@ -42,7 +42,7 @@ def grade(run):
             away <= p.get("home_radius_m", 0.15) and (fwd + back) > 0,
             20,
         ),
-        item("safe", "Bumped into nothing", "没有撞到东西", not truth.get("collisions"), 10),
+        item("safe", "Bumped into nothing", "没有撞到东西", not truth.collisions, 10),
     ]
     metrics = {
         "forward_m": round(fwd, 2),

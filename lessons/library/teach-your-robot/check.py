@@ -10,44 +10,36 @@ pictures, and that it ended in front of the test stop sign.
 import math
 from pathlib import Path
 
-import numpy as np
-
 from hardware.sim import load_world
-from lessons.grading import Grade, item
+from lessons.checks import angle_off, distance_from_end, pose_at
+from lessons.grading import Grade, PoseSeen, Run, item
 
 WORLD = Path(__file__).with_name("world.yaml")
 NAMES_ZH = {"stop": "停车", "left": "左转", "right": "右转"}
 SIDES_ZH = {"north": "北", "east": "东", "south": "南"}
 
 
-def _signs():
+Sign = tuple[str, str, float, float]  # name, kind, x, y
+
+
+def _signs() -> list[Sign]:
     """[(name, kind, x, y)] of the lesson's world. / 世界里的每块标志。"""
     return [(s.name, s.kind, s.at[0], s.at[1]) for s in load_world(WORLD).model.signs]
 
 
-def _pose_at(trail, t):
-    """(x, y, heading) of the robot at time `t`: the last trail row at or before it."""
-    i = max(0, int(np.searchsorted(trail[:, 0], t, side="right")) - 1)
-    return float(trail[i, 1]), float(trail[i, 2]), float(trail[i, 3])
-
-
-def _off(a, b):
-    return abs((a - b + 180) % 360 - 180)
-
-
-def _facing(pose, signs, within):
+def _facing(pose: tuple[float, float, float], signs: list[Sign], within: float) -> Sign | None:
     """The sign the robot faces from `pose` (within `within` degrees, less than 1 m away), or None."""
     x, y, heading = pose
     best = None
     for sign in signs:
         dx, dy = sign[2] - x, sign[3] - y
-        off = _off(math.degrees(math.atan2(dy, dx)), heading)
+        off = angle_off(math.degrees(math.atan2(dy, dx)), heading)
         if off <= within and math.hypot(dx, dy) < 1.0 and (best is None or off < best[0]):
             best = (off, sign)
     return None if best is None else best[1]
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     within = p.get("facing_within_deg", 15)
     tx, ty = p.get("teach_at", [0.5, 0.5])
@@ -55,9 +47,8 @@ def grade(run):
     signs = _signs()
     teach_signs = [s for s in signs if s[0].startswith("teach")]
     test_signs = [s for s in signs if s[0].startswith("test")]
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    right_world = truth.get("world") == load_world(WORLD).model.name
+    trail = truth.trail
+    right_world = truth.world == load_world(WORLD).model.name
 
     # Teaching: did the robot face each teaching sign from the teaching spot? / 教学时是否面对过每块标志
     faced = set()
@@ -68,12 +59,12 @@ def grade(run):
                 faced.add(sign[0])
 
     # The test: each "sign" report against the sign really in front of the robot / 每次报告对照真正面对的标志
-    read_right = {}
-    said = []
+    read_right: dict[str, list[bool]] = {}
+    said: list[str] = []
     for r in run.reports:
         if r["name"] != "sign" or not len(trail):
             continue
-        sign = _facing(_pose_at(trail, r["t"]), test_signs, within)
+        sign = _facing(pose_at(trail, r["t"]), test_signs, within)
         label = str(r["value"])
         said.append(label)
         if sign is not None:
@@ -81,10 +72,14 @@ def grade(run):
     correct = {name for name, answers in read_right.items() if answers and all(answers)}
 
     stop = next((s for s in test_signs if s[1] == "stop"), None)
-    end = truth.get("final_pose") or {"x": 0.0, "y": 0.0, "heading": 0.0}
-    to_stop = math.hypot(end["x"] - stop[2], end["y"] - stop[3]) if stop else 99.0
-    at_stop = to_stop <= stop_within and _facing((end["x"], end["y"], end["heading"]), [stop], 30)
-    crashes = truth.get("collisions", [])
+    end = truth.final_pose or PoseSeen(0.0, 0.0, 0.0)
+    to_stop = distance_from_end(truth, stop[2], stop[3]) if stop else 99.0
+    at_stop = (
+        stop is not None
+        and to_stop <= stop_within
+        and _facing((end.x, end.y, end.heading), [stop], 30)
+    )
+    crashes = truth.collisions
     pictures = len(run.readings("camera"))
     accuracy = run.reported("accuracy")
 
@@ -125,7 +120,7 @@ def grade(run):
             "safe",
             "Drove to the test spot and bumped into nothing",
             "开到了测试点，没有撞到东西",
-            not crashes and truth.get("distance_m", 0.0) > 1.5,
+            not crashes and truth.distance_m > 1.5,
             5,
         ),
     ]

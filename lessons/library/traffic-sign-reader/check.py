@@ -3,41 +3,26 @@ into after each sign (gates in the world), where it stopped, and whether it bump
 The signs the program reported are checked too, but only as a claim: the turns are what count.
 """
 
-import math
-
-from lessons.grading import Grade, item
+from lessons.checks import crossed_in_order, distance_from_end, looked_item, stopped_item
+from lessons.grading import Grade, Run, item
 
 STREETS = ("north street", "top street", "east street")  # the street behind each correct turn
 
 
-def _in_order(crossed, wanted):
-    """How many of `wanted` were crossed in that order (each after the one before)."""
-    n, i = 0, 0
-    for name in wanted:
-        try:
-            i = crossed.index(name, i) + 1
-        except ValueError:
-            break
-        n += 1
-    return n
-
-
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
     route = [str(s) for s in p.get("signs", ["left", "right", "right", "stop"])]
     sx, sy = p.get("stop_sign", [2.7, 0.02])
     within = p.get("stop_within_m", 0.45)
-    crossed = [c["checkpoint"] for c in truth.get("checkpoints", [])]
-    turns = _in_order(crossed, STREETS)
-    end = truth.get("final_pose") or {"x": 0.0, "y": 0.0}
-    to_stop = math.hypot(end["x"] - sx, end["y"] - sy)
+    turns = crossed_in_order(truth.checkpoint_names, STREETS)
+    to_stop = distance_from_end(truth, sx, sy)
     stopped = turns == len(STREETS) and to_stop <= within
-    crashes = truth.get("collisions", [])
+    crashes = truth.collisions
     said = [str(v) for v in run.reported("sign")]
     pictures = len(run.readings("camera"))
     names_zh = {"left": "向左转", "right": "向右转", "stop": "停车"}
     items = [
-        item("camera", "Looked with the camera", "用摄像头看了", pictures >= 30, 5),
+        looked_item(run, at_least=30),
         *[
             item(
                 f"sign-{k + 1}",
@@ -48,18 +33,12 @@ def grade(run):
             )
             for k in range(len(STREETS))
         ],
-        item(
-            "stop",
-            f"Stopped in front of the stop sign (within {within * 100:.0f} cm)",
-            f"在停车标志前停下（{within * 100:.0f} 厘米以内）",
-            stopped,
-            15,
-        ),
+        stopped_item(stopped, within, 15),
         item(
             "safe",
             "Bumped into nothing",
             "没有撞到东西",
-            not crashes and truth.get("distance_m", 0.0) > 0.5,
+            not crashes and truth.distance_m > 0.5,
             10,
         ),
         item(
@@ -84,7 +63,7 @@ def grade(run):
             "每个标志都读懂并照做了：安全驾驶！",
         )
     elif crashes:
-        en = f"Bumped into the {crashes[0]['obstacle']}: stop further from the wall, or turn on the spot."
+        en = f"Bumped into the {crashes[0].obstacle}: stop further from the wall, or turn on the spot."
         zh = "撞到了东西：离墙远一点停下，或者原地转弯。"
     elif turns < len(STREETS):
         k = turns

@@ -7,15 +7,17 @@ start of the wall course and the far end; what the side sensor said is not used.
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hardware.kit import load_kit
 from hardware.sim import load_world
-from lessons.grading import Grade, item
+from lessons.checks import moves_item
+from lessons.grading import Grade, Run, item
 
 HERE = Path(__file__).parent
 
 
-def _gaps(trail, x_from, x_to):
+def _gaps(trail: NDArray[np.float64], x_from: float, x_to: float) -> NDArray[np.float64]:
     """Metres from the robot's left side (where the side sensor sits) to the wall, along the course."""
     points = trail[(trail[:, 1] >= x_from) & (trail[:, 1] <= x_to), 1:3]
     if not len(points):
@@ -31,22 +33,21 @@ def _gaps(trail, x_from, x_to):
     return best - side
 
 
-def grade(run):
+def grade(run: Run) -> Grade:
     truth, p = run.truth, run.params
-    trail = truth.get("trail")
-    trail = np.zeros((0, 4)) if trail is None else np.asarray(trail)
-    moved = truth.get("distance_m", 0.0)
-    passed = {c["checkpoint"] for c in truth.get("checkpoints", [])}
+    trail = truth.trail
+    moved = truth.distance_m
+    passed = set(truth.checkpoint_names)
     target = p.get("target_m", 0.25)
     x_from, x_to = p.get("course_x", [0.6, 2.7])
     errors = np.abs(_gaps(trail, x_from, x_to) - target)
     mean_err = float(errors.mean()) if len(errors) else None
     max_err = float(errors.max()) if len(errors) else None
     mean_ok, max_ok = p.get("mean_error_m", 0.03), p.get("max_error_m", 0.08)
-    crashes = truth.get("collisions", [])
+    crashes = truth.collisions
     whole = "far end" in passed
     items = [
-        item("moves", "The robot drives", "机器人开动了", moved > 0.5, 10),
+        moves_item(truth, 10),
         item(
             "narrow",
             "Got round the bend into the narrow part",
@@ -85,7 +86,7 @@ def grade(run):
     }
     if crashes:
         en, zh = (
-            f"Bumped into the {crashes[0]['obstacle'] or 'wall'}. Stop when the wall ahead is close, "
+            f"Bumped into the {crashes[0].obstacle or 'wall'}. Stop when the wall ahead is close, "
             "and steer away when the side gap gets small.",
             "撞到墙了。前面的墙近了就停车；侧面的距离变小时要往外转。",
         )
