@@ -62,14 +62,12 @@ class FakeKit:
 class FakeRobot:
     """Records stop / estop / clear / close; an LED and a buzzer if asked."""
 
-    def __init__(self, *, parts: tuple[str, ...] = (), clear_stop: bool = True) -> None:
+    def __init__(self, *, parts: tuple[str, ...] = ()) -> None:
         self.calls: list[str] = []
         self.closed = False
         self.estopped = False
         self.kit = FakeKit()
         self.parts: dict[str, Any] = {name: FakePart(self.calls, name) for name in parts}
-        if clear_stop:
-            self.clear_stop = self._clear
 
     def stop(self) -> None:
         self.calls.append("stop")
@@ -78,13 +76,9 @@ class FakeRobot:
         self.estopped = True
         self.calls.append("estop")
 
-    def _clear(self) -> None:
+    def clear_stop(self) -> None:
         self.estopped = False
         self.calls.append("clear_stop")
-
-    def release(self) -> None:
-        self.estopped = False
-        self.calls.append("release")
 
     def close(self) -> None:
         if not self.closed:

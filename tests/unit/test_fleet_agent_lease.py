@@ -72,9 +72,6 @@ def test_e_stop_and_clear_reach_the_robot_held_now() -> None:
     lease.clear_stop()
     lease.estop()
     assert robot.calls == ["estop", "clear_stop", "estop"]
-    old_api = FakeRobot(clear_stop=False)  # a robot from before clear_stop()
-    RobotLease(old_api).clear_stop()
-    assert old_api.calls == ["release"]
 
 
 def test_closing_leaves_the_callers_robot_stopped_and_open() -> None:
