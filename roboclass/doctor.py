@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 
 from rcbase.i18n import Lang, Text
 from rcbase.paths import paths
 from roboclass import __version__
+
+if TYPE_CHECKING:
+    from lessons.sandbox import SandboxCheck
 
 __all__ = ["CHECKS", "Check", "Result", "Status", "System", "run_checks"]
 
@@ -94,6 +98,12 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
+def _sandbox() -> SandboxCheck:
+    from lessons.sandbox import check  # noqa: PLC0415 - it starts a sandbox to be sure
+
+    return check()
+
+
 @dataclass(frozen=True)
 class System:
     """Everything the checks read from the computer, replaceable in tests."""
@@ -112,6 +122,7 @@ class System:
     disk_free: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free
     data_dir: Path = field(default_factory=lambda: paths().data)
     today: Callable[[], dt.date] = dt.date.today
+    sandbox: Callable[[], SandboxCheck] = _sandbox
 
     def on_pi(self) -> bool:
         model = self.read_text("/proc/device-tree/model") or ""
@@ -371,6 +382,28 @@ check_simavr = _tool_check(
 )
 
 
+def check_sandbox(s: System) -> Result:
+    """Can a student's program be sandboxed here? Robots and consoles refuse pushed code if not."""
+    found = s.sandbox()
+    if found.ok:
+        where = f"cgroup {found.cgroup}" if found.cgroup else "per-process limits, no cgroup"
+        return Result(
+            "sandbox", Status.OK, Text(f"bubblewrap works ({where})", f"bubblewrap 可用（{where}）")
+        )
+    return Result(
+        "sandbox",
+        Status.FAIL,
+        Text(
+            f"no sandbox for students' programs: {found.reason}",
+            f"无法为学生程序建立沙箱：{found.reason}",
+        ),
+        Text(
+            f"Pushed lessons will not run until it is fixed: {found.fix}",
+            f"修复之前，推送的课程不会运行：{found.fix}",
+        ),
+    )
+
+
 def check_disk(s: System) -> Result:
     where = s.data_dir
     while not where.exists() and where != where.parent:
@@ -419,6 +452,7 @@ CHECKS: tuple[Check, ...] = (
     check_brltty,
     check_mosquitto,
     check_simavr,
+    check_sandbox,
     check_disk,
     check_clock,
 )

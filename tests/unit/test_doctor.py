@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lessons.sandbox import SandboxCheck
 from roboclass import doctor
 from roboclass.doctor import Status, System, run_checks
 
@@ -28,6 +29,7 @@ def healthy(tmp_path: Path) -> System:
         disk_free=lambda _path: 50 * 1024**3,
         data_dir=tmp_path,
         today=lambda: dt.date(2027, 3, 1),
+        sandbox=lambda: SandboxCheck(True, bwrap="/usr/bin/bwrap", cgroup="v2"),
     )
 
 
@@ -58,6 +60,16 @@ def test_healthy_machine_is_all_ok(tmp_path: Path) -> None:
         ),
         ({"module_version": _no_module}, "onnxruntime", Status.FAIL, "pip install"),
         ({"glob": lambda p: []}, "camera", Status.WARN, "python3-picamera2"),
+        (
+            {
+                "sandbox": lambda: SandboxCheck(
+                    False, "bwrap is not installed", "apt install bubblewrap"
+                )
+            },
+            "sandbox",
+            Status.FAIL,
+            "apt install bubblewrap",
+        ),
         (
             {"groups": lambda: set(), "glob": lambda p: ["/dev/ttyUSB0"] if "USB" in p else []},
             "serial",
