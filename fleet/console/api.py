@@ -14,7 +14,7 @@ for one name from one client, login answers 429 until the minute is over.
 (and model files, ``POST /api/v1/models/push``) that devices fetch, and every
 job names the sha256 it must have.
 
-Students are pseudonymous (:mod:`fleet.console.store`): results carry ``student``
+Students are pseudonymous (:mod:`fleet.console.store.rosters`): results carry ``student``
 (the display name), ``student_id`` (the pseudonym) and ``roster`` (the
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
 Pushes (of lessons and models), stops, releases, cancels, purges, camera
@@ -43,6 +43,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console.console import Console
+from fleet.console.store import AuditAction, Result, ResultFilter
 from fleet.console.web import mount_web
 from fleet.console.websecurity import (
     CrossSiteGuard,
@@ -129,7 +130,7 @@ def _teacher(request: Request) -> str:
     """The teacher a bearer token (or the page's session cookie) belongs to, else 401."""
     console: Console = request.app.state.console
     token, _kind = request_token(request)
-    user = console.store.token_user(token) if token else None
+    user = console.db.accounts.token_user(token) if token else None
     if user is None:
         raise HTTPException(
             401,
@@ -150,7 +151,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
     app.state.closing = threading.Event()  # set on close: ends the web page's event streams
     app.state.limiter = FailureLimiter(LOGIN_FAILURES, 60.0)
     limiter: FailureLimiter = app.state.limiter
-    store = console.store
+    db = console.db
 
     @app.get("/api/v1/health")
     def health() -> dict[str, Any]:
@@ -158,7 +159,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             "ok": True,
             "broker_connected": console.link.connected,
             "kid": console.key.kid,
-            "teachers": store.has_teachers(),
+            "teachers": db.accounts.has_teachers(),
         }
 
     @app.post("/api/v1/login")
@@ -171,7 +172,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
                 429, TOO_MANY.format(s=seconds), headers={"Retry-After": str(seconds)}
             )
         ttl = console.config.session_ttl_s
-        token = store.login(body.username, body.password, ttl)
+        token = db.accounts.login(body.username, body.password, ttl)
         if token is None:
             limiter.failed(key)
             raise HTTPException(401, "wrong name or password")
@@ -184,42 +185,41 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
     @app.post("/api/v1/logout")
     def logout(request: Request, response: Response, _user: Teacher) -> dict[str, bool]:
         clear_session_cookie(response, request)
-        return {"revoked": store.revoke_token(request_token(request)[0])}
+        return {"revoked": db.accounts.revoke_token(request_token(request)[0])}
 
     @app.get("/api/v1/devices")
     def devices(_user: Teacher) -> list[dict[str, Any]]:
-        rows = store.devices()
-        for r in rows:
-            r["telemetry"] = console.telemetry.get(r["device"])
-        return rows
+        return [
+            {**d.to_json(), "telemetry": console.telemetry.get(d.device)} for d in db.devices.list()
+        ]
 
     @app.put("/api/v1/devices/{device}/student")
     def bind(device: str, body: Bind, _user: Teacher) -> dict[str, Any]:
-        if not store.bind(device, body.student, body.roster):
+        row = db.devices.get(device) if db.rosters.bind(device, body.student, body.roster) else None
+        if row is None:
             raise HTTPException(404, f"no device {device}")
-        row = next(d for d in store.devices() if d["device"] == device)
         return {
             "device": device,
-            "student": row["student"],
-            "student_id": row["student_id"],
-            "roster": row["roster"],
+            "student": row.student,
+            "student_id": row.student_id,
+            "roster": row.roster,
         }
 
     @app.get("/api/v1/students")
     def students(_user: Teacher, roster: str | None = None) -> list[dict[str, Any]]:
-        return store.students(roster)
+        return [s.to_json() for s in db.rosters.students(roster)]
 
     @app.get("/api/v1/rosters")
     def rosters(_user: Teacher) -> list[dict[str, Any]]:
-        return store.rosters()
+        return [r.to_json() for r in db.rosters.list()]
 
     @app.post("/api/v1/rosters/{roster}/purge")
     def purge(roster: str, body: Purge, user: Teacher) -> dict[str, Any]:
         if body.confirm != roster:
             raise HTTPException(400, f"type the class name {roster!r} to confirm")
-        if not any(r["roster"] == roster for r in store.rosters()):
+        if not db.rosters.exists(roster):
             raise HTTPException(404, f"no class {roster!r}")
-        return console.purge(roster, user)
+        return console.purge(roster, user).to_json()
 
     @app.get("/api/v1/audit")
     def audit(
@@ -227,7 +227,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
         action: str | None = None,
     ) -> list[dict[str, Any]]:
-        return store.audit_log(limit, action)
+        return [e.to_json() for e in db.audit.list(limit, action)]
 
     @app.post("/api/v1/devices/{device}/identify")
     def identify(device: str, _user: Teacher) -> dict[str, str]:
@@ -283,8 +283,12 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             )
         except JobError as exc:
             raise HTTPException(404, str(exc)) from exc
-        store.audit(
-            user, "push", lesson_id=lesson_id, sha256=sha, devices=[j["device"] for j in jobs]
+        db.audit.add(
+            user,
+            AuditAction.PUSH,
+            lesson_id=lesson_id,
+            sha256=sha,
+            devices=[j["device"] for j in jobs],
         )
         return {"lesson_id": lesson_id, "sha256": sha, "jobs": jobs}
 
@@ -298,9 +302,9 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         except ModelPushError as exc:
             raise HTTPException(exc.status, str(exc)) from exc
         jobs = console.push_model(ref, body.devices)
-        store.audit(
+        db.audit.add(
             user,
-            "push-model",
+            AuditAction.PUSH_MODEL,
             model=ref.name,
             sha256=body.sha256,
             devices=[j["device"] for j in jobs],
@@ -309,7 +313,7 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
 
     @app.get("/api/v1/jobs")
     def jobs(_user: Teacher, device: str | None = None) -> list[dict[str, Any]]:
-        return store.jobs(device)
+        return [j.to_json() for j in db.jobs.list(device)]
 
     @app.post("/api/v1/jobs/{job}/cancel")
     def cancel(job: str, user: Teacher) -> dict[str, Any]:
@@ -317,24 +321,24 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
             console.cancel(job)
         except FleetError as exc:
             raise HTTPException(404, str(exc)) from exc
-        store.audit(user, "cancel", job=job)
+        db.audit.add(user, AuditAction.CANCEL, job=job)
         return {"job": job, "sent": "cancel"}
 
     @app.get("/api/v1/estop")
     def estop(_user: Teacher) -> dict[str, Any]:
-        return store.estop()
+        return db.estop.get().to_json()
 
     @app.post("/api/v1/stop")
     def stop(user: Teacher) -> dict[str, Any]:
         state = console.stop_all(user)
-        store.audit(user, "stop", epoch=state["epoch"])
-        return state
+        db.audit.add(user, AuditAction.STOP, epoch=state.epoch)
+        return state.to_json()
 
     @app.post("/api/v1/release")
     def release(user: Teacher) -> dict[str, Any]:
         state = console.release(user)
-        store.audit(user, "release", epoch=state["epoch"])
-        return state
+        db.audit.add(user, AuditAction.RELEASE, epoch=state.epoch)
+        return state.to_json()
 
     def _results(
         device: str | None,
@@ -344,15 +348,9 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         since: float | None,
         student_id: str | None = None,
         roster: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return store.results(
-            device=device,
-            student=student,
-            lesson=lesson,
-            status=status,
-            since=since,
-            student_id=student_id,
-            roster=roster,
+    ) -> list[Result]:
+        return db.results.matching(
+            ResultFilter(device, student, lesson, status, since, student_id, roster)
         )
 
     @app.get("/api/v1/results")
@@ -366,7 +364,10 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         student_id: str | None = None,
         roster: str | None = None,
     ) -> list[dict[str, Any]]:
-        return _results(device, student, lesson, status, since, student_id, roster)
+        return [
+            r.to_json()
+            for r in _results(device, student, lesson, status, since, student_id, roster)
+        ]
 
     @app.get("/api/v1/results.csv")
     def results_csv(
@@ -399,16 +400,16 @@ def create_app(console: Console) -> FastAPI:  # noqa: PLR0915 - one small functi
         for r in _results(device, student, lesson, status, since, student_id, roster):
             writer.writerow(
                 [
-                    datetime.fromtimestamp(r["received"], UTC).isoformat(timespec="seconds"),
-                    r["device"],
-                    r["student"] or "",
-                    r["student_id"] or "",
-                    r["roster"] or "",
-                    r["lesson_id"] or "",
-                    r["status"],
-                    "" if r["score"] is None else r["score"],
-                    r["job"],
-                    r["result_id"],
+                    datetime.fromtimestamp(r.received, UTC).isoformat(timespec="seconds"),
+                    r.device,
+                    r.student or "",
+                    r.student_id or "",
+                    r.roster or "",
+                    r.lesson_id or "",
+                    r.status.value,
+                    "" if r.score is None else r.score,
+                    r.job,
+                    r.result_id,
                 ]
             )
         return PlainTextResponse(

@@ -10,7 +10,7 @@
         console.stop_all("teacher")
 
 It subscribes to every device's ``up/`` topics of its room, records births,
-statuses and results in :class:`fleet.console.store.Store` (results idempotently,
+statuses and results in :class:`fleet.console.store.Database` (results idempotently,
 then acks them), re-sends pending jobs when a device is born, publishes the
 retained e-stop and its own retained state (with a last will). The JSON API
 (:mod:`fleet.console.api`) is a thin layer over this class.
@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from fleet.console.preview import PreviewRelay
-from fleet.console.store import LOGIN_TTL_S, Store
+from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
 from fleet.core.bundles import BundleStore
 from fleet.core.errors import JobError
 from fleet.core.link import Link
@@ -109,12 +109,12 @@ def ack_fields(result_ids: list[str], *, batched: bool) -> list[dict[str, Any]]:
 
 
 class Console:
-    """The room's MQTT side over a :class:`Store`."""
+    """The room's MQTT side over a :class:`~fleet.console.store.Database`."""
 
     def __init__(self, config: ConsoleConfig) -> None:
         self.config = config
         self.topics = Topics(config.site, config.room)
-        self.store = Store(config.data_dir / "console.sqlite")
+        self.db = Database(config.data_dir / "console.sqlite")
         self.key = SigningKey.load_or_create(config.data_dir / "signing-key.pem")
         self.bundles = BundleStore(config.data_dir / "bundles")
         self.drops = DropCounter()
@@ -185,7 +185,7 @@ class Console:
         if self._writer.is_alive():
             self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
-        self.store.close()
+        self.db.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -221,8 +221,8 @@ class Console:
             online=True, session=self.session, ts=time.time(), url=self.config.url, kid=self.key.kid
         )
         self.link.publish(self.topics.console_state, encode(state), retain=True)
-        current = self.store.estop()
-        if current["epoch"] > 0:
+        current = self.db.estop.get()
+        if current.epoch > 0:
             self._publish_estop(current)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
@@ -233,14 +233,14 @@ class Console:
         if isinstance(msg, DeviceState):
             self._on_state(msg)
         elif isinstance(msg, JobStatus):
-            self.store.job_status(msg.job, msg.status, msg.reason)
+            self.db.jobs.set_status(msg.job, msg.status, msg.reason)
         elif isinstance(msg, JobResult):
             self._on_result(msg)
             return  # the writer tells the pages once it is stored
         elif isinstance(msg, Telemetry):
             battery = msg.values.get("battery_v")
             self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
-            self.store.seen(
+            self.db.devices.seen(
                 msg.device, float(battery) if isinstance(battery, int | float) else None
             )
         elif isinstance(msg, LogBatch):
@@ -276,7 +276,7 @@ class Console:
             return None if entry is None else list(entry["lines"])
 
     def _on_state(self, msg: DeviceState) -> None:
-        if not self.store.device_state(msg):
+        if not self.db.devices.record_state(msg):
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
         if msg.online:
@@ -284,9 +284,9 @@ class Console:
                 self._batched_acks.add(msg.device)
             else:  # an older agent (or one put back to an older version)
                 self._batched_acks.discard(msg.device)
-            for row in self.store.pending_jobs(msg.device):
-                logger.info("re-sending job %s to %s", row["job"], msg.device)
-                self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
+            for pending in self.db.jobs.pending(msg.device):
+                logger.info("re-sending job %s to %s", pending.job, msg.device)
+                self.link.publish(self.topics.job(msg.device, pending.job), pending.doc.encode())
         else:
             self.previews.stop(msg.device)  # gone: the page says the preview stopped
 
@@ -315,7 +315,7 @@ class Console:
                     break
                 batch.append(more)
             try:
-                added = self.store.add_results(batch)
+                added = self.db.results.add_many(batch)
             except Exception:  # a failed write is not acked: the devices send it again
                 logger.exception("storing %d results failed", len(batch))
                 added = None
@@ -342,8 +342,8 @@ class Console:
         cmd = Command(name=name, device=device, ts=now, expires=now + COMMAND_TTL_S, **fields)
         self.link.publish(self.topics.cmd(device, name), encode(cmd))
 
-    def _publish_estop(self, state: dict[str, Any]) -> None:
-        msg = EStop(active=state["active"], epoch=state["epoch"], by=state["by"], ts=state["ts"])
+    def _publish_estop(self, state: EStopState) -> None:
+        msg = EStop(active=state.active, epoch=state.epoch, by=state.by, ts=state.ts)
         self.link.publish(self.topics.estop, encode(msg), retain=True, urgent=True)
 
     # -- what the teacher does -----------------------------------------------
@@ -378,7 +378,7 @@ class Console:
     def _send_jobs(
         self, devices: list[str] | None, label: str, sha256: str, **what: Any
     ) -> list[dict[str, str]]:
-        targets = self.store.device_ids() if devices is None else devices
+        targets = self.db.devices.ids() if devices is None else devices
         now = time.time()
         signed: list[tuple[str, str, bytes]] = []
         for device in targets:
@@ -395,7 +395,7 @@ class Console:
             )
             signed.append((job, device, encode(doc)))
         # one transaction for the whole room, then the documents go out
-        self.store.add_jobs(
+        self.db.jobs.add_many(
             [(job, device, label, sha256, payload.decode()) for job, device, payload in signed]
         )
         jobs = []
@@ -407,15 +407,15 @@ class Console:
         return jobs
 
     def cancel(self, job: str) -> bool:
-        row = self.store.job(job)
+        row = self.db.jobs.get(job)
         if row is None:
             raise JobError(f"no job {job}")
-        self._command(row["device"], "cancel", job=job)
+        self._command(row.device, "cancel", job=job)
         return True
 
     def forget(self, device: str) -> None:
         """A revoked robot leaves the room's list (its results stay)."""
-        self.store.forget_device(device)
+        self.db.devices.forget(device)
         self.telemetry.pop(device, None)
         self.logs.pop(device, None)
         self._notify()
@@ -445,43 +445,43 @@ class Console:
         self._notify()
         return was_on
 
-    def stop_all(self, by: str) -> dict[str, Any]:
+    def stop_all(self, by: str) -> EStopState:
         """The room's STOP button: retained, with a new epoch."""
-        state = self.store.set_estop(True, by)
+        state = self.db.estop.set(True, by)
         self._publish_estop(state)
-        logger.warning("e-stop by %s (epoch %d)", by, state["epoch"])
+        logger.warning("e-stop by %s (epoch %d)", by, state.epoch)
         self._notify()
         return state
 
-    def purge(self, roster: str, by: str) -> dict[str, Any]:
+    def purge(self, roster: str, by: str) -> Purged:
         """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
-        purged = self.store.purge_roster(roster)
+        purged = self.db.rosters.purge(roster)
         with self._logs_lock:
-            for device in purged["devices"]:
+            for device in purged.devices:
                 self.logs.pop(device, None)
-            for job in [j for j, e in self.job_logs.items() if e["device"] in purged["devices"]]:
+            for job in [j for j, e in self.job_logs.items() if e["device"] in purged.devices]:
                 del self.job_logs[job]
-        self.store.audit(
+        self.db.audit.add(
             by,
-            "purge",
+            AuditAction.PURGE,
             roster=roster,
-            students=purged["students"],
-            results=purged["results"],
-            jobs=purged["jobs"],
+            students=purged.students,
+            results=purged.results,
+            jobs=purged.jobs,
         )
         logger.warning(
             "class %r purged by %s: %d students, %d results",
             roster,
             by,
-            purged["students"],
-            purged["results"],
+            purged.students,
+            purged.results,
         )
         self._notify()
         return purged
 
-    def release(self, by: str) -> dict[str, Any]:
-        state = self.store.set_estop(False, by)
+    def release(self, by: str) -> EStopState:
+        state = self.db.estop.set(False, by)
         self._publish_estop(state)
-        logger.info("e-stop released by %s (epoch %d)", by, state["epoch"])
+        logger.info("e-stop released by %s (epoch %d)", by, state.epoch)
         self._notify()
         return state

@@ -53,9 +53,11 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console.console import Console
+from fleet.console.store import AuditAction, Job, Result
 from fleet.console.websecurity import set_session_cookie
 from fleet.core.errors import PreviewError
 from fleet.core.limits import FailureLimiter
+from fleet.core.protocol import Status
 
 __all__ = ["STATIC", "library", "mount_web", "new_setup_code", "room_snapshot", "xapi_statements"]
 
@@ -99,47 +101,53 @@ class Setup(BaseModel):
 
 def room_snapshot(console: Console) -> dict[str, Any]:
     """Every device with its student, battery, current job and last result; the e-stop."""
-    store = console.store
-    latest_job: dict[str, dict[str, Any]] = {}
-    for row in store.jobs():  # oldest first: the last one per device wins
-        latest_job[row["device"]] = row
-    last_result: dict[str, dict[str, Any]] = {}
+    db = console.db
+    latest_job: dict[str, Job] = {}
+    for row in db.jobs.list():  # oldest first: the last one per device wins
+        latest_job[row.device] = row
+    last_result: dict[str, Result] = {}
     watching = console.previews.watching()
-    results = store.results()
-    for row in results:
-        last_result[row["device"]] = row
+    results = db.results.list()
+    for found in results:
+        last_result[found.device] = found
     devices = []
-    for d in store.devices():
-        telemetry = console.telemetry.get(d["device"]) or {}
-        battery = telemetry.get("battery_v", d["battery"])
-        job = latest_job.get(d["device"])
-        result = last_result.get(d["device"])
+    for d in db.devices.list():
+        telemetry = console.telemetry.get(d.device) or {}
+        battery = telemetry.get("battery_v", d.battery)
+        job = latest_job.get(d.device)
+        result = last_result.get(d.device)
         devices.append(
             {
-                "device": d["device"],
-                "student": d["student"],
-                "student_id": d["student_id"],
-                "roster": d["roster"],
-                "online": d["online"],
-                "estopped": d["estopped"],
-                "kit": d["kit"],
+                "device": d.device,
+                "student": d.student,
+                "student_id": d.student_id,
+                "roster": d.roster,
+                "online": d.online,
+                "estopped": d.estopped,
+                "kit": d.kit,
                 "battery_v": battery if isinstance(battery, int | float) else None,
-                "preflight": d["preflight"],
-                "preview": watching.get(d["device"]),
+                "preflight": d.preflight,
+                "preview": watching.get(d.device),
                 "job": None
                 if job is None
-                else {k: job[k] for k in ("job", "lesson_id", "status", "reason", "updated")},
+                else {
+                    "job": job.job,
+                    "lesson_id": job.lesson_id,
+                    "status": job.status,
+                    "reason": job.reason,
+                    "updated": job.updated,
+                },
                 "last_result": None
                 if result is None
                 else {
-                    "lesson_id": result["lesson_id"],
-                    "status": result["status"],
-                    "score": result["score"],
-                    "passed": result["result"].get("status") == "passed",
+                    "lesson_id": result.lesson_id,
+                    "status": result.status,
+                    "score": result.score,
+                    "passed": result.result.get("status") == "passed",
                 },
             }
         )
-    return {"estop": store.estop(), "devices": devices, "results": len(results)}
+    return {"estop": db.estop.get().to_json(), "devices": devices, "results": len(results)}
 
 
 def library() -> list[dict[str, Any]]:
@@ -166,7 +174,7 @@ def library() -> list[dict[str, Any]]:
     return out
 
 
-def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
+def xapi_statements(results: list[Result], base: str) -> list[dict[str, Any]]:
     """Results as xAPI 1.0.3 statements for a school's learning-record store.
 
     The actor is an account on this console (``homePage`` is the console's
@@ -182,30 +190,30 @@ def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, 
     }
     out = []
     for r in results:
-        graded = r["result"].get("status")
+        graded = r.result.get("status")
         verb_id, en, zh = verbs.get(
             str(graded), ("http://adlnet.gov/expapi/verbs/attempted", "attempted", "尝试")
         )
-        result: dict[str, Any] = {"completion": r["status"] == "SUCCEEDED"}
+        result: dict[str, Any] = {"completion": r.status == Status.SUCCEEDED}
         if graded in verbs:
             result["success"] = graded == "passed"
-        if isinstance(r["score"], int | float):
+        if isinstance(r.score, int | float):
             result["score"] = {
-                "raw": r["score"],
+                "raw": r.score,
                 "min": 0,
                 "max": 100,
-                "scaled": round(max(0.0, min(1.0, r["score"] / 100)), 4),
+                "scaled": round(max(0.0, min(1.0, r.score / 100)), 4),
             }
-        seconds = r["result"].get("wall_seconds")
+        seconds = r.result.get("wall_seconds")
         if isinstance(seconds, int | float):
             result["duration"] = f"PT{seconds:.1f}S"
-        lesson = r["lesson_id"] or "unknown"
+        lesson = r.lesson_id or "unknown"
         out.append(
             {
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/results/{r['result_id']}")),
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/results/{r.result_id}")),
                 "actor": {
                     "objectType": "Agent",
-                    "account": {"homePage": base, "name": r.get("student_id") or r["device"]},
+                    "account": {"homePage": base, "name": r.student_id or r.device},
                 },
                 "verb": {"id": verb_id, "display": {"en-US": en, "zh-CN": zh}},
                 "object": {
@@ -214,8 +222,8 @@ def xapi_statements(results: list[dict[str, Any]], base: str) -> list[dict[str, 
                     "definition": {"type": "http://adlnet.gov/expapi/activities/lesson"},
                 },
                 "result": result,
-                "context": {"platform": "RoboClass", "extensions": {f"{base}/robot": r["device"]}},
-                "timestamp": datetime.fromtimestamp(r["received"], UTC).isoformat(),
+                "context": {"platform": "RoboClass", "extensions": {f"{base}/robot": r.device}},
+                "timestamp": datetime.fromtimestamp(r.received, UTC).isoformat(),
             }
         )
     return out
@@ -320,20 +328,20 @@ def _live_routes(
 
     @auth.get("/jobs/{job}/log")
     def job_log(job: str) -> dict[str, Any]:
-        row = console.store.job(job)
+        row = console.db.jobs.get(job)
         if row is None:
             raise HTTPException(404, f"no job {job}")
         lines = console.job_log(job)
         return {
             "job": job,
-            "device": row["device"],
+            "device": row.device,
             "kept": lines is not None,
             "lines": lines or [],
         }
 
     @auth.get("/jobs/{job}/log/events")
     async def job_log_events(job: str, request: Request) -> StreamingResponse:
-        if console.store.job(job) is None:
+        if console.db.jobs.get(job) is None:
             raise HTTPException(404, f"no job {job}")
         return _event_stream(
             _line_events(console, lambda: console.job_log(job) or [], request, closing)
@@ -342,18 +350,18 @@ def _live_routes(
     @auth.post("/devices/{device}/preview")
     def preview(device: str, body: PreviewSwitch, request: Request) -> dict[str, Any]:
         user = teacher(request)
-        if device not in console.store.device_ids():
+        if console.db.devices.get(device) is None:
             raise HTTPException(404, f"no device {device}")
         if not body.on:
             was_on = console.preview_off(device)
             if was_on:
-                console.store.audit(user, "preview", device=device, on=False)
+                console.db.audit.add(user, AuditAction.PREVIEW, device=device, on=False)
             return {"device": device, "on": False}
         try:
             watch = console.preview_on(device, user)
         except PreviewError as exc:
             raise HTTPException(409, str(exc)) from exc
-        console.store.audit(user, "preview", device=device, on=True)
+        console.db.audit.add(user, AuditAction.PREVIEW, device=device, on=True)
         return {**watch, "on": True}
 
     @auth.get("/devices/{device}/preview/events")
@@ -389,7 +397,7 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
                 headers={"Retry-After": str(seconds)},
             )
         with setup_lock:
-            if console.store.has_teachers():
+            if console.db.accounts.has_teachers():
                 raise HTTPException(409, "this console already has a teacher: log in")
             if not _same_code(body.code, app.state.setup_code):
                 limiter.failed(key)
@@ -397,10 +405,12 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
                     403,
                     "wrong set-up code: `roboclass console serve` prints it on the console's screen",
                 )
-            console.store.add_teacher(body.username, body.password)
+            console.db.accounts.add_teacher(body.username, body.password)
             app.state.setup_code = new_setup_code()  # used: the next one is new
-            console.store.audit(body.username, "setup")
-        token = console.store.login(body.username, body.password, console.config.session_ttl_s)
+            console.db.audit.add(body.username, AuditAction.SETUP)
+        token = console.db.accounts.login(
+            body.username, body.password, console.config.session_ttl_s
+        )
         if token is None:  # pragma: no cover - the account was just made
             raise HTTPException(500, "the account was made but logging in failed")
         logger.info("first teacher account %s made from the browser", body.username)
@@ -429,7 +439,7 @@ def mount_web(app: FastAPI, teacher: Callable[..., str]) -> None:
         status: str | None = None,
         roster: str | None = None,
     ) -> JSONResponse:
-        rows = console.store.results(lesson=lesson, student=student, status=status, roster=roster)
+        rows = console.db.results.list(lesson=lesson, student=student, status=status, roster=roster)
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             xapi_statements(rows, base),

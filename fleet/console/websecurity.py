@@ -50,6 +50,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fleet.console.store import LOGIN, AuditAction
+
 if TYPE_CHECKING:
     from fleet.console.console import Console
 
@@ -206,44 +208,46 @@ class NewToken(BaseModel):
 def mount_access(app: FastAPI, teacher: Callable[..., str]) -> None:
     """``GET /api/v1/session`` and a teacher's own API tokens (list, make, revoke)."""
     console: Console = app.state.console
-    store = console.store
+    db = console.db
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
 
     @router.get("/session")
     def session(request: Request) -> dict[str, Any]:
         user = teacher(request)
-        info = store.token_info(request_token(request)[0]) or {}
-        return {"username": user, "login": info.get("name") == "login"}
+        info = db.accounts.token_info(request_token(request)[0])
+        return {"username": user, "login": info is not None and info.is_login}
 
     @router.get("/tokens")
     def tokens(request: Request) -> list[dict[str, Any]]:
         user = teacher(request)
-        current = (store.token_info(request_token(request)[0]) or {}).get("id")
-        return [{**t, "current": t["id"] == current} for t in store.tokens(user)]
+        info = db.accounts.token_info(request_token(request)[0])
+        current = None if info is None else info.id
+        return [{**t.to_json(), "current": t.id == current} for t in db.accounts.tokens(user)]
 
     @router.post("/tokens")
     def new_token(body: NewToken, request: Request) -> dict[str, Any]:
         user = teacher(request)
-        info = store.token_info(request_token(request)[0]) or {}
-        if info.get("name") != "login":
+        info = db.accounts.token_info(request_token(request)[0])
+        if info is None or not info.is_login:
             raise HTTPException(
                 403,
                 "only a teacher who logged in can make API tokens, not another token "
                 "/ 只有登录的教师才能创建 API 令牌",
             )
-        if body.name == "login":
+        if body.name == LOGIN:
             raise HTTPException(400, "choose another name than 'login'")
-        token = store.new_token(user, body.name)
-        made = store.token_info(token) or {}
-        store.audit(user, "token", name=body.name, id=made.get("id"))
-        return {"id": made.get("id"), "name": body.name, "token": token}
+        token = db.accounts.new_token(user, body.name)
+        made = db.accounts.token_info(token)
+        made_id = None if made is None else made.id
+        db.audit.add(user, AuditAction.TOKEN, name=body.name, id=made_id)
+        return {"id": made_id, "name": body.name, "token": token}
 
     @router.delete("/tokens/{token_id}")
     def revoke(token_id: str, request: Request) -> dict[str, Any]:
         user = teacher(request)
-        if not store.revoke_token_id(user, token_id):
+        if not db.accounts.revoke_token_id(user, token_id):
             raise HTTPException(404, f"you have no token {token_id}")
-        store.audit(user, "revoke-token", id=token_id)
+        db.audit.add(user, AuditAction.REVOKE_TOKEN, id=token_id)
         return {"id": token_id, "revoked": True}
 
     app.include_router(router)

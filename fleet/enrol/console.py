@@ -200,7 +200,7 @@ class Enroller:
             csr_pem = exchange.check(reply)
         except WrongCode:
             self._limiter.failed(key)
-            self.console.store.audit(by, "claim-failed", robot=robot)
+            self.console.db.audit.add(by, "claim-failed", robot=robot)
             raise
         csr = x509.load_pem_x509_csr(csr_pem)
         settings, cert, ca_pem = enrol_device(self.root, name, csr)
@@ -226,7 +226,7 @@ class Enroller:
         self._limiter.succeeded(key)
         if self.browser is not None:
             self.browser.forget(robot)
-        self.console.store.audit(
+        self.console.db.audit.add(
             by, "claim", robot=robot, device=name, serial=str(cert.serial_number)
         )
         logger.info("%s claimed robot %s as %s", by, robot, name)
@@ -242,7 +242,7 @@ class Enroller:
             raise NotFound(str(exc)) from exc
         reloaded = self._wait_reloaded(must=False)
         self.console.forget(device)
-        self.console.store.audit(by, action, device=device)
+        self.console.db.audit.add(by, action, device=device)
         logger.warning("%s revoked %s (%s)", by, device, action)
         return {"device": device, "revoked": True, "broker_reloaded": reloaded}
 
@@ -256,12 +256,12 @@ class Enroller:
         """
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
-        store = self.console.store
+        devices = self.console.db.devices
         released = False
-        if device in store.device_ids(online_only=True):
+        if device in devices.ids(online_only=True):
             self.console.let_go(device)
             released = self.console.wait_for(
-                lambda: device not in store.device_ids(online_only=True), timeout_s
+                lambda: device not in devices.ids(online_only=True), timeout_s
             )
         return {**self.revoke(device, by=by, action="move"), "released": released}
 
@@ -279,10 +279,10 @@ class Enroller:
             raise BadMessage(f"the name {name!r} may hold only letters, digits, - _ .")
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
-        store = self.console.store
+        db = self.console.db
 
         def online() -> bool:
-            return device in store.device_ids(online_only=True)
+            return device in db.devices.ids(online_only=True)
 
         if not self.console.wait_for(online, ONLINE_WAIT_S):  # a Wi-Fi blip passes
             raise EnrolError(
@@ -302,7 +302,7 @@ class Enroller:
             expires=now + timeout_s,
         )
         self.console.link.publish(self.console.topics.reassign(device), encode(message))
-        back = self.console.wait_for(lambda: name in store.device_ids(online_only=True), timeout_s)
+        back = self.console.wait_for(lambda: name in db.devices.ids(online_only=True), timeout_s)
         if not back:
             revoke_device(self.root, name)
             self._wait_reloaded(must=False)
@@ -310,13 +310,13 @@ class Enroller:
                 f"{device} did not come back as {name} within {timeout_s:.0f} s: it keeps its "
                 f"old name / 机器人没有以新名称重新连接，仍保留原名"
             )
-        old = next((d for d in store.devices() if d["device"] == device), None)
-        if old is not None and old["student"] is not None:
-            store.bind(name, old["student"], old["roster"])
+        old = db.devices.get(device)
+        if old is not None and old.student is not None:
+            db.rosters.bind(name, old.student, old.roster)
         revoke_device(self.root, device)
         self._wait_reloaded(must=False)
         self.console.forget(device)
-        store.audit(by, "rename", device=device, name=name)
+        db.audit.add(by, "rename", device=device, name=name)
         logger.info("%s renamed %s to %s", by, device, name)
         return {"device": name, "was": device}
 

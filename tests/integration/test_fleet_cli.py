@@ -52,12 +52,12 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
         room = Room(console, broker.host, broker.port, tmp_path)
         try:
             assert console.wait_connected(10)
-            console.store.add_teacher("ms-li", "a long secret")
-            token = console.store.new_token("ms-li", "test")
+            console.db.accounts.add_teacher("ms-li", "a long secret")
+            token = console.db.accounts.new_token("ms-li", "test")
             fleet = ("fleet", "--url", server.url, "--token", token)
             for name in ("r00", "r01"):
                 room.agent(name)
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 2, 10, "births")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 2, 10, "births")
 
             listed = run(*fleet, "devices", "--json")
             assert listed.exit_code == 0
@@ -71,7 +71,7 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
             assert pushed.exit_code == 0
             assert len(json.loads(pushed.output)["jobs"]) == 2
             room.wait_jobs("SUCCEEDED", 2)
-            wait_until(lambda: len(console.store.results()) == 2, 20, "two results")
+            wait_until(lambda: len(console.db.results.list()) == 2, 20, "two results")
 
             results = json.loads(run(*fleet, "results", "--lesson", "drive-5", "--json").output)
             assert sorted(r["device"] for r in results) == ["r00", "r01"]
