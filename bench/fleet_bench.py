@@ -175,7 +175,7 @@ def one_round(
     )
     stopped = [(a.estop_at or 0.0) - stop_at for a in agents]
     wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
-    console.release("bench")
+    console.clear_stop("bench")
     wait(lambda: not any(a.estopped or a.current_job for a in agents), SETTLE_S, "release")
     return push, stopped
 
@@ -206,7 +206,7 @@ def one_round_remote(
     )
     stopped = [(estop_at[d] or 0.0) - stop_at for d in devices]
     wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
-    console.release("bench")
+    console.clear_stop("bench")
     wait(lambda: all(watch.states.get(d) == (False, None) for d in devices), SETTLE_S, "release")
     return push, stopped
 

@@ -426,8 +426,10 @@ class Console:
     def preflight(self, device: str) -> None:
         self._command(device, "preflight")
 
-    def let_go(self, device: str) -> None:
+    def leave_room(self, device: str) -> None:
         """Tell ``device`` to forget this room (it waits to be claimed again: moving rooms)."""
+        # The wire command is still "release": agents of this release know only that name
+        # ("leave_room" once every agent in a room accepts it).
         self._command(device, "release")
 
     def preview_on(self, device: str, by: str) -> dict[str, Any]:
@@ -479,9 +481,10 @@ class Console:
         self._notify()
         return purged
 
-    def release(self, by: str) -> EStopState:
+    def clear_stop(self, by: str) -> EStopState:
+        """Clear the room's STOP (retained, with a new epoch): robots may run lessons again."""
         state = self.db.estop.set(False, by)
         self._publish_estop(state)
-        logger.info("e-stop released by %s (epoch %d)", by, state.epoch)
+        logger.info("e-stop cleared by %s (epoch %d)", by, state.epoch)
         self._notify()
         return state

@@ -257,13 +257,13 @@ class Enroller:
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
         devices = self.console.db.devices
-        released = False
+        left = False
         if device in devices.ids(online_only=True):
-            self.console.let_go(device)
-            released = self.console.wait_for(
+            self.console.leave_room(device)
+            left = self.console.wait_for(
                 lambda: device not in devices.ids(online_only=True), timeout_s
             )
-        return {**self.revoke(device, by=by, action="move"), "released": released}
+        return {**self.revoke(device, by=by, action="move"), "released": left}
 
     def rename(
         self, device: str, name: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S

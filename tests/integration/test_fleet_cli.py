@@ -83,8 +83,15 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
 
             stopped = json.loads(run(*fleet, "stop", "--json").output)
             wait_until(lambda: all(a.estopped for a in room.agents.values()), 10, "stopped")
-            released = json.loads(run(*fleet, "release", "--json").output)
+            released = json.loads(run(*fleet, "clear-stop", "--json").output)
             assert released["epoch"] == stopped["epoch"] + 1
+            wait_until(lambda: not any(a.estopped for a in room.agents.values()), 10, "released")
+            # the old name still works for one release, and is no longer listed
+            stopped = json.loads(run(*fleet, "stop", "--json").output)
+            old = run(*fleet, "release")
+            assert old.exit_code == 0 and "clear-stop" in old.output
+            assert f"(epoch {stopped['epoch'] + 1})" in old.output
+            assert " release " not in run(*fleet, "--help").output
             wait_until(lambda: not any(a.estopped for a in room.agents.values()), 10, "released")
 
             wrong = run("fleet", "--url", server.url, "--token", "made-up", "devices")

@@ -112,7 +112,7 @@ def test_estop_stops_every_lesson_and_holds_until_a_newer_clear(
         short = r.console.bundles.put(b"steps:5")
         jobs = r.console.push(short, "after-stop", ["r02"])
         wait_until(lambda: r.jobs()[jobs[0]["job"]] == "QUEUED", 10, "queued while stopped")
-        r.console.release("ms-li")
+        r.console.clear_stop("ms-li")
         wait_until(lambda: not any(a.estopped for a in r.agents.values()), 10, "release")
         wait_until(lambda: r.jobs()[jobs[0]["job"]] == "SUCCEEDED", 30, "job after release")
         assert not r.robots["r02"].estopped

@@ -77,6 +77,11 @@ def test_result_lists_share_one_set_of_filters(spec: dict[str, Any]) -> None:
         assert filters <= params, path
 
 
+def test_release_has_a_clearly_named_twin_and_is_deprecated(spec: dict[str, Any]) -> None:
+    assert spec["paths"]["/api/v1/release"]["post"]["deprecated"] is True
+    assert not spec["paths"]["/api/v1/estop/clear"]["post"].get("deprecated", False)
+
+
 def test_the_api_has_a_router_per_area(spec: dict[str, Any]) -> None:
     tags = {
         tag for ops in spec["paths"].values() for op in ops.values() for tag in op.get("tags", [])

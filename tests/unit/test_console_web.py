@@ -397,6 +397,15 @@ def test_pushes_stops_releases_and_cancels_are_audited(served: tuple[Console, st
     assert log[0]["detail"]["epoch"] == log[1]["detail"]["epoch"] + 1
     assert log[0]["ts"] >= log[3]["ts"]
     assert len(call(f"{url}/api/v1/audit?limit=2", token=token)[1]) == 2
+    # /release's clearly named twin clears the stop the same way (and the log says so alike)
+    assert call(f"{url}/api/v1/stop", "POST", token=token)[0] == 200
+    status, cleared = call(f"{url}/api/v1/estop/clear", "POST", token=token)
+    assert status == 200 and cleared["active"] is False
+    assert cleared["epoch"] == log[0]["detail"]["epoch"] + 2
+    assert [e["action"] for e in call(f"{url}/api/v1/audit?limit=2", token=token)[1]] == [
+        "release",
+        "stop",
+    ]
 
 
 def test_console_serve_prints_the_set_up_code_only_while_there_is_no_teacher(

@@ -25,7 +25,8 @@ What the routes share (the console, the teacher, the result filters) is in
 Students are pseudonymous (:mod:`fleet.console.store.rosters`): results carry ``student``
 (the display name), ``student_id`` (the pseudonym) and ``roster`` (the
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
-Pushes (of lessons and models), stops, releases, cancels, purges, camera
+Pushes (of lessons and models), stops, clearing a stop (``POST /api/v1/estop/clear``;
+``/api/v1/release`` is its old name, deprecated), cancels, purges, camera
 previews and API tokens go into the audit log (``GET /api/v1/audit``).
 
 ::

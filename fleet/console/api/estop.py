@@ -26,9 +26,15 @@ def stop(console: ConsoleDep, user: Teacher) -> EStopState:
     return state
 
 
-@router.post("/release")
-def release(console: ConsoleDep, user: Teacher) -> EStopState:
-    """Clear the e-stop: the robots may move again; audited."""
-    state = console.release(user)
-    console.db.audit.add(user, AuditAction.RELEASE, epoch=state.epoch)
+@router.post("/estop/clear")
+def clear_stop(console: ConsoleDep, user: Teacher) -> EStopState:
+    """Clear the e-stop (retained, with a new epoch): robots may run lessons again; audited."""
+    state = console.clear_stop(user)
+    console.db.audit.add(user, AuditAction.CLEAR_STOP, epoch=state.epoch)
     return state
+
+
+@router.post("/release", deprecated=True)
+def release(console: ConsoleDep, user: Teacher) -> EStopState:
+    """The old name of ``POST /api/v1/estop/clear``: it goes in the release after next."""
+    return clear_stop(console, user)

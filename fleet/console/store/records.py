@@ -72,8 +72,8 @@ class AuditAction(StrEnum):
     PUSH_MODEL = "push-model"
     CANCEL = "cancel"
     STOP = "stop"
-    #: The e-stop was cleared (the name the log has always used).
-    RELEASE = "release"
+    #: The e-stop was cleared (``release``: the name the log and its page have always used).
+    CLEAR_STOP = "release"
     PURGE = "purge"
     PREVIEW = "preview"
     TOKEN = "token"  # noqa: S105 - an action, not a secret
