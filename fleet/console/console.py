@@ -27,7 +27,6 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from fleet.console.preview import PreviewRelay
@@ -55,6 +54,7 @@ from fleet.core.protocol import (
     takes_batched_acks,
 )
 from fleet.core.signing import SigningKey
+from rcbase.closeable import Closeable
 
 __all__ = ["Console", "ConsoleConfig", "ack_fields"]
 
@@ -108,7 +108,7 @@ def ack_fields(result_ids: list[str], *, batched: bool) -> list[dict[str, Any]]:
     return [{"result_id": result_id} for result_id in result_ids]
 
 
-class Console:
+class Console(Closeable):
     """The room's MQTT side over a :class:`~fleet.console.store.Database`."""
 
     def __init__(self, config: ConsoleConfig) -> None:
@@ -141,7 +141,6 @@ class Console:
         self._changed = threading.Condition(self._lock)
         #: Counts every message stored and every teacher action (the web page's events follow it).
         self.changes = 0
-        self._closed = False
         offline = ConsoleState(online=False, session=self.session, ts=time.time())
         self.link = Link(
             config.host,
@@ -169,14 +168,10 @@ class Console:
     def wait_connected(self, timeout: float) -> bool:
         return self.link.wait_connected(timeout)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
+    def __enter__(self) -> Self:
+        return self.start()
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         if self.link.connected:
             offline = ConsoleState(online=False, session=self.session, ts=time.time())
             self.link.publish(self.topics.console_state, encode(offline), retain=True)
@@ -186,17 +181,6 @@ class Console:
             self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
         self.db.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def wait_for(self, predicate: Any, timeout: float) -> bool:
         """Wait until ``predicate()`` is true; it is checked after every message stored."""

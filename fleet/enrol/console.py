@@ -35,8 +35,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -61,6 +60,7 @@ from fleet.enrol.protocol import (
     WrongCode,
     valid_robot_id,
 )
+from rcbase.closeable import Closeable
 
 if TYPE_CHECKING:
     from fleet.console.console import Console
@@ -126,7 +126,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return status, answer
 
 
-class Enroller:
+class Enroller(Closeable):
     """Claims, revokes and lists robots for one console and its classroom folder."""
 
     def __init__(
@@ -147,7 +147,6 @@ class Enroller:
             from fleet.enrol.mdns import RobotBrowser  # noqa: PLC0415 - zeroconf only when browsing
 
             self.browser = RobotBrowser(interfaces)
-        self._closed = False
         self._closing = threading.Event()  # ends a wait for the broker's reload
 
     # -- what the teacher sees -----------------------------------------------
@@ -349,25 +348,7 @@ class Enroller:
 
     # -- lifecycle -----------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         self._closing.set()
         if self.browser is not None:
             self.browser.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

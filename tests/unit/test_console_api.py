@@ -87,3 +87,23 @@ def test_the_api_has_a_router_per_area(spec: dict[str, Any]) -> None:
         tag for ops in spec["paths"].values() for op in ops.values() for tag in op.get("tags", [])
     }
     assert {"accounts", "devices", "roster", "jobs", "results", "e-stop", "audit"} <= tags
+
+
+def test_the_console_and_brokers_share_the_one_closeable_lifecycle(tmp_path: Path) -> None:
+    from fleet.broker.embedded import EmbeddedBroker  # noqa: PLC0415
+    from fleet.broker.mosquitto import Mosquitto  # noqa: PLC0415
+    from fleet.console.api import ApiServer  # noqa: PLC0415
+    from fleet.enrol.console import Enroller  # noqa: PLC0415
+    from rcbase.closeable import Closeable  # noqa: PLC0415
+
+    for owner in (Console, ApiServer, EmbeddedBroker, Mosquitto, Enroller):
+        assert issubclass(owner, Closeable), owner
+        assert not {"close", "closed", "__exit__"} & set(vars(owner)), owner
+    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
+    with ApiServer(console) as server:
+        assert server.port and not server.closed
+    assert server.closed
+    server.close()  # again: nothing happens
+    console.close()
+    console.close()
+    assert console.closed and console.db.closed

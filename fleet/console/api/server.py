@@ -6,19 +6,21 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import uvicorn
 
 from fleet.console.api.app import create_app
 from fleet.console.console import Console
 from fleet.core.errors import FleetError
+from rcbase.closeable import Closeable
 
 __all__ = ["ApiServer"]
 
 logger = logging.getLogger(__name__)
 
 
-class ApiServer:
+class ApiServer(Closeable):
     """uvicorn serving :func:`create_app` in a thread; ``port=0`` picks a free port.
 
     ``tls=(certificate, key)`` (PEM files) serves HTTPS: the login cookie is
@@ -49,7 +51,6 @@ class ApiServer:
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
-        self._closed = False
         self.port = port
 
     @property
@@ -61,12 +62,8 @@ class ApiServer:
         """The one-time code the first-run set-up page asks for (print it on the console's screen)."""
         return str(self.app.state.setup_code)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def start(self, timeout: float = 10.0) -> ApiServer:
-        if self._closed:
+    def start(self, timeout: float = 10.0) -> Self:
+        if self.closed:
             raise FleetError("this API server was closed; make a new one")
         if self._thread is not None:
             return self
@@ -84,17 +81,11 @@ class ApiServer:
         logger.info("console API on %s", self.url)
         return self
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def _close(self) -> None:
         self.app.state.closing.set()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-    def __enter__(self) -> ApiServer:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
