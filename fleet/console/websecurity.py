@@ -33,34 +33,27 @@ to trick a click on STOP ALL or "delete class"), ``nosniff``, no referrer,
 and ``Cache-Control: no-store`` on the API (names and results stay out of
 the browser's cache).
 
-**API tokens** (``/api/v1/tokens``) belong to one teacher: the audit log names
-that teacher for whatever the token does; a teacher lists and revokes only
-their own; only a login (a person who typed the password), not another API
-token, can make one, so a leaked script token cannot breed more.
+**API tokens** (``/api/v1/tokens``, :mod:`fleet.console.api.tokens`) belong to
+one teacher, who alone lists and revokes them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fleet.console.store import LOGIN, AuditAction
-
 if TYPE_CHECKING:
-    from fleet.console.console import Console
+    pass
 
 __all__ = [
     "COOKIE",
     "SECURITY_HEADERS",
     "CrossSiteGuard",
     "clear_session_cookie",
-    "mount_access",
     "refusal",
     "request_token",
     "set_session_cookie",
@@ -198,56 +191,3 @@ class CrossSiteGuard:
             await send(message)
 
         await response(scope, receive, send_with_headers)
-
-
-class NewToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s/]([^/]*[^\s/])?$")
-
-
-def mount_access(app: FastAPI, teacher: Callable[..., str]) -> None:
-    """``GET /api/v1/session`` and a teacher's own API tokens (list, make, revoke)."""
-    console: Console = app.state.console
-    db = console.db
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
-
-    @router.get("/session")
-    def session(request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        info = db.accounts.token_info(request_token(request)[0])
-        return {"username": user, "login": info is not None and info.is_login}
-
-    @router.get("/tokens")
-    def tokens(request: Request) -> list[dict[str, Any]]:
-        user = teacher(request)
-        info = db.accounts.token_info(request_token(request)[0])
-        current = None if info is None else info.id
-        return [{**t.to_json(), "current": t.id == current} for t in db.accounts.tokens(user)]
-
-    @router.post("/tokens")
-    def new_token(body: NewToken, request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        info = db.accounts.token_info(request_token(request)[0])
-        if info is None or not info.is_login:
-            raise HTTPException(
-                403,
-                "only a teacher who logged in can make API tokens, not another token "
-                "/ 只有登录的教师才能创建 API 令牌",
-            )
-        if body.name == LOGIN:
-            raise HTTPException(400, "choose another name than 'login'")
-        token = db.accounts.new_token(user, body.name)
-        made = db.accounts.token_info(token)
-        made_id = None if made is None else made.id
-        db.audit.add(user, AuditAction.TOKEN, name=body.name, id=made_id)
-        return {"id": made_id, "name": body.name, "token": token}
-
-    @router.delete("/tokens/{token_id}")
-    def revoke(token_id: str, request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        if not db.accounts.revoke_token_id(user, token_id):
-            raise HTTPException(404, f"you have no token {token_id}")
-        db.audit.add(user, AuditAction.REVOKE_TOKEN, id=token_id)
-        return {"id": token_id, "revoked": True}
-
-    app.include_router(router)

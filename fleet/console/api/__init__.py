@@ -11,14 +11,18 @@ HttpOnly, SameSite=Strict cookie, and cross-site state changes are refused
 (:mod:`fleet.console.websecurity`). After 5 wrong passwords in a minute
 for one name from one client, login answers 429 until the minute is over.
 
-The areas: :mod:`~fleet.console.api.accounts` (health, login, logout),
+The areas, a router each: :mod:`~fleet.console.api.accounts` (health, login,
+logout), :mod:`~fleet.console.api.setup` (the first teacher),
+:mod:`~fleet.console.api.tokens` (the session, API tokens),
 :mod:`~fleet.console.api.devices`, :mod:`~fleet.console.api.roster`,
 :mod:`~fleet.console.api.jobs` (bundles, pushes, jobs),
-:mod:`~fleet.console.api.results` (results, CSV, counters),
-:mod:`~fleet.console.api.estop` and :mod:`~fleet.console.api.audit`; the
-web pages' routes (:mod:`fleet.console.web`), API tokens
-(:mod:`fleet.console.websecurity`) and enrolment (:mod:`fleet.enrol.routes`).
-What the routes share (the console, the teacher, the result filters) is in
+:mod:`~fleet.console.api.lessons`, :mod:`~fleet.console.api.results`
+(results, CSV and xAPI exports, counters), :mod:`~fleet.console.api.estop`,
+:mod:`~fleet.console.api.audit`, :mod:`~fleet.console.api.live` (the room,
+logs; Server-Sent Events from :mod:`~fleet.console.api.streams`) and
+:mod:`~fleet.console.api.previews`; enrolment's routes are
+:mod:`fleet.enrol.routes`, the pages :mod:`fleet.console.web`. What the
+routes share (the console, the teacher, the result filters) is in
 :mod:`~fleet.console.api.deps`; bodies and answers in
 :mod:`~fleet.console.api.models`, so ``/openapi.json`` documents them.
 

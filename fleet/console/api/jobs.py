@@ -14,7 +14,6 @@ from fleet.console.api.deps import ConsoleDep, Teacher
 from fleet.console.api.models import (
     Canceled,
     JobRef,
-    LessonItem,
     ModelPush,
     ModelPushed,
     Push,
@@ -71,17 +70,6 @@ def bundle(sha256: str, console: ConsoleDep) -> FileResponse:
     if path is None:
         raise HTTPException(404, "no such bundle")
     return FileResponse(path, media_type="application/octet-stream")
-
-
-@router.get("/lessons")
-def lesson_list(_user: Teacher) -> list[LessonItem]:
-    """The built-in lessons' ids and English titles."""
-    import lessons  # noqa: PLC0415
-
-    builtin = getattr(lessons, "builtin_lessons", None)
-    if builtin is None:
-        return []
-    return [LessonItem(id=lesson.id, title=lesson.model.title.en) for lesson in builtin()]
 
 
 @router.post("/push")

@@ -11,29 +11,47 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet.console.store import Device
-from fleet.core.protocol import ID_PATTERN
+from fleet.console.store import Device, EStopState, JobState, Token
+from fleet.core.protocol import ID_PATTERN, Status
 
 __all__ = [
+    "MIN_PASSWORD",
     "Bind",
     "Binding",
     "Canceled",
     "DeviceView",
     "Health",
+    "JobLog",
     "JobRef",
+    "LastResult",
     "LessonItem",
     "Login",
     "LoginCookie",
     "LoginToken",
     "ModelPush",
     "ModelPushed",
+    "NewToken",
+    "PreviewOff",
+    "PreviewOn",
+    "PreviewSwitch",
     "Purge",
     "Push",
     "Pushed",
     "Revoked",
+    "Room",
+    "RoomDevice",
+    "RoomJob",
     "Sent",
+    "Session",
+    "Setup",
+    "SetupCookie",
+    "SetupToken",
     "Stats",
+    "TokenMade",
+    "TokenRevoked",
+    "TokenView",
     "Uploaded",
+    "Watch",
 ]
 
 
@@ -167,3 +185,132 @@ class Stats(_Answer):
     dropped: dict[str, int]
     results_stored: int
     results_duplicate: int
+
+
+# -- set-up, the session and API tokens ----------------------------------------
+
+#: The shortest password the set-up page accepts.
+MIN_PASSWORD = 8
+
+
+class Setup(_Body):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")
+    password: str = Field(min_length=MIN_PASSWORD, max_length=256)
+    code: str = Field(default="", max_length=32, description="the one-time set-up code")
+    #: ``cookie``: the browser's page; the token goes into an HttpOnly cookie, not the answer.
+    session: Literal["token", "cookie"] = "token"
+
+
+class SetupToken(_Answer):
+    token: str
+    username: str
+
+
+class SetupCookie(_Answer):
+    username: str
+
+
+class Session(_Answer):
+    username: str
+    #: True for a teacher who typed the password (not an API token).
+    login: bool
+
+
+class NewToken(_Body):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s/]([^/]*[^\s/])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView(Token):
+    """One of the teacher's tokens; ``current``: the one this request came with."""
+
+    current: bool
+
+
+class TokenMade(_Answer):
+    """A new API token: shown this once."""
+
+    id: str | None
+    name: str
+    token: str
+
+
+class TokenRevoked(_Answer):
+    id: str
+    revoked: bool
+
+
+# -- the room, logs and previews ------------------------------------------------
+
+
+class PreviewSwitch(_Body):
+    on: bool
+
+
+class PreviewOn(_Answer):
+    device: str
+    by: str
+    #: When it turns itself off (s since the epoch) unless turned on again.
+    until: float
+    on: Literal[True]
+
+
+class PreviewOff(_Answer):
+    device: str
+    on: Literal[False]
+
+
+class Watch(_Answer):
+    """Who turned a preview on, and until when."""
+
+    by: str
+    until: float
+
+
+class RoomJob(_Answer):
+    job: str
+    lesson_id: str
+    status: JobState
+    reason: str | None
+    updated: float
+
+
+class LastResult(_Answer):
+    lesson_id: str | None
+    status: Status
+    score: float | None
+    passed: bool
+
+
+class RoomDevice(_Answer):
+    device: str
+    student: str | None
+    student_id: str | None
+    roster: str | None
+    online: bool
+    estopped: bool
+    kit: str | None
+    #: The newest telemetry's, else the birth's.
+    battery_v: int | float | None
+    preflight: dict[str, Any] | None
+    preview: Watch | None
+    #: The device's newest job.
+    job: RoomJob | None
+    last_result: LastResult | None
+
+
+class Room(_Answer):
+    """The room at a glance, as the page's live view shows it."""
+
+    estop: EStopState
+    devices: list[RoomDevice]
+    #: How many results are stored.
+    results: int
+
+
+class JobLog(_Answer):
+    job: str
+    device: str
+    #: False when the console keeps no lines of this job (too old, or none came).
+    kept: bool
+    lines: list[dict[str, Any]]

@@ -1,4 +1,4 @@
-"""Results: the list, its CSV export, and the console's counters.
+"""Results: the list, its CSV and xAPI exports, and the console's counters.
 
 Every list takes the same filters (:func:`fleet.console.api.deps.result_filter`):
 ``device``, ``student`` (the display name), ``student_id`` (the pseudonym),
@@ -11,12 +11,13 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from fleet.console.api.deps import ConsoleDep, ResultQuery, Teacher
 from fleet.console.api.models import Stats
 from fleet.console.store import Result
+from fleet.console.web import xapi_statements
 
 __all__ = ["CSV_COLUMNS", "router"]
 
@@ -69,6 +70,18 @@ def results_csv(console: ConsoleDep, _user: Teacher, where: ResultQuery) -> Plai
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+    )
+
+
+@router.get("/results.xapi")
+def results_xapi(
+    request: Request, console: ConsoleDep, _user: Teacher, where: ResultQuery
+) -> JSONResponse:
+    """The results as xAPI statements for a school's learning-record store (a download)."""
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        xapi_statements(console.db.results.matching(where), base),
+        headers={"Content-Disposition": 'attachment; filename="results-xapi.json"'},
     )
 
 
