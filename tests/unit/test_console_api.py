@@ -21,13 +21,8 @@ NOT_JSON = {
     "/api/v1/devices/{device}/preview/events",
     "/api/v1/results.xapi",
 }
-#: Routes whose answers are not yet described field by field (enrolment's own module).
+#: Routes whose answers are not described field by field.
 LOOSE = {
-    "/api/v1/enrol",
-    "/api/v1/enrol/claim",
-    "/api/v1/devices/{device}/revoke",
-    "/api/v1/devices/{device}/move",
-    "/api/v1/devices/{device}/rename",
     "/api/v1/devices/{device}/log",  # log lines as the robot sent them
     "/api/v1/library",  # each lesson's summary, as lessons.model.Lesson.summary() gives it
 }
