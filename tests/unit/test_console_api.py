@@ -58,7 +58,7 @@ def test_every_json_route_documents_its_answer_with_a_model(spec: dict[str, Any]
 
 
 def test_result_lists_share_one_set_of_filters(spec: dict[str, Any]) -> None:
-    filters = {"device", "student", "lesson", "status", "since", "student_id", "roster"}
+    filters = {"device", "student", "lesson", "status", "since", "until", "student_id", "roster"}
     for path in ("/api/v1/results", "/api/v1/results.csv", "/api/v1/results.xapi"):
         params = {p["name"] for p in spec["paths"][path]["get"].get("parameters", [])}
         assert filters <= params, path

@@ -250,6 +250,9 @@ def test_each_domain_answers_typed_records_that_convert_to_the_api_json(tmp_path
         [found] = db.results.matching(ResultFilter(device="r1", lesson="line-follower"))
         assert found.status is Status.SUCCEEDED and found.result["score"] == 80
         assert db.results.matching(ResultFilter(device="r2")) == []
+        received = found.received
+        assert db.results.list(since=received, until=received + 1) == [found]
+        assert db.results.list(until=received) == []  # before: not at
         assert not db.rosters.exists("7-2")
         db.rosters.bind("r1", "Wang Fang", "7-2")
         assert db.rosters.exists("7-2")

@@ -50,9 +50,10 @@ def result_filter(
     ] = None,
     student_id: Annotated[str | None, Query(description="the student's pseudonym")] = None,
     roster: Annotated[str | None, Query(description="the class")] = None,
+    until: Annotated[float | None, Query(description="received before (s since the epoch)")] = None,
 ) -> ResultFilter:
     """The filters of ``/api/v1/results``, its CSV and xAPI exports (and the page's charts)."""
-    return ResultFilter(device, student, lesson, status, since, student_id, roster)
+    return ResultFilter(device, student, lesson, status, since, student_id, roster, until)
 
 
 def client_key(request: Request, name: str) -> tuple[str, str, str]:

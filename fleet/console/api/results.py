@@ -2,7 +2,7 @@
 
 Every list takes the same filters (:func:`fleet.console.api.deps.result_filter`):
 ``device``, ``student`` (the display name), ``student_id`` (the pseudonym),
-``roster`` (the class), ``lesson``, ``status`` and ``since``.
+``roster`` (the class), ``lesson``, ``status``, ``since`` and ``until``.
 """
 
 from __future__ import annotations

@@ -205,7 +205,8 @@ class ResultFilter:
     """Which results to list: every field that is not ``None`` must match.
 
     ``student`` is the display name, ``student_id`` the pseudonym; ``since``
-    keeps results received at or after that time (seconds since the epoch).
+    keeps results received at or after that time, ``until`` those received
+    before it (seconds since the epoch).
     """
 
     device: str | None = None
@@ -215,6 +216,7 @@ class ResultFilter:
     since: float | None = None
     student_id: str | None = None
     roster: str | None = None
+    until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

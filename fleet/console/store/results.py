@@ -150,10 +150,11 @@ class ResultStore:
         since: float | None = None,
         student_id: str | None = None,
         roster: str | None = None,
+        until: float | None = None,
     ) -> list[Result]:
         """Results, oldest first; ``student`` is the display name, ``student_id`` the pseudonym."""
         return self.matching(
-            ResultFilter(device, student, lesson, status, since, student_id, roster)
+            ResultFilter(device, student, lesson, status, since, student_id, roster, until)
         )
 
     def matching(self, where: ResultFilter) -> builtins.list[Result]:
@@ -174,6 +175,9 @@ class ResultStore:
         if where.since is not None:
             clauses.append("r.received >= ?")
             args.append(where.since)
+        if where.until is not None:
+            clauses.append("r.received < ?")
+            args.append(where.until)
         clause = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.rows(
             "SELECT r.result_id, r.job, r.device, r.student_id, r.lesson_id, r.status, r.score, "  # noqa: S608 - fixed column names
