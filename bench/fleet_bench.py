@@ -176,7 +176,7 @@ def one_round(
     )
     stopped = [(a.estop_at or 0.0) - stop_at for a in agents]
     wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
-    console.release("bench")
+    console.clear_stop("bench")
     wait(lambda: not any(a.estopped or a.current_job for a in agents), SETTLE_S, "release")
     return push, stopped
 
@@ -207,7 +207,7 @@ def one_round_remote(
     )
     stopped = [(estop_at[d] or 0.0) - stop_at for d in devices]
     wait(lambda: console.results_stored >= stored + len(jobs), SETTLE_S, "results")
-    console.release("bench")
+    console.clear_stop("bench")
     wait(lambda: all(watch.states.get(d) == (False, None) for d in devices), SETTLE_S, "release")
     return push, stopped
 
@@ -302,7 +302,7 @@ def latencies_processes(
     estop: list[float] = []
     all_stopped: list[float] = []
     try:
-        wait(lambda: len(console.store.device_ids(online_only=True)) == robots, 120, "births")
+        wait(lambda: len(console.db.devices.ids(online_only=True)) == robots, 120, "births")
         sha = console.bundles.put(b"hold")
         for _ in range(rounds):
             pushed, stopped = one_round_remote(console, devices, watch, sha, estop_at)
@@ -348,7 +348,7 @@ def latencies(
     all_stopped: list[float] = []
     try:
         wait(lambda: all(a.link.wait_connected(0) for a in agents), SETTLE_S, "agents online")
-        wait(lambda: len(console.store.device_ids(online_only=True)) == len(agents), 30, "births")
+        wait(lambda: len(console.db.devices.ids(online_only=True)) == len(agents), 30, "births")
         sha = console.bundles.put(b"hold")
         for _ in range(rounds):
             pushed, stopped = one_round(console, agents, watch, sha)
@@ -367,7 +367,7 @@ def _payloads(console: Console, devices: int, n: int) -> list[tuple[str, bytes]]
     out = []
     for i in range(n):
         device, job = f"ing-{i % devices:02d}", f"jing{i:06d}"
-        console.store.add_job(job, device, "ingest", "0" * 64, "{}")
+        console.db.jobs.add(job, device, "ingest", "0" * 64, "{}")
         msg = JobResult(
             device=device,
             job=job,
@@ -471,7 +471,7 @@ def console_ingest(host: str, port: int, n: int, folder: Path, *, in_process: bo
         # a robot is born before it sends results; its jobs are made after the births,
         # or the console would send each robot its unfinished jobs on the birth
         _births(host, port, console.topics, 40)
-        wait(lambda: len(console.store.device_ids(online_only=True)) >= 40, 30, "births")
+        wait(lambda: len(console.db.devices.ids(online_only=True)) >= 40, 30, "births")
         payloads = _payloads(console, 40, n)
         publishers = Publishers(host, port, payloads, 4, in_process=in_process)
         start = publishers.go()
@@ -567,7 +567,7 @@ def agent_process(folder: Path, *, robot: bool) -> tuple[float, float]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait(lambda: "rss" in console.store.device_ids(online_only=True), 60, "agent birth")
+            wait(lambda: "rss" in console.db.devices.ids(online_only=True), 60, "agent birth")
             born = time.monotonic() - start
             time.sleep(3)  # idle: a few telemetry ticks
             status = Path(f"/proc/{proc.pid}/status").read_text()

@@ -168,13 +168,13 @@ def demo(
         if not console.wait_connected(10):
             raise click.ClickException("the console could not reach the demo broker")
         password = generate_password()
-        console.store.add_teacher(TEACHER, password)
+        console.db.accounts.add_teacher(TEACHER, password)
         started = time.monotonic()
         names = stack.enter_context(_robots(robots, broker, console, folder))
         ready = console.wait_for(
-            lambda: len(console.store.device_ids(online_only=True)) >= len(names), _ROBOTS_READY_S
+            lambda: len(console.db.devices.ids(online_only=True)) >= len(names), _ROBOTS_READY_S
         )
-        online = console.store.device_ids(online_only=True)
+        online = console.db.devices.ids(online_only=True)
         listed = _api_devices(server.url, password)
         report = {
             "broker": {"url": broker.url, "roundtrip_ms": round(rtt * 1e3, 2), "status": "running"},

@@ -18,10 +18,10 @@ import logging
 import socket
 import threading
 from concurrent.futures import Future
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from fleet.core.errors import BrokerError, PortInUseError
+from rcbase.closeable import Closeable
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _require_loopback(host: str) -> None:
             )
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(Closeable):
     """amqtt on ``host:port`` (loopback only) in a thread of its own.
 
     ``port=0`` picks a free port; read it back from :attr:`port` after
@@ -69,7 +69,6 @@ class EmbeddedBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
-        self._closed = False
 
     @property
     def port(self) -> int:
@@ -82,16 +81,12 @@ class EmbeddedBroker:
         return f"mqtt://{self.host}:{self.port}"
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> EmbeddedBroker:
+    def start(self) -> Self:
         """Start the broker and return once it accepts connections."""
-        if self._closed:
+        if self.closed:
             raise BrokerError("this broker was closed; make a new EmbeddedBroker")
         if self._thread is not None:
             return self
@@ -164,11 +159,11 @@ class EmbeddedBroker:
                 logger.warning("embedded broker shutdown took over %.0f s", _STOP_TIMEOUT_S)
             _reset_clients(broker)
 
-    def close(self) -> None:
-        """Stop the broker and join its thread. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def _close(self) -> None:
+        """Stop the broker and join its thread."""
         loop, stop, thread = self._loop, self._stop, self._thread
         if loop is not None and stop is not None and not loop.is_closed():
             try:
@@ -182,14 +177,3 @@ class EmbeddedBroker:
                     "embedded broker thread did not stop within %.0f s", _START_TIMEOUT_S
                 )
         logger.info("embedded broker stopped")
-
-    def __enter__(self) -> EmbeddedBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

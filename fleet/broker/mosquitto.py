@@ -18,9 +18,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from fleet.core.errors import BrokerError
+from rcbase.closeable import Closeable
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-class Mosquitto:
+class Mosquitto(Closeable):
     """A Mosquitto process started from a configuration file.
 
     :meth:`start` returns once the broker accepts TCP connections on
@@ -57,7 +58,6 @@ class Mosquitto:
         self.exe = exe or find_mosquitto()
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._closed = False
 
     @classmethod
     def loopback(cls, port: int = 0, extra_config: str = "") -> Mosquitto:
@@ -76,15 +76,11 @@ class Mosquitto:
         return broker
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
-    def start(self) -> Mosquitto:
-        if self._closed:
+    def start(self) -> Self:
+        if self.closed:
             raise BrokerError("this Mosquitto was closed; make a new one")
         if self._proc is not None:
             return self
@@ -127,11 +123,11 @@ class Mosquitto:
             proc.wait(timeout=10)
         self.close()
 
-    def close(self) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL after 10 s). Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def _close(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after 10 s)."""
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.poll() is None:
@@ -146,14 +142,3 @@ class Mosquitto:
                 proc.stderr.close()
         if self._tmp is not None:
             self._tmp.cleanup()
-
-    def __enter__(self) -> Mosquitto:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

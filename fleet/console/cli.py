@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from fleet.console.store import Store
+from fleet.console.store import Database
 from fleet.core.brokerlink import BrokerLink, broker_link
 from fleet.core.signing import SigningKey, public_key_text
 from fleet.core.wait import wait_for_stop
@@ -164,7 +164,7 @@ def serve(
             "broker": f"{mqtt_host}:{mqtt_port}",
             "embedded_broker": embedded is not None,
             "public_key": public_key_text(service.key.public_key),
-            "teachers": service.store.has_teachers(),
+            "teachers": service.db.accounts.has_teachers(),
             "enrol": enroller is not None,
         }
         if not facts["teachers"]:  # only this screen shows it: the browser's set-up asks for it
@@ -233,9 +233,9 @@ def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
     password = sys.stdin.readline().strip() if password_stdin else None
     if password_stdin and len(password or "") < 8:
         raise click.BadParameter("the password must have at least 8 characters")
-    with Store(_data_dir(data_dir) / "console.sqlite") as store:
+    with Database(_data_dir(data_dir) / "console.sqlite") as db:
         chosen = password or generate_password()
-        store.add_teacher(username, chosen)
+        db.accounts.add_teacher(username, chosen)
     if password is None:
         click.echo(f"teacher {username}, password {chosen} (shown once; write it down)")
     else:
@@ -248,12 +248,12 @@ def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
 @DATA_DIR
 def token(username: str, label: str, data_dir: Path | None) -> None:
     """Make an API token for a teacher (for scripts and `roboclass fleet`)."""
-    with Store(_data_dir(data_dir) / "console.sqlite") as store:
-        if not store.teacher_exists(username):
+    with Database(_data_dir(data_dir) / "console.sqlite") as db:
+        if not db.accounts.teacher_exists(username):
             raise click.ClickException(
                 f"no teacher {username}: run `roboclass console adduser {username}` first"
             )
-        click.echo(store.new_token(username, label))
+        click.echo(db.accounts.new_token(username, label))
 
 
 @console.command()

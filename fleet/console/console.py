@@ -10,7 +10,7 @@
         console.stop_all("teacher")
 
 It subscribes to every device's ``up/`` topics of its room, records births,
-statuses and results in :class:`fleet.console.store.Store` (results idempotently,
+statuses and results in :class:`fleet.console.store.Database` (results idempotently,
 then acks them), re-sends pending jobs when a device is born, publishes the
 retained e-stop and its own retained state (with a last will). The JSON API
 (:mod:`fleet.console.api`) is a thin layer over this class.
@@ -27,11 +27,10 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from fleet.console.preview import PreviewRelay
-from fleet.console.store import LOGIN_TTL_S, Store
+from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
 from fleet.core.bundles import BundleStore
 from fleet.core.errors import JobError
 from fleet.core.link import Link
@@ -55,6 +54,7 @@ from fleet.core.protocol import (
     takes_batched_acks,
 )
 from fleet.core.signing import SigningKey
+from rcbase.closeable import Closeable
 
 __all__ = ["Console", "ConsoleConfig", "ack_fields"]
 
@@ -108,13 +108,13 @@ def ack_fields(result_ids: list[str], *, batched: bool) -> list[dict[str, Any]]:
     return [{"result_id": result_id} for result_id in result_ids]
 
 
-class Console:
-    """The room's MQTT side over a :class:`Store`."""
+class Console(Closeable):
+    """The room's MQTT side over a :class:`~fleet.console.store.Database`."""
 
     def __init__(self, config: ConsoleConfig) -> None:
         self.config = config
         self.topics = Topics(config.site, config.room)
-        self.store = Store(config.data_dir / "console.sqlite")
+        self.db = Database(config.data_dir / "console.sqlite")
         self.key = SigningKey.load_or_create(config.data_dir / "signing-key.pem")
         self.bundles = BundleStore(config.data_dir / "bundles")
         self.drops = DropCounter()
@@ -141,7 +141,6 @@ class Console:
         self._changed = threading.Condition(self._lock)
         #: Counts every message stored and every teacher action (the web page's events follow it).
         self.changes = 0
-        self._closed = False
         offline = ConsoleState(online=False, session=self.session, ts=time.time())
         self.link = Link(
             config.host,
@@ -169,14 +168,10 @@ class Console:
     def wait_connected(self, timeout: float) -> bool:
         return self.link.wait_connected(timeout)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
+    def __enter__(self) -> Self:
+        return self.start()
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         if self.link.connected:
             offline = ConsoleState(online=False, session=self.session, ts=time.time())
             self.link.publish(self.topics.console_state, encode(offline), retain=True)
@@ -185,18 +180,7 @@ class Console:
         if self._writer.is_alive():
             self._writer.join(timeout=10)  # results received are stored (and acked) first
         self.link.close()
-        self.store.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self.db.close()
 
     def wait_for(self, predicate: Any, timeout: float) -> bool:
         """Wait until ``predicate()`` is true; it is checked after every message stored."""
@@ -221,8 +205,8 @@ class Console:
             online=True, session=self.session, ts=time.time(), url=self.config.url, kid=self.key.kid
         )
         self.link.publish(self.topics.console_state, encode(state), retain=True)
-        current = self.store.estop()
-        if current["epoch"] > 0:
+        current = self.db.estop.get()
+        if current.epoch > 0:
             self._publish_estop(current)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
@@ -233,14 +217,14 @@ class Console:
         if isinstance(msg, DeviceState):
             self._on_state(msg)
         elif isinstance(msg, JobStatus):
-            self.store.job_status(msg.job, msg.status, msg.reason)
+            self.db.jobs.set_status(msg.job, msg.status, msg.reason)
         elif isinstance(msg, JobResult):
             self._on_result(msg)
             return  # the writer tells the pages once it is stored
         elif isinstance(msg, Telemetry):
             battery = msg.values.get("battery_v")
             self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
-            self.store.seen(
+            self.db.devices.seen(
                 msg.device, float(battery) if isinstance(battery, int | float) else None
             )
         elif isinstance(msg, LogBatch):
@@ -276,7 +260,7 @@ class Console:
             return None if entry is None else list(entry["lines"])
 
     def _on_state(self, msg: DeviceState) -> None:
-        if not self.store.device_state(msg):
+        if not self.db.devices.record_state(msg):
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
         if msg.online:
@@ -284,9 +268,9 @@ class Console:
                 self._batched_acks.add(msg.device)
             else:  # an older agent (or one put back to an older version)
                 self._batched_acks.discard(msg.device)
-            for row in self.store.pending_jobs(msg.device):
-                logger.info("re-sending job %s to %s", row["job"], msg.device)
-                self.link.publish(self.topics.job(msg.device, row["job"]), row["doc"].encode())
+            for pending in self.db.jobs.pending(msg.device):
+                logger.info("re-sending job %s to %s", pending.job, msg.device)
+                self.link.publish(self.topics.job(msg.device, pending.job), pending.doc.encode())
         else:
             self.previews.stop(msg.device)  # gone: the page says the preview stopped
 
@@ -315,7 +299,7 @@ class Console:
                     break
                 batch.append(more)
             try:
-                added = self.store.add_results(batch)
+                added = self.db.results.add_many(batch)
             except Exception:  # a failed write is not acked: the devices send it again
                 logger.exception("storing %d results failed", len(batch))
                 added = None
@@ -342,8 +326,8 @@ class Console:
         cmd = Command(name=name, device=device, ts=now, expires=now + COMMAND_TTL_S, **fields)
         self.link.publish(self.topics.cmd(device, name), encode(cmd))
 
-    def _publish_estop(self, state: dict[str, Any]) -> None:
-        msg = EStop(active=state["active"], epoch=state["epoch"], by=state["by"], ts=state["ts"])
+    def _publish_estop(self, state: EStopState) -> None:
+        msg = EStop(active=state.active, epoch=state.epoch, by=state.by, ts=state.ts)
         self.link.publish(self.topics.estop, encode(msg), retain=True, urgent=True)
 
     # -- what the teacher does -----------------------------------------------
@@ -378,7 +362,7 @@ class Console:
     def _send_jobs(
         self, devices: list[str] | None, label: str, sha256: str, **what: Any
     ) -> list[dict[str, str]]:
-        targets = self.store.device_ids() if devices is None else devices
+        targets = self.db.devices.ids() if devices is None else devices
         now = time.time()
         signed: list[tuple[str, str, bytes]] = []
         for device in targets:
@@ -395,7 +379,7 @@ class Console:
             )
             signed.append((job, device, encode(doc)))
         # one transaction for the whole room, then the documents go out
-        self.store.add_jobs(
+        self.db.jobs.add_many(
             [(job, device, label, sha256, payload.decode()) for job, device, payload in signed]
         )
         jobs = []
@@ -407,15 +391,15 @@ class Console:
         return jobs
 
     def cancel(self, job: str) -> bool:
-        row = self.store.job(job)
+        row = self.db.jobs.get(job)
         if row is None:
             raise JobError(f"no job {job}")
-        self._command(row["device"], "cancel", job=job)
+        self._command(row.device, "cancel", job=job)
         return True
 
     def forget(self, device: str) -> None:
         """A revoked robot leaves the room's list (its results stay)."""
-        self.store.forget_device(device)
+        self.db.devices.forget(device)
         self.telemetry.pop(device, None)
         self.logs.pop(device, None)
         self._notify()
@@ -426,8 +410,10 @@ class Console:
     def preflight(self, device: str) -> None:
         self._command(device, "preflight")
 
-    def let_go(self, device: str) -> None:
+    def leave_room(self, device: str) -> None:
         """Tell ``device`` to forget this room (it waits to be claimed again: moving rooms)."""
+        # The wire command is still "release": agents of this release know only that name
+        # ("leave_room" once every agent in a room accepts it).
         self._command(device, "release")
 
     def preview_on(self, device: str, by: str) -> dict[str, Any]:
@@ -445,43 +431,44 @@ class Console:
         self._notify()
         return was_on
 
-    def stop_all(self, by: str) -> dict[str, Any]:
+    def stop_all(self, by: str) -> EStopState:
         """The room's STOP button: retained, with a new epoch."""
-        state = self.store.set_estop(True, by)
+        state = self.db.estop.set(True, by)
         self._publish_estop(state)
-        logger.warning("e-stop by %s (epoch %d)", by, state["epoch"])
+        logger.warning("e-stop by %s (epoch %d)", by, state.epoch)
         self._notify()
         return state
 
-    def purge(self, roster: str, by: str) -> dict[str, Any]:
+    def purge(self, roster: str, by: str) -> Purged:
         """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
-        purged = self.store.purge_roster(roster)
+        purged = self.db.rosters.purge(roster)
         with self._logs_lock:
-            for device in purged["devices"]:
+            for device in purged.devices:
                 self.logs.pop(device, None)
-            for job in [j for j, e in self.job_logs.items() if e["device"] in purged["devices"]]:
+            for job in [j for j, e in self.job_logs.items() if e["device"] in purged.devices]:
                 del self.job_logs[job]
-        self.store.audit(
+        self.db.audit.add(
             by,
-            "purge",
+            AuditAction.PURGE,
             roster=roster,
-            students=purged["students"],
-            results=purged["results"],
-            jobs=purged["jobs"],
+            students=purged.students,
+            results=purged.results,
+            jobs=purged.jobs,
         )
         logger.warning(
             "class %r purged by %s: %d students, %d results",
             roster,
             by,
-            purged["students"],
-            purged["results"],
+            purged.students,
+            purged.results,
         )
         self._notify()
         return purged
 
-    def release(self, by: str) -> dict[str, Any]:
-        state = self.store.set_estop(False, by)
+    def clear_stop(self, by: str) -> EStopState:
+        """Clear the room's STOP (retained, with a new epoch): robots may run lessons again."""
+        state = self.db.estop.set(False, by)
         self._publish_estop(state)
-        logger.info("e-stop released by %s (epoch %d)", by, state["epoch"])
+        logger.info("e-stop cleared by %s (epoch %d)", by, state.epoch)
         self._notify()
         return state

@@ -211,18 +211,28 @@ def push_model(
 @JSON
 @click.pass_context
 def stop(ctx: click.Context, as_json: bool) -> None:
-    """STOP every robot in the room now (until `release`)."""
+    """STOP every robot in the room now (until `clear-stop`)."""
     out = _run(ctx, "POST", "/api/v1/stop")
     click.echo(json.dumps(out) if as_json else f"all robots stopped (epoch {out['epoch']})")
 
 
-@fleet.command()
+@fleet.command(name="clear-stop")
+@JSON
+@click.pass_context
+def clear_stop(ctx: click.Context, as_json: bool) -> None:
+    """Clear the room's STOP; robots stay still until told to move."""
+    out = _run(ctx, "POST", "/api/v1/estop/clear")
+    click.echo(json.dumps(out) if as_json else f"stop cleared (epoch {out['epoch']})")
+
+
+@fleet.command(hidden=True)
 @JSON
 @click.pass_context
 def release(ctx: click.Context, as_json: bool) -> None:
-    """Release the room's stop; robots stay still until told to move."""
-    out = _run(ctx, "POST", "/api/v1/release")
-    click.echo(json.dumps(out) if as_json else f"stop released (epoch {out['epoch']})")
+    """The old name of `clear-stop` (kept for one release)."""
+    if not as_json:
+        click.echo("`roboclass fleet release` is now `roboclass fleet clear-stop`", err=True)
+    ctx.invoke(clear_stop, as_json=as_json)
 
 
 FILTERS = [

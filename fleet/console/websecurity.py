@@ -33,32 +33,27 @@ to trick a click on STOP ALL or "delete class"), ``nosniff``, no referrer,
 and ``Cache-Control: no-store`` on the API (names and results stay out of
 the browser's cache).
 
-**API tokens** (``/api/v1/tokens``) belong to one teacher: the audit log names
-that teacher for whatever the token does; a teacher lists and revokes only
-their own; only a login (a person who typed the password), not another API
-token, can make one, so a leaked script token cannot breed more.
+**API tokens** (``/api/v1/tokens``, :mod:`fleet.console.api.tokens`) belong to
+one teacher, who alone lists and revokes them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from fleet.console.console import Console
+    pass
 
 __all__ = [
     "COOKIE",
     "SECURITY_HEADERS",
     "CrossSiteGuard",
     "clear_session_cookie",
-    "mount_access",
     "refusal",
     "request_token",
     "set_session_cookie",
@@ -196,54 +191,3 @@ class CrossSiteGuard:
             await send(message)
 
         await response(scope, receive, send_with_headers)
-
-
-class NewToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s/]([^/]*[^\s/])?$")
-
-
-def mount_access(app: FastAPI, teacher: Callable[..., str]) -> None:
-    """``GET /api/v1/session`` and a teacher's own API tokens (list, make, revoke)."""
-    console: Console = app.state.console
-    store = console.store
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(teacher)])
-
-    @router.get("/session")
-    def session(request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        info = store.token_info(request_token(request)[0]) or {}
-        return {"username": user, "login": info.get("name") == "login"}
-
-    @router.get("/tokens")
-    def tokens(request: Request) -> list[dict[str, Any]]:
-        user = teacher(request)
-        current = (store.token_info(request_token(request)[0]) or {}).get("id")
-        return [{**t, "current": t["id"] == current} for t in store.tokens(user)]
-
-    @router.post("/tokens")
-    def new_token(body: NewToken, request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        info = store.token_info(request_token(request)[0]) or {}
-        if info.get("name") != "login":
-            raise HTTPException(
-                403,
-                "only a teacher who logged in can make API tokens, not another token "
-                "/ 只有登录的教师才能创建 API 令牌",
-            )
-        if body.name == "login":
-            raise HTTPException(400, "choose another name than 'login'")
-        token = store.new_token(user, body.name)
-        made = store.token_info(token) or {}
-        store.audit(user, "token", name=body.name, id=made.get("id"))
-        return {"id": made.get("id"), "name": body.name, "token": token}
-
-    @router.delete("/tokens/{token_id}")
-    def revoke(token_id: str, request: Request) -> dict[str, Any]:
-        user = teacher(request)
-        if not store.revoke_token_id(user, token_id):
-            raise HTTPException(404, f"you have no token {token_id}")
-        store.audit(user, "revoke-token", id=token_id)
-        return {"id": token_id, "revoked": True}
-
-    app.include_router(router)

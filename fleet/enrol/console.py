@@ -35,8 +35,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -61,6 +60,7 @@ from fleet.enrol.protocol import (
     WrongCode,
     valid_robot_id,
 )
+from rcbase.closeable import Closeable
 
 if TYPE_CHECKING:
     from fleet.console.console import Console
@@ -126,7 +126,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return status, answer
 
 
-class Enroller:
+class Enroller(Closeable):
     """Claims, revokes and lists robots for one console and its classroom folder."""
 
     def __init__(
@@ -147,7 +147,6 @@ class Enroller:
             from fleet.enrol.mdns import RobotBrowser  # noqa: PLC0415 - zeroconf only when browsing
 
             self.browser = RobotBrowser(interfaces)
-        self._closed = False
         self._closing = threading.Event()  # ends a wait for the broker's reload
 
     # -- what the teacher sees -----------------------------------------------
@@ -200,7 +199,7 @@ class Enroller:
             csr_pem = exchange.check(reply)
         except WrongCode:
             self._limiter.failed(key)
-            self.console.store.audit(by, "claim-failed", robot=robot)
+            self.console.db.audit.add(by, "claim-failed", robot=robot)
             raise
         csr = x509.load_pem_x509_csr(csr_pem)
         settings, cert, ca_pem = enrol_device(self.root, name, csr)
@@ -226,7 +225,7 @@ class Enroller:
         self._limiter.succeeded(key)
         if self.browser is not None:
             self.browser.forget(robot)
-        self.console.store.audit(
+        self.console.db.audit.add(
             by, "claim", robot=robot, device=name, serial=str(cert.serial_number)
         )
         logger.info("%s claimed robot %s as %s", by, robot, name)
@@ -242,7 +241,7 @@ class Enroller:
             raise NotFound(str(exc)) from exc
         reloaded = self._wait_reloaded(must=False)
         self.console.forget(device)
-        self.console.store.audit(by, action, device=device)
+        self.console.db.audit.add(by, action, device=device)
         logger.warning("%s revoked %s (%s)", by, device, action)
         return {"device": device, "revoked": True, "broker_reloaded": reloaded}
 
@@ -256,14 +255,14 @@ class Enroller:
         """
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
-        store = self.console.store
-        released = False
-        if device in store.device_ids(online_only=True):
-            self.console.let_go(device)
-            released = self.console.wait_for(
-                lambda: device not in store.device_ids(online_only=True), timeout_s
+        devices = self.console.db.devices
+        left = False
+        if device in devices.ids(online_only=True):
+            self.console.leave_room(device)
+            left = self.console.wait_for(
+                lambda: device not in devices.ids(online_only=True), timeout_s
             )
-        return {**self.revoke(device, by=by, action="move"), "released": released}
+        return {**self.revoke(device, by=by, action="move"), "released": left}
 
     def rename(
         self, device: str, name: str, *, by: str, timeout_s: float = RENAME_TIMEOUT_S
@@ -279,10 +278,10 @@ class Enroller:
             raise BadMessage(f"the name {name!r} may hold only letters, digits, - _ .")
         if device not in self.devices():
             raise NotFound(f"{device} has no certificate of this room")
-        store = self.console.store
+        db = self.console.db
 
         def online() -> bool:
-            return device in store.device_ids(online_only=True)
+            return device in db.devices.ids(online_only=True)
 
         if not self.console.wait_for(online, ONLINE_WAIT_S):  # a Wi-Fi blip passes
             raise EnrolError(
@@ -302,7 +301,7 @@ class Enroller:
             expires=now + timeout_s,
         )
         self.console.link.publish(self.console.topics.reassign(device), encode(message))
-        back = self.console.wait_for(lambda: name in store.device_ids(online_only=True), timeout_s)
+        back = self.console.wait_for(lambda: name in db.devices.ids(online_only=True), timeout_s)
         if not back:
             revoke_device(self.root, name)
             self._wait_reloaded(must=False)
@@ -310,13 +309,13 @@ class Enroller:
                 f"{device} did not come back as {name} within {timeout_s:.0f} s: it keeps its "
                 f"old name / 机器人没有以新名称重新连接，仍保留原名"
             )
-        old = next((d for d in store.devices() if d["device"] == device), None)
-        if old is not None and old["student"] is not None:
-            store.bind(name, old["student"], old["roster"])
+        old = db.devices.get(device)
+        if old is not None and old.student is not None:
+            db.rosters.bind(name, old.student, old.roster)
         revoke_device(self.root, device)
         self._wait_reloaded(must=False)
         self.console.forget(device)
-        store.audit(by, "rename", device=device, name=name)
+        db.audit.add(by, "rename", device=device, name=name)
         logger.info("%s renamed %s to %s", by, device, name)
         return {"device": name, "was": device}
 
@@ -349,25 +348,7 @@ class Enroller:
 
     # -- lifecycle -----------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         self._closing.set()
         if self.browser is not None:
             self.browser.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -20,7 +20,7 @@ without a classroom folder (the routes then say how to start it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +53,52 @@ class Confirm(BaseModel):
     confirm: str = Field(description="the robot's name typed again")
 
 
+class EnrolOn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: Literal[True]
+    #: Unclaimed robots announced on the LAN.
+    robots: list[dict[str, Any]]
+    #: The robots that hold a certificate of this room.
+    devices: list[str]
+
+
+class EnrolOff(BaseModel):
+    """This console has no classroom folder: ``reason`` says how to start it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: Literal[False]
+    reason: str
+    robots: list[dict[str, Any]]
+    devices: list[str]
+
+
+class Claimed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device: str
+    robot: str
+    site: str
+    room: str
+
+
+class Revoked(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device: str
+    revoked: bool
+    #: Whether the broker reloaded its list in time (it refuses the robot from then on).
+    broker_reloaded: bool
+
+
+class Moved(Revoked):
+    #: Whether the robot was online, heard it and left the room.
+    released: bool
+
+
+class Renamed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device: str
+    was: str
+
+
 _NO_CLASSROOM = (
     "this console cannot enrol robots: start it with --broker-folder CLASSROOM/console "
     "(the folder `roboclass broker config` made, which holds the CA key)"
@@ -70,22 +116,26 @@ def mount_enrol(app: FastAPI, teacher: Callable[..., str]) -> None:
     """Add the enrolment routes to the console's ``app`` (``teacher``: the API's auth)."""
     if not hasattr(app.state, "enroller"):
         app.state.enroller = None
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", tags=["enrolment"])
 
     @router.get("/enrol")
-    def enrol_state(request: Request, _user: str = Depends(teacher)) -> dict[str, Any]:
+    def enrol_state(request: Request, _user: str = Depends(teacher)) -> EnrolOn | EnrolOff:
+        """Whether this console can enrol, the robots waiting to be claimed, the room's robots."""
         enroller: Enroller | None = request.app.state.enroller
         if enroller is None:
-            return {"enabled": False, "reason": _NO_CLASSROOM, "robots": [], "devices": []}
-        return {"enabled": True, "robots": enroller.robots(), "devices": enroller.devices()}
+            return EnrolOff(enabled=False, reason=_NO_CLASSROOM, robots=[], devices=[])
+        return EnrolOn(enabled=True, robots=enroller.robots(), devices=enroller.devices())
 
     @router.post("/enrol/claim")
-    def claim(body: ClaimBody, request: Request, user: str = Depends(teacher)) -> dict[str, Any]:
+    def claim(body: ClaimBody, request: Request, user: str = Depends(teacher)) -> Claimed:
+        """Claim a robot with the code it shows (403 wrong code, 429 too many)."""
         from fleet.enrol.console import ClaimLimited, NotFound  # noqa: PLC0415
 
         enroller = _enroller(request)
         try:
-            return enroller.claim(body.robot, body.code, body.name, by=user, address=body.address)
+            return Claimed(
+                **enroller.claim(body.robot, body.code, body.name, by=user, address=body.address)
+            )
         except ClaimLimited as exc:
             raise HTTPException(
                 429, str(exc), headers={"Retry-After": str(exc.retry_after)}
@@ -123,25 +173,25 @@ def _device_routes(router: APIRouter, teacher: Callable[..., str]) -> None:
     @router.post("/devices/{device}/revoke")
     def revoke(
         device: str, body: Confirm, request: Request, user: str = Depends(teacher)
-    ) -> dict[str, Any]:
-        return confirmed(device, body, request, lambda e: e.revoke(device, by=user))
+    ) -> Revoked:
+        """Revoke the robot's certificate (its name typed again): the broker refuses it."""
+        return Revoked(**confirmed(device, body, request, lambda e: e.revoke(device, by=user)))
 
     @router.post("/devices/{device}/move")
-    def move(
-        device: str, body: Confirm, request: Request, user: str = Depends(teacher)
-    ) -> dict[str, Any]:
+    def move(device: str, body: Confirm, request: Request, user: str = Depends(teacher)) -> Moved:
         """The robot forgets this room and shows a new claim code for the next room's console."""
-        return confirmed(device, body, request, lambda e: e.move(device, by=user))
+        return Moved(**confirmed(device, body, request, lambda e: e.move(device, by=user)))
 
     @router.post("/devices/{device}/rename")
     def rename(
         device: str, body: Rename, request: Request, user: str = Depends(teacher)
-    ) -> dict[str, Any]:
+    ) -> Renamed:
+        """A new certificate under the new name for the robot's own key (it must be online)."""
         from fleet.enrol.console import NotFound  # noqa: PLC0415
 
         enroller = _enroller(request)
         try:
-            return enroller.rename(device, body.name, by=user)
+            return Renamed(**enroller.rename(device, body.name, by=user))
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
         except BadMessage as exc:

@@ -123,8 +123,8 @@ def pictures(page: Page) -> list[bytes]:
 def test_camera_preview_is_live_changes_stops_and_is_never_stored(tmp_path: Path) -> None:
     chromium = system_part("chromium")
     with mosquitto_room(tmp_path, 1) as (console, server):
-        console.store.add_teacher(TEACHER, PASSWORD)
-        token = console.store.new_token(TEACHER, "test")
+        console.db.accounts.add_teacher(TEACHER, PASSWORD)
+        token = console.db.accounts.new_token(TEACHER, "test")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
             try:
@@ -205,11 +205,11 @@ def test_camera_preview_is_live_changes_stops_and_is_never_stored(tmp_path: Path
 
                 api(server.url, "POST", f"/api/v1/jobs/{job_id}/cancel", token)
                 wait_until(
-                    lambda: (console.store.job(job_id) or {}).get("status") == "CANCELED",
+                    lambda: getattr(console.db.jobs.get(job_id), "status", None) == "CANCELED",
                     60,
                     "the job canceled",
                 )
-                actions = [(e["action"], e["detail"].get("on")) for e in console.store.audit_log()]
+                actions = [(e.action, e.detail.get("on")) for e in console.db.audit.list()]
                 assert ("preview", True) in actions
                 assert ("preview", False) in actions
                 shown = pictures(page)
@@ -237,7 +237,7 @@ def test_no_camera_is_said_clearly(tmp_path: Path) -> None:
     """A robot whose agent has no robot (so no camera): the page says so, no picture."""
     chromium = system_part("chromium")
     with mosquitto_room(tmp_path, 0) as (console, server):
-        console.store.add_teacher(TEACHER, PASSWORD)
+        console.db.accounts.add_teacher(TEACHER, PASSWORD)
         config = AgentConfig(
             device="robot-09",
             host=console.config.host,
@@ -354,16 +354,16 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
         console.start()
         try:
             assert console.wait_connected(10)
-            console.store.add_teacher(TEACHER, PASSWORD)
-            token = console.store.new_token(TEACHER, "test")
+            console.db.accounts.add_teacher(TEACHER, PASSWORD)
+            token = console.db.accounts.new_token(TEACHER, "test")
             for device in ("r1", "r2"):
                 assert console.link.publish(
                     console.topics.state(device),
                     encode(DeviceState(device=device, session="s1", online=True, ts=time.time())),
                 )
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 2, 10, "births")
-            console.store.bind("r1", "Wang Fang", "7-2")
-            console.store.bind("r2", "Li Lei", "8-1")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 2, 10, "births")
+            console.db.rosters.bind("r1", "Wang Fang", "7-2")
+            console.db.rosters.bind("r2", "Li Lei", "8-1")
             pushed = api(server.url, "POST", "/api/v1/push", token, {"lesson": "lights-and-sound"})
             jobs = {j["device"]: j["job"] for j in pushed["jobs"]}  # type: ignore[index]
             lines = [
@@ -374,7 +374,7 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
             assert console.link.publish(console.topics.log("r1"), encode(batch))
             played_result(console, "r1", jobs["r1"], "passed", 100, "blink 1\noops")
             played_result(console, "r2", jobs["r2"], "failed", 50, "only the result kept this")
-            wait_until(lambda: len(console.store.results()) == 2, 10, "results")
+            wait_until(lambda: len(console.db.results.list()) == 2, 10, "results")
             wait_until(lambda: console.job_log(jobs["r1"]) is not None, 10, "the log")
 
             with sync_playwright() as p:
@@ -454,7 +454,7 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
                     made = page.locator("#token-value")
                     expect(made).not_to_have_text("")
                     secret = made.inner_text()
-                    assert console.store.token_user(secret) == TEACHER
+                    assert console.db.accounts.token_user(secret) == TEACHER
                     item = page.locator("#token-list li", has_text="xapi-export")
                     expect(item).to_be_visible()
                     expect(audit_rows.first).to_contain_text("API token made")
@@ -462,7 +462,7 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
                     item.locator("button.revoke").click()
                     expect(page.locator("#toast")).to_contain_text("xapi-export revoked")
                     expect(item).to_have_count(0)
-                    assert console.store.token_user(secret) is None
+                    assert console.db.accounts.token_user(secret) is None
                     page.select_option("#audit-action", "push")
                     expect(audit_rows).to_have_count(1)
                     page.select_option("#lang", "zh")
@@ -484,8 +484,8 @@ def test_job_log_feedback_filters_audit_tokens_and_a_forged_stop(tmp_path: Path)
                         page.wait_for_url(f"{server.url}/api/v1/stop", timeout=10_000)
                     assert "cross-site request refused" in page.content()
                     assert refused and set(refused) == {403}, refused
-                    assert not console.store.estop()["active"]
-                    assert "stop" not in [e["action"] for e in console.store.audit_log()]
+                    assert not console.db.estop.get().active
+                    assert "stop" not in [e.action for e in console.db.audit.list()]
                 finally:
                     browser.close()
         finally:

@@ -113,11 +113,11 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             page.fill("#setup-code", "AAAA-AAAA")  # only the console's own screen shows the code
             page.click("#setup-form button[type=submit]")
             expect(page.locator("#setup-error")).to_contain_text("set-up code is not right")
-            assert not console.store.has_teachers()
+            assert not console.db.accounts.has_teachers()
             page.fill("#setup-code", server.setup_code)
             page.click("#setup-form button[type=submit]")
             expect(page.locator("#page-room")).to_be_visible()
-            assert console.store.teacher_exists(TEACHER)
+            assert console.db.accounts.teacher_exists(TEACHER)
             zh.close()
 
             # log in as that teacher in a fresh English browser
@@ -270,8 +270,8 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
                 assert statement["object"]["id"].endswith(f"/lessons/{LESSON}")
                 assert 0 <= statement["result"]["score"]["scaled"] <= 1
             # the learning-record store gets the pseudonymous id, never the name
-            wang = next(d for d in console.store.devices() if d["device"] == "robot-01")
-            assert wang["student_id"] in {s["actor"]["account"]["name"] for s in statements}
+            wang = next(d for d in console.db.devices.list() if d.device == "robot-01")
+            assert wang.student_id in {s["actor"]["account"]["name"] for s in statements}
             assert "Wang Fang" not in json.dumps(statements)
             with page.expect_download() as download_info:
                 page.click("#export-csv")
@@ -280,7 +280,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8"))))
             assert len(rows) == ROBOTS
             assert {r["lesson"] for r in rows} == {LESSON}
-            assert ("Wang Fang", wang["student_id"], "7-2") in {
+            assert ("Wang Fang", wang.student_id, "7-2") in {
                 (r["student"], r["student_id"], r["class"]) for r in rows
             }
 
@@ -294,7 +294,7 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             assert cards(page, "[data-estopped=true]") == ROBOTS
             expect(page.locator(".stopped-badge")).to_have_count(ROBOTS)
             expect(page.locator("#stop-status")).to_have_text(f"✓ All {ROBOTS} robots are stopped.")
-            assert console.store.estop()["active"] is True
+            assert console.db.estop.get().active is True
             shot(page, "stopped")
 
             # Chinese labels everywhere after the switch
@@ -355,10 +355,10 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
             assert page.evaluate("sessionStorage.length") == 0
             # log out: the login is revoked on the console too
             token = cookie["value"]
-            assert console.store.token_user(token) == TEACHER
+            assert console.db.accounts.token_user(token) == TEACHER
             page.click("#logout")
             expect(page.locator("#login-form")).to_be_visible()
-            assert console.store.token_user(token) is None
+            assert console.db.accounts.token_user(token) is None
             assert not any(c["name"] == "rc_session" for c in context.cookies())
             context.close()
         finally:
@@ -366,16 +366,16 @@ def test_teacher_runs_a_lesson_in_the_browser(room: tuple[Console, ApiServer]) -
     # the room the browser showed is the room the API reports
     request = urllib.request.Request(
         server.url + "/api/v1/room",
-        headers={"Authorization": "Bearer " + console.store.new_token(TEACHER, "test")},
+        headers={"Authorization": "Bearer " + console.db.accounts.new_token(TEACHER, "test")},
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         snapshot = json.load(response)
     assert {d["device"] for d in snapshot["devices"]} == {"robot-01", "robot-02", "robot-03"}
     assert snapshot["results"] == 0  # the class's results went with it
     assert {d["student"] for d in snapshot["devices"]} == {None}
-    actions = [e["action"] for e in console.store.audit_log()][::-1]
+    actions = [e.action for e in console.db.audit.list()][::-1]
     assert actions == ["setup", "push", "stop", "release", "purge"], actions
-    wait_until(lambda: not console.store.estop()["active"], 5, "released")
+    wait_until(lambda: not console.db.estop.get().active, 5, "released")
 
 
 def birth(console: Console, device: str, *, estopped: bool = False) -> None:
@@ -396,13 +396,13 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
     STOP bar waiting for every robot's acknowledgement, keyboard use, a tablet."""
     chromium = system_part("chromium")
     with console_on_broker(tmp_path, 0) as (console, server):
-        console.store.add_teacher(TEACHER, PASSWORD)
+        console.db.accounts.add_teacher(TEACHER, PASSWORD)
         students = {"r1": "Wang Fang", "r2": "Li Lei", "r3": "Han Meimei"}
         for device in students:
             birth(console, device)
-        wait_until(lambda: len(console.store.device_ids(online_only=True)) == 3, 10, "births")
+        wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 3, 10, "births")
         for device, student in students.items():
-            console.store.bind(device, student)
+            console.db.rosters.bind(device, student)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
             try:
@@ -443,7 +443,7 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 lights = page.locator("article[data-lesson=lights-and-sound]")
                 lights.locator("button.push-selected").click()
                 expect(page.locator("#toast")).to_contain_text("sent to 2 robots")
-                assert {j["device"] for j in console.store.jobs()} == {"r1", "r2"}
+                assert {j.device for j in console.db.jobs.list()} == {"r1", "r2"}
 
                 # challenge mode: the same lesson to all, then the live leaderboard
                 page.click("#bands button:has-text('Apply')")
@@ -453,9 +453,9 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 expect(page.locator("#leaderboard")).to_be_visible()
                 expect(page.locator("#leaderboard-title")).to_contain_text("Follow the line")
                 jobs = {
-                    j["device"]: j["job"]
-                    for j in console.store.jobs()
-                    if j["lesson_id"] == "line-follower"
+                    j.device: j.job
+                    for j in console.db.jobs.list()
+                    if j.lesson_id == "line-follower"
                 }
                 assert set(jobs) == set(students)
                 laps = {

@@ -62,7 +62,7 @@ def test_api_login_push_results_and_csv(tmp_path: Path) -> None:
             assert health["teachers"] is False  # no default account
             assert call(f"{api}/devices")[0] == 401
             assert call(f"{api}/devices", token="made-up")[0] == 401
-            console.store.add_teacher("ms-li", "a long secret")
+            console.db.accounts.add_teacher("ms-li", "a long secret")
             assert call(f"{api}/login", "POST", {"username": "ms-li", "password": "x"})[0] == 401
             _, login = call(
                 f"{api}/login", "POST", {"username": "ms-li", "password": "a long secret"}

@@ -52,12 +52,12 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
         room = Room(console, broker.host, broker.port, tmp_path)
         try:
             assert console.wait_connected(10)
-            console.store.add_teacher("ms-li", "a long secret")
-            token = console.store.new_token("ms-li", "test")
+            console.db.accounts.add_teacher("ms-li", "a long secret")
+            token = console.db.accounts.new_token("ms-li", "test")
             fleet = ("fleet", "--url", server.url, "--token", token)
             for name in ("r00", "r01"):
                 room.agent(name)
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 2, 10, "births")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 2, 10, "births")
 
             listed = run(*fleet, "devices", "--json")
             assert listed.exit_code == 0
@@ -71,7 +71,7 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
             assert pushed.exit_code == 0
             assert len(json.loads(pushed.output)["jobs"]) == 2
             room.wait_jobs("SUCCEEDED", 2)
-            wait_until(lambda: len(console.store.results()) == 2, 20, "two results")
+            wait_until(lambda: len(console.db.results.list()) == 2, 20, "two results")
 
             results = json.loads(run(*fleet, "results", "--lesson", "drive-5", "--json").output)
             assert sorted(r["device"] for r in results) == ["r00", "r01"]
@@ -83,8 +83,15 @@ def test_fleet_commands_against_a_console(tmp_path: Path) -> None:
 
             stopped = json.loads(run(*fleet, "stop", "--json").output)
             wait_until(lambda: all(a.estopped for a in room.agents.values()), 10, "stopped")
-            released = json.loads(run(*fleet, "release", "--json").output)
+            released = json.loads(run(*fleet, "clear-stop", "--json").output)
             assert released["epoch"] == stopped["epoch"] + 1
+            wait_until(lambda: not any(a.estopped for a in room.agents.values()), 10, "released")
+            # the old name still works for one release, and is no longer listed
+            stopped = json.loads(run(*fleet, "stop", "--json").output)
+            old = run(*fleet, "release")
+            assert old.exit_code == 0 and "clear-stop" in old.output
+            assert f"(epoch {stopped['epoch'] + 1})" in old.output
+            assert " release " not in run(*fleet, "--help").output
             wait_until(lambda: not any(a.estopped for a in room.agents.values()), 10, "released")
 
             wrong = run("fleet", "--url", server.url, "--token", "made-up", "devices")

@@ -60,19 +60,19 @@ def test_push_to_ten_agents_every_result_stored_once(
         jobs = r.console.push(sha, "drive-15")
         assert len(jobs) == 10
         r.wait_jobs("SUCCEEDED", 10)
-        wait_until(lambda: len(r.console.store.results()) == 10, 30, "10 results")
+        wait_until(lambda: len(r.console.db.results.list()) == 10, 30, "10 results")
         wait_until(lambda: all(not a.outbox.pending() for a in r.agents.values()), 30, "acks")
-        results = r.console.store.results()
-        assert sorted(x["job"] for x in results) == sorted(j["job"] for j in jobs)
-        assert {x["result"]["metrics"]["steps"] for x in results} == {15}
-        assert {x["score"] for x in results} == {100.0}
+        results = r.console.db.results.list()
+        assert sorted(x.job for x in results) == sorted(j["job"] for j in jobs)
+        assert {x.result["metrics"]["steps"] for x in results} == {15}
+        assert {x.score for x in results} == {100.0}
         assert r.console.results_duplicate == 0
         # a device born again gets nothing to run twice
         agent = r.agents["r03"]
         agent.close()
         again = r.agent("r03")
         assert again.job_status(jobs[3]["job"]) == "SUCCEEDED"
-        assert len(r.console.store.results()) == 10
+        assert len(r.console.db.results.list()) == 10
         assert r.console.drops.total == 0
         for a in r.agents.values():
             # amqtt 0.12 at times hands an agent other devices' retained up/state;
@@ -100,11 +100,11 @@ def test_estop_stops_every_lesson_and_holds_until_a_newer_clear(
         # an agent that comes back during the stop stays stopped (retained + on disk)
         r.agents["r01"].close(crash=True)
         back = r.agent("r01")
-        wait_until(lambda: back.epoch == stop["epoch"], 10, "retained e-stop")
+        wait_until(lambda: back.epoch == stop.epoch, 10, "retained e-stop")
         assert back.estopped
         # a clear with an old epoch changes nothing
         host, port = address
-        stale = EStop(active=False, epoch=stop["epoch"] - 1, by="x", ts=time.time())
+        stale = EStop(active=False, epoch=stop.epoch - 1, by="x", ts=time.time())
         publish_raw(host, port, [(r.console.topics.estop, encode(stale))])
         wait_until(lambda: back.drops.snapshot().get("stale_estop", 0) >= 1, 10, "stale clear")
         assert all(a.estopped for a in r.agents.values())
@@ -112,7 +112,7 @@ def test_estop_stops_every_lesson_and_holds_until_a_newer_clear(
         short = r.console.bundles.put(b"steps:5")
         jobs = r.console.push(short, "after-stop", ["r02"])
         wait_until(lambda: r.jobs()[jobs[0]["job"]] == "QUEUED", 10, "queued while stopped")
-        r.console.release("ms-li")
+        r.console.clear_stop("ms-li")
         wait_until(lambda: not any(a.estopped for a in r.agents.values()), 10, "release")
         wait_until(lambda: r.jobs()[jobs[0]["job"]] == "SUCCEEDED", 30, "job after release")
         assert not r.robots["r02"].estopped
@@ -145,14 +145,14 @@ def test_bad_jobs_are_rejected_with_reasons(
             "stranger": stranger.sign(base.model_copy(update={"job": "stranger"})),
         }
         for job in cases:
-            r.console.store.add_job(job, "r00", "x", sha, "{}")
+            r.console.db.jobs.add(job, "r00", "x", sha, "{}")
         publish_raw(
             host, port, [(r.console.topics.job("r00", j), encode(d)) for j, d in cases.items()]
         )
         wait_until(
             lambda: all(r.jobs()[j] == "REJECTED" for j in cases), 20, f"rejections {r.jobs()}"
         )
-        reasons = {row["job"]: row["reason"] for row in r.console.store.jobs()}
+        reasons = {row.job: row.reason for row in r.console.db.jobs.list()}
         assert "bad signature" in reasons["tampered"]
         assert reasons["unsigned"] == "job is not signed"
         assert reasons["other"] == "job is for device r99, not r00"
@@ -203,7 +203,7 @@ def test_identify_cancel_and_preflight_commands(
         wait_until(lambda: seen.append(led.value) or 1.0 in seen, 10, "the LED blinks")
         r.console.preflight("r00")
         wait_until(
-            lambda: (r.console.store.devices()[0]["preflight"] or {}).get("ok", 0) > 0,
+            lambda: (r.console.db.devices.list()[0].preflight or {}).get("ok", 0) > 0,
             30,
             "pre-flight summary",
         )
@@ -212,10 +212,10 @@ def test_identify_cancel_and_preflight_commands(
         wait_until(lambda: r.jobs()[job] == "IN_PROGRESS", 20, "running")
         r.console.cancel(job)
         wait_until(lambda: r.jobs()[job] == "CANCELED", 20, "canceled")
-        rows = {x["job"]: x for x in r.console.store.jobs()}
-        assert rows[job]["reason"] == "canceled by the teacher"
-        wait_until(lambda: len(r.console.store.results()) == 1, 20, "result of a canceled job")
-        assert r.console.store.results()[0]["result"]["status"] == "stopped"
+        rows = {x.job: x for x in r.console.db.jobs.list()}
+        assert rows[job].reason == "canceled by the teacher"
+        wait_until(lambda: len(r.console.db.results.list()) == 1, 20, "result of a canceled job")
+        assert r.console.db.results.list()[0].result["status"] == "stopped"
 
 
 def test_results_are_acked_by_the_batch_to_new_agents_and_one_by_one_to_old_ones(
@@ -241,7 +241,7 @@ def test_results_are_acked_by_the_batch_to_new_agents_and_one_by_one_to_old_ones
             assert subscribed.wait(10), "the watcher's subscription was not confirmed"
             # an agent of this version, with five results waiting in its outbox
             agent = r.agent("r00")
-            wait_until(lambda: "r00" in r.console.store.device_ids(online_only=True), 20, "r00")
+            wait_until(lambda: "r00" in r.console.db.devices.ids(online_only=True), 20, "r00")
             agent.close()
             jobs = [(f"jn{n}", "r00", "ack-test", "0" * 64, "{}") for n in range(5)]
             jobs += [(f"jo{n}", "old1", "ack-test", "0" * 64, "{}") for n in range(5)]
@@ -249,8 +249,8 @@ def test_results_are_acked_by_the_batch_to_new_agents_and_one_by_one_to_old_ones
             old = DeviceState(device="old1", session="s1", online=True, ts=time.time(),
                               versions={"roboclass": "0.1.0"})  # fmt: skip
             publish_raw(host, port, [(t.state("old1"), encode(old))])
-            wait_until(lambda: "old1" in r.console.store.device_ids(online_only=True), 20, "old1")
-            r.console.store.add_jobs(jobs)
+            wait_until(lambda: "old1" in r.console.db.devices.ids(online_only=True), 20, "old1")
+            r.console.db.jobs.add_many(jobs)
             results = []
             box = Outbox(tmp_path / "agents" / "r00" / "agent.sqlite")  # the stopped agent's
             for job, device, *_ in jobs:
@@ -263,7 +263,7 @@ def test_results_are_acked_by_the_batch_to_new_agents_and_one_by_one_to_old_ones
             box.close()
             publish_raw(host, port, [(t.result(m.device, m.job), encode(m)) for m in results[5:]])
             again = r.agent("r00")  # sends its outbox on connect
-            wait_until(lambda: len(r.console.store.results()) == 10, 30, "10 results")
+            wait_until(lambda: len(r.console.db.results.list()) == 10, 30, "10 results")
             wait_until(lambda: not again.outbox.pending(), 30, "r00's outbox emptied by acks")
             wait_until(lambda: len(acks["old1"]) >= 5, 20, "old1's acks")
         finally:

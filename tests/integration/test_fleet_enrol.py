@@ -90,8 +90,8 @@ def classroom(tmp_path: Path) -> Iterator[Classroom]:
     enroller = Enroller(layout.root, console, interfaces=LOOPBACK)
     server.app.state.enroller = enroller
     console.start()
-    console.store.add_teacher("ms-li", "a long password")
-    token = console.store.new_token("ms-li", "test")
+    console.db.accounts.add_teacher("ms-li", "a long password")
+    token = console.db.accounts.new_token("ms-li", "test")
     room = Classroom(layout, broker, console, server, enroller, token)
     try:
         assert console.wait_connected(10)
@@ -194,7 +194,7 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         assert facts["broker"] == f"localhost:{load_settings(classroom.layout.root)[0].port}"
         console = classroom.console
         assert console.wait_for(
-            lambda: console.store.device_ids(online_only=True) == ["robot-07"], 20
+            lambda: console.db.devices.ids(online_only=True) == ["robot-07"], 20
         ), "robot-07 online over TLS"
         folder = robot.folder
         assert not (folder / "claim.json").exists() and not (folder / "pending.key").exists()
@@ -207,15 +207,15 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         sha = console.bundles.put(b"steps:1")
         [job] = console.push(sha, "hello", ["robot-07"])
         assert console.wait_for(
-            lambda: (console.store.job(job["job"]) or {}).get("status") == "SUCCEEDED", 60
+            lambda: getattr(console.db.jobs.get(job["job"]), "status", None) == "SUCCEEDED", 60
         ), "the job ran"
         # claimed: no longer announced, and the robot's enrolment endpoint is gone
         assert classroom.enroller.browser is not None
         assert classroom.enroller.browser.wait_gone(rid, 10)
-        audit = [a["action"] for a in console.store.audit_log()]
+        audit = [a.action for a in console.db.audit.list()]
         assert "claim" in audit and "claim-failed" in audit
 
-        console.store.bind("robot-07", "Wang Fang")
+        console.db.rosters.bind("robot-07", "Wang Fang")
         old = tmp_path / "robot-07-before"  # what robot-07's folder held (a copied SD card)
         shutil.copytree(folder, old)
         old_creds = Credentials.load(old)
@@ -224,8 +224,8 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         status, body = classroom.call("/devices/robot-07/rename", "POST", {"name": "robot-08"})
         assert status == 200, body
         assert robot.line()["device"] == "robot-08"  # the agent started again as robot-08
-        assert console.store.device_ids(online_only=True) == ["robot-08"]
-        assert [(d["device"], d["student"]) for d in console.store.devices()] == [
+        assert console.db.devices.ids(online_only=True) == ["robot-08"]
+        assert [(d.device, d.student) for d in console.db.devices.list()] == [
             ("robot-08", "Wang Fang")
         ]
         assert load_settings(classroom.layout.root)[0].devices == ("robot-08",)
@@ -250,7 +250,7 @@ def test_a_robot_is_discovered_claimed_joins_over_tls_renamed_and_revoked(
         again = RobotProcess(folder, tmp_path / "robot" / "state")
         try:
             assert again.line()["device"] == "robot-08"  # configured: no enrolment
-            assert not console.wait_for(lambda: "robot-08" in console.store.device_ids(), 3), (
+            assert not console.wait_for(lambda: "robot-08" in console.db.devices.ids(), 3), (
                 "a revoked robot must not come back"
             )
         finally:
@@ -272,7 +272,7 @@ def claim(classroom: Classroom, robot: RobotProcess, name: str) -> None:
     assert robot.line()["claimed"]["device"] == name
     assert robot.line()["device"] == name
     console = classroom.console
-    assert console.wait_for(lambda: name in console.store.device_ids(online_only=True), 20), name
+    assert console.wait_for(lambda: name in console.db.devices.ids(online_only=True), 20), name
 
 
 def test_a_robot_moves_rooms_by_forgetting_this_one_and_being_claimed_again(
@@ -301,7 +301,7 @@ def test_a_robot_moves_rooms_by_forgetting_this_one_and_being_claimed_again(
         # it waits with a new key and code, and the next room claims it
         claim(classroom, robot, "robot-21")
         assert Credentials.load(folder).key.read_bytes() != stale.key.read_bytes()
-        assert [a["action"] for a in classroom.console.store.audit_log()].count("move") == 1
+        assert [a.action for a in classroom.console.db.audit.list()].count("move") == 1
         assert classroom.call("/devices/robot-99/move", "POST", {"confirm": "robot-99"})[0] == 404
     finally:
         robot.close()
@@ -441,8 +441,8 @@ def test_a_console_without_a_classroom_says_how_to_enrol(tmp_path: Path) -> None
     with EmbeddedBroker() as broker:
         console = Console(ConsoleConfig(broker.host, broker.port, tmp_path / "console"))
         with ApiServer(console) as server:
-            console.store.add_teacher("ms-li", "a long password")
-            token = console.store.new_token("ms-li", "t")
+            console.db.accounts.add_teacher("ms-li", "a long password")
+            token = console.db.accounts.new_token("ms-li", "t")
             status, body = call(f"{server.url}/api/v1/enrol", token=token)
             assert status == 200 and body["enabled"] is False
             claim = {"robot": "rc-000000", "code": "0000-0000", "name": "r"}

@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fleet.broker.embedded import EmbeddedBroker
 from fleet.broker.mosquitto import Mosquitto
 from fleet.console.console import Console
+from fleet.console.store import Result
 from fleet.core.protocol import TERMINAL
 from fleet.core.signing import public_key_text
 from lessons import find_lesson, pack_bundle
@@ -85,17 +85,17 @@ def restartable(request: pytest.FixtureRequest) -> Iterator[RestartableBroker]:
         b.close()
 
 
-def assert_exactly_once(console: Console, jobs: list[str]) -> dict[str, dict[str, Any]]:
+def assert_exactly_once(console: Console, jobs: list[str]) -> dict[str, Result]:
     """Every job final, one stored result per job, no stranger results; returns them by job."""
-    rows = console.store.results()
-    by_job = {str(r["job"]): r for r in rows}
+    rows = console.db.results.list()
+    by_job = {str(r.job): r for r in rows}
     assert len(rows) == len(by_job), "two results stored for one job"
-    assert len({r["result_id"] for r in rows}) == len(rows)
+    assert len({r.result_id for r in rows}) == len(rows)
     assert sorted(by_job) == sorted(jobs), "a result is missing or a stranger came in"
-    statuses = {str(r["job"]): str(r["status"]) for r in console.store.jobs()}
+    statuses = {str(r.job): str(r.status) for r in console.db.jobs.list()}
     assert {statuses[j] for j in jobs} <= FINAL, statuses
     for job in jobs:
-        assert by_job[job]["status"] == statuses[job], (job, by_job[job], statuses[job])
+        assert by_job[job].status == statuses[job], (job, by_job[job], statuses[job])
     return by_job
 
 
@@ -307,7 +307,7 @@ def test_broker_killed_and_restarted_while_results_are_sent(
         for steps in (30, 60, 90):  # three jobs per robot, results spread over ~2 s
             sha = r.console.bundles.put(f"steps:{steps}".encode())
             jobs += [j["job"] for j in r.console.push(sha, f"drive-{steps}")]
-        wait_until(lambda: len(r.console.store.results()) >= 1, 30, "the first result")
+        wait_until(lambda: len(r.console.db.results.list()) >= 1, 30, "the first result")
 
         restartable.kill()
         wait_until(
@@ -318,7 +318,7 @@ def test_broker_killed_and_restarted_while_results_are_sent(
             30,
             "everyone sees the broker gone",
         )
-        stored_before = len(r.console.store.results())
+        stored_before = len(r.console.db.results.list())
         # Jobs keep finishing while the broker is down: their results wait in the outboxes.
         wait_until(
             lambda: sum(len(a.outbox.pending()) for a in r.agents.values()) >= 1,
@@ -328,13 +328,13 @@ def test_broker_killed_and_restarted_while_results_are_sent(
         restartable.start()
 
         wait_until(lambda: all_final(r, jobs), 60, f"every job final {r.jobs()}")
-        wait_until(lambda: len(r.console.store.results()) == len(jobs), 60, "every result")
+        wait_until(lambda: len(r.console.db.results.list()) == len(jobs), 60, "every result")
         wait_until(lambda: not any(a.outbox.pending() for a in r.agents.values()), 30, "acks")
         results = assert_exactly_once(r.console, jobs)
         assert stored_before < len(jobs)
-        assert {x["status"] for x in results.values()} == {"SUCCEEDED"}
+        assert {x.status for x in results.values()} == {"SUCCEEDED"}
         wait_until(
-            lambda: len(r.console.store.device_ids(online_only=True)) == 6, 30, "all back online"
+            lambda: len(r.console.db.devices.ids(online_only=True)) == 6, 30, "all back online"
         )
         assert r.console.link.handler_errors == 0
         assert all(a.link.handler_errors == 0 for a in r.agents.values())
@@ -370,9 +370,7 @@ def test_agent_killed_mid_lesson_and_restarted(
         agent = AgentProcess("p1", restartable, r.console, folder)
         try:
             agent.start()
-            wait_until(
-                lambda: "p1" in r.console.store.device_ids(online_only=True), 60, "p1's birth"
-            )
+            wait_until(lambda: "p1" in r.console.db.devices.ids(online_only=True), 60, "p1's birth")
             long_job = r.console.push(sha, lesson.id, ["p1"], code=LONG_LESSON, time_limit_s=600)
             after = [
                 r.console.push(sha, lesson.id, ["p1"], code=solution)[0]["job"] for _ in range(2)
@@ -390,24 +388,24 @@ def test_agent_killed_mid_lesson_and_restarted(
 
             jobs = [killed, *after]
             wait_until(lambda: all_final(r, jobs), 90, f"every job final {r.jobs()}")
-            wait_until(lambda: len(r.console.store.results()) == 3, 30, "three results")
+            wait_until(lambda: len(r.console.db.results.list()) == 3, 30, "three results")
             wait_until(
                 lambda: r.console.telemetry.get("p1", {}).get("outbox") == 0,
                 30,
                 "p1's outbox empty",
             )
             results = assert_exactly_once(r.console, jobs)
-            rows = {row["job"]: row for row in r.console.store.jobs()}
-            assert rows[killed]["status"] == "FAILED"
-            assert rows[killed]["reason"] == "the agent restarted during the run"
-            assert results[killed]["result"] == {
+            rows = {row.job: row for row in r.console.db.jobs.list()}
+            assert rows[killed].status == "FAILED"
+            assert rows[killed].reason == "the agent restarted during the run"
+            assert results[killed].result == {
                 "status": "error",
                 "reason": "the agent restarted during the run",
             }
             # the two queued jobs were forgotten by the dead agent and run after the restart
             for job in after:
-                assert rows[job]["status"] == "SUCCEEDED", agent.log()
-                assert results[job]["result"]["status"] == "passed", results[job]
+                assert rows[job].status == "SUCCEEDED", agent.log()
+                assert results[job].result["status"] == "passed", results[job]
             # the killed run's student program does not outlive its agent
             wait_until(
                 lambda: not any(pid_alive(p) for p in lesson_children),
@@ -428,7 +426,7 @@ def test_device_cut_off_for_30_s(restartable: RestartableBroker, tmp_path: Path)
         try:
             cut = r.agent("r00", port=proxy.port)
             r.agent("r01")
-            wait_until(lambda: len(r.console.store.device_ids(online_only=True)) == 2, 20, "births")
+            wait_until(lambda: len(r.console.db.devices.ids(online_only=True)) == 2, 20, "births")
             forever = r.console.bundles.put(b"steps:1000000")
             short = r.console.bundles.put(b"steps:40")
             running = r.console.push(forever, "forever", ["r00"], max_offline_s=10)[0]["job"]
@@ -445,7 +443,7 @@ def test_device_cut_off_for_30_s(restartable: RestartableBroker, tmp_path: Path)
                 # amqtt 0.12 does not enforce keepalives (its broker handler ignores a
                 # read timeout), so it never drops a silent client nor sends its will.
                 wait_until(
-                    lambda: "r00" not in r.console.store.device_ids(online_only=True),
+                    lambda: "r00" not in r.console.db.devices.ids(online_only=True),
                     20,
                     "the console sees r00 gone",
                 )
@@ -465,17 +463,17 @@ def test_device_cut_off_for_30_s(restartable: RestartableBroker, tmp_path: Path)
             wait_until(lambda: cut.link.connects > before, 60, "r00 reconnects")
             jobs = [running, queued, pushed_while_cut, other]
             wait_until(lambda: all_final(r, jobs), 60, f"every job final {r.jobs()}")
-            wait_until(lambda: len(r.console.store.results()) == 4, 30, "four results")
+            wait_until(lambda: len(r.console.db.results.list()) == 4, 30, "four results")
             wait_until(lambda: not cut.outbox.pending(), 30, "r00's outbox empty")
             results = assert_exactly_once(r.console, jobs)
-            rows = {row["job"]: row for row in r.console.store.jobs()}
-            assert rows[running]["status"] == "FAILED"
-            assert rows[running]["reason"] == "lost the console for more than 10 s"
-            assert results[running]["result"]["status"] == "error"
+            rows = {row.job: row for row in r.console.db.jobs.list()}
+            assert rows[running].status == "FAILED"
+            assert rows[running].reason == "lost the console for more than 10 s"
+            assert results[running].result["status"] == "error"
             for job in (queued, pushed_while_cut, other):
-                assert rows[job]["status"] == "SUCCEEDED"
+                assert rows[job].status == "SUCCEEDED"
             wait_until(
-                lambda: "r00" in r.console.store.device_ids(online_only=True), 20, "r00 online"
+                lambda: "r00" in r.console.db.devices.ids(online_only=True), 20, "r00 online"
             )
             assert r.console.link.handler_errors == 0
             assert cut.link.handler_errors == 0

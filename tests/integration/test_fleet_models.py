@@ -55,11 +55,11 @@ def classroom(isolated_dirs: Path, tmp_path: Path) -> Iterator[tuple[Room, ApiSe
         room = Room(console, host, port, tmp_path)
         try:
             assert console.wait_connected(10)
-            console.store.add_teacher("ms-li", "a long secret")
-            token = console.store.new_token("ms-li", "test")
+            console.db.accounts.add_teacher("ms-li", "a long secret")
+            token = console.db.accounts.new_token("ms-li", "test")
             for name in ("r01", "r02", "r03"):
                 room.agent(name, runner=lessons_runner, cache_dir=cache_of(tmp_path, name))
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 3, 20, "births")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 3, 20, "births")
             yield room, server, token
         finally:
             room.close()
@@ -75,7 +75,7 @@ def installed(tmp: Path, device: str) -> Path:
 
 
 def reasons(room: Room) -> dict[str, str | None]:
-    return {r["job"]: r["reason"] for r in room.console.store.jobs()}
+    return {r.job: r.reason for r in room.console.db.jobs.list()}
 
 
 def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
@@ -109,8 +109,8 @@ def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
         assert entry.manifest.label_ids() == ["stop", "left", "right"]
         assert entry.read_verified()
     assert not installed(tmp_path, "r03").exists()
-    audit = console.store.audit_log(action="push-model")
-    assert audit and audit[0]["detail"]["devices"] == ["r01", "r02"]
+    audit = console.db.audit.list(action="push-model")
+    assert audit and audit[0].detail["devices"] == ["r01", "r02"]
 
     # 2. A lesson that needs the student's own model runs on both, with Classifier on it.
     program = find_lesson("drive-by-your-signs").file("solution.py").read_text(encoding="utf-8")
@@ -130,16 +130,16 @@ def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
     wait_until(
         lambda: (
             {"r01", "r02"}
-            <= {r["device"] for r in console.store.results(lesson="drive-by-your-signs")}
+            <= {r.device for r in console.db.results.list(lesson="drive-by-your-signs")}
         ),
         30,
         "the lesson results stored",
     )
-    results = {r["device"]: r for r in console.store.results(lesson="drive-by-your-signs")}
+    results = {r.device: r for r in console.db.results.list(lesson="drive-by-your-signs")}
     for device in ("r01", "r02"):
         assert room.jobs()[lesson_jobs[device]] == "SUCCEEDED"
-        assert results[device]["result"]["status"] == "passed", results[device]["result"]
-        assert results[device]["result"]["metrics"]["signs_reported"] == "left, right, stop"
+        assert results[device].result["status"] == "passed", results[device].result
+        assert results[device].result["metrics"]["signs_reported"] == "left, right, stop"
     # r03 never got the model: the lesson does not start, and says why (en + zh)
     assert room.jobs()[lesson_jobs["r03"]] == "FAILED"
     why = reasons(room)[lesson_jobs["r03"]] or ""
@@ -156,7 +156,7 @@ def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
     forged = signed.model_copy(  # the manifest changed after signing: other labels
         update={"model": ref.model_copy(update={"manifest": ref.manifest.replace("left", "go")})}
     )
-    console.store.add_job("forged", "r03", "model:my-signs", sha, encode(forged).decode())
+    console.db.jobs.add("forged", "r03", "model:my-signs", sha, encode(forged).decode())
     publish_raw(room.host, room.port, [(console.topics.job("r03", "forged"), encode(forged))])
     stored = console.bundles.path(sha)
     assert stored is not None
@@ -195,4 +195,4 @@ def test_a_taught_model_is_pushed_installed_and_used_and_tampering_is_rejected(
         token,
     )
     assert status == 413 and "too large" in said["detail"] and "太大" in said["detail"]
-    assert len(room.console.store.jobs()) == len(room.jobs())  # nothing was pushed by those
+    assert len(room.console.db.jobs.list()) == len(room.jobs())  # nothing was pushed by those

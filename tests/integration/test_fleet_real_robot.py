@@ -57,7 +57,7 @@ def test_a_job_that_opens_the_kit_gets_the_pins_and_the_agent_gets_them_back(
             kit=KIT,
             open_robot=lambda: Robot(KIT, backend="gpio", pin_factory=factory),
         )
-        wait_until(lambda: "r1" in r.console.store.device_ids(online_only=True), 20, "online")
+        wait_until(lambda: "r1" in r.console.db.devices.ids(online_only=True), 20, "online")
         r.console.push(r.console.bundles.put(b"lesson"), "a lesson")
         r.wait_jobs("SUCCEEDED", 1)
         assert seen["ctx_robot"] is None  # lent, not shared
@@ -88,7 +88,7 @@ def test_a_runner_that_uses_the_agents_robot_keeps_it(
     held = Robot(KIT, backend="gpio", pin_factory=factory)
     with room(*address, tmp_path) as r:
         agent = r.agent("r1", robot=held, runner=robot_runner, backend="gpio", kit=KIT)
-        wait_until(lambda: "r1" in r.console.store.device_ids(online_only=True), 20, "online")
+        wait_until(lambda: "r1" in r.console.db.devices.ids(online_only=True), 20, "online")
         r.console.push(r.console.bundles.put(b"lesson"), "a lesson")
         r.wait_jobs("SUCCEEDED", 1)
         assert seen["driven"] == 0.5

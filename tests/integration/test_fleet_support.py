@@ -89,7 +89,7 @@ class Room:
         return agent
 
     def jobs(self) -> dict[str, str]:
-        return {r["job"]: r["status"] for r in self.console.store.jobs()}
+        return {r.job: r.status for r in self.console.db.jobs.list()}
 
     def wait_jobs(self, status: str, n: int, timeout: float = 60.0) -> None:
         wait_until(
@@ -114,7 +114,7 @@ def room(host: str, port: int, tmp: Path, devices: int = 0) -> Iterator[Room]:
         assert console.wait_connected(10)
         for i in range(devices):
             r.agent(f"r{i:02d}")
-        wait_until(lambda: len(console.store.device_ids(online_only=True)) >= devices, 20, "births")
+        wait_until(lambda: len(console.db.devices.ids(online_only=True)) >= devices, 20, "births")
         yield r
     finally:
         r.close()

@@ -47,12 +47,12 @@ def test_a_class_runs_on_the_tls_broker(tmp_path: Path) -> None:
             for device in DEVICES:
                 tls = Credentials.load(layout.device_dir(device)).tls_context()
                 room.agent(device, tls=tls)
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 2, 20, "births")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 2, 20, "births")
             sha = console.bundles.put(b"steps:5")
             jobs = console.push(sha, "drive-5")
             assert len(jobs) == 2
             room.wait_jobs("SUCCEEDED", 2)
-            wait_until(lambda: len(console.store.results()) == 2, 20, "two results")
+            wait_until(lambda: len(console.db.results.list()) == 2, 20, "two results")
             console.stop_all("ms-li")
             wait_until(lambda: all(a.estopped for a in room.agents.values()), 10, "stopped")
             # a robot's certificate only works for that robot
@@ -120,7 +120,7 @@ def test_the_agent_command_joins_with_its_folder(tmp_path: Path) -> None:
                 assert facts["device"] == "robot-02"  # the name comes from the certificate
                 assert facts["broker"] == f"localhost:{port}"
                 wait_until(
-                    lambda: console.store.device_ids(online_only=True) == ["robot-02"],
+                    lambda: console.db.devices.ids(online_only=True) == ["robot-02"],
                     20,
                     "robot-02 online over TLS",
                 )

@@ -62,8 +62,8 @@ class Client:
 def served(tmp_path: Path) -> Iterator[tuple[Console, Client]]:
     """A console that is never connected (port 9: nothing listens) behind its API."""
     console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
-    console.store.add_teacher("ms-li", "a long secret")
-    console.store.add_teacher("mr-wu", "another long secret")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
+    console.db.accounts.add_teacher("mr-wu", "another long secret")
     with ApiServer(console) as server:
         yield console, Client(server.url)
     console.close()
@@ -71,7 +71,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Console, Client]]:
 
 def birth(console: Console, device: str) -> None:
     state = DeviceState(device=device, session="s1", online=True, ts=time.time())
-    assert console.store.device_state(state)
+    assert console.db.devices.record_state(state)
 
 
 def cookie_login(client: Client, user: str = "ms-li", password: str = "a long secret") -> str:
@@ -112,7 +112,7 @@ def test_the_page_logs_in_with_an_httponly_samesite_cookie(served: tuple[Console
         "POST", "/api/v1/login", {"username": "ms-li", "password": "a long secret"}
     )
     assert status == 200
-    assert console.store.token_user(body["token"]) == "ms-li"
+    assert console.db.accounts.token_user(body["token"]) == "ms-li"
     assert response.getheader("set-cookie") is None
 
 
@@ -138,14 +138,14 @@ def test_a_cross_site_state_change_is_refused(
     status, body, response = client("POST", "/api/v1/stop", headers={"Cookie": cookie, **sent})
     if allowed:
         assert status == 200, body
-        assert console.store.estop()["active"]
+        assert console.db.estop.get().active
     else:
         assert status == 403
         assert "cross-site" in body["detail"]
         assert "跨站" in body["detail"]
-        assert not console.store.estop()["active"]
+        assert not console.db.estop.get().active
         assert response.getheader("content-security-policy")
-        assert console.store.audit_log() == []
+        assert console.db.audit.list() == []
 
 
 def test_forged_login_and_other_writes_are_refused_too(served: tuple[Console, Client]) -> None:
@@ -166,7 +166,7 @@ def test_forged_login_and_other_writes_are_refused_too(served: tuple[Console, Cl
         ("POST", "/api/v1/logout", None),
     ):
         assert client(method, path, data, evil)[0] == 403, path
-    assert console.store.jobs() == []
+    assert console.db.jobs.list() == []
     assert console.previews.watching() == {}
     assert client("GET", "/api/v1/room", headers={"Cookie": cookie})[0] == 200  # still logged in
     # reading is not refused (SameSite keeps the cookie off cross-site reads; CORS hides answers)
@@ -177,10 +177,10 @@ def test_forged_login_and_other_writes_are_refused_too(served: tuple[Console, Cl
 
 def test_bearer_scripts_need_no_browser_headers(served: tuple[Console, Client]) -> None:
     console, client = served
-    token = console.store.new_token("ms-li", "script")
+    token = console.db.accounts.new_token("ms-li", "script")
     status, _, _ = client("POST", "/api/v1/stop", headers={"Authorization": f"Bearer {token}"})
     assert status == 200
-    assert [e["who"] for e in console.store.audit_log()] == ["ms-li"]
+    assert [e.who for e in console.db.audit.list()] == ["ms-li"]
 
 
 def test_refusal_rules() -> None:
@@ -225,7 +225,7 @@ def test_api_tokens_belong_to_one_teacher(served: tuple[Console, Client]) -> Non
     wu = {"Cookie": cookie_login(client, "mr-wu", "another long secret"), **same}
     status, made, _ = client("POST", "/api/v1/tokens", {"name": "xapi-export"}, li)
     assert status == 200, made
-    assert console.store.token_user(made["token"]) == "ms-li"
+    assert console.db.accounts.token_user(made["token"]) == "ms-li"
     # the token acts as Ms Li, and only her list shows it
     status, listed, _ = client("GET", "/api/v1/tokens", headers=li)
     assert {t["name"] for t in listed} == {"login", "xapi-export"}
@@ -244,7 +244,7 @@ def test_api_tokens_belong_to_one_teacher(served: tuple[Console, Client]) -> Non
     assert client("DELETE", f"/api/v1/tokens/{made['id']}", headers=li)[0] == 200
     assert client("GET", "/api/v1/room", headers=bearer)[0] == 401
     assert client("DELETE", f"/api/v1/tokens/{made['id']}", headers=li)[0] == 404
-    assert [(e["who"], e["action"]) for e in console.store.audit_log()][::-1] == [
+    assert [(e.who, e.action) for e in console.db.audit.list()][::-1] == [
         ("ms-li", "token"),
         ("ms-li", "stop"),
         ("ms-li", "revoke-token"),
@@ -253,7 +253,7 @@ def test_api_tokens_belong_to_one_teacher(served: tuple[Console, Client]) -> Non
 
 def test_camera_preview_switch_is_audited_and_limited(served: tuple[Console, Client]) -> None:
     console, client = served
-    token = console.store.new_token("ms-li", "test")
+    token = console.db.accounts.new_token("ms-li", "test")
     auth = {"Authorization": f"Bearer {token}"}
     assert client("POST", "/api/v1/devices/r1/preview", {"on": True}, auth)[0] == 404
     devices = [f"r{i}" for i in range(MAX_WATCHED + 1)]
@@ -273,7 +273,7 @@ def test_camera_preview_switch_is_audited_and_limited(served: tuple[Console, Cli
     assert f"at most {MAX_WATCHED}" in said["detail"]
     assert client("POST", "/api/v1/devices/r0/preview", {"on": False}, auth)[0] == 200
     assert "r0" not in console.previews.watching()
-    entries = [(e["action"], e["detail"]) for e in console.store.audit_log()][::-1]
+    entries = [(e.action, e.detail) for e in console.db.audit.list()][::-1]
     assert entries[0] == ("preview", {"device": "r0", "on": True})
     assert entries[-1] == ("preview", {"device": "r0", "on": False})
 
@@ -282,7 +282,7 @@ def test_a_jobs_log_is_kept_per_job_bounded_and_only_from_its_robot(
     served: tuple[Console, Client],
 ) -> None:
     console, client = served
-    token = console.store.new_token("ms-li", "test")
+    token = console.db.accounts.new_token("ms-li", "test")
     auth = {"Authorization": f"Bearer {token}"}
     birth(console, "r1")
     birth(console, "r2")
@@ -331,7 +331,7 @@ def test_https_with_a_certificate_from_the_classroom_ca(tmp_path: Path) -> None:
         web_certificate(tmp_path / "nowhere", tmp_path / "web2", names)
 
     console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
-    console.store.add_teacher("ms-li", "a long secret")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
     trust = ssl.create_default_context(cafile=str(layout.ca_cert))
     try:
         with ApiServer(console, tls=(cert, key)) as server:

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from fleet.console.api import ApiServer
 from fleet.console.cli import console as console_group
 from fleet.console.console import Console, ConsoleConfig
-from fleet.console.store import Store
+from fleet.console.store import Database, Result
 from fleet.console.web import STATIC, library, room_snapshot, xapi_statements
 from fleet.core.limits import FailureLimiter
 from fleet.core.protocol import DeviceState, JobResult, Status
@@ -61,7 +61,7 @@ def birth(console: Console, device: str, estopped: bool = False) -> None:
     state = DeviceState(
         device=device, session="s1", online=True, ts=time.time(), battery=7.4, estopped=estopped
     )
-    assert console.store.device_state(state)
+    assert console.db.devices.record_state(state)
 
 
 def test_first_run_set_up_makes_one_account_only(server: ApiServer) -> None:
@@ -74,18 +74,18 @@ def test_first_run_set_up_makes_one_account_only(server: ApiServer) -> None:
     # without the code printed on the console's screen, nobody can claim a fresh console
     assert call(f"{url}/api/v1/setup", "POST", {**body, "code": ""})[0] == 403
     assert call(f"{url}/api/v1/setup", "POST", {**body, "code": "AAAA-AAAA"})[0] == 403
-    assert not console.store.teacher_exists("ms-li")
+    assert not console.db.accounts.teacher_exists("ms-li")
     # typed in lower case without the dash is fine
     typed = code.replace("-", "").lower()
     status, made = call(f"{url}/api/v1/setup", "POST", {**body, "code": typed})
     assert status == 200, made
-    assert console.store.teacher_exists("ms-li")
+    assert console.db.accounts.teacher_exists("ms-li")
     assert call(f"{url}/api/v1/room", token=made["token"])[0] == 200
-    assert [e["action"] for e in console.store.audit_log()] == ["setup"]
+    assert [e.action for e in console.db.audit.list()] == ["setup"]
     # once there is a teacher, nobody can make another account this way, code or not
     again = call(f"{url}/api/v1/setup", "POST", {**body, "username": "intruder"})
     assert again[0] == 409
-    assert not console.store.teacher_exists("intruder")
+    assert not console.db.accounts.teacher_exists("intruder")
 
 
 def test_set_up_code_guesses_are_rate_limited(server: ApiServer) -> None:
@@ -96,7 +96,7 @@ def test_set_up_code_guesses_are_rate_limited(server: ApiServer) -> None:
     status, answer = call(f"{url}/api/v1/setup", "POST", {**body, "code": server.setup_code})
     assert status == 429  # even the right code, until the minute is over
     assert "wait" in answer["detail"] and "请等" in answer["detail"]
-    assert not server.console.store.has_teachers()
+    assert not server.console.db.accounts.has_teachers()
 
 
 def test_every_new_route_needs_a_teacher(served: tuple[Console, str]) -> None:
@@ -111,11 +111,11 @@ def test_room_snapshot_joins_devices_jobs_and_results(tmp_path: Path) -> None:
     try:
         birth(console, "r1")
         birth(console, "r2", estopped=True)
-        console.store.bind("r1", "Wang Fang", "7-2")
+        console.db.rosters.bind("r1", "Wang Fang", "7-2")
         console.telemetry["r1"] = {"ts": time.time(), "battery_v": 7.9}
-        console.store.add_job("j1", "r1", "line-follower", "0" * 64, "{}")
-        console.store.add_job("j2", "r1", "robot-dance", "0" * 64, "{}")
-        console.store.job_status("j1", Status.SUCCEEDED, None)
+        console.db.jobs.add("j1", "r1", "line-follower", "0" * 64, "{}")
+        console.db.jobs.add("j2", "r1", "robot-dance", "0" * 64, "{}")
+        console.db.jobs.set_status("j1", Status.SUCCEEDED, None)
         result = JobResult(
             device="r1",
             job="j1",
@@ -124,7 +124,7 @@ def test_room_snapshot_joins_devices_jobs_and_results(tmp_path: Path) -> None:
             result={"status": "passed", "score": 90},
             ts=time.time(),
         )
-        assert console.store.add_result(result)
+        assert console.db.results.add(result)
         snap = room_snapshot(console)
     finally:
         console.close()
@@ -151,8 +151,8 @@ def test_room_snapshot_joins_devices_jobs_and_results(tmp_path: Path) -> None:
 def test_event_stream_sends_the_room(served: tuple[Console, str]) -> None:
     console, url = served
     birth(console, "r1")
-    console.store.add_teacher("ms-li", "long enough")
-    token = console.store.new_token("ms-li", "test")
+    console.db.accounts.add_teacher("ms-li", "long enough")
+    token = console.db.accounts.new_token("ms-li", "test")
     request = urllib.request.Request(
         f"{url}/api/v1/events", headers={"Authorization": f"Bearer {token}"}
     )
@@ -169,32 +169,32 @@ def test_event_stream_sends_the_room(served: tuple[Console, str]) -> None:
 
 def test_xapi_statements() -> None:
     rows = [
-        {
-            "result_id": "res1",
-            "job": "j1",
-            "device": "r1",
-            "student": "Wang Fang",
-            "student_id": "s-0123456789abcdef",
-            "roster": "7-2",
-            "lesson_id": "line-follower",
-            "status": "SUCCEEDED",
-            "score": 85.0,
-            "result": {"status": "passed", "wall_seconds": 12.5},
-            "received": 1_700_000_000.0,
-        },
-        {
-            "result_id": "res2",
-            "job": "j2",
-            "device": "r2",
-            "student": None,
-            "student_id": None,
-            "roster": None,
-            "lesson_id": "line-follower",
-            "status": "FAILED",
-            "score": None,
-            "result": {"status": "error", "reason": "crashed"},
-            "received": 1_700_000_100.0,
-        },
+        Result(
+            result_id="res1",
+            job="j1",
+            device="r1",
+            student="Wang Fang",
+            student_id="s-0123456789abcdef",
+            roster="7-2",
+            lesson_id="line-follower",
+            status=Status.SUCCEEDED,
+            score=85.0,
+            result={"status": "passed", "wall_seconds": 12.5},
+            received=1_700_000_000.0,
+        ),
+        Result(
+            result_id="res2",
+            job="j2",
+            device="r2",
+            student=None,
+            student_id=None,
+            roster=None,
+            lesson_id="line-follower",
+            status=Status.FAILED,
+            score=None,
+            result={"status": "error", "reason": "crashed"},
+            received=1_700_000_100.0,
+        ),
     ]
     passed, errored = xapi_statements(rows, "http://console.local:8080")
     assert passed["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed"
@@ -381,7 +381,7 @@ def login_from(url: str, source: str, username: str, password: str) -> tuple[int
 
 def test_login_is_rate_limited_per_name_and_client(served: tuple[Console, str]) -> None:
     console, url = served
-    console.store.add_teacher("ms-li", "a long secret")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
     for _ in range(4):
         assert login_from(url, "127.0.0.1", "ms-li", "guess")[0] == 401
     assert login_from(url, "127.0.0.1", "ms-li", "a long secret")[0] == 200  # resets the count
@@ -414,7 +414,7 @@ def test_failure_limiter_forgets_after_the_window() -> None:
 
 def test_login_tokens_expire_and_logout_revokes(served: tuple[Console, str]) -> None:
     console, url = served
-    console.store.add_teacher("ms-li", "a long secret")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
     body = {"username": "ms-li", "password": "a long secret"}
     status, made = call(f"{url}/api/v1/login", "POST", body)
     assert status == 200 and made["expires_in"] == 12 * 3600
@@ -429,8 +429,8 @@ def test_login_tokens_expire_and_logout_revokes(served: tuple[Console, str]) -> 
 
 def test_purge_a_class_from_the_api(served: tuple[Console, str]) -> None:
     console, url = served
-    console.store.add_teacher("ms-li", "a long secret")
-    token = console.store.new_token("ms-li", "test")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
+    token = console.db.accounts.new_token("ms-li", "test")
     for device in ("r1", "r2"):
         birth(console, device)
     status, bound = call(
@@ -441,8 +441,8 @@ def test_purge_a_class_from_the_api(served: tuple[Console, str]) -> None:
     assert call(f"{url}/api/v1/devices/r2/student", "PUT", {"student": "Li Lei"}, token)[0] == 200
     bad = {"student": "x", "roster": "a/b"}
     assert call(f"{url}/api/v1/devices/r2/student", "PUT", bad, token)[0] == 422
-    console.store.add_job("j1", "r1", "line-follower", "0" * 64, "{}")
-    console.store.add_result(
+    console.db.jobs.add("j1", "r1", "line-follower", "0" * 64, "{}")
+    console.db.results.add(
         JobResult(
             device="r1",
             job="j1",
@@ -463,7 +463,7 @@ def test_purge_a_class_from_the_api(served: tuple[Console, str]) -> None:
     assert call(purge, "POST", {"confirm": "7-2"})[0] == 401
     assert call(purge, "POST", {"confirm": "7-3"}, token)[0] == 400  # the name typed again
     assert call(f"{url}/api/v1/rosters/7-9/purge", "POST", {"confirm": "7-9"}, token)[0] == 404
-    assert console.store.results(roster="7-2")
+    assert console.db.results.list(roster="7-2")
     status, purged = call(purge, "POST", {"confirm": "7-2"}, token)
     assert status == 200
     assert (purged["students"], purged["results"], purged["devices"]) == (1, 1, ["r1"])
@@ -477,8 +477,8 @@ def test_purge_a_class_from_the_api(served: tuple[Console, str]) -> None:
 
 def test_pushes_stops_releases_and_cancels_are_audited(served: tuple[Console, str]) -> None:
     console, url = served
-    console.store.add_teacher("ms-li", "a long secret")
-    token = console.store.new_token("ms-li", "test")
+    console.db.accounts.add_teacher("ms-li", "a long secret")
+    token = console.db.accounts.new_token("ms-li", "test")
     birth(console, "r1")
     assert call(f"{url}/api/v1/audit")[0] == 401
     status, pushed = call(f"{url}/api/v1/push", "POST", {"lesson": "lights-and-sound"}, token)
@@ -501,6 +501,15 @@ def test_pushes_stops_releases_and_cancels_are_audited(served: tuple[Console, st
     assert log[0]["detail"]["epoch"] == log[1]["detail"]["epoch"] + 1
     assert log[0]["ts"] >= log[3]["ts"]
     assert len(call(f"{url}/api/v1/audit?limit=2", token=token)[1]) == 2
+    # /release's clearly named twin clears the stop the same way (and the log says so alike)
+    assert call(f"{url}/api/v1/stop", "POST", token=token)[0] == 200
+    status, cleared = call(f"{url}/api/v1/estop/clear", "POST", token=token)
+    assert status == 200 and cleared["active"] is False
+    assert cleared["epoch"] == log[0]["detail"]["epoch"] + 2
+    assert [e["action"] for e in call(f"{url}/api/v1/audit?limit=2", token=token)[1]] == [
+        "release",
+        "stop",
+    ]
 
 
 def test_console_serve_prints_the_set_up_code_only_while_there_is_no_teacher(
@@ -515,7 +524,7 @@ def test_console_serve_prints_the_set_up_code_only_while_there_is_no_teacher(
     text = CliRunner().invoke(console_group, args)
     assert re.search(r"type the set-up code [A-Z2-9]{4}-[A-Z2-9]{4}", text.output), text.output
     assert facts["setup_code"] not in text.output  # a new code every start
-    with Store(tmp_path / "console.sqlite") as store:
-        store.add_teacher("ms-li", "a long secret")
+    with Database(tmp_path / "console.sqlite") as db:
+        db.accounts.add_teacher("ms-li", "a long secret")
     claimed = CliRunner().invoke(console_group, [*args, "--json"])
     assert "setup_code" not in json.loads(claimed.output)

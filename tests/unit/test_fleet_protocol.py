@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fleet.agent.outbox import Outbox
-from fleet.console.store import MIGRATIONS, Store, require_sqlite
+from fleet.console.store import MIGRATIONS, Database, require_sqlite
 from fleet.core.errors import StoreError
 from fleet.core.protocol import (
     MAX_PAYLOAD,
@@ -215,10 +215,10 @@ def result(job: str, result_id: str, device: str = "r1") -> JobResult:
 
 
 def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.sqlite") as store:
+    with Database(tmp_path / "c.sqlite") as db:
         jobs = [f"j{n}" for n in range(1000)]  # more than one IN (...) list's worth
-        store.add_jobs([(job, "r1", "line", SHA, "{}") for job in jobs])
-        assert store.add_results([result("j0", "x0")]) == [True]
+        db.jobs.add_many([(job, "r1", "line", SHA, "{}") for job in jobs])
+        assert db.results.add_many([result("j0", "x0")]) == [True]
         failed = JobResult(device="r1", job="j3", result_id="x3", status=Status.FAILED,
                            result={"status": "failed", "reason": "fell off"}, ts=0)  # fmt: skip
         batch = [
@@ -230,22 +230,22 @@ def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path
             failed,
             *(result(job, f"x{job}") for job in jobs[4:]),
         ]
-        flags = store.add_results(batch)
+        flags = db.results.add_many(batch)
         assert flags[:6] == [False, True, False, True, False, True]
         assert all(flags[6:]) and len(flags) == len(batch)
-        rows = store.results()
+        rows = db.results.list()
         assert len(rows) == len(jobs)
-        assert {r["job"]: r["result_id"] for r in rows}["j2"] == "y2"
-        assert [r["job"] for r in rows] == jobs  # in the order they came
-        assert {r["lesson_id"] for r in rows} == {"line"}  # from each result's job
-        assert rows[1]["result"] == {"status": "passed", "score": 90}
-        assert store.job("j3")["status"] == "FAILED" and store.job("j3")["reason"] == "fell off"
-        assert store.job("j999")["status"] == "SUCCEEDED"
-        assert store.add_results(batch) == [False] * len(batch)  # all of it again: nothing new
+        assert {r.job: r.result_id for r in rows}["j2"] == "y2"
+        assert [r.job for r in rows] == jobs  # in the order they came
+        assert {r.lesson_id for r in rows} == {"line"}  # from each result's job
+        assert rows[1].result == {"status": "passed", "score": 90}
+        assert db.jobs.get("j3").status == "FAILED" and db.jobs.get("j3").reason == "fell off"
+        assert db.jobs.get("j999").status == "SUCCEEDED"
+        assert db.results.add_many(batch) == [False] * len(batch)  # all of it again: nothing new
         late = JobResult(device="r1", job="j1", result_id="late", status=Status.FAILED,
                          result={"status": "failed", "reason": "late"}, ts=0)  # fmt: skip
-        assert store.add_results([late]) == [False]
-        assert store.job("j1")["status"] == "SUCCEEDED"  # a finished job stays finished
+        assert db.results.add_many([late]) == [False]
+        assert db.jobs.get("j1").status == "SUCCEEDED"  # a finished job stays finished
 
 
 def test_an_sqlite_too_old_for_the_batch_statements_is_refused_with_what_to_do() -> None:
@@ -259,39 +259,41 @@ def test_an_sqlite_too_old_for_the_batch_statements_is_refused_with_what_to_do()
 
 def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
-    with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS)
-        store.device_state(DeviceState(device="r1", session="s1", online=True, ts=0))
-        assert store.bind("r1", "Li Lei")
-        store.add_job("j1", "r1", "line", SHA, "{}")
-        assert store.job_status("j1", Status.IN_PROGRESS, None)
-        assert not store.job_status("j1", Status.QUEUED, None)  # late, out of order
-        assert store.add_result(result("j1", "x1"))
-        assert not store.add_result(result("j1", "x1"))  # re-sent from an outbox
-        assert not store.add_result(result("j1", "x2"))  # a second result for one job
-        assert store.job_status("j1", Status.SUCCEEDED, None)
-        assert not store.job_status("j1", Status.FAILED, "late")
-        assert store.pending_jobs("r1") == []
+    with Database(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        db.devices.record_state(DeviceState(device="r1", session="s1", online=True, ts=0))
+        assert db.rosters.bind("r1", "Li Lei")
+        db.jobs.add("j1", "r1", "line", SHA, "{}")
+        assert db.jobs.set_status("j1", Status.IN_PROGRESS, None)
+        assert not db.jobs.set_status("j1", Status.QUEUED, None)  # late, out of order
+        assert db.results.add(result("j1", "x1"))
+        assert not db.results.add(result("j1", "x1"))  # re-sent from an outbox
+        assert not db.results.add(result("j1", "x2"))  # a second result for one job
+        assert db.jobs.set_status("j1", Status.SUCCEEDED, None)
+        assert not db.jobs.set_status("j1", Status.FAILED, "late")
+        assert db.jobs.pending("r1") == []
         # a stale last will (old session) does not mark the new session offline
-        assert not store.device_state(DeviceState(device="r1", session="old", online=False, ts=0))
-        assert store.devices()[0]["online"]
-    with Store(path) as store:  # reopening runs no migration twice
-        rows = store.results(student="Li Lei")
-        assert [(r["job"], r["score"], r["lesson_id"]) for r in rows] == [("j1", 90.0, "line")]
-        assert store.results(student="nobody") == []
-        assert json.dumps(rows[0]["result"]) == '{"status": "passed", "score": 90}'
+        assert not db.devices.record_state(
+            DeviceState(device="r1", session="old", online=False, ts=0)
+        )
+        assert db.devices.list()[0].online
+    with Database(path) as db:  # reopening runs no migration twice
+        rows = db.results.list(student="Li Lei")
+        assert [(r.job, r.score, r.lesson_id) for r in rows] == [("j1", 90.0, "line")]
+        assert db.results.list(student="nobody") == []
+        assert json.dumps(rows[0].result) == '{"status": "passed", "score": 90}'
 
 
 def test_teacher_login_and_estop_epochs(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.sqlite") as store:
-        assert not store.has_teachers()
-        store.add_teacher("ms-li", "correct horse")
-        assert store.login("ms-li", "wrong") is None
-        token = store.login("ms-li", "correct horse")
+    with Database(tmp_path / "c.sqlite") as db:
+        assert not db.accounts.has_teachers()
+        db.accounts.add_teacher("ms-li", "correct horse")
+        assert db.accounts.login("ms-li", "wrong") is None
+        token = db.accounts.login("ms-li", "correct horse")
         assert token is not None
-        assert store.token_user(token) == "ms-li"
-        assert store.token_user("forged") is None
-        first = store.set_estop(True, "ms-li")
-        second = store.set_estop(False, "ms-li")
-        assert (first["epoch"], second["epoch"]) == (1, 2)
-        assert store.estop()["active"] is False
+        assert db.accounts.token_user(token) == "ms-li"
+        assert db.accounts.token_user("forged") is None
+        first = db.estop.set(True, "ms-li")
+        second = db.estop.set(False, "ms-li")
+        assert (first.epoch, second.epoch) == (1, 2)
+        assert db.estop.get().active is False

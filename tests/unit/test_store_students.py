@@ -1,4 +1,4 @@
-"""fleet/console/store.py: pseudonymous students, the version-1 upgrade, purging a class,
+"""fleet/console/store/: pseudonymous students, the version-1 upgrade, purging a class,
 token expiry and revocation, the audit log."""
 
 from __future__ import annotations
@@ -8,7 +8,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fleet.console.store import DEFAULT_ROSTER, MIGRATIONS, Store
+import pytest
+
+from fleet.console.store import (
+    DEFAULT_ROSTER,
+    MIGRATIONS,
+    AuditAction,
+    Database,
+    Device,
+    JobState,
+    ResultFilter,
+)
 from fleet.core.protocol import DeviceState, JobResult, Status
 
 # names nobody would write by chance, so a byte search of the file finds only them
@@ -16,9 +26,9 @@ GONE = ("Zhaoxiaoming Qwerty", "王小明同学")
 KEPT = "Lileileilei Asdfgh"
 
 
-def birth(store: Store, device: str) -> None:
+def birth(db: Database, device: str) -> None:
     state = DeviceState(device=device, session="s1", online=True, ts=time.time())
-    assert store.device_state(state)
+    assert db.devices.record_state(state)
 
 
 def result(device: str, job: str, score: float = 80) -> JobResult:
@@ -86,84 +96,86 @@ def test_a_version_1_database_upgrades_with_names_moved_into_students(tmp_path: 
     old.commit()
     old.close()
 
-    with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 3
-        r1, r2 = store.devices()
-        assert (r1["student"], r1["roster"]) == ("Wang Fang", DEFAULT_ROSTER)
-        assert r1["student_id"].startswith("s-")
-        assert r2["student"] is None
-        rows = {r["result_id"]: r for r in store.results()}
-        assert rows["res1"]["student"] == "Wang Fang"
-        assert rows["res1"]["student_id"] == r1["student_id"]
-        assert rows["res2"]["student"] == "Li Lei"
-        assert rows["res3"]["student_id"] is None
-        assert [s["name"] for s in store.students()] == ["Li Lei", "Wang Fang"]
+    with Database(path) as db:
+        assert db.schema_version == len(MIGRATIONS) == 3
+        r1, r2 = db.devices.list()
+        assert (r1.student, r1.roster) == ("Wang Fang", DEFAULT_ROSTER)
+        assert r1.student_id.startswith("s-")
+        assert r2.student is None
+        rows = {r.result_id: r for r in db.results.list()}
+        assert rows["res1"].student == "Wang Fang"
+        assert rows["res1"].student_id == r1.student_id
+        assert rows["res2"].student == "Li Lei"
+        assert rows["res3"].student_id is None
+        assert [s.name for s in db.rosters.students()] == ["Li Lei", "Wang Fang"]
         # binding the same name again gives the same pseudonym
-        assert store.bind("r2", "Wang Fang")
-        assert store.devices()[1]["student_id"] == r1["student_id"]
+        assert db.rosters.bind("r2", "Wang Fang")
+        assert db.devices.list()[1].student_id == r1.student_id
     # the names are now only in students: devices and results hold the id
-    db = sqlite3.connect(path)
+    raw = sqlite3.connect(path)
     try:
         for table in ("devices", "results"):
-            columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+            columns = {r[1] for r in raw.execute(f"PRAGMA table_info({table})")}
             assert "student" not in columns
             assert "student_id" in columns
-        expires = dict(db.execute("SELECT name, expires FROM tokens").fetchall())
+        expires = dict(raw.execute("SELECT name, expires FROM tokens").fetchall())
     finally:
-        db.close()
+        raw.close()
     assert expires["login"] == now + 12 * 3600  # old logins now expire
     assert expires["cli"] is None  # API tokens do not
     assert {t for t, _, v in every_value(path) if v in ("Wang Fang", "Li Lei")} == {"students"}
 
 
 def test_results_belong_to_the_student_the_job_was_pushed_for(tmp_path: Path) -> None:
-    with Store(tmp_path / "console.sqlite") as store:
-        birth(store, "r1")
-        assert not store.bind("nope", "Wang Fang")  # no such robot: no student made either
-        assert store.students() == []
-        store.bind("r1", "Wang Fang", "7-2")
-        store.add_job("j1", "r1", "line-follower", "0" * 64, "{}")
-        store.bind("r1", "Li Lei", "7-2")  # the next pupil sits down before the result comes
-        store.add_job("j2", "r1", "line-follower", "0" * 64, "{}")
-        store.add_results([result("r1", "j1"), result("r1", "j2")])
-        names = [r["student"] for r in store.results()]
+    with Database(tmp_path / "console.sqlite") as db:
+        birth(db, "r1")
+        assert not db.rosters.bind("nope", "Wang Fang")  # no such robot: no student made either
+        assert db.rosters.students() == []
+        db.rosters.bind("r1", "Wang Fang", "7-2")
+        db.jobs.add("j1", "r1", "line-follower", "0" * 64, "{}")
+        db.rosters.bind("r1", "Li Lei", "7-2")  # the next pupil sits down before the result comes
+        db.jobs.add("j2", "r1", "line-follower", "0" * 64, "{}")
+        db.results.add_many([result("r1", "j1"), result("r1", "j2")])
+        names = [r.student for r in db.results.list()]
         assert names == ["Wang Fang", "Li Lei"]
-        assert [r["student"] for r in store.results(roster="7-2", student="Li Lei")] == ["Li Lei"]
-        wang = store.students("7-2")[1]
-        assert (wang["name"], wang["results"], wang["devices"]) == ("Wang Fang", 1, [])
-        assert [r["job"] for r in store.results(student_id=wang["id"])] == ["j1"]
+        assert [r.student for r in db.results.list(roster="7-2", student="Li Lei")] == ["Li Lei"]
+        wang = db.rosters.students("7-2")[1]
+        assert (wang.name, wang.results, wang.devices) == ("Wang Fang", 1, [])
+        assert [r.job for r in db.results.list(student_id=wang.id)] == ["j1"]
 
 
 def test_purging_a_class_leaves_nothing_of_it_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "console.sqlite"
-    with Store(path) as store:
+    with Database(path) as db:
         for device in ("r1", "r2", "r3"):
-            birth(store, device)
-        store.bind("r1", GONE[0], "7-2")
-        store.bind("r2", GONE[1], "7-2")
-        store.bind("r3", KEPT, "7-3")
-        store.add_jobs([(f"j{n}", f"r{n}", "line-follower", "0" * 64, "{}") for n in (1, 2, 3)])
-        store.add_results([result("r1", "j1"), result("r2", "j2"), result("r3", "j3")])
-        gone_ids = {s["id"] for s in store.students("7-2")}
+            birth(db, device)
+        db.rosters.bind("r1", GONE[0], "7-2")
+        db.rosters.bind("r2", GONE[1], "7-2")
+        db.rosters.bind("r3", KEPT, "7-3")
+        db.jobs.add_many([(f"j{n}", f"r{n}", "line-follower", "0" * 64, "{}") for n in (1, 2, 3)])
+        db.results.add_many([result("r1", "j1"), result("r2", "j2"), result("r3", "j3")])
+        gone_ids = {s.id for s in db.rosters.students("7-2")}
         assert len(gone_ids) == 2
-        store.audit("ms-li", "push", lesson_id="line-follower")
+        db.audit.add("ms-li", "push", lesson_id="line-follower")
         everything = file_bytes(path)
         for name in (*GONE, KEPT):  # the byte search does find names that are there
             assert name.encode() in everything, name
 
-        purged = store.purge_roster("7-2")
+        purged = db.rosters.purge("7-2")
 
-        assert purged == {
+        assert purged.to_json() == {
             "roster": "7-2",
             "students": 2,
             "results": 2,
             "jobs": 2,
             "devices": ["r1", "r2"],
         }
-        assert [d["student"] for d in store.devices()] == [None, None, KEPT]
-        assert [r["student"] for r in store.results()] == [KEPT]
-        assert [j["job"] for j in store.jobs()] == ["j3"]
-        assert store.rosters() == [{"roster": "7-3", "students": 1, "results": 1}]
+        assert [d.student for d in db.devices.list()] == [None, None, KEPT]
+        assert [r.student for r in db.results.list()] == [KEPT]
+        assert [j.job for j in db.jobs.list()] == ["j3"]
+        assert [r.to_json() for r in db.rosters.list()] == [
+            {"roster": "7-3", "students": 1, "results": 1}
+        ]
     # every cell of every table, read afresh: no name, no pseudonym of the class
     for table, column, value in every_value(path):
         text = str(value)
@@ -179,34 +191,76 @@ def test_purging_a_class_leaves_nothing_of_it_in_the_file(tmp_path: Path) -> Non
 
 
 def test_login_tokens_expire_and_can_be_revoked(tmp_path: Path) -> None:
-    with Store(tmp_path / "console.sqlite") as store:
-        store.add_teacher("ms-li", "a long secret")
-        assert store.login("ms-li", "wrong") is None
-        token = store.login("ms-li", "a long secret", ttl_s=3600)
+    with Database(tmp_path / "console.sqlite") as db:
+        db.accounts.add_teacher("ms-li", "a long secret")
+        assert db.accounts.login("ms-li", "wrong") is None
+        token = db.accounts.login("ms-li", "a long secret", ttl_s=3600)
         assert token is not None
-        assert store.token_user(token) == "ms-li"
-        stale = store.login("ms-li", "a long secret", ttl_s=0.0)
+        assert db.accounts.token_user(token) == "ms-li"
+        stale = db.accounts.login("ms-li", "a long secret", ttl_s=0.0)
         assert stale is not None
-        assert store.token_user(stale) is None  # expired the moment it was made
-        forever = store.new_token("ms-li", "cli")
-        assert store.token_user(forever) == "ms-li"
-        assert store.revoke_token(token)
-        assert store.token_user(token) is None
-        assert not store.revoke_token(token)
-        assert store.token_user(forever) == "ms-li"  # revoking one token leaves the others
+        assert db.accounts.token_user(stale) is None  # expired the moment it was made
+        forever = db.accounts.new_token("ms-li", "cli")
+        assert db.accounts.token_user(forever) == "ms-li"
+        assert db.accounts.revoke_token(token)
+        assert db.accounts.token_user(token) is None
+        assert not db.accounts.revoke_token(token)
+        assert db.accounts.token_user(forever) == "ms-li"  # revoking one token leaves the others
 
 
 def test_audit_log_is_newest_first_and_filters_by_action(tmp_path: Path) -> None:
-    with Store(tmp_path / "console.sqlite") as store:
-        store.audit("ms-li", "push", lesson_id="line-follower", devices=["r1"])
-        store.audit("ms-li", "stop", epoch=1)
-        store.audit("mr-wu", "release", epoch=2)
-        log = store.audit_log()
-        assert [(e["who"], e["action"]) for e in log] == [
+    with Database(tmp_path / "console.sqlite") as db:
+        db.audit.add("ms-li", "push", lesson_id="line-follower", devices=["r1"])
+        db.audit.add("ms-li", "stop", epoch=1)
+        db.audit.add("mr-wu", "release", epoch=2)
+        log = db.audit.list()
+        assert [(e.who, e.action) for e in log] == [
             ("mr-wu", "release"),
             ("ms-li", "stop"),
             ("ms-li", "push"),
         ]
-        assert log[2]["detail"] == {"lesson_id": "line-follower", "devices": ["r1"]}
-        assert [e["action"] for e in store.audit_log(action="stop")] == ["stop"]
-        assert len(store.audit_log(limit=1)) == 1
+        assert log[2].detail == {"lesson_id": "line-follower", "devices": ["r1"]}
+        assert [e.action for e in db.audit.list(action="stop")] == ["stop"]
+        assert len(db.audit.list(limit=1)) == 1
+
+
+def test_each_domain_answers_typed_records_that_convert_to_the_api_json(tmp_path: Path) -> None:
+    with Database(tmp_path / "console.sqlite") as db:
+        birth(db, "r1")
+        birth(db, "r2")
+        gone = DeviceState(device="r2", session="s1", online=False, ts=time.time())
+        assert db.devices.record_state(gone)
+        assert [d.device for d in db.devices.list(online_only=True)] == ["r1"]
+        assert db.devices.ids(online_only=True) == ["r1"]
+        assert db.devices.get("nope") is None
+        device = db.devices.get("r1")
+        assert isinstance(device, Device) and device.online is True
+        assert list(device.to_json()) == [
+            "device", "session", "online", "kit", "backend", "battery", "estopped", "job",
+            "preflight", "versions", "student_id", "first_seen", "last_seen", "student", "roster",
+        ]  # fmt: skip
+        db.jobs.add("j1", "r1", "line-follower", "0" * 64, "{}")
+        [job] = db.jobs.list()
+        assert job.status is JobState.PENDING
+        assert [p.job for p in db.jobs.pending("r1")] == ["j1"]
+        assert db.jobs.set_status("j1", Status.IN_PROGRESS, None)
+        stored = db.jobs.get("j1")
+        assert stored is not None and stored.status is JobState.IN_PROGRESS and stored.doc == "{}"
+        assert db.results.add(result("r1", "j1"))
+        [found] = db.results.matching(ResultFilter(device="r1", lesson="line-follower"))
+        assert found.status is Status.SUCCEEDED and found.result["score"] == 80
+        assert db.results.matching(ResultFilter(device="r2")) == []
+        received = found.received
+        assert db.results.list(since=received, until=received + 1) == [found]
+        assert db.results.list(until=received) == []  # before: not at
+        assert not db.rosters.exists("7-2")
+        db.rosters.bind("r1", "Wang Fang", "7-2")
+        assert db.rosters.exists("7-2")
+        state = db.estop.set(True, "ms-li")
+        assert state == db.estop.get()
+        assert state.to_json() == {"active": True, "epoch": 1, "by": "ms-li", "ts": state.ts}
+        with pytest.raises(ValueError, match="not-an-action"):
+            db.audit.add("ms-li", "not-an-action")
+        db.audit.add("ms-li", AuditAction.STOP, epoch=1)
+        assert [e.action for e in db.audit.list()] == ["stop"]
+    assert db.closed

@@ -1,6 +1,6 @@
 """The console database's schema, as numbered migrations (``PRAGMA user_version``).
 
-Migration *n* takes a database from version *n-1* to *n*; :class:`fleet.console.store.Store`
+Migration *n* takes a database from version *n-1* to *n*; :class:`fleet.console.store.Database`
 runs the missing ones in order, each in one transaction. Never edit a
 migration that has shipped: add the next one.
 

@@ -1,0 +1,49 @@
+"""The console's FastAPI app: every area's router, enrolment, the pages, the guards."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import FastAPI
+
+from fleet.console.api import (
+    accounts,
+    audit,
+    devices,
+    estop,
+    jobs,
+    lessons,
+    live,
+    previews,
+    results,
+    roster,
+    setup,
+    tokens,
+)
+from fleet.console.api.deps import teacher
+from fleet.console.console import Console
+from fleet.console.web import mount_pages
+from fleet.console.websecurity import CrossSiteGuard
+from fleet.core.limits import FailureLimiter
+from fleet.enrol.routes import mount_enrol
+
+__all__ = ["create_app"]
+
+
+def create_app(console: Console) -> FastAPI:
+    """The API over ``console``."""
+    app = FastAPI(title="RoboClass console", version="1")
+    app.state.console = console
+    app.state.closing = threading.Event()  # set on close: ends the web page's event streams
+    #: Wrong passwords and wrong set-up codes, per name and client.
+    app.state.limiter = FailureLimiter(accounts.LOGIN_FAILURES, 60.0)
+    app.state.setup_code = setup.new_setup_code()
+    app.state.setup_lock = threading.Lock()
+    areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
+    for area in (*areas, live, previews):
+        app.include_router(area.router)
+    app.include_router(jobs.bundles)
+    mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)
+    mount_pages(app)  # the teacher's pages at / (fleet/console/static/)
+    app.add_middleware(CrossSiteGuard)  # cross-site state changes refused; security headers
+    return app

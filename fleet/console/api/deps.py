@@ -1,0 +1,67 @@
+"""What the console's routes depend on: the console, the teacher, the result filters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+
+from fleet.console.console import Console
+from fleet.console.store import ResultFilter
+from fleet.console.websecurity import request_token
+
+__all__ = [
+    "ConsoleDep",
+    "ResultQuery",
+    "Teacher",
+    "client_key",
+    "get_console",
+    "result_filter",
+    "teacher",
+]
+
+
+def get_console(request: Request) -> Console:
+    """The console the app serves (``app.state.console``)."""
+    console: Console = request.app.state.console
+    return console
+
+
+def teacher(request: Request) -> str:
+    """The teacher a bearer token (or the page's session cookie) belongs to, else 401."""
+    token, _kind = request_token(request)
+    user = get_console(request).db.accounts.token_user(token) if token else None
+    if user is None:
+        raise HTTPException(
+            401,
+            "log in first: POST /api/v1/login, or pass an API token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+def result_filter(
+    device: str | None = None,
+    student: Annotated[str | None, Query(description="the student's display name")] = None,
+    lesson: str | None = None,
+    status: str | None = None,
+    since: Annotated[
+        float | None, Query(description="received at or after (s since the epoch)")
+    ] = None,
+    student_id: Annotated[str | None, Query(description="the student's pseudonym")] = None,
+    roster: Annotated[str | None, Query(description="the class")] = None,
+    until: Annotated[float | None, Query(description="received before (s since the epoch)")] = None,
+) -> ResultFilter:
+    """The filters of ``/api/v1/results``, its CSV and xAPI exports (and the page's charts)."""
+    return ResultFilter(device, student, lesson, status, since, student_id, roster, until)
+
+
+def client_key(request: Request, name: str) -> tuple[str, str, str]:
+    """What failed logins are counted by: the name tried and the client's address."""
+    return ("login", name, request.client.host if request.client else "?")
+
+
+# Module level: FastAPI resolves these annotations by name (postponed evaluation).
+ConsoleDep = Annotated[Console, Depends(get_console)]
+Teacher = Annotated[str, Depends(teacher)]
+ResultQuery = Annotated[ResultFilter, Depends(result_filter)]

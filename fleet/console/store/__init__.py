@@ -1,0 +1,109 @@
+"""The console's database: one SQLite file, a store per domain, typed records.
+
+::
+
+    with Database(Path("data/console.sqlite")) as db:
+        db.devices.list(online_only=True)        # [Device(device="r1", ...)]
+        db.results.add(job_result)               # once: False when it is already here
+        db.jobs.set_status("j1", Status.IN_PROGRESS, None)
+        db.audit.add("ms-li", AuditAction.STOP, epoch=3)
+
+:class:`Database` owns the connection (WAL, the migrations of
+:mod:`~fleet.console.store.schema`, transactions; :mod:`~fleet.console.store.sql`)
+and one store per domain, each with its SQL in its own module:
+:attr:`~Database.devices`, :attr:`~Database.jobs`, :attr:`~Database.results`,
+:attr:`~Database.rosters` (students, classes, which robot a student has),
+:attr:`~Database.accounts` (teachers and tokens), :attr:`~Database.audit` and
+:attr:`~Database.estop`. They answer with the frozen records of
+:mod:`~fleet.console.store.records`; ``record.to_json()`` is what the JSON API
+sends.
+
+The database is the source of truth: what it says is pending is re-sent when
+a device is born again. Students are pseudonymous
+(:mod:`~fleet.console.store.rosters`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fleet.console.store.accounts import LOGIN_TTL_S, AccountStore, check_password, hash_password
+from fleet.console.store.audit import AuditLog
+from fleet.console.store.devices import DeviceStore
+from fleet.console.store.estop import EStopStore
+from fleet.console.store.jobs import JobStore
+from fleet.console.store.records import (
+    LOGIN,
+    AuditAction,
+    AuditEntry,
+    Device,
+    EStopState,
+    Job,
+    JobState,
+    PendingJob,
+    Purged,
+    Record,
+    Result,
+    ResultFilter,
+    Roster,
+    StoredJob,
+    Student,
+    Token,
+    TokenInfo,
+)
+from fleet.console.store.results import ResultStore
+from fleet.console.store.rosters import DEFAULT_ROSTER, RosterStore
+from fleet.console.store.schema import MIGRATIONS
+from fleet.console.store.sql import MIN_SQLITE, Connection, require_sqlite
+from rcbase.closeable import Closeable
+
+__all__ = [
+    "DEFAULT_ROSTER",
+    "LOGIN",
+    "LOGIN_TTL_S",
+    "MIGRATIONS",
+    "MIN_SQLITE",
+    "AuditAction",
+    "AuditEntry",
+    "Database",
+    "Device",
+    "EStopState",
+    "Job",
+    "JobState",
+    "PendingJob",
+    "Purged",
+    "Record",
+    "Result",
+    "ResultFilter",
+    "Roster",
+    "StoredJob",
+    "Student",
+    "Token",
+    "TokenInfo",
+    "check_password",
+    "hash_password",
+    "require_sqlite",
+]
+
+
+class Database(Closeable):
+    """The console's SQLite file and its stores; every method is thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = Connection(path)
+        self.path = path
+        self.devices = DeviceStore(self._connection)
+        self.jobs = JobStore(self._connection)
+        self.results = ResultStore(self._connection)
+        self.rosters = RosterStore(self._connection)
+        self.accounts = AccountStore(self._connection)
+        self.audit = AuditLog(self._connection)
+        self.estop = EStopStore(self._connection)
+
+    @property
+    def schema_version(self) -> int:
+        """The number of the last migration this file has had."""
+        return self._connection.schema_version
+
+    def _close(self) -> None:
+        self._connection.close()
