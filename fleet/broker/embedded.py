@@ -135,7 +135,8 @@ class EmbeddedBroker(Closeable):
                 "default": {"type": "tcp", "bind": f"{self.host}:{self._requested_port}"}
             },
             "plugins": {
-                # Loopback only, for the demo and the tests: see docs/architecture.md.
+                # Loopback only, for the demo and the tests: see
+                # docs/decisions/0016-amqtt-only-for-demo-and-tests.md.
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
             },
         }

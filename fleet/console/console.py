@@ -124,7 +124,8 @@ class Console(Closeable):
         #: Devices whose birth says their agent reads many result ids in one ack.
         self._batched_acks: set[str] = set()
         # Results are stored by a writer thread, many per transaction, then acked:
-        # the network thread only decodes and queues them (docs/architecture.md).
+        # the network thread only decodes and queues them
+        # (docs/decisions/0009-sqlite-wal-store-group-commit.md).
         self._results: queue.Queue[JobResult | None] = queue.Queue()
         self._no_linger = threading.Event()  # set on close: store what came, at once
         self._writer = threading.Thread(
@@ -412,9 +413,7 @@ class Console(Closeable):
 
     def leave_room(self, device: str) -> None:
         """Tell ``device`` to forget this room (it waits to be claimed again: moving rooms)."""
-        # The wire command is still "release": agents of this release know only that name
-        # ("leave_room" once every agent in a room accepts it).
-        self._command(device, "release")
+        self._command(device, "leave_room")  # agents also still read the old name, "release"
 
     def preview_on(self, device: str, by: str) -> dict[str, Any]:
         """Ask ``device`` for a live camera preview (:class:`fleet.core.errors.PreviewError`: too many)."""

@@ -44,7 +44,7 @@ async function stopAll() {
 // Clear the stop: the robots may run lessons again.
 async function release() {
   try {
-    state.room.estop = await api("POST", "/release");
+    state.room.estop = await api("POST", "/estop/clear");
     renderStop();
     toast(t("stop.released"));
   } catch (error) { fail(error); }
