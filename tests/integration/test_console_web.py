@@ -542,8 +542,8 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
                 expect(page.locator("#setup-user")).to_be_focused()
                 shot(page, f"{lang}-setup")
 
-            console.store.add_teacher(TEACHER, PASSWORD)
-            token = console.store.new_token(TEACHER, "test")
+            console.db.accounts.add_teacher(TEACHER, PASSWORD)
+            token = console.db.accounts.new_token(TEACHER, "test")
             students = {
                 "r1": ("Wang Fang", "7-2"),
                 "r2": ("Li Lei", "7-2"),
@@ -551,9 +551,9 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
             }
             for device in students:
                 birth(console, device)
-            wait_until(lambda: len(console.store.device_ids(online_only=True)) == 3, 10, "births")
+            wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 3, 10, "births")
             for device, (student, roster) in students.items():
-                console.store.bind(device, student, roster)
+                console.db.rosters.bind(device, student, roster)
             request = urllib.request.Request(
                 server.url + "/api/v1/push",
                 data=json.dumps({"lesson": LESSON}).encode(),
@@ -594,7 +594,7 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
                     ts=time.time(),
                 )
                 send(console, console.topics.result(device, jobs[device]), result)
-            wait_until(lambda: len(console.store.results()) == 2, 10, "results")
+            wait_until(lambda: len(console.db.results.list()) == 2, 10, "results")
 
             for lang, (page, errors) in pages.items():
                 page.reload()
