@@ -35,6 +35,7 @@ not, what to do about it (``roboclass doctor`` shows it).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import importlib.util
 import logging
@@ -44,6 +45,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -94,7 +96,7 @@ class Limits:
     """What one sandboxed program may use, in all."""
 
     memory_bytes: int
-    processes: int = 64
+    processes: int = 128  # tasks: processes and their threads (numpy, onnxruntime)
     cpu_seconds: int = 120
     open_files: int = 256
     file_bytes: int = 64 * _MIB
@@ -283,23 +285,43 @@ class _Cgroup(Closeable):
 
 
 # -- user ids -----------------------------------------------------------------------
+# One user id per running sandbox on this computer, whichever process started it (the
+# agent, the console, a test): a lock file per id, held while the sandbox runs. The kernel
+# drops the lock when the process dies, so a crash never leaks an id.
 
 _uid_lock = threading.Lock()
-_uids_in_use: set[int] = set()
+_uid_files: dict[int, int] = {}  # uid -> the open lock file
+
+
+def _uid_folder() -> Path:
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    folder = base / "roboclass-sandbox-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def _take_uid() -> int:
+    folder = _uid_folder()
     with _uid_lock:
         for uid in range(SANDBOX_UID, SANDBOX_UID + _UIDS):
-            if uid not in _uids_in_use:
-                _uids_in_use.add(uid)
-                return uid
+            if uid in _uid_files:
+                continue
+            fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # another process's sandbox has it
+                os.close(fd)
+                continue
+            _uid_files[uid] = fd
+            return uid
     raise SandboxError(f"more than {_UIDS} sandboxes at the same time")
 
 
 def _give_uid(uid: int) -> None:
     with _uid_lock:
-        _uids_in_use.discard(uid)
+        fd = _uid_files.pop(uid, None)
+    if fd is not None:
+        os.close(fd)  # closing drops the lock
 
 
 # -- the sandbox --------------------------------------------------------------------

@@ -301,3 +301,27 @@ def test_unconfined_runs_only_when_asked_and_keeps_the_limits(work: Path) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "256"
+
+
+def test_each_running_sandbox_has_a_user_id_of_its_own_across_processes() -> None:
+    """Two programs (the agent's and the console's, say) never share a user id, so one's
+    process limit is never spent by the other."""
+    if os.geteuid() != 0:
+        pytest.skip("user ids of their own only when started by root")
+    from lessons.sandbox import _give_uid, _take_uid  # noqa: PLC0415 - the allocator itself
+
+    mine = _take_uid()
+    try:
+        other = subprocess.run(
+            [sys.executable, "-c", "from lessons.sandbox import _take_uid; print(_take_uid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        assert int(other.stdout) != mine
+        again = _take_uid()  # the other process has ended: its id is free again
+        _give_uid(again)
+        assert again != mine
+    finally:
+        _give_uid(mine)
