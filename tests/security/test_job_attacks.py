@@ -446,3 +446,43 @@ def test_lesson_run_contains_the_same_attacks(room: Classroom, tmp_path: Path) -
         if path.exists():  # the cached bundle is there once a job ran
             assert sha256_file(path) == digest, f"{path} changed"
     assert none_survive(tag) == []
+
+
+def test_lesson_run_as_a_user_does_not_leak_the_callers_environment(
+    room: Classroom, tmp_path: Path
+) -> None:
+    """A sandbox made by a user (a user namespace: a robot whose agent runs as a user, a
+    student's own computer). bubblewrap is then the program's pid 1 and the same user, so
+    ``/proc/1/environ`` is readable: it must hold nothing of the caller's environment.
+
+    The tests run as root here; ``os.geteuid`` answering 1000 takes the user's path.
+    """
+    code, _files = secrets_attack(room)
+    student = tmp_path / "attack.py"
+    student.write_text(code, encoding="utf-8")
+    secret = f"user-secret-{secrets.token_hex(8)}"
+    as_a_user = "import os, sys\nos.geteuid = lambda: 1000\nfrom roboclass.cli import main\nmain()"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            as_a_user,
+            "lesson",
+            "run",
+            LESSON,
+            "--code",
+            str(student),
+            "--json",
+        ],
+        env={**os.environ, "ROBOCLASS_AGENT_SECRET": secret},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    output = json.loads(done.stdout)["output"]
+    assert "secrets attack done" in output, output
+    assert "/proc/1/environ: []" in output, output  # readable, and empty of the caller's
+    assert secret not in output and room.secret not in output
+    assert "GOT " not in output, output
