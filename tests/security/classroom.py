@@ -51,6 +51,11 @@ class AgentProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    @property
+    def tmp(self) -> Path:
+        """The agent's TMPDIR: each job's unpacked lesson and the program's work folder."""
+        return self.log.parent / "tmp"
+
     def stop(self) -> None:
         if self.alive:
             self.proc.terminate()
@@ -139,6 +144,7 @@ class Classroom:
         assert row["status"] == "SUCCEEDED", (row, result)
         assert result["score"] == 100, result["result"].get("output", "")[-2000:]
         assert self.device(device)["online"]
+        assert list(agent.tmp.iterdir()) == []  # every job's folders are gone
 
     def close(self) -> None:
         for agent in self.agents.values():
@@ -228,12 +234,14 @@ def start_classroom(tmp: Path) -> tuple[Classroom, Mosquitto]:
 def start_agent(room: Classroom, device: str, console_key: str) -> AgentProcess:
     """``roboclass agent --broker-folder devices/DEVICE`` on the sim backend, its own folders."""
     home = room.tmp / device
-    home.mkdir()
+    (home / "tmp").mkdir(parents=True)
     env = {
         **os.environ,
         "ROBOCLASS_DATA_DIR": str(home / "data"),
         "ROBOCLASS_CACHE_DIR": str(home / "cache"),
         "ROBOCLASS_CONFIG_DIR": str(home / "config"),
+        # where it unpacks each job's lesson (the grader) and makes the program's work folder
+        "TMPDIR": str(home / "tmp"),
         "ROBOCLASS_AGENT_SECRET": room.secret,
     }
     out = (home / "agent.out").open("wb")

@@ -127,7 +127,8 @@ def grader_attack(room: Classroom) -> tuple[str, dict[Path, str]]:
     library = [lesson.file("check.py"), Path(grading.__file__)]
     code = program(
         """
-        found = glob.glob("/tmp/roboclass-job-*/lesson/check.py")
+        found = glob.glob(f"{AGENT_TMP}/roboclass-job-*/lesson/check.py")
+        found += glob.glob("/tmp/roboclass-job-*/lesson/check.py")
         if not found:
             print("REFUSED find the job's unpacked lesson: not visible", flush=True)
         for path in found + [CACHED]:
@@ -138,6 +139,7 @@ def grader_attack(room: Classroom) -> tuple[str, dict[Path, str]]:
             f.write(FORGED)
         print("grader attack done", flush=True)
         """,
+        AGENT_TMP=str(room.agents["robot-01"].tmp),
         CACHED=str(cached),
         LIBRARY=[str(p) for p in library],
         FORGED=FORGED_GRADER,
@@ -373,6 +375,8 @@ def test_a_daemon_that_ignores_sigterm_ends_with_stop_all(room: Classroom) -> No
     job = room.push(daemon_attack(tag, stay=True))
     room.wait_status(job, {"IN_PROGRESS"})
     wait_until(lambda: bool(survivors(tag)), 30, "the daemon to start")
+    # what the grader attack aims at is really there while a job runs (outside its sandbox)
+    assert list(room.agents["robot-01"].tmp.glob("roboclass-job-*/lesson/check.py"))
     try:
         stopped = room.call("/stop", "POST")
         assert stopped["active"] is True
