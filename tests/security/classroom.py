@@ -145,6 +145,7 @@ class Classroom:
         assert result["score"] == 100, result["result"].get("output", "")[-2000:]
         assert self.device(device)["online"]
         assert list(agent.tmp.iterdir()) == []  # every job's folders are gone
+        assert sandbox_cgroups() == []  # and every sandbox's cgroup, the attack's too
 
     def close(self) -> None:
         for agent in self.agents.values():
@@ -295,3 +296,16 @@ def none_survive(marker: str, timeout: float = 5.0) -> list[int]:
     while survivors(marker) and time.monotonic() < deadline:
         time.sleep(0.05)  # the kernel reaps a killed tree in its own time
     return survivors(marker)
+
+
+def sandbox_cgroups() -> list[Path]:
+    """Sandbox cgroups below this process's memory cgroup (cgroup v1): the agents are its
+    children, so their sandboxes' cgroups are made there. Elsewhere (v2, or a v1 memory
+    cgroup at the root, shared with everything) other programs' sandboxes could be counted:
+    nothing is looked for."""
+    found: list[Path] = []
+    for line in Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines():
+        _, names, path = line.split(":", 2)
+        if "memory" in names.split(",") and path != "/":
+            found += Path("/sys/fs/cgroup/memory", path.lstrip("/")).glob("roboclass-sandbox-*")
+    return sorted(found)
