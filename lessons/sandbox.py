@@ -469,6 +469,7 @@ class Sandbox:
                 _give_to(self.work, uid)
             proc = subprocess.Popen(
                 self.argv(command, uid),
+                env={"PATH": "/usr/bin:/bin"},  # bwrap is the sandbox's pid 1: /proc/1/environ
                 stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
