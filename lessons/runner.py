@@ -505,7 +505,9 @@ def _classify(
             (line for line in reversed(tail) if line and not line.startswith(" ")), "error"
         )
         if "MemoryError" in error:
-            error += " (the program used more memory than allowed)"
+            error += " (the program used more memory than allowed / 程序用的内存超过了允许的量)"
+        elif "BlockingIOError" in error or "Resource temporarily unavailable" in error:
+            error += " (the program started more processes than allowed / 程序启动的进程太多了)"
     return status, error
 
 

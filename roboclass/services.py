@@ -101,6 +101,9 @@ class ServiceSpec:
     documentation: tuple[str, ...] = field(default=())
     #: Folders it may write besides ``data_dir`` (the console: the classroom's ACL and CRL).
     writable: tuple[Path, ...] = ()
+    #: It runs students' programs in the sandbox (lessons/sandbox.py), which makes these
+    #: kernel namespaces; every other kind stays forbidden (``RestrictNamespaces``).
+    sandbox: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):
@@ -168,7 +171,7 @@ def unit_text(spec: ServiceSpec) -> str:
         "ProtectControlGroups=true",
         "RestrictSUIDSGID=true",
         "LockPersonality=true",
-        "RestrictNamespaces=true",
+        "RestrictNamespaces=" + (SANDBOX_NAMESPACES if spec.sandbox else "true"),
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
         "UMask=0027",
     ]
@@ -176,6 +179,11 @@ def unit_text(spec: ServiceSpec) -> str:
         unit.append("PrivateDevices=true")
     unit += ["", "[Install]", "WantedBy=multi-user.target", ""]
     return "\n".join(unit)
+
+
+#: What bubblewrap makes for a student's program: its own user, mount, PID, network, IPC,
+#: host name and cgroup namespaces (decision 0029).
+SANDBOX_NAMESPACES = "user mnt pid net ipc uts cgroup"
 
 
 def environment_text(spec: ServiceSpec) -> str:
@@ -211,6 +219,7 @@ def agent_spec(
     data = _checked(data_dir, "the data folder")
     return ServiceSpec(
         name="roboclass-agent",
+        sandbox=True,
         description="RoboClass fleet agent (this robot's jobs, e-stop and results)",
         exec_start=(
             _checked(exe, "the program"),

@@ -77,7 +77,7 @@ def test_agent_unit_exact_text() -> None:
         "ProtectControlGroups=true\n"
         "RestrictSUIDSGID=true\n"
         "LockPersonality=true\n"
-        "RestrictNamespaces=true\n"
+        "RestrictNamespaces=user mnt pid net ipc uts cgroup\n"
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"
         "UMask=0027\n"
         "\n"
@@ -130,6 +130,18 @@ def test_every_unit_restarts_and_is_hardened(
     ):
         assert line in body
     assert install == ["WantedBy=multi-user.target"]
+
+
+def test_only_the_agent_may_make_the_sandbox_namespaces() -> None:
+    """bubblewrap makes namespaces for every student's program the agent runs; systemd's
+    RestrictNamespaces=true would refuse them, and every pushed lesson would fail."""
+    agent = section(unit_text(agent_spec(exe=EXE, user="pi")), "Service")
+    assert "RestrictNamespaces=user mnt pid net ipc uts cgroup" in agent
+    for other in (
+        console_spec(exe=EXE, user="teacher"),
+        broker_spec(exe=EXE, user="teacher", config_dir=Path("/srv/broker")),
+    ):
+        assert "RestrictNamespaces=true" in section(unit_text(other), "Service")
 
 
 def test_broker_reloads_with_sighup_and_console_starts_after_it() -> None:
