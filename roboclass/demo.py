@@ -222,7 +222,7 @@ def demo(
     no_browser: bool,
     as_json: bool,
 ) -> None:
-    """Start the demo on this computer: broker, console and simulated robots."""
+    """Start the embedded demo: broker, console and simulated robots."""
     lang: Lang = (ctx.obj or {}).get("lang", "en")
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="roboclass-demo-")))
