@@ -168,3 +168,13 @@ def test_embedded_broker_keeps_every_session_when_a_class_connects_at_once(
     assert not [r for r in broker_errors if r.levelno >= logging.ERROR], [
         r.getMessage() for r in broker_errors
     ]
+
+
+def test_without_the_demo_extra_the_embedded_broker_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "amqtt.broker", None)  # as if amqtt were not installed
+    broker = EmbeddedBroker()
+    with pytest.raises(BrokerError, match=r"roboclass\[demo\].*apt install mosquitto"):
+        broker.start()
+    assert broker.closed and not broker.running
