@@ -44,6 +44,24 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` (bound as Mosquitto binds)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _in_use(host: str, port: int) -> PortInUseError:
+    return PortInUseError(
+        f"cannot listen on {host}:{port}: another program (a broker?) listens there; "
+        "try another port"
+    )
+
+
 class Mosquitto(Closeable):
     """A Mosquitto process started from a configuration file.
 
@@ -103,6 +121,8 @@ class Mosquitto(Closeable):
             raise BrokerError("this Mosquitto was closed; make a new one")
         if self._proc is not None:
             return self
+        if _port_taken(self.host, self.port):  # else the readiness check below meets it
+            raise _in_use(self.host, self.port)
         if self._log is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="roboclass-mosquitto-")
             self._log = Path(self._tmp.name) / "mosquitto.log"
@@ -130,10 +150,7 @@ class Mosquitto(Closeable):
             said = self._said()
             self.close()
             if "Address already in use" in said:
-                raise PortInUseError(
-                    f"cannot listen on {self.host}:{self.port}: another program (a broker?) "
-                    "listens there; try another port"
-                )
+                raise _in_use(self.host, self.port)
             raise BrokerError(f"mosquitto exited with status {code}: {said}")
         logger.info("mosquitto listening on %s (pid %d)", self.url, self._proc.pid)
         return self

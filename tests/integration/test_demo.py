@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +29,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.broker.embedded import AMQTT_LOGGERS, EmbeddedBroker
 from fleet.broker.mosquitto import Mosquitto
-from fleet.core.errors import BrokerError
+from fleet.broker.roundtrip import roundtrip
+from fleet.core.errors import BrokerError, PortInUseError
 from roboclass import demo
 from tests.conftest import system_part
 
@@ -178,3 +180,21 @@ def test_without_the_demo_extra_the_embedded_broker_says_what_to_install(
     with pytest.raises(BrokerError, match=r"roboclass\[demo\].*apt install mosquitto"):
         broker.start()
     assert broker.closed and not broker.running
+
+
+@pytest.mark.parametrize("kind", ["mosquitto", "embedded"])
+def test_when_1883_is_taken_the_demo_takes_a_free_port(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kind == "mosquitto":
+        system_part("mosquitto")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        monkeypatch.setattr(demo, "DEFAULT_PORT", taken)  # as a Mosquitto service on 1883
+        with demo._start_broker(kind, None, tmp_path) as broker:
+            assert broker.port != taken
+            assert roundtrip(broker.host, broker.port) > 0
+        with pytest.raises(PortInUseError, match="another"):
+            demo._start_broker(kind, taken, tmp_path)
