@@ -7,7 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-roboclass
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-EXTRAS ?= console,dev
+# What `make demo` and `make test` need: the console, the embedded broker, the tools.
+EXTRAS ?= console,demo,dev
 
 .PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models face-model
 
@@ -63,9 +64,17 @@ lint: venv
 bench: venv system-deps firmware
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
-# Refresh the pins after changing setup.cfg: every package the venv holds.
-lock: venv
-	$(PIP) freeze --exclude-editable | grep -v '^roboclass' > constraints.txt
+# Refresh the pins after changing setup.cfg: uv resolves every extra at once, for every
+# platform (robots on aarch64, PCs on x86-64) and Python >= 3.11, into exact pins. It keeps
+# the pins that still fit; `make lock UPGRADE=1` takes the newest versions the ranges allow.
+# uv comes from the dev extra (pinned in constraints.txt itself).
+LOCK := $(BIN)/uv pip compile setup.cfg --all-extras --universal --python-version 3.11 \
+	--custom-compile-command "make lock" --quiet -o constraints.txt $(if $(UPGRADE),--upgrade)
+
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(PIP) install -c constraints.txt uv
+	$(LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

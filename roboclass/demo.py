@@ -1,12 +1,18 @@
 """``roboclass demo``: the classroom on one computer.
 
-Starts the embedded broker on loopback (proved with a round trip), the
-teacher's console (store, signing key and JSON API in a fresh temporary
+Starts a broker on loopback (proved with a round trip): Mosquitto where it is
+installed, with a generated configuration, else the embedded amqtt broker
+(``--broker`` chooses). Then the teacher's console (store, signing key and JSON API in a fresh temporary
 folder), a teacher account with a generated password printed once, and N
 simulated robots, each a real ``roboclass agent`` process on the sim
 backend. It reports ready once the console's own API lists every robot,
 then opens the console's page in the browser (unless ``--no-browser``,
 ``--json`` or there is no display to show it on).
+
+What the brokers say goes to log files in the demo's folder, never to the
+screen: amqtt 0.12 logs tracebacks of its own races when a class connects at
+once (docs/upstream/amqtt-session-race.md; the race itself is worked around in
+:mod:`fleet.broker.embedded`).
 """
 
 from __future__ import annotations
@@ -26,13 +32,14 @@ from typing import Any
 
 import click
 
-from fleet.broker.embedded import EmbeddedBroker
+from fleet.broker.embedded import AMQTT_LOGGERS, EmbeddedBroker
+from fleet.broker.mosquitto import Mosquitto, find_mosquitto
 from fleet.broker.roundtrip import roundtrip
 from fleet.console.api import ApiServer
 from fleet.console.cli import generate_password
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.fleet_cli import ApiClient
-from fleet.core.errors import FleetError, PortInUseError
+from fleet.core.errors import BrokerError, FleetError, PortInUseError
 from fleet.core.signing import public_key_text
 from fleet.core.wait import wait_for_stop
 from rcbase.i18n import Lang, Text
@@ -44,9 +51,25 @@ DEFAULT_PORT = 1883
 DEFAULT_HTTP_PORT = 8080
 TEACHER = "teacher"
 _ROBOTS_READY_S = 60.0
+_ROBOT_READY_S = 3.0  # a class of 30 starts 30 processes at once on a teacher's PC
 
 
-def _start_broker(port: int | None) -> EmbeddedBroker:
+BROKERS = ("auto", "mosquitto", "embedded")
+Broker = EmbeddedBroker | Mosquitto
+
+
+def _start_mosquitto(port: int | None, folder: Path) -> Mosquitto:
+    log = folder / "mosquitto.log"
+    if port is not None:
+        return Mosquitto.loopback(port, log=log).start()
+    try:
+        return Mosquitto.loopback(DEFAULT_PORT, log=log).start()
+    except PortInUseError:
+        logger.info("port %d is taken (a Mosquitto service?); using a free port", DEFAULT_PORT)
+        return Mosquitto.loopback(0, log=log).start()
+
+
+def _start_embedded(port: int | None) -> EmbeddedBroker:
     if port is not None:
         return EmbeddedBroker(port=port).start()
     try:
@@ -54,6 +77,40 @@ def _start_broker(port: int | None) -> EmbeddedBroker:
     except PortInUseError:
         logger.info("port %d is taken (a Mosquitto service?); using a free port", DEFAULT_PORT)
         return EmbeddedBroker(port=0).start()
+
+
+def _start_broker(kind: str, port: int | None, folder: Path) -> Broker:
+    """Mosquitto where installed (``auto``) or asked for, else the embedded amqtt broker."""
+    if kind != "embedded":
+        try:
+            find_mosquitto()
+            return _start_mosquitto(port, folder)
+        except PortInUseError:
+            raise
+        except BrokerError as exc:
+            if kind == "mosquitto":
+                raise
+            logger.info("the demo uses the embedded broker: %s", exc)
+    return _start_embedded(port)
+
+
+@contextlib.contextmanager
+def _broker_log(path: Path) -> Iterator[None]:
+    """amqtt's loggers (and its event loop's errors) write to ``path``, not to the screen."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in AMQTT_LOGGERS]
+    saved = [log.propagate for log in loggers]
+    for log in loggers:
+        log.addHandler(handler)
+        log.propagate = False
+    try:
+        yield
+    finally:
+        for log, propagate in zip(loggers, saved, strict=True):
+            log.removeHandler(handler)
+            log.propagate = propagate
+        handler.close()
 
 
 def _start_api(console: Console, port: int | None) -> ApiServer:
@@ -67,7 +124,7 @@ def _start_api(console: Console, port: int | None) -> ApiServer:
 
 
 @contextlib.contextmanager
-def _robots(n: int, broker: EmbeddedBroker, console: Console, folder: Path) -> Iterator[list[str]]:
+def _robots(n: int, broker: Broker, console: Console, folder: Path) -> Iterator[list[str]]:
     """N agent processes on the sim backend; stopped (SIGTERM, then SIGKILL) on exit."""
     key = public_key_text(console.key.public_key)
     names = [f"robot-{i + 1:02d}" for i in range(n)]
@@ -138,6 +195,16 @@ def _api_devices(url: str, password: str) -> list[dict[str, Any]]:
     default=None,
     help="Console port on 127.0.0.1 (default: 8080, or any free port if 8080 is taken).",
 )
+@click.option(
+    "--broker",
+    "broker_kind",
+    type=click.Choice(BROKERS),
+    default="auto",
+    show_default=True,
+    envvar="ROBOCLASS_DEMO_BROKER",
+    help="Mosquitto where it is installed (auto), or the embedded amqtt broker "
+    "(the demo extra). Env: ROBOCLASS_DEMO_BROKER.",
+)
 @click.option("--robots", default=4, show_default=True, help="How many simulated robots to start.")
 @click.option(
     "--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl+C)."
@@ -149,6 +216,7 @@ def demo(
     ctx: click.Context,
     port: int | None,
     http_port: int | None,
+    broker_kind: str,
     robots: int,
     duration: float | None,
     no_browser: bool,
@@ -157,9 +225,12 @@ def demo(
     """Start the embedded demo: broker, console and simulated robots."""
     lang: Lang = (ctx.obj or {}).get("lang", "en")
     with contextlib.ExitStack() as stack:
-        broker = stack.enter_context(_start_broker(port))
-        rtt = roundtrip(broker.host, broker.port)
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="roboclass-demo-")))
+        stack.enter_context(_broker_log(folder / "broker.log"))
+        broker = _start_broker(broker_kind, port, folder)
+        stack.callback(broker.close)
+        kind = "mosquitto" if isinstance(broker, Mosquitto) else "embedded"
+        rtt = roundtrip(broker.host, broker.port)
         console = Console(ConsoleConfig(broker.host, broker.port, folder / "console"))
         stack.callback(console.close)
         server = stack.enter_context(_start_api(console, http_port))
@@ -172,12 +243,18 @@ def demo(
         started = time.monotonic()
         names = stack.enter_context(_robots(robots, broker, console, folder))
         ready = console.wait_for(
-            lambda: len(console.db.devices.ids(online_only=True)) >= len(names), _ROBOTS_READY_S
+            lambda: len(console.db.devices.ids(online_only=True)) >= len(names),
+            max(_ROBOTS_READY_S, _ROBOT_READY_S * len(names)),
         )
         online = console.db.devices.ids(online_only=True)
         listed = _api_devices(server.url, password)
         report = {
-            "broker": {"url": broker.url, "roundtrip_ms": round(rtt * 1e3, 2), "status": "running"},
+            "broker": {
+                "url": broker.url,
+                "kind": kind,
+                "roundtrip_ms": round(rtt * 1e3, 2),
+                "status": "running",
+            },
             "console": {
                 "url": server.url,
                 "status": "running",
@@ -199,26 +276,30 @@ def demo(
         else:
             click.echo(
                 Text(
-                    "RoboClass demo\n  broker : {url} (round trip {ms:.1f} ms)\n"
+                    "RoboClass demo\n  broker : {url} ({kind}, round trip {ms:.1f} ms)\n"
                     "  console: {api}/  (open it in a browser and log in)\n"
                     "  teacher: {user} / password {pw}  (shown once)\n"
                     "  robots : {n} of {want} simulated robots online\n"
+                    "  logs   : {logs}\n"
                     "Or from a terminal: roboclass fleet --url {api} --user {user} devices\n"
                     "Ctrl+C stops the demo.",
-                    "RoboClass 演示\n  消息服务器：{url}（往返 {ms:.1f} 毫秒）\n"
+                    "RoboClass 演示\n  消息服务器：{url}（{kind}，往返 {ms:.1f} 毫秒）\n"
                     "  教师控制台：{api}/ （用浏览器打开并登录）\n"
                     "  教师账号：{user} / 密码 {pw}（只显示这一次）\n"
                     "  模拟机器人：{n}/{want} 台在线\n"
+                    "  日志：{logs}\n"
                     "也可以在终端里用：roboclass fleet --url {api} --user {user} devices\n"
                     "按 Ctrl+C 停止演示。",
                 ).format(
                     url=broker.url,
+                    kind="Mosquitto" if kind == "mosquitto" else "amqtt",
                     ms=rtt * 1e3,
                     api=server.url,
                     user=TEACHER,
                     pw=password,
                     n=len(online),
                     want=robots,
+                    logs=folder,
                 )(lang)
             )
             if not no_browser and _can_open_browser():

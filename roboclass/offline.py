@@ -251,15 +251,36 @@ def requirements_for(wheel: Path, extras: Iterable[str], target: Target) -> list
 def _pins(path: Path) -> dict[str, str]:
     pins: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
+        line = raw.split("#", 1)[0].split(";", 1)[0].strip()  # no comment, no marker
         if "==" in line:
             name, _, version = line.partition("==")
             pins[canonicalize_name(name.strip())] = version.strip()
     return pins
 
 
-def _constraints(source: Path, overrides: Sequence[str], into: Path) -> Path:
-    """``source`` with the pins in ``overrides`` (``numpy==1.26.4``) put in their place."""
+def _for_target(line: str, target: Target) -> str | None:
+    """A pin with a marker (``make lock`` resolves for every platform), as ``target`` sees it.
+
+    pip would evaluate the marker for this PC, not for the robot: ``lgpio``'s pin
+    (aarch64 only) would be dropped, and a pin forked by Python version would be
+    this PC's. ``None``: the pin does not apply to ``target``.
+    """
+    text = line.split("#", 1)[0].strip()
+    if ";" not in text:
+        return line
+    req = Requirement(text)
+    if req.marker is not None and not req.marker.evaluate(target.markers()):
+        return None
+    return f"{req.name}{req.specifier}"
+
+
+def _constraints(
+    source: Path, overrides: Sequence[str], into: Path, target: Target | None = None
+) -> Path:
+    """``source`` with the pins in ``overrides`` (``numpy==1.26.4``) put in their place.
+
+    With ``target``, pins with markers are evaluated for it and written without them.
+    """
     changed = {}
     for text in overrides:
         req = Requirement(text)
@@ -267,7 +288,10 @@ def _constraints(source: Path, overrides: Sequence[str], into: Path) -> Path:
             raise OfflineError(f"--robot-pin {text!r}: write it as NAME==VERSION")
         changed[canonicalize_name(req.name)] = text
     lines = []
-    for line in source.read_text(encoding="utf-8").splitlines():
+    for raw in source.read_text(encoding="utf-8").splitlines():
+        line = raw if target is None else _for_target(raw, target)
+        if line is None:
+            continue
         name = canonicalize_name(re.split(r"[=<>!~;\[ ]", line.strip(), maxsplit=1)[0] or "-")
         if name not in changed:
             lines.append(line)
@@ -552,7 +576,9 @@ def build_bundle(
         robot_side = Side("robot", robot, tuple(robot_extras))
         console_side = Side("console", Target.here(), tuple(console_extras))
         lists = debian_packages(source)
-        robot_constraints = _constraints(constraints, robot_pins, work / "robot-constraints.txt")
+        robot_constraints = _constraints(
+            constraints, robot_pins, work / "robot-constraints.txt", robot
+        )
         _robot_wheels(
             robot_side,
             out / "robot",

@@ -17,6 +17,7 @@ import ipaddress
 import logging
 import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any, Self
 
@@ -25,10 +26,45 @@ from rcbase.closeable import Closeable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EmbeddedBroker"]
+__all__ = ["AMQTT_LOGGERS", "EmbeddedBroker"]
 
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
+
+# What amqtt says, and what its event loop raises (asyncio's "Unhandled exception in
+# client_connected_cb"): ``roboclass demo`` sends these loggers to its log file.
+_loop_errors = logging.getLogger(f"{__name__}.amqtt")
+AMQTT_LOGGERS = ("amqtt", "transitions", _loop_errors.name)
+
+
+class _SnapshotSubscriptions(dict[str, Any]):
+    """amqtt's topic filter -> subscribers map, iterated over a copy of itself.
+
+    amqtt 0.12.1 loops over this dict with awaits inside (retained messages for
+    a new session, broadcasts), so a SUBSCRIBE from another client in between
+    raises ``RuntimeError: dictionary changed size during iteration`` and drops
+    that client: 30 robots connecting at once lose several connects
+    (docs/upstream/amqtt-session-race.md). A copy sees the filters as they were
+    when the loop began, as it would have without the interleaving.
+    """
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(super().__iter__()))
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return list(super().items())
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return list(super().keys())
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return list(super().values())
+
+
+def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The broker loop's errors go to a logger (never asyncio's default, on the screen)."""
+    exc = context.get("exception")
+    _loop_errors.error("%s", context.get("message", "error in the embedded broker"), exc_info=exc)
 
 
 def _reset_clients(broker: Any) -> None:
@@ -102,6 +138,9 @@ class EmbeddedBroker(Closeable):
             raise BrokerError(
                 f"the embedded broker did not start within {_START_TIMEOUT_S:.0f} s"
             ) from exc
+        except BrokerError:  # ours: amqtt is not installed
+            self.close()
+            raise
         except Exception as exc:  # amqtt wraps the OSError of a busy port in its own error
             self.close()
             cause = exc if isinstance(exc, OSError) else exc.__cause__
@@ -116,6 +155,7 @@ class EmbeddedBroker(Closeable):
 
     def _run(self, started: Future[int]) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_log_loop_error)
         self._loop = loop
         try:
             loop.run_until_complete(self._serve(started))
@@ -128,7 +168,13 @@ class EmbeddedBroker(Closeable):
             loop.close()
 
     async def _serve(self, started: Future[int]) -> None:
-        from amqtt.broker import Broker  # noqa: PLC0415 - console extra; robots never import it
+        try:
+            from amqtt.broker import Broker  # noqa: PLC0415 - demo extra; robots never import it
+        except ImportError as exc:
+            raise BrokerError(
+                "the embedded broker needs amqtt, in the demo extra: "
+                "pip install 'roboclass[demo]' (or install Mosquitto: sudo apt install mosquitto)"
+            ) from exc
 
         config: dict[str, Any] = {
             "listeners": {
@@ -141,6 +187,7 @@ class EmbeddedBroker(Closeable):
             },
         }
         broker = Broker(config)
+        broker._subscriptions = _SnapshotSubscriptions(broker._subscriptions)
         self._stop = asyncio.Event()
         await broker.start()
         server = broker._servers["default"].instance  # amqtt keeps the asyncio server here

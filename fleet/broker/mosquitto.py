@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Self
 
-from fleet.core.errors import BrokerError
+from fleet.core.errors import BrokerError, PortInUseError
 from rcbase.closeable import Closeable
 
 logger = logging.getLogger(__name__)
@@ -44,24 +44,50 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` (bound as Mosquitto binds)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _in_use(host: str, port: int) -> PortInUseError:
+    return PortInUseError(
+        f"cannot listen on {host}:{port}: another program (a broker?) listens there; "
+        "try another port"
+    )
+
+
 class Mosquitto(Closeable):
     """A Mosquitto process started from a configuration file.
 
     :meth:`start` returns once the broker accepts TCP connections on
-    ``host:port``, or raises with what Mosquitto said.
+    ``host:port``, or raises with what Mosquitto said. What Mosquitto says on
+    stderr goes to ``log`` (a file; by default one in a temporary folder),
+    never to a pipe that nobody reads once it runs.
     """
 
-    def __init__(self, config: Path, host: str, port: int, exe: Path | None = None) -> None:
+    def __init__(
+        self, config: Path, host: str, port: int, exe: Path | None = None, log: Path | None = None
+    ) -> None:
         self.config = config
         self.host = host
         self.port = port
         self.exe = exe or find_mosquitto()
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._log = log
 
     @classmethod
-    def loopback(cls, port: int = 0, extra_config: str = "") -> Mosquitto:
-        """An anonymous, non-persistent broker on 127.0.0.1 for tests and benchmarks."""
+    def loopback(cls, port: int = 0, extra_config: str = "", log: Path | None = None) -> Mosquitto:
+        """An anonymous, non-persistent broker on 127.0.0.1 for the demo, tests and benchmarks.
+
+        ``port=0`` picks a free port. Mosquitto's own log goes to ``log``.
+        """
         port = port or _free_port("127.0.0.1")
         tmp = tempfile.TemporaryDirectory(prefix="roboclass-mosquitto-")
         config = Path(tmp.name) / "mosquitto.conf"
@@ -71,7 +97,7 @@ class Mosquitto(Closeable):
             f"set_tcp_nodelay true\nlog_dest stderr\n{extra_config}",
             encoding="utf-8",
         )
-        broker = cls(config, "127.0.0.1", port)
+        broker = cls(config, "127.0.0.1", port, log=log or Path(tmp.name) / "mosquitto.log")
         broker._tmp = tmp
         return broker
 
@@ -79,16 +105,31 @@ class Mosquitto(Closeable):
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
+    @property
+    def log(self) -> Path | None:
+        """The file Mosquitto's stderr goes to (``None``: a temporary one, or nowhere yet)."""
+        return self._log
+
+    def _said(self) -> str:
+        """The last of what Mosquitto wrote to its log."""
+        if self._log is None or not self._log.is_file():
+            return ""
+        return self._log.read_bytes()[-2000:].decode(errors="replace").strip()[-500:]
+
     def start(self) -> Self:
         if self.closed:
             raise BrokerError("this Mosquitto was closed; make a new one")
         if self._proc is not None:
             return self
-        self._proc = subprocess.Popen(
-            [str(self.exe), "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        if _port_taken(self.host, self.port):  # else the readiness check below meets it
+            raise _in_use(self.host, self.port)
+        if self._log is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="roboclass-mosquitto-")
+            self._log = Path(self._tmp.name) / "mosquitto.log"
+        with self._log.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [str(self.exe), "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=log
+            )
         deadline = time.monotonic() + _READY_TIMEOUT_S
         while True:
             try:
@@ -105,10 +146,12 @@ class Mosquitto(Closeable):
                 raise BrokerError(
                     f"mosquitto did not listen on {self.host}:{self.port} within {_READY_TIMEOUT_S:.0f} s"
                 ) from None
-            said = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
             code = self._proc.returncode
+            said = self._said()
             self.close()
-            raise BrokerError(f"mosquitto exited with status {code}: {said.strip()[-500:]}")
+            if "Address already in use" in said:
+                raise _in_use(self.host, self.port)
+            raise BrokerError(f"mosquitto exited with status {code}: {said}")
         logger.info("mosquitto listening on %s (pid %d)", self.url, self._proc.pid)
         return self
 
@@ -129,16 +172,13 @@ class Mosquitto(Closeable):
     def _close(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 10 s)."""
         proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    logger.warning("mosquitto ignored SIGTERM; killing it")
-                    proc.kill()
-                    proc.wait(timeout=10)
-            if proc.stderr is not None:
-                proc.stderr.close()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                logger.warning("mosquitto ignored SIGTERM; killing it")
+                proc.kill()
+                proc.wait(timeout=10)
         if self._tmp is not None:
             self._tmp.cleanup()
