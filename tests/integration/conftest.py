@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _mosquitto_reaches_tmp_path(request: pytest.FixtureRequest) -> None:
-    """Run as root, let the ``mosquitto`` user through ``tmp_path``'s folders (never list them).
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Iterator[Path]:
+    """pytest's ``tmp_path``; run as root, a folder the ``mosquitto`` user may pass through.
 
     A classroom made by root runs Mosquitto as ``mosquitto`` (it never runs as
-    root), which reads its ACL after dropping root's rights: pytest's folders
-    are 0700. Only the traverse bit for others is added, as ``/srv`` has it.
+    root), which reads its ACL after dropping root's rights; pytest keeps its
+    folders 0700 (and closes ``/tmp/pytest-of-root`` again at every start).
+    So as root the folder is ``/tmp/roboclass-test-*`` with mode 0711: others
+    may pass through, never list it.
     """
-    if os.geteuid() != 0 or "tmp_path" not in request.fixturenames:
+    if os.geteuid() != 0:
+        yield tmp_path
         return
-    folder: Path = request.getfixturevalue("tmp_path")
-    for path in (folder, *folder.parents):
-        if path == Path("/tmp") or path == path.parent:
-            break
-        path.chmod(path.stat().st_mode | 0o001)
+    folder = Path(tempfile.mkdtemp(prefix="roboclass-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
