@@ -492,3 +492,15 @@ def test_console_serve_on_a_classroom_listens_on_the_lan_and_signs_with_its_key(
     refused = CliRunner().invoke(console, args)
     assert refused.exit_code != 0
     assert "--data-dir" in refused.output and "签名密钥" in refused.output
+
+
+def test_an_agent_without_the_consoles_key_says_where_it_comes_from(tmp_path: Path) -> None:
+    from fleet.agent.cli import agent  # noqa: PLC0415
+
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path / "b")
+    layout.console_pub("robot-01").unlink()  # a folder copied from before `broker config` made it
+    args = ["--broker-folder", str(layout.device_dir("robot-01")), "--no-robot"]
+    refused = CliRunner().invoke(agent, [*args, "--duration", "0"])
+    assert refused.exit_code == 2
+    assert "console.pub is missing" in refused.output
+    assert "--console-key" in refused.output and "控制台" in refused.output
