@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fleet.core.errors import BrokerError
-from fleet.enrol import CONSOLE_KEY_FILE
 
 if TYPE_CHECKING:
     from fleet.broker.config import BrokerSettings
@@ -35,6 +34,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "roboclass-broker.json"
+#: The console's public key beside a robot's certificate: the name enrolment writes
+#: (``fleet.enrol.CONSOLE_KEY_FILE``, which this part may not import).
+CONSOLE_KEY_FILE = "console.pub"
 #: Who Mosquitto runs as when the configuration is made by root (Debian's package makes it).
 MOSQUITTO_USER = "mosquitto"
 

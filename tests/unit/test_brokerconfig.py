@@ -504,3 +504,10 @@ def test_an_agent_without_the_consoles_key_says_where_it_comes_from(tmp_path: Pa
     assert refused.exit_code == 2
     assert "console.pub is missing" in refused.output
     assert "--console-key" in refused.output and "控制台" in refused.output
+
+
+def test_broker_config_and_enrolment_name_the_consoles_key_alike() -> None:
+    from fleet.broker.conf import CONSOLE_KEY_FILE as BROKER_NAME  # noqa: PLC0415
+    from fleet.enrol import CONSOLE_KEY_FILE  # noqa: PLC0415
+
+    assert BROKER_NAME == CONSOLE_KEY_FILE
