@@ -60,7 +60,8 @@ def load_runner(spec: str) -> JobRunner:
     "--console-key",
     default=None,
     help="The console's public key (64 hex digits, or a file holding them): "
-    "`roboclass console key` prints it. Default: the --broker-folder's console.pub (enrolment).",
+    "`roboclass console key` prints it. Default: the --broker-folder's console.pub "
+    "(`roboclass broker config` and enrolment write it).",
 )
 @click.option(
     "--enrol",
