@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,11 +32,15 @@ from typing import Any
 
 import pytest
 
+from fleet.core.bundles import INLINE_LIMIT
+from lessons.bundle import pack_bundle
 from tests.conftest import free_port, system_part
 
 pytestmark = pytest.mark.integration
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "maintainers.md"
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "maintainers.md"
+LIBRARY = ROOT / "lessons" / "library"
 BLOCK = re.compile(r"^( *)```sh (classroom(?:-background)?)\n(.*?)^\1```", re.M | re.S)
 #: The whole set-up, from `broker config` to both results, is bounded by this.
 DEADLINE_S = 100.0
@@ -215,6 +220,28 @@ def wait_for_ready(run: Run, commands: str, proc: subprocess.Popen[bytes], deadl
         )
 
 
+def push_a_large_bundle(run: Run, deadline: float) -> None:
+    """Not on the page: a lesson of one's own, too large to travel inside the job."""
+    lesson = run.tmp / "big-lights"
+    shutil.copytree(LIBRARY / "lights-and-sound", lesson)
+    (lesson / "padding.bin").write_bytes(os.urandom(2 * INLINE_LIMIT))  # does not compress
+    bundle = run.tmp / "big-lights.tar.gz"
+    bundle.write_bytes(pack_bundle(lesson))
+    assert bundle.stat().st_size > INLINE_LIMIT
+    run.run(
+        'export ROBOCLASS_TOKEN=$(cat "$CLASSROOM/ms-li.token")\n'
+        f"roboclass fleet push big-lights --bundle {bundle} --code lights.py\n"
+    )
+    wait_until(
+        lambda: (
+            len([r for r in run.api("/api/v1/results?lesson=big-lights") if r["score"] == 100]) == 2
+        ),
+        run,
+        "both robots' results of the large bundle",
+        deadline,
+    )
+
+
 @contextmanager
 def classroom(tmp_path: Path) -> Iterator[tuple[Run, list[tuple[str, str]]]]:
     english, _ = sections()
@@ -263,6 +290,9 @@ def test_the_documented_classroom_set_up_runs_as_written(tmp_path: Path) -> None
         for r in results:
             # 100 only with the program of the page (the lesson's starter code scores 30)
             assert (r["lesson_id"], r["score"]) == ("lights-and-sound", 100), r
+        # A bundle over the inline limit is fetched from the address the robots were told.
+        push_a_large_bundle(run, deadline)
+
         # robots were told an address on the hub's name, not the console's loopback bind
         said = run.said()
         assert f"console API on http://localhost:{run.web_port} (listening on 0.0.0.0:" in said
