@@ -60,7 +60,8 @@ def load_runner(spec: str) -> JobRunner:
     "--console-key",
     default=None,
     help="The console's public key (64 hex digits, or a file holding them): "
-    "`roboclass console key` prints it. Default: the --broker-folder's console.pub (enrolment).",
+    "`roboclass console key` prints it. Default: the --broker-folder's console.pub "
+    "(`roboclass broker config` and enrolment write it).",
 )
 @click.option(
     "--enrol",
@@ -302,8 +303,12 @@ def _run(
         saved = broker_folder / CONSOLE_KEY_FILE
         console_key = str(saved) if saved.is_file() else None
     if console_key is None:
+        where = f"{broker_folder / CONSOLE_KEY_FILE} is missing: " if broker_folder else ""
         raise click.UsageError(
-            "say which console this robot obeys: --console-key (`roboclass console key` prints it)"
+            f"{where}say which console this robot obeys: copy the robot's whole folder from "
+            "`roboclass broker config` (it holds console.pub), or give --console-key "
+            "(`roboclass console key` prints it) / 请指明机器人听从哪个控制台：复制 "
+            "broker config 生成的整个机器人文件夹（含 console.pub），或用 --console-key"
         )
     public = load_public_key(console_key)
     renamed, left, stop = threading.Event(), threading.Event(), threading.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -210,6 +211,14 @@ def up(root: Path, unit: bool) -> None:
         exe = find_mosquitto()
     except BrokerError as exc:
         raise _fail(exc) from exc
+    closed = [p for p in (layout.root, *layout.root.parents) if not p.stat().st_mode & 0o001]
+    if os.geteuid() == 0 and closed:
+        raise click.ClickException(
+            f"Mosquitto drops root's rights and then cannot enter {closed[0]} (mode "
+            f"{closed[0].stat().st_mode & 0o777:o}): keep the classroom under /srv or /etc, "
+            f"or `chmod o+x {closed[0]}` / Mosquitto 放弃 root 权限后进不了 {closed[0]}："
+            "把教室配置放在 /srv 或 /etc 下"
+        )
     where = settings.bind or "every address"
     click.echo(f"mosquitto on {where}, TLS port {settings.port}; Ctrl+C stops it", err=True)
     proc = subprocess.Popen([str(exe), "-c", str(layout.conf)])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import socket
 import sys
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -15,11 +17,18 @@ from fleet.core.brokerlink import BrokerLink, broker_link
 from fleet.core.signing import SigningKey, public_key_text
 from fleet.core.wait import wait_for_stop
 from fleet.enrol.console import classroom_root
+from rcbase.files import PRIVATE, write_atomic
 from rcbase.paths import paths
 
-__all__ = ["console", "generate_password"]
+__all__ = ["advertised_url", "console", "generate_password"]
 
 logger = logging.getLogger(__name__)
+
+#: Listen on every address: robots and the teachers' browsers reach the console over the LAN.
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104
+#: The console's job-signing key, in its data folder and in a classroom's console/ folder.
+SIGNING_KEY_FILE = "signing-key.pem"
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -57,9 +66,19 @@ def console() -> None:
     default=None,
     help="The console's folder from `roboclass broker config` (TLS to the classroom broker).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
+@click.option(
+    "--host",
+    default=None,
+    help="Where the API listens (default: every address with --broker-folder, "
+    "for the robots and browsers of the room; else 127.0.0.1).",
+)
 @click.option("--port", default=8080, show_default=True, help="API port (0: any free port).")
-@click.option("--public-url", default=None, help="The API's address as robots reach it.")
+@click.option(
+    "--public-url",
+    default=None,
+    help="The API's address as robots reach it (default: the broker folder's first host "
+    "name, where robots already reach the hub).",
+)
 @click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
 @click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
 @DATA_DIR
@@ -101,7 +120,7 @@ def console() -> None:
 def serve(
     broker_addr: str | None,
     broker_folder: Path | None,
-    host: str,
+    host: str | None,
     port: int,
     public_url: str | None,
     site: str | None,
@@ -126,6 +145,9 @@ def serve(
     from fleet.console.api import ApiServer  # noqa: PLC0415 - FastAPI loads only here
     from fleet.console.console import Console, ConsoleConfig  # noqa: PLC0415
 
+    host = host or (ANY_ADDRESS if broker_folder is not None else "127.0.0.1")
+    if broker_folder is not None:
+        _adopt_signing_key(broker_folder, _data_dir(data_dir))
     embedded = None
     if broker_addr is None and broker_folder is None:
         embedded = EmbeddedBroker(port=0).start()
@@ -157,10 +179,12 @@ def serve(
             )
             server.app.state.enroller = enroller
         server.start()
-        service.config.url = public_url or server.url
+        url = public_url or advertised_url(server.url, _hub_hosts(broker_folder))
+        service.config.url = url
         service.start()
         facts = {
-            "api": server.url,
+            "api": url,
+            "listen": f"{host}:{server.port}",
             "broker": f"{mqtt_host}:{mqtt_port}",
             "embedded_broker": embedded is not None,
             "public_key": public_key_text(service.key.public_key),
@@ -172,13 +196,16 @@ def serve(
         if as_json:
             click.echo(json.dumps(facts))
         else:
-            click.echo(f"console API on {server.url}, broker {mqtt_host}:{mqtt_port}")
+            click.echo(
+                f"console API on {url} (listening on {host}:{server.port}), "
+                f"broker {mqtt_host}:{mqtt_port}"
+            )
             click.echo(
                 f"console public key (for `roboclass agent --console-key`): {facts['public_key']}"
             )
             if not facts["teachers"]:
                 click.echo(
-                    f"no teacher account yet: open {server.url} and type the set-up code "
+                    f"no teacher account yet: open {url} and type the set-up code "
                     f"{server.setup_code} (or run `roboclass console adduser NAME`)"
                 )
         wait_for_stop(duration)
@@ -189,6 +216,63 @@ def serve(
         service.close()
         if embedded is not None:
             embedded.close()
+
+
+def advertised_url(listening: str, hub_hosts: tuple[str, ...]) -> str:
+    """The API's address as robots reach it: ``listening`` with a name they know for a wildcard.
+
+    A console listening on every address (``http://0.0.0.0:8080``) is reached
+    by the name the room's broker certificate carries first, the one robots
+    already use for the broker::
+
+        advertised_url("http://0.0.0.0:8080", ("hub.local",))   # 'http://hub.local:8080'
+    """
+    parts = urllib.parse.urlsplit(listening)
+    if parts.hostname not in WILDCARDS:
+        return listening
+    name = hub_hosts[0] if hub_hosts else socket.gethostname()
+    if ":" in name:  # an IPv6 address
+        name = f"[{name}]"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{name}:{parts.port}"))
+
+
+def _hub_hosts(broker_folder: Path | None) -> tuple[str, ...]:
+    if broker_folder is None:
+        return ()
+    from fleet.core.credentials import Credentials  # noqa: PLC0415
+    from fleet.core.errors import BrokerError  # noqa: PLC0415
+
+    try:
+        return Credentials.load(broker_folder).hosts
+    except BrokerError:
+        return ()
+
+
+def _adopt_signing_key(broker_folder: Path, data_dir: Path) -> None:
+    """Sign with the classroom's key: the one whose public half is in every robot's folder.
+
+    ``roboclass broker config`` makes it in the console's folder; the first
+    start copies it into the data folder. A data folder that already signs
+    with another key is refused: the robots would reject its every job.
+    """
+    made = broker_folder / SIGNING_KEY_FILE
+    if not made.is_file():
+        return  # a classroom made before `broker config` made the key: enrolment carries it
+    mine = data_dir / SIGNING_KEY_FILE
+    classroom = SigningKey.load_or_create(made)
+    if not mine.is_file():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(mine, made.read_bytes(), PRIVATE)
+        logger.info("signing jobs with the classroom's key %s (from %s)", classroom.kid, made)
+        return
+    current = SigningKey.load_or_create(mine)
+    if current.kid != classroom.kid:
+        raise click.ClickException(
+            f"{mine} signs with key {current.kid}, but this classroom's robots trust "
+            f"{classroom.kid} ({made}): give this classroom its own --data-dir, or move {mine} "
+            "away to sign with the classroom's key / 数据文件夹里的签名密钥与本教室机器人信任的"
+            "不同：为本教室另选 --data-dir，或移走旧密钥"
+        )
 
 
 def _web_tls(
@@ -260,5 +344,5 @@ def token(username: str, label: str, data_dir: Path | None) -> None:
 @DATA_DIR
 def key(data_dir: Path | None) -> None:
     """Print the console's public key (made on first use) for enrolling robots."""
-    signing = SigningKey.load_or_create(_data_dir(data_dir) / "signing-key.pem")
+    signing = SigningKey.load_or_create(_data_dir(data_dir) / SIGNING_KEY_FILE)
     click.echo(public_key_text(signing.public_key))

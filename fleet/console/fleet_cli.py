@@ -140,6 +140,12 @@ def devices(ctx: click.Context, as_json: bool) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Upload this bundle file and push it.",
 )
+@click.option(
+    "--code",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The student's program (a .py file) to run with the lesson (default: its starter code).",
+)
 @click.option("--time-limit", type=float, default=300.0, show_default=True)
 @JSON
 @click.pass_context
@@ -148,11 +154,22 @@ def push(
     lesson: str,
     devices_: tuple[str, ...],
     bundle: Path | None,
+    code: Path | None,
     time_limit: float,
     as_json: bool,
 ) -> None:
-    """Push LESSON (a built-in id, or with --bundle a name for the file) to robots."""
+    """Push LESSON (a built-in id, or with --bundle a name for the file) to robots.
+
+    With --code FILE every robot runs FILE as the student's program.
+    """
     body: dict[str, Any] = {"lesson": lesson, "time_limit_s": time_limit}
+    if code is not None:
+        try:
+            body["code"] = code.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(
+                f"cannot read {code} as UTF-8 text / 读不了这个文件: {exc}", param_hint="--code"
+            ) from exc
     if bundle is not None:
         uploaded = _run(ctx, "POST", "/api/v1/bundles", raw=bundle.read_bytes())
         body = {**body, "lesson": uploaded["sha256"], "lesson_id": lesson}

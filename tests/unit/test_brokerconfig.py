@@ -7,6 +7,7 @@ import ipaddress
 import json
 import ssl
 import stat
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from fleet.broker.config import (
     Layout,
     acl_text,
     add_device,
+    broker_user,
     load_settings,
     mosquitto_conf,
     revoke_device,
@@ -30,6 +32,7 @@ from fleet.broker.config import (
 from fleet.broker.pki import CA_DAYS, LEAF_DAYS, issue, make_crl, new_ca
 from fleet.core.errors import BrokerError
 from fleet.core.protocol import MAX_JOB_PAYLOAD, valid_id
+from fleet.core.signing import SigningKey, load_public_key, public_key_text
 
 NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -286,6 +289,33 @@ def test_write_classroom_never_replaces_a_ca(tmp_path: Path) -> None:
     assert (tmp_path / "console" / "ca.key").read_bytes() == before
 
 
+def test_every_robot_folder_holds_the_consoles_public_key(tmp_path: Path) -> None:
+    """A robot started with only its folder knows whose jobs to run (`agent --broker-folder`)."""
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path / "b")
+    assert mode(layout.signing_key) == 0o600
+    public = public_key_text(SigningKey.load_or_create(layout.signing_key).public_key)
+    assert layout.console_pub("robot-01").read_text() == public + "\n"
+    add_device(layout.root, "robot-02")
+    assert layout.console_pub("robot-02").read_text() == public + "\n"
+    key = load_public_key(str(layout.console_pub("robot-02")))
+    assert public_key_text(key) == public
+    # The key never leaves the console's folder.
+    assert sorted(p.name for p in layout.root.rglob("signing-key.pem")) == ["signing-key.pem"]
+    assert layout.signing_key.parent == layout.console
+
+
+def test_mosquitto_never_runs_as_root(tmp_path: Path) -> None:
+    assert broker_user(0, has_user=lambda name: name == "mosquitto") == "mosquitto"
+    with pytest.raises(BrokerError, match="must not run as root") as refused:
+        broker_user(0, has_user=lambda name: False)
+    assert "不能以 root 运行" in str(refused.value)
+    assert "apt install mosquitto" in str(refused.value)
+    with pytest.raises(BrokerError, match="must not run as root"):
+        mosquitto_conf(BrokerSettings(), Layout(tmp_path), "root")
+    conf = write_classroom(BrokerSettings(), tmp_path / "b").conf.read_text()
+    assert "user root" not in conf.splitlines()
+
+
 def test_add_device_then_revoke_it(tmp_path: Path) -> None:
     layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path)
     folder = add_device(tmp_path, "robot-02")
@@ -423,3 +453,61 @@ def test_default_hosts_include_loopback_and_are_valid() -> None:
     assert hosts[-2:] == ["localhost", "127.0.0.1"]
     assert len(set(hosts)) == len(hosts)
     assert all(valid_host(h) for h in hosts)
+
+
+def test_console_serve_on_a_classroom_listens_on_the_lan_and_signs_with_its_key(
+    tmp_path: Path,
+) -> None:
+    """Robots fetch bundles from the advertised URL: the hub's name, never loopback."""
+    from fleet.console.cli import advertised_url, console  # noqa: PLC0415
+
+    assert advertised_url("http://0.0.0.0:8080", ("hub.local", "10.0.0.2")) == (
+        "http://hub.local:8080"
+    )
+    assert advertised_url("https://[::]:443", ("fd00::1",)) == "https://[fd00::1]:443"
+    assert advertised_url("http://127.0.0.1:8080", ("hub.local",)) == "http://127.0.0.1:8080"
+
+    layout = write_classroom(
+        BrokerSettings(hosts=("hub.local", "192.168.1.10"), devices=("robot-01",)),
+        tmp_path / "b",
+    )
+    data = tmp_path / "console-data"
+    args = ["serve", "--broker-folder", str(layout.console), "--data-dir", str(data)]
+    args += ["--port", "0", "--no-mdns", "--duration", "0.2", "--json"]
+    served = CliRunner().invoke(console, args)
+    assert served.exit_code == 0, served.output
+    facts = json.loads(served.output.splitlines()[-1])
+    url = urllib.parse.urlsplit(facts["api"])
+    assert url.hostname == "hub.local"
+    assert facts["listen"].startswith("0.0.0.0:")
+    # it signs with the key whose public half the robot's folder holds
+    assert layout.console_pub("robot-01").read_text().strip() == facts["public_key"]
+    assert (data / "signing-key.pem").read_bytes() == layout.signing_key.read_bytes()
+    assert mode(data / "signing-key.pem") == 0o600
+
+    # a data folder that signs with another key is refused, and says what to do
+    other = tmp_path / "other"
+    SigningKey.load_or_create(other / "signing-key.pem")
+    args[args.index(str(data))] = str(other)
+    refused = CliRunner().invoke(console, args)
+    assert refused.exit_code != 0
+    assert "--data-dir" in refused.output and "签名密钥" in refused.output
+
+
+def test_an_agent_without_the_consoles_key_says_where_it_comes_from(tmp_path: Path) -> None:
+    from fleet.agent.cli import agent  # noqa: PLC0415
+
+    layout = write_classroom(BrokerSettings(devices=("robot-01",)), tmp_path / "b")
+    layout.console_pub("robot-01").unlink()  # a folder copied from before `broker config` made it
+    args = ["--broker-folder", str(layout.device_dir("robot-01")), "--no-robot"]
+    refused = CliRunner().invoke(agent, [*args, "--duration", "0"])
+    assert refused.exit_code == 2
+    assert "console.pub is missing" in refused.output
+    assert "--console-key" in refused.output and "控制台" in refused.output
+
+
+def test_broker_config_and_enrolment_name_the_consoles_key_alike() -> None:
+    from fleet.broker.conf import CONSOLE_KEY_FILE as BROKER_NAME  # noqa: PLC0415
+    from fleet.enrol import CONSOLE_KEY_FILE  # noqa: PLC0415
+
+    assert BROKER_NAME == CONSOLE_KEY_FILE
