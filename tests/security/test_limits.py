@@ -1,4 +1,4 @@
-"""Attacks on the console's memory: bodies far larger than any route needs.
+"""Attacks on memory: bodies far larger than any route needs, a gzip bomb as a bundle.
 
 The console runs as ``roboclass console serve`` in its own process, so its
 memory can be read from ``/proc/<pid>/status``: ``VmHWM`` is the most it
@@ -8,12 +8,14 @@ body is buffered.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import select
 import socket
 import subprocess
 import sys
+import tarfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -210,3 +212,93 @@ def test_a_body_at_the_cap_still_reaches_the_route(console: RunningConsole) -> N
     assert status == 200 and health["ok"] in (True, False)
     status, devices = call(console, "/api/v1/devices", token=login["token"])
     assert status == 200 and devices == []
+
+
+# -- a gzip bomb pushed as a lesson bundle ------------------------------------------------
+
+#: Runs a job with the bundle in argv[1] through the agent's own code path (the bundle
+#: cache, then ``lessons_runner`` unpacking it); prints the job's end and the peak memory.
+_AGENT = """
+import base64, hashlib, json, resource, sys
+from pathlib import Path
+import lessons  # loaded before the first measure: only the job counts
+from fleet.agent.jobs import JobExecutor, lessons_runner
+from fleet.agent.lease import RobotLease
+from fleet.agent.logs import LogForwarder
+from fleet.agent.outbox import Outbox
+from fleet.agent.results import ResultSender
+from fleet.agent.worker import Running
+from fleet.core.bundles import BundleCache
+from fleet.core.protocol import BundleRef, JobResult, Topics
+from tests.unit.agent_fakes import FakeLink, FakeRobot, lesson_job
+
+bomb, state = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2])
+ref = BundleRef(id="bomb", sha256=hashlib.sha256(bomb).hexdigest(), size=len(bomb),
+                inline=base64.b64encode(bomb).decode())
+outbox = Outbox(state / "agent.sqlite")
+execute = JobExecutor(
+    runner=lessons_runner, cache=BundleCache(state / "bundles"),
+    results=ResultSender(outbox, FakeLink(), Topics("school", "room1"), "r1"),
+    logs=LogForwarder(lambda job, lines: None), lease=RobotLease(FakeRobot()),
+    console_url=lambda: None, backend="sim", kit="sim",
+)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+execute(Running(lesson_job("j1", lesson=ref)))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+(item,) = [p for p in outbox.pending() if p.job == "j1"]
+print(json.dumps({"before": before, "peak": peak, "status": outbox.job_status("j1"),
+                  "result": JobResult.model_validate_json(item.payload).result}))
+"""
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = size, 0o644
+    return info.tobuf(tarfile.USTAR_FORMAT)
+
+
+def gzip_bomb(files: list[tuple[str, int]]) -> bytes:
+    """A bundle of ``lesson.yaml`` and files of zeros (whole MiB), ~1 KB a MiB once gzip'd.
+
+    A gzip file may hold many members one after the other: one MiB of zeros is
+    compressed once and repeated, so the bomb is never made whole, in memory or on disk.
+    """
+    yaml = b"id: bomb\n"
+    parts = [gzip.compress(_tar_header("lesson.yaml", len(yaml)) + yaml.ljust(512, b"\0"))]
+    one_mib = gzip.compress(bytes(MIB), compresslevel=9, mtime=0)
+    for name, size in files:
+        assert size % MIB == 0
+        parts += [gzip.compress(_tar_header(name, size), mtime=0), one_mib * (size // MIB)]
+    parts.append(gzip.compress(bytes(1024), mtime=0))  # the tar's end
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [
+        ([("zeros.bin", 1024 * MIB)], "too large"),  # one file of 1 GiB
+        ([(f"z{i:02}.bin", 16 * MIB) for i in range(64)], "more than the limit"),  # 64 x 16 MiB
+    ],
+    ids=["one-huge-file", "many-files-under-the-file-cap"],
+)
+def test_a_gzip_bomb_stops_at_the_cap(
+    tmp_path: Path, files: list[tuple[str, int]], said: str
+) -> None:
+    bomb = tmp_path / "bomb.tar.gz"
+    bomb.write_bytes(gzip_bomb(files))
+    assert bomb.stat().st_size < 1100 * 1024  # ~1 MB that unpacks to 1 GiB
+    state = tmp_path / "agent"
+    state.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _AGENT, str(bomb), str(state)],
+        check=False, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    growth = seen["peak"] - seen["before"]
+    assert growth < 16 * MIB, f"the agent grew by {growth / MIB:.0f} MiB unpacking the bomb"
+    status, reason = seen["status"]  # the student's job ends, saying why in both languages
+    assert status == "FAILED" and said in reason and ("上限" in reason or "太大" in reason)
+    assert seen["result"]["status"] == "error" and seen["result"]["reason"] == reason
+    assert not list(tmp_path.glob("roboclass-job-*"))  # what it unpacked is gone
