@@ -1,0 +1,138 @@
+"""The console's body cap (:mod:`fleet.console.limits`) and a bundle's unpacking caps, alone."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+
+from fleet.console.limits import BodyLimit
+from lessons import BundleError, unpack_bundle
+from lessons.bundle import MAX_ENTRIES
+
+Message = dict[str, Any]
+
+
+def app_reading_its_body(seen: list[int]) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/json")
+    async def json_route(request: Request) -> dict[str, int]:
+        seen.append(len(await request.body()))
+        return {"read": seen[-1]}
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+        seen.append(size)
+        return {"read": size}
+
+    return app
+
+
+def call(
+    app: Any, path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, Any, int]:
+    """POST ``chunks`` to ``app``; its status, JSON answer and how many chunks it read."""
+    sent: list[Message] = []
+    pending = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    taken = 0
+
+    async def receive() -> Message:
+        nonlocal taken
+        if taken < len(pending):
+            taken += 1
+            return pending[taken - 1]
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "headers": headers or [],
+        "query_string": b"",
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "scheme": "http",
+        "http_version": "1.1",
+        "root_path": "",
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body), taken
+
+
+def test_a_body_under_the_cap_reaches_the_route() -> None:
+    seen: list[int] = []
+    guarded = BodyLimit(app_reading_its_body(seen), default=100)
+    assert call(guarded, "/json", [b"x" * 60, b"x" * 40])[:2] == (200, {"read": 100})
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_the_route_runs() -> None:
+    seen: list[int] = []
+    guarded = BodyLimit(app_reading_its_body(seen), default=100)
+    status, answer, taken = call(guarded, "/json", [b"x" * 101], [(b"content-length", b"101")])
+    assert status == 413 and taken == 0 and seen == []
+    assert "too large" in answer["detail"] and "请求过大" in answer["detail"]
+
+
+@pytest.mark.parametrize("path", ["/json", "/upload"])
+def test_a_chunked_body_stops_at_the_cap_without_reading_more(path: str) -> None:
+    seen: list[int] = []
+    guarded = BodyLimit(app_reading_its_body(seen), default=100)
+    status, answer, taken = call(guarded, path, [b"x" * 60] * 10)
+    assert status == 413 and taken == 2 and seen == []  # the second chunk passed the cap
+    assert "100 bytes" in answer["detail"] and "100 字节" in answer["detail"]
+
+
+def test_a_route_may_have_its_own_cap() -> None:
+    seen: list[int] = []
+    guarded = BodyLimit(app_reading_its_body(seen), default=100, routes={"/upload": 1000})
+    assert call(guarded, "/upload", [b"x" * 300] * 3)[:2] == (200, {"read": 900})
+    assert call(guarded, "/json", [b"x" * 300] * 3)[0] == 413
+    assert call(guarded, "/upload", [b"x" * 300] * 4)[0] == 413
+
+
+def _tar(*members: tuple[tarfile.TarInfo, bytes], fmt: int = tarfile.USTAR_FORMAT) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def _file(name: str, data: bytes = b"x") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def test_a_huge_header_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    long_name = "a/" * 1_000_000 + "b.py"  # a 2 MB pax header: tarfile would read it whole
+    bundle = _tar(_file("lesson.yaml"), _file(long_name), fmt=tarfile.PAX_FORMAT)
+    with pytest.raises(BundleError, match=r"header .* is over") as caught:
+        unpack_bundle(bundle, tmp_path / "out")
+    assert "头部" in str(caught.value)
+
+
+def test_too_many_entries_are_refused(tmp_path: Path) -> None:
+    many = [_file(f"f{i}.txt") for i in range(MAX_ENTRIES + 1)]
+    with pytest.raises(BundleError, match="more than 2000 entries") as caught:
+        unpack_bundle(_tar(_file("lesson.yaml"), *many), tmp_path / "out")
+    assert "条目" in str(caught.value)
