@@ -13,6 +13,8 @@ import base64
 import binascii
 import hashlib
 import logging
+import os
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,8 +22,16 @@ from pathlib import Path
 from fleet.core.errors import JobError, JobRejected
 from fleet.core.protocol import BundleRef
 from rcbase import files
+from rcbase.closeable import Closeable
 
-__all__ = ["INLINE_LIMIT", "MAX_BUNDLE", "BundleCache", "BundleStore", "write_atomic"]
+__all__ = [
+    "INLINE_LIMIT",
+    "MAX_BUNDLE",
+    "BundleCache",
+    "BundleStore",
+    "Incoming",
+    "write_atomic",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +65,16 @@ class BundleStore:
             write_atomic(path, data)
         return digest
 
+    def incoming(self) -> Incoming:
+        """A bundle to be received a piece at a time (an upload), never whole in memory::
+
+        with store.incoming() as part:
+            async for chunk in request.stream():
+                part.write(chunk)
+            sha256 = part.commit()
+        """
+        return Incoming(self.root)
+
     def path(self, sha256: str) -> Path | None:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             return None
@@ -69,6 +89,44 @@ class BundleStore:
         size = path.stat().st_size
         inline = base64.b64encode(path.read_bytes()).decode() if size <= INLINE_LIMIT else None
         return BundleRef(id=lesson_id, sha256=sha256, size=size, inline=inline)
+
+
+class Incoming(Closeable):
+    """A bundle being received: written to a hidden file as it comes and hashed on the way.
+
+    :meth:`commit` moves it to its address; closing without it deletes what came.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        fd, name = tempfile.mkstemp(dir=root, prefix=".incoming-")
+        self._file = os.fdopen(fd, "wb")
+        self._path = Path(name)
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def commit(self) -> str:
+        """Keep what came under its sha256 (readable by all, like every bundle); returns it."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        digest = self._hash.hexdigest()
+        target = self._root / digest
+        if target.exists():
+            self._path.unlink()
+        else:
+            self._path.chmod(0o644)
+            os.replace(self._path, target)
+        return digest
+
+    def _close(self) -> None:
+        self._file.close()
+        self._path.unlink(missing_ok=True)
 
 
 def _check_size(ref: BundleRef, size: int, limit: int) -> None:

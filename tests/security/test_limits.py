@@ -8,7 +8,9 @@ body is buffered.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
 import json
 import os
 import select
@@ -107,9 +109,15 @@ def _post_login(console: RunningConsole, username: str, password: str) -> tuple[
 
 
 def send_large(
-    console: RunningConsole, path: str, size: int, *, chunked: bool
+    console: RunningConsole,
+    path: str,
+    size: int,
+    *,
+    chunked: bool,
+    body: Iterator[bytes] | None = None,
+    token: str | None = None,
 ) -> tuple[int, dict[str, Any], int]:
-    """POST ``size`` bytes of a login's JSON to ``path``, made as it is sent, never whole.
+    """POST ``size`` bytes (a login's JSON, or ``body``) to ``path``, made as they are sent.
 
     Sends until the console answers or hangs up; returns the status, the JSON
     answer and how many bytes went out.
@@ -119,11 +127,14 @@ def send_large(
     with sock:
         sock.sendall(
             b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + console.host.encode() + b"\r\n"
-            b"Content-Type: application/json\r\n" + length + b"\r\n\r\n"
+            b"Content-Type: application/json\r\n"
+            + (f"Authorization: Bearer {token}\r\n".encode() if token else b"")
+            + length
+            + b"\r\n\r\n"
         )
         sent = 0
         try:
-            for data in _login_body(size):
+            for data in _login_body(size) if body is None else body:
                 readable, _, _ = select.select([sock], [], [], 0)
                 if readable:
                     break  # the console answered before the end
@@ -145,10 +156,10 @@ def send_large(
             pass
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line, f"no answer after {sent} bytes"
-    head, _, body = rest.partition(b"\r\n\r\n")
+    head, _, said = rest.partition(b"\r\n\r\n")
     if b"transfer-encoding: chunked" in head.lower():
-        body = _dechunk(body)
-    return int(status_line.split()[1]), json.loads(body or b"{}"), sent
+        said = _dechunk(said)
+    return int(status_line.split()[1]), json.loads(said or b"{}"), sent
 
 
 def _login_body(size: int) -> Iterator[bytes]:
@@ -212,6 +223,29 @@ def test_a_body_at_the_cap_still_reaches_the_route(console: RunningConsole) -> N
     assert status == 200 and health["ok"] in (True, False)
     status, devices = call(console, "/api/v1/devices", token=login["token"])
     assert status == 200 and devices == []
+
+
+def test_an_upload_is_written_as_it_comes_and_has_its_own_cap(console: RunningConsole) -> None:
+    size = 64 * MIB
+    piece = bytes(range(256)) * 1024
+    expected = hashlib.sha256(piece * (size // len(piece))).hexdigest()
+    status, login = _post_login(console, "ms-li", PASSWORD)
+    assert status == 200
+    upload = functools.partial(send_large, console, "/api/v1/bundles", token=login["token"])
+    console.reset_peak()
+    before = console.memory("VmRSS")
+    pieces = (piece for _ in range(size // len(piece)))
+    status, answer, _ = upload(size, chunked=True, body=pieces)
+    growth = console.memory("VmHWM") - before
+    assert status == 200 and answer == {"sha256": expected, "size": size}
+    assert growth < GROWTH, f"the console grew by {growth / MIB:.1f} MiB taking a 64 MiB upload"
+    status, answer, sent = upload(300 * MIB, chunked=False, body=iter([bytes(MIB)] * 300))
+    assert status == 413 and "请求过大" in answer["detail"] and sent < 20 * MIB
+    # without a login nothing is read, whatever its size
+    status, _, sent = send_large(
+        console, "/api/v1/bundles", 300 * MIB, chunked=True, body=iter([bytes(MIB)] * 300)
+    )
+    assert status == 401 and sent < 20 * MIB
 
 
 # -- a gzip bomb pushed as a lesson bundle ------------------------------------------------
