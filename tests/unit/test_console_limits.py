@@ -1,9 +1,10 @@
-"""The console's body cap (:mod:`fleet.console.limits`) and a bundle's unpacking caps, alone."""
+"""The console's body cap (:mod:`fleet.console.limits`), uploads and a bundle's unpacking caps."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -14,6 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from fleet.console.limits import BodyLimit
+from fleet.core.bundles import BundleStore
 from lessons import BundleError, unpack_bundle
 from lessons.bundle import MAX_ENTRIES
 
@@ -136,3 +138,18 @@ def test_too_many_entries_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="more than 2000 entries") as caught:
         unpack_bundle(_tar(_file("lesson.yaml"), *many), tmp_path / "out")
     assert "条目" in str(caught.value)
+
+
+def test_an_upload_is_kept_only_when_it_is_committed(tmp_path: Path) -> None:
+    store = BundleStore(tmp_path / "bundles")
+    with store.incoming() as part:
+        part.write(b"half a bun")  # the client went away: nothing is kept
+    assert list(store.root.iterdir()) == []
+    for _ in range(2):  # the same bytes twice: one file, at its sha256
+        with store.incoming() as part:
+            part.write(b"a whole ")
+            part.write(b"bundle")
+            sha = part.commit()
+    assert sha == hashlib.sha256(b"a whole bundle").hexdigest() and part.size == 14
+    assert [p.name for p in store.root.iterdir()] == [sha]
+    assert store.path(sha) is not None and (store.root / sha).stat().st_mode & 0o777 == 0o644
