@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import hashlib
+import http.server
 import io
 import json
 import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,9 @@ import pytest
 from fastapi import FastAPI, Request
 
 from fleet.console.limits import BodyLimit
-from fleet.core.bundles import BundleStore
+from fleet.core.bundles import BundleCache, BundleStore
+from fleet.core.errors import JobRejected
+from fleet.core.protocol import BundleRef
 from lessons import BundleError, unpack_bundle
 from lessons.bundle import MAX_ENTRIES
 
@@ -153,3 +159,39 @@ def test_an_upload_is_kept_only_when_it_is_committed(tmp_path: Path) -> None:
     assert sha == hashlib.sha256(b"a whole bundle").hexdigest() and part.size == 14
     assert [p.name for p in store.root.iterdir()] == [sha]
     assert store.path(sha) is not None and (store.root / sha).stat().st_mode & 0o777 == 0o644
+
+
+@pytest.fixture
+def console_serving(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A plain HTTP server over a folder, as the console serves ``/bundles/SHA``."""
+    root = tmp_path / "served"
+    (root / "bundles").mkdir(parents=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}", root / "bundles"
+        finally:
+            server.shutdown()
+
+
+def test_a_fetched_bundle_goes_to_disk_as_it_comes_and_stops_past_its_limit(
+    tmp_path: Path, console_serving: tuple[str, Path]
+) -> None:
+    url, served = console_serving
+    data = bytes(range(256)) * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    (served / sha).write_bytes(data)
+    cache = BundleCache(tmp_path / "cache")
+    ref = BundleRef(id="lesson", sha256=sha, size=len(data))
+    assert cache.fetch(ref, url).read_bytes() == data
+    (cache.root / sha).unlink()
+    with pytest.raises(JobRejected, match="too large") as caught:  # the job's size was a lie
+        cache.fetch(ref.model_copy(update={"size": 1000}), url, limit=1000)
+    assert "太大" in str(caught.value)
+    other = hashlib.sha256(b"other").hexdigest()
+    (served / other).write_bytes(data)  # not what its name says
+    with pytest.raises(JobRejected, match="bad sha256"):
+        cache.fetch(BundleRef(id="lesson", sha256=other, size=len(data)), url)
+    assert list(cache.root.iterdir()) == []  # nothing half-written is kept
