@@ -192,12 +192,13 @@ def unpack_bundle(
     stops at the cap with :class:`BundleError` (in English and Chinese), and
     memory stays at one read's worth.
     """
-    blob = data if isinstance(data, bytes) else Path(data).read_bytes()
-    if len(blob) > MAX_BUNDLE_BYTES:
+    size = len(data) if isinstance(data, bytes) else Path(data).stat().st_size
+    if size > MAX_BUNDLE_BYTES:  # before a file is read
         raise _refuse(
-            f"the bundle is {len(blob)} bytes; the limit is {MAX_BUNDLE_BYTES}",
-            f"课程包有 {len(blob)} 字节；上限是 {MAX_BUNDLE_BYTES}",
+            f"the bundle is {size} bytes; the limit is {MAX_BUNDLE_BYTES}",
+            f"课程包有 {size} 字节；上限是 {MAX_BUNDLE_BYTES}",
         )
+    blob = data if isinstance(data, bytes) else Path(data).read_bytes()
     if expected_sha256 is not None and bundle_sha256(blob) != expected_sha256:
         raise _refuse(
             "the bundle's sha256 does not match: it was damaged or changed on the way",

@@ -195,3 +195,12 @@ def test_a_fetched_bundle_goes_to_disk_as_it_comes_and_stops_past_its_limit(
     with pytest.raises(JobRejected, match="bad sha256"):
         cache.fetch(BundleRef(id="lesson", sha256=other, size=len(data)), url)
     assert list(cache.root.iterdir()) == []  # nothing half-written is kept
+
+
+def test_a_bundle_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.tar.gz"
+    with huge.open("wb") as f:
+        f.truncate(300 * 1024 * 1024)  # sparse: reading it whole would take 300 MB
+    with pytest.raises(BundleError, match="the limit is") as caught:
+        unpack_bundle(huge, tmp_path / "out")
+    assert "上限" in str(caught.value)
