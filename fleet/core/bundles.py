@@ -68,12 +68,10 @@ class BundleStore:
         return digest
 
     def incoming(self) -> Incoming:
-        """A bundle to be received a piece at a time (an upload), never whole in memory::
+        """A bundle to be received a piece at a time (an upload), never whole in memory.
 
-        with store.incoming() as part:
-            async for chunk in request.stream():
-                part.write(chunk)
-            sha256 = part.commit()
+        Write each piece as it comes (``part.write(chunk)``), then ``part.commit()``
+        for its sha256; leaving the ``with`` block without committing keeps nothing.
         """
         return Incoming(self.root)
 
