@@ -129,7 +129,10 @@ class _Capped(io.RawIOBase):
                 f"课程包里有一个超过 {_MAX_READ} 字节的头部",
             )
         self._allow(self._pos + size)
-        data = self._source.read(size)
+        try:
+            data = self._source.read(size)
+        except (OSError, EOFError, zlib.error) as exc:  # a damaged or truncated gzip
+            raise _refuse(f"not a bundle: {exc}", f"不是课程包：{exc}") from exc
         self._pos += len(data)
         return data
 
@@ -143,7 +146,10 @@ class _Capped(io.RawIOBase):
         if target is None:
             raise io.UnsupportedOperation("a bundle is read from its start")
         self._allow(target)
-        self._pos = self._source.seek(target)
+        try:
+            self._pos = self._source.seek(target)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _refuse(f"not a bundle: {exc}", f"不是课程包：{exc}") from exc
         return self._pos
 
 
@@ -222,7 +228,7 @@ def unpack_bundle(
                         f"课程包的条目超过 {MAX_ENTRIES} 个",
                     )
                 total += _extract(tar, member, out, MAX_UNPACKED_BYTES - total)
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+    except tarfile.TarError as exc:
         raise _refuse(f"not a bundle: {exc}", f"不是课程包：{exc}") from exc
     if not (out / "lesson.yaml").is_file():
         raise _refuse("the bundle has no lesson.yaml", "课程包里没有 lesson.yaml")
