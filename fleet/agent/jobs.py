@@ -88,10 +88,13 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
     ``ctx.stop`` is set. On a real robot the agent closes its own robot for
     the job first (``opens_robot``): pins and a serial port open only once.
     """
-    from lessons import ModelMissingError, run_lesson, unpack_bundle  # noqa: PLC0415 - only for a job
+    from lessons import BundleError, ModelMissingError, run_lesson, unpack_bundle  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="roboclass-job-") as tmp:
-        lesson_dir = unpack_bundle(ctx.bundle, Path(tmp) / "lesson")  # sha256 checked on fetch
+        try:  # sha256 checked on fetch; sizes checked as it unpacks (a bomb stops at the cap)
+            lesson_dir = unpack_bundle(ctx.bundle, Path(tmp) / "lesson")
+        except BundleError as exc:  # nothing started: the reason is in English and Chinese
+            return {"status": "error", "reason": str(exc)}
         code: Path | None = None
         if ctx.job.code is not None:
             code = Path(tmp) / "student.py"

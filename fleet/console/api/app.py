@@ -22,6 +22,7 @@ from fleet.console.api import (
 )
 from fleet.console.api.deps import teacher
 from fleet.console.console import Console
+from fleet.console.limits import BodyLimit
 from fleet.console.web import mount_pages
 from fleet.console.websecurity import CrossSiteGuard
 from fleet.core.limits import FailureLimiter
@@ -45,5 +46,6 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(jobs.bundles)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)
     mount_pages(app)  # the teacher's pages at / (fleet/console/static/)
+    app.add_middleware(BodyLimit, routes={"/api/v1/bundles": jobs.MAX_UPLOAD})  # 413 past a cap
     app.add_middleware(CrossSiteGuard)  # cross-site state changes refused; security headers
     return app

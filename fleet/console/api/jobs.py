@@ -52,11 +52,14 @@ def _builtin_bundle(console: Console, lesson_id: str) -> str:
 
 @router.post("/bundles")
 async def upload(request: Request, console: ConsoleDep, _user: Teacher) -> Uploaded:
-    """Upload a lesson bundle (or a model's .onnx), the body as it is; answers its sha256."""
-    data = await request.body()
-    if len(data) > MAX_UPLOAD:
-        raise HTTPException(413, "bundle too large")
-    return Uploaded(sha256=console.bundles.put(data), size=len(data))
+    """Upload a lesson bundle (or a model's .onnx), the body as it is; answers its sha256.
+
+    Written to disk as it arrives; past ``MAX_UPLOAD`` the app's body cap answers 413.
+    """
+    with console.bundles.incoming() as part:
+        async for chunk in request.stream():
+            part.write(chunk)
+        return Uploaded(sha256=part.commit(), size=part.size)
 
 
 @bundles.get(
