@@ -147,6 +147,7 @@ class _Counted:
     def __init__(self, runner: Runner[Any], camera: _OnDemandCamera) -> None:
         self.runner = runner
         self.camera = camera
+        self.threads = runner.threads
         self.pre: list[float] = []
         self.post: list[float] = []
 
