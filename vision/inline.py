@@ -1,60 +1,83 @@
 """When a pipeline should run its model inline, in the caller's thread.
 
 Two threads save, per frame, the overlap of preparing the next frame while the
-model runs (the shorter of the two times, and nothing when the model's own
-threads fill every core). They cost two hand-offs between threads a frame
-(the camera thread wakes the model thread, which wakes the caller). See
-decision 0031 and ``bench/vision_models.py``.
+model runs; they cost hand-offs between threads (a wake is 8-14 us on a small
+machine, ``bench/thread_wake.py``) and, on a busy machine, a core that may
+not be free. Rather than guess, the pipeline measures what the caller feels:
+the time between two results it returns, in each mode. It starts with two
+threads, tries inline for a few frames when inline could win (preparing plus
+running the model takes less than the time between two results), keeps the
+quicker mode, and tries the other one again later: after twice as many
+results each time the other one loses, and never before 50 times the
+losing trial's length has passed (so trials cost at most 2% of the time,
+however slow a mode is on a busy machine). See decision 0031.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections import deque
 
-__all__ = ["Costs", "model_threads", "usable_cores"]
+__all__ = ["Costs"]
 
 
-def model_threads(model: object) -> int:
-    """Inference threads the model says it uses (a runner's ``threads``), else 1."""
-    threads = getattr(model, "threads", 1)
-    return threads if isinstance(threads, int) and threads > 0 else 1
-
-
-def usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
+def _median(values: deque[float] | list[float]) -> float:
+    return statistics.median(values) if values else float("inf")
 
 
 class Costs:
-    """Recent prepare and inference times, and what they say: inline or two threads."""
+    """Recent times (seconds) of a pipeline, and what they say: inline or two threads.
 
-    window = 16  # frames whose median counts
-    every = 8  # frames between two decisions
+    ``pre`` and ``infer`` are per frame; ``periods[inline]`` the time between two
+    results the caller got in that mode. Only the caller's thread asks
+    :meth:`decide`; the others only append.
+    """
 
-    def __init__(self, handoff: float, spare_core: bool) -> None:
-        self.handoff = handoff
-        self.spare_core = spare_core
+    window = 16  # recent values whose median counts
+    probe = 8  # results a mode is measured for before it is judged
+    first_wait = 64  # results in the better mode before the other is tried again
+    max_wait = 4096
+    hold = 50  # times a losing trial's length before the next trial
+
+    def __init__(self) -> None:
         self.pre: deque[float] = deque(maxlen=self.window)
         self.infer: deque[float] = deque(maxlen=self.window)
-        self._since = 0
+        self.periods: dict[bool, deque[float]] = {
+            False: deque(maxlen=self.window),
+            True: deque(maxlen=self.window),
+        }
+        self._count = 0  # results measured in this mode since the last decision
+        self._wait = self.probe  # results before the other mode is tried
+        self._probing = False  # this mode is on trial
+        self._hold_until = 0.0  # no trial before this time (perf_counter seconds)
 
-    def overlap(self) -> float:
-        """Seconds a frame saves when preparing runs beside the model (median of recent)."""
-        if not self.spare_core or not self.pre or not self.infer:
-            return 0.0
-        return min(statistics.median(self.pre), statistics.median(self.infer))
+    def add(self, inline: bool, period: float) -> None:
+        self.periods[inline].append(period)
+        self._count += 1
 
-    def decide(self, inline: bool) -> bool:
-        """Inline from now on? Asked after every frame; changes its answer at most every
-        ``every`` frames, and only with ``every`` samples of both times."""
-        self._since += 1
-        if self._since < self.every or len(self.infer) < self.every:
+    def could_go_inline(self) -> bool:
+        """Preparing and running the model take less than the time between two results."""
+        work = _median(list(self.pre)) + _median(list(self.infer))
+        return work < _median(self.periods[False])
+
+    def decide(self, inline: bool, now: float) -> bool:
+        """Inline from now on? Asked after every result the caller gets, at ``now``
+        (``time.perf_counter``)."""
+        if self._count < (self.probe if self._probing else self._wait):
             return inline
-        self._since = 0
-        cost = 2 * self.handoff  # the camera hands the frame on, the model the result
-        if inline:
-            return self.overlap() <= 2 * cost  # back to threads only when clearly better
-        return self.overlap() < cost
+        if self._probing:  # this mode was on trial: keep it if it was quicker
+            self._count, self._probing = 0, False
+            trial = list(self.periods[inline])[-self.probe :]
+            if _median(trial) < _median(self.periods[not inline]):
+                self._wait = self.first_wait
+                return inline
+            self._wait = min(2 * self._wait, self.max_wait)
+            self._hold_until = now + self.hold * sum(trial)
+            return not inline
+        if now < self._hold_until:
+            return inline
+        self._count = 0
+        if not inline and not self.could_go_inline():
+            return inline
+        self._probing = True  # try the other mode
+        return not inline

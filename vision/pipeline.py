@@ -32,22 +32,22 @@ on a machine busy with other programs, pinned threads ran slower in
 
 When the threads cannot win, the pipeline runs the model inline: each
 :meth:`Pipeline.latest` reads a frame, prepares it and runs the model in your
-thread, a plain serial loop. Two threads only save the overlap of preparing
-one frame with running the model on the previous one (the shorter of the two,
-and nothing when the model's own threads already fill every core); they cost
-hand-offs between threads (a wake is 8-14 us on a small machine,
-``bench/thread_wake.py``). The pipeline keeps the median of the last frames'
-prepare and inference times, goes inline when the overlap is worth less than
-the hand-offs and back to two threads when it is worth clearly more
-(``mode`` says which; ``inline=True`` or ``False`` fixes it). The results are
-the same either way. A model without ``prepare`` (a plain function), ``fps``
-or ``on_result`` keeps its two threads (decision 0031).
+thread, a plain serial loop. Two threads save the overlap of preparing one
+frame while the model runs on the previous one; they cost hand-offs between
+threads, and a core that a busy machine may not have. So the pipeline measures
+the time between two results you get in each mode, tries inline when preparing
+plus running the model is shorter than that time, and keeps the quicker mode
+(``mode`` says which; ``inline=True`` or ``False`` fixes it; see
+:mod:`vision.inline`). The results are the same either way. A model without
+``prepare`` (a plain function), ``fps`` or ``on_result`` keeps its two threads
+(decision 0031).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -55,7 +55,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError, StaleFrameError
-from vision.inline import Costs, model_threads, usable_cores
+from vision.inline import Costs
 from vision.preprocess import Frame
 
 __all__ = ["LatestSlot", "Pipeline", "Result", "Stamped", "split_cores"]
@@ -165,6 +165,12 @@ class _Outcome(Generic[R]):
         return self._value
 
 
+class _Whole(NamedTuple):
+    """A frame read for an inline step: the whole model runs on it, as in a serial loop."""
+
+    frame: Frame
+
+
 class Result(Generic[R]):
     """What the model said about one frame (``value``), and how old that frame is."""
 
@@ -237,13 +243,11 @@ class Pipeline(Closeable, Generic[R]):
     model thread too. ``pin`` keeps the two threads on different cores (see
     :func:`split_cores`; nothing happens with one core). ``inline``: None (the
     default) runs the model in your thread when that is quicker (see the module
-    docstring), True always, False never; ``handoff`` is the cost of one hand-off
-    between threads it assumes (seconds). Close it (or use ``with``) to stop both
+    docstring), True always, False never. Close it (or use ``with``) to stop both
     threads and wait for them (up to ``join_timeout`` seconds each).
     """
 
     join_timeout = 5.0
-    handoff = 15e-6  # one wake of a sleeping thread: 8-14 us (bench/thread_wake.py)
 
     def __init__(
         self,
@@ -257,9 +261,9 @@ class Pipeline(Closeable, Generic[R]):
         clock: Callable[[], float] = time.monotonic,
         on_result: Callable[[Result[R]], None] | None = None,
         inline: bool | None = None,
-        handoff: float | None = None,
     ) -> None:
         self._read = _reader(source)
+        self._model = model
         #: (camera cores, model cores) the threads are kept on, or None
         self.cores = split_cores() if pin else None
         prepare = getattr(model, "prepare", None)
@@ -293,9 +297,10 @@ class Pipeline(Closeable, Generic[R]):
         self._threaded = threading.Event()  # set while the two threads work
         if not self._inline:
             self._threaded.set()
-        spare = usable_cores() > model_threads(model)
-        self._costs = Costs(self.handoff if handoff is None else handoff, spare)
+        self._costs = Costs()
+        self._returned: float | None = None  # when latest() last returned, in this mode
         self._source_lock = threading.Lock()  # one reader of the source at a time
+        self._model_lock = threading.Lock()  # one thread runs the model at a time
         self._inline_lock = threading.Lock()  # one inline step at a time
         self._threads = [
             threading.Thread(target=self._camera_loop, name="vision-camera", daemon=True),
@@ -355,7 +360,7 @@ class Pipeline(Closeable, Generic[R]):
     def _model_loop(self) -> None:
         _pin(self.cores[1] if self.cores else None)
         frames, results, clock, compute = self.frames, self.results, self.clock, self._compute
-        costs, auto = self._costs, self._auto
+        infer_times = self._costs.infer
         try:
             while self._wait_threaded():
                 item = frames.get(after=self._seen, timeout=0.5)
@@ -363,19 +368,18 @@ class Pipeline(Closeable, Generic[R]):
                     if frames.closed:
                         break
                     continue
-                if self._inline:  # the caller took over while this thread waited
-                    continue
-                self._seen = item.seq
-                if clock() - item.time > self.max_age:
-                    self.stale += 1
-                    continue
-                t0 = time.perf_counter()
-                raw = compute(item.value)
-                costs.infer.append(time.perf_counter() - t0)
+                with self._model_lock:
+                    if self._inline:  # the caller took over: it takes this frame itself
+                        continue
+                    self._seen = item.seq
+                    if clock() - item.time > self.max_age:
+                        self.stale += 1
+                        continue
+                    t0 = time.perf_counter()
+                    raw = compute(item.value)
+                    infer_times.append(time.perf_counter() - t0)
+                    self.processed += 1
                 outcome = _Outcome(item.seq, item.time, raw, self._read_out)
-                self.processed += 1
-                if auto and costs.decide(False):  # before the put: the caller sees it next
-                    self._go_inline()
                 stored = results.put(outcome, clock())
                 if self.on_result is not None:
                     self.on_result(self._result(stored))
@@ -388,21 +392,21 @@ class Pipeline(Closeable, Generic[R]):
             if not self._inline:
                 self.results.close()
 
-    def _go_inline(self) -> None:
+    def _switch(self, inline: bool) -> None:
+        periods = self._costs.periods
         logger.debug(
-            "running the model inline: overlap %.1f us < two hand-offs",
-            self._costs.overlap() * 1e6,
+            "running the model %s (median between results: %.1f us in threads, %.1f inline)",
+            "inline" if inline else "in its thread",
+            statistics.median(periods[False] or [0.0]) * 1e6,
+            statistics.median(periods[True] or [0.0]) * 1e6,
         )
-        self._threaded.clear()
-        self._inline = True
-
-    def _go_threaded(self) -> None:
-        logger.debug(
-            "running the model in its thread again: overlap %.1f us",
-            self._costs.overlap() * 1e6,
-        )
-        self._inline = False
-        self._threaded.set()
+        self._returned = None  # a period across the switch counts for neither mode
+        if inline:
+            self._threaded.clear()
+            self._inline = True
+        else:
+            self._inline = False
+            self._threaded.set()
 
     def _result(self, stored: Stamped[_Outcome[R]]) -> Result[R]:
         return Result(stored.value, stored.time, self.clock())
@@ -410,7 +414,7 @@ class Pipeline(Closeable, Generic[R]):
     # -- inline: the caller's thread runs the model ------------------------------------
     def _inline_frame(self, deadline: float) -> Stamped[Any] | None:
         """The next frame for an inline step: one the camera thread left in the slot,
-        else one read and prepared here. None when the source ended or time is up."""
+        else one read here. None when the source ended or time is up."""
         frames = self.frames
         while True:
             item = frames.get(after=self._seen, timeout=0)
@@ -430,20 +434,14 @@ class Pipeline(Closeable, Generic[R]):
                 return item
 
     def _read_here(self) -> Stamped[Any] | None:
-        """A frame read and prepared in this thread (the source lock held)."""
+        """A frame read in this thread (the source lock held), for the whole model."""
         try:
             frame = self._read()
         except StopIteration:
             self.source_ended = True
             self.frames.close()
             return None
-        stamp, prepare = self.clock(), self._prepare
-        if prepare is None:
-            return self.frames.put(frame, stamp, taken=True)
-        t0 = time.perf_counter()
-        prepared = prepare(frame)
-        self._costs.pre.append(time.perf_counter() - t0)
-        return self.frames.put(prepared, stamp, taken=True)
+        return self.frames.put(_Whole(frame), self.clock(), taken=True)
 
     def _inline_step(self, deadline: float) -> Stamped[_Outcome[R]] | None:
         with self._inline_lock:
@@ -456,19 +454,18 @@ class Pipeline(Closeable, Generic[R]):
                     if self.clock() - item.time > self.max_age:
                         self.stale += 1
                         continue
-                    t0 = time.perf_counter()
-                    raw = self._compute(item.value)
-                    self._costs.infer.append(time.perf_counter() - t0)
+                    value, read = item.value, self._read_out
+                    with self._model_lock:
+                        if isinstance(value, _Whole):  # a plain serial loop: model(frame)
+                            raw, read = self._model(value.frame), None
+                        else:  # a frame the camera thread prepared
+                            raw = self._compute(value)
                 except Exception as exc:  # kept: every later latest() raises it too
                     self.error = exc
                     raise
                 self.processed += 1
                 self.inline_frames += 1
-                stored = self.results.put(_Outcome(item.seq, item.time, raw, self._read_out))
-                self._last_result = stored.seq
-                if self._auto and not self._costs.decide(True):
-                    self._go_threaded()
-                return stored
+                return self.results.put(_Outcome(item.seq, item.time, raw, read))
 
     # -- for the caller --------------------------------------------------------------
     def latest(self, timeout: float = 5.0, max_age: float | None = None) -> Result[R]:
@@ -491,14 +488,26 @@ class Pipeline(Closeable, Generic[R]):
             if self.error is not None:
                 raise self.error
             if stored is None:
+                self._returned = None
                 why = "the frame source ended" if self.source_ended else f"{timeout} s passed"
                 raise StaleFrameError(f"no new result: {why}")
             self._last_result = stored.seq
             result = self._result(stored)
             if max_age is None or result.age <= max_age:
+                self._measured()
                 return result
             if self.clock() >= deadline:
                 raise StaleFrameError(f"results are {result.age:.3f} s old (max_age {max_age})")
+
+    def _measured(self) -> None:
+        """Note the time since the last result the caller got; switch modes if it says so."""
+        now = time.perf_counter()
+        inline = self._inline
+        if self._returned is not None:
+            self._costs.add(inline, now - self._returned)
+        self._returned = now
+        if self._auto and not self.closed and self._costs.decide(inline, now) != inline:
+            self._switch(not inline)
 
     def __iter__(self) -> Iterator[Result[R]]:
         """Results one after another until the source ends or the pipeline closes."""
