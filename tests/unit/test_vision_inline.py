@@ -68,7 +68,7 @@ def test_a_fast_model_goes_inline_and_gives_the_same_answers() -> None:
 
 
 def test_a_slow_model_keeps_its_two_threads() -> None:
-    fake = Fake(slow=0.005)  # 5 ms to prepare and 5 to compute: the overlap is worth it
+    fake = Fake(slow=0.01)  # 10 ms to prepare and 10 to compute: the overlap is worth it
     with Pipeline(lambda: FRAME, fake) as pipe:
         values = [pipe.latest(timeout=5).value for _ in range(20)]
         assert pipe.mode == "threads" and pipe.inline_frames == 0
