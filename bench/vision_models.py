@@ -1,8 +1,8 @@
 """Every shipped model at 1 and 2 inference threads: the pipeline against a serial loop
 and raw onnxruntime.
 
-For each model (every task: classify, detect, face, embed), in one run, four
-rounds of three paired turns (see ``vision/bench.py``): raw ``session.run``
+For each model (every task: classify, detect, face, embed), in one run,
+twelve rounds of three paired turns (see ``vision/bench.py``): raw ``session.run``
 on a ready tensor (the physical limit), a plain serial loop (``runner(frame)``:
 resize, ``session.run``, the output read; what a student writes without a
 pipeline, the same work the pipeline does for each result), and
@@ -15,7 +15,7 @@ Goals (issue 19): pipeline >= 0.95x the serial loop for every model and
 thread count; pipeline >= 0.9x raw at 1 thread for every model whose
 inference takes >= 1 ms ("-" where that goal does not apply).
 
-    .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--json | --markdown]
+    .venv/bin/python bench/vision_models.py [--seconds 3] [--repeat 3] [--rounds 12] [--json | --markdown]
 
 With ``--repeat N`` each model is measured N times, interleaved; ratios are
 medians of every round of every run, other figures medians of the runs (the
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per model and thread count")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1, help="runs per model, interleaved")
+    parser.add_argument("--rounds", type=int, default=12, help="paired turns per run")
     parser.add_argument("--models", nargs="+", help="only these models")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
@@ -115,7 +116,7 @@ def main() -> None:
             for n in args.threads:
                 try:
                     runs.setdefault((name, n), []).append(
-                        bench_model(name, n, args.seconds, frames, registry)
+                        bench_model(name, n, args.seconds, frames, registry, rounds=args.rounds)
                     )
                 except StaleFrameError as exc:  # starved by other processes: that run is void
                     print(f"{name} x{n}: run void ({exc})", file=sys.stderr)
@@ -126,7 +127,8 @@ def main() -> None:
         return
     notes = [
         f"Frames 320x240 (sim sign-road); {args.seconds} s per model and thread count, "
-        f"{args.repeat} run(s) x 4 rounds of paired turns (raw, loop, pipeline); {load}."
+        f"{args.repeat} run(s) x {args.rounds} rounds of paired turns (raw, loop, pipeline); "
+        f"{load}."
     ]
     if args.markdown:
         print_markdown(COLUMNS, [row(r) for r in results], notes=notes)

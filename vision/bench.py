@@ -1,8 +1,9 @@
 """Measure a model on this computer: the pipeline against a serial loop and raw onnxruntime.
 
-For one model and thread count, side by side in one run, in four rounds of
-three paired turns each (so that other programs on the machine slow all
-three alike; every ratio is the median of the rounds' ratios):
+For one model and thread count, side by side in one run, in rounds (four
+by default) of three paired turns each (so that other programs on the
+machine slow all three alike; every ratio is the median of the rounds'
+ratios; one pipeline lives through all its turns, resting between them):
 
 - raw: ``session.run`` on a tensor made once (the physical limit);
 - loop: a plain serial loop, what a student writes without a pipeline:
@@ -134,15 +135,20 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 class _OnDemandCamera:
-    """Gives the next frame as soon as the model has taken the previous one (no spinning)."""
+    """Gives the next frame as soon as the model has taken the previous one (no spinning),
+    while ``open`` is set (between turns it waits, so the pipeline rests)."""
 
     def __init__(self, frames: Sequence[Frame]) -> None:
         self._frames = frames
         self._i = 0
         self._free = threading.Lock()  # held from a read until the model takes that frame
+        self.open = threading.Event()
         self.stop = threading.Event()
 
     def read(self) -> Frame:
+        while not self.open.wait(0.1):
+            if self.stop.is_set():
+                raise StopIteration
         while not self._free.acquire(timeout=0.1):
             if self.stop.is_set():
                 raise StopIteration
@@ -226,38 +232,59 @@ class _Run(NamedTuple):
     inline: int  # frames run inline
 
 
-def _pipeline(
-    runner: Runner[Any], frames: Sequence[Frame], seconds: float, pin: bool = False
-) -> _Run:
-    """Results delivered, seconds taken, the pre/post times (s) of each frame, and how
-    many frames ran inline.
+class _Turns:
+    """One pipeline measured in turns: between turns its camera waits, so it rests.
 
-    Like a student's loop, this takes every new result and its value, so each
-    frame counted went all the way: camera, preprocessing, model, reading the
-    output into a result. A result replaced before it was taken is not counted.
-    The first results (up to 24, or 0.3 s) let the pipeline choose inline or
-    threads before the clock starts.
+    Like a student's loop, each turn takes every new result and its value, so
+    each frame counted went all the way: camera, preprocessing, model, reading
+    the output into a result. A result replaced before it was taken is not
+    counted. The pipeline lives across turns (as in a program that runs for
+    minutes), so its choice of inline or threads carries over; the first
+    results (up to 24, or 0.3 s) let it choose before the first turn.
     """
-    camera = _OnDemandCamera(frames)
-    model = _Counted(runner, camera)
-    for f in frames[:3]:
-        runner(f)
-    with Pipeline(camera.read, model, pin=pin) as pipe:
-        warm = time.perf_counter() + min(0.3, seconds)
+
+    def __init__(self, runner: Runner[Any], frames: Sequence[Frame], pin: bool = False) -> None:
+        self.camera = _OnDemandCamera(frames)
+        self.model = _Counted(runner, self.camera)
+        for f in frames[:3]:
+            runner(f)
+        self.pipe = Pipeline(self.camera.read, self.model, pin=pin)
+        self.camera.open.set()
+        warm = time.perf_counter() + 0.3
         for _ in range(24):
-            _ = pipe.latest(timeout=10).value
+            _ = self.pipe.latest(timeout=10).value
             if time.perf_counter() > warm:
                 break
+        self.camera.open.clear()
+
+    def turn(self, seconds: float) -> _Run:
+        pipe, pre, post = self.pipe, len(self.model.pre), len(self.model.post)
         inline0 = pipe.inline_frames
+        self.camera.open.set()
         done, start = 0, time.perf_counter()
         stop_at = start + seconds
         while not done or time.perf_counter() < stop_at:  # at least one
             _ = pipe.latest(timeout=10).value  # taken and read, as a student's loop does
             done += 1
         elapsed = time.perf_counter() - start
-        camera.stop.set()
-        inline = pipe.inline_frames - inline0
-    return _Run(done, elapsed, model.pre, model.post, min(done, inline))
+        self.camera.open.clear()
+        inline = min(done, pipe.inline_frames - inline0)
+        return _Run(done, elapsed, self.model.pre[pre:], self.model.post[post:], inline)
+
+    def close(self) -> None:
+        self.camera.stop.set()
+        self.pipe.close()
+
+
+def _pipeline(
+    runner: Runner[Any], frames: Sequence[Frame], seconds: float, pin: bool = False
+) -> _Run:
+    """One turn of a new pipeline (see :class:`_Turns`)."""
+    turns = _Turns(runner, frames, pin)
+    try:
+        return turns.turn(seconds)
+    finally:
+        turns.close()
 
 
 def _latency(
@@ -280,6 +307,7 @@ def bench_model(
     registry: Registry | None = None,
     camera_fps: float = 30.0,
     log: Callable[[str], None] | None = None,
+    rounds: int = ROUNDS,
 ) -> BenchResult:
     """Measure ``model`` at ``threads`` inference threads (see the module docstring)."""
     registry = registry or Registry()
@@ -296,20 +324,25 @@ def bench_model(
         post: list[float] = []
         ratios: list[float] = []
         loop_ratios: list[float] = []
-        turn_s = seconds / ROUNDS
-        for _ in range(ROUNDS):  # interleaved, so all three see the same load from others
-            turn = _raw(runner, frames[0], turn_s)
-            ln, lt = _loop(runner, frames, turn_s)
-            run = _pipeline(runner, frames, turn_s)
-            pipe_fps = run.done / run.seconds
-            ratios.append(pipe_fps / (len(turn) / sum(turn)))
-            loop_ratios.append(pipe_fps / (ln / lt))
-            raw += turn
-            done, elapsed, inline = done + run.done, elapsed + run.seconds, inline + run.inline
-            loop_done, loop_elapsed = loop_done + ln, loop_elapsed + lt
-            pre, post = pre + run.pre, post + run.post
+        turn_s = seconds / rounds
+        turns = _Turns(runner, frames)
+        try:
+            for _ in range(rounds):  # interleaved, so all three see the same load from others
+                turn = _raw(runner, frames[0], turn_s)
+                ln, lt = _loop(runner, frames, turn_s)
+                run = turns.turn(turn_s)
+                pipe_fps = run.done / run.seconds
+                ratios.append(pipe_fps / (len(turn) / sum(turn)))
+                loop_ratios.append(pipe_fps / (ln / lt))
+                raw += turn
+                done, elapsed = done + run.done, elapsed + run.seconds
+                inline += run.inline
+                loop_done, loop_elapsed = loop_done + ln, loop_elapsed + lt
+                pre, post = pre + run.pre, post + run.post
+        finally:
+            turns.close()
         pre_ms, post_ms = statistics.median(pre) * 1e3, statistics.median(post) * 1e3
-        pinned = _pipeline(runner, frames, turn_s, pin=True)
+        pinned = _pipeline(runner, frames, seconds / ROUNDS, pin=True)
         lat = _latency(runner, frames, seconds / 2, camera_fps)
     finally:
         runner.close()
