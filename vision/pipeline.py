@@ -417,19 +417,14 @@ class Pipeline(Closeable, Generic[R]):
         else one read here. None when the source ended or time is up."""
         frames = self.frames
         while True:
-            item = frames.get(after=self._seen, timeout=0)
-            if item is not None:
-                return item
-            if frames.closed:
-                return None
-            if self._source_lock.acquire(timeout=0.05):
+            # nothing new in the slot and the camera thread is not reading: read here
+            if frames._seq <= self._seen and self._source_lock.acquire(blocking=False):
                 try:
-                    item = frames.get(after=self._seen, timeout=0)
-                    return item if item is not None else self._read_here()
+                    if frames._seq <= self._seen:
+                        return None if frames.closed else self._read_here()
                 finally:
                     self._source_lock.release()
-            # the camera thread is reading: its frame comes to the slot
-            item = frames.get(after=self._seen, timeout=0.05)
+            item = frames.get(after=self._seen, timeout=0.05)  # the camera thread's frame
             if item is not None or frames.closed or self.clock() >= deadline:
                 return item
 
@@ -451,10 +446,10 @@ class Pipeline(Closeable, Generic[R]):
                     if item is None:
                         return None
                     self._seen = item.seq
-                    if self.clock() - item.time > self.max_age:
+                    value, read = item.value, self._read_out
+                    if not isinstance(value, _Whole) and self.clock() - item.time > self.max_age:
                         self.stale += 1
                         continue
-                    value, read = item.value, self._read_out
                     with self._model_lock:
                         if isinstance(value, _Whole):  # a plain serial loop: model(frame)
                             raw, read = self._model(value.frame), None
