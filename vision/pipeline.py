@@ -29,12 +29,25 @@ frame sooner, and a result nobody asks for costs nothing. On Linux,
 the last core, the model on the others). It is off by default:
 on a machine busy with other programs, pinned threads ran slower in
 ``bench/vision_models.py`` than free ones, which the scheduler moves to an idle core.
+
+When the threads cannot win, the pipeline runs the model inline: each
+:meth:`Pipeline.latest` reads a frame, prepares it and runs the model in your
+thread, a plain serial loop. Two threads save the overlap of preparing one
+frame while the model runs on the previous one; they cost hand-offs between
+threads, and a core that a busy machine may not have. So the pipeline measures
+the time between two results you get in each mode, tries inline when preparing
+plus running the model is shorter than that time, and keeps the quicker mode
+(``mode`` says which; ``inline=True`` or ``False`` fixes it; see
+:mod:`vision.inline`). The results are the same either way. A model without
+``prepare`` (a plain function), ``fps`` or ``on_result`` keeps its two threads
+(decision 0031).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +55,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError, StaleFrameError
+from vision.inline import Costs
 from vision.preprocess import Frame
 
 __all__ = ["LatestSlot", "Pipeline", "Result", "Stamped", "split_cores"]
@@ -81,7 +95,8 @@ class LatestSlot(Closeable, Generic[T]):
         self.clock = clock
         self.dropped = 0  # values replaced before anyone took them
 
-    def put(self, value: T, stamp: float | None = None) -> Stamped[T]:
+    def put(self, value: T, stamp: float | None = None, taken: bool = False) -> Stamped[T]:
+        """Store ``value`` as the newest; ``taken=True``: the putter uses it itself."""
         with self._lock:
             if self._closed:
                 raise RunnerClosedError("the slot is closed")
@@ -89,7 +104,7 @@ class LatestSlot(Closeable, Generic[T]):
                 self.dropped += 1
             self._seq += 1
             item = self._item = Stamped(self._seq, self.clock() if stamp is None else stamp, value)
-            self._taken = False
+            self._taken = taken
             waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.release()
@@ -148,6 +163,12 @@ class _Outcome(Generic[R]):
             self._value = read(self._raw)
             self._read = None
         return self._value
+
+
+class _Whole(NamedTuple):
+    """A frame read for an inline step: the whole model runs on it, as in a serial loop."""
+
+    frame: Frame
 
 
 class Result(Generic[R]):
@@ -220,9 +241,10 @@ class Pipeline(Closeable, Generic[R]):
     (for sources that do not wait for the next frame themselves, like a list of
     images or a video file). ``split=False`` runs a model's ``prepare`` in the
     model thread too. ``pin`` keeps the two threads on different cores (see
-    :func:`split_cores`; nothing happens with one core). Close it (or use
-    ``with``) to stop both threads and wait for them (up to ``join_timeout``
-    seconds each).
+    :func:`split_cores`; nothing happens with one core). ``inline``: None (the
+    default) runs the model in your thread when that is quicker (see the module
+    docstring), True always, False never. Close it (or use ``with``) to stop both
+    threads and wait for them (up to ``join_timeout`` seconds each).
     """
 
     join_timeout = 5.0
@@ -238,8 +260,10 @@ class Pipeline(Closeable, Generic[R]):
         pin: bool = False,
         clock: Callable[[], float] = time.monotonic,
         on_result: Callable[[Result[R]], None] | None = None,
+        inline: bool | None = None,
     ) -> None:
         self._read = _reader(source)
+        self._model = model
         #: (camera cores, model cores) the threads are kept on, or None
         self.cores = split_cores() if pin else None
         prepare = getattr(model, "prepare", None)
@@ -263,7 +287,21 @@ class Pipeline(Closeable, Generic[R]):
         self.source_ended = False
         self.stale = 0
         self.processed = 0
+        self.inline_frames = 0  # frames run in the caller's thread
         self._last_result = 0
+        self._seen = 0  # the newest frame the model thread or an inline step took
+        # inline: who may decide. Only a model split in steps gains from the camera
+        # thread; a callback wants results without a caller; fps paces the camera thread.
+        self._auto = inline is None and self._prepare is not None and on_result is None and not fps
+        self._inline = bool(inline)
+        self._threaded = threading.Event()  # set while the two threads work
+        if not self._inline:
+            self._threaded.set()
+        self._costs = Costs()
+        self._returned: float | None = None  # when latest() last returned, in this mode
+        self._source_lock = threading.Lock()  # one reader of the source at a time
+        self._model_lock = threading.Lock()  # one thread runs the model at a time
+        self._inline_lock = threading.Lock()  # one inline step at a time
         self._threads = [
             threading.Thread(target=self._camera_loop, name="vision-camera", daemon=True),
             threading.Thread(target=self._model_loop, name="vision-model", daemon=True),
@@ -271,20 +309,43 @@ class Pipeline(Closeable, Generic[R]):
         for t in self._threads:
             t.start()
 
+    @property
+    def mode(self) -> str:
+        """``"inline"`` (the model runs in the caller's thread) or ``"threads"``."""
+        return "inline" if self._inline else "threads"
+
+    def _wait_threaded(self) -> bool:
+        """Wait while the pipeline runs inline; False when it is stopping."""
+        while not self._threaded.is_set():
+            if self._stop.is_set():
+                return False
+            self._threaded.wait(0.1)
+        return not self._stop.is_set()
+
     # -- threads -------------------------------------------------------------------
     def _camera_loop(self) -> None:
         _pin(self.cores[0] if self.cores else None)
         period = 1.0 / self.fps if self.fps else 0.0
         due = time.monotonic()
+        prepare, pre_times = self._prepare, self._costs.pre
         try:
-            while not self._stop.is_set():
+            while self._wait_threaded():
                 if period:
                     due = max(due + period, time.monotonic() - period)
                     if self._stop.wait(max(0.0, due - time.monotonic())):
                         break
-                frame = self._read()
-                stamp = self.clock()
-                self.frames.put(frame if self._prepare is None else self._prepare(frame), stamp)
+                with self._source_lock:
+                    if self._inline:  # the caller reads the source itself now
+                        continue
+                    frame = self._read()
+                    stamp = self.clock()
+                    if prepare is None:
+                        self.frames.put(frame, stamp)
+                    else:
+                        t0 = time.perf_counter()
+                        prepared = prepare(frame)
+                        pre_times.append(time.perf_counter() - t0)
+                        self.frames.put(prepared, stamp)
         except StopIteration:
             self.source_ended = True
             logger.debug("frame source ended")
@@ -298,21 +359,27 @@ class Pipeline(Closeable, Generic[R]):
 
     def _model_loop(self) -> None:
         _pin(self.cores[1] if self.cores else None)
-        seen = 0
         frames, results, clock, compute = self.frames, self.results, self.clock, self._compute
+        infer_times = self._costs.infer
         try:
-            while not self._stop.is_set():
-                item = frames.get(after=seen, timeout=0.5)
+            while self._wait_threaded():
+                item = frames.get(after=self._seen, timeout=0.5)
                 if item is None:
                     if frames.closed:
                         break
                     continue
-                seen = item.seq
-                if clock() - item.time > self.max_age:
-                    self.stale += 1
-                    continue
-                outcome = _Outcome(seen, item.time, compute(item.value), self._read_out)
-                self.processed += 1
+                with self._model_lock:
+                    if self._inline:  # the caller took over: it takes this frame itself
+                        continue
+                    self._seen = item.seq
+                    if clock() - item.time > self.max_age:
+                        self.stale += 1
+                        continue
+                    t0 = time.perf_counter()
+                    raw = compute(item.value)
+                    infer_times.append(time.perf_counter() - t0)
+                    self.processed += 1
+                outcome = _Outcome(item.seq, item.time, raw, self._read_out)
                 stored = results.put(outcome, clock())
                 if self.on_result is not None:
                     self.on_result(self._result(stored))
@@ -322,10 +389,78 @@ class Pipeline(Closeable, Generic[R]):
             self.error = exc
             logger.exception("model failed on a frame")
         finally:
-            self.results.close()
+            if not self._inline:
+                self.results.close()
+
+    def _switch(self, inline: bool) -> None:
+        periods = self._costs.periods
+        logger.debug(
+            "running the model %s (median between results: %.1f us in threads, %.1f inline)",
+            "inline" if inline else "in its thread",
+            statistics.median(periods[False] or [0.0]) * 1e6,
+            statistics.median(periods[True] or [0.0]) * 1e6,
+        )
+        self._returned = None  # a period across the switch counts for neither mode
+        if inline:
+            self._threaded.clear()
+            self._inline = True
+        else:
+            self._inline = False
+            self._threaded.set()
 
     def _result(self, stored: Stamped[_Outcome[R]]) -> Result[R]:
         return Result(stored.value, stored.time, self.clock())
+
+    # -- inline: the caller's thread runs the model ------------------------------------
+    def _inline_frame(self, deadline: float) -> Stamped[Any] | None:
+        """The next frame for an inline step: one the camera thread left in the slot,
+        else one read here. None when the source ended or time is up."""
+        frames = self.frames
+        while True:
+            # nothing new in the slot and the camera thread is not reading: read here
+            if frames._seq <= self._seen and self._source_lock.acquire(blocking=False):
+                try:
+                    if frames._seq <= self._seen:
+                        return None if frames.closed else self._read_here()
+                finally:
+                    self._source_lock.release()
+            item = frames.get(after=self._seen, timeout=0.05)  # the camera thread's frame
+            if item is not None or frames.closed or self.clock() >= deadline:
+                return item
+
+    def _read_here(self) -> Stamped[Any] | None:
+        """A frame read in this thread (the source lock held), for the whole model."""
+        try:
+            frame = self._read()
+        except StopIteration:
+            self.source_ended = True
+            self.frames.close()
+            return None
+        return self.frames.put(_Whole(frame), self.clock(), taken=True)
+
+    def _inline_step(self, deadline: float) -> Stamped[_Outcome[R]] | None:
+        with self._inline_lock:
+            while True:
+                try:
+                    item = self._inline_frame(deadline)
+                    if item is None:
+                        return None
+                    self._seen = item.seq
+                    value, read = item.value, self._read_out
+                    if not isinstance(value, _Whole) and self.clock() - item.time > self.max_age:
+                        self.stale += 1
+                        continue
+                    with self._model_lock:
+                        if isinstance(value, _Whole):  # a plain serial loop: model(frame)
+                            raw, read = self._model(value.frame), None
+                        else:  # a frame the camera thread prepared
+                            raw = self._compute(value)
+                except Exception as exc:  # kept: every later latest() raises it too
+                    self.error = exc
+                    raise
+                self.processed += 1
+                self.inline_frames += 1
+                return self.results.put(_Outcome(item.seq, item.time, raw, read))
 
     # -- for the caller --------------------------------------------------------------
     def latest(self, timeout: float = 5.0, max_age: float | None = None) -> Result[R]:
@@ -333,23 +468,41 @@ class Pipeline(Closeable, Generic[R]):
 
         Raises :class:`StaleFrameError` when none comes within ``timeout`` seconds
         (or none whose frame is younger than ``max_age``), and re-raises an error of
-        the camera or the model.
+        the camera or the model. Running inline, it reads a frame and runs the model
+        before it returns (a source that blocks is waited for).
         """
         deadline = self.clock() + timeout
         while True:
-            left = deadline - self.clock()
-            stored = self.results.get(after=self._last_result, timeout=max(0.0, left))
+            if self.error is not None:
+                raise self.error
+            if self._inline and not self.closed:
+                stored = self._inline_step(deadline)
+            else:
+                left = deadline - self.clock()
+                stored = self.results.get(after=self._last_result, timeout=max(0.0, left))
             if self.error is not None:
                 raise self.error
             if stored is None:
+                self._returned = None
                 why = "the frame source ended" if self.source_ended else f"{timeout} s passed"
                 raise StaleFrameError(f"no new result: {why}")
             self._last_result = stored.seq
             result = self._result(stored)
             if max_age is None or result.age <= max_age:
+                self._measured()
                 return result
             if self.clock() >= deadline:
                 raise StaleFrameError(f"results are {result.age:.3f} s old (max_age {max_age})")
+
+    def _measured(self) -> None:
+        """Note the time since the last result the caller got; switch modes if it says so."""
+        now = time.perf_counter()
+        inline = self._inline
+        if self._returned is not None:
+            self._costs.add(inline, now - self._returned)
+        self._returned = now
+        if self._auto and not self.closed and self._costs.decide(inline, now) != inline:
+            self._switch(not inline)
 
     def __iter__(self) -> Iterator[Result[R]]:
         """Results one after another until the source ends or the pipeline closes."""
@@ -369,6 +522,7 @@ class Pipeline(Closeable, Generic[R]):
     def _close(self) -> None:
         """Stop both threads and wait for them."""
         self._stop.set()
+        self._threaded.set()
         self.frames.close()
         self.results.close()
         timeout = self.join_timeout

@@ -36,7 +36,7 @@ from vision.errors import RunnerClosedError
 from vision.nms import decode_yolo
 from vision.preprocess import Frame, Letterbox, Preprocessor, SourceColour, Tensor
 from vision.results import Box, Detection, Prediction
-from vision.session import make_session
+from vision.session import default_threads, make_session
 
 __all__ = ["Classifier", "Computed", "Detector", "Prepared", "Runner", "Timings"]
 
@@ -100,7 +100,9 @@ class Runner(Closeable, Generic[R]):
         entry = (registry or Registry()).find(model or self.default_model, task=self.task)
         self.manifest: Manifest = entry.manifest
         self.lang: Lang = lang or detect_lang()
-        session = make_session(entry.read_verified(), threads)
+        #: inference threads of the session
+        self.threads = threads if threads is not None else default_threads()
+        session = make_session(entry.read_verified(), self.threads)
         self._session: Any = session  # None once closed
         self._input = session.get_inputs()[0].name
         self._pre = Preprocessor(self.manifest.input, colour)

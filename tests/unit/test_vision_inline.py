@@ -1,0 +1,119 @@
+"""The pipeline's inline fallback: the model runs in the caller's thread when two
+threads cannot win, and the answers are the same either way (decision 0031)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pytest
+
+from hardware.sim import sign_views
+from vision import Classifier, Pipeline
+
+FRAME = np.ones((4, 4, 3), np.uint8)
+
+
+@pytest.fixture(scope="module")
+def signs() -> Iterator[Classifier]:
+    with Classifier("traffic-signs", threads=1, lang="en") as c:
+        yield c
+
+
+class Fake:
+    """A model split in three that records where each step ran; ``slow`` seconds
+    of GIL-free waiting in prepare and compute (0: as quick as Python gets)."""
+
+    def __init__(self, slow: float = 0.0) -> None:
+        self.slow = slow
+        self.where: list[tuple[str, str]] = []
+
+    def _step(self, name: str) -> None:
+        self.where.append((name, threading.current_thread().name))
+        if self.slow:
+            time.sleep(self.slow)
+
+    def prepare(self, frame: np.ndarray) -> int:
+        self._step("prepare")
+        return int(frame.sum())
+
+    def compute(self, prepared: int) -> int:
+        self._step("compute")
+        return prepared * 2
+
+    def read(self, computed: int) -> int:
+        return computed + 1
+
+    def finish(self, prepared: int) -> int:
+        return self.read(self.compute(prepared))
+
+    def __call__(self, frame: np.ndarray) -> int:
+        return self.finish(self.prepare(frame))
+
+
+def test_a_fast_model_goes_inline_and_gives_the_same_answers() -> None:
+    fake = Fake()
+    with Pipeline(lambda: FRAME, fake) as pipe:
+        assert pipe.mode == "threads"
+        values = [pipe.latest(timeout=5).value for _ in range(40)]
+        assert pipe.mode == "inline" and pipe.inline_frames > 0
+        fake.where.clear()
+        after = [pipe.latest(timeout=5).value for _ in range(5)]
+    assert set(values + after) == {fake(FRAME)}
+    # inline: the caller's thread prepares and computes, one frame per result
+    assert fake.where[-10:] == [("prepare", "MainThread"), ("compute", "MainThread")] * 5
+
+
+def test_a_slow_model_keeps_its_two_threads() -> None:
+    fake = Fake(slow=0.01)  # 10 ms to prepare and 10 to compute: the overlap is worth it
+    with Pipeline(lambda: FRAME, fake) as pipe:
+        values = [pipe.latest(timeout=5).value for _ in range(20)]
+        assert pipe.mode == "threads" and pipe.inline_frames == 0
+    assert {t for step, t in fake.where if step == "compute"} == {"vision-model"}
+    assert set(values) == {fake(FRAME)}
+
+
+def test_the_pipeline_goes_back_to_threads_when_the_model_slows_down() -> None:
+    fake = Fake()
+    with Pipeline(lambda: FRAME, fake) as pipe:
+        for _ in range(40):
+            pipe.latest(timeout=5)
+        assert pipe.mode == "inline"
+        fake.slow = 0.003  # now two threads are quicker: the next trial of them shows it
+        for _ in range(300):
+            pipe.latest(timeout=5)
+            if pipe.mode == "threads":
+                break
+        assert pipe.mode == "threads"
+        assert pipe.latest(timeout=5).value == fake(FRAME)  # and results keep coming
+
+
+def test_fixed_modes_and_models_that_keep_their_threads() -> None:
+    frames = [np.full((4, 4, 3), i, np.uint8) for i in range(30)]
+    with Pipeline(frames, Fake(), inline=True) as pipe:  # every frame, in order, inline
+        assert [(r.frame_seq, r.value) for r in pipe] == [
+            (i + 1, int(f.sum()) * 2 + 1) for i, f in enumerate(frames)
+        ]
+        assert pipe.mode == "inline" and pipe.inline_frames == 30
+    with Pipeline(lambda: FRAME, Fake(), inline=False) as pipe:
+        for _ in range(30):
+            pipe.latest(timeout=5)
+        assert pipe.mode == "threads" and pipe.inline_frames == 0
+    with Pipeline(lambda: FRAME, lambda f: int(f.sum())) as pipe:  # a plain function
+        for _ in range(30):
+            pipe.latest(timeout=5)
+        assert pipe.mode == "threads"
+
+
+def test_inline_and_threaded_give_the_same_predictions(signs: Classifier) -> None:
+    frames = [cv2.resize(img, (320, 240)) for _, img in sign_views(2, 64, seed=4250)]
+    expected = [signs(f) for f in frames]
+    for inline in (True, False):
+        with Pipeline(frames, signs, inline=inline) as pipe:
+            got = [(r.frame_seq, r.value) for r in pipe]
+        assert got and all(value == expected[seq - 1] for seq, value in got), inline
+        if inline:
+            assert [seq for seq, _ in got] == list(range(1, len(frames) + 1))  # none dropped

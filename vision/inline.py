@@ -1,0 +1,83 @@
+"""When a pipeline should run its model inline, in the caller's thread.
+
+Two threads save, per frame, the overlap of preparing the next frame while the
+model runs; they cost hand-offs between threads (a wake is 8-14 us on a small
+machine, ``bench/thread_wake.py``) and, on a busy machine, a core that may
+not be free. Rather than guess, the pipeline measures what the caller feels:
+the time between two results it returns, in each mode. It starts with two
+threads, tries inline for a few frames when inline could win (preparing plus
+running the model takes less than the time between two results), keeps the
+quicker mode, and tries the other one again later: after twice as many
+results each time the other one loses, and never before 50 times the
+losing trial's length has passed (so trials cost at most 2% of the time,
+however slow a mode is on a busy machine). See decision 0031.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+
+__all__ = ["Costs"]
+
+
+def _median(values: deque[float] | list[float]) -> float:
+    return statistics.median(values) if values else float("inf")
+
+
+class Costs:
+    """Recent times (seconds) of a pipeline, and what they say: inline or two threads.
+
+    ``pre`` and ``infer`` are per frame; ``periods[inline]`` the time between two
+    results the caller got in that mode. Only the caller's thread asks
+    :meth:`decide`; the others only append.
+    """
+
+    window = 16  # recent values whose median counts
+    probe = 8  # results a mode is measured for before it is judged
+    first_wait = 64  # results in the better mode before the other is tried again
+    max_wait = 4096
+    hold = 50  # times a losing trial's length before the next trial
+
+    def __init__(self) -> None:
+        self.pre: deque[float] = deque(maxlen=self.window)
+        self.infer: deque[float] = deque(maxlen=self.window)
+        self.periods: dict[bool, deque[float]] = {
+            False: deque(maxlen=self.window),
+            True: deque(maxlen=self.window),
+        }
+        self._count = 0  # results measured in this mode since the last decision
+        self._wait = self.probe  # results before the other mode is tried
+        self._probing = False  # this mode is on trial
+        self._hold_until = 0.0  # no trial before this time (perf_counter seconds)
+
+    def add(self, inline: bool, period: float) -> None:
+        self.periods[inline].append(period)
+        self._count += 1
+
+    def could_go_inline(self) -> bool:
+        """Preparing and running the model take less than the time between two results."""
+        work = _median(list(self.pre)) + _median(list(self.infer))
+        return work < _median(self.periods[False])
+
+    def decide(self, inline: bool, now: float) -> bool:
+        """Inline from now on? Asked after every result the caller gets, at ``now``
+        (``time.perf_counter``)."""
+        if self._count < (self.probe if self._probing else self._wait):
+            return inline
+        if self._probing:  # this mode was on trial: keep it if it was quicker
+            self._count, self._probing = 0, False
+            trial = list(self.periods[inline])[-self.probe :]
+            if _median(trial) < _median(self.periods[not inline]):
+                self._wait = self.first_wait
+                return inline
+            self._wait = min(2 * self._wait, self.max_wait)
+            self._hold_until = now + self.hold * sum(trial)
+            return not inline
+        if now < self._hold_until:
+            return inline
+        self._count = 0
+        if not inline and not self.could_go_inline():
+            return inline
+        self._probing = True  # try the other mode
+        return not inline
