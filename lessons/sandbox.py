@@ -45,12 +45,12 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from lessons.cgroup import Cgroup, cgroup_kind
 from lessons.errors import SandboxError
 from rcbase.closeable import Closeable
 
@@ -79,7 +79,6 @@ SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")
 #: onnxruntime and OpenBLAS read the CPU topology.
 SYSTEM_INFO = ("/sys/devices/system/cpu",)
-_CGROUP = Path("/sys/fs/cgroup")
 #: Where the program sees its work folder (and its home).
 HOME = Path("/home/student")
 #: The program's own /tmp: a small tmpfs inside its namespace, gone when it ends.
@@ -159,127 +158,7 @@ def check() -> SandboxCheck:
             "(and user.max_user_namespaces > 0)",
             bwrap,
         )
-    return SandboxCheck(True, bwrap=bwrap, cgroup=_cgroup_kind())
-
-
-# -- cgroups ------------------------------------------------------------------------
-
-
-def _own_cgroup(controller: str | None) -> Path | None:
-    """This process's cgroup folder for ``controller`` (None: the v2 unified tree)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, names, path = line.split(":", 2)
-        if (controller is None and names == "") or (
-            controller is not None and controller in names.split(",")
-        ):
-            root = _CGROUP if controller is None else _CGROUP / controller
-            return root / path.lstrip("/")
-    return None
-
-
-def _cgroup_kind() -> str | None:
-    if os.geteuid() != 0:
-        return None  # only root may make cgroups here (a delegated service could; not yet)
-    if (_CGROUP / "cgroup.controllers").is_file():
-        return "v2"
-    if (_CGROUP / "memory").is_dir() and (_CGROUP / "pids").is_dir():
-        return "v1"
-    return None
-
-
-class _Cgroup(Closeable):
-    """A cgroup of one sandbox: memory and processes for the whole tree."""
-
-    def __init__(self, kind: str, limits: Limits) -> None:
-        self.kind = kind
-        name = f"roboclass-sandbox-{uuid.uuid4().hex[:12]}"
-        self.folders: list[Path] = []
-        try:
-            if kind == "v2":
-                base = _own_cgroup(None)
-                if base is None:
-                    raise OSError("no cgroup v2 folder for this process")
-                folder = base.parent / name if base != _CGROUP else base / name
-                folder.mkdir()
-                self.folders.append(folder)
-                (folder / "memory.max").write_text(str(limits.memory_bytes))
-                (folder / "memory.swap.max").write_text("0")
-                (folder / "pids.max").write_text(str(limits.processes))
-            else:
-                for controller, knob, value in (
-                    ("memory", "memory.limit_in_bytes", limits.memory_bytes),
-                    ("pids", "pids.max", limits.processes),
-                ):
-                    base = _own_cgroup(controller) or _CGROUP / controller
-                    folder = base / name
-                    folder.mkdir()
-                    self.folders.append(folder)
-                    (folder / knob).write_text(str(value))
-                memsw = self.folders[0] / "memory.memsw.limit_in_bytes"
-                if memsw.exists():  # no swap either, where the kernel counts it
-                    with contextlib.suppress(OSError):
-                        memsw.write_text(str(limits.memory_bytes))
-        except OSError:
-            self._remove()
-            raise
-
-    def join(self) -> None:
-        """Move the calling process in (run in the child before it becomes the program)."""
-        for folder in self.folders:
-            (folder / "cgroup.procs").write_text("0" if self.kind == "v2" else str(os.getpid()))
-
-    def pids(self) -> list[int]:
-        found: set[int] = set()
-        for folder in self.folders:
-            with contextlib.suppress(OSError, ValueError):
-                found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
-        return sorted(found)
-
-    def kill_all(self) -> None:
-        """SIGKILL every process left in the cgroup."""
-        kill = self.folders[0] / "cgroup.kill" if self.folders else None
-        if kill is not None and kill.exists():
-            with contextlib.suppress(OSError):
-                kill.write_text("1")
-        for _ in range(50):  # processes that fork while we kill: until none is left
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            threading.Event().wait(0.01)
-        logger.warning("sandbox cgroup %s still has processes", self.folders[0])
-
-    def oom_kills(self) -> int:
-        """How often the kernel killed a process of this sandbox for memory."""
-        if not self.folders:
-            return 0
-        events = self.folders[0] / ("memory.events" if self.kind == "v2" else "memory.oom_control")
-        with contextlib.suppress(OSError, ValueError):
-            for line in events.read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        return 0
-
-    def _remove(self) -> None:
-        for folder in self.folders:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-    def _close(self) -> None:
-        self.kill_all()
-        for _ in range(100):  # rmdir fails while the last process is being reaped
-            self._remove()
-            if not any(f.exists() for f in self.folders):
-                return
-            threading.Event().wait(0.01)
-        logger.warning("could not remove the sandbox cgroup %s", self.folders[0])
+    return SandboxCheck(True, bwrap=bwrap, cgroup=cgroup_kind())
 
 
 # -- user ids -----------------------------------------------------------------------
@@ -435,12 +314,12 @@ class Sandbox:
         if not self.confined:
             return self._start_unconfined(command, stdin, stdout, stderr, pass_fds, text)
         uid = _take_uid() if os.geteuid() == 0 else None
-        cgroup: _Cgroup | None = None
+        cgroup: Cgroup | None = None
         try:
-            kind = _cgroup_kind()
+            kind = cgroup_kind()
             if kind is not None:
                 try:
-                    cgroup = _Cgroup(kind, self.limits)
+                    cgroup = Cgroup(kind, self.limits.memory_bytes, self.limits.processes)
                 except OSError as exc:
                     logger.info("no cgroup for the sandbox (%s): per-process limits", exc)
             if self.work is not None and uid is not None:
@@ -532,7 +411,7 @@ def _give_to(folder: Path, uid: int) -> None:
             os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
 
 
-def _prepare_child(limits: Limits, cgroup: _Cgroup | None) -> Callable[[], None]:
+def _prepare_child(limits: Limits, cgroup: Cgroup | None) -> Callable[[], None]:
     """What the child does before it becomes bwrap: limits that it and the program inherit."""
 
     def apply() -> None:
@@ -559,9 +438,7 @@ def _prepare_child(limits: Limits, cgroup: _Cgroup | None) -> Callable[[], None]
 class SandboxedProcess(Closeable):
     """A program running in a sandbox; closing it ends every process it made."""
 
-    def __init__(
-        self, proc: subprocess.Popen[Any], cgroup: _Cgroup | None, uid: int | None
-    ) -> None:
+    def __init__(self, proc: subprocess.Popen[Any], cgroup: Cgroup | None, uid: int | None) -> None:
         self.proc = proc
         self._cgroup = cgroup
         self._uid = uid
