@@ -154,7 +154,7 @@ def too_long(path: Path) -> str | None:
 
 def public_methods(cls: ast.ClassDef) -> list[str]:
     """The public methods ``cls`` defines itself (properties are not methods)."""
-    found = []
+    found: list[str] = []
     for node in cls.body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
