@@ -39,7 +39,6 @@ import functools
 import importlib.util
 import logging
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -50,8 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from lessons.cgroup import Cgroup, cgroup_kind
 from lessons.errors import SandboxError
+from lessons.limits import Cgroup, Limits, cgroup_kind, default_limits, prepare_child
 from rcbase.closeable import Closeable
 
 __all__ = [
@@ -83,39 +82,6 @@ SYSTEM_INFO = ("/sys/devices/system/cpu",)
 HOME = Path("/home/student")
 #: The program's own /tmp: a small tmpfs inside its namespace, gone when it ends.
 TMP = "/tmp"  # noqa: S108 - a private tmpfs, not the shared /tmp
-_MIB = 1024 * 1024
-#: The least address space a process gets (what onnxruntime and OpenCV reserve at start).
-PER_PROCESS_SPACE = 2 * 1024 * _MIB
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one sandboxed program may use, in all."""
-
-    memory_bytes: int
-    processes: int = 64
-    cpu_seconds: int = 120
-    open_files: int = 256
-    file_bytes: int = 64 * _MIB
-    tmp_bytes: int = 64 * _MIB
-
-
-def mem_total() -> int:
-    """This computer's memory in bytes (from /proc/meminfo)."""
-    with open("/proc/meminfo", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    return 1024 * _MIB  # pragma: no cover - every Linux has the line
-
-
-def default_limits(*, share: float = 0.4, at_most: int = 1024 * _MIB) -> Limits:
-    """Limits sized from this computer: ``share`` of its memory, at most ``at_most``.
-
-    On a 512 MB Pi Zero 2 W that is about 200 MB for the student's program,
-    which leaves the agent and the system room to stop the robot.
-    """
-    return Limits(memory_bytes=min(int(mem_total() * share), at_most))
 
 
 @dataclass(frozen=True)
@@ -200,6 +166,39 @@ def _python_folders() -> list[Path]:
     folders |= {Path(os.path.realpath(p)) for p in list(folders)}
     folders.add(Path(os.path.realpath(sys.executable)).parent.parent)
     return sorted(folders)
+
+
+@dataclass(frozen=True)
+class _Streams:
+    """Where the program's standard streams go, and the file descriptors it inherits."""
+
+    stdin: int | IO[Any] | None
+    stdout: int | IO[Any] | None
+    stderr: int | IO[Any] | None
+    pass_fds: tuple[int, ...]
+    text: bool
+
+    def popen(
+        self,
+        argv: list[str],
+        prepare: Callable[[], None],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.Popen[Any]:
+        """Start ``argv`` with these streams; ``prepare`` runs in the child before it."""
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=self.stdin,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            pass_fds=self.pass_fds,
+            text=self.text,
+            errors="replace" if self.text else None,
+            preexec_fn=prepare,  # noqa: PLW1509 - rlimits need it
+        )
 
 
 @dataclass
@@ -311,8 +310,9 @@ class Sandbox:
         text: bool = False,
     ) -> SandboxedProcess:
         """Start ``command`` in the sandbox; :class:`SandboxError` when it cannot be made."""
+        streams = _Streams(stdin, stdout, stderr, tuple(pass_fds), text)
         if not self.confined:
-            return self._start_unconfined(command, stdin, stdout, stderr, pass_fds, text)
+            return self._start_unconfined(command, streams)
         uid = _take_uid() if os.geteuid() == 0 else None
         cgroup: Cgroup | None = None
         try:
@@ -324,16 +324,7 @@ class Sandbox:
                     logger.info("no cgroup for the sandbox (%s): per-process limits", exc)
             if self.work is not None and uid is not None:
                 _give_to(self.work, uid)
-            proc = subprocess.Popen(
-                self.argv(command, uid),
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=tuple(pass_fds),
-                text=text,
-                errors="replace" if text else None,
-                preexec_fn=_prepare_child(self.limits, cgroup),  # noqa: PLW1509 - rlimits need it
-            )
+            proc = streams.popen(self.argv(command, uid), prepare_child(self.limits, cgroup))
         except (OSError, SandboxError) as exc:
             if cgroup is not None:
                 cgroup.close()
@@ -344,31 +335,14 @@ class Sandbox:
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         return SandboxedProcess(proc, cgroup, uid)
 
-    def _start_unconfined(
-        self,
-        command: Sequence[str],
-        stdin: int | IO[Any] | None,
-        stdout: int | IO[Any] | None,
-        stderr: int | IO[Any] | None,
-        pass_fds: Sequence[int],
-        text: bool,
-    ) -> SandboxedProcess:
+    def _start_unconfined(self, command: Sequence[str], streams: _Streams) -> SandboxedProcess:
         logger.warning(
             "no sandbox: the program runs with your own rights / 没有沙箱：程序以你自己的权限运行"
         )
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.work), **self.env}
         try:
-            proc = subprocess.Popen(
-                list(command),
-                cwd=self.work,
-                env=env,
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=tuple(pass_fds),
-                text=text,
-                errors="replace" if text else None,
-                preexec_fn=_prepare_child(self.limits, None),  # noqa: PLW1509 - rlimits need it
+            proc = streams.popen(
+                list(command), prepare_child(self.limits, None), cwd=self.work, env=env
             )
         except OSError as exc:
             raise SandboxError(f"cannot start the program: {exc}") from exc
@@ -409,30 +383,6 @@ def _give_to(folder: Path, uid: int) -> None:
     for root, dirs, files in os.walk(folder):
         for name in dirs + files:
             os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
-
-
-def _prepare_child(limits: Limits, cgroup: Cgroup | None) -> Callable[[], None]:
-    """What the child does before it becomes bwrap: limits that it and the program inherit."""
-
-    def apply() -> None:
-        os.setsid()
-        if cgroup is not None:
-            cgroup.join()  # the whole tree's memory and processes
-        # Each process's address space too: one huge allocation then fails at once with a
-        # MemoryError at the student's line, rather than a kill by the kernel. Address space
-        # is not memory (Python, numpy and onnxruntime reserve far more than they use), so it
-        # is never set below PER_PROCESS_SPACE.
-        space = max(limits.memory_bytes, PER_PROCESS_SPACE)
-        resource.setrlimit(resource.RLIMIT_AS, (space, space))
-        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # the kernel kills the program first, never the agent
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-
-    return apply
 
 
 class SandboxedProcess(Closeable):

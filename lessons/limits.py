@@ -1,14 +1,17 @@
-"""A cgroup of one sandbox: memory and processes for the whole tree of a program.
+"""What a sandboxed program may use, and how it is held to it.
 
-:func:`cgroup_kind` says which cgroups this process may make (v1, v2, or
-none: only root may); :class:`Cgroup` makes one with its limits, moves a
-starting child in (:meth:`Cgroup.join`), kills what is left in it and
-removes it on close. :mod:`lessons.sandbox` uses it for every program::
+:class:`Limits` (sized from this computer by :func:`default_limits`) holds
+for the whole tree of a program's processes: memory and processes in a
+cgroup of its own (:class:`Cgroup`, where :func:`cgroup_kind` says one can
+be made: cgroup v1 or v2, as root), and per process the rlimits and
+``oom_score_adj`` that :func:`prepare_child` sets in the child before it
+becomes the program. :mod:`lessons.sandbox` uses them for every program::
 
+    limits = default_limits()
     kind = cgroup_kind()
     if kind is not None:
-        with Cgroup(kind, memory_bytes=200 * 1024**2, processes=64) as group:
-            ...  # a child calls group.join() before it becomes the program
+        with Cgroup(kind, limits.memory_bytes, limits.processes) as group:
+            ...  # Popen(..., preexec_fn=prepare_child(limits, group))
 """
 
 from __future__ import annotations
@@ -16,18 +19,62 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import resource
 import signal
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rcbase.closeable import Closeable
 
-__all__ = ["Cgroup", "cgroup_kind"]
+__all__ = [
+    "PER_PROCESS_SPACE",
+    "Cgroup",
+    "Limits",
+    "cgroup_kind",
+    "default_limits",
+    "mem_total",
+    "prepare_child",
+]
 
 logger = logging.getLogger(__name__)
 
 _CGROUP = Path("/sys/fs/cgroup")
+_MIB = 1024 * 1024
+#: The least address space a process gets (what onnxruntime and OpenCV reserve at start).
+PER_PROCESS_SPACE = 2 * 1024 * _MIB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one sandboxed program may use, in all."""
+
+    memory_bytes: int
+    processes: int = 64
+    cpu_seconds: int = 120
+    open_files: int = 256
+    file_bytes: int = 64 * _MIB
+    tmp_bytes: int = 64 * _MIB
+
+
+def mem_total() -> int:
+    """This computer's memory in bytes (from /proc/meminfo)."""
+    with open("/proc/meminfo", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 1024 * _MIB  # pragma: no cover - every Linux has the line
+
+
+def default_limits(*, share: float = 0.4, at_most: int = 1024 * _MIB) -> Limits:
+    """Limits sized from this computer: ``share`` of its memory, at most ``at_most``.
+
+    On a 512 MB Pi Zero 2 W that is about 200 MB for the student's program,
+    which leaves the agent and the system room to stop the robot.
+    """
+    return Limits(memory_bytes=min(int(mem_total() * share), at_most))
 
 
 def _own_cgroup(controller: str | None) -> Path | None:
@@ -147,3 +194,27 @@ class Cgroup(Closeable):
                 return
             threading.Event().wait(0.01)
         logger.warning("could not remove the sandbox cgroup %s", self.folders[0])
+
+
+def prepare_child(limits: Limits, cgroup: Cgroup | None) -> Callable[[], None]:
+    """What the child does before it becomes bwrap: limits that it and the program inherit."""
+
+    def apply() -> None:
+        os.setsid()
+        if cgroup is not None:
+            cgroup.join()  # the whole tree's memory and processes
+        # Each process's address space too: one huge allocation then fails at once with a
+        # MemoryError at the student's line, rather than a kill by the kernel. Address space
+        # is not memory (Python, numpy and onnxruntime reserve far more than they use), so it
+        # is never set below PER_PROCESS_SPACE.
+        space = max(limits.memory_bytes, PER_PROCESS_SPACE)
+        resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # the kernel kills the program first, never the agent
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+    return apply
