@@ -50,21 +50,13 @@ from firmware_bridge.protocol import (
 from firmware_bridge.replies import Key, Pending, Waiter, check_ack, check_hello
 from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial
 from rcbase.closeable import Closeable
+from rcbase.threads import join_thread
 
 __all__ = ["Connection", "LinkStats", "join_thread"]
 
 logger = logging.getLogger(__name__)
 
 REOPEN_EVERY = 0.2  # seconds between tries to open a lost port again
-JOIN_TIMEOUT = 2.0  # seconds close() waits for a thread
-
-
-def join_thread(thread: threading.Thread | None, timeout: float = JOIN_TIMEOUT) -> None:
-    """Join a started thread other than this one; log an error if it does not stop."""
-    if thread is not None and thread is not threading.current_thread() and thread.ident:
-        thread.join(timeout=timeout)
-        if thread.is_alive():
-            logger.error("%s did not stop within %s s", thread.name, timeout)
 
 
 @dataclass

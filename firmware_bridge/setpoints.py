@@ -20,10 +20,11 @@ import logging
 import threading
 import time
 
-from firmware_bridge.connection import Connection, join_thread
+from firmware_bridge.connection import Connection
 from firmware_bridge.errors import BridgeClosed, BridgeError, BridgeTimeout, NoBoard
 from firmware_bridge.protocol import MsgType, pack
 from rcbase.closeable import Closeable
+from rcbase.threads import join_thread
 
 __all__ = ["SetpointStreamer"]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from firmware_bridge.errors import BridgeTimeout, FirmwareMissing, NoBoard
 from rcbase.closeable import Closeable
+from rcbase.threads import join_thread
 
 __all__ = ["ATMEGABOOT", "SimBoard", "artifact", "build_dir", "optiboot"]
 
@@ -298,10 +299,7 @@ class SimBoard(Closeable):
         except (OSError, subprocess.TimeoutExpired):
             proc.kill()
             proc.wait(timeout=3)
-        if self._reader is not None:  # it ends at the harness's end of output
-            self._reader.join(timeout=3)
-            if self._reader.is_alive():
-                logger.error("%s did not stop within 3 s", self._reader.name)
+        join_thread(self._reader, timeout=3)  # it ends at the harness's end of output
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()

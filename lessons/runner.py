@@ -13,21 +13,19 @@ server recorded and the simulator's ground truth.
 
 A model the program exports (``vision.teach``) is written inside its work
 folder; after the run this process checks it (manifest, sha256, size) and
-keeps it in the data folder, where the next run finds it.
+keeps it in the data folder, where the next run finds it. The program's
+folder, environment and models are :mod:`lessons.program`'s job; running
+it, watching it and grading it are this module's.
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 import importlib.util
 import logging
-import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,11 +44,17 @@ from lessons.errors import RunnerError, SandboxError
 from lessons.grading import Grade, Run, RunStatus
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models
-from lessons.sandbox import Limits, Sandbox, SandboxedProcess, available, default_limits
+from lessons.program import (
+    OWN_DATA,
+    keep_exported_models,
+    kit_file,
+    limits_for,
+    must_confine,
+    start_program,
+)
+from lessons.sandbox import Limits, SandboxedProcess
 from models import Registry, default_roots
-from models.manifest import load_manifest
 from rcbase import paths
-from rcbase.files import write_atomic
 
 __all__ = ["LessonResult", "Outcome", "run_lesson"]
 
@@ -58,10 +62,6 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_TAIL_LINES = 400
 MAX_LINE = 2000
-#: Where the program's own data folder is, inside its work folder.
-OWN_DATA = ".roboclass"
-#: The largest model file the runner keeps from a program's export.
-MAX_EXPORTED_MODEL = 64 * 1024**2
 
 
 class Outcome(StrEnum):
@@ -217,7 +217,7 @@ def run_lesson(
     with tempfile.TemporaryDirectory(prefix="roboclass-lesson-") as folder:
         work = Path(folder)
         try:
-            proc = _start_program(
+            proc = start_program(
                 work,
                 lesson,
                 student,
@@ -226,8 +226,8 @@ def run_lesson(
                 places=places,
                 fd=child_sock.fileno(),
                 fast=backend == "sim",
-                limits=limits or _limits_for(wall),
-                confined=_must_confine(unconfined_ok),
+                limits=limits or limits_for(wall),
+                confined=must_confine(unconfined_ok),
             )
         except (OSError, SandboxError) as exc:
             server.close()
@@ -253,7 +253,7 @@ def run_lesson(
             seconds = robot.clock()
             truth = _truth(robot)
             robot.close()
-        _keep_exported_models(
+        keep_exported_models(
             work / OWN_DATA / "models", Path(places["ROBOCLASS_DATA_DIR"]) / "models"
         )
     status, error = _classify(status, exit_code, server.time_up, tail, wall, oom=oom)
@@ -285,33 +285,14 @@ def run_lesson(
     )
 
 
-def _kit_file(lesson: Lesson, kit: str | None) -> Path | None:
-    """The lesson's own kit profile (``hardware: {kit: kit.yaml}`` beside lesson.yaml), if any."""
-    name = kit or lesson.model.hardware.kit
-    if name.endswith((".yaml", ".yml")) and lesson.file(name).is_file():
-        return lesson.file(name)
-    return None
-
-
 def _kit_for(lesson: Lesson, kit: str | None) -> KitProfile:
-    profile = load_kit(_kit_file(lesson, kit) or kit or lesson.model.hardware.kit)
+    profile = load_kit(kit_file(lesson, kit) or kit or lesson.model.hardware.kit)
     missing = [p for p in lesson.model.hardware.parts if p not in profile.parts]
     if missing:
         raise RunnerError(
             f"kit {profile.name!r} lacks what lesson {lesson.id!r} needs: {', '.join(missing)}"
         )
     return profile
-
-
-def _prepare(work: Path, lesson: Lesson, student: Path) -> Path:
-    """Copy the student's code and the lesson's assets (not its grader or solution) into ``work``."""
-    entry = work / lesson.model.entry
-    shutil.copyfile(student, entry)
-    hidden = {"check.py", "solution.py", "lesson.yaml", lesson.model.entry}
-    for extra in lesson.path.iterdir():
-        if extra.is_file() and extra.name not in hidden:
-            shutil.copyfile(extra, work / extra.name)
-    return entry
 
 
 def _needs(
@@ -328,131 +309,6 @@ def _needs(
     profile = _kit_for(lesson, kit)
     check_models(lesson, Registry(default_roots(places)))
     return profile, places
-
-
-def _start_program(
-    work: Path,
-    lesson: Lesson,
-    student: Path,
-    *,
-    kit: str | None,
-    profile: KitProfile,
-    places: dict[str, str],
-    fd: int,
-    fast: bool,
-    limits: Limits,
-    confined: bool,
-) -> SandboxedProcess:
-    """Copy the program into ``work`` and start it in a sandbox with the robot on ``fd``."""
-    entry = _prepare(work, lesson, student)
-    box = Sandbox(work=work, read_only=_readable(places), limits=limits, confined=confined)
-    own_kit = _kit_file(lesson, kit)  # the child loads the lesson's kit from its copy
-    kit_ref = str(box.inside(work / own_kit.name)) if own_kit else profile.name
-    box.env = _child_env(kit_ref, fd, _own_data(box, places), box.inside(work), fast=fast)
-    return box.start(
-        [sys.executable, "-m", "lessons.child", str(box.inside(entry))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        pass_fds=(fd,),
-    )
-
-
-def _limits_for(wall: float) -> Limits:
-    """This computer's limits, with CPU time a little past the wall limit."""
-    base = default_limits()
-    return Limits(memory_bytes=base.memory_bytes, cpu_seconds=int(wall) + 5)
-
-
-def _must_confine(unconfined_ok: bool) -> bool:
-    """Whether the program must run in a sandbox (:class:`SandboxError` when none can be made)."""
-    found = available()
-    if found.ok:
-        return True
-    if unconfined_ok and os.environ.get("CI", "").lower() != "true":
-        return False
-    raise SandboxError(
-        f"no sandbox for the student's program: {found.reason}; fix: {found.fix} "
-        "(roboclass doctor checks it)"
-    )
-
-
-def _own_data(box: Sandbox, places: dict[str, str]) -> dict[str, str]:
-    """The program's data folder, inside its work folder: the models of this computer's data
-    folder seen through links (read-only), and room for a model it exports. The cache stays
-    where it is, read-only."""
-    work = box.work
-    if work is None:
-        raise RunnerError("a lesson's sandbox needs a work folder")
-    real = Path(places["ROBOCLASS_DATA_DIR"]) / "models"
-    own = work / OWN_DATA / "models"
-    own.mkdir(parents=True)
-    if real.is_dir():
-        for file in real.iterdir():
-            if file.suffix == ".onnx":
-                (own / file.name).symlink_to(file)
-            elif file.suffix in (".yaml", ".yml") and file.is_file():
-                shutil.copyfile(file, own / file.name)  # small; a program may write over its copy
-    return {
-        "ROBOCLASS_DATA_DIR": str(box.inside(work / OWN_DATA)),
-        "ROBOCLASS_CACHE_DIR": places["ROBOCLASS_CACHE_DIR"],
-    }
-
-
-def _readable(places: dict[str, str]) -> list[Path]:
-    """What the program may read besides Python and our packages: the models on this computer."""
-    return [
-        Path(places["ROBOCLASS_DATA_DIR"]) / "models",
-        Path(places["ROBOCLASS_CACHE_DIR"]) / "models",
-    ]
-
-
-def _keep_exported_models(own: Path, real: Path) -> None:
-    """Keep the models the program exported (real files, not links), once checked here."""
-    if not own.is_dir():
-        return
-    for manifest_path in sorted(own.glob("*.yaml")):
-        try:
-            manifest = load_manifest(manifest_path)
-            model = own / manifest.file
-            if (
-                model.is_symlink()
-                or not model.is_file()
-                or model.parent != own
-                or model.stat().st_size > MAX_EXPORTED_MODEL
-            ):
-                continue
-            data = model.read_bytes()
-            if hashlib.sha256(data).hexdigest() != manifest.sha256:
-                logger.warning(
-                    "exported model %s does not match its manifest: not kept", model.name
-                )
-                continue
-            old = real / manifest_path.name
-            if old.is_file() and old.read_bytes() == manifest_path.read_bytes():
-                continue  # the copy it was given, unchanged
-        except (OSError, ValueError) as exc:
-            logger.warning("exported model %s not kept: %s", manifest_path.name, exc)
-            continue
-        real.mkdir(parents=True, exist_ok=True)
-        write_atomic(real / manifest.file, data)
-        write_atomic(real / manifest_path.name, manifest_path.read_bytes())
-        logger.info("kept the exported model %s (%d bytes)", manifest.name, len(data))
-
-
-def _child_env(
-    kit: str, fd: int, places: dict[str, str], home: Path, *, fast: bool
-) -> dict[str, str]:
-    """The program's whole environment (nothing of this process's own is passed on)."""
-    return {
-        **places,
-        "ROBOCLASS_BACKEND": "remote",
-        "ROBOCLASS_KIT": kit,
-        "ROBOCLASS_REMOTE_FD": str(fd),
-        "ROBOCLASS_SIM_FAST": "1" if fast else "0",
-        "ROBOCLASS_CONFIG_DIR": str(home),  # no robot.yaml of this computer leaks in
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 def _watch(

@@ -40,20 +40,19 @@ import functools
 import importlib.util
 import logging
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from lessons.errors import SandboxError
+from lessons.limits import Cgroup, Limits, cgroup_kind, default_limits, prepare_child
 from rcbase.closeable import Closeable
 
 __all__ = [
@@ -81,44 +80,10 @@ SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")
 #: onnxruntime and OpenBLAS read the CPU topology.
 SYSTEM_INFO = ("/sys/devices/system/cpu",)
-_CGROUP = Path("/sys/fs/cgroup")
 #: Where the program sees its work folder (and its home).
 HOME = Path("/home/student")
 #: The program's own /tmp: a small tmpfs inside its namespace, gone when it ends.
 TMP = "/tmp"  # noqa: S108 - a private tmpfs, not the shared /tmp
-_MIB = 1024 * 1024
-#: The least address space a process gets (what onnxruntime and OpenCV reserve at start).
-PER_PROCESS_SPACE = 2 * 1024 * _MIB
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one sandboxed program may use, in all."""
-
-    memory_bytes: int
-    processes: int = 128  # tasks: processes and their threads (numpy, onnxruntime)
-    cpu_seconds: int = 120
-    open_files: int = 256
-    file_bytes: int = 64 * _MIB
-    tmp_bytes: int = 64 * _MIB
-
-
-def mem_total() -> int:
-    """This computer's memory in bytes (from /proc/meminfo)."""
-    with open("/proc/meminfo", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    return 1024 * _MIB  # pragma: no cover - every Linux has the line
-
-
-def default_limits(*, share: float = 0.4, at_most: int = 1024 * _MIB) -> Limits:
-    """Limits sized from this computer: ``share`` of its memory, at most ``at_most``.
-
-    On a 512 MB Pi Zero 2 W that is about 200 MB for the student's program,
-    which leaves the agent and the system room to stop the robot.
-    """
-    return Limits(memory_bytes=min(int(mem_total() * share), at_most))
 
 
 @dataclass(frozen=True)
@@ -161,127 +126,7 @@ def check() -> SandboxCheck:
             "(and user.max_user_namespaces > 0)",
             bwrap,
         )
-    return SandboxCheck(True, bwrap=bwrap, cgroup=_cgroup_kind())
-
-
-# -- cgroups ------------------------------------------------------------------------
-
-
-def _own_cgroup(controller: str | None) -> Path | None:
-    """This process's cgroup folder for ``controller`` (None: the v2 unified tree)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, names, path = line.split(":", 2)
-        if (controller is None and names == "") or (
-            controller is not None and controller in names.split(",")
-        ):
-            root = _CGROUP if controller is None else _CGROUP / controller
-            return root / path.lstrip("/")
-    return None
-
-
-def _cgroup_kind() -> str | None:
-    if os.geteuid() != 0:
-        return None  # only root may make cgroups here (a delegated service could; not yet)
-    if (_CGROUP / "cgroup.controllers").is_file():
-        return "v2"
-    if (_CGROUP / "memory").is_dir() and (_CGROUP / "pids").is_dir():
-        return "v1"
-    return None
-
-
-class _Cgroup(Closeable):
-    """A cgroup of one sandbox: memory and processes for the whole tree."""
-
-    def __init__(self, kind: str, limits: Limits) -> None:
-        self.kind = kind
-        name = f"roboclass-sandbox-{uuid.uuid4().hex[:12]}"
-        self.folders: list[Path] = []
-        try:
-            if kind == "v2":
-                base = _own_cgroup(None)
-                if base is None:
-                    raise OSError("no cgroup v2 folder for this process")
-                folder = base.parent / name if base != _CGROUP else base / name
-                folder.mkdir()
-                self.folders.append(folder)
-                (folder / "memory.max").write_text(str(limits.memory_bytes))
-                (folder / "memory.swap.max").write_text("0")
-                (folder / "pids.max").write_text(str(limits.processes))
-            else:
-                for controller, knob, value in (
-                    ("memory", "memory.limit_in_bytes", limits.memory_bytes),
-                    ("pids", "pids.max", limits.processes),
-                ):
-                    base = _own_cgroup(controller) or _CGROUP / controller
-                    folder = base / name
-                    folder.mkdir()
-                    self.folders.append(folder)
-                    (folder / knob).write_text(str(value))
-                memsw = self.folders[0] / "memory.memsw.limit_in_bytes"
-                if memsw.exists():  # no swap either, where the kernel counts it
-                    with contextlib.suppress(OSError):
-                        memsw.write_text(str(limits.memory_bytes))
-        except OSError:
-            self._remove()
-            raise
-
-    def join(self) -> None:
-        """Move the calling process in (run in the child before it becomes the program)."""
-        for folder in self.folders:
-            (folder / "cgroup.procs").write_text("0" if self.kind == "v2" else str(os.getpid()))
-
-    def pids(self) -> list[int]:
-        found: set[int] = set()
-        for folder in self.folders:
-            with contextlib.suppress(OSError, ValueError):
-                found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
-        return sorted(found)
-
-    def kill_all(self) -> None:
-        """SIGKILL every process left in the cgroup."""
-        kill = self.folders[0] / "cgroup.kill" if self.folders else None
-        if kill is not None and kill.exists():
-            with contextlib.suppress(OSError):
-                kill.write_text("1")
-        for _ in range(50):  # processes that fork while we kill: until none is left
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            threading.Event().wait(0.01)
-        logger.warning("sandbox cgroup %s still has processes", self.folders[0])
-
-    def oom_kills(self) -> int:
-        """How often the kernel killed a process of this sandbox for memory."""
-        if not self.folders:
-            return 0
-        events = self.folders[0] / ("memory.events" if self.kind == "v2" else "memory.oom_control")
-        with contextlib.suppress(OSError, ValueError):
-            for line in events.read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        return 0
-
-    def _remove(self) -> None:
-        for folder in self.folders:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-    def _close(self) -> None:
-        self.kill_all()
-        for _ in range(100):  # rmdir fails while the last process is being reaped
-            self._remove()
-            if not any(f.exists() for f in self.folders):
-                return
-            threading.Event().wait(0.01)
-        logger.warning("could not remove the sandbox cgroup %s", self.folders[0])
+    return SandboxCheck(True, bwrap=bwrap, cgroup=cgroup_kind())
 
 
 # -- user ids -----------------------------------------------------------------------
@@ -343,6 +188,39 @@ def _python_folders() -> list[Path]:
     folders |= {Path(os.path.realpath(p)) for p in list(folders)}
     folders.add(Path(os.path.realpath(sys.executable)).parent.parent)
     return sorted(folders)
+
+
+@dataclass(frozen=True)
+class _Streams:
+    """Where the program's standard streams go, and the file descriptors it inherits."""
+
+    stdin: int | IO[Any] | None
+    stdout: int | IO[Any] | None
+    stderr: int | IO[Any] | None
+    pass_fds: tuple[int, ...]
+    text: bool
+
+    def popen(
+        self,
+        argv: list[str],
+        prepare: Callable[[], None],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.Popen[Any]:
+        """Start ``argv`` with these streams; ``prepare`` runs in the child before it."""
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=self.stdin,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            pass_fds=self.pass_fds,
+            text=self.text,
+            errors="replace" if self.text else None,
+            preexec_fn=prepare,  # noqa: PLW1509 - rlimits need it
+        )
 
 
 @dataclass
@@ -454,29 +332,24 @@ class Sandbox:
         text: bool = False,
     ) -> SandboxedProcess:
         """Start ``command`` in the sandbox; :class:`SandboxError` when it cannot be made."""
+        streams = _Streams(stdin, stdout, stderr, tuple(pass_fds), text)
         if not self.confined:
-            return self._start_unconfined(command, stdin, stdout, stderr, pass_fds, text)
+            return self._start_unconfined(command, streams)
         uid = _take_uid() if os.geteuid() == 0 else None
-        cgroup: _Cgroup | None = None
+        cgroup: Cgroup | None = None
         try:
-            kind = _cgroup_kind()
+            kind = cgroup_kind()
             if kind is not None:
                 try:
-                    cgroup = _Cgroup(kind, self.limits)
+                    cgroup = Cgroup(kind, self.limits.memory_bytes, self.limits.processes)
                 except OSError as exc:
                     logger.info("no cgroup for the sandbox (%s): per-process limits", exc)
             if self.work is not None and uid is not None:
                 _give_to(self.work, uid)
-            proc = subprocess.Popen(
+            proc = streams.popen(
                 self.argv(command, uid),
+                prepare_child(self.limits, cgroup),
                 env={"PATH": "/usr/bin:/bin"},  # bwrap is the sandbox's pid 1: /proc/1/environ
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=tuple(pass_fds),
-                text=text,
-                errors="replace" if text else None,
-                preexec_fn=_prepare_child(self.limits, cgroup),  # noqa: PLW1509 - rlimits need it
             )
         except (OSError, SandboxError) as exc:
             if cgroup is not None:
@@ -488,31 +361,14 @@ class Sandbox:
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         return SandboxedProcess(proc, cgroup, uid)
 
-    def _start_unconfined(
-        self,
-        command: Sequence[str],
-        stdin: int | IO[Any] | None,
-        stdout: int | IO[Any] | None,
-        stderr: int | IO[Any] | None,
-        pass_fds: Sequence[int],
-        text: bool,
-    ) -> SandboxedProcess:
+    def _start_unconfined(self, command: Sequence[str], streams: _Streams) -> SandboxedProcess:
         logger.warning(
             "no sandbox: the program runs with your own rights / 没有沙箱：程序以你自己的权限运行"
         )
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.work), **self.env}
         try:
-            proc = subprocess.Popen(
-                list(command),
-                cwd=self.work,
-                env=env,
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=tuple(pass_fds),
-                text=text,
-                errors="replace" if text else None,
-                preexec_fn=_prepare_child(self.limits, None),  # noqa: PLW1509 - rlimits need it
+            proc = streams.popen(
+                list(command), prepare_child(self.limits, None), cwd=self.work, env=env
             )
         except OSError as exc:
             raise SandboxError(f"cannot start the program: {exc}") from exc
@@ -555,36 +411,10 @@ def _give_to(folder: Path, uid: int) -> None:
             os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
 
 
-def _prepare_child(limits: Limits, cgroup: _Cgroup | None) -> Callable[[], None]:
-    """What the child does before it becomes bwrap: limits that it and the program inherit."""
-
-    def apply() -> None:
-        os.setsid()
-        if cgroup is not None:
-            cgroup.join()  # the whole tree's memory and processes
-        # Each process's address space too: one huge allocation then fails at once with a
-        # MemoryError at the student's line, rather than a kill by the kernel. Address space
-        # is not memory (Python, numpy and onnxruntime reserve far more than they use), so it
-        # is never set below PER_PROCESS_SPACE.
-        space = max(limits.memory_bytes, PER_PROCESS_SPACE)
-        resource.setrlimit(resource.RLIMIT_AS, (space, space))
-        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # the kernel kills the program first, never the agent
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-
-    return apply
-
-
 class SandboxedProcess(Closeable):
     """A program running in a sandbox; closing it ends every process it made."""
 
-    def __init__(
-        self, proc: subprocess.Popen[Any], cgroup: _Cgroup | None, uid: int | None
-    ) -> None:
+    def __init__(self, proc: subprocess.Popen[Any], cgroup: Cgroup | None, uid: int | None) -> None:
         self.proc = proc
         self._cgroup = cgroup
         self._uid = uid

@@ -24,35 +24,43 @@ report names it with what to do (:class:`Missing`).
 
 pip evaluates environment markers of dependencies against *this* PC; our own
 requirements are evaluated for the robot here (so ``lgpio``, which only
-applies to ARM, is in the robot's set).
+applies to ARM, is in the robot's set). Talking to pip for the robot is
+:mod:`roboclass.offline_pip`'s job; the install script's text is
+:mod:`roboclass.offline_scripts`'s.
 """
 
 from __future__ import annotations
 
-import email.parser
 import hashlib
-import importlib.util
 import json
 import logging
-import platform
-import re
 import shutil
-import subprocess
-import sys
-import tarfile
 import tempfile
-import tomllib
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from roboclass.offline_pip import (
+    DEFAULT_ROBOT_PYTHON,
+    OfflineError,
+    PipFailed,
+    Target,
+    constraints_with,
+    default_platforms,
+    failed_package,
+    no_isolation,
+    pins,
+    pip,
+    requirements_for,
+    sdist_facts,
+    stub_wheel,
+)
 from roboclass.offline_scripts import debian_packages, debian_text, install_script
 
 __all__ = [
+    "DEFAULT_ROBOT_PYTHON",
     "Bundle",
     "Missing",
     "OfflineError",
@@ -65,76 +73,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# Raspberry Pi OS 12 (bookworm): glibc 2.36, Python 3.11.
-DEFAULT_GLIBC = (2, 36)
-DEFAULT_ROBOT_PYTHON = "3.11"
-
-
-class OfflineError(RuntimeError):
-    """The bundle could not be made; the message says why and what to do."""
-
-
-def default_platforms(
-    machine: str = "aarch64", glibc: tuple[int, int] = DEFAULT_GLIBC
-) -> list[str]:
-    """pip platform tags for a Linux with this glibc: newest manylinux first.
-
-    pip does not widen ``manylinux_2_36`` to the older tags by itself, so every
-    one a wheel may carry is listed (``linux_*`` is for wheels you built on a Pi).
-    """
-    major, minor = glibc
-    if major != 2 or minor < 17:
-        raise OfflineError(f"glibc {major}.{minor}: manylinux wheels need glibc 2.17 or newer")
-    tags = [f"manylinux_2_{m}_{machine}" for m in range(minor, 16, -1)]
-    return [*tags, f"manylinux2014_{machine}", f"linux_{machine}"]
-
-
-@dataclass(frozen=True)
-class Target:
-    """The computer a wheelhouse is for. ``None`` platforms: this PC (no pip flags)."""
-
-    python: str
-    machine: str
-    platforms: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if not re.fullmatch(r"3\.\d{1,2}", self.python):
-            raise OfflineError(f"Python version {self.python!r}: write it like 3.11")
-
-    @classmethod
-    def robot(cls, python: str = DEFAULT_ROBOT_PYTHON, platforms: Sequence[str] = ()) -> Target:
-        return cls(python, "aarch64", tuple(platforms) or tuple(default_platforms("aarch64")))
-
-    @classmethod
-    def here(cls) -> Target:
-        return cls(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
-
-    @property
-    def abi(self) -> str:
-        return "cp" + self.python.replace(".", "")
-
-    def pip_flags(self) -> list[str]:
-        if self.platforms is None:
-            return []
-        flags = ["--only-binary=:all:", "--implementation", "cp"]
-        flags += ["--python-version", self.python, "--abi", self.abi]
-        for tag in self.platforms:
-            flags += ["--platform", tag]
-        return flags
-
-    def markers(self) -> dict[str, str]:
-        """The marker environment of the target, for our own requirements."""
-        return {
-            "platform_machine": self.machine,
-            "platform_system": "Linux",
-            "sys_platform": "linux",
-            "os_name": "posix",
-            "python_version": self.python,
-            "python_full_version": f"{self.python}.0",
-            "implementation_name": "cpython",
-            "platform_python_implementation": "CPython",
-        }
 
 
 @dataclass(frozen=True)
@@ -198,160 +136,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-_NO_INDEX = re.compile(
-    r"NewConnectionError|ConnectTimeout|Max retries exceeded|"
-    r"Temporary failure in name resolution"
-)
-
-
-def _pip(args: Sequence[str], what: str) -> str:
-    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    logger.info("pip %s", " ".join(args))
-    done = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
-    )
-    logger.debug("%s", done.stdout)
-    if done.returncode != 0:
-        errors = [line for line in done.stdout.splitlines() if not line.startswith("WARNING: Loc")]
-        tail = "\n".join(errors[-15:])
-        if _NO_INDEX.search(done.stdout):
-            raise OfflineError(
-                "pip cannot reach the package index: build the bundle on a PC with internet "
-                f"(check its proxy or pip.conf). {what} failed:\n{tail}"
-            )
-        raise _PipFailed(f"{what} failed (pip {' '.join(args[:2])} ...):\n{tail}", done.stdout)
-    return done.stdout
-
-
-class _PipFailed(OfflineError):
-    def __init__(self, message: str, stderr: str) -> None:
-        super().__init__(message)
-        self.stderr = stderr
-
-
-def _wheel_metadata(wheel: Path) -> email.message.Message:
-    with zipfile.ZipFile(wheel) as zf:
-        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-        return email.parser.BytesParser().parsebytes(zf.read(name))
-
-
-def requirements_for(wheel: Path, extras: Iterable[str], target: Target) -> list[str]:
-    """Our wheel's requirements with ``extras``, markers evaluated for ``target``."""
-    chosen: dict[str, str] = {}
-    for line in _wheel_metadata(wheel).get_all("Requires-Dist") or []:
-        req = Requirement(line)
-        for extra in ("", *extras):
-            env = {**target.markers(), "extra": extra}
-            if req.marker is None or req.marker.evaluate(env):
-                text = req.name + (f"[{','.join(sorted(req.extras))}]" if req.extras else "")
-                chosen[canonicalize_name(req.name)] = text + str(req.specifier)
-    return sorted(chosen.values())
-
-
-def _pins(path: Path) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].split(";", 1)[0].strip()  # no comment, no marker
-        if "==" in line:
-            name, _, version = line.partition("==")
-            pins[canonicalize_name(name.strip())] = version.strip()
-    return pins
-
-
-def _for_target(line: str, target: Target) -> str | None:
-    """A pin with a marker (``make lock`` resolves for every platform), as ``target`` sees it.
-
-    pip would evaluate the marker for this PC, not for the robot: ``lgpio``'s pin
-    (aarch64 only) would be dropped, and a pin forked by Python version would be
-    this PC's. ``None``: the pin does not apply to ``target``.
-    """
-    text = line.split("#", 1)[0].strip()
-    if ";" not in text:
-        return line
-    req = Requirement(text)
-    if req.marker is not None and not req.marker.evaluate(target.markers()):
-        return None
-    return f"{req.name}{req.specifier}"
-
-
-def _constraints(
-    source: Path, overrides: Sequence[str], into: Path, target: Target | None = None
-) -> Path:
-    """``source`` with the pins in ``overrides`` (``numpy==1.26.4``) put in their place.
-
-    With ``target``, pins with markers are evaluated for it and written without them.
-    """
-    changed = {}
-    for text in overrides:
-        req = Requirement(text)
-        if len(req.specifier) != 1 or next(iter(req.specifier)).operator != "==":
-            raise OfflineError(f"--robot-pin {text!r}: write it as NAME==VERSION")
-        changed[canonicalize_name(req.name)] = text
-    lines = []
-    for raw in source.read_text(encoding="utf-8").splitlines():
-        line = raw if target is None else _for_target(raw, target)
-        if line is None:
-            continue
-        name = canonicalize_name(re.split(r"[=<>!~;\[ ]", line.strip(), maxsplit=1)[0] or "-")
-        if name not in changed:
-            lines.append(line)
-    lines += changed.values()
-    into.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return into
-
-
-def _failed_package(stderr: str) -> str | None:
-    """The package pip could not find a distribution for, from its error text."""
-    for pattern in (
-        r"No matching distribution found for ([A-Za-z0-9_.\-]+)",
-        r"requested \(constraint\) ([A-Za-z0-9_.\-]+)==",
-        r"satisfies the requirement ([A-Za-z0-9_.\-]+)",
-    ):
-        if found := re.search(pattern, stderr):
-            return canonicalize_name(found.group(1))
-    return None
-
-
-def _stub_wheel(folder: Path, name: str, version: str, requires: Sequence[str]) -> Path:
-    """An empty wheel standing in for a package with no wheel, only while pip resolves."""
-    dist = f"{name.replace('-', '_')}-{version}"
-    path = folder / f"{dist}-py3-none-any.whl"
-    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{dist}.dist-info/METADATA", meta)
-        zf.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
-        zf.writestr(f"{dist}.dist-info/RECORD", "")
-    return path
-
-
-def _sdist_facts(sdist: Path) -> tuple[list[str], list[str]]:
-    """(requirements, build requirements) read from an sdist's PKG-INFO and pyproject.toml."""
-    requires: list[str] = []
-    build = ["setuptools>=40.8", "wheel"]  # pip's default for a project without pyproject
-    if not sdist.name.endswith((".tar.gz", ".tgz")):
-        return requires, build
-    with tarfile.open(sdist) as tf:
-        for member in tf.getmembers():
-            parts = member.name.split("/")
-            if len(parts) != 2 or not member.isfile():
-                continue
-            data = tf.extractfile(member)
-            if data is None:
-                continue
-            if parts[1] == "PKG-INFO":
-                info = email.parser.BytesParser().parsebytes(data.read())
-                requires = [
-                    r
-                    for r in info.get_all("Requires-Dist") or []
-                    if Requirement(r).marker is None or "extra" not in str(Requirement(r).marker)
-                ]
-            elif parts[1] == "pyproject.toml":
-                system = tomllib.loads(data.read().decode("utf-8")).get("build-system", {})
-                build = list(system.get("requires", build))
-    return requires, build
-
-
 # -- the two wheelhouses -----------------------------------------------------------
 
 
@@ -367,14 +151,14 @@ def _robot_wheels(
     wheels, sdists, stubs = folder / "wheels", folder / "sdist", work / "stubs"
     wheels.mkdir(parents=True)
     stubs.mkdir()
-    pins = _pins(constraints)
+    pinned = pins(constraints)
     flags = side.target.pip_flags()
     if extra_wheels is not None:
         flags += ["--find-links", str(extra_wheels.resolve())]
     build_requirements: list[str] = []
     for _attempt in range(20):
         try:
-            _pip(
+            pip(
                 [
                     *("download", "--progress-bar", "off", "-d", str(wheels)),
                     *("-c", str(constraints)),
@@ -383,11 +167,11 @@ def _robot_wheels(
                 "downloading the robot's wheels",
             )
             break
-        except _PipFailed as exc:
-            name = _failed_package(exc.stderr)
+        except PipFailed as exc:
+            name = failed_package(exc.stderr)
             if name is None or name in {canonicalize_name(m.name) for m in side.missing}:
                 raise
-            version = pins.get(name)
+            version = pinned.get(name)
             if version is None:
                 raise OfflineError(
                     f"{name} has no wheel for {_describe(side.target)} and constraints.txt "
@@ -397,17 +181,17 @@ def _robot_wheels(
             side.missing.append(missing)
             requires: list[str] = []
             if missing.source is not None:
-                requires, build = _sdist_facts(folder / missing.source)
+                requires, build = sdist_facts(folder / missing.source)
                 build_requirements += build
             # Stand in for it so pip goes on and finds every other package's wheel.
-            _stub_wheel(stubs, name, version, requires)
+            stub_wheel(stubs, name, version, requires)
     else:
         raise OfflineError("pip kept failing on packages without wheels; see the log (-vv)")
     for stub in stubs.iterdir():
         (wheels / stub.name).unlink(missing_ok=True)
     if build_requirements:
         # What pip needs to build the sources on the robot, with no index either.
-        _pip(
+        pip(
             ["download", "-q", "-d", str(wheels), *flags, *sorted(set(build_requirements))],
             "downloading the build tools for the sources",
         )
@@ -422,9 +206,9 @@ def _fetch_source(target: Target, name: str, version: str, sdists: Path) -> Miss
     sdists.mkdir(exist_ok=True)
     where = _describe(target)
     try:
-        _pip(
+        pip(
             [
-                *("download", "-q", "--no-deps", "--no-binary=:all:", *_no_isolation()),
+                *("download", "-q", "--no-deps", "--no-binary=:all:", *no_isolation()),
                 *("-d", str(sdists), f"{name}=={version}"),
             ],
             f"downloading the source of {name}",
@@ -461,7 +245,7 @@ def _console_wheels(side: Side, folder: Path, own: Path, constraints: Path) -> N
     wheels = folder / "wheels"
     wheels.mkdir(parents=True)
     extras = f"[{','.join(side.extras)}]" if side.extras else ""
-    _pip(
+    pip(
         [
             *("wheel", "-q", "-w", str(wheels), "-c", str(constraints)),
             f"roboclass{extras} @ {own.resolve().as_uri()}",
@@ -520,17 +304,10 @@ def _source_root() -> Path:
     return here
 
 
-def _no_isolation() -> list[str]:
-    """Build with this venv's setuptools when it has it: no fetching them again."""
-    if all(importlib.util.find_spec(name) for name in ("setuptools", "wheel")):
-        return ["--no-build-isolation"]
-    return []
-
-
 def build_own_wheel(source: Path, into: Path) -> Path:
     """``pip wheel --no-deps`` of the RoboClass checkout at ``source``."""
-    _pip(
-        ["wheel", "-q", "--no-deps", *_no_isolation(), "-w", str(into), str(source)],
+    pip(
+        ["wheel", "-q", "--no-deps", *no_isolation(), "-w", str(into), str(source)],
         "building the roboclass wheel",
     )
     return next(into.glob("roboclass-*.whl"))
@@ -576,7 +353,7 @@ def build_bundle(
         robot_side = Side("robot", robot, tuple(robot_extras))
         console_side = Side("console", Target.here(), tuple(console_extras))
         lists = debian_packages(source)
-        robot_constraints = _constraints(
+        robot_constraints = constraints_with(
             constraints, robot_pins, work / "robot-constraints.txt", robot
         )
         _robot_wheels(

@@ -20,6 +20,7 @@ from firmware_bridge.fake import FakeBoard
 from firmware_bridge.flashing.fake import FakeBoardBase, port_info
 from firmware_bridge.ports import PortInfo
 from rcbase.closeable import Closeable
+from rcbase.threads import join_thread
 
 __all__ = ["Caterina", "PtyLeonardo"]
 
@@ -111,9 +112,7 @@ class Caterina(Closeable):
 
     def _close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
-        if self._thread.is_alive():
-            logger.error("%s did not stop within 5 s", self._thread.name)
+        join_thread(self._thread, timeout=5)
 
     def _read(self, n: int) -> bytes:
         while len(self._buf) < n:

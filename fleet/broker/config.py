@@ -1,4 +1,6 @@
 """A classroom's Mosquitto 2 configuration: local CA, certificates, ACL, mosquitto.conf.
+It is longer than ~500 lines: the configuration's text and the writing of a classroom
+share one ``Layout`` (they may part along the ``-- writing`` line).
 
 The certificates themselves come from :mod:`fleet.broker.pki`.
 

@@ -22,8 +22,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from zeroconf import (
     InterfaceChoice,
@@ -35,6 +34,7 @@ from zeroconf import (
 )
 
 from fleet.enrol.protocol import SERVICE_TYPE, valid_robot_id
+from rcbase.closeable import Closeable
 
 __all__ = ["Announcement", "FoundRobot", "RobotBrowser"]
 
@@ -62,7 +62,7 @@ def _addresses(interfaces: Sequence[str] | None) -> list[str]:
     return found or ["127.0.0.1"]
 
 
-class Announcement:
+class Announcement(Closeable):
     """``{robot_id}._roboclass-enrol._tcp.local.`` while the robot waits; withdrawn on close."""
 
     def __init__(
@@ -85,7 +85,6 @@ class Announcement:
             properties={"v": "1", "id": robot_id, "host": hostname[:_TXT_MAX]},
             server=f"{robot_id}.local.",
         )
-        self._closed = False
         try:
             self._zc.register_service(self.info, allow_name_change=False)
         except Exception:
@@ -93,29 +92,11 @@ class Announcement:
             raise
         logger.info("announced %s on %s port %d", robot_id, self.addresses, port)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         try:
             self._zc.unregister_service(self.info)
         finally:
             self._zc.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)
@@ -137,14 +118,13 @@ class FoundRobot:
         }
 
 
-class RobotBrowser:
+class RobotBrowser(Closeable):
     """Keeps the list of unclaimed robots announced on the LAN up to date."""
 
     def __init__(self, interfaces: Sequence[str] | None = None) -> None:
         self._zc = _zeroconf(interfaces)
         self._lock = threading.Condition()
         self._found: dict[str, FoundRobot] = {}
-        self._closed = False
         self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, handlers=[self._changed])
 
     def _changed(
@@ -162,7 +142,7 @@ class RobotBrowser:
         ).start()
 
     def _resolve(self, service_type: str, name: str, robot_id: str) -> None:
-        if self._closed:
+        if self.closed:
             return
         info = self._zc.get_service_info(service_type, name, timeout=3000)
         if info is None or not info.parsed_addresses() or info.port is None:
@@ -217,24 +197,6 @@ class RobotBrowser:
                 self._lock.wait(left)
             return True
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         self._browser.cancel()
         self._zc.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

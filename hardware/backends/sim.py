@@ -61,6 +61,7 @@ from hardware.sim import CameraSpec as SimCameraSpec
 from hardware.sim import Mount as SimMount
 from hardware.simtime import SimTimeUp
 from rcbase.closeable import Closeable
+from rcbase.threads import join_thread
 
 __all__ = ["SimBackend"]
 
@@ -388,7 +389,4 @@ class SimBackend(Closeable):
             sim_time.detach()
         if self._pacer is not None:
             self._pacer.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            if self._thread.is_alive():
-                logger.warning("simulator thread did not stop within 5 s")
+        join_thread(self._thread, timeout=5)

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from roboclass.offline import (
-    OfflineError,
-    Target,
-    _constraints,
-    _failed_package,
-    _sdist_facts,
-    _stub_wheel,
-    default_platforms,
-    requirements_for,
-)
+from roboclass.offline import OfflineError, Target, default_platforms, requirements_for
+from roboclass.offline_pip import constraints_with, failed_package, sdist_facts, stub_wheel
 from roboclass.offline_scripts import debian_packages, debian_text, install_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,10 +70,10 @@ def test_our_requirements_are_evaluated_for_the_robot_not_this_pc(tmp_path: Path
 def test_robot_pins_replace_the_constraint(tmp_path: Path) -> None:
     source = tmp_path / "constraints.txt"
     source.write_text("numpy==2.4.6\nNumPy-Extra==1.0\nclick==8.5.1\n")
-    out = _constraints(source, ["numpy==1.26.4"], tmp_path / "robot.txt")
+    out = constraints_with(source, ["numpy==1.26.4"], tmp_path / "robot.txt")
     assert out.read_text().splitlines() == ["NumPy-Extra==1.0", "click==8.5.1", "numpy==1.26.4"]
     with pytest.raises(OfflineError, match="NAME==VERSION"):
-        _constraints(source, ["numpy<2"], tmp_path / "bad.txt")
+        constraints_with(source, ["numpy<2"], tmp_path / "bad.txt")
 
 
 @pytest.mark.parametrize(
@@ -107,11 +99,11 @@ def test_robot_pins_replace_the_constraint(tmp_path: Path) -> None:
     ],
 )
 def test_the_package_pip_found_no_wheel_for(stderr: str, name: str | None) -> None:
-    assert _failed_package(stderr) == name
+    assert failed_package(stderr) == name
 
 
 def test_a_stand_in_wheel_carries_the_requirements(tmp_path: Path) -> None:
-    path = _stub_wheel(tmp_path, "cobs", "1.2.2", ["six>=1"])
+    path = stub_wheel(tmp_path, "cobs", "1.2.2", ["six>=1"])
     assert path.name == "cobs-1.2.2-py3-none-any.whl"
     with zipfile.ZipFile(path) as zf:
         meta = zf.read("cobs-1.2.2.dist-info/METADATA").decode()
@@ -131,7 +123,7 @@ def test_sdist_facts_read_requirements_and_build_system(tmp_path: Path) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
-    assert _sdist_facts(sdist) == (["six>=1"], ["setuptools>=61.0"])
+    assert sdist_facts(sdist) == (["six>=1"], ["setuptools>=61.0"])
 
 
 def test_debian_lists_name_picamera2_mosquitto_and_what_system_deps_installs() -> None:

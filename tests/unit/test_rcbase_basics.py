@@ -11,6 +11,7 @@ import pytest
 
 from rcbase.closeable import Closeable
 from rcbase.files import PRIVATE, write_atomic
+from rcbase.threads import join_thread
 
 
 class Counting(Closeable):
@@ -84,3 +85,24 @@ def test_write_atomic_failure_leaves_old_file(tmp_path: Path) -> None:
         write_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"kept"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_join_thread_joins_and_tells() -> None:
+    done = threading.Thread(target=lambda: None)
+    done.start()
+    assert join_thread(done)
+    assert join_thread(None)
+    assert join_thread(threading.Thread(target=lambda: None))  # never started
+    assert join_thread(threading.current_thread())
+
+
+def test_join_thread_logs_a_thread_that_does_not_stop(caplog: pytest.LogCaptureFixture) -> None:
+    stop = threading.Event()
+    stuck = threading.Thread(target=stop.wait, name="stuck-thread")
+    stuck.start()
+    try:
+        assert not join_thread(stuck, timeout=0.05)
+    finally:
+        stop.set()
+        stuck.join()
+    assert "stuck-thread did not stop within 0.05 s" in caplog.text

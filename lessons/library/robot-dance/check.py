@@ -63,8 +63,8 @@ def grade(run: Run) -> Grade:
         )
     elif away > p.get("home_radius_m", 0.15):
         en, zh = (
-            f"Nice moves! You ended {away:.2f} m from the start: give each move its opposite, same speed, same time.",
-            f"动作很棒！最后离起点 {away:.2f} 米：每个动作都配一个反过来的动作，速度和时间都一样。",
+            f"Nice moves! You ended {away:.2f} m from the start: give each move its opposite, same power, same time.",
+            f"动作很棒！最后离起点 {away:.2f} 米：每个动作都配一个反过来的动作，功率和时间都一样。",
         )
     else:
         en, zh = "What a dance! Try a longer one.", "跳得真棒！试试编一支更长的舞。"
