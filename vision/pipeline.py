@@ -1,4 +1,6 @@
 """Camera thread -> latest-frame slot -> model thread -> newest result.
+(Longer than most modules: the two threads, the inline mode and the switch
+between them are one state machine, easier to follow in one file.)
 
 The camera thread reads frames as fast as the camera gives them and puts each
 in a slot that holds **one** frame: a frame nobody took yet is replaced (and

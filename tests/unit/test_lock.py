@@ -8,7 +8,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from roboclass.offline import Target, _constraints, _pins
+from roboclass.offline_pip import Target
+from roboclass.offline_pip import constraints_with as _constraints
+from roboclass.offline_pip import pins as read_pins
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,8 +96,8 @@ def test_pins_with_markers_are_read_for_the_robot(tmp_path: Path) -> None:
     pins = [line for line in robot.read_text().splitlines() if not line.lstrip().startswith("#")]
     assert pins == ["click==8.5.1", "lgpio==0.2.2.0", "numpy==2.4.6"]
     newer = _constraints(source, ["click==8.1.7"], tmp_path / "r13.txt", Target.robot("3.13"))
-    assert _pins(newer) == {"lgpio": "0.2.2.0", "numpy": "2.5.5", "click": "8.1.7"}
+    assert read_pins(newer) == {"lgpio": "0.2.2.0", "numpy": "2.5.5", "click": "8.1.7"}
     pc = _constraints(source, [], tmp_path / "pc.txt", Target("3.11", "x86_64"))
-    assert "lgpio" not in _pins(pc)
+    assert "lgpio" not in read_pins(pc)
     # without a target the file stays as it is; its pins read without the markers
-    assert _pins(source)["lgpio"] == "0.2.2.0"
+    assert read_pins(source)["lgpio"] == "0.2.2.0"
