@@ -299,6 +299,30 @@ def test_a_password_reset_logs_the_teacher_out_everywhere(
     assert console.db.accounts.token_user(made["token"]) is None
 
 
+def test_a_reset_also_ends_the_live_streams_opened_before_it(
+    served: tuple[Console, Client], tmp_path: Path
+) -> None:
+    """A room stream opened with the old password does not keep showing the room."""
+    console, client = served
+    birth(console, "r1")
+    token = console.db.accounts.login("ms-li", "a long secret")
+    assert token is not None
+    conn = http.client.HTTPConnection(client.host, client.port, timeout=10)
+    try:
+        conn.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"})
+        stream = conn.getresponse()
+        assert stream.status == 200
+        assert stream.readline() == b"retry: 2000\n"
+        while stream.readline() != b"event: room\n":
+            pass
+        assert console.db.accounts.add_teacher("ms-li", "a new long secret") == 1
+        birth(console, "r2")  # a change an open stream would send
+        rest = stream.read()  # the stream ends (the socket would time out after 10 s)
+    finally:
+        conn.close()
+    assert b"r2" not in rest
+
+
 def test_camera_preview_switch_is_audited_and_limited(served: tuple[Console, Client]) -> None:
     console, client = served
     token = console.db.accounts.new_token("ms-li", "test")
