@@ -12,12 +12,16 @@ passes and 1 lane, a 16-byte salt and a 32-byte hash: the first of OWASP's
 Password Storage Cheat Sheet's equivalent argon2id settings ("a minimum
 configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of
 parallelism"). One lane because the console is a small computer (a hub Pi
-has 4 cores, a teacher's laptop 2-8) answering many requests: lanes make one
-hash faster only by taking cores the other requests need, and an attacker's
-GPU gains nothing from them. Memory is what slows a GPU; 19 MiB (not RFC
-9106's 64 MiB) keeps a class's logins at the start of a lesson within a Pi's
-memory. The parameters live in each stored hash, so raising them later
-upgrades every teacher at their next login.
+has 4 cores, a teacher's laptop 2-8) that answers a whole class: more lanes
+make one hash quicker only by taking cores the other requests need, and an
+attacker's work per guess stays the same. Of OWASP's equivalent settings
+(47 MiB x 1 pass ... 7 MiB x 5 passes) this one is the lightest on memory
+that still makes memory, not passes, the cost (memory is what a GPU lacks);
+RFC 9106's second choice (64 MiB x 3 passes x 4 lanes) takes several times
+as long and more than 3 times the memory, too much for a Pi Zero 2 W's
+512 MB. The parameters
+live in each stored hash, so raising them later upgrades every teacher at
+their next login.
 
 **Old hashes.** Consoles before issue 19 stored ``scrypt$SALT$DIGEST``
 (scrypt n=2^14, r=8, p=1, below OWASP's 2^17). They are still checked, and
