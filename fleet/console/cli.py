@@ -313,17 +313,25 @@ def _web_tls(
     "--password-stdin", is_flag=True, help="Read the password from standard input instead."
 )
 def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
-    """Add (or reset) a teacher account; prints a generated password once."""
+    """Add (or reset) a teacher account; prints a generated password once.
+
+    A reset logs the teacher out everywhere: every old login, session cookie and
+    API token of theirs stops working."""
     password = sys.stdin.readline().strip() if password_stdin else None
     if password_stdin and len(password or "") < 8:
         raise click.BadParameter("the password must have at least 8 characters")
     with Database(_data_dir(data_dir) / "console.sqlite") as db:
         chosen = password or generate_password()
-        db.accounts.add_teacher(username, chosen)
+        revoked = db.accounts.add_teacher(username, chosen)
     if password is None:
         click.echo(f"teacher {username}, password {chosen} (shown once; write it down)")
     else:
         click.echo(f"teacher {username} saved")
+    if revoked:
+        click.echo(
+            f"{revoked} old logins and API tokens of {username} revoked "
+            f"/ 已注销 {username} 的 {revoked} 个旧登录和 API 令牌"
+        )
 
 
 @console.command()

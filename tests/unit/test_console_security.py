@@ -251,6 +251,78 @@ def test_api_tokens_belong_to_one_teacher(served: tuple[Console, Client]) -> Non
     ]
 
 
+def test_a_password_reset_logs_the_teacher_out_everywhere(
+    served: tuple[Console, Client], tmp_path: Path
+) -> None:
+    """Someone learnt Ms Li's password: she resets it with `roboclass console adduser`
+    (on the hub, while the console runs). Their login token, the page's cookie and the
+    API token they made all stop working; Mr Wu stays logged in."""
+    console, client = served
+    same = {"Sec-Fetch-Site": "same-origin"}
+    status, body, _ = client(
+        "POST", "/api/v1/login", {"username": "ms-li", "password": "a long secret"}
+    )
+    assert status == 200
+    login = {"Authorization": f"Bearer {body['token']}"}
+    cookie = {"Cookie": cookie_login(client), **same}
+    status, made, _ = client("POST", "/api/v1/tokens", {"name": "xapi-export"}, cookie)
+    assert status == 200, made
+    api = {"Authorization": f"Bearer {made['token']}"}
+    wu = {"Cookie": cookie_login(client, "mr-wu", "another long secret"), **same}
+    for held in (login, cookie, api, wu):
+        assert client("GET", "/api/v1/room", headers=held)[0] == 200
+
+    reset = CliRunner().invoke(
+        console_group,
+        ["adduser", "ms-li", "--data-dir", str(tmp_path / "console"), "--password-stdin"],
+        input="a new long secret\n",
+    )
+    assert reset.exit_code == 0, reset.output
+    assert "3 old logins and API tokens of ms-li revoked" in reset.output
+    assert "已注销" in reset.output
+
+    for stale in (login, cookie, api):
+        status, body, _ = client("GET", "/api/v1/room", headers=stale)
+        assert status == 401 and "log in first" in body["detail"]
+    assert client("POST", "/api/v1/stop", headers={**cookie, **same})[0] == 401
+    assert client("GET", "/api/v1/room", headers=wu)[0] == 200  # another teacher: untouched
+    old = {"username": "ms-li", "password": "a long secret"}
+    assert client("POST", "/api/v1/login", old)[0] == 401
+    status, body, _ = client(
+        "POST", "/api/v1/login", {"username": "ms-li", "password": "a new long secret"}
+    )
+    assert status == 200
+    assert (
+        client("GET", "/api/v1/room", headers={"Authorization": f"Bearer {body['token']}"})[0]
+        == 200
+    )
+    assert console.db.accounts.token_user(made["token"]) is None
+
+
+def test_a_reset_also_ends_the_live_streams_opened_before_it(
+    served: tuple[Console, Client], tmp_path: Path
+) -> None:
+    """A room stream opened with the old password does not keep showing the room."""
+    console, client = served
+    birth(console, "r1")
+    token = console.db.accounts.login("ms-li", "a long secret")
+    assert token is not None
+    conn = http.client.HTTPConnection(client.host, client.port, timeout=10)
+    try:
+        conn.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"})
+        stream = conn.getresponse()
+        assert stream.status == 200
+        assert stream.readline() == b"retry: 2000\n"
+        while stream.readline() != b"event: room\n":
+            pass
+        assert console.db.accounts.add_teacher("ms-li", "a new long secret") == 1
+        birth(console, "r2")  # a change an open stream would send
+        rest = stream.read()  # the stream ends (the socket would time out after 10 s)
+    finally:
+        conn.close()
+    assert b"r2" not in rest
+
+
 def test_camera_preview_switch_is_audited_and_limited(served: tuple[Console, Client]) -> None:
     console, client = served
     token = console.db.accounts.new_token("ms-li", "test")

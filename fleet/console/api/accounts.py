@@ -3,6 +3,8 @@
 ``POST /api/v1/login`` answers a token (or, with ``"session": "cookie"``, sets
 the page's HttpOnly cookie); after :data:`LOGIN_FAILURES` wrong passwords in a
 minute for one name from one client it answers 429 until the minute is over.
+A wrong name costs what a wrong password does (one argon2id run,
+:mod:`fleet.console.passwords`), so the time an answer takes tells no names.
 """
 
 from __future__ import annotations

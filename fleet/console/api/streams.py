@@ -2,8 +2,9 @@
 
 Each stream sends ``retry: 2000`` first, then an event whenever what it
 follows changes (at most 4 a second), a comment line every 15 s so proxies
-keep it open, and ends when the browser goes, the console closes or the
-server shuts down (``closing``).
+keep it open, and ends when the browser goes, the console closes, the
+server shuts down (``closing``) or the login it was opened with ends (logged
+out, expired, or revoked by a password reset).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from fleet.console.console import Console
 from fleet.console.web import room_snapshot
+from fleet.console.websecurity import request_token
 
 __all__ = ["EVENT_STREAM", "event_stream", "line_events", "preview_events", "room_events", "sse"]
 
@@ -45,6 +47,13 @@ def event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
     )
 
 
+async def _gone(request: Request, console: Console) -> bool:
+    """The browser left, or the token the stream was opened with no longer works."""
+    if await request.is_disconnected():
+        return True
+    return console.db.accounts.token_user(request_token(request)[0]) is None
+
+
 async def room_events(
     console: Console, request: Request, closing: threading.Event
 ) -> AsyncIterator[bytes]:
@@ -54,7 +63,7 @@ async def room_events(
     beat = looked = time.monotonic()
     yield b"retry: 2000\n\n"
     while not closing.is_set() and not console.closed:
-        if await request.is_disconnected():
+        if await _gone(request, console):
             return
         now = time.monotonic()
         # API calls (bind, push) change the store without a message: look each second too
@@ -83,7 +92,7 @@ async def line_events(
     beat = time.monotonic()
     yield b"retry: 2000\n\n"
     while not closing.is_set() and not console.closed:
-        if await request.is_disconnected():
+        if await _gone(request, console):
             return
         now = time.monotonic()
         if console.changes != seen:
@@ -109,7 +118,7 @@ async def preview_events(
     beat = time.monotonic()
     yield b"retry: 2000\n\n"
     while not closing.is_set() and not console.closed:
-        if await request.is_disconnected():
+        if await _gone(request, console):
             return
         now = time.monotonic()
         latest = console.previews.latest(device)
