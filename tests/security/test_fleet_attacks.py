@@ -1,0 +1,147 @@
+"""Attacks on the room's MQTT side with a robot's own certificate, as a student who copied
+it would make them: against real Mosquitto with the generated TLS config, the console and
+the robots' agents (``roboclass broker config`` -> Mosquitto, ``console``, ``agent``).
+
+The broker lets robot-01's certificate write only under ``dev/robot-01/up/``; these
+attacks stay inside that and name *another robot's job*, or log under made-up jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import BaseModel
+
+from fleet.broker.config import BrokerSettings, Credentials, Layout, write_classroom
+from fleet.broker.mosquitto import Mosquitto
+from fleet.console.console import Console, ConsoleConfig
+from fleet.console.jobguard import FOREIGN_JOB
+from fleet.console.web import room_snapshot
+from fleet.core.protocol import JobResult, JobStatus, LogBatch, LogLine, Status, Topics, encode
+from tests.conftest import free_port, system_part
+from tests.integration.test_fleet_support import Room, wait_until
+
+pytestmark = pytest.mark.integration
+
+DEVICES = ("robot-01", "robot-02")
+
+
+@contextlib.contextmanager
+def classroom(tmp_path: Path) -> Iterator[tuple[Layout, Room]]:
+    """Mosquitto from the generated config, and the console on it over TLS (no agents yet)."""
+    system_part("mosquitto")
+    port = free_port()
+    settings = BrokerSettings(
+        hosts=("localhost", "127.0.0.1"), devices=DEVICES, port=port, bind="127.0.0.1"
+    )
+    layout = write_classroom(settings, tmp_path / "broker")
+    with Mosquitto(layout.conf, "127.0.0.1", port):
+        creds = Credentials.load(layout.console)
+        console = Console(
+            ConsoleConfig(
+                creds.host,
+                creds.port,
+                tmp_path / "console",
+                site=creds.site,
+                room=creds.room,
+                keepalive=2,
+                tls=creds.tls_context(),
+            )
+        ).start()
+        room = Room(console, creds.host, port, tmp_path)
+        try:
+            assert console.wait_connected(10)
+            yield layout, room
+        finally:
+            room.close()
+
+
+def agent(layout: Layout, room: Room, device: str) -> None:
+    room.agent(device, tls=Credentials.load(layout.device_dir(device)).tls_context())
+
+
+class Impostor:
+    """A bare MQTT client with a robot's certificate and key (copied off the robot)."""
+
+    def __init__(self, layout: Layout, device: str) -> None:
+        creds = Credentials.load(layout.device_dir(device))
+        self.topics = Topics(creds.site, creds.room)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="laptop")
+        self.client.tls_set_context(creds.tls_context())
+        self.client.connect(creds.host, creds.port)
+        self.client.loop_start()
+
+    def send(self, topic: str, msg: BaseModel) -> None:
+        info = self.client.publish(topic, encode(msg), qos=1)
+        info.wait_for_publish(10)
+        assert info.is_published(), f"the broker did not take {topic}"
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_robot_01s_certificate_cannot_grade_robot_02s_job(tmp_path: Path) -> None:
+    with classroom(tmp_path) as (layout, room):
+        console = room.console
+        agent(layout, room, "robot-02")
+        wait_until(lambda: console.db.devices.ids(online_only=True) == ["robot-02"], 20, "birth")
+        sha = console.bundles.put(b"steps:400")  # long enough to attack while it runs
+        (pushed,) = console.push(sha, "drive-400", devices=["robot-02"])
+        job = pushed["job"]
+        room.wait_jobs("IN_PROGRESS", 1)
+
+        impostor = Impostor(layout, "robot-01")
+        t = impostor.topics
+        try:
+            forged = JobResult(
+                device="robot-01",
+                job=job,
+                result_id="forged-1",
+                status=Status.FAILED,
+                result={"status": "failed", "score": 0},
+                ts=time.time(),
+            )
+            impostor.send(t.result("robot-01", job), forged)
+            cancel = JobStatus(
+                device="robot-01", job=job, status=Status.CANCELED, reason="forged", ts=time.time()
+            )
+            impostor.send(t.status("robot-01", job), cancel)
+            fake = LogBatch(
+                device="robot-01", job=job, lines=[LogLine(stream="stdout", line="I gave up")]
+            )
+            impostor.send(t.log("robot-01"), fake)
+            # issue 19: 205 log batches under made-up jobs pushed robot-02's log out
+            for n in range(205):
+                junk = LogBatch(
+                    device="robot-01",
+                    job=f"jfake{n:03d}",
+                    lines=[LogLine(stream="stdout", line=f"junk {n}")],
+                )
+                impostor.send(t.log("robot-01"), junk)
+        finally:
+            impostor.close()
+        wait_until(lambda: console.drops.snapshot().get(FOREIGN_JOB) == 3, 10, "3 drops")
+        assert console.guard.refused["robot-01"] == 3
+        assert not console.db.results.list()  # nothing stored from robot-01
+        assert room.jobs() == {job: "IN_PROGRESS"}  # its state never changed
+        assert "I gave up" not in str(console.job_log(job))
+
+        # robot-02's real result is stored, and the teacher sees its real score
+        room.wait_jobs("SUCCEEDED", 1)
+        wait_until(lambda: len(console.db.results.list()) == 1, 20, "robot-02's result")
+        (stored,) = console.db.results.list()
+        assert (stored.device, stored.score) == ("robot-02", 100)
+        card = {d["device"]: d for d in room_snapshot(console)["devices"]}["robot-02"]
+        assert card["last_result"]["score"] == 100
+        assert card["last_result"]["passed"] is True
+        lines = [x["line"] for x in console.job_log(job) or []]
+        assert "step 10" in lines and "step 400" in lines  # robot-02's log, all of it kept
+        assert console.job_log("jfake000") is None
+        assert console.drops.snapshot() == {FOREIGN_JOB: 3}
