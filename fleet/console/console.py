@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from fleet.console.identity import IdentityWatch
 from fleet.console.jobguard import JobGuard
 from fleet.console.joblogs import JOB_LOG_LINES, JobLogs
 from fleet.console.preview import PreviewRelay
@@ -120,6 +121,8 @@ class Console(Closeable):
         #: A job's status, result or log is taken only from the device it was pushed to.
         self.guard = JobGuard(self.db.jobs.owners, self.drops)
         self.session = secrets.token_hex(6)
+        #: Robots whose certificate another computer is using (the room card says so).
+        self.identity = IdentityWatch()
         self.results_stored = 0
         self.results_duplicate = 0
         #: Devices whose birth says their agent reads many result ids in one ack.
@@ -227,6 +230,9 @@ class Console(Closeable):
             return  # the writer tells the pages once it is stored
         elif isinstance(msg, Telemetry):
             battery = msg.values.get("battery_v")
+            pushed_off = msg.values.get("pushed_off")
+            if isinstance(pushed_off, int) and not isinstance(pushed_off, bool):
+                self.identity.reported(msg.device, pushed_off)
             self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
             self.db.devices.seen(
                 msg.device, float(battery) if isinstance(battery, int | float) else None
@@ -268,6 +274,7 @@ class Console(Closeable):
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
         if msg.online:
+            self.identity.born(msg.device, msg.session)
             if takes_batched_acks(msg.versions):
                 self._batched_acks.add(msg.device)
             else:  # an older agent (or one put back to an older version)
@@ -422,6 +429,7 @@ class Console(Closeable):
         self.db.devices.forget(device)
         self.telemetry.pop(device, None)
         self.logs.pop(device, None)
+        self.identity.forget(device)
         self._notify()
 
     def identify(self, device: str) -> None:

@@ -9,15 +9,18 @@ attacks stay inside that and name *another robot's job*, or log under made-up jo
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel
 
+from fleet.agent.agent import Agent, AgentConfig
 from fleet.broker.config import BrokerSettings, Credentials, Layout, write_classroom
 from fleet.broker.mosquitto import Mosquitto
 from fleet.console.console import Console, ConsoleConfig
@@ -145,3 +148,75 @@ def test_robot_01s_certificate_cannot_grade_robot_02s_job(tmp_path: Path) -> Non
         assert "step 10" in lines and "step 400" in lines  # robot-02's log, all of it kept
         assert console.job_log("jfake000") is None
         assert console.drops.snapshot() == {FOREIGN_JOB: 3}
+
+
+def card(room: Room, device: str) -> dict[str, Any]:
+    """What the teacher's room page shows for ``device``."""
+    return {d["device"]: d for d in room_snapshot(room.console)["devices"]}[device]
+
+
+def test_a_copied_certificate_on_another_computer_is_reported_by_robot_and_console(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19: a second connection with robot-01's certificate pushed robot-01 off the
+    broker, 33 times in 25 s, and nobody was told. Now the robot's agent says so in its
+    log and state, and the teacher's card for robot-01 says another computer uses it."""
+    caplog.set_level(logging.WARNING, "fleet")
+    with classroom(tmp_path) as (layout, room):
+        console = room.console
+        for device in DEVICES:
+            agent(layout, room, device)
+        wait_until(lambda: len(console.db.devices.ids(online_only=True)) == 2, 20, "births")
+        robot = room.agents["robot-01"]
+
+        # one connection that comes and goes (a reconnect, say) is not a clash
+        once = Impostor(layout, "robot-01")
+        once.close()
+        wait_until(lambda: robot.pushed_off == 1, 10, "robot-01 pushed off once")
+        assert not robot.identity_clash and not card(room, "robot-01")["identity_clash"]
+
+        # a laptop with a copy of robot-01's folder that stays on (paho reconnects by itself)
+        laptop = Impostor(layout, "robot-01")
+        try:
+            wait_until(lambda: robot.identity_clash, 30, "robot-01's agent notices")
+            wait_until(lambda: card(room, "robot-01")["identity_clash"], 30, "the card says so")
+        finally:
+            laptop.close()
+        said = [r.getMessage() for r in caplog.records if r.name == "fleet.agent.agent"]
+        assert any("another computer is using robot-01's certificate" in m for m in said)
+        assert any("另一台电脑正在使用 robot-01 的证书" in m for m in said)
+        lines = [x["line"] for x in console.logs.get("robot-01", [])]
+        assert any("another computer is using robot-01's certificate" in x for x in lines)
+        # robot-02 was never touched; robot-01 is back on the broker once the laptop is gone
+        assert room.agents["robot-02"].pushed_off == 0
+        assert not card(room, "robot-02")["identity_clash"]
+        wait_until(lambda: robot.link.connected, 10, "robot-01 back")
+
+
+def test_two_agents_with_one_certificate_are_told_apart_by_their_sessions(
+    tmp_path: Path,
+) -> None:
+    """A student runs ``roboclass agent`` with a copy of robot-01's folder: two agents take
+    turns on the broker; both say so, and the console sees two sessions taking turns."""
+    with classroom(tmp_path) as (layout, room):
+        console = room.console
+        agent(layout, room, "robot-01")
+        first = room.agents["robot-01"]
+        wait_until(lambda: console.db.devices.ids(online_only=True) == ["robot-01"], 20, "birth")
+        copy = Agent(
+            AgentConfig(
+                device="robot-01",
+                host=room.host,
+                port=room.port,
+                state_dir=tmp_path / "laptop",
+                trusted_keys={console.key.kid: console.key.public_key},
+                keepalive=2,
+                tls=Credentials.load(layout.device_dir("robot-01")).tls_context(),
+            )
+        ).start()
+        try:
+            wait_until(lambda: first.identity_clash and copy.identity_clash, 30, "both notice")
+            wait_until(lambda: card(room, "robot-01")["identity_clash"], 30, "the card says so")
+        finally:
+            copy.close()
+        assert {first.session, copy.session} <= set(console.identity.sessions("robot-01"))
