@@ -26,7 +26,16 @@ from fleet.broker.mosquitto import Mosquitto
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.jobguard import FOREIGN_JOB
 from fleet.console.web import room_snapshot
-from fleet.core.protocol import JobResult, JobStatus, LogBatch, LogLine, Status, Topics, encode
+from fleet.core.protocol import (
+    DeviceState,
+    JobResult,
+    JobStatus,
+    LogBatch,
+    LogLine,
+    Status,
+    Topics,
+    encode,
+)
 from tests.conftest import free_port, system_part
 from tests.integration.test_fleet_support import Room, wait_until
 
@@ -152,7 +161,8 @@ def test_robot_01s_certificate_cannot_grade_robot_02s_job(tmp_path: Path) -> Non
 
 def card(room: Room, device: str) -> dict[str, Any]:
     """What the teacher's room page shows for ``device``."""
-    return {d["device"]: d for d in room_snapshot(room.console)["devices"]}[device]
+    cards = {d["device"]: d for d in room_snapshot(room.console)["devices"]}
+    return cards.get(device) or {"identity_clash": None, "last_result": None}  # not born yet
 
 
 def test_a_copied_certificate_on_another_computer_is_reported_by_robot_and_console(
@@ -220,3 +230,48 @@ def test_two_agents_with_one_certificate_are_told_apart_by_their_sessions(
         finally:
             copy.close()
         assert {first.session, copy.session} <= set(console.identity.sessions("robot-01"))
+
+
+def test_the_teacher_sees_the_clash_on_the_robots_card_in_both_languages(tmp_path: Path) -> None:
+    """The room page in Chromium: robot-01's card says another computer is using its
+    certificate (two sessions take turns in its births), in English and in Chinese."""
+    from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415 - browser tests only
+
+    from fleet.console.api import ApiServer  # noqa: PLC0415
+    from tests.browser import launch_args, script_errors  # noqa: PLC0415
+
+    chromium = system_part("chromium")
+    with classroom(tmp_path) as (_layout, room):
+        console = room.console
+        server = ApiServer(console).start()
+        try:
+            console.db.accounts.add_teacher("ms-li", "a long classroom secret")
+            # births as the broker delivers them (the console may write the whole room)
+            for device, session in (("robot-02", "c3"), *(("robot-01", s) for s in "aba")):
+                birth = DeviceState(device=device, session=session, online=True, ts=time.time())
+                assert console.link.publish(console.topics.state(device), encode(birth))
+            wait_until(lambda: card(room, "robot-01")["identity_clash"], 10, "the clash")
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+                try:
+                    page = browser.new_page(locale="en-GB")
+                    errors = script_errors(page)
+                    page.goto(server.url + "/")
+                    page.fill("#login-user", "ms-li")
+                    page.fill("#login-pass", "a long classroom secret")
+                    page.press("#login-pass", "Enter")
+                    badge = page.locator(".card[data-device=robot-01] .clash-badge")
+                    expect(badge).to_contain_text(
+                        "Another computer is using robot-01's certificate"
+                    )
+                    expect(page.locator(".card[data-device=robot-02]")).to_be_visible()
+                    expect(page.locator(".card[data-device=robot-02] .clash-badge")).to_have_count(
+                        0
+                    )
+                    page.select_option("#lang", "zh")
+                    expect(badge).to_contain_text("另一台电脑正在使用 robot-01 的证书")
+                    assert errors == []
+                finally:
+                    browser.close()
+        finally:
+            server.close()
