@@ -7,13 +7,16 @@ broker delivers); tests/security/test_fleet_attacks.py makes them over real Mosq
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.jobguard import FOREIGN_JOB, UNKNOWN_JOB, JobGuard
 from fleet.console.joblogs import JOB_LOGS_PER_DEVICE, JobLogs
@@ -163,3 +166,18 @@ def test_the_guard_warns_again_after_a_while_and_remembers_owners() -> None:
     assert guard.refused == {"robot-01": 2}
     guard.clear()
     assert guard.accepts("robot-02", "j2") and asked[-1] == ["j2"]
+
+
+def test_the_teacher_reads_the_drops_in_the_stats(console: Console) -> None:
+    send_result(console, result("robot-01", "j2", 0))
+    assert console.wait_for(lambda: console.drops.total == 1, 5)
+    console.db.accounts.add_teacher("ms-li", "a long secret")
+    token = console.db.accounts.new_token("ms-li", "test")
+    with ApiServer(console) as server:
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            stats = json.load(response)
+    assert stats["dropped"] == {FOREIGN_JOB: 1}
+    assert stats["results_stored"] == 0
