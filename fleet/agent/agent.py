@@ -62,7 +62,7 @@ from fleet.agent.preview import PreviewSender
 from fleet.agent.results import FORGOTTEN, ResultSender
 from fleet.agent.worker import JobWorker
 from fleet.core.bundles import BundleCache
-from fleet.core.link import Link
+from fleet.core.link import PUSHED_OFF_TIMES, PUSHED_OFF_WINDOW_S, Link
 from fleet.core.protocol import (
     PROTOCOL_REVISION,
     Command,
@@ -83,6 +83,7 @@ from fleet.core.protocol import (
 )
 from fleet.core.signing import verify_job
 from rcbase.closeable import Closeable
+from rcbase.i18n import Text
 
 if TYPE_CHECKING:
     from hardware import Robot
@@ -98,6 +99,18 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: What the agent says (its log, and a line in the robot's log on the console) when
+#: another computer with this robot's certificate keeps pushing it off the broker.
+PUSHED_OFF = Text(
+    en="another computer is using {device}'s certificate: the broker pushed this robot off "
+    "{times} times in {window:.0f} s. Find the copy of the robot's broker folder and delete "
+    "it, or revoke {device} (`roboclass broker revoke`, or Revoke on the console) and enrol "
+    "the robot again.",
+    zh="另一台电脑正在使用 {device} 的证书：{window:.0f} 秒内代理服务器把这台机器人挤下线 "
+    "{times} 次。请找到并删除这台机器人代理文件夹的副本，或者吊销 {device}"
+    "（`roboclass broker revoke`，或在控制台上点“吊销”）后重新登记这台机器人。",
+)
 
 
 @functools.cache
@@ -148,6 +161,7 @@ class Agent(Closeable):
             on_message=self._on_message,
             on_connect=self._on_connect,
             on_disconnect=self._on_disconnect,
+            on_pushed_off=self._on_pushed_off,
             will=(self.topics.state(self.device), encode(offline), True),
             keepalive=config.keepalive,
             tls=config.tls,
@@ -249,6 +263,17 @@ class Agent(Closeable):
         return self.latch.stopped_at
 
     @property
+    def pushed_off(self) -> int:
+        """How often another connection with this robot's identity pushed it off the broker
+        lately (the last minute); :attr:`identity_clash` once that is too often to be chance."""
+        return self.link.pushed_off
+
+    @property
+    def identity_clash(self) -> bool:
+        """Another computer is using this robot's certificate (it keeps pushing it off)."""
+        return self.link.pushed_off >= PUSHED_OFF_TIMES
+
+    @property
     def current_job(self) -> str | None:
         return self.worker.current_job
 
@@ -297,6 +322,9 @@ class Agent(Closeable):
         battery = self._battery()
         if battery is not None:
             values["battery_v"] = battery
+        pushed = self.link.pushed_off
+        if pushed:  # the console shows "another computer is using ..." on the robot's card
+            values["pushed_off"] = pushed
         msg = Telemetry(device=self.device, session=self.session, ts=time.time(), values=values)
         self.link.publish(self.topics.telemetry(self.device), encode(msg), qos=0)
 
@@ -325,7 +353,14 @@ class Agent(Closeable):
     def _on_connect(self) -> None:
         self.offline.back()
         self.publish_state()
+        if self.identity_clash:  # say so at once: the connection may not last long
+            self._send_telemetry()
         self.results.connected()  # a new connection: every unacked result goes again
+
+    def _on_pushed_off(self, times: int) -> None:
+        said = PUSHED_OFF.format(device=self.device, times=times, window=PUSHED_OFF_WINDOW_S)
+        logger.warning("%s / %s", said.en, said.zh)
+        self.logs.say(None, said.en, said.zh)
 
     def _on_disconnect(self) -> None:
         self.offline.lost()

@@ -24,11 +24,14 @@ import secrets
 import ssl
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from fleet.console.identity import IdentityWatch
+from fleet.console.jobguard import JobGuard
+from fleet.console.joblogs import JOB_LOG_LINES, JobLogs
 from fleet.console.preview import PreviewRelay
 from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
 from fleet.core.bundles import BundleStore
@@ -56,7 +59,7 @@ from fleet.core.protocol import (
 from fleet.core.signing import SigningKey
 from rcbase.closeable import Closeable
 
-__all__ = ["Console", "ConsoleConfig", "ack_fields"]
+__all__ = ["JOB_LOG_LINES", "Console", "ConsoleConfig", "ack_fields"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +70,6 @@ RESULT_BATCH = 256
 #: stored and acked at most this much later, and a burst costs few transactions.
 RESULT_LINGER_S = 0.02
 LOG_LINES_KEPT = 200
-#: A job's own log: its newest lines, for this many jobs (the newest), in memory only.
-JOB_LOG_LINES = 500
-JOB_LOGS_KEPT = 200
 
 
 @dataclass
@@ -118,7 +118,11 @@ class Console(Closeable):
         self.key = SigningKey.load_or_create(config.data_dir / "signing-key.pem")
         self.bundles = BundleStore(config.data_dir / "bundles")
         self.drops = DropCounter()
+        #: A job's status, result or log is taken only from the device it was pushed to.
+        self.guard = JobGuard(self.db.jobs.owners, self.drops)
         self.session = secrets.token_hex(6)
+        #: Robots whose certificate another computer is using (the room card says so).
+        self.identity = IdentityWatch()
         self.results_stored = 0
         self.results_duplicate = 0
         #: Devices whose birth says their agent reads many result ids in one ack.
@@ -133,8 +137,8 @@ class Console(Closeable):
         )
         self.telemetry: dict[str, dict[str, Any]] = {}
         self.logs: dict[str, deque[dict[str, Any]]] = {}
-        #: job -> {"device", "lines"}: each job's newest lines (the job's log page).
-        self.job_logs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: Each job's newest lines (the job's log page), bounded per job and per device.
+        self.job_logs = JobLogs()
         self._logs_lock = threading.Lock()  # not _lock: wait_for() predicates may read logs
         #: Live camera previews: in memory only, never stored (fleet/console/preview.py).
         self.previews = PreviewRelay()
@@ -218,12 +222,17 @@ class Console(Closeable):
         if isinstance(msg, DeviceState):
             self._on_state(msg)
         elif isinstance(msg, JobStatus):
+            if not self.guard.accepts(msg.device, msg.job, "status"):
+                return
             self.db.jobs.set_status(msg.job, msg.status, msg.reason)
         elif isinstance(msg, JobResult):
             self._on_result(msg)
             return  # the writer tells the pages once it is stored
         elif isinstance(msg, Telemetry):
             battery = msg.values.get("battery_v")
+            pushed_off = msg.values.get("pushed_off")
+            if isinstance(pushed_off, int) and not isinstance(pushed_off, bool):
+                self.identity.reported(msg.device, pushed_off)
             self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
             self.db.devices.seen(
                 msg.device, float(battery) if isinstance(battery, int | float) else None
@@ -238,33 +247,34 @@ class Console(Closeable):
         self._notify()
 
     def _on_log(self, msg: LogBatch) -> None:
+        """A robot's lines go to its own log; a job's, to the job's log only from its robot.
+
+        Lines naming another robot's job are dropped (counted); lines naming a
+        job this console never pushed stay in the robot's own log only.
+        """
+        job = msg.job
+        if job is not None and self.job_logs.device_of(job) != msg.device:
+            owner = self.guard.owners([job]).get(job)
+            if owner is None:
+                job = None  # no job of this console: the robot's own log only
+            elif not self.guard.judge(msg.device, job, owner, "log"):
+                return  # another robot's job: not even into this robot's own log
         lines = [{"job": msg.job, **line.model_dump()} for line in msg.lines]
         with self._logs_lock:
             self.logs.setdefault(msg.device, deque(maxlen=LOG_LINES_KEPT)).extend(lines)
-            if msg.job is None:
-                return
-            entry = self.job_logs.get(msg.job)
-            if entry is None:
-                entry = {"device": msg.device, "lines": deque(maxlen=JOB_LOG_LINES)}
-                self.job_logs[msg.job] = entry
-                while len(self.job_logs) > JOB_LOGS_KEPT:
-                    self.job_logs.popitem(last=False)
-            elif entry["device"] != msg.device:  # another robot cannot write into this job's log
-                self.drops.add("wrong_device")
-                return
-            entry["lines"].extend(lines)
+        if job is not None:
+            self.job_logs.add(msg.device, job, lines)
 
     def job_log(self, job: str) -> list[dict[str, Any]] | None:
         """The kept lines of ``job``, oldest first; None when none are kept."""
-        with self._logs_lock:
-            entry = self.job_logs.get(job)
-            return None if entry is None else list(entry["lines"])
+        return self.job_logs.get(job)
 
     def _on_state(self, msg: DeviceState) -> None:
         if not self.db.devices.record_state(msg):
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
         if msg.online:
+            self.identity.born(msg.device, msg.session)
             if takes_batched_acks(msg.versions):
                 self._batched_acks.add(msg.device)
             else:  # an older agent (or one put back to an older version)
@@ -299,23 +309,39 @@ class Console(Closeable):
                     last = True
                     break
                 batch.append(more)
-            try:
-                added = self.db.results.add_many(batch)
-            except Exception:  # a failed write is not acked: the devices send it again
-                logger.exception("storing %d results failed", len(batch))
-                added = None
-            if added is not None:
-                acks: dict[str, list[str]] = {}
-                for msg, new in zip(batch, added, strict=True):
-                    if new:
-                        self.results_stored += 1
-                    else:
-                        self.results_duplicate += 1
-                    acks.setdefault(msg.device, []).append(msg.result_id)
-                self._ack(acks)
-                self._notify()
+            self._store_results(batch)
             if last:
                 return
+
+    def _store_results(self, batch: list[JobResult]) -> None:
+        """Store the results of jobs pushed to their senders, then ack them.
+
+        A result for another device's job is dropped and not acked. One for a job
+        this console never pushed (a class purged since) is dropped but acked,
+        so the robot's outbox stops sending it.
+        """
+        acks: dict[str, list[str]] = {}
+        try:
+            owners = self.guard.owners(m.job for m in batch)
+            mine: list[JobResult] = []
+            for msg in batch:
+                owner = owners.get(msg.job)
+                if self.guard.judge(msg.device, msg.job, owner, "result"):
+                    mine.append(msg)
+                elif owner is None:
+                    acks.setdefault(msg.device, []).append(msg.result_id)
+            added = self.db.results.add_many(mine) if mine else []
+        except Exception:  # a failed write is not acked: the devices send it again
+            logger.exception("storing %d results failed", len(batch))
+            return
+        for msg, new in zip(mine, added, strict=True):
+            if new:
+                self.results_stored += 1
+            else:
+                self.results_duplicate += 1
+            acks.setdefault(msg.device, []).append(msg.result_id)
+        self._ack(acks)
+        self._notify()
 
     def _ack(self, acks: dict[str, list[str]]) -> None:
         for device, ids in acks.items():
@@ -403,6 +429,7 @@ class Console(Closeable):
         self.db.devices.forget(device)
         self.telemetry.pop(device, None)
         self.logs.pop(device, None)
+        self.identity.forget(device)
         self._notify()
 
     def identify(self, device: str) -> None:
@@ -444,8 +471,8 @@ class Console(Closeable):
         with self._logs_lock:
             for device in purged.devices:
                 self.logs.pop(device, None)
-            for job in [j for j, e in self.job_logs.items() if e["device"] in purged.devices]:
-                del self.job_logs[job]
+        self.job_logs.forget(purged.devices)
+        self.guard.clear()  # its jobs are gone: nobody's now
         self.db.audit.add(
             by,
             AuditAction.PURGE,

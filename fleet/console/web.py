@@ -66,6 +66,7 @@ def room_snapshot(console: Console) -> dict[str, Any]:
                 "battery_v": battery if isinstance(battery, int | float) else None,
                 "preflight": d.preflight,
                 "preview": watching.get(d.device),
+                "identity_clash": console.identity.clashing(d.device),
                 "job": None
                 if job is None
                 else {

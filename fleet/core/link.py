@@ -3,7 +3,16 @@
 A paho-mqtt 2.x client driven by a thread of ours, so reconnects wait a
 *jittered* exponential backoff (40 robots must not hammer a restarted broker in
 step). Subscriptions are renewed on every connect; a handler that raises is
-logged and counted, never allowed to end the network loop::
+logged and counted, never allowed to end the network loop.
+
+A broker lets one connection per client id; the classroom Mosquitto makes the
+certificate's name the client id, so a second computer with a robot's
+certificate pushes the robot off (the broker closes its socket, with no reason
+a 3.1.1 client can read). The link counts a connection that the broker closed
+and that it got back at the first try as *pushed off*; :data:`PUSHED_OFF_TIMES`
+of those within :data:`PUSHED_OFF_WINDOW_S` call ``on_pushed_off`` (once, until
+the window is quiet again) and :attr:`Link.pushed_off` says how many::
+
 
     link = Link("127.0.0.1", 1883, client_id="rc-dev-robot-07-ab12",
                 subscriptions=["roboclass/v1/s/r/estop"], on_message=handle,
@@ -23,6 +32,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Self
 
@@ -32,7 +42,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from rcbase.closeable import Closeable
 
-__all__ = ["Backoff", "Link"]
+__all__ = ["PUSHED_OFF_TIMES", "PUSHED_OFF_WINDOW_S", "Backoff", "Link"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +75,10 @@ class Backoff:
 
 #: How long an urgent publish keeps Nagle's algorithm off on a link that otherwise uses it.
 URGENT_NO_DELAY_S = 1.0
+#: Connections closed by the broker and got back at once, this many times in
+#: PUSHED_OFF_WINDOW_S seconds: another client with our identity is taking turns with us.
+PUSHED_OFF_TIMES = 3
+PUSHED_OFF_WINDOW_S = 60.0
 
 
 class Link(Closeable):
@@ -83,6 +97,7 @@ class Link(Closeable):
         on_message: MessageHandler | None = None,
         on_connect: Callable[[], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
+        on_pushed_off: Callable[[int], None] | None = None,
         will: tuple[str, bytes, bool] | None = None,
         keepalive: int = 10,
         backoff: Backoff | None = None,
@@ -97,6 +112,11 @@ class Link(Closeable):
         self._on_message = on_message
         self._on_connect = on_connect
         self._on_disconnect = on_disconnect
+        self._on_pushed_off = on_pushed_off
+        #: When (monotonic) the broker closed a connection that came back at the first try.
+        self._pushed: deque[float] = deque(maxlen=PUSHED_OFF_TIMES * 8)
+        self._closed_by_broker = False  # the last connection ended by the broker's hand
+        self._pushed_said = False
         self._keepalive = keepalive
         self._backoff = backoff or Backoff()
         #: Nagle's algorithm off for good (True), or only for a while after an urgent publish.
@@ -152,6 +172,14 @@ class Link(Closeable):
             )
             self._thread.start()
         return self
+
+    @property
+    def pushed_off(self) -> int:
+        """How often another connection with our identity pushed this one off lately
+        (within :data:`PUSHED_OFF_WINDOW_S`); 0 when the window is quiet."""
+        cutoff = time.monotonic() - PUSHED_OFF_WINDOW_S
+        times = list(self._pushed)
+        return sum(t >= cutoff for t in times)
 
     def wait_connected(self, timeout: float) -> bool:
         """True once connected and subscribed (within ``timeout`` seconds)."""
@@ -210,6 +238,7 @@ class Link(Closeable):
             try:
                 self.client.connect(self.host, self.port, keepalive=self._keepalive)
             except (OSError, ValueError) as exc:
+                self._closed_by_broker = False  # gone for real: not another client's doing
                 delay = self._backoff.next()
                 logger.info(
                     "%s: cannot reach %s:%d (%s); retry in %.1f s",
@@ -226,6 +255,7 @@ class Link(Closeable):
             while not self._stop.is_set():
                 rc = self.client.loop(timeout=0.05)
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self._closed_by_broker = self._up and rc == MQTTErrorCode.MQTT_ERR_CONN_LOST
                     break
                 if self._urgent_until:
                     self._end_urgent()
@@ -304,6 +334,10 @@ class Link(Closeable):
             return
         self.connects += 1
         self._backoff.reset()
+        pushed_off = self._closed_by_broker
+        if pushed_off:  # counted before on_connect, which may read pushed_off
+            self._closed_by_broker = False
+            self._pushed.append(time.monotonic())
         if self.subscriptions:
             client.subscribe([(t, 1) for t in self.subscriptions])
         else:
@@ -312,6 +346,28 @@ class Link(Closeable):
         self._up = True
         if self._on_connect is not None:
             self._guard(self._on_connect)
+        if pushed_off:
+            self._say_pushed_off()
+
+    def _say_pushed_off(self) -> None:
+        """Once per episode: the broker keeps closing our connection, yet takes us back at once."""
+        times = self.pushed_off
+        if times == 1:
+            self._pushed_said = False  # the first in a quiet window: a new episode
+        if times < PUSHED_OFF_TIMES or self._pushed_said:
+            return
+        self._pushed_said = True
+        callback = self._on_pushed_off
+        if callback is not None:
+            self._guard(lambda: callback(times))
+            return
+        logger.warning(
+            "%s: pushed off the broker %d times in %.0f s by another connection with this "
+            "identity (another computer is using this certificate)",
+            self.client_id,
+            times,
+            PUSHED_OFF_WINDOW_S,
+        )
 
     def _handle_subscribe(self, *_: object) -> None:
         self._subscribed.set()

@@ -294,6 +294,8 @@ class RoomDevice(_Answer):
     battery_v: int | float | None
     preflight: dict[str, Any] | None
     preview: Watch | None
+    #: Another computer is using this robot's certificate (fleet/console/identity.py).
+    identity_clash: bool = False
     #: The device's newest job.
     job: RoomJob | None
     last_result: LastResult | None

@@ -61,6 +61,7 @@ export default {
   "card.online": "Online",
   "card.offline": "Offline",
   "card.stopped": "STOPPED",
+  "card.clash": "Another computer is using {name}'s certificate: find the copy and delete it, or revoke {name} and enrol it again.",
   "card.passed": "passed",
   "card.failed": "not yet",
   "health.ok": "{ok} ok",

@@ -61,6 +61,7 @@ export default {
   "card.online": "在线",
   "card.offline": "离线",
   "card.stopped": "已停止",
+  "card.clash": "另一台电脑正在使用 {name} 的证书：请找到并删除那份副本，或者吊销 {name} 后重新登记。",
   "card.passed": "通过",
   "card.failed": "未通过",
   "health.ok": "{ok} 项正常",

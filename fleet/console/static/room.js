@@ -125,6 +125,7 @@ function card(d) {
     h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))),
   d.estopped ? h("p", { class: "stopped-badge", role: "status" }, `■ ${t("card.stopped")}`) : null,
   d.preview ? h("p", { class: "preview-badge" }, `● ${t("preview.badge")}`) : null,
+  d.identity_clash ? h("p", { class: "clash-badge", role: "alert" }, `⚠ ${t("card.clash", { name: d.device })}`) : null,
   h("dl", {},
     h("dt", {}, t("card.student")),
     h("dd", { class: d.student ? "" : "muted" }, d.student || t("card.unbound")),

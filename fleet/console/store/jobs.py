@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from fleet.console.store.records import Job, JobState, PendingJob, StoredJob
-from fleet.console.store.sql import Connection, marks
+from fleet.console.store.sql import Connection, chunks, marks
 from fleet.core.protocol import TERMINAL, Status
 
 __all__ = ["JobStore", "NewJob"]
@@ -107,3 +107,14 @@ class JobStore:
             updated=r["updated"],
             student_id=r["student_id"],
         )
+
+    def owners(self, jobs: Sequence[str]) -> dict[str, str]:
+        """The device each of ``jobs`` was pushed to; jobs not in the store are left out."""
+        found: dict[str, str] = {}
+        for part in chunks(jobs):
+            rows = self._db.rows(
+                f"SELECT job, device FROM jobs WHERE job IN ({marks(len(part))})",  # noqa: S608 - placeholders only
+                tuple(part),
+            )
+            found.update((r["job"], r["device"]) for r in rows)
+        return found
