@@ -22,6 +22,7 @@ import os
 import resource
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,6 +105,23 @@ def cgroup_kind() -> str | None:
     return None
 
 
+#: A sandbox cgroup left empty this long was left by a process that died (an agent killed
+#: mid-job): the next sandbox removes it. Younger ones may be another sandbox starting.
+STALE_S = 60.0
+
+
+def _sweep(parent: Path) -> None:
+    """Remove empty sandbox cgroups that a dead process left behind in ``parent``."""
+    now = time.time()
+    for old in parent.glob("roboclass-sandbox-*"):
+        try:
+            if now - old.stat().st_mtime > STALE_S and not (old / "cgroup.procs").read_text():
+                old.rmdir()  # fails, harmlessly, if a process joined it meanwhile
+                logger.info("removed the stale sandbox cgroup %s", old)
+        except OSError:
+            continue
+
+
 class Cgroup(Closeable):
     """A cgroup of one sandbox: memory and processes for the whole tree."""
 
@@ -117,6 +135,7 @@ class Cgroup(Closeable):
                 if base is None:
                     raise OSError("no cgroup v2 folder for this process")
                 folder = base.parent / name if base != _CGROUP else base / name
+                _sweep(folder.parent)
                 folder.mkdir()
                 self.folders.append(folder)
                 (folder / "memory.max").write_text(str(memory_bytes))
@@ -129,6 +148,7 @@ class Cgroup(Closeable):
                 ):
                     base = _own_cgroup(controller) or _CGROUP / controller
                     folder = base / name
+                    _sweep(base)
                     folder.mkdir()
                     self.folders.append(folder)
                     (folder / knob).write_text(str(value))

@@ -84,6 +84,7 @@ def room() -> Iterator[Classroom]:
     # Not under /tmp, which a sandbox replaces with its own: the room's keys and databases
     # lie in an ordinary folder of this computer, as they do on a robot.
     folder = Path(tempfile.mkdtemp(prefix="roboclass-attacks-", dir=PERSISTENT_TMP))
+    folder.chmod(0o711)  # Mosquitto reads its ACL as `mosquitto` (never root): let it pass
     try:
         classroom, broker = start_classroom(folder)
         try:
