@@ -232,6 +232,10 @@ def test_two_agents_with_one_certificate_are_told_apart_by_their_sessions(
         assert {first.session, copy.session} <= set(console.identity.sessions("robot-01"))
 
 
+#: Where the browser tests leave their screenshots, to be looked at.
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
 def test_the_teacher_sees_the_clash_on_the_robots_card_in_both_languages(tmp_path: Path) -> None:
     """The room page in Chromium: robot-01's card says another computer is using its
     certificate (two sessions take turns in its births), in English and in Chinese."""
@@ -268,8 +272,11 @@ def test_the_teacher_sees_the_clash_on_the_robots_card_in_both_languages(tmp_pat
                     expect(page.locator(".card[data-device=robot-02] .clash-badge")).to_have_count(
                         0
                     )
+                    SHOTS.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(SHOTS / "console-en-identity-clash.png"))
                     page.select_option("#lang", "zh")
                     expect(badge).to_contain_text("另一台电脑正在使用 robot-01 的证书")
+                    page.screenshot(path=str(SHOTS / "console-zh-identity-clash.png"))
                     assert errors == []
                 finally:
                     browser.close()
