@@ -16,7 +16,6 @@ run. :mod:`lessons.runner` runs and grades it::
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -28,6 +27,7 @@ from hardware.kit import KitProfile
 from lessons.errors import RunnerError, SandboxError
 from lessons.model import Lesson
 from lessons.sandbox import Limits, Sandbox, SandboxedProcess, available, default_limits
+from models import sha256_of
 from models.manifest import load_manifest
 from rcbase.files import write_atomic
 
@@ -161,20 +161,21 @@ def keep_exported_models(own: Path, real: Path) -> None:
             ):
                 continue
             data = model.read_bytes()
-            if hashlib.sha256(data).hexdigest() != manifest.sha256:
+            if sha256_of(data) != manifest.sha256:
                 logger.warning(
                     "exported model %s does not match its manifest: not kept", model.name
                 )
                 continue
+            text = manifest_path.read_bytes()
             old = real / manifest_path.name
-            if old.is_file() and old.read_bytes() == manifest_path.read_bytes():
+            if old.is_file() and old.read_bytes() == text:
                 continue  # the copy it was given, unchanged
         except (OSError, ValueError) as exc:
             logger.warning("exported model %s not kept: %s", manifest_path.name, exc)
             continue
         real.mkdir(parents=True, exist_ok=True)
         write_atomic(real / manifest.file, data)
-        write_atomic(real / manifest_path.name, manifest_path.read_bytes())
+        write_atomic(real / manifest_path.name, text)
         logger.info("kept the exported model %s (%d bytes)", manifest.name, len(data))
 
 

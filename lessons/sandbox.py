@@ -172,22 +172,25 @@ def _give_uid(uid: int) -> None:
 # -- the sandbox --------------------------------------------------------------------
 
 
-def _package_folders(names: Iterable[str]) -> list[Path]:
-    """Where our student-side packages are (their source folders when installed editable)."""
+@functools.cache
+def _package_folders() -> tuple[Path, ...]:
+    """Where our student-side packages are (their source folders when installed editable).
+    Found once per process: they do not move while it runs."""
     found: list[Path] = []
-    for name in names:
+    for name in STUDENT_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             found.extend(Path(p) for p in spec.submodule_search_locations)
-    return found
+    return tuple(found)
 
 
-def _python_folders() -> list[Path]:
+@functools.cache
+def _python_folders() -> tuple[Path, ...]:
     """Python itself, the venv and its site-packages, as real paths and as named."""
     folders = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent}
     folders |= {Path(os.path.realpath(p)) for p in list(folders)}
     folders.add(Path(os.path.realpath(sys.executable)).parent.parent)
-    return sorted(folders)
+    return tuple(sorted(folders))
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,7 @@ class Sandbox:
             args += ["--unshare-user", "--disable-userns"]
         binds: list[tuple[str, str, str]] = []  # (option, source, where the program sees it)
         seen: set[str] = set()
-        extra = [*_python_folders(), *_package_folders(STUDENT_PACKAGES), *self.read_only]
+        extra = [*_python_folders(), *_package_folders(), *self.read_only]
         for path in [*SYSTEM_FOLDERS, *SYSTEM_FILES, *SYSTEM_INFO, *map(str, extra)]:
             if path not in seen and os.path.exists(path) and not _inside(path, seen):
                 binds.append(("--ro-bind", path, path))
@@ -300,9 +303,7 @@ class Sandbox:
             "LANG": os.environ.get("LANG", "C.UTF-8"),
             "PYTHONNOUSERSITE": "1",
             # where our packages are when they are not installed (a source checkout)
-            "PYTHONPATH": os.pathsep.join(
-                sorted({str(f.parent) for f in _package_folders(STUDENT_PACKAGES)})
-            ),
+            "PYTHONPATH": os.pathsep.join(sorted({str(f.parent) for f in _package_folders()})),
             "PYTHONDONTWRITEBYTECODE": "1",
             **self.env,
         }
