@@ -77,6 +77,8 @@ class HardwareNeeds(_Strict):
 class Grading(_Strict):
     pass_score: int = Field(60, ge=0, le=100)
     params: dict[str, Any] = {}  # handed to check.py as run.params
+    # where a student's hand-in is graded: in the simulator on the console, or on their robot
+    hand_in: Literal["sim", "robot"] = "sim"
 
 
 class OwnModel(_Strict):
@@ -168,6 +170,7 @@ class Lesson:
             "world": m.world,
             "steps": len(m.steps),
             "challenge": m.challenge.model_dump() if m.challenge else None,
+            "hand_in": m.grading.hand_in,
         }
 
 

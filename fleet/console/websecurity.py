@@ -52,16 +52,21 @@ if TYPE_CHECKING:
 __all__ = [
     "COOKIE",
     "SECURITY_HEADERS",
+    "STUDENT_COOKIE",
     "CrossSiteGuard",
     "clear_session_cookie",
     "refusal",
     "request_token",
     "set_session_cookie",
+    "student_token",
 ]
 
 logger = logging.getLogger(__name__)
 
 COOKIE = "rc_session"
+#: A student's session (the workspace at /s/): another cookie, so a teacher and a student
+#: can share a browser, and a student's cookie is never taken for a teacher's.
+STUDENT_COOKIE = "rc_student"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -90,14 +95,21 @@ def request_token(request: Request) -> tuple[str, str]:
     return (cookie, "cookie") if cookie else ("", "")
 
 
+def student_token(request: Request) -> str:
+    """The student's session token from its cookie, or ``""``."""
+    return request.cookies.get(STUDENT_COOKIE, "")
+
+
 def _is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def set_session_cookie(response: Response, request: Request, token: str, ttl_s: float) -> None:
+def set_session_cookie(
+    response: Response, request: Request, token: str, ttl_s: float, name: str = COOKIE
+) -> None:
     """The login as an ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over HTTPS)."""
     response.set_cookie(
-        COOKIE,
+        name,
         token,
         max_age=max(1, int(ttl_s)),
         path="/",
@@ -107,9 +119,9 @@ def set_session_cookie(response: Response, request: Request, token: str, ttl_s: 
     )
 
 
-def clear_session_cookie(response: Response, request: Request) -> None:
+def clear_session_cookie(response: Response, request: Request, name: str = COOKIE) -> None:
     response.delete_cookie(
-        COOKIE, path="/", httponly=True, samesite="strict", secure=_is_https(request)
+        name, path="/", httponly=True, samesite="strict", secure=_is_https(request)
     )
 
 
@@ -137,7 +149,7 @@ def refusal(scope: Scope) -> str | None:
         return None if origin.lower() == own else f"Origin {origin} is not {own}"
     authorization = _header(scope, b"authorization") or ""
     cookies = _header(scope, b"cookie") or ""
-    if not authorization and f"{COOKIE}=" in cookies:
+    if not authorization and (f"{COOKIE}=" in cookies or f"{STUDENT_COOKIE}=" in cookies):
         return "a cookie without Origin or Sec-Fetch-Site"
     return None  # a script with a bearer token (or no credential at all)
 

@@ -20,11 +20,14 @@ NOT_JSON = {
     "/api/v1/jobs/{job}/log/events",
     "/api/v1/devices/{device}/preview/events",
     "/api/v1/results.xapi",
+    "/api/v1/periods/{period_id}/qr.svg",
 }
 #: Routes whose answers are not described field by field.
 LOOSE = {
     "/api/v1/devices/{device}/log",  # log lines as the robot sent them
     "/api/v1/library",  # each lesson's summary, as lessons.model.Lesson.summary() gives it
+    "/api/v1/student/lesson",  # the same summary, with the steps and the student's code
+    "/api/v1/student/lessons",  # the same summaries, shortened
 }
 
 

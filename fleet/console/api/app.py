@@ -14,14 +14,17 @@ from fleet.console.api import (
     jobs,
     lessons,
     live,
+    periods,
     previews,
     results,
     roster,
     setup,
+    student,
     tokens,
 )
 from fleet.console.api.deps import teacher
 from fleet.console.console import Console
+from fleet.console.handins import SimGrader
 from fleet.console.limits import BodyLimit
 from fleet.console.web import mount_pages
 from fleet.console.websecurity import CrossSiteGuard
@@ -40,8 +43,14 @@ def create_app(console: Console) -> FastAPI:
     app.state.limiter = FailureLimiter(accounts.LOGIN_FAILURES, 60.0)
     app.state.setup_code = setup.new_setup_code()
     app.state.setup_lock = threading.Lock()
+    #: Wrong class codes per client, wrong PINs per student and per client.
+    app.state.code_limiter = FailureLimiter(student.CODE_FAILURES, 60.0)
+    app.state.pin_limiter = FailureLimiter(student.PIN_FAILURES, 60.0)
+    app.state.grader = SimGrader()
+    #: Each student's last run (the class view): student id -> when, where, status, error.
+    app.state.last_runs = {}
     areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
-    for area in (*areas, live, previews):
+    for area in (*areas, live, previews, periods, student):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)

@@ -1,4 +1,9 @@
-"""What the console's routes depend on: the console, the teacher, the result filters."""
+"""What the console's routes depend on: the console, the teacher or the student, the result
+filters.
+
+A request with a student's session and no teacher's login gets 403 from every teacher
+route (not 401: logging in again would not help); a teacher's login is not a student.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,23 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 
 from fleet.console.console import Console
-from fleet.console.store import ResultFilter
-from fleet.console.websecurity import request_token
+from fleet.console.store import ResultFilter, StudentSession
+from fleet.console.websecurity import request_token, student_token
 
 __all__ = [
     "ConsoleDep",
     "ResultQuery",
+    "Student",
     "Teacher",
     "client_key",
     "get_console",
     "result_filter",
+    "student",
     "teacher",
 ]
+
+#: What a student's session gets from a teacher's route.
+TEACHERS_ONLY = "this is for teachers: your workspace is at /s/ / 这是老师用的：你的学习空间在 /s/"
 
 
 def get_console(request: Request) -> Console:
@@ -32,12 +42,28 @@ def teacher(request: Request) -> str:
     token, _kind = request_token(request)
     user = get_console(request).db.accounts.token_user(token) if token else None
     if user is None:
+        if student_session(request) is not None:
+            raise HTTPException(403, TEACHERS_ONLY)
         raise HTTPException(
             401,
             "log in first: POST /api/v1/login, or pass an API token",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
+
+
+def student_session(request: Request) -> StudentSession | None:
+    """The student's live session this request carries, if any."""
+    token = student_token(request)
+    return get_console(request).db.classes.session(token) if token else None
+
+
+def student(request: Request) -> StudentSession:
+    """The student whose session cookie this request carries, else 401."""
+    found = student_session(request)
+    if found is None:
+        raise HTTPException(401, "join your class first: open /s/ / 请先加入你的班级：打开 /s/")
+    return found
 
 
 def result_filter(
@@ -64,4 +90,5 @@ def client_key(request: Request, name: str) -> tuple[str, str, str]:
 # Module level: FastAPI resolves these annotations by name (postponed evaluation).
 ConsoleDep = Annotated[Console, Depends(get_console)]
 Teacher = Annotated[str, Depends(teacher)]
+Student = Annotated[StudentSession, Depends(student)]
 ResultQuery = Annotated[ResultFilter, Depends(result_filter)]

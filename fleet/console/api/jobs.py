@@ -24,7 +24,7 @@ from fleet.console.console import Console
 from fleet.console.store import AuditAction, Job
 from fleet.core.errors import FleetError, JobError, ModelPushError
 
-__all__ = ["MAX_UPLOAD", "bundles", "router"]
+__all__ = ["MAX_UPLOAD", "builtin_bundle", "bundles", "router"]
 
 MAX_UPLOAD = 256 * 1024 * 1024
 
@@ -37,7 +37,7 @@ def _is_sha256(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
-def _builtin_bundle(console: Console, lesson_id: str) -> str:
+def builtin_bundle(console: Console, lesson_id: str) -> str:
     import lessons  # noqa: PLC0415 - only when a built-in lesson is pushed
 
     builtin = getattr(lessons, "builtin_lessons", None)
@@ -81,7 +81,7 @@ def push(body: Push, console: ConsoleDep, user: Teacher) -> Pushed:
     if _is_sha256(body.lesson):
         sha, lesson_id = body.lesson, body.lesson_id or body.lesson[:12]
     else:
-        sha, lesson_id = _builtin_bundle(console, body.lesson), body.lesson_id or body.lesson
+        sha, lesson_id = builtin_bundle(console, body.lesson), body.lesson_id or body.lesson
     try:
         jobs = console.push(
             sha,

@@ -13,8 +13,9 @@
 and one store per domain, each with its SQL in its own module:
 :attr:`~Database.devices`, :attr:`~Database.jobs`, :attr:`~Database.results`,
 :attr:`~Database.rosters` (students, classes, which robot a student has),
-:attr:`~Database.accounts` (teachers and tokens), :attr:`~Database.audit` and
-:attr:`~Database.estop`. They answer with the frozen records of
+:attr:`~Database.accounts` (teachers and tokens), :attr:`~Database.audit`,
+:attr:`~Database.estop`, :attr:`~Database.classes` (class periods, students' PINs
+and sessions) and :attr:`~Database.work` (students' code and hand-ins). They answer with the frozen records of
 :mod:`~fleet.console.store.records`; ``record.to_json()`` is what the JSON API
 sends.
 
@@ -29,6 +30,15 @@ from pathlib import Path
 
 from fleet.console.store.accounts import LOGIN_TTL_S, AccountStore, check_password, hash_password
 from fleet.console.store.audit import AuditLog
+from fleet.console.store.classes import ClassStore
+from fleet.console.store.classrecords import (
+    CodeVersion,
+    HandIn,
+    Period,
+    PinKind,
+    Place,
+    StudentSession,
+)
 from fleet.console.store.devices import DeviceStore
 from fleet.console.store.estop import EStopStore
 from fleet.console.store.jobs import JobStore
@@ -55,22 +65,30 @@ from fleet.console.store.results import ResultStore
 from fleet.console.store.rosters import DEFAULT_ROSTER, RosterStore
 from fleet.console.store.schema import MIGRATIONS
 from fleet.console.store.sql import MIN_SQLITE, Connection, require_sqlite
+from fleet.console.store.work import MAX_CODE, WorkStore, code_sha256
 from rcbase.closeable import Closeable
 
 __all__ = [
     "DEFAULT_ROSTER",
     "LOGIN",
     "LOGIN_TTL_S",
+    "MAX_CODE",
     "MIGRATIONS",
     "MIN_SQLITE",
     "AuditAction",
     "AuditEntry",
+    "ClassStore",
+    "CodeVersion",
     "Database",
     "Device",
     "EStopState",
+    "HandIn",
     "Job",
     "JobState",
     "PendingJob",
+    "Period",
+    "PinKind",
+    "Place",
     "Purged",
     "Record",
     "Result",
@@ -78,9 +96,12 @@ __all__ = [
     "Roster",
     "StoredJob",
     "Student",
+    "StudentSession",
     "Token",
     "TokenInfo",
+    "WorkStore",
     "check_password",
+    "code_sha256",
     "hash_password",
     "require_sqlite",
 ]
@@ -99,6 +120,8 @@ class Database(Closeable):
         self.accounts = AccountStore(self._connection)
         self.audit = AuditLog(self._connection)
         self.estop = EStopStore(self._connection)
+        self.classes = ClassStore(self._connection)
+        self.work = WorkStore(self._connection)
 
     @property
     def schema_version(self) -> int:

@@ -9,6 +9,10 @@ migration that has shipped: add the next one.
   ``results.student`` into ``students``, under a random id, in the class
   ``default``); jobs remember their student; tokens expire (old logins 12 h
   after they were made); the audit log.
+- 3: jobs found by (device, created).
+- 4: the student's side: class periods (a join code), students' PINs and
+  sessions, their code (autosaved versions per lesson) and hand-ins (the
+  exact code a result was earned with).
 """
 
 from __future__ import annotations
@@ -81,5 +85,26 @@ MIGRATIONS: list[list[str]] = [
         # cost twice as much. A device's jobs are found by (device, created) instead.
         "DROP INDEX jobs_device_status",
         "CREATE INDEX jobs_device_created ON jobs (device, created)",
+    ],
+    [  # 4: the student's side
+        """CREATE TABLE periods (
+            id TEXT PRIMARY KEY, roster TEXT NOT NULL, code TEXT NOT NULL,
+            lesson_id TEXT, started REAL NOT NULL, ends REAL NOT NULL, ended REAL,
+            teacher TEXT NOT NULL)""",
+        "CREATE INDEX periods_code ON periods (code)",
+        """CREATE TABLE student_pins (
+            student_id TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, kind TEXT NOT NULL,
+            updated REAL NOT NULL)""",
+        """CREATE TABLE student_sessions (
+            token_hash TEXT PRIMARY KEY, student_id TEXT NOT NULL, period_id TEXT NOT NULL,
+            created REAL NOT NULL, expires REAL NOT NULL)""",
+        """CREATE TABLE student_code (
+            student_id TEXT NOT NULL, lesson_id TEXT NOT NULL, version INTEGER NOT NULL,
+            code TEXT NOT NULL, saved REAL NOT NULL, PRIMARY KEY (student_id, lesson_id, version))""",
+        """CREATE TABLE handins (
+            id TEXT PRIMARY KEY, student_id TEXT NOT NULL, lesson_id TEXT NOT NULL,
+            place TEXT NOT NULL, job TEXT NOT NULL UNIQUE, code_sha256 TEXT NOT NULL,
+            code TEXT NOT NULL, created REAL NOT NULL)""",
+        "CREATE INDEX handins_student ON handins (student_id, lesson_id)",
     ],
 ]

@@ -1,0 +1,186 @@
+"""The teacher's side of the student workspace: class periods, their QR code, students' PINs,
+the class at work.
+
+``POST /api/v1/periods`` starts a period for a class: a join code, and the
+address students open (``/s/``, the code in it; ``qr.svg`` draws it). PINs
+are set per student or for the whole class at once, which answers the class
+sheet to print: the only time a PIN is shown (the console keeps a hash).
+``GET /api/v1/rosters/{roster}/work`` is the class view: each student's
+lesson, latest code, last run and hand-ins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from fleet.console.api.classmodels import (
+    ClassWorkRow,
+    Ended,
+    LessonPick,
+    NewPeriod,
+    PeriodView,
+    PinSet,
+    PinSheetRow,
+)
+from fleet.console.api.deps import ConsoleDep, Teacher
+from fleet.console.console import Console
+from fleet.console.store import CodeVersion, HandIn, Period, PinKind, Student
+
+__all__ = ["join_url", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["classes"])
+
+
+def join_url(console: Console, request: Request, code: str | None = None) -> str:
+    """The address students open: the console's advertised address (what robots reach),
+    else the one this request came to."""
+    base = (console.config.url or str(request.base_url)).rstrip("/")
+    return f"{base}/s/" + (f"?code={code}" if code else "")
+
+
+def _view(console: Console, request: Request, period: Period) -> PeriodView:
+    return PeriodView(**period.to_json(), join_url=join_url(console, request, period.code))
+
+
+def _period(console: Console, period_id: str) -> Period:
+    found = console.db.classes.period(period_id)
+    if found is None:
+        raise HTTPException(404, f"no period {period_id!r}")
+    return found
+
+
+@router.post("/periods")
+def start_period(
+    body: NewPeriod, request: Request, console: ConsoleDep, user: Teacher
+) -> PeriodView:
+    """Start a class period (the class's open period, if any, ends): its code and address."""
+    if not console.db.rosters.exists(body.roster):
+        raise HTTPException(404, f"no class {body.roster!r}: add its students first")
+    period = console.db.classes.start_period(
+        body.roster, user, lesson_id=body.lesson_id, minutes=body.minutes
+    )
+    return _view(console, request, period)
+
+
+@router.get("/periods")
+def periods(request: Request, console: ConsoleDep, _user: Teacher) -> list[PeriodView]:
+    """The periods open now, newest first."""
+    return [_view(console, request, p) for p in console.db.classes.periods()]
+
+
+@router.post("/periods/{period_id}/end")
+def end_period(period_id: str, console: ConsoleDep, _user: Teacher) -> Ended:
+    """End a period: its code stops working, its students are signed out."""
+    _period(console, period_id)
+    return Ended(ended=console.db.classes.end_period(period_id))
+
+
+@router.put("/periods/{period_id}/lesson")
+def set_lesson(
+    period_id: str, body: LessonPick, request: Request, console: ConsoleDep, _user: Teacher
+) -> PeriodView:
+    """Change the lesson the period's students open."""
+    if not console.db.classes.set_lesson(period_id, body.lesson_id):
+        raise HTTPException(404, f"no open period {period_id!r}")
+    return _view(console, request, _period(console, period_id))
+
+
+@router.get(
+    "/periods/{period_id}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}},
+)
+def qr(period_id: str, request: Request, console: ConsoleDep, _user: Teacher) -> Response:
+    """The QR code of the period's join address (drawn here: nothing from the internet)."""
+    import segno  # noqa: PLC0415 - only when a teacher shows the code
+
+    period = _period(console, period_id)
+    svg = segno.make(join_url(console, request, period.code), error="m").svg_inline(
+        scale=8, border=2, dark="#000", light="#fff"
+    )
+    return Response(svg, media_type="image/svg+xml")
+
+
+def _new_pin(kind: PinKind, length: int) -> str:
+    if kind is PinKind.PICTURES:  # 3 of the 9 pictures, numbered 1-9
+        return "".join(str(secrets.randbelow(9) + 1) for _ in range(3))
+    return "".join(str(secrets.randbelow(10)) for _ in range(length))
+
+
+@router.post("/rosters/{roster}/pins")
+def set_pins(roster: str, body: PinSet, console: ConsoleDep, _user: Teacher) -> list[PinSheetRow]:
+    """Set PINs (new random ones unless ``pin`` is given for one student): the class sheet.
+
+    The PINs are shown only in this answer; the console keeps their hashes.
+    """
+    students = {s.name: s for s in console.db.rosters.students(roster)}
+    if not students:
+        raise HTTPException(404, f"no class {roster!r}")
+    names = body.students or sorted(students)
+    unknown = [n for n in names if n not in students]
+    if unknown:
+        raise HTTPException(404, f"not in class {roster!r}: {', '.join(unknown)}")
+    if body.pin is not None:
+        if len(names) != 1:
+            raise HTTPException(400, "a chosen PIN is for one student: name one")
+        if (body.kind is PinKind.PICTURES) != (len(body.pin) == 3 and "0" not in body.pin):
+            raise HTTPException(400, "a picture PIN is 3 digits 1-9; a PIN is 4-6 digits")
+    sheet = []
+    for name in names:
+        pin = body.pin or _new_pin(body.kind, body.length)
+        console.db.classes.set_pin(students[name].id, pin, body.kind)
+        sheet.append(
+            PinSheetRow(student=name, student_id=students[name].id, kind=body.kind, pin=pin)
+        )
+    return sheet
+
+
+def _work_row(
+    student: Student,
+    pins: dict[str, PinKind],
+    code: dict[str, CodeVersion],
+    handins: list[HandIn],
+    runs: dict[str, dict[str, Any]],
+) -> ClassWorkRow:
+    mine = [h for h in handins if h.student_id == student.id]
+    latest = code.get(student.id)
+    return ClassWorkRow(
+        student_id=student.id,
+        name=student.name,
+        devices=student.devices,
+        pin=pins.get(student.id),
+        lesson_id=latest.lesson_id if latest else None,
+        code=latest.code if latest else None,
+        saved=latest.saved if latest else None,
+        last_run=runs.get(student.id),
+        handins=[
+            {k: v for k, v in h.to_json().items() if k not in ("code", "result")} for h in mine
+        ],
+    )
+
+
+@router.get("/rosters/{roster}/work")
+def class_work(
+    roster: str, request: Request, console: ConsoleDep, _user: Teacher
+) -> list[ClassWorkRow]:
+    """The class at work: each student's robot, latest code, last run and hand-ins."""
+    students = console.db.rosters.students(roster)
+    if not students:
+        raise HTTPException(404, f"no class {roster!r}")
+    code = console.db.work.latest_code([s.id for s in students])
+    handins = console.db.work.handins(roster=roster)
+    runs: dict[str, dict[str, Any]] = getattr(request.app.state, "last_runs", {})
+    pins = console.db.classes.pin_kinds(roster)
+    return [_work_row(s, pins, code, handins, runs) for s in students]
+
+
+@router.get("/handins/{handin_id}")
+def handin(handin_id: str, console: ConsoleDep, _user: Teacher) -> HandIn:
+    """One hand-in: the exact code and the result it earned."""
+    found = console.db.work.handin(handin_id)
+    if found is None:
+        raise HTTPException(404, f"no hand-in {handin_id!r}")
+    return found
