@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from fleet.console.console import Console
@@ -169,10 +169,22 @@ def xapi_statements(results: list[Result], base: str) -> list[dict[str, Any]]:
 
 
 def mount_pages(app: FastAPI) -> None:
-    """Serve the pages: ``/`` (the one page) and ``/static`` (its scripts, styles, icons)."""
+    """Serve the pages: ``/`` (the teacher's), ``/s/`` (the student's) and ``/static``
+    (their scripts, styles, icons)."""
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/s/", include_in_schema=False)
+    def student_page() -> FileResponse:
+        return FileResponse(
+            STATIC / "student" / "index.html", headers={"Cache-Control": "no-cache"}
+        )
+
+    @app.get("/s", include_in_schema=False)
+    def student_page_slash(request: Request) -> RedirectResponse:
+        query = request.url.query  # the class code the QR code carries
+        return RedirectResponse("/s/" + (f"?{query}" if query else ""))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

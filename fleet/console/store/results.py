@@ -157,6 +157,16 @@ class ResultStore:
             ResultFilter(device, student, lesson, status, since, student_id, roster, until)
         )
 
+    def for_job(self, job: str) -> Result | None:
+        """The result of ``job``, if it has arrived."""
+        rows = self._db.rows(
+            "SELECT r.result_id, r.job, r.device, r.student_id, r.lesson_id, r.status, r.score, "
+            "r.result, r.received, s.name AS student, s.roster AS roster FROM results r "
+            "LEFT JOIN students s ON s.id = r.student_id WHERE r.job = ?",
+            (job,),
+        )
+        return _result(rows[0]) if rows else None
+
     def matching(self, where: ResultFilter) -> builtins.list[Result]:
         """The results ``where`` lets through, oldest first."""
         clauses: builtins.list[str] = []

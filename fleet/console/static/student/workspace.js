@@ -1,0 +1,161 @@
+// The workspace: the lesson's steps, the student's code in the editor (autosaved on
+// the console, with earlier versions to restore), running it and handing it in.
+
+import { $, h, toast } from "../dom.js";
+import { createEditor } from "../vendor/editor.js";
+import { api } from "./api.js";
+import { lang, pick, t } from "./i18n.js";
+import { handIn, showPortfolio } from "./handin.js";
+import { setupRuns } from "./run.js";
+
+const SAVE_AFTER_MS = 1500;
+const FONT = { min: 14, max: 32, step: 2, start: 20 };
+
+export const work = {
+  me: null, // the signed-in student (/student/me)
+  lesson: null, // the lesson's view (/student/lesson)
+  lessons: [], // every lesson the student may open
+  editor: null,
+};
+
+let saveTimer = 0;
+let savedAt = null;
+
+function fontSize() {
+  const saved = Number(localStorage.getItem("rc-font"));
+  return saved >= FONT.min && saved <= FONT.max ? saved : FONT.start;
+}
+
+function setFont(delta) {
+  const size = Math.min(FONT.max, Math.max(FONT.min, fontSize() + delta));
+  localStorage.setItem("rc-font", String(size));
+  work.editor.setFontSize(size);
+}
+
+const clock = (ts) => new Date(ts * 1000).toLocaleTimeString(lang.now === "zh" ? "zh-CN" : "en",
+  { hour: "2-digit", minute: "2-digit" });
+
+function showSaved() {
+  $("#saved").textContent = savedAt ? t("saved", { when: clock(savedAt) }) : "";
+}
+
+async function save() {
+  clearTimeout(saveTimer);
+  saveTimer = 0;
+  const code = work.editor.getDoc();
+  try {
+    const saved = await api("PUT", "/student/code", { lesson_id: work.lesson.id, code });
+    savedAt = saved.saved;
+    showSaved();
+  } catch (error) {
+    $("#saved").textContent = t("save.failed", { msg: error.message });
+  }
+}
+
+// Save now if a save is waiting (before running or handing in).
+export async function saveNow() {
+  if (saveTimer) await save();
+}
+
+function changedCode() {
+  $("#saved").textContent = t("saving");
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(save, SAVE_AFTER_MS);
+}
+
+function showWho() {
+  const me = work.me;
+  const robot = me.device ? t("who.robot", { device: me.device }) : t("who.norobot");
+  $("#who").textContent = `${t("who", { name: me.name, roster: me.roster })} · ${robot}`;
+  $("#who").hidden = false;
+  $("#run-robot").disabled = !me.device;
+  $("#run-robot").title = me.device ? "" : t("run.norobot");
+}
+
+// A step's text, with `code` in backticks shown as code.
+function richText(text) {
+  return text.split(/(`[^`]+`)/).map((part) => (part.startsWith("`") && part.endsWith("`")
+    ? h("code", {}, part.slice(1, -1)) : part));
+}
+
+function showSteps() {
+  const lesson = work.lesson;
+  $("#lesson-title").textContent = pick(lesson.title);
+  $("#steps").replaceChildren(...lesson.steps.map((s) => h("li", {},
+    h("h2", {}, pick(s.title)), h("p", {}, richText(pick(s.body))))));
+  $("#lesson-pick").replaceChildren(...work.lessons.map((l) => h("option",
+    { value: l.id, selected: l.id === lesson.id }, pick(l.title))));
+}
+
+async function showHistory() {
+  const versions = await api("GET", `/student/code/history?lesson_id=${work.lesson.id}`);
+  const list = $("#history-list");
+  if (!versions.length) {
+    list.replaceChildren(h("li", { class: "muted" }, t("history.none")));
+    return;
+  }
+  list.replaceChildren(...versions.map((v) => h("li", {},
+    t("history.item", { version: v.version, when: clock(v.saved), lines: v.lines }), " ",
+    h("button", { type: "button", class: "plain small", onclick: () => restore(v.version) },
+      t("history.restore")))));
+}
+
+async function restore(version) {
+  const found = await api("GET", `/student/code/${version}?lesson_id=${work.lesson.id}`);
+  work.editor.setDoc(found.code);
+  changedCode();
+  toast(t("history.restored", { version }), "good");
+}
+
+async function openLesson(lessonId) {
+  const query = lessonId ? `?lesson_id=${encodeURIComponent(lessonId)}` : "";
+  work.lesson = await api("GET", `/student/lesson${query}`);
+  savedAt = null;
+  showSaved();
+  showSteps();
+  const options = {
+    doc: work.lesson.code, fontSize: fontSize(), completions: work.lesson.completions || null,
+    onChange: changedCode, lang: lang.now,
+  };
+  if (work.editor) work.editor.destroy();
+  work.editor = createEditor($("#editor"), options);
+  $("#explain").hidden = true;
+  $("#grade").hidden = true;
+  $("#history").open = false;
+  showPortfolio();
+}
+
+// Open the workspace for the signed-in student.
+export async function openWorkspace(me) {
+  work.me = me;
+  showWho();
+  work.lessons = await api("GET", "/student/lessons");
+  $("#work").hidden = false;
+  $("#lesson-pick").onchange = async (e) => { await saveNow(); openLesson(e.target.value); };
+  $("#font-down").onclick = () => setFont(-FONT.step);
+  $("#font-up").onclick = () => setFont(FONT.step);
+  $("#history").ontoggle = () => { if ($("#history").open) showHistory(); };
+  $("#reset").onclick = () => {
+    if (!confirm(t("code.reset.ask"))) return;
+    work.editor.setDoc(work.lesson.starter);
+    changedCode();
+  };
+  $("#handin").onclick = () => handIn();
+  setupRuns();
+  try {
+    await openLesson(me.lesson_id || null);
+  } catch (error) {
+    if (error.status !== 404 || !work.lessons.length) throw error;
+    toast(t("lesson.none"));
+    await openLesson(work.lessons[0].id);
+  }
+}
+
+// The language changed: redraw what the page wrote in the old one.
+export function relabel() {
+  if (!work.lesson) return;
+  showWho();
+  showSteps();
+  showSaved();
+  showPortfolio();
+}
