@@ -5,7 +5,9 @@ installed, with a generated configuration, else the embedded amqtt broker
 (``--broker`` chooses). Then the teacher's console (store, signing key and JSON API in a fresh temporary
 folder), a teacher account with a generated password printed once, and N
 simulated robots, each a real ``roboclass agent`` process on the sim
-backend. It reports ready once the console's own API lists every robot,
+backend, and a demo class of four students bound to the first four robots,
+with an open class period, its code and the students' PINs printed, so both
+sides can be tried at once. It reports ready once the console's own API lists every robot,
 then opens the console's page in the browser (unless ``--no-browser``,
 ``--json`` or there is no display to show it on).
 
@@ -21,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,7 @@ from fleet.console.api import ApiServer
 from fleet.console.cli import generate_password
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.fleet_cli import ApiClient
+from fleet.console.store import PinKind
 from fleet.core.errors import BrokerError, FleetError, PortInUseError
 from fleet.core.signing import public_key_text
 from fleet.core.wait import wait_for_stop
@@ -52,6 +56,9 @@ DEFAULT_HTTP_PORT = 8080
 TEACHER = "teacher"
 _ROBOTS_READY_S = 60.0
 _ROBOT_READY_S = 3.0  # a class of 30 starts 30 processes at once on a teacher's PC
+DEMO_CLASS = "demo"
+DEMO_STUDENTS = ("Ana", "Bo", "Chen", "Dong")
+DEMO_LESSON = "robot-dance"
 
 
 BROKERS = ("auto", "mosquitto", "embedded")
@@ -167,6 +174,29 @@ def _robots(n: int, broker: Broker, console: Console, folder: Path) -> Iterator[
             log.close()
 
 
+def _demo_class(console: Console, robots: list[str]) -> dict[str, Any]:
+    """The demo class: four students, each bound to a robot (while there are robots), a PIN
+    each, and an open period on a lesson graded in the simulator."""
+    students = []
+    for name, robot in zip(DEMO_STUDENTS, [*robots, None, None, None, None], strict=False):
+        student_id = console.db.rosters.add_student(name, DEMO_CLASS)
+        if robot is not None:
+            console.db.rosters.bind(robot, name, DEMO_CLASS)
+        pin = f"{secrets.randbelow(10_000):04d}"
+        console.db.classes.set_pin(student_id, pin, PinKind.DIGITS)
+        students.append({"name": name, "pin": pin, "robot": robot})
+    period = console.db.classes.start_period(
+        DEMO_CLASS, TEACHER, lesson_id=DEMO_LESSON, minutes=12 * 60
+    )
+    return {
+        "class": DEMO_CLASS,
+        "code": period.code,
+        "url": f"{console.config.url}/s/?code={period.code}",
+        "lesson": DEMO_LESSON,
+        "students": students,
+    }
+
+
 def _can_open_browser() -> bool:
     """A desktop to show a browser on (never a text browser in this terminal)."""
     if sys.platform in ("darwin", "win32"):
@@ -248,6 +278,7 @@ def demo(
         )
         online = console.db.devices.ids(online_only=True)
         listed = _api_devices(server.url, password)
+        students = _demo_class(console, sorted(online))
         report = {
             "broker": {
                 "url": broker.url,
@@ -262,6 +293,7 @@ def demo(
                 "public_key": public_key_text(console.key.public_key),
                 "devices_listed": len(listed),
             },
+            "students": students,
             "robots": {
                 "requested": robots,
                 "running": len(online),
@@ -280,6 +312,8 @@ def demo(
                     "  console: {api}/  (open it in a browser and log in)\n"
                     "  teacher: {user} / password {pw}  (shown once)\n"
                     "  robots : {n} of {want} simulated robots online\n"
+                    "  students: {surl}  class code {code}\n"
+                    "            PINs: {pins}\n"
                     "  logs   : {logs}\n"
                     "Or from a terminal: roboclass fleet --url {api} --user {user} devices\n"
                     "Ctrl+C stops the demo.",
@@ -287,6 +321,8 @@ def demo(
                     "  教师控制台：{api}/ （用浏览器打开并登录）\n"
                     "  教师账号：{user} / 密码 {pw}（只显示这一次）\n"
                     "  模拟机器人：{n}/{want} 台在线\n"
+                    "  学生页面：{surl}  班级代码 {code}\n"
+                    "            PIN：{pins}\n"
                     "  日志：{logs}\n"
                     "也可以在终端里用：roboclass fleet --url {api} --user {user} devices\n"
                     "按 Ctrl+C 停止演示。",
@@ -299,6 +335,9 @@ def demo(
                     pw=password,
                     n=len(online),
                     want=robots,
+                    surl=students["url"],
+                    code=students["code"],
+                    pins=", ".join(f"{s['name']} {s['pin']}" for s in students["students"]),
                     logs=folder,
                 )(lang)
             )

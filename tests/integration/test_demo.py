@@ -72,6 +72,17 @@ def test_a_class_of_30_on_mosquitto_comes_online_with_nothing_on_stderr() -> Non
     assert report["robots"]["running"] == ROBOTS
     assert report["robots"]["devices"] == [f"robot-{i:02d}" for i in range(1, ROBOTS + 1)]
     assert report["console"]["devices_listed"] == ROBOTS
+    # and a demo class to try the students' side: four students, each with a robot and a PIN
+    students = report["students"]
+    assert students["url"] == f"{report['console']['url']}/s/?code={students['code']}"
+    assert len(students["code"]) == 6
+    assert [(s["name"], s["robot"]) for s in students["students"]] == [
+        ("Ana", "robot-01"),
+        ("Bo", "robot-02"),
+        ("Chen", "robot-03"),
+        ("Dong", "robot-04"),
+    ]
+    assert all(re.fullmatch(r"[0-9]{4}", s["pin"]) for s in students["students"])
 
 
 @pytest.mark.timeout(200)
@@ -82,6 +93,8 @@ def test_a_class_of_30_on_the_embedded_broker_shows_no_traceback() -> None:
     assert "(amqtt, round trip" in done.stdout, done.stdout
     assert f"robots : {ROBOTS} of {ROBOTS} simulated robots online" in done.stdout, done.stdout
     assert "logs   : " in done.stdout
+    assert re.search(r"students: http://\S+/s/\?code=[A-Z0-9]{6}", done.stdout), done.stdout
+    assert re.search(r"PINs: Ana [0-9]{4}, Bo [0-9]{4}", done.stdout), done.stdout
 
 
 def test_auto_uses_mosquitto_where_installed_else_the_embedded_broker(
