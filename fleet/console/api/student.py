@@ -222,7 +222,9 @@ def hand_in(body: HandInBody, request: Request, me: Student, console: ConsoleDep
             raise HTTPException(409, NO_ROBOT)
         try:
             sha = builtin_bundle(console, lesson.id)
-            job = console.push(sha, lesson.id, [me.device], code=body.code)[0]["job"]
+            job = console.push(
+                sha, lesson.id, [me.device], code=body.code, time_limit_s=lesson.model.time_limit
+            )[0]["job"]
         except JobError as exc:
             raise HTTPException(404, str(exc)) from exc
         return console.db.work.add_handin(me.student_id, lesson.id, Place.ROBOT, job, body.code)
