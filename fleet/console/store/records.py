@@ -198,6 +198,8 @@ class Result(Record):
     received: float
     student: str | None
     roster: str | None
+    #: The student's hand-in this result graded (its exact code: ``/api/v1/handins/{id}``).
+    handin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ def _result(r: sqlite3.Row) -> Result:
         received=r["received"],
         student=r["student"],
         roster=r["roster"],
+        handin=r["handin"],
     )
 
 
@@ -161,8 +162,9 @@ class ResultStore:
         """The result of ``job``, if it has arrived."""
         rows = self._db.rows(
             "SELECT r.result_id, r.job, r.device, r.student_id, r.lesson_id, r.status, r.score, "
-            "r.result, r.received, s.name AS student, s.roster AS roster FROM results r "
-            "LEFT JOIN students s ON s.id = r.student_id WHERE r.job = ?",
+            "r.result, r.received, s.name AS student, s.roster AS roster, h.id AS handin "
+            "FROM results r LEFT JOIN students s ON s.id = r.student_id "
+            "LEFT JOIN handins h ON h.job = r.job WHERE r.job = ?",
             (job,),
         )
         return _result(rows[0]) if rows else None
@@ -191,8 +193,9 @@ class ResultStore:
         clause = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.rows(
             "SELECT r.result_id, r.job, r.device, r.student_id, r.lesson_id, r.status, r.score, "  # noqa: S608 - fixed column names
-            "r.result, r.received, s.name AS student, s.roster AS roster FROM results r "
-            f"LEFT JOIN students s ON s.id = r.student_id{clause} ORDER BY r.received",
+            "r.result, r.received, s.name AS student, s.roster AS roster, h.id AS handin "
+            "FROM results r LEFT JOIN students s ON s.id = r.student_id "
+            f"LEFT JOIN handins h ON h.job = r.job{clause} ORDER BY r.received",
             args,
         )
         return [_result(r) for r in rows]

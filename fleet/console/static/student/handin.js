@@ -5,7 +5,7 @@
 import { $, h, toast } from "../dom.js";
 import { api } from "./api.js";
 import { lang, pick, t } from "./i18n.js";
-import { work, saveNow } from "./workspace.js";
+import { saveNow, work } from "./code.js";
 import { showExplanation } from "./run.js";
 
 const POLL_MS = 2000;

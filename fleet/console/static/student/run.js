@@ -6,7 +6,7 @@
 import { $, h } from "../dom.js";
 import { api, readEvents } from "./api.js";
 import { pick, t } from "./i18n.js";
-import { work, saveNow } from "./workspace.js";
+import { saveNow, work } from "./code.js";
 
 const MAX_OUTPUT_LINES = 500;
 const TRAIL = 600;

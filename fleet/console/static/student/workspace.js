@@ -4,22 +4,12 @@
 import { $, h, toast } from "../dom.js";
 import { createEditor } from "../vendor/editor.js";
 import { api } from "./api.js";
-import { lang, pick, t } from "./i18n.js";
+import { changedCode, clock, forgetSaved, saveNow, showSaved, work } from "./code.js";
 import { handIn, showPortfolio } from "./handin.js";
+import { lang, pick, t } from "./i18n.js";
 import { setupRuns } from "./run.js";
 
-const SAVE_AFTER_MS = 1500;
 const FONT = { min: 14, max: 32, step: 2, start: 20 };
-
-export const work = {
-  me: null, // the signed-in student (/student/me)
-  lesson: null, // the lesson's view (/student/lesson)
-  lessons: [], // every lesson the student may open
-  editor: null,
-};
-
-let saveTimer = 0;
-let savedAt = null;
 
 function fontSize() {
   const saved = Number(localStorage.getItem("rc-font"));
@@ -30,37 +20,6 @@ function setFont(delta) {
   const size = Math.min(FONT.max, Math.max(FONT.min, fontSize() + delta));
   localStorage.setItem("rc-font", String(size));
   work.editor.setFontSize(size);
-}
-
-const clock = (ts) => new Date(ts * 1000).toLocaleTimeString(lang.now === "zh" ? "zh-CN" : "en",
-  { hour: "2-digit", minute: "2-digit" });
-
-function showSaved() {
-  $("#saved").textContent = savedAt ? t("saved", { when: clock(savedAt) }) : "";
-}
-
-async function save() {
-  clearTimeout(saveTimer);
-  saveTimer = 0;
-  const code = work.editor.getDoc();
-  try {
-    const saved = await api("PUT", "/student/code", { lesson_id: work.lesson.id, code });
-    savedAt = saved.saved;
-    showSaved();
-  } catch (error) {
-    $("#saved").textContent = t("save.failed", { msg: error.message });
-  }
-}
-
-// Save now if a save is waiting (before running or handing in).
-export async function saveNow() {
-  if (saveTimer) await save();
-}
-
-function changedCode() {
-  $("#saved").textContent = t("saving");
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, SAVE_AFTER_MS);
 }
 
 function showWho() {
@@ -110,7 +69,7 @@ async function restore(version) {
 async function openLesson(lessonId) {
   const query = lessonId ? `?lesson_id=${encodeURIComponent(lessonId)}` : "";
   work.lesson = await api("GET", `/student/lesson${query}`);
-  savedAt = null;
+  forgetSaved();
   showSaved();
   showSteps();
   const options = {
