@@ -17,6 +17,13 @@ const lockText = readFileSync(join(here, "package-lock.json"));
 const lock = JSON.parse(lockText);
 const lockSha = createHash("sha256").update(lockText).digest("hex");
 
+// what the bundle is made of besides the packages: build.mjs and src/*.js, by name and bytes
+const sourceHash = createHash("sha256");
+for (const name of ["build.mjs", ...readdirSync(join(here, "src")).sort().map((f) => `src/${f}`)]) {
+  sourceHash.update(`${name}\0`).update(readFileSync(join(here, name))).update("\0");
+}
+const sourceSha = sourceHash.digest("hex");
+
 const result = await esbuild.build({
   entryPoints: [join(here, "src", "editor.js")],
   bundle: true,
@@ -52,7 +59,8 @@ const esbuildVersion = lock.packages["node_modules/esbuild"].version;
 const header =
   `/*! RoboClass editor (frontend/src/editor.js, make frontend): ` +
   packages.map((p) => `${p.name}@${p.version}`).join(" ") +
-  ` | package-lock.json sha256 ${lockSha} | esbuild@${esbuildVersion} | licences at the end */`;
+  ` | package-lock.json sha256 ${lockSha} | sources sha256 ${sourceSha}` +
+  ` | esbuild@${esbuildVersion} | licences at the end */`;
 
 // the licences: one copy of each distinct text, naming the packages it covers
 const isCopyright = (line) => /^\s*copyright\b/i.test(line);
