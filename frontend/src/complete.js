@@ -6,6 +6,7 @@
 //   from vision import C  -> the names the package exports
 
 import { syntaxTree } from "@codemirror/language";
+import { globalCompletion, localCompletionSource } from "@codemirror/lang-python";
 
 const WORD = /^\w*$/;
 
@@ -88,8 +89,34 @@ function callee(ref, chain, text) {
   return member ? { title: `${owner}.${name}`, ...member } : null;
 }
 
-export function apiCompletions(ref, lang) {
+// The editor's one completion source: after `robot.`, `from vision import`, `Classifier(`
+// only the API's own names; elsewhere those names together with Python's (keywords,
+// built-ins, the program's own variables). `holder.ref` may change (setCompletions).
+export function completionSource(holder, lang) {
+  const api = apiCompletions(holder, lang);
   return (context) => {
+    const ours = api(context);
+    if (ours && ours.exclusive) return ours.result;
+    const results = [ours && ours.result, localCompletionSource(context), globalCompletion(context)];
+    const found = results.filter((r) => r && r.options.length);
+    if (!found.length) return null;
+    const from = Math.min(...found.map((r) => r.from));
+    const seen = new Set();
+    const options = [];
+    for (const r of found) {
+      if (r.from !== from) continue;
+      for (const option of r.options) {
+        if (!seen.has(option.label)) { seen.add(option.label); options.push(option); }
+      }
+    }
+    return { from, options, validFor: WORD };
+  };
+}
+
+function apiCompletions(holder, lang) {
+  const only = (result) => result && { exclusive: true, result };
+  return (context) => {
+    const ref = holder.ref;
     if (!ref || !ref.classes) return null;
     const { state, pos } = context;
     const node = syntaxTree(state).resolveInner(pos, -1);
@@ -102,35 +129,37 @@ export function apiCompletions(ref, lang) {
     let m = /^\s*from\s+(\w+)\s+import\s+.*$/.exec(before);
     if (m) {
       const module = ref.modules[m[1]];
-      return module ? { from, options: module.names.map((n) => nameOption(ref, n, lang)), validFor: WORD } : null;
+      return only(module ? { from, options: module.names.map((n) => nameOption(ref, n, lang)), validFor: WORD } : null)
+        || { exclusive: true, result: null };
     }
     m = /^\s*(?:from|import)\s+\w*$/.exec(before);
     if (m) {
       const options = Object.entries(ref.modules).map(([name, mod]) => ({
         label: name, type: "namespace", info: infoNode(name, mod.doc, lang),
       }));
-      return { from, options, validFor: WORD };
+      return only({ from, options, validFor: WORD });
     }
     const text = state.doc.toString();
     m = /([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.\w*$/.exec(before);
     if (m) {
       if (ref.modules[m[1]]) {
-        return { from, options: ref.modules[m[1]].names.map((n) => nameOption(ref, n, lang)), validFor: WORD };
+        return only({ from, options: ref.modules[m[1]].names.map((n) => nameOption(ref, n, lang)), validFor: WORD });
       }
       const type = resolve(ref, m[1], text);
-      if (!type) return null;
+      // an unknown object's attributes: nothing is better than Python's built-ins
+      if (!type) return { exclusive: true, result: null };
       const members = ref.classes[type].members.filter((mem) => !mem.deprecated);
-      return { from, options: members.map((mem) => memberOption(mem, m[1], lang)), validFor: WORD };
+      return only({ from, options: members.map((mem) => memberOption(mem, m[1], lang)), validFor: WORD });
     }
     m = /([A-Za-z_][\w.]*)\(([^()]*)$/.exec(before);
     if (m && !/=\s*\w*$/.test(m[2]) && /(^|,)\s*\w*$/.test(m[2])) {
       const target = callee(ref, m[1], text);
       if (!target || !target.params || !target.params.length) return null;
-      const options = target.params.map((p) => ({
-        label: `${p}=`, type: "variable", detail: target.signature,
+      const options = target.params.map((p, i) => ({
+        label: `${p}=`, type: "variable", detail: target.signature, boost: -i, // in the signature's order
         info: infoNode(target.title + target.signature, target.doc, lang),
       }));
-      return { from, options, validFor: WORD };
+      return only({ from, options, validFor: WORD });
     }
     if (!word && !context.explicit) return null;
     const seen = new Set();
@@ -144,6 +173,6 @@ export function apiCompletions(ref, lang) {
         if (!seen.has(name)) { seen.add(name); options.push(nameOption(ref, name, lang)); }
       }
     }
-    return { from, options, validFor: WORD };
+    return { exclusive: false, result: { from, options, validFor: WORD } };
   };
 }

@@ -17,14 +17,14 @@ import {
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import {
-  syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput,
+  syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
 } from "@codemirror/language";
 import {
   autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap,
 } from "@codemirror/autocomplete";
-import { python, pythonLanguage } from "@codemirror/lang-python";
+import { python } from "@codemirror/lang-python";
 
-import { apiCompletions } from "./complete.js";
+import { completionSource } from "./complete.js";
 
 const LABELS = {
   en: { editor: "Python program", error: "Error on this line" },
@@ -53,8 +53,13 @@ class ErrorMarker extends GutterMarker {
   eq(other) { return other.message === this.message; }
   toDOM() {
     const mark = document.createElement("span");
-    mark.className = "cm-rc-error-marker";
     mark.textContent = "!";
+    if (this.label == null) { // the gutter's invisible spacer, which sizes it
+      mark.className = "cm-rc-error-spacer";
+      mark.setAttribute("aria-hidden", "true");
+      return mark;
+    }
+    mark.className = "cm-rc-error-marker";
     mark.title = this.message || this.label;
     mark.setAttribute("aria-label", this.label);
     return mark;
@@ -99,7 +104,7 @@ function errorGutter(label) {
       });
       return RangeSet.of(markers, true);
     },
-    initialSpacer: () => new ErrorMarker("", label),
+    initialSpacer: () => new ErrorMarker("", null),
   });
 }
 
@@ -148,6 +153,7 @@ const baseTheme = EditorView.theme({
     padding: "2px 8px", margin: "2px 0 4px", fontFamily: "system-ui, sans-serif", whiteSpace: "pre-wrap",
   },
   ".cm-rc-error-gutter": { minWidth: "1.2em" },
+  ".cm-rc-error-spacer": { padding: "0 0.35em" },
   ".cm-rc-error-marker": { color: "#ffffff", backgroundColor: "#dc2626", borderRadius: "50%", padding: "0 0.35em", fontWeight: "bold", cursor: "default" },
   ".cm-rc-highlight-line": { backgroundColor: "#fef9c3" },
   ".cm-tooltip.cm-tooltip-autocomplete > ul": { fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", maxHeight: "14em" },
@@ -171,12 +177,19 @@ export function createEditor(parent, options = {}) {
   const labels = LABELS[lang] || LABELS.en;
   const font = new Compartment();
   const editable = new Compartment();
-  const api = new Compartment();
   const ro = (value) => [EditorState.readOnly.of(value)];
-  const completionData = (ref) => pythonLanguage.data.of({ autocomplete: apiCompletions(ref, lang) });
+  const holder = { ref: completions };
 
+  // The editor lives in a shadow root of its own: there CodeMirror's styles are
+  // constructed style sheets, which the console's Content-Security-Policy
+  // (style-src 'self', no inline <style>) allows.
+  const host = document.createElement("div");
+  host.className = "rc-editor";
+  parent.appendChild(host);
+  const root = host.attachShadow({ mode: "open" });
   const view = new EditorView({
-    parent,
+    parent: root,
+    root,
     state: EditorState.create({
       doc,
       extensions: [
@@ -187,15 +200,16 @@ export function createEditor(parent, options = {}) {
         history(),
         drawSelection(),
         EditorState.allowMultipleSelections.of(false),
+        indentUnit.of("    "), // Python's four spaces
+        EditorState.tabSize.of(4),
         indentOnInput(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         bracketMatching(),
         closeBrackets(),
-        autocompletion({ icons: false }),
+        autocompletion({ icons: false, override: [completionSource(holder, lang)] }),
         highlightActiveLine(),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
         python(),
-        api.of(completionData(completions)),
         errorsField,
         highlightField,
         baseTheme,
@@ -214,6 +228,8 @@ export function createEditor(parent, options = {}) {
 
   return {
     view,
+    /** The element put in `parent`; the editor is in its (open) shadow root. */
+    host,
     /** The program's text. */
     getDoc: () => view.state.doc.toString(),
     /** Replace the whole text (errors and highlight are cleared; undo can bring it back). */
@@ -260,9 +276,12 @@ export function createEditor(parent, options = {}) {
     },
     /** New completions (another kit or lesson). */
     setCompletions(ref) {
-      view.dispatch({ effects: api.reconfigure(completionData(ref)) });
+      holder.ref = ref;
     },
     focus: () => view.focus(),
-    destroy: () => view.destroy(),
+    destroy() {
+      view.destroy();
+      host.remove();
+    },
   };
 }
