@@ -27,8 +27,16 @@ import { python } from "@codemirror/lang-python";
 import { completionSource } from "./complete.js";
 
 const LABELS = {
-  en: { editor: "Python program", error: "Error on this line" },
-  zh: { editor: "Python 程序", error: "这一行有错误" },
+  en: {
+    editor: "Python program",
+    help: "Tab indents. To leave the editor, press Escape, then Tab. Ctrl+Space shows what you can write.",
+    error: "Error on this line",
+  },
+  zh: {
+    editor: "Python 程序",
+    help: "Tab 键缩进。要离开编辑器，先按 Esc，再按 Tab。按 Ctrl+空格 看看可以写什么。",
+    error: "这一行有错误",
+  },
 };
 
 // -- errors: a red line, a gutter marker and the message under the line ------------
@@ -215,7 +223,7 @@ export function createEditor(parent, options = {}) {
         baseTheme,
         font.of(fontTheme(fontSize)),
         editable.of(ro(readOnly)),
-        EditorView.contentAttributes.of({ "aria-label": labels.editor }),
+        EditorView.contentAttributes.of({ "aria-label": labels.editor, "aria-description": labels.help }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && onChange) onChange(update.state.doc.toString());
         }),

@@ -200,6 +200,23 @@ def test_a_child_completes_robot_drive_forward_and_sees_an_error(served: str) ->
             # Chinese labels
             page.goto(served + "/editor-test/?lang=zh")
             expect(page.locator(".cm-content")).to_have_attribute("aria-label", "Python 程序")
+            assert "Esc" in str(page.locator(".cm-content").get_attribute("aria-description"))
+            # another name for the robot, and the names a package offers
+            page.evaluate("window.editor.setDoc('with Robot() as bot:\\n    bot.dri')")
+            page.locator(".cm-content").click()
+            page.keyboard.press("Control+End")
+            page.keyboard.press("Control+Space")
+            expect(options.first).to_have_text("drive")
+            page.keyboard.press("Escape")
+            page.keyboard.type("\nfrom vision import Cl")
+            expect(options.first).to_have_text("Classifier")
+            expect(page.locator(".cm-completionInfo")).to_contain_text("Says what a picture shows")
+            page.screenshot(path=str(SHOTS / "editor-zh.png"))
+            # the keyboard leaves the editor: Escape, then Tab
+            page.keyboard.press("Escape")
+            page.keyboard.press("Escape")
+            page.keyboard.press("Tab")
+            assert page.evaluate("window.editor.view.hasFocus") is False
             assert errors == []
         finally:
             browser.close()
