@@ -176,3 +176,33 @@ function apiCompletions(holder, lang) {
     return { exclusive: false, result: { from, options, validFor: WORD } };
   };
 }
+
+// What a name under the mouse is: its signature and help (`robot.drive.forward`, `Classifier`).
+export function describeAt(holder, lang, state, pos) {
+  const ref = holder.ref;
+  if (!ref || !ref.classes) return null;
+  const line = state.doc.lineAt(pos);
+  const at = pos - line.from;
+  for (const m of line.text.matchAll(/[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*/g)) {
+    if (at < m.index || at > m.index + m[0].length) continue;
+    // the chain up to the end of the word under the mouse
+    const end = m[0].indexOf(".", at - m.index);
+    const chain = end < 0 ? m[0] : m[0].slice(0, end);
+    const from = line.from + m.index + chain.lastIndexOf(".") + 1;
+    const to = line.from + m.index + chain.length;
+    const text = state.doc.toString();
+    const dot = chain.lastIndexOf(".");
+    if (dot < 0) {
+      const found = ref.classes[chain] || ref.functions[chain];
+      if (found) return { from, to, dom: infoNode(chain + found.signature, found.doc, lang)() };
+      const type = variableTypes(ref, text)[chain];
+      return type ? { from, to, dom: infoNode(`${chain}: ${type}`, ref.classes[type].doc, lang)() } : null;
+    }
+    const owner = resolve(ref, chain.slice(0, dot), text);
+    const member = owner && ref.classes[owner].members.find((mem) => mem.name === chain.slice(dot + 1));
+    if (!member) return null;
+    const option = memberOption(member, chain.slice(0, dot), lang);
+    return { from, to, dom: option.info() };
+  }
+  return null;
+}

@@ -7,13 +7,16 @@
 //   });
 //   editor.markError(3, "NameError: ...");   // line 3 turns red, a marker in the gutter
 //
+// Completions (robot., robot.drive., Classifier(, from vision import) and help under the
+// mouse come from `completions`, the JSON of lessons.apiref.api_reference(kit).
+//
 // `make frontend` bundles this file and its npm packages (frontend/package-lock.json)
 // into fleet/console/static/vendor/editor.js; nothing is fetched at run time.
 
 import { EditorState, Compartment, StateField, StateEffect, RangeSet } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLineGutter, highlightSpecialChars,
-  drawSelection, highlightActiveLine, Decoration, WidgetType, gutter, GutterMarker,
+  drawSelection, highlightActiveLine, Decoration, WidgetType, gutter, GutterMarker, hoverTooltip,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import {
@@ -24,7 +27,7 @@ import {
 } from "@codemirror/autocomplete";
 import { python } from "@codemirror/lang-python";
 
-import { completionSource } from "./complete.js";
+import { completionSource, describeAt } from "./complete.js";
 
 const LABELS = {
   en: {
@@ -166,6 +169,7 @@ const baseTheme = EditorView.theme({
   ".cm-rc-highlight-line": { backgroundColor: "#fef9c3" },
   ".cm-tooltip.cm-tooltip-autocomplete > ul": { fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", maxHeight: "14em" },
   ".cm-tooltip-autocomplete ul li[aria-selected]": { backgroundColor: "#2563eb", color: "#ffffff" },
+  ".cm-tooltip-hover": { maxWidth: "28em", fontFamily: "system-ui, sans-serif", padding: "6px 10px" },
   ".cm-completionInfo": { maxWidth: "28em", fontFamily: "system-ui, sans-serif", padding: "6px 10px" },
   ".cm-rc-info-signature": { fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", fontWeight: "bold", marginBottom: "4px" },
 });
@@ -215,6 +219,10 @@ export function createEditor(parent, options = {}) {
         bracketMatching(),
         closeBrackets(),
         autocompletion({ icons: false, override: [completionSource(holder, lang)] }),
+        hoverTooltip((view, pos) => {
+          const found = describeAt(holder, lang, view.state, pos);
+          return found && { pos: found.from, end: found.to, above: true, create: () => ({ dom: found.dom }) };
+        }),
         highlightActiveLine(),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
         python(),

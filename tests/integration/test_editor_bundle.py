@@ -173,6 +173,18 @@ def test_a_child_completes_robot_drive_forward_and_sees_an_error(served: str) ->
             )
             assert page.locator(".cm-rc-error-message").get_attribute("role") == "alert"
             page.screenshot(path=str(SHOTS / "editor-error.png"))
+            # the mouse on a name shows its help, as the completions do
+            spot = page.evaluate(
+                "(() => { const v = window.editor.view;"
+                " const c = v.coordsAtPos(v.state.doc.toString().indexOf('forward') + 2);"
+                " return [c.left + 2, (c.top + c.bottom) / 2]; })()"
+            )
+            page.mouse.move(spot[0], spot[1])
+            hover = page.locator(".cm-tooltip-hover")
+            expect(hover).to_contain_text("robot.drive.forward(power: float = 0.5)")
+            expect(hover).to_contain_text("Drive straight on at power")
+            page.screenshot(path=str(SHOTS / "editor-hover.png"))
+            page.mouse.move(5, 5)
             page.evaluate("window.editor.clearErrors()")
             expect(error_line).to_have_count(0)
             expect(page.locator(".cm-rc-error-marker")).to_have_count(0)
