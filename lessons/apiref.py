@@ -280,7 +280,7 @@ def _robot_entry(
             {
                 "name": name,
                 "kind": "part",
-                "doc": _doc(cls),
+                "doc": spec.title.model_dump() if spec.title else _doc(cls),
                 "type": cls.__name__,
                 "annotation": cls.__name__,
                 "deprecated": False,

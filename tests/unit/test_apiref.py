@@ -99,7 +99,12 @@ def test_the_robot_has_exactly_the_kits_parts(tmp_path: Path) -> None:
 
     # a kit with a part the robot has no typed attribute for: robot.pan is a Servo
     kit = load_kit("sim").model_dump(mode="json", exclude_none=True)
-    kit["parts"]["pan"] = {"kind": "servo", "min_angle": -45, "max_angle": 45}
+    kit["parts"]["pan"] = {
+        "kind": "servo",
+        "min_angle": -45,
+        "max_angle": 45,
+        "title": {"en": "The camera's pan servo", "zh": "摄像头的水平舵机"},
+    }
     path = tmp_path / "sim-pan.yaml"
     path.write_text(yaml.safe_dump(kit), encoding="utf-8")
     ref = build_reference(str(path))
@@ -107,6 +112,8 @@ def test_the_robot_has_exactly_the_kits_parts(tmp_path: Path) -> None:
         m["name"]: m["type"] for m in ref["classes"]["Robot"]["members"] if m["kind"] == "part"
     }
     assert parts["pan"] == "Servo"
+    pan = members(ref, "Robot")["pan"]["doc"]
+    assert pan == {"en": "The camera's pan servo", "zh": "摄像头的水平舵机"}  # the kit's own words
     with Robot(kit=load_kit(path), backend="sim", realtime=False) as robot:
         # exactly what the robot built, each of the class the reference says
         assert set(parts) == set(robot.parts) | {"drive"}
