@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # What `make demo` and `make test` need: the console, the embedded broker, the tools.
 EXTRAS ?= console,demo,dev
 
-.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models face-model
+.PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models face-model frontend
 
 all: venv firmware
 
@@ -46,6 +46,13 @@ models: venv
 
 face-model: venv
 	$(BIN)/python scripts/models/extract_faces.py
+
+# The student editor (issue 21): CodeMirror 6 from npm at the versions frontend/package-lock.json
+# pins, bundled by esbuild into fleet/console/static/vendor/editor.js (committed: robots, `make
+# demo` and `make test` never need node). Needs node >= 18 and npm; re-run after changing the lock.
+frontend:
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts
+	node frontend/build.mjs
 
 demo: venv
 	$(BIN)/roboclass demo
