@@ -151,6 +151,15 @@ def logout(request: Request, response: Response, console: ConsoleDep) -> SignedO
     return SignedOut(signed_out=bool(token) and console.db.classes.close_session(token))
 
 
+def _completions(lesson: Any) -> dict[str, Any]:
+    """What the editor completes: the student API for the lesson's kit, from the packages."""
+    from lessons.apiref import api_reference  # noqa: PLC0415 - imports the student packages
+
+    kit = lesson.model.hardware.kit
+    path = lesson.file(kit) if kit.endswith((".yaml", ".yml")) else None
+    return api_reference(str(path) if path is not None else kit)
+
+
 def _lesson_view(lesson: Any, me: StudentSession, console: Console) -> dict[str, Any]:
     m = lesson.model
     saved = console.db.work.code(me.student_id, m.id)
@@ -165,6 +174,7 @@ def _lesson_view(lesson: Any, me: StudentSession, console: Console) -> dict[str,
         "pass_score": m.grading.pass_score,
         "kit": m.hardware.kit,
         "device": me.device,
+        "completions": _completions(lesson),
     }
 
 
