@@ -123,7 +123,9 @@ def test_a_memory_hog_is_stopped_and_reported(tmp_path: Path) -> None:
 def test_a_crash_is_reported(tmp_path: Path, code: str, signal_name: str) -> None:
     result = run(tmp_path, code)
     assert result.run_status == "crashed"
-    assert result.error == f"the program was killed by {signal_name}"
+    assert result.error == (
+        f"the program was killed by {signal_name} / 程序被信号 {signal_name} 结束了"
+    )
 
 
 def test_estop_stops_the_run_and_the_robot(tmp_path: Path) -> None:
