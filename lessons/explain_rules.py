@@ -18,6 +18,7 @@ import builtins
 import difflib
 import importlib
 import inspect
+import keyword
 import re
 import sys
 from collections.abc import Iterable
@@ -54,10 +55,10 @@ def explain_exception(tb: ParsedTraceback, code: str, line: str = "") -> Found: 
         "ModuleNotFoundError": _import,
         "ImportError": _import,
     }
-    if name == "SyntaxError" and re.search(
-        r"\belse\s+if\b", tb.frames[-1].source or "" if tb.frames else ""
-    ):
-        return Kind.SYNTAX, TEXTS["elif"], "elif"
+    if name == "SyntaxError":
+        found = _syntax_in_line(line)
+        if found is not None:
+            return found
     if name in handlers:
         found = handlers[name](message)
         if found is not None:
@@ -93,6 +94,17 @@ _FULL_WIDTH = dict(zip("（）【】｛｝，。：；“”‘’＝＋－！�
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 
 
+def _syntax_in_line(line: str) -> Found | None:
+    """What the student's line shows plainly: ``else if``, or ``While`` with a capital."""
+    if re.search(r"\belse\s+if\b", line):
+        return Kind.SYNTAX, TEXTS["elif"], "elif"
+    first = re.match(r"\s*([A-Z][a-z]+)\b", line)
+    if first and first[1].lower() in keyword.kwlist:
+        word = first[1].lower()
+        return Kind.SYNTAX, TEXTS["keyword_case"].format(word=word, written=first[1]), word
+    return None
+
+
 def _syntax(message: str) -> Found:  # noqa: PLR0911 - one return per message
     kind = Kind.SYNTAX
     if found := re.match(r"invalid character '(.)'", message):
@@ -113,6 +125,8 @@ def _syntax(message: str) -> Found:  # noqa: PLR0911 - one return per message
         return kind, text, closing
     if "Maybe you meant '=='" in message:
         return kind, TEXTS["equals"], "=="
+    if message.endswith("Perhaps you forgot a comma?"):
+        return kind, TEXTS["comma"], ","
     if message.startswith("expected ':'"):
         return kind, TEXTS["colon"], ":"
     if message.startswith("unterminated string"):
@@ -357,13 +371,9 @@ def _bad_value(message: str) -> Found | None:
         return Kind.TYPE, TEXTS["needs_number"].format(what=found[1], value=found[2]), None
     found = re.match(r"(.+?) must be (?:a number )?between (\S+) and (\S+), not (.+)$", message)
     if found is None:
-        found = re.match(r"()(.+?) is outside ([-\d.e]+)\.\.([-\d.e]+)$", message)
-        if found is None:
-            two = _bilingual(message)
-            return (Kind.OUT_OF_RANGE, two, None) if two is not None else None
-        what, value, low, high = "value", found[2], found[3], found[4]
-    else:
-        what, low, high, value = found[1], found[2], found[3], found[4]
+        two = _bilingual(message)  # set_speed's own "... / ..." says what is too fast
+        return (Kind.OUT_OF_RANGE, two, None) if two is not None else None
+    what, low, high, value = found[1], found[2], found[3], found[4]
     text = TEXTS["out_of_range"].format(
         what=what, low=low, high=high, value=value, example=_example(low, high)
     )

@@ -56,6 +56,14 @@ TEXTS: dict[str, Text] = {
         'In Python, "else if" is one word: `elif`.',
         "在 Python 里，“else if”要写成一个词：`elif`。",
     ),
+    "keyword_case": Text(
+        "Python's own words are written in small letters: `{word}`, not `{written}`.",
+        "Python 自己的关键词要用小写字母：写 `{word}`，不是 `{written}`。",
+    ),
+    "comma": Text(
+        "Put a comma `,` between the things inside the brackets.",
+        "括号里的几样东西之间要用逗号 `,` 隔开。",
+    ),
     "never_closed": Text(
         "This `{bracket}` is opened but never closed. Add the matching `{closing}`.",
         "这个 `{bracket}` 打开了，却没有关上。请补上和它配对的 `{closing}`。",
@@ -157,7 +165,7 @@ TEXTS: dict[str, Text] = {
     "out_of_range": Text(
         "`{what}` must be between {low} and {high}, but it got {value}. "
         "Use a number in that range, like {example}.",
-        "`{what}` 必须在 {low} 到 {high} 之间，可是这里给了 {value}。换一个这个范围里的数，比如 {example}。",
+        "`{what}` 必须在 {low} 到 {high} 之间，可是这里给了 {value}。换成这个范围里的数，比如 {example}。",
     ),
     "direction": Text(
         "The direction is in the name: for the other way use `backward()`, `left()` or `right()`.",
@@ -173,11 +181,11 @@ TEXTS: dict[str, Text] = {
     ),
     "keyword": Text(
         "`{func}()` has no setting called `{name}`.",
-        "`{func}()` 没有叫 `{name}` 的设置。",
+        "`{func}()` 没有叫 `{name}` 的参数。",
     ),
     "keyword_mean": Text(
         "`{func}()` has no setting called `{name}`. Did you mean `{suggestion}`?",
-        "`{func}()` 没有叫 `{name}` 的设置。你是不是想写 `{suggestion}`？",
+        "`{func}()` 没有叫 `{name}` 的参数。你是不是想写 `{suggestion}`？",
     ),
     "signature": Text("Write it like this: `{signature}`.", "要这样写：`{signature}`。"),
     "text_number": Text(

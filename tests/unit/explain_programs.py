@@ -40,6 +40,8 @@ PROGRAMS: dict[str, str] = {
     "syntax_chinese_comma": "x = [1， 2]\n",
     "syntax_unmatched": "print(1))\n",
     "syntax_mismatch": "x = [1, 2)\n",
+    "syntax_capital": "x = 1\nWhile x < 3:\n    x = x + 1\n",
+    "syntax_comma": "print(1 2)\n",
     "syntax_other": "2x = 3\n",
     "indent_unexpected": ROBOT + "    robot.drive.forward(0.5)\n        robot.drive.stop()\n",
     "indent_expected": ROBOT + "robot.drive.forward(0.5)\n",
@@ -83,6 +85,7 @@ PROGRAMS: dict[str, str] = {
     "import_hardwar": "from hardwar import Robot\n",
     "import_name": "from hardware import Robbot\n",
     "import_missing": "import requests\n",
+    "import_case": "import Time\n",
     # limits, stops and the rest
     "memory": "x = bytearray(10**12)\n",
     "memory_together": "x = []\nwhile True:\n    x.append(bytearray(50_000_000))\n",

@@ -38,6 +38,8 @@ CASES: dict[str, tuple[Kind, str | None, int | None, int | None, str | None, str
     "syntax_chinese_comma": (Kind.SYNTAX, "SyntaxError", 1, 7, ",", "type `,`", "改成 `,`"),
     "syntax_unmatched": (Kind.SYNTAX, "SyntaxError", 1, 9, None, "no opening", "配对"),
     "syntax_mismatch": (Kind.SYNTAX, "SyntaxError", 1, 10, "]", "close with `]`", "用 `]` 来关"),
+    "syntax_capital": (Kind.SYNTAX, "SyntaxError", 2, 7, "while", "small letters", "小写"),
+    "syntax_comma": (Kind.SYNTAX, "SyntaxError", 1, 7, ",", "a comma `,`", "逗号"),
     "syntax_other": (Kind.SYNTAX, "SyntaxError", 1, 1, None, "can't read", "看不懂"),
     "indent_unexpected": (
         Kind.INDENTATION,
@@ -153,6 +155,7 @@ CASES: dict[str, tuple[Kind, str | None, int | None, int | None, str | None, str
     ),
     "import_name": (Kind.IMPORT, "ImportError", 1, None, "Robot", "`Robbot`", "`Robot`"),
     "import_missing": (Kind.IMPORT, "ModuleNotFoundError", 1, None, None, "`requests`", "`time`"),
+    "import_case": (Kind.IMPORT, "ModuleNotFoundError", 1, None, "time", "`Time`", "`time`"),
     "memory": (Kind.MEMORY, "MemoryError", 1, 5, None, "too much memory", "内存"),
     "memory_together": (Kind.MEMORY, "MemoryError", None, None, None, "memory", "内存"),
     "processes": (Kind.PROCESSES, "BlockingIOError", 3, None, None, "processes", "进程"),
