@@ -374,12 +374,11 @@ def _bad_value(message: str) -> Found | None:
         two = _bilingual(message)  # set_speed's own "... / ..." says what is too fast
         return (Kind.OUT_OF_RANGE, two, None) if two is not None else None
     what, low, high, value = found[1], found[2], found[3], found[4]
+    if what == "power" and value.startswith("-") and _number(low) == 0:
+        return Kind.OUT_OF_RANGE, TEXTS["direction"].format(what=what, value=value), None
     text = TEXTS["out_of_range"].format(
         what=what, low=low, high=high, value=value, example=_example(low, high)
     )
-    if what == "power" and value.startswith("-") and _number(low) == 0:
-        extra = TEXTS["direction"]
-        text = Text(f"{text.en} {extra.en}", f"{text.zh}{extra.zh}")
     return Kind.OUT_OF_RANGE, text, None
 
 

@@ -168,8 +168,10 @@ TEXTS: dict[str, Text] = {
         "`{what}` 必须在 {low} 到 {high} 之间，可是这里给了 {value}。换成这个范围里的数，比如 {example}。",
     ),
     "direction": Text(
-        "The direction is in the name: for the other way use `backward()`, `left()` or `right()`.",
-        "方向已经写在名字里了：想换个方向，就用 `backward()`、`left()` 或 `right()`。",
+        "`{what}` can't be below 0 here (it got {value}): the direction is in the name. "
+        "To go the other way, use `backward()`, `left()` or `right()` with a number from 0 to 1.",
+        "这里的 `{what}` 不能小于 0（这里给了 {value}），方向已经写在名字里了。"
+        "想换个方向，就用 `backward()`、`left()` 或 `right()`，数字在 0 到 1 之间。",
     ),
     "missing_args": Text(
         "`{func}()` needs more between its brackets: {missing}.",
