@@ -153,12 +153,13 @@ def _too_many_processes(output: str, error: str | None) -> str | None:
 
 
 def _endless_loop(code: str, lines: list[str], error: str | None) -> Explanation:
-    line = _forever_loop(code)
-    if line is None:
+    found = _busy_loop(code)
+    if found is None:
         return Explanation(Kind.ENDLESS_LOOP, TEXTS["endless_loop"], message=error)
+    line, forever = found
     return Explanation(
         Kind.ENDLESS_LOOP,
-        TEXTS["endless_loop_at"],
+        TEXTS["endless_loop_at" if forever else "busy_loop_at"],
         message=error,
         line=line,
         code=lines[line - 1].strip(),
@@ -168,20 +169,30 @@ def _endless_loop(code: str, lines: list[str], error: str | None) -> Explanation
 _WAITS = frozenset({"sleep", "wait", "wait_for_press", "wait_for_release", "exit", "_exit", "quit"})
 
 
-def _forever_loop(code: str) -> int | None:
-    """The first ``while True:`` that neither waits (``sleep``...) nor can be left."""
+def _busy_loop(code: str) -> tuple[int, bool] | None:
+    """The loop that most likely ran out the time, and whether it is a ``while True:``.
+
+    First a ``while True:`` that neither waits (``sleep``...) nor can be left;
+    else a ``while`` that never waits (in the simulator, time stands still
+    until the program waits, so the robot never gets where the loop waits for).
+    """
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.While):
-            continue
-        if not (isinstance(node.test, ast.Constant) and node.test.value):
-            continue
-        if not any(_waits_or_leaves(inner) for stmt in node.body for inner in ast.walk(stmt)):
-            return node.lineno
-    return None
+    loops = sorted(
+        (node for node in ast.walk(tree) if isinstance(node, ast.While)), key=lambda n: n.lineno
+    )
+    busy = [
+        loop
+        for loop in loops
+        if not any(_waits_or_leaves(inner) for stmt in loop.body for inner in ast.walk(stmt))
+    ]
+    forever = [n for n in busy if isinstance(n.test, ast.Constant) and n.test.value]
+    if forever:
+        return forever[0].lineno, True
+    waiting = [n for n in busy if not isinstance(n.test, ast.Constant)]
+    return (waiting[0].lineno, False) if waiting else None
 
 
 def _waits_or_leaves(node: ast.AST) -> bool:

@@ -242,6 +242,12 @@ TEXTS: dict[str, Text] = {
         "程序运行得太久，被停下来了：这个循环永远不会结束，也从不等待。"
         "在循环里加上 `time.sleep(0.05)`，或者用 `break` 跳出来。",
     ),
+    "busy_loop_at": Text(
+        "Your program ran too long and was stopped: this loop checks again and again without "
+        "waiting. Put `time.sleep(0.05)` inside it, so the robot has time to move.",
+        "程序运行得太久，被停下来了：这个循环一遍又一遍地检查，却从不等待。"
+        "在循环里加上 `time.sleep(0.05)`，让机器人有时间动起来。",
+    ),
     "endless_loop": Text(
         "Your program ran too long and was stopped. Does a loop never end? "
         "Make every loop wait with `time.sleep(0.05)`, or finish.",

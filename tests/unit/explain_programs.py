@@ -21,7 +21,7 @@ from typing import Any
 RUNS = Path(__file__).with_name("explain_runs.json")
 LESSON = "robot-dance"
 #: A short wall limit for the programs that loop forever (their runs end there).
-WALL = {"loop": 3.0, "loop_robot": 3.0}
+WALL = {"loop": 3.0, "loop_robot": 3.0, "loop_condition": 3.0}
 #: Programs stopped by the e-stop once they print "ready".
 ESTOP = {"estop"}
 
@@ -92,6 +92,9 @@ PROGRAMS: dict[str, str] = {
     "processes": "import os\nwhile True:\n    os.fork()\n",
     "loop": ROBOT + "    robot.drive.forward(0.5)\n    while True:\n        pass\n",
     "loop_robot": ROBOT + "    while True:\n        robot.drive.forward(0.5)\n",
+    "loop_condition": ROBOT
+    + "    robot.drive.forward(0.5)\n    while robot.distance.metres > 0.2:\n"
+    "        pass\n    robot.drive.stop()\n",
     "time_up": "import time\n" + ROBOT + "    while True:\n        robot.drive.forward(0.3)\n"
     "        time.sleep(0.1)\n",
     "estop": ROBOT

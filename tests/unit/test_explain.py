@@ -161,6 +161,7 @@ CASES: dict[str, tuple[Kind, str | None, int | None, int | None, str | None, str
     "processes": (Kind.PROCESSES, "BlockingIOError", 3, None, None, "processes", "进程"),
     "loop": (Kind.ENDLESS_LOOP, None, 5, None, None, "`time.sleep(0.05)`", "循环"),
     "loop_robot": (Kind.ENDLESS_LOOP, None, 4, None, None, "never ends", "永远不会结束"),
+    "loop_condition": (Kind.ENDLESS_LOOP, None, 5, None, None, "without waiting", "从不等待"),
     "time_up": (Kind.TIME_UP, None, None, None, None, "time is over", "时间到了"),
     "estop": (Kind.ESTOP, None, None, None, None, "not a mistake", "不是你程序的错"),
     "interrupt": (Kind.STOPPED, "KeyboardInterrupt", 1, None, None, "Stop", "停止"),
@@ -307,7 +308,9 @@ def test_the_runners_own_lines_are_in_both_languages_english_first() -> None:
         ),
         ("x = 0\nwhile 1:\n    x += 1\n    if x > 10:\n        break\n", None),
         ("def f():\n    while True:\n        return 1\nwhile True:\n    f()\n", 4),
-        ("x = 0\nwhile x < 3:\n    pass\n", None),  # it may end: not pointed at
+        ("x = 0\nwhile x < 3:\n    x += 1\n    if x > 9:\n        break\n", None),
+        ("x = 0\nwhile x < 3:\n    pass\nwhile True:\n    pass\n", 4),  # forever comes first
+        ("import time\nwhile True:\n    while x:\n        pass\n    time.sleep(1)\n", 3),
         ("while True\n    pass\n", None),  # Python cannot read it: no loop to point at
     ],
 )
@@ -315,6 +318,8 @@ def test_the_endless_loop_is_pointed_at_only_when_it_is_sure(code: str, line: in
     found = explain("", code, status="timeout", error="the program ran longer than 3 s")
     assert found is not None and found.kind is Kind.ENDLESS_LOOP and found.line == line
     assert ("this loop" in found.text.en) is (line is not None)
+    if line is not None:
+        assert found.code == code.splitlines()[line - 1].strip()
 
 
 def test_an_error_outside_the_students_file_has_no_line() -> None:
