@@ -30,7 +30,7 @@ from lessons.explain_rules import explain_exception
 from lessons.explain_texts import TEXTS, Kind
 from lessons.grading import RunStatus
 from lessons.sandbox import HOME
-from lessons.tracebacks import Frame, ParsedTraceback, column_of, last_traceback
+from lessons.tracebacks import Frame, ParsedTraceback, columns_of, last_traceback
 from rcbase.i18n import Lang, Text
 
 __all__ = ["Explanation", "Kind", "explain"]
@@ -50,6 +50,7 @@ class Explanation:
     message: str | None = None  # the original message, or the runner's line
     line: int | None = None  # 1-based, in the student's file
     column: int | None = None  # 1-based, where Python says
+    end_column: int | None = None  # 1-based, just after what Python marks (for underlining)
     code: str | None = None  # the student's line, as written (stripped)
     did_you_mean: str | None = None
 
@@ -68,6 +69,7 @@ class Explanation:
             "message": self.message,
             "line": self.line,
             "column": self.column,
+            "end_column": self.end_column,
             "code": self.code,
             "did_you_mean": self.did_you_mean,
             "text": {"en": self.text.en, "zh": self.text.zh},
@@ -121,23 +123,27 @@ def explain(  # noqa: PLR0911 - one return per way a run ends
         tb = ParsedTraceback(tb.frames, "BlockingIOError", processes.partition(": ")[2])
     else:
         kind, text, suggestion = explain_exception(tb, code, real or "")
+    columns = _columns(kind, frame, real)
     return Explanation(
         kind,
         text,
         exception=tb.name,
         message=tb.message,
         line=frame.line if frame else None,
-        column=_column(kind, frame, real),
+        column=columns[0] if columns else None,
+        end_column=columns[1] if columns else None,
         code=real.strip() if real is not None else None,
         did_you_mean=suggestion,
     )
 
 
-def _column(kind: Kind, frame: Frame | None, real: str | None) -> int | None:
-    """Where Python's ``^`` marks point; an indentation error is about the line's start."""
+def _columns(kind: Kind, frame: Frame | None, real: str | None) -> tuple[int, int] | None:
+    """Where Python's ``^`` marks are; an indentation error is about the line's start."""
     if frame is None or real is None:
         return None
-    return 1 if kind is Kind.INDENTATION else column_of(frame, real)
+    if kind is Kind.INDENTATION:
+        return 1, max(2, len(real) - len(real.lstrip()) + 1)
+    return columns_of(frame, real)
 
 
 def _too_many_processes(output: str, error: str | None) -> str | None:

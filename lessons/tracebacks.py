@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-__all__ = ["Frame", "ParsedTraceback", "column_of", "last_traceback"]
+__all__ = ["Frame", "ParsedTraceback", "columns_of", "last_traceback"]
 
 HEADER = "Traceback (most recent call last):"
 _FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
@@ -37,6 +37,7 @@ class Frame:
     function: str | None = None
     source: str | None = None  # the line as the traceback shows it (stripped)
     caret: int | None = None  # where the ``^`` marks start in ``source`` (0-based), if shown
+    caret_end: int | None = None  # and where they end (exclusive)
 
 
 @dataclass(frozen=True)
@@ -88,29 +89,29 @@ def last_traceback(output: str) -> ParsedTraceback | None:
 
 
 def _with_detail(frame: Frame, line: str) -> Frame:
-    """The frame with its source line, or the start of its ``^`` marks, added."""
+    """The frame with its source line, or where its ``^`` marks are, added."""
     if not line.startswith(_SOURCE_INDENT):
         return frame  # "  [Previous line repeated 987 more times]"
     text = line[len(_SOURCE_INDENT) :]
     if frame.source is None:
         return Frame(frame.file, frame.line, frame.function, text)
     if frame.caret is None and _CARET.match(line):
-        return Frame(
-            frame.file, frame.line, frame.function, frame.source, len(text) - len(text.lstrip())
-        )
+        start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+        return Frame(frame.file, frame.line, frame.function, frame.source, start, end)
     return frame
 
 
-def column_of(frame: Frame, real_line: str | None) -> int | None:
-    """The 1-based column in the student's own line where the traceback's ``^`` marks point.
+def columns_of(frame: Frame, real_line: str | None) -> tuple[int, int] | None:
+    """Where the traceback's ``^`` marks are in the student's own line: the 1-based column of
+    the first and of the one after the last.
 
     A traceback shows the line with its indentation taken off; the real line
     (from the student's code) puts it back.
     """
-    if frame.caret is None or frame.source is None or real_line is None:
+    if frame.caret is None or frame.caret_end is None or frame.source is None:
         return None
     shown = frame.source.rstrip()
-    start = real_line.find(shown) if shown else -1
+    start = real_line.find(shown) if shown and real_line is not None else -1
     if start < 0:
         return None
-    return start + frame.caret + 1
+    return start + frame.caret + 1, start + frame.caret_end + 1

@@ -237,6 +237,7 @@ def test_the_json_shape() -> None:
         "message": "'DifferentialDrive' object has no attribute 'fowrard'",
         "line": 5,
         "column": 5,
+        "end_column": 24,
         "code": "robot.drive.fowrard(0.5)",
         "did_you_mean": "forward",
         "text": {
@@ -246,6 +247,25 @@ def test_the_json_shape() -> None:
         "yours": True,
     }
     assert json.loads(json.dumps(explained("estop").to_json()))["yours"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "marked"),
+    [
+        ("name_robt", "Robt"),
+        ("attr_fowrard", "robot.drive.fowrard"),
+        ("zero", "x / 0"),
+        ("syntax_chinese_comma", "，"),
+        ("syntax_bracket", "("),
+        ("indent_unexpected", " " * 8),
+        ("indent_expected", "r"),
+    ],
+)
+def test_the_columns_mark_what_python_marks(name: str, marked: str) -> None:
+    found = explained(name)
+    assert found.line is not None and found.column is not None and found.end_column is not None
+    line = RECORDED[name]["code"].splitlines()[found.line - 1]
+    assert line[found.column - 1 : found.end_column - 1] == marked
 
 
 def test_stops_are_not_the_students_fault() -> None:
