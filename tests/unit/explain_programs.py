@@ -64,6 +64,7 @@ PROGRAMS: dict[str, str] = {
     "attr_robot_forward": ROBOT + "    robot.forward(0.5)\n",
     "attr_valus": ROBOT + "    print(robot.distance.metres + robot.line.valus[0])\n",
     "attr_module": "import time\ntime.slep(1)\n",
+    "attr_vision": "import vision\n\nprint(vision.find_lien)\n",
     "attr_str": 'name = "robo"\nprint(name.uper())\n',
     "attr_none": "x = None\nx.forward()\n",
     # arguments and types

@@ -98,6 +98,7 @@ CASES: dict[str, tuple[Kind, str | None, int | None, int | None, str | None, str
     ),
     "attr_valus": (Kind.ATTRIBUTE, "AttributeError", 4, 35, "values", "`robot.line`", "`values`"),
     "attr_module": (Kind.ATTRIBUTE, "AttributeError", 2, 1, "sleep", "`time` has no", "`sleep`"),
+    "attr_vision": (Kind.ATTRIBUTE, "AttributeError", 3, 7, "find_line", "`vision`", "`find_line`"),
     "attr_str": (Kind.ATTRIBUTE, "AttributeError", 2, 7, "upper", "`name` has no", "`upper`"),
     "attr_none": (Kind.ATTRIBUTE, "AttributeError", 2, 1, None, "`None`", "`None`"),
     "type_fast": (Kind.TYPE, "BadValueError", 4, None, None, "without quotes", "不用加引号"),
