@@ -359,3 +359,13 @@ def test_a_cut_off_traceback_is_not_guessed_at() -> None:
     assert last_traceback('Traceback (most recent call last):\n  File "/x.py", line 1\n') is None
     found = explain("no traceback here\n", "import sys\nsys.exit(3)\n", error="error")
     assert found is not None and found.kind is Kind.EXIT and found.line is None
+
+
+def test_a_program_run_outside_the_sandbox_is_found_by_its_file_name() -> None:
+    run = RECORDED["zero"]  # as the runner sees it unconfined: the real work folder
+    output = run["output"].replace("/home/student/", "/tmp/roboclass-lesson-x1/")
+    assert "/home/student/" not in output
+    found = explain(output, run["code"], status="error", error=run["error"])
+    assert found is not None and (found.line, found.code) == (4, "return x / 0")
+    other = explain(output, run["code"], entry="robot.py", status="error", error=run["error"])
+    assert other is not None and other.line is None  # not the student's entry: no line
