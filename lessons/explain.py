@@ -179,8 +179,9 @@ def _busy_loop(code: str) -> tuple[int, bool] | None:
     """The loop that most likely ran out the time, and whether it is a ``while True:``.
 
     First a ``while True:`` that neither waits (``sleep``...) nor can be left;
-    else a ``while`` that never waits (in the simulator, time stands still
-    until the program waits, so the robot never gets where the loop waits for).
+    else a ``while`` that never waits: one that only checks, again and again,
+    spends the wall-clock time while the simulated robot hardly moves (a
+    reading takes a few simulated milliseconds).
     """
     try:
         tree = ast.parse(code)

@@ -29,7 +29,6 @@ EXPECTED: dict[str, tuple[str, int | None, int | None, str | None]] = {
     "zero": ("zero-division", 4, 12, None),
     "import_hardwar": ("import", 1, None, "hardware"),
     "loop": ("endless-loop", 5, None, None),
-    "loop_condition": ("endless-loop", 5, None, None),
     "estop": ("e-stop", None, None, None),
 }
 
