@@ -90,7 +90,9 @@ def _bilingual(message: str) -> Text | None:
 
 
 # Chinese punctuation a child types with a Chinese keyboard, and what Python wants.
-_FULL_WIDTH = dict(zip("（）【】｛｝，。：；“”‘’＝＋－！？", "()[]{},.:;\"\"''=+-!?", strict=True))
+_FULL_WIDTH = dict(
+    zip("（）【】｛｝，、。：；“”‘’＝＋－！？", "()[]{},,.:;\"\"''=+-!?", strict=True)
+)
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 
 
@@ -112,6 +114,8 @@ def _syntax(message: str) -> Found:  # noqa: PLR0911 - one return per message
         plain = _FULL_WIDTH.get(char)
         if plain is not None:
             return kind, TEXTS["chinese"].format(char=char, plain=plain), plain
+    if message.startswith("invalid non-printable character"):
+        return kind, TEXTS["hidden"], None
     if found := re.match(r"'([(\[{])' was never closed", message):
         bracket = found[1]
         return kind, TEXTS["never_closed"].format(bracket=bracket, closing=_CLOSING[bracket]), None

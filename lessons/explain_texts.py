@@ -56,6 +56,11 @@ TEXTS: dict[str, Text] = {
         'In Python, "else if" is one word: `elif`.',
         "在 Python 里，“else if”要写成一个词：`elif`。",
     ),
+    "hidden": Text(
+        "This line has a hidden special space in it, maybe copied from a web page. "
+        "Delete the spaces around the mark and type them again.",
+        "这一行里藏着一个特殊的空格，可能是从网页上复制来的。把标记附近的空格删掉，重新输入。",
+    ),
     "keyword_case": Text(
         "Python's own words are written in small letters: `{word}`, not `{written}`.",
         "Python 自己的关键词要用小写字母：写 `{word}`，不是 `{written}`。",

@@ -38,6 +38,8 @@ PROGRAMS: dict[str, str] = {
     "syntax_else_if": "x = 1\nif x == 1:\n    print(x)\nelse if x == 2:\n    print(x)\n",
     "syntax_chinese_bracket": ROBOT + "    robot.drive.forward（0.5)\n",
     "syntax_chinese_comma": "x = [1， 2]\n",
+    "syntax_chinese_list_comma": "x = [1、2]\n",
+    "syntax_hidden_space": ROBOT + "    robot.drive.forward(0.5)\u00a0\n",
     "syntax_unmatched": "print(1))\n",
     "syntax_mismatch": "x = [1, 2)\n",
     "syntax_capital": "x = 1\nWhile x < 3:\n    x = x + 1\n",

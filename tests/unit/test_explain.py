@@ -36,6 +36,8 @@ CASES: dict[str, tuple[Kind, str | None, int | None, int | None, str | None, str
     "syntax_else_if": (Kind.SYNTAX, "SyntaxError", 4, 6, "elif", "`elif`", "`elif`"),
     "syntax_chinese_bracket": (Kind.SYNTAX, "SyntaxError", 4, 24, "(", "Chinese", "中文标点"),
     "syntax_chinese_comma": (Kind.SYNTAX, "SyntaxError", 1, 7, ",", "type `,`", "改成 `,`"),
+    "syntax_chinese_list_comma": (Kind.SYNTAX, "SyntaxError", 1, 7, ",", "`、`", "`、` 是中文标点"),
+    "syntax_hidden_space": (Kind.SYNTAX, "SyntaxError", 4, 29, None, "hidden", "特殊的空格"),
     "syntax_unmatched": (Kind.SYNTAX, "SyntaxError", 1, 9, None, "no opening", "配对"),
     "syntax_mismatch": (Kind.SYNTAX, "SyntaxError", 1, 10, "]", "close with `]`", "用 `]` 来关"),
     "syntax_capital": (Kind.SYNTAX, "SyntaxError", 2, 7, "while", "small letters", "小写"),
