@@ -41,6 +41,7 @@ from hardware.remote import RobotServer
 from hardware.sim.truth import SimTruth, truth_of
 from hardware.telemetry import Recorder
 from lessons.errors import RunnerError, SandboxError
+from lessons.explain import explain
 from lessons.grading import Grade, Run, RunStatus
 from lessons.model import Lesson, load_lesson
 from lessons.needs import check_models
@@ -88,6 +89,8 @@ class LessonResult:
     error: str | None = None
     output: str = ""
     reports: list[dict[str, Any]] = field(default_factory=list)
+    #: What went wrong, at the student's line, for a child (:mod:`lessons.explain`), or None.
+    explanation: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,7 @@ class LessonResult:
             "error": self.error,
             "output": self.output,
             "reports": self.reports,
+            "explanation": self.explanation,
         }
 
 
@@ -282,7 +286,24 @@ def run_lesson(
         error=error,
         output=run.output,
         reports=run.reports,
+        explanation=_explanation(run, student, m.entry),
     )
+
+
+def _explanation(run: Run, student: Path, entry: str) -> dict[str, Any] | None:
+    """The run explained for the student; a bug in explaining never costs the grade."""
+    try:
+        found = explain(
+            run.output,
+            student.read_text(encoding="utf-8", errors="replace"),
+            entry=entry,
+            status=run.status,
+            error=run.error,
+        )
+    except Exception:
+        logger.exception("could not explain the run")
+        return None
+    return found.to_json() if found is not None else None
 
 
 def _kit_for(lesson: Lesson, kit: str | None) -> KitProfile:
@@ -345,16 +366,22 @@ def _classify(
         tail.append("MemoryError: the program's processes used too much memory together")
         exit_code = 1
     if status is RunStatus.TIMEOUT:
-        error = f"the program ran longer than {wall:g} s (an endless loop?) and was stopped"
+        error = (
+            f"the program ran longer than {wall:g} s (an endless loop?) and was stopped / "
+            f"程序运行超过了 {wall:g} 秒（是不是有死循环？），已被停止"
+        )
     elif status is RunStatus.STOPPED:
-        error = "stopped by the teacher (e-stop)"
+        error = "stopped by the teacher (e-stop) / 老师按了紧急停止"
     elif time_up:
         status = RunStatus.TIME_UP
     elif exit_code is not None and exit_code < 0:
         status = RunStatus.CRASHED
-        error = f"the program was killed by {signal.Signals(-exit_code).name}"
+        name = signal.Signals(-exit_code).name
+        en, zh = f"the program was killed by {name}", f"程序被信号 {name} 结束了"
         if -exit_code == signal.SIGXCPU:
-            error += " (it used more CPU time than allowed)"
+            en += " (it used more CPU time than allowed)"
+            zh += "（它用的 CPU 时间超过了允许的量）"
+        error = f"{en} / {zh}"
     elif exit_code:
         status = RunStatus.ERROR
         error = next(

@@ -103,6 +103,9 @@ def test_an_exception_is_reported_with_its_traceback(tmp_path: Path) -> None:
     assert result.run_status == "error" and result.status == "error"
     assert result.error == "ZeroDivisionError: division by zero"
     assert "Traceback" in result.output and "speed = 1 / 0" in result.output
+    explanation = result.as_dict()["explanation"]
+    assert explanation["kind"] == "zero-division" and explanation["code"] == "speed = 1 / 0"
+    assert explanation["line"] == 5  # the student's line (the code starts with an empty one)
 
 
 def test_a_memory_hog_is_stopped_and_reported(tmp_path: Path) -> None:
@@ -123,7 +126,9 @@ def test_a_memory_hog_is_stopped_and_reported(tmp_path: Path) -> None:
 def test_a_crash_is_reported(tmp_path: Path, code: str, signal_name: str) -> None:
     result = run(tmp_path, code)
     assert result.run_status == "crashed"
-    assert result.error == f"the program was killed by {signal_name}"
+    assert result.error == (
+        f"the program was killed by {signal_name} / 程序被信号 {signal_name} 结束了"
+    )
 
 
 def test_estop_stops_the_run_and_the_robot(tmp_path: Path) -> None:
@@ -150,6 +155,7 @@ def test_estop_stops_the_run_and_the_robot(tmp_path: Path) -> None:
         stop=stop,
     )
     assert result.status == "stopped" and "e-stop" in (result.error or "")
+    assert result.as_dict()["explanation"]["kind"] == "e-stop"
     assert "driving" in lines
 
 
