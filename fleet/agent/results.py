@@ -67,7 +67,7 @@ def fit_result(result: dict[str, Any]) -> dict[str, Any]:
         return trimmed
     if left > 0:
         return trimmed
-    keep = ("lesson", "status", "score", "run_status", "seconds", "error", "reason")
+    keep = ("lesson", "status", "score", "run_status", "seconds", "error", "reason", "explanation")
     return {k: result[k] for k in keep if k in result} | {"truncated": True}
 
 

@@ -6,6 +6,7 @@
 import { $, h } from "../dom.js";
 import { api, readEvents } from "./api.js";
 import { pick, t } from "./i18n.js";
+import { richText } from "./text.js";
 import { saveNow, work } from "./code.js";
 
 const MAX_OUTPUT_LINES = 500;
@@ -127,21 +128,25 @@ function showSensors(values) {
 // ---- errors a child understands ----------------------------------------------
 
 // Show what went wrong, at the student's own line, with the line marked in the editor.
+// The end of a lesson's time is no mistake: it is said quietly, in the status line.
 export function showExplanation(explanation) {
   const box = $("#explain");
-  if (!explanation) { box.hidden = true; return; }
-  const line = explanation.line;
-  const parts = [
-    line ? h("strong", {}, `${t("explain.line", { line })}: `) : null,
-    pick(explanation.explanation) || explanation.message || "",
-  ];
-  if (explanation.did_you_mean) {
-    parts.push(h("p", { class: "hint" }, t("explain.didyoumean", { name: explanation.did_you_mean })));
+  if (!explanation || explanation.kind === "time-up") {
+    box.hidden = true;
+    if (explanation) status(pick(explanation.text));
+    return;
   }
-  if (explanation.error) parts.push(h("p", { class: "muted raw" }, explanation.error));
-  box.replaceChildren(...parts);
+  const line = explanation.yours ? explanation.line : null;
+  const raw = explanation.exception
+    ? `${explanation.exception}: ${explanation.message || ""}` : explanation.message;
+  box.replaceChildren(
+    h("p", { class: "what" }, line ? h("strong", {}, `${t("explain.line", { line })}: `) : null,
+      ...richText(pick(explanation.text))),
+    explanation.code && line ? h("pre", { class: "where" }, explanation.code) : null,
+    raw ? h("p", { class: "muted raw" }, raw) : null,
+  );
   box.hidden = false;
-  if (line) work.editor.markError(line, pick(explanation.explanation) || explanation.error || "");
+  if (line) work.editor.markError(line, pick(explanation.text).replaceAll("`", ""));
 }
 
 // ---- one run -----------------------------------------------------------------

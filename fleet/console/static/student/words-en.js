@@ -63,7 +63,6 @@ export default {
   "sensors.title": "Sensors",
   "output.title": "What the program printed",
   "explain.line": "Line {line}",
-  "explain.didyoumean": "Did you mean {name}?",
   "error.generic": "Something went wrong: {msg}",
   "error.offline": "The console cannot be reached. Check the Wi-Fi and try again.",
   "signedout": "You are signed out. Join again with the class code.",

@@ -63,7 +63,6 @@ export default {
   "sensors.title": "传感器",
   "output.title": "程序打印的内容",
   "explain.line": "第 {line} 行",
-  "explain.didyoumean": "你是不是想写 {name}？",
   "error.generic": "出了点问题：{msg}",
   "error.offline": "连不上控制台。请检查 Wi-Fi，再试一次。",
   "signedout": "你已经退出了。用班级代码重新加入吧。",

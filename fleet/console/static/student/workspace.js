@@ -8,6 +8,7 @@ import { changedCode, clock, forgetSaved, saveNow, showSaved, work } from "./cod
 import { handIn, showPortfolio } from "./handin.js";
 import { lang, pick, t } from "./i18n.js";
 import { setupRuns } from "./run.js";
+import { richText } from "./text.js";
 
 const FONT = { min: 14, max: 32, step: 2, start: 20 };
 
@@ -29,12 +30,6 @@ function showWho() {
   $("#who").hidden = false;
   $("#run-robot").disabled = !me.device;
   $("#run-robot").title = me.device ? "" : t("run.norobot");
-}
-
-// A step's text, with `code` in backticks shown as code.
-function richText(text) {
-  return text.split(/(`[^`]+`)/).map((part) => (part.startsWith("`") && part.endsWith("`")
-    ? h("code", {}, part.slice(1, -1)) : part));
 }
 
 function showSteps() {
