@@ -241,7 +241,22 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
                 "svgs => svgs.map(s => s.dataset.picture)"
             )
             shot(page, lang, "pictures")
-            keys = ["sun", "moon", "star", "heart", "tree", "fish", "car", "flower", "house"]
+            # the 9 pictures (pictures.js, the student's page draws the same): 1-9, each its
+            # own shape and colours, read out by name when labelled
+            pictures = page.evaluate(
+                """async () => {
+                    const { PICTURES, pictureIcon } = await import('/static/pictures.js');
+                    return PICTURES.map((p) => {
+                        const svg = pictureIcon(p.id, 48, p.name.en);
+                        const fills = [...svg.querySelectorAll('[fill]')].map((e) => e.getAttribute('fill'));
+                        return [p.id, p.key, svg.getAttribute('aria-label'), p.name.zh, [...new Set(fills)].sort().join()];
+                    });
+                }"""
+            )
+            assert [p[0] for p in pictures] == list(range(1, 10))
+            assert all(p[2] == p[1] and p[3] for p in pictures)
+            assert len({p[4] for p in pictures}) == 9  # no two drawn in the same colours
+            keys = [p[1] for p in pictures]
             picture_pin = "".join(str(keys.index(k) + 1) for k in drawn)
             assert join(server.url, period.code, ids["Han Meimei"], picture_pin)[0] == 200
             page.click("#sheet-close")

@@ -40,7 +40,7 @@ export function renderPins() {
 function pinPart(row) {
   if (row.kind !== "pictures") return h("span", { class: "pin-digits" }, row.pin);
   return h("span", { class: "pin-pictures", role: "img", "aria-label": t("sheet.pictures", { names: pictureNames(row.pin) }) },
-    [...row.pin].map((d) => h("span", { class: "pin-picture" }, pictureIcon(d, 52),
+    [...row.pin].map((d) => h("span", { class: "pin-picture" }, pictureIcon(d, 60),
       h("span", { class: "pin-picture-name" }, PICTURES[Number(d) - 1].name[state.lang]))));
 }
 

@@ -10,7 +10,7 @@ import { locale, t } from "./i18n.js";
 import { cls, enc, joinAddress, periodOf } from "./classroom-store.js";
 import { state } from "./store.js";
 
-const shown = { kind: "", student: "", opener: null }; // kind: "student" or "code"
+const shown = { kind: "", student: "", opener: null, key: "" }; // kind: "student" or "code"
 const handin = { opener: null, doc: null, match: null };
 
 // A time of today as the teacher's language writes it (with seconds unless short).
@@ -94,6 +94,7 @@ export function openProjector(kind, student = "") {
   shown.kind = kind;
   shown.student = student;
   shown.opener = document.activeElement;
+  shown.key = JSON.stringify([state.lang, periodOf(cls.roster), cls.qr]);
   placeBelowStopBar();
   drawProjector();
   $("#projector").hidden = false;
@@ -105,7 +106,12 @@ export function openProjector(kind, student = "") {
 // scroll position is kept when it has not changed).
 export function updateProjector() {
   if ($("#projector").hidden) return;
-  if (shown.kind !== "student") { drawProjector(); return; }
+  if (shown.kind !== "student") {
+    const period = periodOf(cls.roster);
+    const key = JSON.stringify([state.lang, period, cls.qr]);
+    if (key !== shown.key) { shown.key = key; drawProjector(); }
+    return;
+  }
   const row = cls.rows.find((r) => r.student_id === shown.student);
   if (!row) { closeProjector(); return; }
   const pre = $("#projector-code");

@@ -75,7 +75,7 @@ function until(period) {
 // The period panel: the form to start one, or the open period's board.
 function renderPeriod() {
   const period = periodOf(cls.roster);
-  if (!changed("class-period", cls.roster, cls.periods, cls.qr, Boolean(state.library))) return;
+  if (!changed("class-period", cls.roster, cls.periods, cls.qr, Boolean(state.library), Boolean(period))) return;
   $("#period-form").hidden = Boolean(period);
   $("#period-board").hidden = !period;
   if (!period) {
@@ -109,7 +109,10 @@ export function renderClassroom() {
   drawnLang = state.lang;
 }
 
+let periodsAt = 0; // when the open periods were last asked for (ms)
+
 async function loadPeriods() {
+  periodsAt = Date.now();
   cls.periods = await api("GET", "/periods");
   const period = periodOf(cls.roster);
   if (period) {
@@ -125,14 +128,22 @@ function chooseClass(roster) {
   renderClassroom();
   const period = periodOf(roster);
   if (period) loadQr(period).then(renderPeriod, fail);
-  startWork(roster, renderPins);
+  startWork(roster, afterLook);
+}
+
+// After each look at the class: the PIN controls, and now and then the open periods
+// (another teacher's tab may have started or ended one; one may have run out).
+function afterLook() {
+  renderPins();
+  if (Date.now() - periodsAt < 30000) { renderClassroom(); return; }
+  loadPeriods().then(renderClassroom, () => {});
 }
 
 // The page is shown: the classes, the open periods, the lessons, then the class at work.
 export async function enterClassroom() {
   try {
     [cls.rosters] = await Promise.all([api("GET", "/rosters"), loadLibrary()]);
-    cls.periods = await api("GET", "/periods");
+    await loadPeriods();
   } catch (error) { fail(error); return; }
   if (state.page !== "class") return;
   const names = cls.rosters.map((r) => r.roster);
