@@ -41,12 +41,19 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 ROSTER = "7-2"
 LESSON, OTHER = "robot-dance", "lights-and-sound"
 WORDS = {
-    "zh": {"nav": "课堂", "start": "开始上课", "ended": "已下课", "projector": "关闭（Esc）"},
+    "zh": {
+        "nav": "课堂",
+        "start": "开始上课",
+        "ended": "已下课",
+        "projector": "关闭（Esc）",
+        "norun": "还没有运行",
+    },
     "en": {
         "nav": "Class",
         "start": "Start the period",
         "ended": "has ended",
         "projector": "Close (Esc)",
+        "norun": "not run yet",
     },
 }
 
@@ -340,6 +347,11 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             )
             assert size >= 19, size
             assert page.locator("#stop-all").is_visible()  # STOP ALL stays in reach
+            below = page.evaluate(
+                "() => document.getElementById('projector').getBoundingClientRect().top"
+                " - document.querySelector('.sticky').getBoundingClientRect().bottom"
+            )
+            assert below >= -1, below
             shot(page, lang, "projector")
             page.keyboard.press("Escape")
             expect(projector).to_be_hidden()
@@ -356,6 +368,14 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             assert stored(console, period.id).ended is not None
             assert call(server.url, "GET", "/api/v1/student/me", cookie=student)[0] == 401
             shot(page, lang, "ended")
+
+            # the other language, live: the page's words and the cards' words change
+            other = "en" if lang == "zh" else "zh"
+            page.select_option("#lang", other)
+            expect(page.locator("#period-start")).to_have_text(WORDS[other]["start"])
+            expect(card(page, ids["Wang Fang"]).locator(".work-run")).to_have_text(
+                WORDS[other]["norun"]
+            )
 
             assert elsewhere == []
             assert errors == []

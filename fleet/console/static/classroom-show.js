@@ -199,7 +199,8 @@ export function wireShow() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && !$("#projector").hidden) { e.preventDefault(); closeProjector(); }
   });
-  window.addEventListener("resize", () => { if (!$("#projector").hidden) placeBelowStopBar(); });
+  // the STOP bar grows when it says more (robots stopping): the large view stays below it
+  new ResizeObserver(() => { if (!$("#projector").hidden) placeBelowStopBar(); }).observe(document.querySelector(".sticky"));
   $("#handin-close").addEventListener("click", () => $("#handin-dialog").close());
   $("#handin-dialog").addEventListener("keydown", (e) => { if (e.key === "Escape") $("#handin-dialog").close(); });
   $("#handin-dialog").addEventListener("close", () => {

@@ -162,7 +162,7 @@ export function leaveClassroom() {
 async function startPeriod(event) {
   event.preventDefault();
   const minutes = Number($("#period-minutes").value);
-  if (!(minutes > 0 && minutes <= 720)) { toast(t("period.badMinutes"), "bad"); $("#period-minutes").focus(); return; }
+  if (!(minutes >= 5 && minutes <= 720)) { toast(t("period.badMinutes"), "bad"); $("#period-minutes").focus(); return; }
   try {
     const lesson = $("#period-lesson").value || null;
     await api("POST", "/periods", { roster: cls.roster, lesson_id: lesson, minutes });
