@@ -235,6 +235,7 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             # a picture PIN for one student: three pictures on their card
             page.check("input[name=pin-kind][value=pictures]")
             expect(page.locator("#pin-length")).to_be_disabled()
+            expect(page.locator("#pin-legend li")).to_have_count(9)  # to choose one by hand
             page.select_option("#pin-student", "Han Meimei")
             page.fill("#pin-own", "12")
             page.click("#pins-one")
@@ -314,6 +315,14 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             page.set_viewport_size({"width": 768, "height": 1024})
             shot(page, lang, "work-tablet")
             page.set_viewport_size({"width": 1280, "height": 900})
+            # a big class on one screen: the code boxes can be hidden (and shown again)
+            toggle = page.locator("#work-code-toggle")
+            toggle.click()
+            expect(toggle).to_have_attribute("aria-pressed", "false")
+            expect(li_card.locator(".work-code")).to_be_hidden()
+            shot(page, lang, "work-compact")
+            toggle.click()
+            expect(li_card.locator(".work-code")).to_be_visible()
             button.click()
             dialog = page.locator("#handin-dialog")
             expect(dialog).to_be_visible()

@@ -32,9 +32,19 @@ export function renderPins() {
   const none = names.length === 0;
   for (const id of ["#pins-all", "#pins-one", "#pin-student", "#pin-own"]) $(id).disabled = none;
   $("#pin-length").disabled = kind() === "pictures";
+  renderLegend();
   $("#pin-own").placeholder = kind() === "pictures" ? "372" : "4821";
   const without = cls.rows.filter((r) => !r.pin).length;
   $("#pins-missing").textContent = without ? t("pins.missing", { n: without }) : "";
+}
+
+// The 9 pictures and their numbers, to choose a picture PIN by hand ("372").
+function renderLegend() {
+  const legend = $("#pin-legend");
+  legend.hidden = kind() !== "pictures";
+  if (legend.hidden || !changed("pin-legend")) return;
+  legend.replaceChildren(...PICTURES.map((p) => h("li", { value: p.id },
+    pictureIcon(p.id, 32), h("span", {}, `${p.id} ${p.name[state.lang]}`))));
 }
 
 function pinPart(row) {

@@ -105,6 +105,9 @@ function fillCard(entry, row) {
 
 export function renderWork() {
   const grid = $("#work-grid");
+  const showCode = localStorage.getItem("rc-class-code") !== "hide";
+  grid.classList.toggle("no-code", !showCode);
+  $("#work-code-toggle").setAttribute("aria-pressed", String(showCode));
   const ids = cls.rows.map((r) => r.student_id);
   for (const [id, entry] of cards) {
     if (!ids.includes(id)) { entry.card.remove(); cards.delete(id); }
@@ -163,4 +166,13 @@ export function lookNow() {
   if (!poll.roster) return;
   stopWork();
   look();
+}
+
+// "Show their code": a class of 30 fits on one screen without the code boxes.
+export function wireWork() {
+  $("#work-code-toggle").addEventListener("click", () => {
+    const shown = localStorage.getItem("rc-class-code") !== "hide";
+    localStorage.setItem("rc-class-code", shown ? "hide" : "show");
+    renderWork();
+  });
 }

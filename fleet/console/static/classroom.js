@@ -15,7 +15,7 @@ import { loadLibrary } from "./lessons.js";
 import { hideSheet, renderPins, renderSheet, wirePins } from "./classroom-pins.js";
 import { closeProjector, openProjector, relabelShow, wireShow } from "./classroom-show.js";
 import { cls, enc, joinAddress, periodOf } from "./classroom-store.js";
-import { renderWork, startWork, stopWork } from "./classroom-work.js";
+import { renderWork, startWork, stopWork, wireWork } from "./classroom-work.js";
 import { state } from "./store.js";
 
 const CLASS_KEY = "rc-class-view";
@@ -217,4 +217,5 @@ export function wireClassroom() {
   $("#period-end-go").addEventListener("click", endPeriod);
   wirePins();
   wireShow();
+  wireWork();
 }

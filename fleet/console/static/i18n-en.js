@@ -301,7 +301,7 @@ export default {
   "pins.keep": "Keep the old PINs",
   "pins.oneTitle": "One student",
   "pins.own": "Their new PIN (empty: a random one)",
-  "pins.ownHelp": "4-6 digits; for pictures, 3 digits 1-9 (each picture's number on the sheet).",
+  "pins.ownHelp": "4-6 digits; for pictures, 3 digits 1-9: the pictures' numbers (shown above when pictures are chosen).",
   "pins.one": "New PIN for this student",
   "pins.done": "{n} new PINs: print the sheet now, it is shown only once.",
   "pins.bad.digits": "A PIN is 4 to 6 digits: type only digits, or leave it empty for a random one.",
@@ -354,4 +354,6 @@ export default {
   "handin.code": "The exact code handed in",
   "handin.shaOk": "this page checked: the code matches",
   "handin.shaBad": "the code does not match its SHA-256",
+  "pins.legend": "The 9 pictures and their numbers",
+  "work.showCode": "Show their code",
 };

@@ -301,7 +301,7 @@ export default {
   "pins.keep": "保留旧 PIN",
   "pins.oneTitle": "单个学生",
   "pins.own": "新 PIN（留空则随机生成）",
-  "pins.ownHelp": "4-6 位数字；图片 PIN 为 3 位 1-9 的数字（名单上每张图片的编号）。",
+  "pins.ownHelp": "4-6 位数字；图片 PIN 为 3 位 1-9 的数字：即图片的编号（选择图片时显示在上方）。",
   "pins.one": "为这个学生生成新 PIN",
   "pins.done": "已生成 {n} 个新 PIN：请现在打印名单，它只显示这一次。",
   "pins.bad.digits": "PIN 是 4 到 6 位数字：只输入数字，或者留空随机生成。",
@@ -354,4 +354,6 @@ export default {
   "handin.code": "提交的原始程序",
   "handin.shaOk": "本页已核对：程序一致",
   "handin.shaBad": "程序与 SHA-256 不一致",
+  "pins.legend": "9 张图片及其编号",
+  "work.showCode": "显示程序",
 };
