@@ -21,7 +21,15 @@ export function clock(seconds, short = false) {
 }
 
 const PLACES = ["sim", "robot"];
-const RUN_STATES = ["running", "finished", "error", "stopped", "timeout", "passed", "failed"];
+// A run's status: the runner's (lessons/grading.py RunStatus), a grade's, or a robot job's.
+const RUN_STATES = ["running", "finished", "error", "crashed", "timeout", "time-up", "stopped", "passed", "failed"];
+const JOB_STATES = ["PENDING", "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED"];
+
+function runState(status) {
+  if (RUN_STATES.includes(status)) return t(`run.${status.replace("-", "")}`);
+  if (JOB_STATES.includes(status)) return t(`status.${status}`);
+  return status;
+}
 
 // A run's place and status as pills; the run may be null (none yet).
 export function runSummary(run) {
@@ -31,7 +39,7 @@ export function runSummary(run) {
   const when = run.when || run.ended || run.started || run.ts;
   return [
     place ? h("span", { class: `place p-${place}` }, PLACES.includes(place) ? t(`place.${place}`) : place) : null,
-    status ? h("span", { class: `run-state r-${status}` }, RUN_STATES.includes(status) ? t(`run.${status}`) : status) : null,
+    status ? h("span", { class: `run-state r-${status}` }, runState(status)) : null,
     when ? h("span", { class: "muted" }, clock(when)) : null,
   ];
 }

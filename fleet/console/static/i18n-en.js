@@ -356,4 +356,6 @@ export default {
   "handin.shaBad": "the code does not match its SHA-256",
   "pins.legend": "The 9 pictures and their numbers",
   "work.showCode": "Show their code",
+  "run.crashed": "crashed",
+  "run.timeup": "time up",
 };

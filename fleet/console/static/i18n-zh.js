@@ -356,4 +356,6 @@ export default {
   "handin.shaBad": "程序与 SHA-256 不一致",
   "pins.legend": "9 张图片及其编号",
   "work.showCode": "显示程序",
+  "run.crashed": "崩溃",
+  "run.timeup": "时间到",
 };
