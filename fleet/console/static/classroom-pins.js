@@ -35,7 +35,7 @@ export function renderPins() {
   renderLegend();
   $("#pin-own").placeholder = kind() === "pictures" ? "372" : "4821";
   const without = cls.rows.filter((r) => !r.pin).length;
-  $("#pins-missing").textContent = without ? t("pins.missing", { n: without }) : "";
+  $("#pins-missing").textContent = without > 1 ? t("pins.missing", { n: without }) : without ? t("pins.missingOne") : "";
 }
 
 // The 9 pictures and their numbers, to choose a picture PIN by hand ("372").
@@ -107,7 +107,7 @@ async function setPins(students, pin) {
     $("#pins-confirm").hidden = true;
     $("#pins-all").setAttribute("aria-expanded", "false");
     renderSheet();
-    toast(t("pins.done", { n: cls.sheet.length }), "good");
+    toast(cls.sheet.length === 1 ? t("pins.doneOne") : t("pins.done", { n: cls.sheet.length }), "good");
     $("#sheet-title").focus();
     lookNow();
   } catch (err) { fail(err); }

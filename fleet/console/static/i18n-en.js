@@ -358,4 +358,6 @@ export default {
   "work.showCode": "Show their code",
   "run.crashed": "crashed",
   "run.timeup": "time up",
+  "pins.doneOne": "A new PIN: print the sheet now, it is shown only once.",
+  "pins.missingOne": "1 student has no PIN yet: they cannot join.",
 };

@@ -358,4 +358,6 @@ export default {
   "work.showCode": "显示程序",
   "run.crashed": "崩溃",
   "run.timeup": "时间到",
+  "pins.doneOne": "已生成 1 个新 PIN：请现在打印名单，它只显示这一次。",
+  "pins.missingOne": "1 名学生还没有 PIN：他无法加入。",
 };
