@@ -266,7 +266,8 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             assert len({p[4] for p in pictures}) == 9  # no two drawn in the same colours
             keys = [p[1] for p in pictures]
             picture_pin = "".join(str(keys.index(k) + 1) for k in drawn)
-            assert join(server.url, period.code, ids["Han Meimei"], picture_pin)[0] == 200
+            status, han_cookie = join(server.url, period.code, ids["Han Meimei"], picture_pin)
+            assert status == 200, han_cookie
             page.click("#sheet-close")
             expect(sheet).to_be_hidden()
 
@@ -287,6 +288,57 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             li_card = card(page, ids["Li Lei"])
             expect(li_card.locator(".work-code")).to_have_text(code)
             assert page.eval_on_selector_all(".work-card", "cards => cards.every(c => c.kept)")
+            # the teacher scrolls a long program and selects a line: another student's
+            # save leaves both alone; the student's own next save keeps the scroll
+            long = code + "".join(f"    robot.led.on()  # step {n}\n" for n in range(60))
+            call(
+                server.url,
+                "PUT",
+                "/api/v1/student/code",
+                {"lesson_id": LESSON, "code": long},
+                student,
+            )
+            expect(li_card.locator(".work-code")).to_contain_text("# step 59")
+            li_card.locator(".work-code").evaluate(
+                """pre => {
+                    pre.scrollTop = 200;
+                    const range = document.createRange();
+                    range.selectNodeContents(pre);
+                    range.setStart(pre.firstChild, 0);
+                    range.setEnd(pre.firstChild, 26);
+                    getSelection().removeAllRanges();
+                    getSelection().addRange(range);
+                }"""
+            )
+            call(
+                server.url,
+                "PUT",
+                "/api/v1/student/code",
+                {"lesson_id": LESSON, "code": "print('Han')\n"},
+                han_cookie,
+            )
+            expect(card(page, ids["Han Meimei"]).locator(".work-code")).to_have_text(
+                "print('Han')\n"
+            )
+            assert page.evaluate("() => getSelection().toString()") == "from hardware import Robot"
+            assert li_card.locator(".work-code").evaluate("pre => pre.scrollTop") == 200
+            call(
+                server.url,
+                "PUT",
+                "/api/v1/student/code",
+                {"lesson_id": LESSON, "code": long + "    robot.drive.stop()\n"},
+                student,
+            )
+            expect(li_card.locator(".work-code")).to_contain_text("robot.drive.stop()")
+            assert li_card.locator(".work-code").evaluate("pre => pre.scrollTop") == 200
+            call(
+                server.url,
+                "PUT",
+                "/api/v1/student/code",
+                {"lesson_id": LESSON, "code": code},
+                student,
+            )
+            expect(li_card.locator(".work-code")).to_have_text(code)
             # their last run (the console keeps it for the class view): the error shows
             server.app.state.last_runs[ids["Li Lei"]] = {
                 "lesson_id": LESSON,
