@@ -507,7 +507,7 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 browser.close()
 
 
-PAGES = ("room", "roster", "lessons", "results", "audit")
+PAGES = ("room", "class", "roster", "lessons", "results", "audit")
 UNCLAIMED = {  # what GET /api/v1/enrol says on a console started with its classroom's folder
     "enabled": True,
     "robots": [{"robot": "rc-7a1b2c", "hostname": "robot-07", "address": "192.168.1.23:8764"}],
@@ -615,6 +615,7 @@ def test_every_page_in_zh_and_en_without_script_errors(tmp_path: Path) -> None:
                     expect(page.locator(f"#page-{name}")).to_be_visible()
                     ready = {
                         "room": "#cards .card[data-device=r3]",
+                        "class": "#work-grid .work-card >> nth=1",
                         "roster": "#class-list li[data-roster='8-1']",
                         "lessons": f"article[data-lesson={LESSON}]",
                         "results": "#results-table tbody tr >> nth=1",

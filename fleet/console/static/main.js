@@ -6,6 +6,7 @@
 //   session.js   first-run set-up, login, logout, picking up a login
 //   live.js      the room's event stream          room.js     cards, STOP ALL
 //   roster.js    students and classes             lessons.js  library, push, challenge
+//   classroom.js a class period's code, PINs, the class at work (classroom-*.js, pictures.js)
 //   results.js   table, filters, export           charts.js   histogram, progress, leaderboard
 //   log.js       a robot's log                    job.js      one job's result and output
 //   preview.js   a robot's camera                 audit.js    audit log, API tokens
@@ -16,6 +17,7 @@
 
 import { api, fail } from "./api.js";
 import { auditRoute, renderAudit, wireAudit } from "./audit.js";
+import { enterClassroom, leaveClassroom, renderClassroom, wireClassroom } from "./classroom.js";
 import { $ } from "./dom.js";
 import { relabelEnrol, startEnrol } from "./enrol.js";
 import { pickLang, t } from "./i18n.js";
@@ -37,6 +39,7 @@ function renderAll() {
   renderStop();
   if (state.page === "room") renderRoom();
   if (state.page === "roster") renderRoster();
+  if (state.page === "class") renderClassroom();
   if (state.page === "lessons") renderLessons();
   if (state.page === "results") renderResults();
   renderJob();
@@ -71,6 +74,7 @@ function route() {
   if (state.page === "lessons") loadLibrary();
   if (state.page === "results") { loadClasses(); loadResults(); }
   if (state.page === "roster") loadRosters();
+  if (state.page === "class") enterClassroom(); else leaveClassroom();
   auditRoute(state.page);
   renderAll();
 }
@@ -106,6 +110,7 @@ function wire() {
   wireSession(start);
   wireRoom();
   wireRoster();
+  wireClassroom();
   wireResults();
   wireLog();
   wireJob();
