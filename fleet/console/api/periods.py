@@ -11,6 +11,7 @@ lesson, latest code, last run and hand-ins.
 
 from __future__ import annotations
 
+import io
 import secrets
 from typing import Any
 
@@ -98,10 +99,11 @@ def qr(period_id: str, request: Request, console: ConsoleDep, _user: Teacher) ->
     import segno  # noqa: PLC0415 - only when a teacher shows the code
 
     period = _period(console, period_id)
-    svg = segno.make(join_url(console, request, period.code), error="m").svg_inline(
-        scale=8, border=2, dark="#000", light="#fff"
+    svg = io.BytesIO()  # a whole SVG document (with its xmlns), so an <img> can show it
+    segno.make(join_url(console, request, period.code), error="m").save(
+        svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff"
     )
-    return Response(svg, media_type="image/svg+xml")
+    return Response(svg.getvalue(), media_type="image/svg+xml")
 
 
 def _new_pin(kind: PinKind, length: int) -> str:

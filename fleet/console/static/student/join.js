@@ -5,7 +5,7 @@
 import { $, h } from "../dom.js";
 import { PICTURES, pictureIcon } from "../pictures.js";
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { pick, t } from "./i18n.js";
 
 let joined = () => {};
 let info = null; // what /join/{code} answered: the class and its students
@@ -46,7 +46,7 @@ function showNames() {
 function dots() {
   const need = chosen.pin === "pictures" ? 3 : 6;
   const shown = chosen.pin === "pictures"
-    ? [...typed].map((id) => pictureIcon(Number(id), 40))
+    ? [...typed].map((id) => pictureIcon(Number(id), 40, pick(PICTURES[Number(id) - 1].name)))
     : [...typed].map(() => h("span", { class: "dot" }, "●"));
   $("#pin-dots").replaceChildren(...shown);
   $("#pin-go").disabled = chosen.pin === "pictures" ? typed.length !== 3 : typed.length < 4;
@@ -69,7 +69,7 @@ function askPin(student) {
   pad.className = `pin-pad ${student.pin}`;
   const keys = student.pin === "pictures"
     ? PICTURES.map((p) => h("button", {
-      type: "button", class: "key picture", "aria-label": t(`pic.${p.key}`),
+      type: "button", class: "key picture", "aria-label": pick(p.name),
       onclick: () => press(String(p.id)),
     }, pictureIcon(p.id, 64)))
     : ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0"].map((k) => h("button", {
