@@ -26,7 +26,9 @@ from pydantic import BaseModel
 
 from fleet.broker.embedded import EmbeddedBroker
 from fleet.console.api import ApiServer
+from fleet.console.api.jobs import builtin_bundle
 from fleet.console.console import Console, ConsoleConfig
+from fleet.console.store import Place
 from fleet.core.protocol import DeviceState, JobResult, LogBatch, LogLine, Status, encode
 from roboclass.demo import _robots
 from tests.browser import launch_args, script_errors
@@ -445,29 +447,42 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 expect(page.locator("#toast")).to_contain_text("sent to 2 robots")
                 assert {j.device for j in console.db.jobs.list()} == {"r1", "r2"}
 
-                # challenge mode: the same lesson to all, then the live leaderboard
+                # challenge mode: the lesson goes to the open class period; the students'
+                # hand-ins are ranked, a pushed starter's run never is
+                period = console.db.classes.start_period("default", TEACHER)
                 page.click("#bands button:has-text('Apply')")
                 follower = page.locator("article[data-lesson=line-follower]")
                 follower.locator("button.challenge").click()
+                expect(page.locator("#toast")).to_contain_text("open in 1 class periods")
                 expect(page.locator("#page-results")).to_be_visible()
                 expect(page.locator("#leaderboard")).to_be_visible()
                 expect(page.locator("#leaderboard-title")).to_contain_text("Follow the line")
-                jobs = {
-                    j.device: j.job
-                    for j in console.db.jobs.list()
-                    if j.lesson_id == "line-follower"
-                }
-                assert set(jobs) == set(students)
+                found = console.db.classes.period(period.id)
+                assert found is not None and found.lesson_id == "line-follower"
+                assert not [j for j in console.db.jobs.list() if j.lesson_id == "line-follower"]
+                sha = builtin_bundle(console, "line-follower")
+                ids = {s.name: s.id for s in console.db.rosters.students()}
+                jobs = {}
+                for device, student in students.items():
+                    code = f"# {student}'s own line follower\n"
+                    job = console.push(sha, "line-follower", [device], code=code)[0]["job"]
+                    console.db.work.add_handin(
+                        ids[student], "line-follower", Place.ROBOT, job, code
+                    )
+                    jobs[device] = job
+                starter = console.push(sha, "line-follower", ["r3"])[0]["job"]  # not handed in
                 laps = {
                     "r1": ("passed", 80, 14.2),
                     "r2": ("passed", 95, 11.8),
                     "r3": ("failed", 30, 40.0),
                 }
-                for device, (graded, score, lap) in laps.items():
+                runs = [(d, jobs[d], *lap) for d, lap in laps.items()]
+                runs.append(("r3", starter, "passed", 100, 9.0))  # the fastest, yet no hand-in
+                for device, job, graded, score, lap in runs:
                     result = JobResult(
                         device=device,
-                        job=jobs[device],
-                        result_id=f"res-{device}",
+                        job=job,
+                        result_id=f"res-{job}",
                         status=Status.SUCCEEDED,
                         result={
                             "status": graded,
@@ -477,12 +492,12 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                         },
                         ts=time.time(),
                     )
-                    send(console, console.topics.result(device, jobs[device]), result)
+                    send(console, console.topics.result(device, job), result)
                 board = page.locator("#leaderboard-list li")
-                expect(board).to_have_count(2)  # only passing runs are ranked
+                expect(board).to_have_count(2)  # only passing hand-ins are ranked
                 expect(board.nth(0)).to_contain_text("Li Lei 11.8 s")
                 expect(board.nth(1)).to_contain_text("Wang Fang 14.2 s")
-                expect(page.locator("#results-table tbody tr")).to_have_count(3)
+                expect(page.locator("#results-table tbody tr")).to_have_count(4)
                 shot(page, "challenge-tablet")
 
                 # STOP ALL from the keyboard; it waits until every robot says it stopped

@@ -38,7 +38,8 @@ export function drawProgress(results) {
       })))));
 }
 
-// For a challenge lesson (the one the filter chose): each student's best value of its metric, ranked.
+// For a challenge lesson (the one the filter chose): each student's best value of its metric
+// among their hand-ins (their own programs, graded; a pushed starter never counts), ranked.
 export function drawLeaderboard(results, lessonId) {
   const box = $("#leaderboard");
   const lesson = (state.library || []).find((l) => l.id === lessonId);
@@ -50,6 +51,7 @@ export function drawLeaderboard(results, lessonId) {
   for (const r of results) {
     const value = r.result && r.result.metrics && r.result.metrics[challenge.metric];
     if (r.lesson_id !== lesson.id || typeof value !== "number" || !(r.result.status === "passed")) continue;
+    if (!r.handin) continue;
     const who = r.student || r.device;
     const old = best.get(who);
     if (old === undefined || (lower ? value < old : value > old)) best.set(who, value);

@@ -139,6 +139,8 @@ export default {
   "results.metric": "{metric} ({better} is better)",
   "better.lower": "lower",
   "better.higher": "higher",
+  "lessons.challengeNoPeriod": "Start a class period first (Class page): the challenge is for the students' own programs, handed in.",
+  "lessons.challengeStarted": "Challenge “{lesson}” open in {n} class periods: the leaderboard ranks the students' hand-ins.",
   "lessons.startChallenge": "Start challenge",
   "results.exported": "{file} downloaded.",
   "login.tooMany": "Too many wrong passwords. Wait {s} seconds, then try again.",

@@ -139,6 +139,8 @@ export default {
   "results.metric": "{metric}（{better}更好）",
   "better.lower": "越小",
   "better.higher": "越大",
+  "lessons.challengeNoPeriod": "请先开始一节课（“班级”页面）：挑战赛比的是学生自己写、交上来的程序。",
+  "lessons.challengeStarted": "挑战赛“{lesson}”已在 {n} 节课里开始：排行榜按学生交的作业排名。",
   "lessons.startChallenge": "开始挑战赛",
   "results.exported": "已下载 {file}。",
   "login.tooMany": "密码错误次数太多。请等 {s} 秒再试。",

@@ -73,9 +73,21 @@ async function push(lesson, devices) {
   } catch (error) { fail(error); }
 }
 
-// Challenge mode: the same lesson to every robot, then the live leaderboard.
+// Challenge mode: the lesson goes to every open class period, the students write and hand
+// in their own programs, and the leaderboard ranks those hand-ins (never a starter).
 async function startChallenge(lesson) {
-  await push(lesson, null);
+  try {
+    const periods = await api("GET", "/periods");
+    if (!periods.length) {
+      toast(t("lessons.challengeNoPeriod"), "bad", 8000);
+      location.hash = "#class";
+      return;
+    }
+    for (const period of periods) {
+      await api("PUT", `/periods/${period.id}/lesson`, { lesson_id: lesson.id });
+    }
+    toast(t("lessons.challengeStarted", { lesson: lesson.title[state.lang], n: periods.length }), "good");
+  } catch (error) { fail(error); return; }
   location.hash = "#results";
   $("#filter-lesson").value = lesson.id;
   loadResults();
