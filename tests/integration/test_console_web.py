@@ -499,6 +499,12 @@ def test_challenge_leaderboard_keyboard_and_tablet(tmp_path: Path) -> None:
                 expect(board.nth(1)).to_contain_text("Wang Fang 14.2 s")
                 expect(page.locator("#results-table tbody tr")).to_have_count(4)
                 shot(page, "challenge-tablet")
+                # a hand-in's result shows the exact code that earned it
+                row = page.locator(f"#results-table tr[data-result=res-{jobs['r2']}]")
+                row.locator("button", has_text="Details").click()
+                page.locator(".handin-open").click()
+                expect(page.locator("#handin-dialog")).to_contain_text("Li Lei's own line follower")
+                page.click("#handin-close")
 
                 # STOP ALL from the keyboard; it waits until every robot says it stopped
                 page.click("#nav a[data-page=room]")

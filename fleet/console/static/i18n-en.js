@@ -131,6 +131,7 @@ export default {
   "col.attempt": "Attempt",
   "results.details": "Details",
   "results.rubric": "Rubric",
+  "results.code": "The code that earned it",
   "results.metrics": "Measured",
   "results.exportXapi": "Export xAPI",
   "results.progress": "Progress: best score per student and lesson",

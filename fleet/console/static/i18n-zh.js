@@ -131,6 +131,7 @@ export default {
   "col.attempt": "第几次",
   "results.details": "详情",
   "results.rubric": "评分细则",
+  "results.code": "得到这个分数的程序",
   "results.metrics": "测量结果",
   "results.exportXapi": "导出 xAPI",
   "results.progress": "学习进度：每位学生每节课的最高分",

@@ -2,6 +2,7 @@
 // each result's details, the charts beside it, and the CSV and xAPI exports.
 
 import { api, fail } from "./api.js";
+import { openHandin } from "./classroom-show.js";
 import { drawChart, drawLeaderboard, drawProgress } from "./charts.js";
 import { $, changed, h, toast } from "./dom.js";
 import { formatScore, lessonTitle } from "./format.js";
@@ -72,7 +73,9 @@ function details(r) {
         `${item.passed ? "✓" : "✗"} ${item.title[state.lang] || item.title.en} (${item.points})`)))) : null,
     metrics.length ? h("div", {}, h("strong", {}, t("results.metrics")),
       h("ul", { class: "metrics" }, metrics.map(([k, v]) => h("li", {}, `${k}: ${typeof v === "number" ? Math.round(v * 1000) / 1000 : JSON.stringify(v)}`)))) : null,
-    result.reason ? h("p", {}, result.reason) : null);
+    result.reason ? h("p", {}, result.reason) : null,
+    r.handin ? h("button", { type: "button", class: "small handin-open", onclick: () => openHandin(r.handin) },
+      t("results.code")) : null);
 }
 
 // result id -> the n-th attempt of that student (or robot) at that lesson
