@@ -31,8 +31,10 @@ the run::
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import logging
+import queue
 import secrets
 import shutil
 import tempfile
@@ -50,6 +52,7 @@ from fleet.core.errors import SimRunError
 from hardware.telemetry import Recorder
 from lessons.errors import LessonError
 from lessons.model import Lesson, load_lesson
+from lessons.program import limits_for
 from lessons.runner import run_lesson
 from rcbase.closeable import Closeable
 from rcbase.i18n import Text
@@ -170,6 +173,7 @@ class SimRun:
     def _robot_ready(self, lesson: Lesson, backend: Any, recorder: Recorder) -> None:
         self._publish("world", world_event(lesson, backend), keep=True)
         self._probe = Probe(backend)
+        logger.debug("run %s: robot ready %.3f s after Run", self.id, time.time() - self.created)
 
     def _line(self, stream: str, line: str) -> None:
         with self._lock:
@@ -222,7 +226,10 @@ class SimRuns(Closeable):
 
     At most ``max_runs`` at once for the whole console, one per owner;
     programs of at most ``max_code_bytes``; ``pose_hz`` pose frames and at
-    most ``camera_hz`` camera pictures a second to each subscriber.
+    most ``camera_hz`` camera pictures a second to each subscriber. The
+    programs run ``program_nice`` steps below the console's CPU priority, so
+    a class of them never starves the console's own threads (its pages, the
+    robots, the e-stop).
     """
 
     def __init__(
@@ -234,6 +241,7 @@ class SimRuns(Closeable):
         camera_hz: float = 5.0,
         max_subscribers: int = 8,
         keep_ended: int = 256,
+        program_nice: int = 10,
     ) -> None:
         if max_runs < 1 or max_code_bytes < 1 or not 0 < pose_hz <= 60 or not camera_hz > 0:
             raise ValueError("max_runs, max_code_bytes, pose_hz (<= 60), camera_hz must be > 0")
@@ -242,6 +250,7 @@ class SimRuns(Closeable):
         self.pose_hz = pose_hz
         self.camera_hz = camera_hz
         self.max_subscribers = max_subscribers
+        self.program_nice = program_nice
         self._lock = threading.Lock()
         self._runs: dict[str, SimRun] = {}
         self._by_owner: dict[str, SimRun] = {}
@@ -249,9 +258,17 @@ class SimRuns(Closeable):
         self._keep_ended = keep_ended
         self._threads: dict[str, threading.Thread] = {}
         self._closing = threading.Event()
+        # start() hands new run threads to the launcher: Thread.start() waits until the new
+        # thread runs, which on a busy console can take a while; the caller (a web request)
+        # should not wait for it
+        self._launch: queue.SimpleQueue[threading.Thread | None] = queue.SimpleQueue()
+        self._launcher = threading.Thread(
+            target=self._launch_loop, name="roboclass-simruns-launcher", daemon=True
+        )
         self._sampler = threading.Thread(
             target=self._sample_loop, name="roboclass-simruns-sampler", daemon=True
         )
+        self._launcher.start()
         self._sampler.start()
 
     def start(
@@ -298,7 +315,7 @@ class SimRuns(Closeable):
                 target=self._run, args=(run, loaded, data), name="roboclass-simrun", daemon=True
             )
             self._threads[run.id] = thread
-        thread.start()
+            self._launch.put(thread)
         return run
 
     def get(self, run_id: str) -> SimRun | None:
@@ -340,6 +357,9 @@ class SimRuns(Closeable):
                     stop=run._stop,
                     on_frame=run._seen if run.want_camera else None,
                     on_start=lambda backend, rec: run._robot_ready(lesson, backend, rec),
+                    limits=dataclasses.replace(
+                        limits_for(lesson.model.wall_limit), nice=self.program_nice
+                    ),
                 ).as_dict()
                 end.pop("output", None)  # the page has it, line by line
         except LessonError as exc:
@@ -361,6 +381,10 @@ class SimRuns(Closeable):
                 if gone is not None and self._by_owner.get(gone.owner) is gone:
                     del self._by_owner[gone.owner]
 
+    def _launch_loop(self) -> None:
+        while (thread := self._launch.get()) is not None:
+            thread.start()
+
     def _sample_loop(self) -> None:
         period = 1.0 / self.pose_hz
         camera_period = 1.0 / self.camera_hz
@@ -376,11 +400,14 @@ class SimRuns(Closeable):
 
     def _close(self) -> None:
         """Stop every run, wait for them to end, stop the sampler."""
-        with self._lock:
+        with self._lock:  # start() refuses new runs from here on
             runs = [r for r in self._runs.values() if not r.ended]
-            threads = list(self._threads.values())
         for run in runs:
             run.stop("closing")
+        self._launch.put(None)
+        join_thread(self._launcher, timeout=15)  # the runs it starts now end at once
+        with self._lock:
+            threads = list(self._threads.values())
         for thread in threads:
             join_thread(thread, timeout=15)
         self._closing.set()
