@@ -88,8 +88,12 @@ def serve(port_file: Path, max_runs: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(created).3f %(message)s")
     if os.environ.get("BENCH_DEBUG"):
         logging.getLogger("fleet.console.simruns").setLevel(logging.DEBUG)
-    runs = SimRuns(max_runs=max_runs)
+    runs = SimRuns(max_runs=max_runs, warm=[lesson])  # the teacher pushed the lesson
     app = FastAPI()
+
+    @app.get("/ready")
+    async def ready() -> dict[str, Any]:
+        return {"ready": runs.warmed(lesson)}
 
     @app.post("/runs")
     async def start(body: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +140,12 @@ def console(max_runs: int) -> Iterator[tuple[int, psutil.Process]]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     sys.exit("the console did not start")
                 time.sleep(0.05)
-            yield int(port_file.read_text()), psutil.Process(proc.pid)
+            port = int(port_file.read_text())
+            while not get(port, "/ready")["ready"]:  # the workers have run the lesson once
+                if proc.poll() is not None or time.monotonic() > deadline + 60:
+                    sys.exit("the console did not get ready")
+                time.sleep(0.2)
+            yield port, psutil.Process(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -167,6 +176,16 @@ def post(port: int, path: str, body: dict[str, Any], timeout: float = 600) -> di
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {data[:200]!r}")
         answer: dict[str, Any] = json.loads(data)
+        return answer
+    finally:
+        conn.close()
+
+
+def get(port: int, path: str) -> dict[str, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path)
+        answer: dict[str, Any] = json.loads(conn.getresponse().read())
         return answer
     finally:
         conn.close()
@@ -230,33 +249,56 @@ def hand_in(port: int, code: str, go: threading.Barrier, me: Student) -> None:
 
 
 class Monitor:
-    """Samples the console's RSS and its students' programs' RSS twice a second."""
+    """Samples the console, its simulator workers and the students' programs twice a second:
+    peak RSS (the console with its workers; the programs' sandboxes) and CPU time."""
 
     def __init__(self, proc: psutil.Process) -> None:
         self.proc = proc
         self.console_peak = self.programs_peak = 0
+        self._cpu: dict[int, tuple[str, float]] = {}  # pid -> (console/worker/program, CPU s)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._cpu0 = sum(proc.cpu_times()[:2])
         self._t0 = time.monotonic()
+        self._start = self._sample()
         self._thread.start()
+
+    def _sample(self) -> dict[str, float]:
+        mine = {"console": 0, "programs": 0}
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                kind = (
+                    "console"
+                    if p.pid == self.proc.pid
+                    else "worker"
+                    if "fleet.console.simworker" in " ".join(p.cmdline())
+                    else "program"
+                )
+                self._cpu[p.pid] = (kind, sum(p.cpu_times()[:2]))
+                rss = p.memory_info().rss
+                mine["programs" if kind == "program" else "console"] += rss
+        self.console_peak = max(self.console_peak, mine["console"])
+        self.programs_peak = max(self.programs_peak, mine["programs"])
+        return self.cpu()
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the console, its workers and the programs (exited ones too)."""
+        out = {"console": 0.0, "worker": 0.0, "program": 0.0}
+        for kind, seconds in self._cpu.values():
+            out[kind] += seconds
+        return out
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
             with contextlib.suppress(psutil.Error):
-                self.console_peak = max(self.console_peak, self.proc.memory_info().rss)
-                total = 0
-                for child in self.proc.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        total += child.memory_info().rss
-                self.programs_peak = max(self.programs_peak, total)
+                self._sample()
 
-    def stop(self) -> float:
-        """Stop sampling; the console's CPU since the start, % of one core."""
-        cpu = sum(self.proc.cpu_times()[:2]) - self._cpu0
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; CPU of each kind since the start, % of one core."""
         self._stop.set()
         self._thread.join()
-        return 100 * cpu / (time.monotonic() - self._t0)
+        end = self._sample()
+        wall = time.monotonic() - self._t0
+        return {k: 100 * (end[k] - self._start.get(k, 0.0)) / wall for k in end}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -309,7 +351,9 @@ def class_of(n: int, seconds: float) -> dict[str, Any]:
         "fps_min": min(fps) if fps else None,
         "speed_median": statistics.median(speed) if speed else None,
         "speed_min": min(speed) if speed else None,
-        "cpu": cpu,
+        "cpu": cpu["console"],
+        "worker_cpu": cpu["worker"],
+        "program_cpu": cpu["program"],
         "console_mb": monitor.console_peak / 1024**2,
         "programs_mb": monitor.programs_peak / 1024**2,
         "lines": statistics.median([s.lines for s in ok]) if ok else 0,
@@ -353,7 +397,7 @@ def main() -> None:
                 f"{fmt(r['move_p50'])}/{fmt(r['move_p95'])}",
                 f"{fmt(r['fps_median'], 1)}/{fmt(r['fps_min'], 1)}",
                 f"{fmt(r['speed_median'])}/{fmt(r['speed_min'])}",
-                f"{r['cpu']:.0f}",
+                f"{r['cpu']:.0f}/{r['worker_cpu']:.0f}/{r['program_cpu']:.0f}",
                 f"{r['console_mb']:.0f}",
                 f"{r['programs_mb']:.0f}",
                 f"{fmt(r['handin_p50'], 1)}/{fmt(r['handin_p95'], 1)}",
@@ -368,8 +412,8 @@ def main() -> None:
         "Run -> robot moves p50/p95 s",
         "frames/s per client median/min",
         "sim speed median/min",
-        "console CPU %",
-        "console peak RSS MB",
+        "CPU % console/workers/programs",
+        "console+workers peak RSS MB",
         "programs' RSS MB",
         "hand-in -> score p50/p95 s",
         "load before",

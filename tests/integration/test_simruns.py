@@ -204,9 +204,9 @@ def test_stopping_a_run_stops_the_robot_and_a_new_run_replaces_the_old() -> None
         # a page that goes away stops being served
         stream = sse_events(port, first.id)
         assert next(stream)[0] == "world"
-        assert len(first._subs) == 1
+        assert first.subscribers == 1
         stream.close()
-        wait_for(lambda: not first._subs)
+        wait_for(lambda: first.subscribers == 0)
 
         second = runs.start("ming", LESSON, FOREVER)
         assert first.wait(60)
@@ -214,22 +214,25 @@ def test_stopping_a_run_stops_the_robot_and_a_new_run_replaces_the_old() -> None
         assert first.result["error"] == "stopped: a new run started"
         assert runs.of("ming") is second and runs.running() == [second]
 
-        for pose in poses_of(second):
-            if pose.data["x"] > 1.55:
-                break
-        probe = second._probe
-        assert probe is not None
-        assert runs.stop("ming")
-        assert second.wait(60)
+        seen: list[SimEvent] = []
+        with second.subscribe() as sub:
+            for event in sub:
+                seen.append(event)
+                if event.kind == "pose" and event.data["x"] > 1.55 and not second._stopped_by:
+                    assert runs.stop("ming")  # the student presses Stop while it drives
+        assert second.wait(0)
         assert second.result is not None and second.result["status"] == "stopped"
         assert second.result["error_zh"] == "用停止按钮停下了"
-        assert probe.backend.body.motors == (0.0, 0.0)  # the robot ended stopped
-        assert probe.backend.closed
+        poses = [e.data for e in seen if e.kind == "pose"]
+        assert poses[-1]["motors"] == [0.0, 0.0]  # the robot came to rest stopped
+        assert poses[-1]["x"] > 1.55
+        assert seen[-1].kind == "end"
         assert not runs.stop("ming") and not runs.stop(second.id)
 
 
 def test_the_console_runs_at_most_its_cap_and_programs_of_bounded_size() -> None:
-    with SimRuns(max_runs=1, max_code_bytes=2000) as runs:
+    with SimRuns(max_runs=1, max_code_bytes=2000, workers=2, warm=[LESSON]) as runs:
+        wait_for(lambda: runs.warmed(LESSON))  # each worker ran the lesson once
         with pytest.raises(SimRunError) as big:
             runs.start("ming", LESSON, FOREVER + "#" * 2000)
         assert big.value.status == 413 and "程序太长" in big.value.text.zh
@@ -254,3 +257,18 @@ def test_the_console_runs_at_most_its_cap_and_programs_of_bounded_size() -> None
     with pytest.raises(SimRunError) as closed:
         runs.start("hua", LESSON, FOREVER)
     assert closed.value.status == 503
+
+
+def test_a_worker_that_dies_ends_its_runs_and_the_next_run_gets_a_new_one() -> None:
+    with SimRuns(workers=1) as runs:
+        run = runs.start("ming", LESSON, FOREVER)
+        with run.subscribe() as sub:
+            assert next(iter(sub)).kind == "world"
+        run._worker.proc.kill()
+        assert run.wait(60)
+        assert run.result is not None and run.result["status"] == "error"
+        assert "press Run again" in run.result["error"] and "再按一次运行" in run.result["error_zh"]
+        again = runs.start("ming", LESSON, FOREVER)
+        with again.subscribe() as sub:
+            assert next(iter(sub)).kind == "world"
+        assert runs.stop(again.id) and again.wait(60)
