@@ -303,7 +303,7 @@ class SimRuns(Closeable):
         camera_hz: float = 5.0,
         max_subscribers: int = 8,
         keep_ended: int = 256,
-        program_nice: int = 10,
+        program_nice: int = 19,
         workers: int | None = None,
         warm: Sequence[Lesson | str | Path] = (),
     ) -> None:
@@ -331,7 +331,7 @@ class SimRuns(Closeable):
         sandbox once), so that a class's first Runs do not wait for it: when a lesson is pushed."""
         path = _lesson_path(lesson)
         for worker in self._workers:
-            worker.send({"op": "warm", "lesson": path})
+            worker.send({"op": "warm", "lesson": path, "nice": self.program_nice})
 
     def warmed(self, lesson: Lesson | str | Path) -> bool:
         """Whether every worker has got ready for ``lesson`` (see :meth:`warm`)."""

@@ -14,7 +14,7 @@ It talks JSON lines. Commands on stdin::
     {"op": "start", "run": "ID", "lesson": "/path/to/lesson", "code": "...",
      "camera": false, "nice": 10, "pose_hz": 20, "camera_hz": 5}
     {"op": "stop", "run": "ID"}
-    {"op": "warm", "lesson": "/path/to/lesson"}     # before a class: read its world now
+    {"op": "warm", "lesson": "/path/to/lesson", "nice": 10}   # before a class: be ready
 
 Events on stdout, ``{"run": "ID", "kind": KIND, "data": {...}}``: ``world``,
 ``pose``, ``output``, ``camera`` and last ``end`` (see :mod:`fleet.console.simruns`).
@@ -54,6 +54,11 @@ logger = logging.getLogger(__name__)
 #: What one run sends of its program's output: lines, and characters in all.
 MAX_OUTPUT_LINES = 1000
 MAX_OUTPUT_CHARS = 200_000
+#: Programs of one worker that may be starting at once (Python's start and imports, the
+#: sandbox's namespaces: half a second of CPU each); the others' robots are shown meanwhile.
+STARTING_AT_ONCE = 3
+#: A program that has not touched its robot or printed after this long stops counting as one.
+STARTING_S = 3.0
 _MORE_OUTPUT = Text(
     "the program printed more than the page shows: the rest is left out",
     "程序输出太多，页面只显示前面的部分",
@@ -69,6 +74,7 @@ class _Live:
     stop: threading.Event = dataclasses.field(default_factory=threading.Event)
     probe: Probe | None = None
     warming: threading.Event | None = None  # set once this first run of its lesson has a robot
+    starting: float | None = None  # when its program began to start (it holds a place)
     ended: bool = False
     lines: int = 0
     chars: int = 0
@@ -89,6 +95,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._lessons: dict[str, tuple[float, Lesson]] = {}
         self._warm: dict[str, threading.Event] = {}
+        self._starting = threading.BoundedSemaphore(STARTING_AT_ONCE)
         self._pose_period = 0.05
         self._camera_period = 0.2
         self._closing = threading.Event()
@@ -101,7 +108,9 @@ class Worker:
             self._start(message)
         elif op == "warm":
             threading.Thread(
-                target=self._warm_up, args=(str(message["lesson"]),), name="simworker-warm"
+                target=self._warm_up,
+                args=(str(message["lesson"]), int(message.get("nice", 0))),
+                name="simworker-warm",
             ).start()
         elif op == "stop":
             with self._lock:
@@ -141,7 +150,7 @@ class Worker:
             self._lessons[path] = known
         return known[1]
 
-    def _warm_up(self, lesson_path: str) -> None:
+    def _warm_up(self, lesson_path: str, nice: int) -> None:
         """Run an empty program for the lesson once, so that the class's first runs find its
         world read, its kit parsed and Python's files in the page cache."""
         with self._lock:
@@ -153,7 +162,8 @@ class Worker:
                 empty = Path(folder) / "main.py"
                 empty.write_text("pass\n", encoding="utf-8")
                 lesson = self._lesson(lesson_path)
-                run_lesson(lesson, code=empty, wall_limit=30)
+                limits = dataclasses.replace(limits_for(30), nice=nice)
+                run_lesson(lesson, code=empty, wall_limit=30, limits=limits)
         except (LessonError, OSError) as exc:
             logger.warning("could not warm up for %s: %s", lesson_path, exc)
         finally:
@@ -210,6 +220,7 @@ class Worker:
         finally:
             if live.warming is not None:
                 live.warming.set()
+            self._started(live)
             shutil.rmtree(folder, ignore_errors=True)
         with self._lock:
             live.ended = True  # the sampler leaves it alone from here
@@ -230,8 +241,26 @@ class Worker:
         self._emit(live.id, "world", world_event(lesson, backend))
         self._emit(live.id, "pose", probe.pose())  # the robot where it starts, now
         live.probe = probe
+        # A class pressing Run together would start 40 Pythons at once and starve everything,
+        # the pages included; here they start a few at a time, each robot shown meanwhile (the
+        # run's time limits start after this).
+        while not self._starting.acquire(timeout=0.1):
+            if live.stop.is_set():
+                return
+        live.starting = time.monotonic()
+        recorder.listen(lambda sample: self._started(live))
+
+    def _started(self, live: _Live) -> None:
+        """``live``'s program is up (it used its robot, printed, or ended): another may start."""
+        if live.starting is None:  # the common case, every robot call: no lock
+            return
+        with self._lock:
+            held, live.starting = live.starting is not None, None
+        if held:
+            self._starting.release()
 
     def _line(self, live: _Live, stream: str, line: str) -> None:
+        self._started(live)
         if live.lines > MAX_OUTPUT_LINES or live.chars > MAX_OUTPUT_CHARS:
             return
         live.lines += 1
@@ -253,6 +282,8 @@ class Worker:
             with self._lock:
                 runs = [r for r in self._runs.values() if r.probe is not None and not r.ended]
             for live in runs:
+                if live.starting is not None and now - live.starting > STARTING_S:
+                    self._started(live)  # slow, or busy with no robot: let the next one start
                 try:
                     self._sample(live, now)
                 except Exception:  # the robot closed between two looks: the end follows

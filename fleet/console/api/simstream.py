@@ -4,7 +4,10 @@
 order (``event: world``, ``pose``, ``output``, ``camera``, ``end``; the data
 is the event's JSON, see :mod:`fleet.console.simruns`), batched every
 ``poll_s`` seconds, a comment line every 15 s when nothing happens, and ends
-after ``end`` (closing the console ends every run) or when the browser goes.
+after ``end`` (closing the console ends every run) or when the browser goes:
+the server cancels the stream then (it does not ask ``request.is_disconnected()``
+20 times a second: with a class of streams, anyio's cancel scopes that asks
+with kept the event loop busy for seconds; it asks only before a heartbeat).
 The page closes its ``EventSource`` on ``end`` (else the browser would ask
 again and get the world, the output and the end once more). The route that
 mounts it checks who may watch the run::
@@ -62,8 +65,8 @@ async def simrun_events(
                 if events[-1].kind == "end":
                     return
             elif now - beat > _HEARTBEAT_S:
+                if await request.is_disconnected():
+                    return
                 beat = now
                 yield b": still here\n\n"
-            if await request.is_disconnected():
-                return
             await asyncio.sleep(poll_s)
