@@ -24,6 +24,7 @@ robot and must be of their kind; any other name is reached with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -328,7 +329,17 @@ def load_kit(name_or_path: str | Path) -> KitProfile:
             )
         path = found[0]
     try:
-        return load_yaml(path, KitProfile)
+        stat = path.stat()
+        return _parsed_kit(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return _parsed_kit(str(path), 0, 0)  # load_yaml says what is wrong
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_kit(path: str, mtime_ns: int, size: int) -> KitProfile:
+    """The kit profile at ``path`` as it is at ``mtime_ns`` (frozen: read once, shared)."""
+    try:
+        return load_yaml(Path(path), KitProfile)
     except ConfigError as exc:
         raise KitError(f"kit profile is wrong:\n{exc}") from exc
 

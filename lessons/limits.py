@@ -58,6 +58,7 @@ class Limits:
     open_files: int = 256
     file_bytes: int = 64 * _MIB
     tmp_bytes: int = 64 * _MIB
+    nice: int = 0  # how much less CPU priority than its runner (os.nice, 0-19)
 
 
 def mem_total() -> int:
@@ -236,5 +237,7 @@ def prepare_child(limits: Limits, cgroup: Cgroup | None) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if limits.nice:
+            os.nice(limits.nice)  # the console's own threads before a class of programs
 
     return apply

@@ -25,7 +25,6 @@ import importlib.util
 import logging
 import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -160,13 +159,34 @@ def _load_grader(lesson: Lesson) -> Callable[[Run], Grade]:
     return grade
 
 
-def _open_backend(lesson: Lesson, backend: str, kit: KitProfile, world: str | None) -> Any:
+def _open_backend(
+    lesson: Lesson, backend: str, kit: KitProfile, world: str | None, *, realtime: bool = False
+) -> Any:
     if backend != "sim":
         return open_backend(backend, kit)
     chosen = world or lesson.model.world
     if chosen and chosen.endswith((".yaml", ".yml")):
         chosen = str(lesson.file(chosen))
-    return open_backend("sim", kit, world=chosen, realtime=False, start=lesson.model.start)
+    return open_backend("sim", kit, world=chosen, realtime=realtime, start=lesson.model.start)
+
+
+def _open_robot(
+    lesson: Lesson,
+    backend: str,
+    kit: KitProfile,
+    world: str | None,
+    realtime: bool,
+    on_start: Callable[[Any, Recorder], None] | None,
+) -> tuple[Any, Recorder]:
+    """The robot and the recorder of its run, shown to ``on_start`` (a live view)."""
+    robot = _open_backend(lesson, backend, kit, world, realtime=realtime)
+    recorder = Recorder(robot.clock)
+    if on_start is not None:
+        try:
+            on_start(robot, recorder)
+        except Exception:  # a live view's bug must not stop the run
+            logger.exception("run listener failed")
+    return robot, recorder
 
 
 def run_lesson(
@@ -184,6 +204,8 @@ def run_lesson(
     cache_dir: Path | None = None,
     limits: Limits | None = None,
     unconfined_ok: bool = False,
+    realtime: bool = False,
+    on_start: Callable[[Any, Recorder], None] | None = None,
 ) -> LessonResult:
     """Run ``code`` (default: the lesson's starter) for the lesson and grade it.
 
@@ -191,7 +213,13 @@ def run_lesson(
     backend name drives a real robot in real time. ``stop`` (e.g. the
     e-stop) ends the run: the robot stops at once and the result says
     ``stopped``. ``on_frame`` sees each camera frame the student's program
-    reads (a reference only: the fleet agent's live preview). ``cache_dir``
+    reads (a reference only: the fleet agent's live preview). ``realtime``
+    runs the simulator on the wall clock, for a student who watches (the
+    program's ``time`` is then real time too). ``on_start(robot, recorder)``
+    is called once the robot is ready, before the program starts: a live
+    view keeps them to read the robot's pose and sensors while it runs (from
+    its own thread, holding ``robot.world.view.held()`` in the simulator).
+    ``cache_dir``
     is the robot's cache folder (default: this process's), whose ``models/``
     holds models the console sent; the program finds models where this
     process would. A model the lesson needs that is not there raises
@@ -210,8 +238,7 @@ def run_lesson(
     kit_profile, places = _needs(lesson, kit, cache_dir)
     limit = time_limit or m.time_limit
     wall = wall_limit or m.wall_limit
-    robot = _open_backend(lesson, backend, kit_profile, world)
-    recorder = Recorder(robot.clock)
+    robot, recorder = _open_robot(lesson, backend, kit_profile, world, realtime, on_start)
     parent_sock, child_sock = socket.socketpair()
     server = RobotServer(
         robot, parent_sock, recorder=recorder, time_limit=robot.clock() + limit, on_frame=on_frame
@@ -229,7 +256,7 @@ def run_lesson(
                 profile=kit_profile,
                 places=places,
                 fd=child_sock.fileno(),
-                fast=backend == "sim",
+                fast=backend == "sim" and not realtime,
                 limits=limits or limits_for(wall),
                 confined=must_confine(unconfined_ok),
             )
@@ -335,19 +362,21 @@ def _needs(
 def _watch(
     proc: SandboxedProcess, server: RobotServer, stop: threading.Event | None, deadline: float
 ) -> RunStatus:
-    """Wait for the child to end, the e-stop, or the wall deadline; returns how it ended."""
+    """Wait for the child to end, the e-stop, or the wall deadline; returns how it ended.
+
+    One look every 50 ms (a class of runs on the console costs 20 wake-ups a second
+    each, not ``Popen.wait``'s polling); the e-stop is seen at once."""
+    tick = stop if stop is not None else threading.Event()
     while True:
-        try:
-            proc.wait(timeout=0.05)
+        if proc.poll() is not None:
             return RunStatus.FINISHED
-        except subprocess.TimeoutExpired:
-            pass
         if stop is not None and stop.is_set():
             server.estop()  # the robot stops now, whatever the child does
             return RunStatus.STOPPED
         if time.monotonic() > deadline:
             server.estop()
             return RunStatus.TIMEOUT
+        tick.wait(0.05)
 
 
 def _classify(

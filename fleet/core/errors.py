@@ -9,10 +9,13 @@
      │    └── JobRejected: what the job names failed a check (sha256, size, manifest)
      ├── ModelPushError (also ValueError): a model the teacher pushes is refused
      ├── PreviewError (also RuntimeError): a camera preview cannot start or send
+     ├── SimRunError (also RuntimeError): a student's run in the simulator cannot start
      └── ConsoleApiError (also RuntimeError): the console's API said no
 """
 
 from __future__ import annotations
+
+from rcbase.i18n import Text
 
 __all__ = [
     "BrokerError",
@@ -23,6 +26,7 @@ __all__ = [
     "ModelPushError",
     "PortInUseError",
     "PreviewError",
+    "SimRunError",
     "StoreError",
 ]
 
@@ -61,6 +65,16 @@ class ModelPushError(FleetError, ValueError):
 
 class PreviewError(FleetError, RuntimeError):
     """A camera preview cannot start (too many on) or a frame cannot be sent."""
+
+
+class SimRunError(FleetError, RuntimeError):
+    """A student's run in the simulator cannot start: ``status`` is the HTTP status the API
+    answers with, ``text`` what to do next in English and Chinese."""
+
+    def __init__(self, status: int, text: Text) -> None:
+        super().__init__(f"{text.en} / {text.zh}")
+        self.status = status
+        self.text = text
 
 
 class ConsoleApiError(FleetError, RuntimeError):

@@ -52,16 +52,37 @@ Image = NDArray[np.uint8]
 
 
 def load_world(path: str | Path) -> World:
-    """Read and check a world file (raises :class:`rcbase.ConfigError` pointing at the line)."""
+    """Read and check a world file (raises :class:`rcbase.ConfigError` pointing at the line).
+
+    A file read before and unchanged since is not read again: its worlds share the model,
+    the floor and the obstacles, which never change (a class of runs of one lesson opens
+    the same world many times)."""
     p = Path(path)
-    return World(load_yaml(p, WorldModel), base_dir=p.parent)
+    try:
+        stat = p.stat()
+    except OSError:  # load_yaml says what is wrong, in both languages
+        return World(load_yaml(p, WorldModel), base_dir=p.parent)
+    model, floor, obstacles = _built(str(p.resolve()), stat.st_mtime_ns, stat.st_size)
+    return World(model, base_dir=p.parent, built=(floor, obstacles))
+
+
+@functools.lru_cache(maxsize=16)
+def _built(path: str, mtime_ns: int, size: int) -> tuple[WorldModel, FloorMap, Obstacles]:
+    """The world file at ``path`` as it is at ``mtime_ns``: its model, floor and obstacles."""
+    model = load_yaml(Path(path), WorldModel)
+    return model, build_floor(model, Path(path).parent), Obstacles.from_model(model)
 
 
 class World:
     """Floor, obstacles and robots; ``step(dt)`` moves everything and the clock."""
 
     def __init__(
-        self, model: WorldModel, base_dir: Path | None = None, max_substep: float = 0.005
+        self,
+        model: WorldModel,
+        base_dir: Path | None = None,
+        max_substep: float = 0.005,
+        *,
+        built: tuple[FloorMap, Obstacles] | None = None,
     ) -> None:
         if not (math.isfinite(max_substep) and max_substep > 0):
             raise SimValueError("max_substep must be > 0 seconds")
@@ -72,8 +93,12 @@ class World:
         # step() and the sensor reads that draw noise hold this lock; an adapter
         # that steps in one thread and reads in another holds it for what else it reads
         self.lock = threading.RLock()
-        self.floor: FloorMap = build_floor(model, base_dir)
-        self.obstacles = Obstacles.from_model(model)
+        # ``built``: the floor and obstacles of this model, made before (they never change)
+        self.floor: FloorMap
+        self.floor, self.obstacles = built or (
+            build_floor(model, base_dir),
+            Obstacles.from_model(model),
+        )
         self.robots: list[Body] = []
         self.view = WorldView(self)  # what the robots may ask of this world
         self._zone_polys = [
