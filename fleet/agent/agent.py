@@ -60,6 +60,7 @@ from fleet.agent.offline import OfflineWatch
 from fleet.agent.outbox import Outbox
 from fleet.agent.preview import PreviewSender
 from fleet.agent.results import FORGOTTEN, ResultSender
+from fleet.agent.sensors import LiveSensors
 from fleet.agent.worker import JobWorker
 from fleet.core.bundles import BundleCache
 from fleet.core.link import PUSHED_OFF_TIMES, PUSHED_OFF_WINDOW_S, Link
@@ -174,6 +175,7 @@ class Agent(Closeable):
         self.preview = PreviewSender(
             self.device, self._send_preview, camera=self._preview_camera, busy=self._busy
         )
+        self.sensors = LiveSensors()
         execute = JobExecutor(
             runner=config.runner,
             cache=self.cache,
@@ -186,6 +188,7 @@ class Agent(Closeable):
             cache_dir=config.cache_dir,
             on_frame=self.preview.tap,
             on_start=self.publish_state,
+            sensors=self.sensors,
         )
         self.worker = JobWorker(execute, self.latch, name=self.device, on_done=self.publish_state)
         self.offline = OfflineWatch(self.worker, self.lease)
@@ -322,6 +325,7 @@ class Agent(Closeable):
         battery = self._battery()
         if battery is not None:
             values["battery_v"] = battery
+        values.update(self.sensors.snapshot())  # while a job runs: its sensors, live
         pushed = self.link.pushed_off
         if pushed:  # the console shows "another computer is using ..." on the robot's card
             values["pushed_off"] = pushed
@@ -343,8 +347,10 @@ class Agent(Closeable):
         while not self._stop.wait(LOG_BATCH_S):
             self.logs.flush()
             now = time.monotonic()
-            if period is not None and now >= next_telemetry and self.link.connected:
-                next_telemetry = now + period
+            # while a job runs, its sensors go out as fast as telemetry may (a student watches)
+            live = 1.0 / MAX_TELEMETRY_HZ if self.sensors.active else period
+            if live is not None and now >= next_telemetry and self.link.connected:
+                next_telemetry = now + min(live, period or live)
                 self._send_telemetry()
             self.offline.check()
 

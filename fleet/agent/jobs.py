@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from fleet.agent.lease import RobotLease
 from fleet.agent.logs import LogForwarder
 from fleet.agent.results import ResultSender
+from fleet.agent.sensors import LiveSensors
 from fleet.agent.worker import Running
 from fleet.core.bundles import BundleCache
 from fleet.core.errors import JobError, JobRejected
@@ -69,6 +70,8 @@ class JobContext:
     on_frame: Callable[[Any], None] | None = None
     #: The robot's cache folder (its ``models/`` holds models the console sent); None: default.
     cache_dir: Path | None = None
+    #: Called with the runner's robot and recorder once it is ready (the live sensor values).
+    on_robot: Callable[[Any, Any], None] | None = None
 
 
 #: Runs one job and returns a lesson result (``LessonResult.as_dict()`` shape).
@@ -110,6 +113,7 @@ def lessons_runner(ctx: JobContext) -> dict[str, Any]:
                 stop=ctx.stop,
                 on_frame=ctx.on_frame,
                 cache_dir=ctx.cache_dir,
+                on_start=ctx.on_robot,
             )
         except ModelMissingError as exc:  # nothing started: tell the student what to do
             return {"status": "error", "reason": f"{exc.message.en} / {exc.message.zh}"}
@@ -138,6 +142,7 @@ class JobExecutor:
         cache_dir: Path | None = None,
         on_frame: Callable[[Any], None] | None = None,
         on_start: Callable[[], None] | None = None,
+        sensors: LiveSensors | None = None,
     ) -> None:
         self.runner = runner
         self.backend = backend
@@ -150,6 +155,7 @@ class JobExecutor:
         self._console_url = console_url
         self._on_frame = on_frame
         self._on_start = on_start
+        self._sensors = sensors
 
     def __call__(self, running: Running) -> None:
         try:
@@ -213,6 +219,7 @@ class JobExecutor:
                     kit=self.kit,
                     on_frame=self._on_frame,
                     cache_dir=self.cache_dir,
+                    on_robot=None if self._sensors is None else self._sensors.watch,
                 )
                 try:
                     return self.runner(ctx)
@@ -220,6 +227,8 @@ class JobExecutor:
                     logger.exception("job %s failed", doc.job)
                     return {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
         finally:
+            if self._sensors is not None:
+                self._sensors.clear()
             self._logs.flush()  # after the robot stopped (or was taken back)
 
     def _refuse(self, doc: JobDocument, exc: JobError) -> None:

@@ -21,6 +21,7 @@ NOT_JSON = {
     "/api/v1/devices/{device}/preview/events",
     "/api/v1/results.xapi",
     "/api/v1/periods/{period_id}/qr.svg",
+    "/api/v1/student/runs/{run}/events",
 }
 #: Routes whose answers are not described field by field.
 LOOSE = {

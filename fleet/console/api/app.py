@@ -20,6 +20,7 @@ from fleet.console.api import (
     roster,
     setup,
     student,
+    studentruns,
     tokens,
 )
 from fleet.console.api.deps import teacher
@@ -47,10 +48,13 @@ def create_app(console: Console) -> FastAPI:
     app.state.code_limiter = FailureLimiter(student.CODE_FAILURES, 60.0)
     app.state.pin_limiter = FailureLimiter(student.PIN_FAILURES, 60.0)
     app.state.grader = SimGrader()
-    #: Each student's last run (the class view): student id -> when, where, status, error.
+    #: Each student's last run (the class view): student id -> run, lesson, place, when.
     app.state.last_runs = {}
+    #: Students' runs in the simulator (fleet.console.simruns), made at the first Run.
+    app.state.simruns = None
+    app.state.simruns_lock = threading.Lock()
     areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
-    for area in (*areas, live, previews, periods, student):
+    for area in (*areas, live, previews, periods, student, studentruns):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)

@@ -23,6 +23,8 @@ __all__ = [
     "PinSet",
     "PinSheetRow",
     "RunStart",
+    "RunStarted",
+    "RunStopped",
     "Saved",
     "SignedOut",
     "VersionInfo",
@@ -155,3 +157,13 @@ class ClassWorkRow(BaseModel):
     last_run: dict[str, object] | None
     #: Their hand-ins, newest first (without the code: ``GET /api/v1/handins/{id}``).
     handins: list[dict[str, object]]
+
+
+class RunStarted(BaseModel):
+    #: The run's id: a job id (``j...``) on the robot, a simulator run's id otherwise.
+    run: str
+    place: Place
+
+
+class RunStopped(BaseModel):
+    stopped: bool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from fleet.console.api.deps import ConsoleDep, Teacher
 from fleet.console.store import AuditAction, EStopState
@@ -19,9 +19,13 @@ def estop(console: ConsoleDep, _user: Teacher) -> EStopState:
 
 
 @router.post("/stop")
-def stop(console: ConsoleDep, user: Teacher) -> EStopState:
-    """STOP every robot in the room now (retained, with a new epoch); audited."""
+def stop(request: Request, console: ConsoleDep, user: Teacher) -> EStopState:
+    """STOP every robot in the room now (retained, with a new epoch), and every student's
+    run in the simulator; audited."""
     state = console.stop_all(user)
+    runs = request.app.state.simruns
+    if runs is not None:
+        runs.stop_all("estop")
     console.db.audit.add(user, AuditAction.STOP, epoch=state.epoch)
     return state
 

@@ -89,3 +89,6 @@ class ApiServer(Closeable):
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        runs = getattr(self.app.state, "simruns", None)
+        if runs is not None:  # students' simulator runs end with the console's web side
+            runs.close()

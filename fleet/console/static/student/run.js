@@ -39,29 +39,97 @@ function print(stream, line) {
 }
 
 // ---- the top-down view -------------------------------------------------------
+// The world event gives the floor in metres (x east, y north, from the corner); poses
+// give x, y and the heading in degrees, counter-clockwise from east.
 
-function scaleOf(canvas, world) {
-  const pad = 10;
-  const s = Math.min((canvas.width - 2 * pad) / world.width, (canvas.height - 2 * pad) / world.height);
-  return { s, ox: pad, oy: pad, w: world.width, hgt: world.height };
+function mapOf(canvas, world) {
+  const [w, hgt] = world.size;
+  const pad = 8;
+  const s = Math.min((canvas.width - 2 * pad) / w, (canvas.height - 2 * pad) / hgt);
+  const ox = (canvas.width - w * s) / 2;
+  const oy = (canvas.height - hgt * s) / 2;
+  return { s, x: (x) => ox + x * s, y: (y) => oy + (hgt - y) * s, w, hgt, ox, oy };
 }
 
-function drawShape(ctx, map, shape, style) {
-  const pts = shape.points || [];
-  if (!pts.length) return;
+function path(ctx, map, points, closed) {
   ctx.beginPath();
-  pts.forEach(([x, y], i) => {
-    const px = map.ox + x * map.s;
-    const py = map.oy + (map.hgt - y) * map.s;
-    if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
-  });
-  if (shape.closed) ctx.closePath();
-  if (style.fill && shape.closed) { ctx.fillStyle = shape.colour || style.fill; ctx.fill(); }
-  if (style.stroke) {
-    ctx.strokeStyle = shape.colour || style.stroke;
-    ctx.lineWidth = Math.max(1, (shape.width || style.width || 0.01) * map.s);
+  points.forEach(([x, y], i) => (i ? ctx.lineTo(map.x(x), map.y(y)) : ctx.moveTo(map.x(x), map.y(y))));
+  if (closed) ctx.closePath();
+}
+
+function drawZone(ctx, map, zone) {
+  ctx.fillStyle = zone.colour || "#cfe8d5";
+  if (zone.rect) {
+    const [x0, y0, x1, y1] = zone.rect;
+    ctx.fillRect(map.x(Math.min(x0, x1)), map.y(Math.max(y0, y1)), Math.abs(x1 - x0) * map.s, Math.abs(y1 - y0) * map.s);
+  } else if (zone.circle) {
+    const [x, y, r] = zone.circle;
+    ctx.beginPath();
+    ctx.arc(map.x(x), map.y(y), r * map.s, 0, 2 * Math.PI);
+    ctx.fill();
+  } else if (zone.polygon) {
+    path(ctx, map, zone.polygon, true);
+    ctx.fill();
+  }
+}
+
+function drawBox(ctx, map, box) {
+  const [x, y] = box.at;
+  const [w, d] = box.size;
+  ctx.save();
+  ctx.translate(map.x(x), map.y(y));
+  ctx.rotate(-((box.heading || 0) * Math.PI) / 180);
+  ctx.fillStyle = box.colour || "#8a6d52";
+  ctx.fillRect((-w / 2) * map.s, (-d / 2) * map.s, w * map.s, d * map.s);
+  ctx.restore();
+}
+
+function drawWorld(ctx, map, world) {
+  ctx.fillStyle = world.floor || "#ffffff";
+  ctx.fillRect(map.ox, map.oy, map.w * map.s, map.hgt * map.s);
+  for (const zone of world.zones || []) drawZone(ctx, map, zone);
+  for (const line of world.lines || []) {
+    path(ctx, map, line.points, line.closed);
+    ctx.strokeStyle = line.colour || "#111";
+    ctx.lineWidth = Math.max(1, line.width * map.s);
     ctx.stroke();
   }
+  for (const wall of world.walls || []) {
+    path(ctx, map, [wall.start, wall.end], false);
+    ctx.strokeStyle = wall.colour || "#555";
+    ctx.lineWidth = Math.max(2, wall.thickness * map.s);
+    ctx.stroke();
+  }
+  for (const box of world.boxes || []) drawBox(ctx, map, box);
+  for (const c of world.cylinders || []) {
+    ctx.fillStyle = c.colour || "#8a6d52";
+    ctx.beginPath();
+    ctx.arc(map.x(c.at[0]), map.y(c.at[1]), c.radius * map.s, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  for (const sign of [...(world.signs || []), ...(world.markers || [])]) {
+    ctx.fillStyle = sign.kind ? "#c0392b" : "#222";
+    ctx.fillRect(map.x(sign.at[0]) - 4, map.y(sign.at[1]) - 4, 8, 8);
+  }
+}
+
+function drawRobot(ctx, map, pose, radius) {
+  const r = Math.max(6, radius * map.s);
+  ctx.save();
+  ctx.translate(map.x(pose.x), map.y(pose.y));
+  ctx.rotate(-(pose.heading * Math.PI) / 180); // the canvas's y grows downwards
+  ctx.fillStyle = "#1f5fbf";
+  ctx.beginPath();
+  ctx.arc(0, 0, r, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.fillStyle = "#ffbf47"; // the nose: where the robot is heading
+  ctx.beginPath();
+  ctx.moveTo(r, 0);
+  ctx.lineTo(r * 0.2, -r * 0.55);
+  ctx.lineTo(r * 0.2, r * 0.55);
+  ctx.closePath();
+  ctx.fill();
+  ctx.restore();
 }
 
 function draw() {
@@ -71,42 +139,17 @@ function draw() {
   ctx.fillStyle = "#f7f5ef";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const world = run.world;
-  if (!world) return;
-  const map = scaleOf(canvas, world);
-  ctx.fillStyle = world.floor || "#ffffff";
-  ctx.fillRect(map.ox, map.oy, world.width * map.s, world.height * map.s);
-  for (const zone of world.zones || []) drawShape(ctx, map, { ...zone, closed: true }, { fill: "#cfe8d5" });
-  for (const line of world.lines || []) drawShape(ctx, map, line, { stroke: "#111", width: 0.02 });
-  for (const box of world.obstacles || []) drawShape(ctx, map, { ...box, closed: true }, { fill: "#8a6d52", stroke: "#4d3b2b" });
-  for (const sign of [...(world.signs || []), ...(world.markers || [])]) {
-    const [x, y] = sign.at || [0, 0];
-    ctx.fillStyle = sign.colour || "#c0392b";
-    ctx.fillRect(map.ox + x * map.s - 4, map.oy + (map.hgt - y) * map.s - 4, 8, 8);
-  }
+  if (!world || !world.size) return;
+  const map = mapOf(canvas, world);
+  drawWorld(ctx, map, world);
   if (run.trail.length > 1) {
-    drawShape(ctx, map, { points: run.trail }, { stroke: "rgba(31,95,191,.55)", width: 0.01 });
+    path(ctx, map, run.trail, false);
+    ctx.strokeStyle = "rgba(31, 95, 191, 0.55)";
+    ctx.lineWidth = 2;
+    ctx.stroke();
   }
-  const pose = run.pose;
-  if (!pose) return;
-  const px = map.ox + pose.x * map.s;
-  const py = map.oy + (map.hgt - pose.y) * map.s;
-  const r = Math.max(6, (world.robot_radius || 0.08) * map.s);
-  const a = -(pose.heading || 0); // the canvas's y grows downwards
-  ctx.save();
-  ctx.translate(px, py);
-  ctx.rotate(a);
-  ctx.fillStyle = "#1f5fbf";
-  ctx.beginPath();
-  ctx.arc(0, 0, r, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.fillStyle = "#ffbf47";
-  ctx.beginPath();
-  ctx.moveTo(r, 0);
-  ctx.lineTo(r * 0.2, -r * 0.55);
-  ctx.lineTo(r * 0.2, r * 0.55);
-  ctx.closePath();
-  ctx.fill();
-  ctx.restore();
+  const pose = run.pose || (world.robot && world.robot.start);
+  if (pose) drawRobot(ctx, map, pose, (world.robot && world.robot.radius) || 0.08);
 }
 
 function redraw() {
@@ -119,7 +162,7 @@ function showSensors(values) {
   const rows = Object.entries(values || {});
   $("#sensors").hidden = !rows.length;
   $("#sensors tbody").replaceChildren(...rows.map(([name, value]) => h("tr", {},
-    h("th", { scope: "row" }, name),
+    h("th", { scope: "row" }, h("code", {}, `robot.${name}`)),
     h("td", {}, typeof value === "number" ? value.toFixed(2)
       : Array.isArray(value) ? value.map((v) => (typeof v === "number" ? v.toFixed(2) : v)).join("  ")
         : String(value)))));
@@ -161,6 +204,8 @@ function onEvent(name, data) {
     if (run.trail.length > TRAIL) run.trail.shift();
     showSensors(data.sensors);
     redraw();
+  } else if (name === "sensors") {
+    showSensors(data);
   } else if (name === "output") {
     print(data.stream, data.line);
   } else if (name === "camera") {

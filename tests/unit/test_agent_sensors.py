@@ -1,0 +1,41 @@
+"""fleet/agent/sensors.py: a running job's live sensor values for the telemetry."""
+
+from __future__ import annotations
+
+from fleet.agent.sensors import MAX_VALUES, LiveSensors
+from hardware.telemetry import Recorder
+
+
+def test_the_newest_reading_of_each_part_while_the_job_runs() -> None:
+    clock = iter(range(1000))
+    recorder = Recorder(lambda: float(next(clock)))
+    sensors = LiveSensors()
+    assert not sensors.active and sensors.snapshot() == {}
+    sensors.watch(object(), recorder)
+    recorder.record("distance", "reading", 0.8123456)
+    recorder.record("distance", "reading", 0.5)
+    recorder.record("line", "reading", (0.1, 0.9, 0.2))
+    recorder.record("drive", "command", (0.5, 0.5))  # what it was told is not a sensor
+    recorder.record("camera", "reading", "320x240")  # text is left out
+    assert sensors.active
+    assert sensors.snapshot() == {
+        "sensor.distance": 0.5,
+        "sensor.line.0": 0.1,
+        "sensor.line.1": 0.9,
+        "sensor.line.2": 0.2,
+    }
+    sensors.clear()
+    recorder.record("distance", "reading", 0.1)  # the job has ended: not taken
+    assert sensors.snapshot() == {} and not sensors.active
+
+
+def test_a_job_with_many_parts_stays_within_the_telemetry_message() -> None:
+    recorder = Recorder(lambda: 0.0)
+    sensors = LiveSensors()
+    sensors.watch(object(), recorder)
+    for i in range(100):
+        recorder.record(f"part{i}", "reading", float(i))
+    snapshot = sensors.snapshot()
+    assert len(snapshot) == MAX_VALUES
+    recorder.record("part0", "reading", 42.0)  # a part already shown still changes
+    assert sensors.snapshot()["sensor.part0"] == 42.0
