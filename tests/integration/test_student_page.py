@@ -25,6 +25,7 @@ from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
 from tests.integration.test_console_live import mosquitto_room
 from tests.integration.test_fleet_support import wait_until
+from tests.unit.test_console_security import Client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -171,6 +172,8 @@ def test_a_student_joins_runs_fixes_and_hands_in(room: tuple[Console, ApiServer,
                 page.click("#run-robot")
                 expect(page.locator("#output")).to_contain_text("hello from Ana", timeout=120_000)
                 expect(page.locator("#stop")).to_be_disabled(timeout=120_000)
+                # its sensors came from the robot (its telemetry), not the simulator's view
+                expect(page.locator("#sensors")).to_contain_text("robot.encoders.0")
                 shot(page, f"robot-{lang}")
 
                 # hand in: graded in the simulator, the score and the rubric shown
@@ -185,3 +188,16 @@ def test_a_student_joins_runs_fixes_and_hands_in(room: tuple[Console, ApiServer,
         finally:
             browser.close()
     assert elsewhere == []
+    # the teacher's class view: Ana's code, her last run (on the robot) and her hand-ins
+    client = Client(server.url)
+    status, login, _ = client(
+        "POST", "/api/v1/login", {"username": "ms-li", "password": "a long classroom secret"}
+    )
+    assert status == 200, login
+    bearer = {"Authorization": f"Bearer {login['token']}"}
+    status, rows, _ = client("GET", "/api/v1/rosters/7A/work", None, bearer)
+    assert status == 200, rows
+    ana = next(r for r in rows if r["name"] == "Ana")
+    assert ana["code"].endswith("robot.drive.stop()")
+    assert ana["last_run"]["place"] == "robot" and ana["last_run"]["status"] == "passed"
+    assert [h["score"] for h in ana["handins"]] == [100.0, 100.0]  # zh, then en

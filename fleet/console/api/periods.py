@@ -174,9 +174,29 @@ def class_work(
         raise HTTPException(404, f"no class {roster!r}")
     code = console.db.work.latest_code([s.id for s in students])
     handins = console.db.work.handins(roster=roster)
-    runs: dict[str, dict[str, Any]] = getattr(request.app.state, "last_runs", {})
+    noted: dict[str, dict[str, Any]] = request.app.state.last_runs
+    runs = {s.id: _last_run(request, console, noted[s.id]) for s in students if s.id in noted}
     pins = console.db.classes.pin_kinds(roster)
     return [_work_row(s, pins, code, handins, runs) for s in students]
+
+
+def _last_run(request: Request, console: Console, noted: dict[str, Any]) -> dict[str, Any]:
+    """A student's last run as the class view shows it: where it stands now, and its error."""
+    run = str(noted.get("run", ""))
+    out = {k: noted.get(k) for k in ("lesson_id", "place", "when")}
+    if noted.get("place") == "robot":
+        job = console.db.jobs.get(run)
+        result = console.db.results.for_job(run)
+        graded = result.result if result is not None else {}
+        status = graded.get("status") or (job.status.value if job is not None else "unknown")
+        return {**out, "status": status, "error": graded.get("error") or graded.get("reason")}
+    runs = request.app.state.simruns
+    found = None if runs is None else runs.get(run)
+    if found is None:
+        return {**out, "status": "unknown", "error": None}
+    ended = found.result or {}
+    status = ended.get("status") or found.state
+    return {**out, "status": status, "error": ended.get("error")}
 
 
 @router.get("/handins/{handin_id}")
