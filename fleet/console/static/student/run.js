@@ -19,6 +19,7 @@ const run = {
   pose: null,
   trail: [],
   drawing: false,
+  stoppedByMe: false, // the student pressed Stop (not the teacher's STOP ALL)
 };
 
 function status(text) {
@@ -215,6 +216,10 @@ function onEvent(name, data) {
   } else if (name === "status") {
     status(data.status === "IN_PROGRESS" ? t("run.running") : t("run.queued"));
   } else if (name === "end") {
+    if (run.stoppedByMe) { // the student's own Stop: nothing went wrong
+      status(t("run.stopped"));
+      return;
+    }
     const outcome = data.status ? t(`run.status.${String(data.status).toLowerCase()}`) : "";
     status(t("run.ended", { status: outcome }));
     showExplanation(data.explanation);
@@ -229,6 +234,7 @@ async function start(place) {
   $("#camera").hidden = true;
   run.trail = [];
   run.pose = null;
+  run.stoppedByMe = false;
   busy(true);
   status(t("run.starting"));
   try {
@@ -249,6 +255,7 @@ async function start(place) {
 
 async function stop() {
   if (!run.id) return;
+  run.stoppedByMe = true;
   await api("POST", `/student/runs/${run.id}/stop`).catch(() => {});
   status(t("run.stopped"));
 }
