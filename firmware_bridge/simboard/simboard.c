@@ -45,6 +45,7 @@
 
 #include "avr_adc.h"
 #include "avr_eeprom.h"
+#include "avr_extint.h"
 #include "avr_ioport.h"
 #include "avr_twi.h"
 #include "avr_uart.h"
@@ -198,6 +199,17 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
     avr_cycle_timer_register_usec(avr, 200, echo_high, NULL); /* HC-SR04: ~200 us to the burst */
 }
 
+/* simavr 1.6 (Debian's) checks a low INT0/INT1 pin on every simulated cycle
+ * while "strict" level triggering is on (upstream issue #465): a low D2 or D3
+ * (an encoder at rest, a pin the host made an output) slowed the board from
+ * ~3x to below real time. Non-strict level triggering fires once per low
+ * level instead; our firmware uses edges only (encoders count RISING). simavr
+ * turns strict mode back on at every reset, so this runs after each one. */
+static void lenient_level_trigger(void) {
+  avr_extint_set_strict_lvl_trig(avr, 0, 0);
+  avr_extint_set_strict_lvl_trig(avr, 1, 0);
+}
+
 /* The reset pin: what the button and an UNO's DTR auto-reset do. */
 static void external_reset(void) {
   /* What the host sent before the reset is gone on a real board (the UART lost it);
@@ -205,6 +217,7 @@ static void external_reset(void) {
   tcflush(uart.port[0].s, TCIFLUSH);
   uart.pty.in.read = uart.pty.in.write; /* drained, as its consumer would */
   avr_reset(avr);
+  lenient_level_trigger();
   avr->data[0x54] |= 1 << 1; /* MCUSR.EXTRF, so a bootloader waits for avrdude */
   printf("R %llu\n", sim_us());
   if (debug) fprintf(stderr, "simboard: reset at %llu us, pc 0x%x\n", sim_us(), avr->pc);
@@ -345,6 +358,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   avr_init(avr);
+  lenient_level_trigger();
   avr->log = getenv("SIMBOARD_LOG") ? atoi(getenv("SIMBOARD_LOG")) : LOG_ERROR;
   debug = avr->log > LOG_ERROR;
   avr_load_firmware(avr, &fw);
@@ -414,13 +428,17 @@ int main(int argc, char **argv) {
   while (!quit) {
     for (int i = 0; i < 256; i++) {
       int state = avr_run(avr);
-      if (avr->pc == avr->reset_pc) printf("R %llu\n", sim_us()); /* a reset or the watchdog */
+      if (avr->pc == avr->reset_pc) { /* a reset or the watchdog */
+        lenient_level_trigger();
+        printf("R %llu\n", sim_us());
+      }
       if (state == cpu_Crashed && boot) {
         /* e.g. a half-written application the bootloader gave up on: a real MCU would
          * run wild until something resets it; simavr stops. Reset it (as the watchdog
          * would) so the bootloader can be reached again, as on a real board. */
         fprintf(stderr, "simboard: the MCU crashed at pc 0x%x: reset\n", avr->pc);
         avr_reset(avr);
+        lenient_level_trigger();
         avr->state = cpu_Running;
         avr->data[0x54] |= 1 << 3; /* MCUSR.WDRF */
         printf("R %llu\n", sim_us());
