@@ -48,7 +48,7 @@ from firmware_bridge.protocol import (
     unpack,
 )
 from firmware_bridge.replies import Key, Pending, Waiter, check_ack, check_hello
-from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial
+from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial, read_some
 from rcbase.closeable import Closeable
 from rcbase.threads import join_thread
 
@@ -416,7 +416,7 @@ class Connection(Closeable):
                 self._reopen()
                 continue
             try:
-                data = port.read(port.in_waiting or 1)
+                data = read_some(port)
             except (serial.SerialException, OSError, TypeError, AttributeError) as e:
                 if self._stop.is_set():
                     return

@@ -54,7 +54,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1  # 1.1: SET_NAME and the name in HELLO_REPLY
+PROTOCOL_MINOR = 2  # 1.1: SET_NAME and the name in HELLO_REPLY; 1.2: telemetry from 1 ms
 MAX_PAYLOAD = 48
 HEADER_LEN = 3
 CRC_LEN = 2

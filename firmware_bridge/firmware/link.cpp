@@ -11,6 +11,7 @@ static bool rx_overflow;
 static bool rx_have_seq;
 static uint8_t rx_next_seq;
 static uint8_t tx_seq;
+static uint32_t rx_last_us;  // when the latest byte of a frame arrived
 
 uint16_t rc_crc16(const uint8_t *data, uint8_t len) {
   uint16_t crc = 0xFFFF;
@@ -53,6 +54,7 @@ static bool finish(RcFrame *out) {
 
 bool rc_link_receive(uint8_t byte, RcFrame *out) {
   if (byte != 0) {
+    rx_last_us = micros();
     if (rx_len < sizeof rx_buf) rx_buf[rx_len++] = byte;
     else rx_overflow = true;
     return false;
@@ -65,6 +67,12 @@ bool rc_link_receive(uint8_t byte, RcFrame *out) {
   rx_len = 0;
   rx_overflow = false;
   return ok;
+}
+
+bool rc_link_receiving(uint32_t now_us) {
+  // 500 us is almost 6 byte times at 115200: a host that stopped half-way (noise, a
+  // cut cable) holds telemetry back no longer than that.
+  return (rx_len || rx_overflow) && now_us - rx_last_us < 500;
 }
 
 bool rc_link_send(uint8_t type, const uint8_t *payload, uint8_t len, bool must) {

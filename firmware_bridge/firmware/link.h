@@ -24,6 +24,9 @@ extern RcLinkStats rc_link_stats;
 bool rc_link_receive(uint8_t byte, RcFrame *out);
 // Send one frame; returns false (and sends nothing) if the TX buffer cannot take it whole.
 bool rc_link_send(uint8_t type, const uint8_t *payload, uint8_t len, bool must);
+// True while a host frame is part-way in (bytes since the last 0x00, the latest
+// less than a few byte times ago): its reply is next on the wire.
+bool rc_link_receiving(uint32_t now_us);
 uint16_t rc_crc16(const uint8_t *data, uint8_t len);
 
 #endif

@@ -210,6 +210,23 @@ static void lenient_level_trigger(void) {
   avr_extint_set_strict_lvl_trig(avr, 1, 0);
 }
 
+/* uart_pty hands the MCU's bytes to the pty from a thread of its own, through
+ * a 512-byte fifo that drops what does not fit: 44 ms of 115200 baud. A real
+ * port buffers far more (Linux keeps up to 64 KiB per tty before it drops:
+ * over 5 s at 115200), but a pty only a few KiB, and on a busy machine that
+ * thread or the host's reader can wait longer than that for a core while the
+ * MCU runs on: telemetry at the wire's limit then lost bytes no real board
+ * would. So while the fifo is half full the MCU waits (simulated time slips
+ * behind the wall clock, as whenever the machine is busy), for at most 5 s
+ * in a row: a host that reads nothing for longer loses bytes, as on a real port. */
+static int pty_backlog(void) {
+  uart_pty_port_t *pty = &uart.pty;
+  unsigned size = uart_pty_fifo_fifo_size;
+  /* uart_pty's `in` fifo holds what the MCU sent (its `out`, what the host sent) */
+  unsigned pending = ((unsigned)pty->in.write + size - pty->in.read) & (size - 1);
+  return pending >= size / 2;
+}
+
 /* The reset pin: what the button and an UNO's DTR auto-reset do. */
 static void external_reset(void) {
   /* What the host sent before the reset is gone on a real board (the UART lost it);
@@ -449,6 +466,15 @@ int main(int argc, char **argv) {
         quit = 2;
         break;
       }
+    }
+    if (pty_backlog()) {
+      long long waited_from = now_ns();
+      while (pty_backlog() && !quit && now_ns() - waited_from < 5000000000LL) {
+        struct timespec t = {0, 100000};
+        nanosleep(&t, NULL);
+        poll_stdin(); /* `now` and `quit` still answered */
+      }
+      if (pty_backlog()) fprintf(stderr, "simboard: the host read nothing for 5 s: bytes lost\n");
     }
     long long wall = now_ns();
     sample(); /* pin outputs, every ~256 instructions (~20 us) */

@@ -29,8 +29,8 @@ def test_ping_json(board: SimBoard) -> None:
     result = CliRunner().invoke(cli, ["bridge", "ping", board.port, "--count", "5", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["hello"]["firmware"] == "1.1.0"
-    assert report["hello"]["protocol"] == "1.1"
+    assert report["hello"]["firmware"] == "1.2.0"
+    assert report["hello"]["protocol"] == "1.2"
     assert report["roundtrip_ms"]["count"] == 5
     assert (
         0
@@ -43,7 +43,7 @@ def test_ping_json(board: SimBoard) -> None:
 def test_ping_text(board: SimBoard) -> None:
     result = CliRunner().invoke(cli, ["bridge", "ping", board.port, "--count", "2"])
     assert result.exit_code == 0, result.output
-    assert "RoboClass firmware 1.1.0" in result.output and "round trip" in result.output
+    assert "RoboClass firmware 1.2.0" in result.output and "round trip" in result.output
 
 
 def test_monitor_json_with_sensors(board: SimBoard) -> None:
