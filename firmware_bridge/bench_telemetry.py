@@ -28,6 +28,8 @@ from firmware_bridge.protocol import Frame, MsgType, encode_frame
 
 __all__ = ["frame_bytes", "telemetry_bench"]
 
+# docs/benchmarks.md: "a Pi Zero 2 W is about 10x slower than this machine" (for Python)
+PI_ZERO_2W_SLOWER = 10
 ROUND_TRIP_EVERY = 0.01  # seconds between acked setpoints: a fast control loop
 BLOCKS = 6  # alternating blocks with and without telemetry
 
@@ -84,6 +86,7 @@ def _rate(bridge: Bridge, seconds: float, wire_bytes: int) -> dict[str, float]:
         "corrupt": stats.corrupt_in - corrupt,
         "host_us_per_frame": round(1e6 * cpu / max(received, 1), 1),
         "host_core_percent": round(100 * cpu / wall, 2),
+        "pi_zero_2w_core_percent_estimate": round(PI_ZERO_2W_SLOWER * 100 * cpu / wall, 1),
     }
 
 
