@@ -101,7 +101,9 @@ def test_simboard_command_prints_its_port(tmp_path: Path) -> None:
 def test_bench_sim_json_reports_every_figure() -> None:
     built("echo_firmware.elf")
     result = CliRunner().invoke(
-        cli, ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
+        cli,
+        ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
+        + ["--telemetry-seconds", "1"],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -114,3 +116,13 @@ def test_bench_sim_json_reports_every_figure() -> None:
         assert report["echo_floor"][name]["n"] == 20
     assert report["setpoints"]["lost"] == 0 and report["setpoints"]["corrupt"] == 0
     assert report["cpu_50hz"]["messages_in"] > 0 and report["cpu_50hz"]["messages_out"] > 0
+    assert [(t["channels"], t["frame_bytes"]) for t in report["telemetry"]] == [(1, 19), (6, 29)]
+    for t in report["telemetry"]:
+        assert t["lost"] == 0 and t["corrupt"] == 0
+        assert t["frames_per_second"] > 0 and t["x_wire"] > 0 and t["host_us_per_frame"] > 0
+        trips = t["round_trip"]
+        for case in ("with_telemetry", "without_telemetry"):
+            assert trips[case]["p50_ms"] <= trips[case]["p99_ms"]
+        assert (
+            trips["with_telemetry"]["n"] + trips["without_telemetry"]["n"] + trips["timeouts"] == 36
+        )
