@@ -66,6 +66,7 @@ static uint32_t output_pins;  // pins the host made outputs (set low on fail-saf
 // subscriptions
 static uint32_t digital_subs, digital_change_subs, digital_levels;
 static uint8_t analog_subs, analog_change_subs;
+static uint8_t analog_ready;  // channels converted since they were subscribed
 static uint16_t analog_period[6];
 static uint32_t analog_last[6];
 static uint16_t analog_value[6];
@@ -129,7 +130,7 @@ static void log_text(uint8_t level, const char *text) {
   if (n > RC_MAX_PAYLOAD - 1) n = RC_MAX_PAYLOAD - 1;
   buf[0] = level;
   memcpy(buf + 1, text, n);
-  if (connected) rc_link_send(RC_MSG_LOG, buf, n + 1, false);
+  if (connected) rc_link_send(RC_MSG_LOG, buf, n + 1, true);  // rare: waits like a reply
 }
 
 static void set_motor(uint8_t ch, int16_t value) {
@@ -268,7 +269,7 @@ static bool send_telemetry() {
     for (uint8_t i = 0; i < 3; i++) put16(p + n + 2 + 2 * i, imu_rate[i]);
     n += 8;
   }
-  if (battery_ch != 0xFF) {
+  if (battery_ch != 0xFF && battery_last) {  // once measured: never a made-up 0 V
     mask |= RC_TM_BATTERY;
     put16(p + n, battery_mv);
     n += 2;
@@ -278,11 +279,12 @@ static bool send_telemetry() {
     put32(p + n, digital_levels);
     n += 4;
   }
-  if (analog_subs) {
+  uint8_t analog = analog_subs & analog_ready;  // a channel once it has a value
+  if (analog) {
     mask |= RC_TM_ANALOG;
-    p[n++] = analog_subs;
+    p[n++] = analog;
     for (uint8_t ch = 0; ch < 6; ch++)
-      if (analog_subs & (1 << ch)) {
+      if (analog & (1 << ch)) {
         put16(p + n, analog_value[ch]);
         n += 2;
       }
@@ -404,6 +406,10 @@ static uint8_t handle(const RcFrame &f) {
         else digital_period = period;
       } else if (kind == 2) {
         if (pin > 5) return RC_ERR_BAD_PIN;
+        if (!(analog_subs & (1 << pin))) {  // new: converted first, then reported
+          analog_ready &= ~(1 << pin);
+          analog_last[pin] = millis() - period;
+        }
         analog_subs |= 1 << pin;
         analog_period[pin] = period;
         if (period == 0) analog_change_subs |= 1 << pin;
@@ -625,6 +631,7 @@ static void adc_done(uint8_t slot, uint16_t v, uint32_t now_ms) {
     return;
   }
   analog_last[slot] = now_ms;
+  analog_ready |= 1 << slot;
   int16_t diff = int16_t(v) - int16_t(analog_value[slot]);
   if ((analog_change_subs & (1 << slot)) && (diff > 4 || diff < -4)) send_now = true;
   analog_value[slot] = v;

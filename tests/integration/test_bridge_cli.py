@@ -100,11 +100,8 @@ def test_simboard_command_prints_its_port(tmp_path: Path) -> None:
 
 def test_bench_sim_json_reports_every_figure() -> None:
     built("echo_firmware.elf")
-    result = CliRunner().invoke(
-        cli,
-        ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
-        + ["--telemetry-seconds", "1"],
-    )
+    args = ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
+    result = CliRunner().invoke(cli, [*args, "--telemetry-seconds", "1"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     for name in ("ping", "drive"):
