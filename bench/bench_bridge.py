@@ -121,7 +121,7 @@ def telemetry_markdown(rows: list[dict[str, Any]]) -> None:
         notes=[
             "Telemetry every 1 ms (back to back), 50 Hz setpoints streamed; round trips: one "
             "acked DRIVE every 10 ms, alternating blocks with and without telemetry. "
-            f"Round trips that timed out: {[t['round_trip']['timeouts'] for t in rows]}. "
+            f"Round trips that timed out: {[t['round_trip']['timeouts'] for t in rows]}, board re-armed after its watchdog: {[t['round_trip']['rearmed_after_watchdog'] for t in rows]}. "
             "Goals: >= 0.8x the wire; p99 ratio <= 1.2; 0 lost / corrupt."
         ],
     )

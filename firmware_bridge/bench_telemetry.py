@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from firmware_bridge.client import Bridge
-from firmware_bridge.errors import BridgeTimeout
+from firmware_bridge.errors import BridgeTimeout, NotArmed
 from firmware_bridge.protocol import Frame, MsgType, encode_frame
 
 __all__ = ["frame_bytes", "telemetry_bench"]
@@ -45,10 +45,14 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _paced_round_trips(bridge: Bridge, count: int, timeouts: list[int]) -> list[float]:
+def _paced_round_trips(
+    bridge: Bridge, count: int, timeouts: list[int], rearmed: list[int]
+) -> list[float]:
     """``count`` acked setpoints, one every ROUND_TRIP_EVERY; round trips in ms.
 
-    An ACK that does not come within 0.2 s is counted in ``timeouts`` (and left out).
+    An ACK that does not come within 0.2 s is counted in ``timeouts``; a board
+    whose link watchdog stopped it (this host got no CPU for 300 ms: a busy
+    machine) is armed again and counted in ``rearmed``. Both are left out.
     """
     times = []
     next_at = time.perf_counter()
@@ -59,6 +63,10 @@ def _paced_round_trips(bridge: Bridge, count: int, timeouts: list[int]) -> list[
             bridge.drive(0, 0, ack=True)  # zero: a real robot stays still
         except BridgeTimeout:
             timeouts.append(bridge.stats.frames_in)
+            continue
+        except NotArmed:
+            rearmed.append(bridge.stats.frames_in)
+            bridge.arm()
             continue
         times.append((time.perf_counter() - start) * 1000)
         time.sleep(max(0.0, next_at - time.perf_counter()))  # pacing, on purpose
@@ -105,6 +113,7 @@ def telemetry_bench(
         rate["values_per_second"] = round(rate["frames_per_second"] * channels, 1)
         pools: dict[bool, list[float]] = {False: [], True: []}
         timeouts: list[int] = []
+        rearmed: list[int] = []
         during = []
         per_block = max(1, count // BLOCKS)
         board_before, host_before = bridge.ping(), bridge.stats.as_dict()
@@ -112,7 +121,7 @@ def telemetry_bench(
             for on in (False, True):
                 bridge.commands.configure(telemetry_ms=period_ms if on else 0)
                 before = bridge.wait_telemetry(timeout=2) if on else None
-                pools[on] += _paced_round_trips(bridge, per_block, timeouts)
+                pools[on] += _paced_round_trips(bridge, per_block, timeouts, rearmed)
                 after = bridge.telemetry
                 if on and before is not None and after is not None and after is not before:
                     span = (after.board_ms - before.board_ms) / 1000
@@ -143,6 +152,7 @@ def telemetry_bench(
                 "n": len(on_),
             },
             "timeouts": len(timeouts),
+            "rearmed_after_watchdog": len(rearmed),
             "link": link,
             "p99_ratio": round(_pct(on_, 0.99) / _pct(off, 0.99), 3),
             "telemetry_frames_per_second": round(statistics.median(during), 1) if during else 0.0,
