@@ -45,6 +45,16 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _summary(ms: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(ms), 3),
+        "p90_ms": round(_pct(ms, 0.90), 3),
+        "p95_ms": round(_pct(ms, 0.95), 3),
+        "p99_ms": round(_pct(ms, 0.99), 3),
+        "n": len(ms),
+    }
+
+
 def _paced_round_trips(
     bridge: Bridge, count: int, timeouts: list[int], rearmed: list[int]
 ) -> list[float]:
@@ -132,7 +142,10 @@ def telemetry_bench(
     link = {  # over the round trips: both directions, as each receiver counted
         "board_corrupt": board_after["board_corrupt"] - board_before["board_corrupt"],
         "board_gaps": board_after["board_gaps"] - board_before["board_gaps"],
-        **{k: host_after[k] - host_before[k] for k in ("corrupt_in", "gaps_in", "telemetry_gaps")},
+        **{
+            k: host_after[k] - host_before[k]
+            for k in ("corrupt_in", "gaps_in", "telemetry_gaps", "cut_in")
+        },
     }
     off, on_ = pools[False], pools[True]
     return {
@@ -141,16 +154,8 @@ def telemetry_bench(
         "frame_bytes": wire,
         **rate,
         "round_trip": {
-            "without_telemetry": {
-                "p50_ms": round(statistics.median(off), 3),
-                "p99_ms": round(_pct(off, 0.99), 3),
-                "n": len(off),
-            },
-            "with_telemetry": {
-                "p50_ms": round(statistics.median(on_), 3),
-                "p99_ms": round(_pct(on_, 0.99), 3),
-                "n": len(on_),
-            },
+            "without_telemetry": _summary(off),
+            "with_telemetry": _summary(on_),
             "timeouts": len(timeouts),
             "rearmed_after_watchdog": len(rearmed),
             "link": link,

@@ -72,6 +72,7 @@ class LinkStats:
     reconnects: int = 0
     reboots: int = 0
     telemetry_gaps: int = 0
+    cut_in: int = 0  # telemetry frames the board cut short for a reply (not corrupt)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -429,6 +430,7 @@ class Connection(Closeable):
                 self.stats.frames_in = self._decoder.stats.frames
                 self.stats.corrupt_in = self._decoder.stats.corrupt
                 self.stats.gaps_in = self._decoder.stats.gaps
+                self.stats.cut_in = self._decoder.stats.cut
 
     def _reopen(self) -> None:
         if self._stop.wait(REOPEN_EVERY) or not self.reconnect or self._fatal is not None:

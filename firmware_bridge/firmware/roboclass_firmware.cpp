@@ -294,20 +294,25 @@ static bool send_telemetry() {
   put16(p + 6, mask);
   p[8] = (armed ? RC_STATE_ARMED : 0) | (failsafe ? RC_STATE_FAILSAFE : 0) |
          ((reset_cause & _BV(WDRF)) ? RC_STATE_WATCHDOG_RESET : 0);
-  if (!rc_link_send(RC_MSG_TELEMETRY, p, n, false)) return false;
-  telemetry_seq++;
-  return true;
+  return rc_link_trickle(RC_MSG_TELEMETRY, p, n);  // telemetry_seq counts it once it is out whole
 }
 
-// A telemetry frame may start only when the transmit buffer is empty (so at most
-// one frame is ever ahead of a reply) and no host frame is part-way in (its
-// reply, if it asks for one, goes first).
+// Telemetry goes out a few bytes at a time (link.cpp), so a reply cuts a frame
+// part-way out short (a 1.2 host) or waits for its rest. A new frame starts only
+// with an empty transmit buffer and while no host frame is part-way in.
+static bool host_talking(uint32_t now_us) { return Serial.available() || rc_link_receiving(now_us); }
+
 static bool telemetry_may_start(uint32_t now_us) {
-  return Serial.availableForWrite() >= SERIAL_TX_BUFFER_SIZE - 1 && !Serial.available() &&
-         !rc_link_receiving(now_us);
+  return Serial.availableForWrite() >= SERIAL_TX_BUFFER_SIZE - 1 && !host_talking(now_us);
 }
 
 static void poll_telemetry(uint32_t now_us) {
+  if (rc_link_take_completed()) telemetry_seq++;
+  if (rc_link_trickling()) {  // on while a host frame arrives: a reply will cut it
+    rc_link_pump();
+    if (rc_link_take_completed()) telemetry_seq++;
+    return;
+  }
   if (!connected) return;
   bool periodic = telemetry_ms && int32_t(now_us - telemetry_next_us) >= 0;
   if (!(periodic || send_now) || !telemetry_may_start(now_us)) return;
@@ -517,6 +522,7 @@ static void on_frame(const RcFrame &f) {
   if (f.type == RC_MSG_HELLO) {  // any version may say hello and learn ours
     connected = true;
     host_minor = f.len >= 2 ? f.payload[1] : 0;
+    rc_link_cut_allowed = host_minor >= 2;  // 1.2 hosts know a cut frame (RC_CUT)
     send_hello();
     last_frame_ms = millis();
     return;

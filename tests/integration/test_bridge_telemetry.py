@@ -17,7 +17,7 @@ import pytest
 from firmware_bridge.bench_telemetry import frame_bytes
 from firmware_bridge.client import Bridge
 from firmware_bridge.messages import Telemetry, parse_telemetry
-from firmware_bridge.protocol import PROTOCOL_MAJOR, PROTOCOL_MINOR, Flag, MsgType, pack
+from firmware_bridge.protocol import PROTOCOL_MAJOR, PROTOCOL_MINOR, Flag, MsgType, pack, unpack
 from firmware_bridge.simboard import SimBoard, build_dir
 from tests.conftest import missing, system_part
 from tests.integration.test_bridge_wire import Wire
@@ -171,3 +171,35 @@ def test_a_new_channel_or_battery_is_reported_once_measured_never_as_0(board: Si
     volts = [t.voltage for t in seen if t.voltage is not None]
     assert analog and all(abs(v - 511.5) <= 2 for v in analog), analog
     assert volts and all(abs(v - 7.4) < 0.05 for v in volts), volts
+
+
+@pytest.mark.parametrize("host_minor", [PROTOCOL_MINOR, 1])
+def test_replies_cut_telemetry_short_only_for_a_host_that_knows_the_mark(
+    board: SimBoard, host_minor: int
+) -> None:
+    for ch in range(6):
+        board.set_adc(ch, 1000)
+    wire = Wire(board.port)
+    try:
+        wire.send(MsgType.HELLO, pack(MsgType.HELLO, PROTOCOL_MAJOR, host_minor))
+        wire.expect(MsgType.HELLO_REPLY)
+        for ch in range(6):
+            wire.send(MsgType.SUBSCRIBE, pack(MsgType.SUBSCRIBE, 2, ch, 0), Flag.ACK_REQUESTED)
+            wire.expect(MsgType.ACK)
+        wire.send(MsgType.CONFIG, pack(MsgType.CONFIG, 5000, 1), Flag.ACK_REQUESTED)
+        wire.expect(MsgType.ACK)
+        wire.send(MsgType.ARM, b"", Flag.ACK_REQUESTED)
+        wire.expect(MsgType.ACK)
+        wire.pending.clear()
+        for _ in range(60):  # 29-byte frames back to back: most requests land mid-frame
+            seq = wire.send(MsgType.DRIVE, pack(MsgType.DRIVE, 0, 0), Flag.ACK_REQUESTED)
+            assert unpack(MsgType.ACK, wire.expect(MsgType.ACK).payload) == (seq, MsgType.DRIVE)
+        wire.expect(MsgType.TELEMETRY)
+    finally:
+        wire.port.close()
+    stats = wire.decoder.stats
+    assert stats.corrupt == 0 and stats.gaps == 0  # link seqs: a cut frame's goes on
+    if host_minor >= 2:
+        assert stats.cut > 0  # cut short, counted as such, and no sequence gap for it
+    else:
+        assert stats.cut == 0  # an older host never sees the mark
