@@ -8,7 +8,10 @@
   firmware on the same harness (same simavr, uart_pty, Arduino serial driver)
   answering requests of exactly the same sizes, timed with bare pyserial;
 - the sustained setpoint rate (DRIVE frames the board takes per second, none lost);
-- host CPU per message while streaming 50 Hz setpoints and receiving 50 Hz telemetry.
+- host CPU per message while streaming 50 Hz setpoints and receiving 50 Hz telemetry;
+- telemetry at the wire's limit, 1 and 6 analog channels (``bench_telemetry.py``):
+  frames and values a second against the wire limit, lost and corrupt frames,
+  host CPU per frame, and setpoint + ACK round trips with and without it.
 
 No figure here is a test: benchmarks report, tests never assert speed.
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 import serial
 
+from firmware_bridge.bench_telemetry import telemetry_bench
 from firmware_bridge.client import DEFAULT_BAUD, Bridge
 from firmware_bridge.protocol import Flag, Frame, MsgType, encode_frame, pack
 from firmware_bridge.simboard import SimBoard, artifact
@@ -128,9 +132,17 @@ def _cpu(port: str, seconds: float) -> dict[str, float]:
 
 
 def run_bench(
-    port: str | None = None, *, sim: bool = False, count: int = 300, cpu_seconds: float = 5.0
+    port: str | None = None,
+    *,
+    sim: bool = False,
+    count: int = 300,
+    cpu_seconds: float = 5.0,
+    telemetry_seconds: float = 5.0,
 ) -> dict[str, Any]:
-    """Measure the link on ``port``, or on a simulated board (``sim``) with the echo floor."""
+    """Measure the link on ``port``, or on a simulated board (``sim``) with the echo floor.
+
+    ``telemetry_seconds`` is the window of each telemetry rate (1 and 6 channels; 0: none).
+    """
     if not sim and port is None:
         raise ValueError("give a port, or sim=True")
     sizes = _sizes()
@@ -143,6 +155,10 @@ def run_bench(
             rate = _sustained_rate(bridge, 1000)
             stats = bridge.stats.as_dict()
         cpu = _cpu(target, cpu_seconds)
+        telemetry = [
+            telemetry_bench(target, channels=n, seconds=telemetry_seconds, count=count)
+            for n in ((1, 6) if telemetry_seconds > 0 else ())
+        ]
     finally:
         if board is not None:
             board.close()
@@ -154,6 +170,7 @@ def run_bench(
         "wire_ms": {},
         "setpoints": rate,
         "cpu_50hz": cpu,
+        "telemetry": telemetry,
         "link_stats": stats,
     }
     for name, (request, answer) in sizes.items():

@@ -232,15 +232,34 @@ def _table(link: Bridge, rows: list[dict[str, Any]]) -> Table:
 @click.option(
     "--cpu-seconds", default=5.0, show_default=True, help="Length of the 50 Hz CPU window."
 )
+@click.option(
+    "--telemetry-seconds",
+    default=5.0,
+    show_default=True,
+    help="Window of each telemetry rate, 1 and 6 channels (0: skip).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def bench(port: str | None, sim: bool, count: int, cpu_seconds: float, as_json: bool) -> None:
-    """Round trips, setpoint rate and host CPU of PORT (or --sim), against the physical floor."""
+def bench(
+    port: str | None,
+    sim: bool,
+    count: int,
+    cpu_seconds: float,
+    telemetry_seconds: float,
+    as_json: bool,
+) -> None:
+    """Round trips, setpoint and telemetry rates, host CPU of PORT (or --sim), against the floor."""
     from firmware_bridge.bench import run_bench  # noqa: PLC0415 - only this command needs it
 
     if bool(port) == sim:
         raise click.UsageError("give a PORT or --sim (not both)")
     with _errors(as_json):
-        report = run_bench(port, sim=sim, count=count, cpu_seconds=cpu_seconds)
+        report = run_bench(
+            port,
+            sim=sim,
+            count=count,
+            cpu_seconds=cpu_seconds,
+            telemetry_seconds=telemetry_seconds,
+        )
     if as_json:
         _emit(report)
         return
@@ -259,6 +278,16 @@ def bench(port: str | None, sim: bool, count: int, cpu_seconds: float, as_json: 
     click.echo(
         f"50 Hz setpoints + 50 Hz telemetry: {cpu['core_percent']}% of one core, {cpu['us_per_message']} us CPU per message"
     )
+    for tm in report["telemetry"]:
+        rt = tm["round_trip"]
+        click.echo(
+            f"telemetry, {tm['channels']} channel(s), {tm['frame_bytes']} B a frame: "
+            f"{tm['frames_per_second']} frames/s = {tm['values_per_second']} values/s "
+            f"(x{tm['x_wire']} of the wire's {tm['wire_limit_per_second']}/s), "
+            f"lost {tm['lost']}, corrupt {tm['corrupt']}, host {tm['host_us_per_frame']} us CPU a frame; "
+            f"setpoint+ACK p99 {rt['with_telemetry']['p99_ms']} ms with it, "
+            f"{rt['without_telemetry']['p99_ms']} ms without (x{rt['p99_ratio']})"
+        )
 
 
 @bridge.command()

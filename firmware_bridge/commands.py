@@ -24,6 +24,8 @@ __all__ = ["Commands"]
 logger = logging.getLogger(__name__)
 
 _INPUTS = {"digital": 1, "analog": 2}
+TELEMETRY_MAX_MS = 5000
+TELEMETRY_MIN_MS = {0: 10, 1: 10}  # by protocol minor: 1.2 takes periods from 1 ms
 
 
 class Commands:
@@ -70,7 +72,13 @@ class Commands:
     # --- the board and the link ------------------------------------------------------
 
     def configure(self, *, watchdog_ms: int | None = None, telemetry_ms: int | None = None) -> None:
-        """Change the link watchdog and the telemetry period."""
+        """Change the link watchdog and the telemetry period (0: only on change).
+
+        A period shorter than a frame takes on the wire (1.6 ms for one analog
+        channel at 115200 baud) sends frames back to back: as fast as the wire
+        carries. Boards older than protocol 1.2 take 10..5000 ms.
+        """
+        self._check_period(self.telemetry_ms if telemetry_ms is None else telemetry_ms)
         self.watchdog_ms = watchdog_ms or self.watchdog_ms
         if telemetry_ms is not None:
             self._link.telemetry_ms = telemetry_ms  # the link knows when telemetry is late
@@ -173,6 +181,23 @@ class Commands:
         self._configure(MsgType.BATTERY, 0, pack(MsgType.BATTERY, channel, round(divider * 1000)))
 
     # --- internals -----------------------------------------------------------------
+
+    def _check_period(self, ms: int) -> None:
+        """ValueError outside 0..5000 ms; CommandRefused when this board cannot go that fast."""
+        if not 0 <= ms <= TELEMETRY_MAX_MS:
+            raise ValueError(
+                f"telemetry period {ms} ms: use 1..{TELEMETRY_MAX_MS} ms, or 0 for on change only"
+            )
+        hello = self._link.hello
+        fastest = TELEMETRY_MIN_MS.get(hello.protocol[1], 1)
+        if 0 < ms < fastest:
+            raise CommandRefused(
+                f"firmware {hello.firmware} on {self._link.port} sends telemetry every "
+                f"{fastest} ms at most (protocol {hello.protocol[0]}.{hello.protocol[1]}; "
+                f"periods from 1 ms need 1.2): update it with "
+                f"`roboclass bridge flash --port {self._link.port}`",
+                code=ErrorCode.BAD_VALUE,
+            )
 
     def _configure(self, msg: MsgType, key: int, payload: bytes) -> None:
         """An acked command the board must get again after a reboot."""

@@ -48,7 +48,7 @@ from firmware_bridge.protocol import (
     unpack,
 )
 from firmware_bridge.replies import Key, Pending, Waiter, check_ack, check_hello
-from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial
+from firmware_bridge.transport import DEFAULT_BAUD, SerialLike, open_serial, read_some
 from rcbase.closeable import Closeable
 from rcbase.threads import join_thread
 
@@ -72,6 +72,7 @@ class LinkStats:
     reconnects: int = 0
     reboots: int = 0
     telemetry_gaps: int = 0
+    cut_in: int = 0  # telemetry frames the board cut short for a reply (not corrupt)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -416,7 +417,7 @@ class Connection(Closeable):
                 self._reopen()
                 continue
             try:
-                data = port.read(port.in_waiting or 1)
+                data = read_some(port)
             except (serial.SerialException, OSError, TypeError, AttributeError) as e:
                 if self._stop.is_set():
                     return
@@ -429,6 +430,7 @@ class Connection(Closeable):
                 self.stats.frames_in = self._decoder.stats.frames
                 self.stats.corrupt_in = self._decoder.stats.corrupt
                 self.stats.gaps_in = self._decoder.stats.gaps
+                self.stats.cut_in = self._decoder.stats.cut
 
     def _reopen(self) -> None:
         if self._stop.wait(REOPEN_EVERY) or not self.reconnect or self._fatal is not None:

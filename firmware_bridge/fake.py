@@ -285,7 +285,11 @@ class FakeBoard:
                 ch, value = struct.unpack("<Bh", p)
                 self.motors = (value, self.motors[1]) if ch == 0 else (self.motors[0], value)
         elif msg == MsgType.CONFIG:
-            self.watchdog_ms, self.telemetry_ms = struct.unpack("<HH", p)
+            watchdog, period = struct.unpack("<HH", p)
+            fastest = 1 if self.protocol_minor >= 2 else 10  # 1.2: periods from 1 ms
+            if not 50 <= watchdog <= 5000 or (period and not fastest <= period <= 5000):
+                return ErrorCode.BAD_VALUE
+            self.watchdog_ms, self.telemetry_ms = watchdog, period
         elif msg == MsgType.SET_NAME and self.protocol_minor >= 1:
             try:
                 self.name = name_bytes(p.decode("ascii")).decode("ascii") or None

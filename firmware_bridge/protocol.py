@@ -30,6 +30,7 @@ from cobs import cobs
 from firmware_bridge.errors import CorruptFrame
 
 __all__ = [
+    "CUT_MARK",
     "MAX_ENCODED",
     "MAX_PAYLOAD",
     "MESSAGE_LAYOUTS",
@@ -54,7 +55,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1  # 1.1: SET_NAME and the name in HELLO_REPLY
+PROTOCOL_MINOR = 2  # 1.1: SET_NAME and the name in HELLO_REPLY; 1.2: telemetry from 1 ms
 MAX_PAYLOAD = 48
 HEADER_LEN = 3
 CRC_LEN = 2
@@ -270,6 +271,10 @@ class DecoderStats:
     corrupt: int = 0
     gaps: int = 0  # frames missing according to the sequence numbers
     bytes: int = 0
+    cut: int = 0  # frames the board cut short for a reply (1.2): part, then CUT_MARK
+
+
+CUT_MARK = b"\x00\x00\x00"  # after a piece of a frame: the board cut it short (1.2)
 
 
 @dataclass
@@ -277,7 +282,10 @@ class FrameDecoder:
     """Split a byte stream into frames; count corrupt ones and sequence gaps.
 
     Garbage before a delimiter costs at most the frame it lands in: decoding
-    restarts after every 0x00, so the decoder resynchronises by itself.
+    restarts after every 0x00, so the decoder resynchronises by itself. A
+    piece of a frame ended by CUT_MARK (three 0x00: two empty frames after
+    it, which a board never sends otherwise) was cut short on purpose: it
+    counts as ``cut``, not corrupt.
 
     >>> d = FrameDecoder()
     >>> [f.seq for f in d.feed(b"junk\\x00" + encode_frame(Frame(MsgType.ACK, seq=3)))]
@@ -290,6 +298,7 @@ class FrameDecoder:
     _buffer: bytearray = field(default_factory=bytearray)
     _overflow: bool = False
     _next_seq: int | None = None
+    _cut_zeros: int = -1  # empty frames seen since a corrupt one (-1: none pending)
 
     def feed(self, data: bytes) -> list[Frame]:
         """Frames completed by ``data``, in order."""
@@ -301,7 +310,14 @@ class FrameDecoder:
                     frame = self._finish()
                     if frame is not None:
                         frames.append(frame)
+                elif self._cut_zeros >= 0:
+                    self._cut_zeros += 1
+                    if self._cut_zeros == len(CUT_MARK) - 1:  # a cut, not noise
+                        self.stats.corrupt -= 1
+                        self.stats.cut += 1
+                        self._cut_zeros = -1
                 continue
+            self._cut_zeros = -1
             if self._overflow:
                 continue
             self._buffer += chunk
@@ -325,6 +341,7 @@ class FrameDecoder:
             frame = decode_frame(data)
         except CorruptFrame as e:
             self.stats.corrupt += 1
+            self._cut_zeros = 0
             logger.debug("dropped a frame: %s", e)
             return None
         self.stats.frames += 1

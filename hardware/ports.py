@@ -13,7 +13,7 @@ degrees inside the servo's range, distances in metres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,14 +33,31 @@ __all__ = [
     "LedPort",
     "LinePort",
     "MotorPort",
+    "ReadingTiming",
     "RgbLedPort",
     "ServoPort",
+    "TimedPort",
     "TonePort",
 ]
 
 
 class Port(Protocol):
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReadingTiming:
+    """How fresh a sensor's readings are."""
+
+    rate_hz: float | None  # new readings a second; None: each read measures anew
+    age: float  # seconds since the newest reading was taken; 0.0: each read measures anew
+
+
+@runtime_checkable
+class TimedPort(Protocol):
+    """A sensor port whose readings arrive by themselves (the bridge's telemetry)."""
+
+    def timing(self) -> ReadingTiming: ...
 
 
 class MotorPort(Port, Protocol):

@@ -35,13 +35,42 @@ from hardware.ports import (
     ImuPort,
     ImuReading,
     LinePort,
+    ReadingTiming,
+    TimedPort,
 )
 from rcbase.deprecation import renamed
 
-__all__ = ["IMU", "Battery", "Button", "DistanceSensor", "Encoders", "LineSensors"]
+__all__ = ["IMU", "Battery", "Button", "DistanceSensor", "Encoders", "LineSensors", "Sensor"]
 
 
-class DistanceSensor(Device):
+class Sensor(Device):
+    """What every sensor tells about its readings: how often they come, how old the newest is::
+
+    robot.distance.rate_hz     # 550.0: new readings a second (None: each read measures anew)
+    robot.distance.age         # 0.0012: seconds since the newest reading was taken
+    """
+
+    @property
+    def rate_hz(self) -> float | None:
+        """New readings a second: how often the microcontroller reports this sensor.
+
+        ``None`` where each reading is taken when you ask (the simulator, parts on
+        the Pi's own pins); 0.0 when its reports stopped.
+        """
+        return self._timing().rate_hz
+
+    @property
+    def age(self) -> float:
+        """Seconds since the newest reading was taken (0.0 where each is taken when you ask)."""
+        return self._timing().age
+
+    def _timing(self) -> ReadingTiming:
+        self._check_open()
+        port = self._port
+        return port.timing() if isinstance(port, TimedPort) else ReadingTiming(None, 0.0)
+
+
+class DistanceSensor(Sensor):
     """An ultrasonic range finder: how far the nearest thing ahead is.
 
     ::
@@ -129,7 +158,7 @@ class DistanceSensor(Device):
         self._watch(what, check)
 
 
-class LineSensors(Device):
+class LineSensors(Sensor):
     """A row of line sensors, left to right.
 
     ::
@@ -178,7 +207,7 @@ class LineSensors(Device):
         return float((where * darkness).sum() / total)
 
 
-class Encoders(Device):
+class Encoders(Sensor):
     """Wheel encoders: ticks, metres and metres per second for (left, right).
 
     ::
@@ -255,7 +284,7 @@ class Encoders(Device):
         self._zero = self._sensor.read()
 
 
-class IMU(Device):
+class IMU(Sensor):
     """Which way the robot faces, and how fast it turns (the gyro/compass).
 
     Angles count like in maths: turning left (counter-clockwise, seen from
@@ -303,7 +332,7 @@ class IMU(Device):
         self._offset = self._read().heading
 
 
-class Button(Device):
+class Button(Sensor):
     """A push button.
 
     ::
@@ -408,7 +437,7 @@ class Button(Device):
         return True
 
 
-class Battery(Device):
+class Battery(Sensor):
     """Battery voltage and an estimate of the charge left.
 
     ::

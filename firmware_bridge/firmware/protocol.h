@@ -9,7 +9,7 @@
 #define RC_PROTOCOL_H
 
 #define RC_PROTOCOL_MAJOR_DEFAULT 1
-#define RC_PROTOCOL_MINOR 1  /* 1.1: SET_NAME, the name in HELLO_REPLY */
+#define RC_PROTOCOL_MINOR 2  /* 1.1: SET_NAME, the name in HELLO_REPLY; 1.2: telemetry periods from 1 ms */
 #ifndef RC_PROTOCOL_MAJOR
 #define RC_PROTOCOL_MAJOR RC_PROTOCOL_MAJOR_DEFAULT
 #endif
@@ -85,5 +85,9 @@
 #define RC_NAME_MAX 16
 #define RC_HELLO_LEN_1_0 21
 #define RC_HELLO_LEN 37 /* RC_HELLO_LEN_1_0 + RC_NAME_MAX */
+
+/* CONFIG: telemetry periods 1..5000 ms since 1.2 (1.0 and 1.1: 10..5000) */
+#define RC_TELEMETRY_MIN_MS 1
+#define RC_TELEMETRY_MAX_MS 5000
 
 #endif

@@ -7,8 +7,13 @@
  *    -> motors stop, servos go to their safe value, outputs low, FAILSAFE set,
  *    and ARM is needed to move again;
  *  - the hardware watchdog (250 ms) is fed only at the end of a whole loop().
- * Sensor drivers never wait: the ultrasonic echo is timed by polling in
- * loop(), encoders count in interrupts; the I2C IMU uses Wire with a timeout.
+ * Sensor drivers never wait: the ultrasonic echo is timed by pin-change
+ * interrupts, encoders count in interrupts, the ADC converts one channel while
+ * the loop runs on; the I2C IMU uses Wire with a timeout.
+ * Telemetry fills what the wire has left (1.2): a period down to 1 ms, at
+ * most one telemetry frame in the transmit buffer, and none started while a
+ * host frame is arriving, so a reply waits for no more than the frame already
+ * on the wire.
  */
 #include <Arduino.h>
 #include <Wire.h>
@@ -21,7 +26,7 @@
 
 #ifndef RC_FW_MAJOR
 #define RC_FW_MAJOR 1
-#define RC_FW_MINOR 1
+#define RC_FW_MINOR 2
 #define RC_FW_PATCH 0
 #endif
 
@@ -46,7 +51,7 @@ static bool failsafe;
 static uint16_t watchdog_ms = 300;
 static uint16_t telemetry_ms = 20;
 static uint32_t last_frame_ms;
-static uint32_t last_telemetry_ms;
+static uint32_t telemetry_next_us;  // when the next periodic frame is due
 static uint32_t last_unsolicited_hello_ms;
 static bool unsolicited_sent;
 static uint16_t telemetry_seq;
@@ -61,6 +66,7 @@ static uint32_t output_pins;  // pins the host made outputs (set low on fail-saf
 // subscriptions
 static uint32_t digital_subs, digital_change_subs, digital_levels;
 static uint8_t analog_subs, analog_change_subs;
+static uint8_t analog_ready;  // channels converted since they were subscribed
 static uint16_t analog_period[6];
 static uint32_t analog_last[6];
 static uint16_t analog_value[6];
@@ -124,7 +130,7 @@ static void log_text(uint8_t level, const char *text) {
   if (n > RC_MAX_PAYLOAD - 1) n = RC_MAX_PAYLOAD - 1;
   buf[0] = level;
   memcpy(buf + 1, text, n);
-  if (connected) rc_link_send(RC_MSG_LOG, buf, n + 1, false);
+  if (connected) rc_link_send(RC_MSG_LOG, buf, n + 1, true);  // rare: waits like a reply
 }
 
 static void set_motor(uint8_t ch, int16_t value) {
@@ -234,7 +240,7 @@ static void send_hello() {
   rc_link_send(RC_MSG_HELLO_REPLY, p, sizeof p, true);
 }
 
-static void send_telemetry() {
+static bool send_telemetry() {
   uint8_t p[RC_MAX_PAYLOAD];
   uint8_t n = 9;
   uint16_t mask = 0;
@@ -263,7 +269,7 @@ static void send_telemetry() {
     for (uint8_t i = 0; i < 3; i++) put16(p + n + 2 + 2 * i, imu_rate[i]);
     n += 8;
   }
-  if (battery_ch != 0xFF) {
+  if (battery_ch != 0xFF && battery_last) {  // once measured: never a made-up 0 V
     mask |= RC_TM_BATTERY;
     put16(p + n, battery_mv);
     n += 2;
@@ -273,11 +279,12 @@ static void send_telemetry() {
     put32(p + n, digital_levels);
     n += 4;
   }
-  if (analog_subs) {
+  uint8_t analog = analog_subs & analog_ready;  // a channel once it has a value
+  if (analog) {
     mask |= RC_TM_ANALOG;
-    p[n++] = analog_subs;
+    p[n++] = analog;
     for (uint8_t ch = 0; ch < 6; ch++)
-      if (analog_subs & (1 << ch)) {
+      if (analog & (1 << ch)) {
         put16(p + n, analog_value[ch]);
         n += 2;
       }
@@ -287,7 +294,36 @@ static void send_telemetry() {
   put16(p + 6, mask);
   p[8] = (armed ? RC_STATE_ARMED : 0) | (failsafe ? RC_STATE_FAILSAFE : 0) |
          ((reset_cause & _BV(WDRF)) ? RC_STATE_WATCHDOG_RESET : 0);
-  if (rc_link_send(RC_MSG_TELEMETRY, p, n, false)) telemetry_seq++;
+  return rc_link_trickle(RC_MSG_TELEMETRY, p, n);  // telemetry_seq counts it once it is out whole
+}
+
+// Telemetry goes out a few bytes at a time (link.cpp), so a reply cuts a frame
+// part-way out short (a 1.2 host) or waits for its rest. A new frame starts only
+// with an empty transmit buffer and while no host frame is part-way in.
+static bool host_talking(uint32_t now_us) { return Serial.available() || rc_link_receiving(now_us); }
+
+static bool telemetry_may_start(uint32_t now_us) {
+  return Serial.availableForWrite() >= SERIAL_TX_BUFFER_SIZE - 1 && !host_talking(now_us);
+}
+
+static void poll_telemetry(uint32_t now_us) {
+  if (rc_link_take_completed()) telemetry_seq++;
+  if (rc_link_trickling()) {  // on while a host frame arrives: a reply will cut it
+    rc_link_pump();
+    if (rc_link_take_completed()) telemetry_seq++;
+    return;
+  }
+  if (!connected) return;
+  bool periodic = telemetry_ms && int32_t(now_us - telemetry_next_us) >= 0;
+  if (!(periodic || send_now) || !telemetry_may_start(now_us)) return;
+  if (!send_telemetry()) return;
+  send_now = false;
+  if (!periodic) return;
+  // the next one a period after this one was due; more than a period late (the
+  // wire is slower than the period, or host frames held it back): from now
+  uint32_t period_us = uint32_t(telemetry_ms) * 1000UL;
+  telemetry_next_us += period_us;
+  if (int32_t(now_us - telemetry_next_us) >= int32_t(period_us)) telemetry_next_us = now_us;
 }
 
 static void reply(const RcFrame &f, uint8_t err) {
@@ -375,6 +411,10 @@ static uint8_t handle(const RcFrame &f) {
         else digital_period = period;
       } else if (kind == 2) {
         if (pin > 5) return RC_ERR_BAD_PIN;
+        if (!(analog_subs & (1 << pin))) {  // new: converted first, then reported
+          analog_ready &= ~(1 << pin);
+          analog_last[pin] = millis() - period;
+        }
         analog_subs |= 1 << pin;
         analog_period[pin] = period;
         if (period == 0) analog_change_subs |= 1 << pin;
@@ -459,8 +499,10 @@ static uint8_t handle(const RcFrame &f) {
     case RC_MSG_CONFIG: {
       if (f.len != 4) return RC_ERR_BAD_LENGTH;
       uint16_t wd = get16(p), tm = get16(p + 2);
-      if (wd < 50 || wd > 5000 || (tm != 0 && (tm < 10 || tm > 5000))) return RC_ERR_BAD_VALUE;
+      if (wd < 50 || wd > 5000 || (tm != 0 && (tm < RC_TELEMETRY_MIN_MS || tm > RC_TELEMETRY_MAX_MS)))
+        return RC_ERR_BAD_VALUE;
       watchdog_ms = wd;
+      if (tm != telemetry_ms) telemetry_next_us = micros();
       telemetry_ms = tm;
       return 0;
     }
@@ -480,6 +522,7 @@ static void on_frame(const RcFrame &f) {
   if (f.type == RC_MSG_HELLO) {  // any version may say hello and learn ours
     connected = true;
     host_minor = f.len >= 2 ? f.payload[1] : 0;
+    rc_link_cut_allowed = host_minor >= 2;  // 1.2 hosts know a cut frame (RC_CUT)
     send_hello();
     last_frame_ms = millis();
     return;
@@ -573,18 +616,47 @@ static void poll_inputs(uint32_t now_ms) {
       }
     }
   }
-  for (uint8_t ch = 0; ch < 6; ch++) {
-    if (!(analog_subs & (1 << ch))) continue;
-    if (analog_period[ch] && now_ms - analog_last[ch] < analog_period[ch]) continue;
-    analog_last[ch] = now_ms;
-    uint16_t v = analogRead(ch);
-    int16_t diff = int16_t(v) - int16_t(analog_value[ch]);
-    if ((analog_change_subs & (1 << ch)) && (diff > 4 || diff < -4)) send_now = true;
-    analog_value[ch] = v;
-  }
-  if (battery_ch != 0xFF && (battery_last == 0 || now_ms - battery_last >= 100)) {
+}
+
+// The ADC converts one channel at a time (~104 us at the core's prescaler of 128)
+// while the loop goes on. Slots 0..5 are the subscribed channels A0..A5, slot 6
+// the battery's channel; each is converted when due, in turn.
+static const uint8_t ADC_SLOTS = 7, ADC_IDLE = 0xFF;
+static uint8_t adc_slot = ADC_IDLE, adc_turn;
+
+static bool adc_due(uint8_t slot, uint32_t now_ms) {
+  if (slot == 6) return battery_ch != 0xFF && (battery_last == 0 || now_ms - battery_last >= 100);
+  if (!(analog_subs & (1 << slot))) return false;
+  return !analog_period[slot] || now_ms - analog_last[slot] >= analog_period[slot];
+}
+
+static void adc_done(uint8_t slot, uint16_t v, uint32_t now_ms) {
+  if (slot == 6) {
     battery_last = now_ms | 1;
-    battery_mv = uint32_t(analogRead(battery_ch)) * 5000UL / 1023UL * battery_ratio / 1000UL;
+    battery_mv = uint32_t(v) * 5000UL / 1023UL * battery_ratio / 1000UL;
+    return;
+  }
+  analog_last[slot] = now_ms;
+  analog_ready |= 1 << slot;
+  int16_t diff = int16_t(v) - int16_t(analog_value[slot]);
+  if ((analog_change_subs & (1 << slot)) && (diff > 4 || diff < -4)) send_now = true;
+  analog_value[slot] = v;
+}
+
+static void poll_adc(uint32_t now_ms) {
+  if (adc_slot != ADC_IDLE) {
+    if (bit_is_set(ADCSRA, ADSC)) return;  // still converting
+    adc_done(adc_slot, ADC, now_ms);
+    adc_slot = ADC_IDLE;
+  }
+  for (uint8_t i = 0; i < ADC_SLOTS; i++) {
+    uint8_t slot = adc_turn;
+    adc_turn = adc_turn + 1 < ADC_SLOTS ? adc_turn + 1 : 0;
+    if (!adc_due(slot, now_ms)) continue;
+    ADMUX = (DEFAULT << 6) | ((slot == 6 ? battery_ch : slot) & 0x07);  // as analogRead does
+    ADCSRA |= _BV(ADSC);
+    adc_slot = slot;
+    return;
   }
 }
 
@@ -618,10 +690,7 @@ void loop() {
   poll_sonar(now);
   poll_imu(now);
   poll_inputs(now);
-  if (connected && ((telemetry_ms && now - last_telemetry_ms >= telemetry_ms) || send_now)) {
-    last_telemetry_ms = now;
-    send_now = false;
-    send_telemetry();
-  }
+  poll_adc(now);
+  poll_telemetry(micros());
   wdt_reset();  // only a loop that got here is healthy
 }

@@ -45,6 +45,7 @@
 
 #include "avr_adc.h"
 #include "avr_eeprom.h"
+#include "avr_extint.h"
 #include "avr_ioport.h"
 #include "avr_twi.h"
 #include "avr_uart.h"
@@ -198,6 +199,34 @@ static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
     avr_cycle_timer_register_usec(avr, 200, echo_high, NULL); /* HC-SR04: ~200 us to the burst */
 }
 
+/* simavr 1.6 (Debian's) checks a low INT0/INT1 pin on every simulated cycle
+ * while "strict" level triggering is on (upstream issue #465): a low D2 or D3
+ * (an encoder at rest, a pin the host made an output) slowed the board from
+ * ~3x to below real time. Non-strict level triggering fires once per low
+ * level instead; our firmware uses edges only (encoders count RISING). simavr
+ * turns strict mode back on at every reset, so this runs after each one. */
+static void lenient_level_trigger(void) {
+  avr_extint_set_strict_lvl_trig(avr, 0, 0);
+  avr_extint_set_strict_lvl_trig(avr, 1, 0);
+}
+
+/* uart_pty hands the MCU's bytes to the pty from a thread of its own, through
+ * a 512-byte fifo that drops what does not fit: 44 ms of 115200 baud. A real
+ * port buffers far more (Linux keeps up to 64 KiB per tty before it drops:
+ * over 5 s at 115200), but a pty only a few KiB, and on a busy machine that
+ * thread or the host's reader can wait longer than that for a core while the
+ * MCU runs on: telemetry at the wire's limit then lost bytes no real board
+ * would. So while the fifo is half full the MCU waits (simulated time slips
+ * behind the wall clock, as whenever the machine is busy), for at most 5 s
+ * in a row: a host that reads nothing for longer loses bytes, as on a real port. */
+static int pty_backlog(void) {
+  uart_pty_port_t *pty = &uart.pty;
+  unsigned size = uart_pty_fifo_fifo_size;
+  /* uart_pty's `in` fifo holds what the MCU sent (its `out`, what the host sent) */
+  unsigned pending = ((unsigned)pty->in.write + size - pty->in.read) & (size - 1);
+  return pending >= size / 2;
+}
+
 /* The reset pin: what the button and an UNO's DTR auto-reset do. */
 static void external_reset(void) {
   /* What the host sent before the reset is gone on a real board (the UART lost it);
@@ -205,6 +234,7 @@ static void external_reset(void) {
   tcflush(uart.port[0].s, TCIFLUSH);
   uart.pty.in.read = uart.pty.in.write; /* drained, as its consumer would */
   avr_reset(avr);
+  lenient_level_trigger();
   avr->data[0x54] |= 1 << 1; /* MCUSR.EXTRF, so a bootloader waits for avrdude */
   printf("R %llu\n", sim_us());
   if (debug) fprintf(stderr, "simboard: reset at %llu us, pc 0x%x\n", sim_us(), avr->pc);
@@ -345,6 +375,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   avr_init(avr);
+  lenient_level_trigger();
   avr->log = getenv("SIMBOARD_LOG") ? atoi(getenv("SIMBOARD_LOG")) : LOG_ERROR;
   debug = avr->log > LOG_ERROR;
   avr_load_firmware(avr, &fw);
@@ -414,13 +445,17 @@ int main(int argc, char **argv) {
   while (!quit) {
     for (int i = 0; i < 256; i++) {
       int state = avr_run(avr);
-      if (avr->pc == avr->reset_pc) printf("R %llu\n", sim_us()); /* a reset or the watchdog */
+      if (avr->pc == avr->reset_pc) { /* a reset or the watchdog */
+        lenient_level_trigger();
+        printf("R %llu\n", sim_us());
+      }
       if (state == cpu_Crashed && boot) {
         /* e.g. a half-written application the bootloader gave up on: a real MCU would
          * run wild until something resets it; simavr stops. Reset it (as the watchdog
          * would) so the bootloader can be reached again, as on a real board. */
         fprintf(stderr, "simboard: the MCU crashed at pc 0x%x: reset\n", avr->pc);
         avr_reset(avr);
+        lenient_level_trigger();
         avr->state = cpu_Running;
         avr->data[0x54] |= 1 << 3; /* MCUSR.WDRF */
         printf("R %llu\n", sim_us());
@@ -431,6 +466,15 @@ int main(int argc, char **argv) {
         quit = 2;
         break;
       }
+    }
+    if (pty_backlog()) {
+      long long waited_from = now_ns();
+      while (pty_backlog() && !quit && now_ns() - waited_from < 5000000000LL) {
+        struct timespec t = {0, 100000};
+        nanosleep(&t, NULL);
+        poll_stdin(); /* `now` and `quit` still answered */
+      }
+      if (pty_backlog()) fprintf(stderr, "simboard: the host read nothing for 5 s: bytes lost\n");
     }
     long long wall = now_ns();
     sample(); /* pin outputs, every ~256 instructions (~20 us) */

@@ -24,8 +24,10 @@ that says to check the cable (the link reconnects by itself).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -69,6 +71,7 @@ from hardware.ports import (
     LedPort,
     LinePort,
     MotorPort,
+    ReadingTiming,
     RgbLedPort,
     ServoPort,
     TonePort,
@@ -83,6 +86,7 @@ T = TypeVar("T")
 DEFAULT_PORT = "/dev/ttyACM0"
 FIRST_READING_TIMEOUT = 1.0  # seconds a sensor waits for its first telemetry
 RECONNECT_WAIT = 1.0  # seconds a reading waits for a link that is reconnecting
+TIMING_FRAMES = 32  # the newest telemetry frames a sensor's rate is measured over
 ENCODER_PINS = {"left": 2, "right": 3}  # INT0 / INT1: fixed by the firmware
 FREE_PINS = range(2, 20)  # D2..D19 (A0..A5 are 14..19); the firmware refuses its own
 
@@ -156,6 +160,7 @@ class BridgeBackend(Closeable):
         self._lock = threading.RLock()  # RLock: stop_all may run in a signal handler
         self._values = [0.0, 0.0]  # motor channel 0, 1
         self._armed = False
+        self._recent: deque[Telemetry] = deque(maxlen=TIMING_FRAMES)  # for timing()
         options = {"watchdog_ms": kit.bridge.watchdog_ms, **bridge_options}
         try:
             self.bridge = Bridge.open(
@@ -186,11 +191,13 @@ class BridgeBackend(Closeable):
         # Reader thread. Frames arrive in order, so one read after our ARM was
         # acknowledged shows the board armed unless it has disarmed since
         # (its watchdog, a reboot, STOP_ALL).
+        self._recent.append(t)
         if not t.armed:
             self._armed = False
 
     def _on_reboot(self, hello: Hello) -> None:
         self._armed = False
+        self._recent.clear()  # the board's clock started again
         logger.warning(
             "the board on %s restarted (power dip?): it stopped; the next command re-arms it",
             self.port,
@@ -269,6 +276,22 @@ class BridgeBackend(Closeable):
         if value is None:  # pragma: no cover - wait_telemetry's predicate said otherwise
             raise SensorError(f"no reading from the {what}")
         return value
+
+    def timing(self, field: Callable[[Telemetry], object | None]) -> ReadingTiming:
+        """How often the board reports ``field`` (by its own clock) and the newest report's age.
+
+        Over the newest frames that carry it; a rate of 0 when none came for more
+        than two of its periods (and 0.1 s), an age of ``inf`` before the first.
+        """
+        frames = [t for t in tuple(self._recent) if field(t) is not None]  # reader appends
+        if not frames:
+            return ReadingTiming(rate_hz=0.0, age=math.inf)
+        newest = frames[-1]
+        age = max(0.0, time.monotonic() - newest.received)
+        span = (newest.board_ms - frames[0].board_ms) / 1000
+        if span <= 0 or age > max(0.1, 2 * span / (len(frames) - 1)):
+            return ReadingTiming(rate_hz=0.0, age=age)
+        return ReadingTiming(rate_hz=(len(frames) - 1) / span, age=age)
 
     def _setup(self, part: str, call: Callable[[], None]) -> None:
         """A configuration command; a refusal names the part and its wiring."""

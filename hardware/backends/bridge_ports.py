@@ -16,7 +16,7 @@ import numpy.typing as npt
 from firmware_bridge import Telemetry
 from hardware.errors import BackendError
 from hardware.kit import LineSensorsSpec, ServoSpec
-from hardware.ports import ImuReading
+from hardware.ports import ImuReading, ReadingTiming
 
 if TYPE_CHECKING:
     from hardware.backends.bridge import BridgeBackend
@@ -68,6 +68,14 @@ class Reading(BridgePort):
     def _latest(self, field: Callable[[Telemetry], T | None]) -> T:
         return self.backend.latest(field, self.what, self.wiring)
 
+    def _value(self, t: Telemetry) -> object | None:
+        """This sensor's value in a telemetry frame; None when the frame has none."""
+        raise NotImplementedError
+
+    def timing(self) -> ReadingTiming:
+        """How often the board reports this sensor, and how old its newest report is."""
+        return self.backend.timing(self._value)
+
 
 class Distance(Reading):
     what = "ultrasonic sensor"
@@ -76,8 +84,11 @@ class Distance(Reading):
         super().__init__(backend)
         self.wiring = f"check its trigger (D{trigger}) and echo (D{echo}) wires and its 5 V"
 
+    def _value(self, t: Telemetry) -> float | None:
+        return t.distance
+
     def read(self) -> float:
-        return self._latest(lambda t: t.distance)
+        return self._latest(self._value)
 
 
 class Line(Reading):
@@ -92,7 +103,7 @@ class Line(Reading):
         wires = ", ".join([f"A{c}" for c in analog] + [f"D{p}" for p in pins])
         self.wiring = f"check their wires ({wires}) and 5 V"
 
-    def _raw(self, t: Telemetry) -> list[float] | None:
+    def _value(self, t: Telemetry) -> list[float] | None:
         if self.analog:
             if not all(c in t.analog for c in self.analog):
                 return None
@@ -102,7 +113,7 @@ class Line(Reading):
         return [float(t.digital >> p & 1) for p in self.pins]
 
     def read(self) -> npt.NDArray[np.float64]:
-        high = np.array(self._latest(self._raw), dtype=np.float64)
+        high = np.array(self._latest(self._value), dtype=np.float64)
         return 1.0 - high if self.black_is_high else high
 
 
@@ -118,8 +129,11 @@ class Encoders(Reading):
         self._last = (0, 0)
         self._boot: int | None = None
 
+    def _value(self, t: Telemetry) -> tuple[int, int] | None:
+        return t.encoders
+
     def read(self) -> tuple[int, int]:
-        left, right = self._latest(lambda t: t.encoders)
+        left, right = self._latest(self._value)
         boot = self.backend.bridge.hello.boot_id
         if self._boot is not None and boot != self._boot:
             self._base = (self._base[0] + self._last[0], self._base[1] + self._last[1])
@@ -131,10 +145,11 @@ class Imu(Reading):
     what = "IMU"
     wiring = "check its wires to A4 (SDA), A5 (SCL) and its power"
 
+    def _value(self, t: Telemetry) -> tuple[float, tuple[float, float, float]] | None:
+        return None if t.heading is None or t.rates is None else (t.heading, t.rates)
+
     def read(self) -> ImuReading:
-        heading, (roll, pitch, yaw) = self._latest(
-            lambda t: None if t.heading is None or t.rates is None else (t.heading, t.rates)
-        )
+        heading, (roll, pitch, yaw) = self._latest(self._value)
         return ImuReading(heading=heading, yaw_rate=yaw, pitch_rate=pitch, roll_rate=roll)
 
 
@@ -145,8 +160,11 @@ class Battery(Reading):
         super().__init__(backend)
         self.wiring = f"check the divider's wire to A{channel}"
 
+    def _value(self, t: Telemetry) -> float | None:
+        return t.voltage
+
     def read(self) -> float:
-        return self._latest(lambda t: t.voltage)
+        return self._latest(self._value)
 
 
 class Button(Reading):
@@ -157,8 +175,11 @@ class Button(Reading):
         self.pin, self.pull_up = pin, pull_up
         self.wiring = f"check its wire to D{pin}"
 
+    def _value(self, t: Telemetry) -> int | None:
+        return t.digital
+
     def is_pressed(self) -> bool:
-        digital = self._latest(lambda t: t.digital)
+        digital = self._latest(self._value)
         level = bool(digital >> self.pin & 1)
         return not level if self.pull_up else level  # pull-up: pressed pulls the pin low
 

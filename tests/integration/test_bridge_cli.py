@@ -29,8 +29,8 @@ def test_ping_json(board: SimBoard) -> None:
     result = CliRunner().invoke(cli, ["bridge", "ping", board.port, "--count", "5", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["hello"]["firmware"] == "1.1.0"
-    assert report["hello"]["protocol"] == "1.1"
+    assert report["hello"]["firmware"] == "1.2.0"
+    assert report["hello"]["protocol"] == "1.2"
     assert report["roundtrip_ms"]["count"] == 5
     assert (
         0
@@ -43,7 +43,7 @@ def test_ping_json(board: SimBoard) -> None:
 def test_ping_text(board: SimBoard) -> None:
     result = CliRunner().invoke(cli, ["bridge", "ping", board.port, "--count", "2"])
     assert result.exit_code == 0, result.output
-    assert "RoboClass firmware 1.1.0" in result.output and "round trip" in result.output
+    assert "RoboClass firmware 1.2.0" in result.output and "round trip" in result.output
 
 
 def test_monitor_json_with_sensors(board: SimBoard) -> None:
@@ -100,9 +100,8 @@ def test_simboard_command_prints_its_port(tmp_path: Path) -> None:
 
 def test_bench_sim_json_reports_every_figure() -> None:
     built("echo_firmware.elf")
-    result = CliRunner().invoke(
-        cli, ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
-    )
+    args = ["bridge", "bench", "--sim", "--json", "--count", "20", "--cpu-seconds", "1"]
+    result = CliRunner().invoke(cli, [*args, "--telemetry-seconds", "1"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     for name in ("ping", "drive"):
@@ -114,3 +113,13 @@ def test_bench_sim_json_reports_every_figure() -> None:
         assert report["echo_floor"][name]["n"] == 20
     assert report["setpoints"]["lost"] == 0 and report["setpoints"]["corrupt"] == 0
     assert report["cpu_50hz"]["messages_in"] > 0 and report["cpu_50hz"]["messages_out"] > 0
+    assert [(t["channels"], t["frame_bytes"]) for t in report["telemetry"]] == [(1, 19), (6, 29)]
+    for t in report["telemetry"]:
+        assert t["lost"] == 0 and t["corrupt"] == 0
+        assert t["frames_per_second"] > 0 and t["x_wire"] > 0 and t["host_us_per_frame"] > 0
+        trips = t["round_trip"]
+        for case in ("with_telemetry", "without_telemetry"):
+            assert trips[case]["p50_ms"] <= trips[case]["p99_ms"]
+        assert (
+            trips["with_telemetry"]["n"] + trips["without_telemetry"]["n"] + trips["timeouts"] == 36
+        )

@@ -62,7 +62,7 @@ def bridge(board: SimBoard) -> Iterator[Bridge]:
 def test_handshake_reports_the_firmware(bridge: Bridge) -> None:
     hello = bridge.hello
     assert hello.protocol == (PROTOCOL_MAJOR, PROTOCOL_MINOR)
-    assert hello.firmware == "1.1.0"
+    assert hello.firmware == "1.2.0"
     assert hello.board == "ATmega328P (Arduino UNO/Nano)"
     assert hello.rx_buffer == 64
     assert hello.table_hash == TABLE_HASH

@@ -84,7 +84,7 @@ def test_flash_then_hello_check(
         result = CliRunner().invoke(cli, ["bridge", "flash", "--port", board.port, "--json"])
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.output)["boards"]
-    assert report["ok"] and report["version"] == "1.1.0" and report["baud"] == 115200
+    assert report["ok"] and report["version"] == "1.2.0" and report["baud"] == 115200
     assert f"-P {board.port}" in record.read_text()
     assert f"flash:w:{hexfile}:i" in record.read_text()
     log = Path(report["log"])

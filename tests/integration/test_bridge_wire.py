@@ -69,7 +69,7 @@ def test_hello_reply_layout(wire: Wire) -> None:
     reply = wire.expect(MsgType.HELLO_REPLY)
     assert reply.version == 1 and reply.flags == 0 and len(reply.payload) == 37
     fields = struct.unpack("<BBBBBBIHBII16s", reply.payload)
-    assert fields[:6] == (1, 1, 1, 1, 0, 1)
+    assert fields[:6] == (1, PROTOCOL_MINOR, 1, 2, 0, 1)  # protocol 1.2, firmware 1.2.0
     assert fields[7] == 0x1FF and fields[8] == 64 and fields[10] == TABLE_HASH
     assert fields[11] == bytes(16)  # no name yet
     # a 1.0 host: the same reply, whose first 21 bytes it reads, with 1.0's table hash
@@ -104,6 +104,7 @@ def test_ack_only_when_asked_and_nak_codes(wire: Wire) -> None:
         (MsgType.DRIVE, pack(MsgType.DRIVE, 1001, 0), ErrorCode.BAD_VALUE),
         (MsgType.PIN_MODE, pack(MsgType.PIN_MODE, 0, 1), ErrorCode.BAD_PIN),  # the serial port
         (MsgType.CONFIG, pack(MsgType.CONFIG, 10, 20), ErrorCode.BAD_VALUE),  # watchdog < 50 ms
+        (MsgType.CONFIG, pack(MsgType.CONFIG, 300, 5001), ErrorCode.BAD_VALUE),  # > 5 s
     ]
     for msg, payload, code in cases:
         seq = wire.send(msg, payload, Flag.ACK_REQUESTED)

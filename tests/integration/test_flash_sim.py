@@ -7,7 +7,7 @@ its UART on a pty. The harness resets the MCU when the pty is opened (an
 UNO's DTR auto-reset) and garbles bytes sent at the wrong baud rate, so the
 real avrdude talks to the real bootloader exactly as on a hub of boards:
 it writes and verifies our firmware, the bootloader starts it, the HELLO
-check finds 1.1.0, and each board is given its name (robot-01...), written to
+check finds 1.2.0, and each board is given its name (robot-01...), written to
 its EEPROM and read back. No wall-clock assumptions: the simulated time only has
 to reach the bootloader's own timeouts.
 """
@@ -102,7 +102,7 @@ def test_a_hub_of_simulated_boards(
     for i, port in enumerate(good, start=1):
         board = boards[port]
         assert board["result"] == "ok" and board["ok"], board
-        assert board["version"] == "1.1.0"
+        assert board["version"] == "1.2.0"
         assert board["name"] == f"robot-{i:02d}"
         assert board["duration_s"] > 0
         assert board["identity"]["device"] == port
@@ -123,7 +123,7 @@ def test_a_hub_of_simulated_boards(
     # the board runs the new firmware: ping shows its version and its own name (EEPROM)
     # opening the port resets the board (DTR), as on a real UNO: the bootloader runs first
     answer = ping(good[1])
-    assert answer["hello"]["firmware"] == "1.1.0"
+    assert answer["hello"]["firmware"] == "1.2.0"
     assert answer["hello"]["instance_id"] == boards[good[1]]["identity"]["instance_id"]
     assert answer["hello"]["name"] == answer["name"] == "robot-02"
 

@@ -399,3 +399,30 @@ def test_telemetry_tells_the_level_of_a_subscribed_pin(fake: FakeBoard, bridge: 
     fake.digital = 1 << 8
     t = bridge.wait_telemetry(lambda t: t.digital is not None)
     assert t.level(8) is True and t.level(9) is False
+
+
+# --- protocol 1.2: telemetry periods from 1 ms ------------------------------------------
+
+
+def test_telemetry_periods_from_1_ms_on_a_1_2_board(fake: FakeBoard, bridge: Bridge) -> None:
+    bridge.commands.configure(telemetry_ms=1)
+    assert fake.frames_of(MsgType.CONFIG)[-1].payload == pack(MsgType.CONFIG, 300, 1)
+    assert fake.telemetry_ms == 1 and bridge.commands.telemetry_ms == 1
+    for wrong in (-1, 5001):
+        with pytest.raises(ValueError, match=r"1\.\.5000 ms, or 0 for on change"):
+            bridge.commands.configure(telemetry_ms=wrong)
+    assert bridge.commands.telemetry_ms == 1 and len(fake.frames_of(MsgType.CONFIG)) == 2
+
+
+def test_a_1_1_board_is_not_asked_for_periods_under_10_ms(fake: FakeBoard) -> None:
+    fake.protocol_minor = 1
+    with Bridge("fake0", transport=fake.transport, timeout=1.0) as bridge:
+        with pytest.raises(CommandRefused, match=r"periods from 1 ms need 1\.2") as error:
+            bridge.commands.configure(telemetry_ms=5)
+        assert "roboclass bridge flash --port fake0" in str(error.value)
+        assert error.value.code == ErrorCode.BAD_VALUE
+        assert fake.telemetry_ms == 20 and bridge.commands.telemetry_ms == 20
+        bridge.commands.configure(telemetry_ms=10)  # what 1.1 takes
+        assert fake.telemetry_ms == 10
+    with pytest.raises(CommandRefused, match=r"need 1\.2"):  # opening with one, too
+        Bridge("fake0", transport=fake.transport, timeout=1.0, telemetry_ms=2)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from firmware_bridge.errors import BridgeError, CorruptFrame
 from firmware_bridge.messages import Capability, parse_hello
 from firmware_bridge.protocol import (
+    CUT_MARK,
     MAX_ENCODED,
     MAX_PAYLOAD,
     MESSAGE_LAYOUTS,
@@ -202,3 +203,28 @@ def test_a_1_0_hello_reply_has_no_name() -> None:
     assert Capability.NAME not in hello.capabilities
     with pytest.raises(CorruptFrame):
         parse_hello(fixed[:20])
+
+
+# --- protocol 1.2: a telemetry frame cut short for a reply ----------------------------
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_a_cut_frame_is_counted_as_cut_not_corrupt(chunk: int) -> None:
+    telemetry = encode_frame(Frame(MsgType.TELEMETRY, 7, bytes(range(1, 23))))
+    ack = encode_frame(Frame(MsgType.ACK, 7, pack(MsgType.ACK, 3, MsgType.DRIVE)))
+    after = encode_frame(Frame(MsgType.TELEMETRY, 8, bytes(range(1, 23))))
+    stream = telemetry[:11] + CUT_MARK + ack + after  # the ACK takes the cut frame's seq
+    decoder = FrameDecoder()
+    frames = []
+    for i in range(0, len(stream), chunk):
+        frames += decoder.feed(stream[i : i + chunk])
+    assert [(f.type, f.seq) for f in frames] == [(MsgType.ACK, 7), (MsgType.TELEMETRY, 8)]
+    assert (decoder.stats.cut, decoder.stats.corrupt, decoder.stats.gaps) == (1, 0, 0)
+
+
+def test_a_broken_frame_without_the_whole_mark_is_corrupt() -> None:
+    ack = encode_frame(Frame(MsgType.ACK, 1, pack(MsgType.ACK, 3, MsgType.DRIVE)))
+    for tail in (b"\x00", b"\x00\x00", b"\x00\x01\x00\x00"):  # noise, not a cut
+        decoder = FrameDecoder()
+        decoder.feed(ack[:4] + tail + ack)
+        assert decoder.stats.cut == 0 and decoder.stats.corrupt >= 1, tail

@@ -133,6 +133,28 @@ def test_sensors_read_in_si_units(fake: FakeBoard, robot: Robot) -> None:
     assert robot.battery.percent == pytest.approx(50.0)
 
 
+def test_sensors_tell_how_often_they_report_and_how_old_the_newest_is(
+    fake: FakeBoard, robot: Robot
+) -> None:
+    assert robot.distance.metres == pytest.approx(0.25)
+    assert wait_until(lambda: (robot.distance.rate_hz or 0) > 0)
+    # every frame is at least 20 ms after the one before on the board's clock
+    for sensor in (robot.distance, robot.encoders, robot.imu, robot.battery, robot.line):
+        rate = sensor.rate_hz
+        assert rate is not None and 0 < rate <= 1000 / fake.telemetry_ms
+        assert 0 <= sensor.age < math.inf
+    fake.answering = False  # the board falls silent: no new reports
+    assert wait_until(lambda: robot.distance.rate_hz == 0.0)
+    assert robot.distance.age > 0.1
+    fake.answering = True
+
+
+def test_sensors_read_on_demand_have_no_rate() -> None:
+    with Robot(kit="sim", backend="sim", realtime=False) as robot:
+        assert robot.distance.metres > 0
+        assert robot.distance.rate_hz is None and robot.distance.age == 0.0
+
+
 def test_encoder_counts_carry_on_over_a_board_reboot(fake: FakeBoard, robot: Robot) -> None:
     fake.encoders = (100, 50)
     assert wait_until(lambda: robot.encoders.ticks == (100, 50))
