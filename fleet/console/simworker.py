@@ -101,6 +101,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._lessons: dict[str, tuple[float, Lesson]] = {}
         self._warm: dict[str, threading.Event] = {}
+        self._worlds: dict[str, tuple[tuple[object, ...], dict[str, Any]]] = {}
         self._starting = threading.BoundedSemaphore(STARTING_AT_ONCE)
         self._grading: queue.SimpleQueue[tuple[_Live, str, str, int] | None] = queue.SimpleQueue()
         self._graders = [
@@ -269,7 +270,7 @@ class Worker:
         if live.warming is not None:
             live.warming.set()
         probe = Probe(backend)
-        self._emit(live.id, "world", world_event(lesson, backend))
+        self._emit(live.id, "world", self._world(lesson, backend))
         self._emit(live.id, "pose", probe.pose())  # the robot where it starts, now
         live.probe = probe
         # A class pressing Run together would start 40 Pythons at once and starve everything,
@@ -280,6 +281,16 @@ class Worker:
                 return
         live.starting = time.monotonic()
         recorder.listen(lambda sample: self._started(live))
+
+    def _world(self, lesson: Lesson, backend: Any) -> dict[str, Any]:
+        """The lesson's world event, made once for all its runs (the same lesson, world file
+        and kit: the same objects, shared by their caches)."""
+        made = self._worlds.get(str(lesson.path))
+        sources = (lesson, backend.world.model, backend.kit)
+        if made is None or any(a is not b for a, b in zip(made[0], sources, strict=True)):
+            made = (sources, world_event(lesson, backend))
+            self._worlds[str(lesson.path)] = made
+        return made[1]
 
     def _started(self, live: _Live) -> None:
         """``live``'s program is up (it used its robot, printed, or ended): another may start."""
