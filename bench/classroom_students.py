@@ -8,8 +8,8 @@ is one process of its own (started by this script: :class:`SimRuns` behind
 :func:`simrun_events` in a minimal uvicorn app, the routes the real console
 will mount); the students are threads here with one HTTP connection each.
 Then every student hands in at once: a graded run of the same program on
-simulated time (the lesson runner, as a hand-in), timed from the request to
-the score.
+simulated time (:meth:`SimRuns.hand_in`: in the workers, one at a time per
+worker, first come first served), timed from the request to the score.
 
 Measured, for one student alone and for the class: Run -> first frame (the
 first pose; p50/p95), Run -> the robot moves (the program is up and
@@ -54,7 +54,7 @@ from starlette.concurrency import run_in_threadpool
 from fleet.console.api.simstream import simrun_events
 from fleet.console.api.streams import event_stream
 from fleet.console.simruns import SimRuns
-from lessons import find_lesson, run_lesson
+from lessons import find_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "line-follower"
@@ -103,16 +103,15 @@ def serve(port_file: Path, max_runs: int) -> None:
     async def events(run_id: str, request: Request) -> StreamingResponse:
         return event_stream(simrun_events(runs, run_id, request))
 
-    def grade(code: str) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "main.py"
-            path.write_text(code, encoding="utf-8")
-            result = run_lesson(lesson, code=path)
-        return {"status": result.status.value, "score": result.score}
+    def grade(owner: str, code: str) -> dict[str, Any]:
+        run = runs.hand_in(owner, lesson, code)  # graded in a worker, in turn
+        run.wait(600)
+        result = run.result or {}
+        return {"status": result.get("status"), "score": result.get("score")}
 
     @app.post("/handin")
     async def handin(body: dict[str, Any]) -> dict[str, Any]:
-        return await run_in_threadpool(grade, body["code"])
+        return await run_in_threadpool(grade, body["owner"], body["code"])
 
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
@@ -238,11 +237,11 @@ def watch(port: int, name: str, code: str, go: threading.Barrier, me: Student) -
         me.error = str(exc)
 
 
-def hand_in(port: int, code: str, go: threading.Barrier, me: Student) -> None:
+def hand_in(port: int, name: str, code: str, go: threading.Barrier, me: Student) -> None:
     go.wait()
     pressed = time.monotonic()
     try:
-        post(port, "/handin", {"code": code})
+        post(port, "/handin", {"owner": name, "code": code})
         me.handin_s = time.monotonic() - pressed
     except (OSError, RuntimeError) as exc:
         me.error = str(exc)
@@ -324,7 +323,10 @@ def class_of(n: int, seconds: float) -> dict[str, Any]:
             t.join()
         cpu = monitor.stop()
         go = threading.Barrier(n)
-        threads = [threading.Thread(target=hand_in, args=(port, code, go, s)) for s in students]
+        threads = [
+            threading.Thread(target=hand_in, args=(port, f"student-{i}", code, go, s))
+            for i, s in enumerate(students)
+        ]
         for t in threads:
             t.start()
         for t in threads:

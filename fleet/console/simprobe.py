@@ -158,9 +158,9 @@ def world_event(lesson: Lesson, backend: Any) -> dict[str, Any]:
         "world_title": None if title is None else {"en": title.en, "zh": title.zh},
         **_world_shapes(m),
         "robot": {
-            "radius": spec.radius,
-            "footprint": None if spec.footprint is None else list(spec.footprint),
-            "wheel_base": spec.wheel_base,
+            "radius": round(spec.radius, 4),
+            "footprint": None if spec.footprint is None else [round(v, 4) for v in spec.footprint],
+            "wheel_base": round(spec.wheel_base, 4),
             "start": {"x": round(pose.x, 3), "y": round(pose.y, 3), "heading": pose.heading},
         },
         "parts": parts,

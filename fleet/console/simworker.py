@@ -13,6 +13,7 @@ It talks JSON lines. Commands on stdin::
 
     {"op": "start", "run": "ID", "lesson": "/path/to/lesson", "code": "...",
      "camera": false, "nice": 10, "pose_hz": 20, "camera_hz": 5}
+    {"op": "grade", "run": "ID", "lesson": ..., "code": ..., "nice": 19}   # a hand-in
     {"op": "stop", "run": "ID"}
     {"op": "warm", "lesson": "/path/to/lesson", "nice": 10}   # before a class: be ready
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import queue
 import shutil
 import sys
 import tempfile
@@ -57,6 +59,9 @@ MAX_OUTPUT_CHARS = 200_000
 #: Programs of one worker that may be starting at once (Python's start and imports, the
 #: sandbox's namespaces: half a second of CPU each); the others' robots are shown meanwhile.
 STARTING_AT_ONCE = 3
+#: Graded runs (hand-ins, on simulated time: as fast as the CPU goes) one worker runs at once;
+#: the others wait their turn, first come first served.
+GRADED_AT_ONCE = 1
 #: A program that has not touched its robot or printed after this long stops counting as one.
 STARTING_S = 3.0
 _MORE_OUTPUT = Text(
@@ -71,6 +76,7 @@ class _Live:
 
     id: str
     want_camera: bool
+    graded: bool = False  # a hand-in: on simulated time, graded, nothing streamed but output
     stop: threading.Event = dataclasses.field(default_factory=threading.Event)
     probe: Probe | None = None
     warming: threading.Event | None = None  # set once this first run of its lesson has a robot
@@ -95,7 +101,15 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._lessons: dict[str, tuple[float, Lesson]] = {}
         self._warm: dict[str, threading.Event] = {}
+        self._worlds: dict[str, tuple[tuple[object, ...], dict[str, Any]]] = {}
         self._starting = threading.BoundedSemaphore(STARTING_AT_ONCE)
+        self._grading: queue.SimpleQueue[tuple[_Live, str, str, int] | None] = queue.SimpleQueue()
+        self._graders = [
+            threading.Thread(target=self._grade_loop, name="simworker-grader")
+            for _ in range(GRADED_AT_ONCE)
+        ]
+        for grader in self._graders:
+            grader.start()
         self._pose_period = 0.05
         self._camera_period = 0.2
         self._closing = threading.Event()
@@ -104,7 +118,7 @@ class Worker:
 
     def command(self, message: dict[str, Any]) -> None:
         op = message.get("op")
-        if op == "start":
+        if op in ("start", "grade"):
             self._start(message)
         elif op == "warm":
             threading.Thread(
@@ -126,8 +140,10 @@ class Worker:
             runs = list(self._runs.values())
             threads = list(self._threads)
         for live in runs:
-            live.stop.set()
-        for thread in threads:
+            live.stop.set()  # a hand-in still waiting ends at once, stopped
+        for _ in self._graders:
+            self._grading.put(None)
+        for thread in [*threads, *self._graders]:
             join_thread(thread, timeout=20)
         self._closing.set()
         join_thread(self._sampler, timeout=5)
@@ -171,18 +187,24 @@ class Worker:
             self._emit("", "warm", {"lesson": lesson_path})
 
     def _start(self, message: dict[str, Any]) -> None:
-        live = _Live(str(message["run"]), bool(message.get("camera")))
-        self._pose_period = 1.0 / float(message.get("pose_hz", 20.0))
-        self._camera_period = 1.0 / float(message.get("camera_hz", 5.0))
-        thread = threading.Thread(
-            target=self._run,
-            args=(live, str(message["lesson"]), str(message["code"]), int(message.get("nice", 0))),
-            name="simworker-run",
-        )
+        graded = message.get("op") == "grade"
+        live = _Live(str(message["run"]), bool(message.get("camera")), graded)
+        args = (live, str(message["lesson"]), str(message["code"]), int(message.get("nice", 0)))
         with self._lock:
             self._runs[live.id] = live
+        if graded:
+            self._grading.put(args)
+            return
+        self._pose_period = 1.0 / float(message.get("pose_hz", 20.0))
+        self._camera_period = 1.0 / float(message.get("camera_hz", 5.0))
+        thread = threading.Thread(target=self._run, args=args, name="simworker-run")
+        with self._lock:
             self._threads.append(thread)
         thread.start()
+
+    def _grade_loop(self) -> None:
+        while (job := self._grading.get()) is not None:
+            self._run(*job)
 
     def _run(self, live: _Live, lesson_path: str, code: str, nice: int) -> None:
         folder = Path(tempfile.mkdtemp(prefix="roboclass-simrun-"))
@@ -197,8 +219,18 @@ class Worker:
             lesson = self._lesson(lesson_path)
             path = folder / "main.py"
             path.write_text(code, encoding="utf-8")
+            limits = dataclasses.replace(limits_for(lesson.model.wall_limit), nice=nice)
             if live.stop.is_set():
                 end = {"lesson": lesson.id, "status": "stopped", "score": 0, "error": None}
+            elif live.graded:
+                end = run_lesson(
+                    lesson,
+                    code=path,
+                    on_line=lambda stream, line: self._line(live, stream, line),
+                    stop=live.stop,
+                    limits=limits,
+                ).as_dict()
+                end.pop("output", None)
             else:
                 end = run_lesson(
                     lesson,
@@ -208,7 +240,7 @@ class Worker:
                     stop=live.stop,
                     on_frame=(lambda frame: self._seen(live, frame)) if live.want_camera else None,
                     on_start=lambda backend, rec: self._ready(live, lesson, backend, rec),
-                    limits=dataclasses.replace(limits_for(lesson.model.wall_limit), nice=nice),
+                    limits=limits,
                 ).as_dict()
                 end.pop("output", None)  # the page has it, line by line
         except (LessonError, OSError) as exc:
@@ -238,7 +270,7 @@ class Worker:
         if live.warming is not None:
             live.warming.set()
         probe = Probe(backend)
-        self._emit(live.id, "world", world_event(lesson, backend))
+        self._emit(live.id, "world", self._world(lesson, backend))
         self._emit(live.id, "pose", probe.pose())  # the robot where it starts, now
         live.probe = probe
         # A class pressing Run together would start 40 Pythons at once and starve everything,
@@ -249,6 +281,16 @@ class Worker:
                 return
         live.starting = time.monotonic()
         recorder.listen(lambda sample: self._started(live))
+
+    def _world(self, lesson: Lesson, backend: Any) -> dict[str, Any]:
+        """The lesson's world event, made once for all its runs (the same lesson, world file
+        and kit: the same objects, shared by their caches)."""
+        made = self._worlds.get(str(lesson.path))
+        sources = (lesson, backend.world.model, backend.kit)
+        if made is None or any(a is not b for a, b in zip(made[0], sources, strict=True)):
+            made = (sources, world_event(lesson, backend))
+            self._worlds[str(lesson.path)] = made
+        return made[1]
 
     def _started(self, live: _Live) -> None:
         """``live``'s program is up (it used its robot, printed, or ended): another may start."""

@@ -272,3 +272,21 @@ def test_a_worker_that_dies_ends_its_runs_and_the_next_run_gets_a_new_one() -> N
         with again.subscribe() as sub:
             assert next(iter(sub)).kind == "world"
         assert runs.stop(again.id) and again.wait(60)
+
+
+def test_hand_ins_are_graded_in_turn_in_the_workers() -> None:
+    with SimRuns(workers=1, max_runs=1) as runs:
+        live = runs.start("ming", LESSON, FOREVER)  # a Run meanwhile: hand-ins do not count
+        handed = [runs.hand_in(f"student-{i}", LESSON, FOLLOW) for i in range(3)]
+        assert all(h.graded and runs.get(h.id) is h for h in handed)
+        assert runs.of("student-0") is None  # a hand-in is not the student's live run
+        with handed[-1].subscribe() as sub:
+            kinds = [e.kind for e in sub]
+        assert kinds[-1] == "end" and "world" not in kinds and "pose" not in kinds
+        assert kinds.count("output") >= 5  # the program's lines
+        for h in handed:
+            assert h.wait(120)
+            assert h.result is not None and h.result["run_status"] == "finished"
+            assert h.result["score"] >= 10 and h.result["seconds"] >= 3.0  # simulated time
+        assert not live.ended
+        assert runs.stop(live.id) and live.wait(60)
