@@ -4,12 +4,13 @@
 real-time simulator run of "Follow the line" with their own program (the
 lesson's solution, printing once a second, driving for ``--seconds``) and
 reads it as a page would, an HTTP stream of Server-Sent Events. The console
-is one process of its own (started by this script: :class:`SimRuns` behind
-:func:`simrun_events` in a minimal uvicorn app, the routes the real console
-will mount); the students are threads here with one HTTP connection each.
-Then every student hands in at once: a graded run of the same program on
-simulated time (:meth:`SimRuns.hand_in`: in the workers, one at a time per
-worker, first come first served), timed from the request to the score.
+is the real one in a process of its own (started by this script: the
+console's API with its student routes; a class of ``--students`` with PINs
+and an open period on the lesson, so its simulator workers are warm); the
+students are threads here, each joining with the class code, their id and
+PIN, then one HTTP connection for their run. Then every student hands in at
+once (``POST /api/v1/student/handins``: a graded run of the same program on
+simulated time in the workers, in turn), timed from the request to the score.
 
 Measured, for one student alone and for the class: Run -> first frame (the
 first pose; p50/p95), Run -> the robot moves (the program is up and
@@ -45,15 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import StreamingResponse
 from report import print_markdown
-from starlette.concurrency import run_in_threadpool
 
-from fleet.console.api.simstream import simrun_events
-from fleet.console.api.streams import event_stream
-from fleet.console.simruns import SimRuns
 from lessons import find_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,56 +75,44 @@ with Robot() as robot:
 """
 
 
-# -- the console: SimRuns behind a minimal app, in a process of its own ----------------
-def serve(port_file: Path, max_runs: int) -> None:
-    """Run the console's part under test until killed; write the port to ``port_file``."""
-    lesson = find_lesson(LESSON)
+# -- the console: the real one, in a process of its own --------------------------------
+PIN = "2468"
+
+
+def serve(port_file: Path, students: int) -> None:
+    """Run a console with a class of ``students`` and an open period on the lesson until
+    killed; write its port, the class code and the students' ids to ``port_file``."""
+    from fleet.console.api import ApiServer  # noqa: PLC0415 - only in the console's process
+    from fleet.console.api.deps import simruns  # noqa: PLC0415
+    from fleet.console.console import Console, ConsoleConfig  # noqa: PLC0415
+    from fleet.console.store import PinKind  # noqa: PLC0415
+
     logging.basicConfig(level=logging.WARNING, format="%(created).3f %(message)s")
-    if os.environ.get("BENCH_DEBUG"):
-        logging.getLogger("fleet.console.simruns").setLevel(logging.DEBUG)
-    runs = SimRuns(max_runs=max_runs, warm=[lesson])  # the teacher pushed the lesson
-    app = FastAPI()
-
-    @app.get("/ready")
-    async def ready() -> dict[str, Any]:
-        return {"ready": runs.warmed(lesson)}
-
-    @app.post("/runs")
-    async def start(body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": runs.start(body["owner"], lesson, body["code"]).id}
-
-    @app.get("/runs/{run_id}/events")
-    async def events(run_id: str, request: Request) -> StreamingResponse:
-        return event_stream(simrun_events(runs, run_id, request))
-
-    def grade(owner: str, code: str) -> dict[str, Any]:
-        run = runs.hand_in(owner, lesson, code)  # graded in a worker, in turn
-        run.wait(600)
-        result = run.result or {}
-        return {"status": result.get("status"), "score": result.get("score")}
-
-    @app.post("/handin")
-    async def handin(body: dict[str, Any]) -> dict[str, Any]:
-        return await run_in_threadpool(grade, body["owner"], body["code"])
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.01)
-    port_file.write_text(str(server.servers[0].sockets[0].getsockname()[1]))
-    thread.join()
+    with tempfile.TemporaryDirectory() as tmp:
+        console = Console(ConsoleConfig("127.0.0.1", 9, Path(tmp) / "console"))  # no broker
+        ids = [console.db.rosters.add_student(f"student-{i}", "bench") for i in range(students)]
+        for student_id in ids:
+            console.db.classes.set_pin(student_id, PIN, PinKind.DIGITS)
+        period = console.db.classes.start_period("bench", "bench", lesson_id=LESSON)
+        with ApiServer(console) as server:
+            runs = simruns(server.app)  # as a period's start does: the workers get ready
+            lesson = find_lesson(LESSON)
+            runs.warm(lesson)
+            while not runs.warmed(lesson):
+                time.sleep(0.1)
+            info = {"port": server.port, "code": period.code, "students": ids}
+            port_file.write_text(json.dumps(info))
+            threading.Event().wait()
 
 
 @contextlib.contextmanager
-def console(max_runs: int) -> Iterator[tuple[int, psutil.Process]]:
-    """The console process: (its port, the process)."""
+def console(students: int) -> Iterator[tuple[dict[str, Any], psutil.Process]]:
+    """The console process: (its port, class code and students' ids; the process)."""
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port_file), "--max-runs", str(max_runs)],
+            [sys.executable, __file__, "--serve", str(port_file), "--students", str(students)],
             env=env,
         )
         try:
@@ -139,12 +121,7 @@ def console(max_runs: int) -> Iterator[tuple[int, psutil.Process]]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     sys.exit("the console did not start")
                 time.sleep(0.05)
-            port = int(port_file.read_text())
-            while not get(port, "/ready")["ready"]:  # the workers have run the lesson once
-                if proc.poll() is not None or time.monotonic() > deadline + 60:
-                    sys.exit("the console did not get ready")
-                time.sleep(0.2)
-            yield port, psutil.Process(proc.pid)
+            yield json.loads(port_file.read_text()), psutil.Process(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -166,35 +143,37 @@ class Student:
     error: str | None = None
 
 
-def post(port: int, path: str, body: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
+SAME_ORIGIN = {"Content-Type": "application/json", "Sec-Fetch-Site": "same-origin"}
+
+
+def post(
+    port: int, path: str, body: dict[str, Any], cookie: str = "", timeout: float = 600
+) -> tuple[dict[str, Any], str]:
+    """POST as the student's page does: (the answer, the session cookie it set, if any)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        headers = {**SAME_ORIGIN, **({"Cookie": cookie} if cookie else {})}
+        conn.request("POST", path, json.dumps(body), headers)
         response = conn.getresponse()
         data = response.read()
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {data[:200]!r}")
         answer: dict[str, Any] = json.loads(data)
-        return answer
+        return answer, (response.getheader("set-cookie") or "").split(";")[0]
     finally:
         conn.close()
 
 
-def get(port: int, path: str) -> dict[str, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path)
-        answer: dict[str, Any] = json.loads(conn.getresponse().read())
-        return answer
-    finally:
-        conn.close()
+def join(port: int, code: str, student_id: str) -> str:
+    """Join the class as a student: the session cookie."""
+    return post(port, "/api/v1/join", {"code": code, "student_id": student_id, "pin": PIN})[1]
 
 
-def events(port: int, run_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def events(port: int, run_id: str, cookie: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """The run's Server-Sent Events as (event, data), as a browser's EventSource reads them."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        conn.request("GET", f"/runs/{run_id}/events")
+        conn.request("GET", f"/api/v1/student/runs/{run_id}/events", headers={"Cookie": cookie})
         response = conn.getresponse()
         if response.status != 200:
             raise RuntimeError(f"events: {response.status} {response.read()[:200]!r}")
@@ -212,14 +191,15 @@ def events(port: int, run_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
         conn.close()
 
 
-def watch(port: int, name: str, code: str, go: threading.Barrier, me: Student) -> None:
+def watch(port: int, cookie: str, code: str, go: threading.Barrier, me: Student) -> None:
     """Press Run, then read the page's stream to the end."""
     go.wait()
     pressed = time.monotonic()
     try:
-        run_id = post(port, "/runs", {"owner": name, "code": code})["id"]
+        body = {"lesson_id": LESSON, "code": code, "place": "sim"}
+        run_id = post(port, "/api/v1/student/runs", body, cookie)[0]["run"]
         start: tuple[float, float] | None = None
-        for kind, data in events(port, run_id):
+        for kind, data in events(port, run_id, cookie):
             now = time.monotonic()
             if kind == "pose":
                 me.poses += 1
@@ -237,11 +217,11 @@ def watch(port: int, name: str, code: str, go: threading.Barrier, me: Student) -
         me.error = str(exc)
 
 
-def hand_in(port: int, name: str, code: str, go: threading.Barrier, me: Student) -> None:
+def hand_in(port: int, cookie: str, code: str, go: threading.Barrier, me: Student) -> None:
     go.wait()
     pressed = time.monotonic()
     try:
-        post(port, "/handin", {"owner": name, "code": code})
+        post(port, "/api/v1/student/handins", {"lesson_id": LESSON, "code": code}, cookie)
         me.handin_s = time.monotonic() - pressed
     except (OSError, RuntimeError) as exc:
         me.error = str(exc)
@@ -309,12 +289,14 @@ def class_of(n: int, seconds: float) -> dict[str, Any]:
     """``n`` students at once against a fresh console: the figures of one row."""
     code = PROGRAM.format(seconds=seconds)
     students = [Student() for _ in range(n)]
-    with console(max_runs=max(48, n)) as (port, proc):
+    with console(n) as (info, proc):
+        port = info["port"]
+        cookies = [join(port, info["code"], student_id) for student_id in info["students"]]
         load = os.getloadavg()[0]
         go = threading.Barrier(n)
         monitor = Monitor(proc)
         threads = [
-            threading.Thread(target=watch, args=(port, f"student-{i}", code, go, s))
+            threading.Thread(target=watch, args=(port, cookies[i], code, go, s))
             for i, s in enumerate(students)
         ]
         for t in threads:
@@ -324,7 +306,7 @@ def class_of(n: int, seconds: float) -> dict[str, Any]:
         cpu = monitor.stop()
         go = threading.Barrier(n)
         threads = [
-            threading.Thread(target=hand_in, args=(port, f"student-{i}", code, go, s))
+            threading.Thread(target=hand_in, args=(port, cookies[i], code, go, s))
             for i, s in enumerate(students)
         ]
         for t in threads:
@@ -375,10 +357,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each program drives")
     parser.add_argument("--markdown", action="store_true", help="a table for docs/benchmarks.md")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--max-runs", type=int, default=48, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.max_runs)
+        serve(args.serve, args.students)
         return
     rows = []
     for n in sorted({1, args.students}):

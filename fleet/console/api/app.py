@@ -25,7 +25,6 @@ from fleet.console.api import (
 )
 from fleet.console.api.deps import teacher
 from fleet.console.console import Console
-from fleet.console.handins import SimGrader
 from fleet.console.limits import BodyLimit
 from fleet.console.web import mount_pages
 from fleet.console.websecurity import CrossSiteGuard
@@ -47,7 +46,6 @@ def create_app(console: Console) -> FastAPI:
     #: Wrong class codes per client, wrong PINs per student and per client.
     app.state.code_limiter = FailureLimiter(student.CODE_FAILURES, 60.0)
     app.state.pin_limiter = FailureLimiter(student.PIN_FAILURES, 60.0)
-    app.state.grader = SimGrader()
     #: Each student's last run (the class view): student id -> run, lesson, place, when.
     app.state.last_runs = {}
     #: Students' runs in the simulator (fleet.console.simruns), made at the first Run.

@@ -7,11 +7,12 @@ route (not 401: logging in again would not help); a teacher's login is not a stu
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 
 from fleet.console.console import Console
+from fleet.console.simruns import SimRuns
 from fleet.console.store import ResultFilter, StudentSession
 from fleet.console.websecurity import request_token, student_token
 
@@ -23,6 +24,7 @@ __all__ = [
     "client_key",
     "get_console",
     "result_filter",
+    "simruns",
     "student",
     "teacher",
 ]
@@ -64,6 +66,17 @@ def student(request: Request) -> StudentSession:
     if found is None:
         raise HTTPException(401, "join your class first: open /s/ / 请先加入你的班级：打开 /s/")
     return found
+
+
+def simruns(app: Any) -> SimRuns:
+    """The console's simulator runs (:mod:`fleet.console.simruns`), made the first time a
+    class period or a Run needs them (their worker processes then start);
+    :class:`~fleet.console.api.server.ApiServer` closes them."""
+    with app.state.simruns_lock:
+        if app.state.simruns is None:
+            app.state.simruns = SimRuns()
+        runs: SimRuns = app.state.simruns
+        return runs
 
 
 def result_filter(

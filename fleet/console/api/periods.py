@@ -12,6 +12,7 @@ lesson, latest code, last run and hand-ins.
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 from typing import Any
 
@@ -26,11 +27,13 @@ from fleet.console.api.classmodels import (
     PinSet,
     PinSheetRow,
 )
-from fleet.console.api.deps import ConsoleDep, Teacher
+from fleet.console.api.deps import ConsoleDep, Teacher, simruns
 from fleet.console.console import Console
 from fleet.console.store import CodeVersion, HandIn, Period, PinKind, Student
 
 __all__ = ["join_url", "router"]
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["classes"])
 
@@ -63,7 +66,20 @@ def start_period(
     period = console.db.classes.start_period(
         body.roster, user, lesson_id=body.lesson_id, minutes=body.minutes
     )
+    _warm(request, body.lesson_id)
     return _view(console, request, period)
+
+
+def _warm(request: Request, lesson_id: str | None) -> None:
+    """Get the simulator's workers ready for the period's lesson before the class presses Run."""
+    if lesson_id is None:
+        return
+    from fleet.console.api.student import find_lesson  # noqa: PLC0415
+
+    try:
+        simruns(request.app).warm(find_lesson(lesson_id))
+    except HTTPException:
+        logger.warning("period lesson %s is not a lesson here: nothing to warm", lesson_id)
 
 
 @router.get("/periods")
@@ -86,6 +102,7 @@ def set_lesson(
     """Change the lesson the period's students open."""
     if not console.db.classes.set_lesson(period_id, body.lesson_id):
         raise HTTPException(404, f"no open period {period_id!r}")
+    _warm(request, body.lesson_id)
     return _view(console, request, _period(console, period_id))
 
 

@@ -28,7 +28,7 @@ from fleet.console.api.classmodels import (
     SignedOut,
     VersionInfo,
 )
-from fleet.console.api.deps import ConsoleDep, Student, client_key
+from fleet.console.api.deps import ConsoleDep, Student, client_key, simruns
 from fleet.console.api.jobs import builtin_bundle
 from fleet.console.console import Console
 from fleet.console.store import CodeVersion, HandIn, Place, StudentSession
@@ -38,7 +38,7 @@ from fleet.console.websecurity import (
     set_session_cookie,
     student_token,
 )
-from fleet.core.errors import JobError
+from fleet.core.errors import JobError, SimRunError
 from fleet.core.limits import FailureLimiter
 
 __all__ = ["CODE_FAILURES", "PIN_FAILURES", "find_lesson", "router"]
@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 CODE_FAILURES = 10
 #: Wrong PINs allowed per student (from any client) and per client in a minute.
 PIN_FAILURES = 5
+#: The program's last lines a hand-in's result keeps (as a robot's result does).
+OUTPUT_LINES = 400
 
 router = APIRouter(prefix="/api/v1", tags=["student"])
 
@@ -238,9 +240,22 @@ def hand_in(body: HandInBody, request: Request, me: Student, console: ConsoleDep
         except JobError as exc:
             raise HTTPException(404, str(exc)) from exc
         return console.db.work.add_handin(me.student_id, lesson.id, Place.ROBOT, job, body.code)
-    result = request.app.state.grader.grade(lesson, body.code)
-    status = "SUCCEEDED" if result["status"] in ("passed", "failed") else "FAILED"
+    result = _grade_in_sim(request, me, lesson, body.code)
+    status = "SUCCEEDED" if result.get("status") in ("passed", "failed") else "FAILED"
     return console.db.work.add_graded(me.student_id, lesson.id, body.code, status, result)
+
+
+def _grade_in_sim(request: Request, me: StudentSession, lesson: Any, code: str) -> dict[str, Any]:
+    """The lesson's grade for ``code`` in the simulator, from a worker (in turn with the
+    class's other hand-ins), with the tail of what the program printed."""
+    try:
+        run = simruns(request.app).hand_in(me.student_id, lesson, code)
+    except SimRunError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    lines: list[str] = []
+    with run.subscribe() as events:  # the output so far, then each line, then the end
+        lines.extend(e.data["line"] for e in events if e.kind == "output")
+    return {**(run.result or {"status": "error"}), "output": "\n".join(lines[-OUTPUT_LINES:])}
 
 
 @router.get("/student/handins")

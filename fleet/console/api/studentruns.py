@@ -29,18 +29,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from fleet.console.api.classmodels import RunStart, RunStarted, RunStopped
-from fleet.console.api.deps import ConsoleDep, Student, student_session
+from fleet.console.api.deps import ConsoleDep, Student, simruns, student_session
 from fleet.console.api.jobs import builtin_bundle
 from fleet.console.api.simstream import simrun_events
 from fleet.console.api.streams import EVENT_STREAM, event_stream, sse
 from fleet.console.api.student import NO_ROBOT, find_lesson
 from fleet.console.console import Console
-from fleet.console.simruns import SimRuns
 from fleet.console.store import Place, StudentSession
 from fleet.core.errors import FleetError, JobError, PreviewError, SimRunError
 from fleet.core.protocol import TERMINAL
 
-__all__ = ["router", "simruns"]
+__all__ = ["router"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +52,6 @@ _HEARTBEAT_S = 15.0
 _TERMINAL = {s.value for s in TERMINAL}
 #: How the robot's telemetry names its live sensor values (fleet/agent/sensors.py).
 SENSOR = "sensor."
-
-
-def simruns(app: Any) -> SimRuns:
-    """The console's simulator runs, started with the first that is asked for (its worker
-    processes then wait for the class); :class:`~fleet.console.api.server.ApiServer` closes it."""
-    with app.state.simruns_lock:
-        if app.state.simruns is None:
-            app.state.simruns = SimRuns()
-        runs: SimRuns = app.state.simruns
-        return runs
 
 
 def _note_run(request: Request, me: StudentSession, **fields: Any) -> None:
