@@ -1,4 +1,4 @@
-"""A student's hand-in graded in the simulator on the console (fleet/console/handins.py):
+"""A student's hand-in graded in the simulator on the console (SimRuns.hand_in, in a worker):
 the real sandbox and grader; the stored result carries the exact code that ran."""
 
 from __future__ import annotations
