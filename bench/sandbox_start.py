@@ -26,7 +26,7 @@ from report import print_markdown
 
 from lessons.sandbox import Limits, Sandbox, check
 
-PROGRAM = "import hardware, lessons.child\n"
+PROGRAM = "import hardware, hardware.child\n"
 HOLD = "import sys, time\nsys.stdout.write('up\\n'); sys.stdout.flush(); time.sleep(30)\n"
 
 

@@ -88,7 +88,7 @@ def start_program(
     kit_ref = str(box.inside(work / own_kit.name)) if own_kit else profile.name
     box.env = _child_env(kit_ref, fd, _own_data(box, places), box.inside(work), fast=fast)
     return box.start(
-        [sys.executable, "-m", "lessons.child", str(box.inside(entry))],
+        [sys.executable, "-m", "hardware.child", str(box.inside(entry))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

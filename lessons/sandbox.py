@@ -23,7 +23,7 @@ A program started here (:func:`start`) runs under bubblewrap with:
 ::
 
     sandbox = Sandbox(work=Path("/tmp/job"), read_only=[models_folder])
-    with sandbox.start([sys.executable, "-m", "lessons.child", "/tmp/job/main.py"],
+    with sandbox.start([sys.executable, "-m", "hardware.child", "/tmp/job/main.py"],
                        stdout=subprocess.PIPE) as run:
         run.wait(timeout=30)
     # here every process of the program has ended and its cgroup is gone

@@ -1,6 +1,6 @@
 """Read a Python traceback back from a program's output, as :mod:`lessons.explain` needs it.
 
-The student's program prints its traceback to stderr (``lessons.child``);
+The student's program prints its traceback to stderr (``hardware.child``);
 the runner keeps the tail of the output. :func:`last_traceback` finds the
 last traceback in that text and splits it into frames and the exception::
 

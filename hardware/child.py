@@ -1,8 +1,10 @@
-"""The student's process: ``python -m lessons.child ENTRY``.
+"""The student's process: ``python -m hardware.child ENTRY``.
 
 Started by the runner with the robot connection in ``ROBOCLASS_REMOTE_FD``.
 In the simulator, ``time`` follows the simulated clock. The student's code
 runs as ``__main__``; an error prints its traceback (the runner shows it).
+It lives in ``hardware`` (not ``lessons``, whose package imports the runner,
+the grader and the simulator): a program's start costs only what it imports.
 """
 
 from __future__ import annotations
