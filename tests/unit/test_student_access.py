@@ -233,3 +233,36 @@ def test_purging_a_class_deletes_its_pins_sessions_code_and_handins(room: Room) 
     for table in ("student_pins", "student_sessions", "student_code", "handins", "periods"):
         assert db.rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == 0, table
     assert room.call("GET", "/api/v1/student/me", headers=headers)[0] == 401
+
+
+def test_code_is_autosaved_in_versions_the_student_can_restore(room: Room) -> None:
+    period, pins = _period(room), _pins(room)
+    _, _, cookie = room.join(period["code"], "Ana", pins["Ana"])
+    ana = {"Cookie": f"{STUDENT_COOKIE}={cookie}"}
+
+    def save(code: str) -> int:
+        status, saved = room.call(
+            "PUT", "/api/v1/student/code", {"lesson_id": "robot-dance", "code": code}, ana
+        )
+        assert status == 200, saved
+        return int(saved["version"])
+
+    assert save("print(1)\n") == 1
+    assert save("print(12)\n") == 1  # typing on: the same version, autosaved
+    # two quiet minutes later (the store's clock moved back), the next save is a new version
+    room.console.db._connection.execute("UPDATE student_code SET saved = saved - 300")
+    assert save("print(123)\n") == 2
+    status, versions = room.call(
+        "GET", "/api/v1/student/code/history?lesson_id=robot-dance", headers=ana
+    )
+    assert status == 200 and [v["version"] for v in versions] == [2, 1]
+    status, first = room.call("GET", "/api/v1/student/code/1?lesson_id=robot-dance", headers=ana)
+    assert status == 200 and first["code"] == "print(12)\n"
+    status, lesson = room.call("GET", "/api/v1/student/lesson", headers=ana)
+    assert lesson["code"] == "print(123)\n" and lesson["version"] == 2
+    # too long a program is refused with a clear error, and nothing is lost
+    status, answer = room.call(
+        "PUT", "/api/v1/student/code", {"lesson_id": "robot-dance", "code": "x" * 70_000}, ana
+    )
+    assert status == 422 and "65536" in str(answer)  # the page shows the limit
+    assert room.call("GET", "/api/v1/student/lesson", headers=ana)[1]["code"] == "print(123)\n"
