@@ -27,11 +27,21 @@ export { BLOCK_NAMES, toolboxOf };
 const MESSAGES = { en: En, zh: ZhHans };
 const MARK = "#@@rc-block ";
 
+// Big targets for a child's finger (>= 44 px): the toolbox's rows, the fields' menus.
+const OURS = `
+.rc-blocks .blocklyToolboxCategory { min-height: 48px; display: flex; align-items: center; font-size: 18px; padding-right: 12px; }
+.rc-blocks .blocklyToolboxCategoryIcon { width: 10px; }
+.rc-blocks .blocklyToolbox { padding-top: 6px; }
+.blocklyDropDownDiv .blocklyMenuItem { min-height: 44px; font-size: 18px; display: flex; align-items: center; }
+`;
+
 // Blockly adds <style> elements to <head>; the CSP refuses them. Adopt their text instead.
 const adopted = new Map();
 function adoptStyles() {
   if (adoptStyles.done) return;
   adoptStyles.done = true;
+  const ours = new CSSStyleSheet();
+  ours.replaceSync(OURS);
   const head = document.head;
   const prepend = head.prepend.bind(head);
   head.prepend = (...nodes) => {
@@ -43,13 +53,18 @@ function adoptStyles() {
           const sheet = new CSSStyleSheet();
           sheet.replaceSync(node.textContent);
           adopted.set(key, sheet);
-          document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+          // Blockly's sheets first, ours after them (the same specificity: ours wins)
+          document.adoptedStyleSheets = [...document.adoptedStyleSheets.filter((s) => s !== ours), sheet, ours];
         }
       } else rest.push(node);
     }
     if (rest.length) prepend(...rest);
   };
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, ours];
 }
+
+// A new program starts with "when the program starts", ready to take blocks.
+const EMPTY = { blocks: { languageVersion: 0, blocks: [{ type: "start", x: 40, y: 40 }] } };
 
 let setUp = null;
 function useLang(lang) {
@@ -58,6 +73,7 @@ function useLang(lang) {
   Blockly.setLocale(MESSAGES[chosen]);
   defineBlocks(chosen);
   if (setUp === null) {
+    pythonGenerator.INDENT = "    "; // Python's four spaces, as the editor indents
     definePython(pythonGenerator);
     // Blockly's "Help" opens its wiki on the internet: not from a classroom's console
     const menu = Blockly.ContextMenuRegistry.registry;
@@ -88,8 +104,27 @@ function generate(workspace) {
       waiting = [];
     }
   }
-  const text = `${lines.join("\n").replace(/\n{3,}/g, "\n\n\n").trim()}\n`;
-  return { text, lineOf };
+  // the imports as Python's style has them: import ..., a blank line, from ... import ...
+  let first = 0;
+  while (first < lines.length && /^(import |from )/.test(lines[first])) first += 1;
+  const imports = lines.slice(0, first);
+  const plain = imports.filter((l) => l.startsWith("import ")).sort();
+  const from = imports.filter((l) => l.startsWith("from ")).sort();
+  const head = [...plain, ...(plain.length && from.length ? [""] : []), ...from];
+  let rest = lines.slice(first);
+  const blank = rest.findIndex((l) => l.trim());
+  rest = rest.slice(blank < 0 ? rest.length : blank);
+  const top = head.length ? [...head, "", ""] : [];
+  const shift = top.length - first - (blank < 0 ? 0 : blank);
+  for (const [id, line] of lineOf) lineOf.set(id, line + shift);
+  const text = `${[...top, ...rest].join("\n").trimEnd()}\n`;
+  // the marks name each block by its id as a Python string: back to the ids
+  const byId = new Map();
+  for (const block of workspace.getAllBlocks(false)) {
+    const quoted = g.quote_(block.id);
+    if (lineOf.has(quoted)) byId.set(block.id, lineOf.get(quoted));
+  }
+  return { text, lineOf: byId };
 }
 
 /** The Python of a program saved as Blockly's JSON (no page, no toolbox needed). */
@@ -126,7 +161,7 @@ export function createBlocks(parent, options = {}) {
     zoom: { controls: true, wheel: false, startScale: 0.9, maxScale: 2, minScale: 0.5 },
     grid: { spacing: 40, length: 2, colour: "#e5e7eb", snap: false },
   });
-  if (state) Blockly.serialization.workspaces.load(state, workspace);
+  Blockly.serialization.workspaces.load(state || EMPTY, workspace);
   let made = generate(workspace);
   workspace.addChangeListener((event) => {
     if (event.isUiEvent) return;
@@ -134,10 +169,18 @@ export function createBlocks(parent, options = {}) {
     if (onChange) onChange(made.text, Blockly.serialization.workspaces.save(workspace));
   });
   if (onHover) {
+    // the nearest block round the pointer that writes a line of its own (not a number in it)
     host.addEventListener("pointerover", (event) => {
-      const group = event.target.closest && event.target.closest(".blocklyDraggable[data-id]");
-      const id = group && group.getAttribute("data-id");
-      onHover(id && made.lineOf.has(id) ? made.lineOf.get(id) : null);
+      let el = event.target instanceof Element ? event.target : null;
+      while (el) {
+        el = el.closest(".blocklyDraggable[data-id]");
+        if (el && made.lineOf.has(el.getAttribute("data-id"))) {
+          onHover(made.lineOf.get(el.getAttribute("data-id")));
+          return;
+        }
+        el = el && el.parentElement;
+      }
+      onHover(null);
     });
     host.addEventListener("pointerleave", () => onHover(null));
   }

@@ -147,6 +147,7 @@ const DEG_PER_S = 45; // turn_degrees: robot.drive.set_speed(0, 45) turns 45 deg
 
 function needTime(g) { g.definitions_.import_time = "import time"; }
 
+// (lines indented by two spaces a level: provideFunction_ makes each two the generator's INDENT)
 function helper(g, name, lines) {
   return g.provideFunction_(name, lines.map((l) => l.replaceAll("NAME", g.FUNCTION_NAME_PLACEHOLDER_)));
 }
@@ -193,32 +194,32 @@ export function definePython(g) {
   f.line = (block) => {
     const name = helper(g, "line_under", [
       "def NAME(robot, side):",
-      '    """True if the line is under the robot\'s left, centre or right."""',
-      "    position = robot.line.position  # -1 (far left) .. 1 (far right), None: no line",
-      "    if position is None:",
-      "        return False",
-      '    if side == "left":',
-      "        return position < -0.3",
-      '    if side == "right":',
-      "        return position > 0.3",
-      "    return -0.3 <= position <= 0.3",
+      '  """True if the line is under the robot\'s left, centre or right."""',
+      "  position = robot.line.position  # -1 (far left) .. 1 (far right), None: no line",
+      "  if position is None:",
+      "    return False",
+      '  if side == "left":',
+      "    return position < -0.3",
+      '  if side == "right":',
+      "    return position > 0.3",
+      "  return -0.3 <= position <= 0.3",
     ]);
     return [`${name}(robot, "${block.getFieldValue("SIDE")}")`, Order.FUNCTION_CALL];
   };
   f.colour_under = () => {
     const name = helper(g, "colour_under", [
       "def NAME(robot):",
-      '    """The colour of the floor just in front of the robot: red, yellow, blue, green or floor."""',
-      "    blue, green, red = robot.camera.read()[200, 160]  # one dot, as blue, green, red",
-      "    if red > 150 and green > 150 and blue < 100:",
-      '        return "yellow"',
-      "    if red > 150 and green < 100 and blue < 100:",
-      '        return "red"',
-      "    if blue > 150 and red < 100:",
-      '        return "blue"',
-      "    if green > 100 and red < 100 and blue < 100:",
-      '        return "green"',
-      '    return "floor"',
+      '  """The colour of the floor just in front of the robot: red, yellow, blue, green or floor."""',
+      "  blue, green, red = robot.camera.read()[200, 160]  # one dot, as blue, green, red",
+      "  if red > 150 and green > 150 and blue < 100:",
+      '    return "yellow"',
+      "  if red > 150 and green < 100 and blue < 100:",
+      '    return "red"',
+      "  if blue > 150 and red < 100:",
+      '    return "blue"',
+      "  if green > 100 and red < 100 and blue < 100:",
+      '    return "green"',
+      '  return "floor"',
     ]);
     return [`${name}(robot)`, Order.FUNCTION_CALL];
   };
@@ -244,9 +245,9 @@ export function definePython(g) {
     g.definitions_.sign_reader = "signs = SignReader()  # the traffic-sign model";
     const name = helper(g, "sign_seen", [
       "def NAME(robot):",
-      '    """The label of the biggest sign the camera sees, or "none"."""',
-      "    seen = signs(robot.camera.read())",
-      '    return max(seen, key=lambda s: s.box.h).label if seen else "none"',
+      '  """The label of the biggest sign the camera sees, or "none"."""',
+      "  seen = signs(robot.camera.read())",
+      '  return max(seen, key=lambda s: s.box.h).label if seen else "none"',
     ]);
     return [`${name}(robot)`, Order.FUNCTION_CALL];
   };
@@ -259,9 +260,9 @@ export function definePython(g) {
     g.definitions_.aruco_reader = "markers = ArucoReader()";
     const name = helper(g, "marker_seen", [
       "def NAME(robot):",
-      '    """The number of the marker the camera sees, or -1."""',
-      "    seen = markers(robot.camera.read())",
-      "    return seen[0].id if seen else -1",
+      '  """The number of the marker the camera sees, or -1."""',
+      "  seen = markers(robot.camera.read())",
+      "  return seen[0].id if seen else -1",
     ]);
     return [`${name}(robot)`, Order.FUNCTION_CALL];
   };
