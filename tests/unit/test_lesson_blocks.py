@@ -78,3 +78,13 @@ def test_the_names_are_the_bundles_names() -> None:
     names = list(json.loads((ROOT / "lessons" / "blocks.json").read_text())["blocks"])
     assert list(BLOCK_NAMES) == names
     assert "start" in names and "drive_cm" in names and "repeat_until" in names
+
+
+def test_the_teachers_lessons_page_knows_which_lessons_have_blocks() -> None:
+    from fleet.console.web import library  # noqa: PLC0415
+
+    marked = {entry["id"]: entry["blocks"] for entry in library()}
+    assert marked["draw-a-square"] is True and marked["robot-dance"] is True
+    assert marked["data-logger"] is False
+    script = (ROOT / "fleet" / "console" / "static" / "lessons.js").read_text(encoding="utf-8")
+    assert 'l.blocks ? h("span", { class: "band blocks-badge"' in script
