@@ -161,7 +161,12 @@ export function createBlocks(parent, options = {}) {
     zoom: { controls: true, wheel: false, startScale: 0.9, maxScale: 2, minScale: 0.5 },
     grid: { spacing: 40, length: 2, colour: "#e5e7eb", snap: false },
   });
-  Blockly.serialization.workspaces.load(state || EMPTY, workspace);
+  Blockly.Events.disable(); // opening a program is no change to it (nothing to save or undo)
+  try {
+    Blockly.serialization.workspaces.load(state || EMPTY, workspace);
+  } finally {
+    Blockly.Events.enable();
+  }
   let made = generate(workspace);
   workspace.addChangeListener((event) => {
     if (event.isUiEvent) return;
@@ -193,6 +198,15 @@ export function createBlocks(parent, options = {}) {
     getState: () => Blockly.serialization.workspaces.save(workspace),
     /** The line (1-based) where a block's code starts, or null. */
     lineOf: (id) => made.lineOf.get(id) ?? null,
+    /** Replace the program (e.g. the lesson's block starter again). */
+    setState(next) {
+      workspace.clear();
+      Blockly.serialization.workspaces.load(next || EMPTY, workspace);
+    },
+    /** Offer other blocks (a step's toolbox); null: all. */
+    setToolbox(names) {
+      workspace.updateToolbox(toolboxOf(names, lang));
+    },
     resize: () => Blockly.svgResize(workspace),
     destroy() {
       workspace.dispose();
