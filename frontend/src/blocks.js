@@ -114,10 +114,14 @@ function generate(workspace) {
   let rest = lines.slice(first);
   const blank = rest.findIndex((l) => l.trim());
   rest = rest.slice(blank < 0 ? rest.length : blank);
+  rest = pep8Blanks(rest);
   const top = head.length ? [...head, "", ""] : [];
-  const shift = top.length - first - (blank < 0 ? 0 : blank);
+  const all = [...top, ...rest];
+  // every block's line is at or after the first "with Robot()": it moved as that line did
+  const withAt = (list) => Math.max(0, list.findIndex((l) => l.startsWith("with Robot()")));
+  const shift = withAt(all) - withAt(lines);
   for (const [id, line] of lineOf) lineOf.set(id, line + shift);
-  const text = `${[...top, ...rest].join("\n").trimEnd()}\n`;
+  const text = `${all.join("\n").trimEnd()}\n`;
   // the marks name each block by its id as a Python string: back to the ids
   const byId = new Map();
   for (const block of workspace.getAllBlocks(false)) {
@@ -125,6 +129,23 @@ function generate(workspace) {
     if (lineOf.has(quoted)) byId.set(block.id, lineOf.get(quoted));
   }
   return { text, lineOf: byId };
+}
+
+// Two blank lines round each top-level function, as Python's style has it (the line
+// numbers of the program under "with Robot()" move with them).
+function pep8Blanks(lines) {
+  const out = [];
+  let inDef = false;
+  for (const line of lines) {
+    const top = line.trim() !== "" && !/^\s/.test(line);
+    if (top && (line.startsWith("def ") || inDef)) {
+      while (out.length && out[out.length - 1] === "") out.pop();
+      if (out.length) out.push("", "");
+    }
+    if (top) inDef = line.startsWith("def ");
+    out.push(line);
+  }
+  return out;
 }
 
 /** The Python of a program saved as Blockly's JSON (no page, no toolbox needed). */

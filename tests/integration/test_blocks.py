@@ -12,7 +12,9 @@ every block starter scores lower. Nothing is asked of any other origin; no CSP r
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from playwright.sync_api import Page, Request, Route, expect, sync_playwright
 from fleet.console.web import mount_pages
 from fleet.console.websecurity import CrossSiteGuard
 from lessons.blocks import BLOCK_NAMES
-from lessons.library import builtin_lessons
+from lessons.library import builtin_lessons, find_lesson
 from lessons.runner import run_lesson
 from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
@@ -110,6 +112,34 @@ def generated(served: str) -> dict[tuple[str, str], str]:
                 for name in ("starter", "solution"):
                     state = json.loads((lesson.path / "blocks" / f"{name}.json").read_text())
                     out[(lesson.id, name)] = str(page.evaluate("(s) => window.pythonOf(s)", state))
+            every = json.loads((PAGE / "every-block.json").read_text(encoding="utf-8"))
+            out[("every", "block")] = str(page.evaluate("(s) => window.pythonOf(s)", every))
+            mine = {
+                "blocks": {
+                    "languageVersion": 0,
+                    "blocks": [
+                        {
+                            "type": "start",
+                            "inputs": {
+                                "DO": {
+                                    "block": {
+                                        "type": "say",
+                                        "inputs": {
+                                            "WHAT": {
+                                                "block": {
+                                                    "type": "my_model",
+                                                    "fields": {"MODEL": "my-signs"},
+                                                }
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    ],
+                }
+            }
+            out[("my", "model")] = str(page.evaluate("(s) => window.pythonOf(s)", mine))
             page.goto(served + "/blocks-test/?lang=zh&toolbox=start,drive_seconds,turn_degrees")
             expect(page.locator(".blocklyToolboxCategory")).to_have_count(2)
             expect(page.locator(".blocklyToolboxCategoryLabel").first).to_have_text("开始")
@@ -151,6 +181,8 @@ def check_page(page: Page) -> None:
     expect(flyout_block).to_be_visible()
     box = flyout_block.bounding_box()
     assert box is not None and box["height"] >= 44  # a child's finger
+    row = page.locator(".blocklyToolboxCategory").first.bounding_box()
+    assert row is not None and row["height"] >= 44
     # a new program has "when the program starts"; drag "drive forward for 1 seconds" into it
     expect(page.locator(".cm-content")).to_contain_text("with Robot() as robot:")
     assert "    pass" in str(page.evaluate("window.blocks.getDoc()"))
@@ -196,3 +228,38 @@ def test_a_block_solution_passes_and_its_starter_scores_lower(
         if name == "solution":
             assert result.status == "passed", (python, result.as_dict())
     assert scores["starter"] < scores["solution"]
+
+
+def test_every_block_writes_python_that_runs(
+    generated: dict[tuple[str, str], str], tmp_path: Path
+) -> None:
+    """A program of every block (every-block.json) is Python over the real student API:
+    it runs in the sandbox on the traffic-sign road without an error, to its end."""
+    python = generated[("every", "block")]
+    ast.parse(python)
+    state = json.loads((PAGE / "every-block.json").read_text(encoding="utf-8"))
+    used = set(re.findall(r'"type": "(\w+)"', json.dumps(state)))
+    groups = {
+        "repeat": "controls_repeat_ext",
+        "repeat_until": "controls_whileUntil",
+        "if": "controls_if",
+        "if_else": "controls_if",
+        "compare": "logic_compare",
+        "logic": "logic_operation",
+        "number": "math_number",
+        "arithmetic": "math_arithmetic",
+        "variables": "variables_set",
+    }
+    assert {groups.get(name, name) for name in BLOCK_NAMES} - used == {"my_model"}
+    program = tmp_path / "every.py"
+    program.write_text(python, encoding="utf-8")
+    result = run_lesson(find_lesson("traffic-sign-reader"), code=program)
+    assert result.error is None, result.as_dict()
+    assert result.as_dict()["run_status"] == "finished"
+    assert "hello" in result.output and "done" in result.output
+    # the student's own model (taught in the browser): its name, Classifier, .label
+    mine = generated[("my", "model")]
+    ast.parse(mine)
+    assert "from vision import Classifier" in mine
+    assert 'model_my_signs = Classifier("my-signs")' in mine
+    assert "print(model_my_signs(robot.camera.read()).label)" in mine
