@@ -66,6 +66,8 @@ function adoptStyles() {
 // A new program starts with "when the program starts", ready to take blocks.
 const EMPTY = { blocks: { languageVersion: 0, blocks: [{ type: "start", x: 40, y: 40 }] } };
 
+const coarse = () => typeof matchMedia === "function" && matchMedia("(pointer: coarse)").matches;
+
 let setUp = null;
 function useLang(lang) {
   const chosen = MESSAGES[lang] ? lang : "en";
@@ -179,7 +181,8 @@ export function createBlocks(parent, options = {}) {
   const workspace = Blockly.inject(host, {
     toolbox: toolboxOf(toolbox, lang), media, css: true, sounds: false, renderer: "zelos",
     trashcan: true, move: { scrollbars: true, drag: true, wheel: true },
-    zoom: { controls: true, wheel: false, startScale: 0.9, maxScale: 2, minScale: 0.5 },
+    // bigger on a tablet (a finger), a little smaller with a mouse
+    zoom: { controls: true, wheel: false, startScale: coarse() ? 1.15 : 0.9, maxScale: 2, minScale: 0.5 },
     grid: { spacing: 40, length: 2, colour: "#e5e7eb", snap: false },
   });
   Blockly.Events.disable(); // opening a program is no change to it (nothing to save or undo)

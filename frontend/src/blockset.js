@@ -18,8 +18,10 @@ const words = (lang) => WORDS[lang] || WORDS.en;
 
 // -- the blocks' shapes, in one language ---------------------------------------------
 
-function definitions(lang) {
-  const w = words(lang);
+// Every word is a reference to Blockly.Msg (RC_...), set for the language in use: the
+// blocks are defined once and read their words when they are drawn.
+function definitions() {
+  const w = new Proxy({}, { get: (_, key) => `%{BKY_RC_${String(key)}}` });
   const dir = (a, b) => ({ type: "field_dropdown", name: "DIR", options: [[w[a], a.toLowerCase()], [w[b], b.toLowerCase()]] });
   const colours = { type: "field_dropdown", name: "COLOUR",
     options: ["RED", "YELLOW", "GREEN", "BLUE", "PURPLE", "WHITE"].map((c) => [w[c], c.toLowerCase()]) };
@@ -61,9 +63,13 @@ function definitions(lang) {
   ];
 }
 
-/** (Re)define the blocks with the words of `lang`. */
+let defined = false;
+
+/** The blocks, with the words of `lang` (blocks drawn from now on use them). */
 export function defineBlocks(lang) {
-  Blockly.common.defineBlocksWithJsonArray(definitions(lang));
+  for (const [key, text] of Object.entries(words(lang))) Blockly.Msg[`RC_${key}`] = text;
+  if (!defined) Blockly.common.defineBlocksWithJsonArray(definitions());
+  defined = true;
 }
 
 // -- the toolbox: the named blocks, grouped, each as it comes out of the toolbox -----

@@ -199,6 +199,19 @@ def test_a_student_builds_with_blocks_and_hands_in(
             expect(page.locator("#to-python")).to_be_visible()
             page.screenshot(path=str(SHOTS / f"blocks-{lang}-open.png"), full_page=True)
             build_and_hand_in(page, Hand(page, touch), WORDS[lang], lang)
+            # a step with its own toolbox offers only its blocks (step 2: start, drive ... seconds)
+            categories = page.locator(".blocklyToolboxCategory")
+            expect(categories).to_have_count(3)  # the lesson's: start, move, loops
+            page.locator("#steps > li").nth(1).click()
+            expect(categories).to_have_count(2)
+            page.locator("#steps > li").nth(0).click()
+            expect(categories).to_have_count(3)
+            if lang == "en":  # the language switch redraws the blocks in the other language
+                page.select_option("#lang", "zh")
+                expect(page.locator(".blocklyToolboxCategory", has_text="运动")).to_be_visible()
+                expect(page.locator(f"{MAIN} .drive_seconds").first).to_contain_text("向后")
+                page.select_option("#lang", "en")
+                expect(page.locator(".blocklyToolboxCategory", has_text="Move")).to_be_visible()
             # Continue in Python: one way, asked first; the editor then has the same Python
             python = page.locator(".blocks-code .cm-content").inner_text()
             page.once("dialog", lambda dialog: dialog.accept())
