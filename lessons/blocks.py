@@ -21,7 +21,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BLOCK_NAMES", "block_names", "check_block_program", "unknown_blocks"]
+__all__ = [
+    "BLOCK_NAMES",
+    "block_names",
+    "block_types",
+    "check_block_program",
+    "program_types",
+    "unknown_blocks",
+]
 
 _FILE = Path(__file__).with_name("blocks.json")
 
@@ -34,6 +41,37 @@ def block_names() -> tuple[str, ...]:
 
 
 BLOCK_NAMES = block_names()
+
+
+@functools.cache
+def _types() -> dict[str, tuple[str, ...]]:
+    data = json.loads(_FILE.read_text(encoding="utf-8"))
+    return {name: tuple(data.get("types", {}).get(name, [name])) for name in data["blocks"]}
+
+
+def block_types(names: list[str]) -> set[str]:
+    """The Blockly block types a toolbox of these names offers (``repeat``: controls_repeat_ext)."""
+    return {kind for name in names for kind in _types().get(name, ())}
+
+
+def program_types(program: Any) -> set[str]:
+    """Every block type a program (Blockly's JSON) is built of, its shadows left out (the
+    number in "wait 1 seconds" comes with the block)."""
+    found: set[str] = set()
+
+    def walk(block: Any) -> None:
+        if not isinstance(block, dict):
+            return
+        found.add(str(block.get("type")))
+        for child in (block.get("inputs") or {}).values():
+            if isinstance(child, dict):
+                walk(child.get("block"))
+        if isinstance(block.get("next"), dict):
+            walk(block["next"].get("block"))
+
+    for top in (program.get("blocks") or {}).get("blocks") or []:
+        walk(top)
+    return found
 
 
 def unknown_blocks(names: list[str]) -> str | None:

@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lessons.blocks import check_block_program, unknown_blocks
+from lessons.blocks import block_types, check_block_program, program_types, unknown_blocks
 from lessons.errors import LessonFormatError
 from rcbase import ConfigError, Text, load_yaml
 
@@ -266,6 +266,13 @@ def _check_blocks(path: Path, model: LessonModel) -> None:
         if not program.is_file():
             raise LessonFormatError(f"{program}: missing / 缺少此文件")
         try:
-            check_block_program(program)
+            data = check_block_program(program)
         except ValueError as exc:
             raise LessonFormatError(str(exc)) from exc
+        missing = sorted(program_types(data) - block_types(model.blocks.toolbox))
+        if missing:
+            raise LessonFormatError(
+                f"{program}: uses blocks the lesson's toolbox does not offer ({', '.join(missing)}): "
+                "add them to blocks: {toolbox: [...]} in lesson.yaml "
+                f"/ 用了工具箱里没有的积木（{', '.join(missing)}）：请把它们加到 lesson.yaml 的 toolbox 里"
+            )

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, Request, Route, expect, sync_playwright
 
 from fleet.console.web import mount_pages
 from fleet.console.websecurity import CrossSiteGuard
-from lessons.blocks import BLOCK_NAMES
+from lessons.blocks import BLOCK_NAMES, block_types
 from lessons.library import builtin_lessons, find_lesson
 from lessons.runner import run_lesson
 from tests.browser import launch_args, script_errors
@@ -112,6 +112,9 @@ def generated(served: str) -> dict[tuple[str, str], str]:
                 for name in ("starter", "solution"):
                     state = json.loads((lesson.path / "blocks" / f"{name}.json").read_text())
                     out[(lesson.id, name)] = str(page.evaluate("(s) => window.pythonOf(s)", state))
+            for name in BLOCK_NAMES:  # what the toolbox offers for each name, as the bundle has it
+                toolbox = page.evaluate("(n) => window.toolboxOf([n], 'en')", name)
+                out[("toolbox", name)] = json.dumps(toolbox["contents"][0])
             every = json.loads((PAGE / "every-block.json").read_text(encoding="utf-8"))
             out[("every", "block")] = str(page.evaluate("(s) => window.pythonOf(s)", every))
             mine = {
@@ -263,3 +266,17 @@ def test_every_block_writes_python_that_runs(
     assert "from vision import Classifier" in mine
     assert 'model_my_signs = Classifier("my-signs")' in mine
     assert "print(model_my_signs(robot.camera.read()).label)" in mine
+
+
+def test_the_bundle_offers_the_block_types_the_lesson_format_expects(
+    generated: dict[tuple[str, str], str],
+) -> None:
+    """lessons/blocks.json's types (what `roboclass lesson validate` checks programs
+    against) are what the bundle's toolbox really offers for each name."""
+    for name in BLOCK_NAMES:
+        category = json.loads(generated[("toolbox", name)])
+        if name == "variables":  # Blockly makes this category's blocks itself
+            assert category["custom"] == "VARIABLE"
+            continue
+        offered = {block["type"] for block in category["contents"]}
+        assert offered == block_types([name]), name

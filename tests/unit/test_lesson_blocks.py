@@ -88,3 +88,16 @@ def test_the_teachers_lessons_page_knows_which_lessons_have_blocks() -> None:
     assert marked["data-logger"] is False
     script = (ROOT / "fleet" / "console" / "static" / "lessons.js").read_text(encoding="utf-8")
     assert 'l.blocks ? h("span", { class: "band blocks-badge"' in script
+
+
+def test_a_block_program_uses_only_the_toolbox(square: Path) -> None:
+    text = (square / "lesson.yaml").read_text(encoding="utf-8")
+    (square / "lesson.yaml").write_text(
+        text.replace("turn_degrees, repeat, wait", "turn_degrees, wait")
+    )
+    with pytest.raises(LessonFormatError) as caught:
+        load_lesson(square)
+    assert "uses blocks the lesson's toolbox does not offer (controls_repeat_ext)" in str(
+        caught.value
+    )
+    assert "工具箱里没有的积木" in str(caught.value)

@@ -1,6 +1,6 @@
 // The test page's script: the blocks and the read-only Python beside them, as the
 // student workspace uses them.
-import { createBlocks, pythonOf } from "/static/vendor/blocks.js";
+import { createBlocks, pythonOf, toolboxOf } from "/static/vendor/blocks.js";
 import { createEditor } from "/static/vendor/editor.js";
 
 const params = new URLSearchParams(location.search);
@@ -10,6 +10,7 @@ const code = createEditor(document.getElementById("code"), { readOnly: true, fon
 const changes = [];
 window.changes = changes;
 window.pythonOf = pythonOf;
+window.toolboxOf = toolboxOf;
 window.code = code;
 window.blocks = createBlocks(document.getElementById("blocks"), {
   lang, toolbox,
