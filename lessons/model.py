@@ -9,6 +9,12 @@
       check.py       the grader: def grade(run) -> Grade
       world.yaml     optional: the lesson's own simulator world
       kit.yaml       optional: the lesson's own kit (``hardware: {kit: kit.yaml}``)
+      blocks/        optional: starter.json and solution.json, block programs
+                     (Blockly's JSON) for ``blocks: {toolbox: [...]}``
+
+A lesson may be done with blocks (:mod:`lessons.blocks`): ``blocks: {toolbox:
+[start, drive_seconds, ...]}`` names the blocks it offers, and a step may offer
+fewer (``toolbox:`` in the step).
 
 A lesson may need models: ``models: [traffic-signs]`` names models RoboClass
 ships, and ``own_model`` a model the student taught the robot (``vision.teach``)::
@@ -31,6 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lessons.blocks import block_types, check_block_program, program_types, unknown_blocks
 from lessons.errors import LessonFormatError
 from rcbase import ConfigError, Text, load_yaml
 
@@ -64,9 +71,27 @@ class Bilingual(_Strict):
         return Text(self.en, self.zh)
 
 
+def _known_blocks(value: list[str] | None) -> list[str] | None:
+    message = unknown_blocks(value or [])
+    if message:
+        raise ValueError(message)
+    return value
+
+
 class Step(_Strict):
     title: Bilingual
     body: Bilingual
+    toolbox: list[str] | None = None  # the blocks this step offers (default: the lesson's)
+
+    _blocks = field_validator("toolbox")(_known_blocks)
+
+
+class Blocks(_Strict):
+    """The lesson can be done with blocks: the blocks its toolbox offers."""
+
+    toolbox: list[str] = Field(min_length=1)
+
+    _blocks = field_validator("toolbox")(_known_blocks)
 
 
 class HardwareNeeds(_Strict):
@@ -123,6 +148,7 @@ class LessonModel(_Strict):
     steps: list[Step] = Field(min_length=1)
     grading: Grading = Grading()
     challenge: Challenge | None = None
+    blocks: Blocks | None = None
 
     @model_validator(mode="after")
     def _grades_in_band(self) -> LessonModel:
@@ -171,6 +197,7 @@ class Lesson:
             "steps": len(m.steps),
             "challenge": m.challenge.model_dump() if m.challenge else None,
             "hand_in": m.grading.hand_in,
+            "blocks": m.blocks is not None,
         }
 
 
@@ -221,4 +248,31 @@ def load_lesson(folder: str | Path) -> Lesson:
     kit = model.hardware.kit
     if kit.endswith((".yaml", ".yml")) and not (path / kit).is_file():
         raise LessonFormatError(f"{path / 'lesson.yaml'}: kit file {kit} is missing / 缺少套件文件")
+    _check_blocks(path, model)
     return Lesson(path.resolve(), model)
+
+
+def _check_blocks(path: Path, model: LessonModel) -> None:
+    """A lesson with blocks has both block programs, each one parses; steps need blocks."""
+    programs = [path / "blocks" / name for name in ("starter.json", "solution.json")]
+    if model.blocks is None:
+        if any(s.toolbox for s in model.steps) or any(p.exists() for p in programs):
+            raise LessonFormatError(
+                f"{path / 'lesson.yaml'}: block programs or a step's toolbox, but no "
+                "`blocks: {toolbox: [...]}`: add it / 缺少 blocks: {toolbox: [...]}"
+            )
+        return
+    for program in programs:
+        if not program.is_file():
+            raise LessonFormatError(f"{program}: missing / 缺少此文件")
+        try:
+            data = check_block_program(program)
+        except ValueError as exc:
+            raise LessonFormatError(str(exc)) from exc
+        missing = sorted(program_types(data) - block_types(model.blocks.toolbox))
+        if missing:
+            raise LessonFormatError(
+                f"{program}: uses blocks the lesson's toolbox does not offer ({', '.join(missing)}): "
+                "add them to blocks: {toolbox: [...]} in lesson.yaml "
+                f"/ 用了工具箱里没有的积木（{', '.join(missing)}）：请把它们加到 lesson.yaml 的 toolbox 里"
+            )

@@ -12,6 +12,7 @@ route answers 403 to a student's session (:func:`fleet.console.api.deps.teacher`
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -162,6 +163,19 @@ def _completions(lesson: Any) -> dict[str, Any]:
     return api_reference(str(path) if path is not None else kit)
 
 
+def _blocks(lesson: Any) -> dict[str, Any] | None:
+    """A lesson done with blocks: its toolbox, each step's, and the block starter."""
+    m = lesson.model
+    if m.blocks is None:
+        return None
+    starter = json.loads(lesson.file("blocks/starter.json").read_text(encoding="utf-8"))
+    return {
+        "toolbox": m.blocks.toolbox,
+        "steps": [s.toolbox for s in m.steps],
+        "starter": starter,
+    }
+
+
 def _lesson_view(lesson: Any, me: StudentSession, console: Console) -> dict[str, Any]:
     m = lesson.model
     saved = console.db.work.code(me.student_id, m.id)
@@ -177,6 +191,7 @@ def _lesson_view(lesson: Any, me: StudentSession, console: Console) -> dict[str,
         "kit": m.hardware.kit,
         "device": me.device,
         "completions": _completions(lesson),
+        "blocks": _blocks(lesson),
     }
 
 

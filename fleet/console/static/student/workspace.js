@@ -4,6 +4,7 @@
 import { $, h, toast } from "../dom.js";
 import { createEditor } from "../vendor/editor.js";
 import { api } from "./api.js";
+import { chooseMode, createBlockEditor, wantsBlocks } from "./blocks.js";
 import { changedCode, clock, forgetSaved, saveNow, showSaved, work } from "./code.js";
 import { handIn, showPortfolio } from "./handin.js";
 import { lang, pick, t } from "./i18n.js";
@@ -35,8 +36,9 @@ function showWho() {
 function showSteps() {
   const lesson = work.lesson;
   $("#lesson-title").textContent = pick(lesson.title);
-  $("#steps").replaceChildren(...lesson.steps.map((s) => h("li", {},
-    h("h2", {}, pick(s.title)), h("p", {}, richText(pick(s.body))))));
+  $("#steps").replaceChildren(...lesson.steps.map((s, i) => h("li", {
+    onclick: (e) => pickStep(i, e.currentTarget),
+  }, h("h2", {}, pick(s.title)), h("p", {}, richText(pick(s.body))))));
   $("#lesson-pick").replaceChildren(...work.lessons.map((l) => h("option",
     { value: l.id, selected: l.id === lesson.id }, pick(l.title))));
 }
@@ -67,16 +69,54 @@ async function openLesson(lessonId) {
   forgetSaved();
   showSaved();
   showSteps();
-  const options = {
-    doc: work.lesson.code, fontSize: fontSize(), completions: work.lesson.completions || null,
-    onChange: changedCode, lang: lang.now,
-  };
   if (work.editor) work.editor.destroy();
-  work.editor = createEditor($("#editor"), options);
+  work.editor = wantsBlocks(work.lesson)
+    ? createBlockEditor($("#editor"), { fontSize: fontSize(), onLeave: continueInPython })
+    : textEditor(work.lesson.code);
+  showMode();
   $("#explain").hidden = true;
   $("#grade").hidden = true;
   $("#history").open = false;
   showPortfolio();
+}
+
+function textEditor(doc) {
+  return createEditor($("#editor"), {
+    doc, fontSize: fontSize(), completions: work.lesson.completions || null,
+    onChange: changedCode, lang: lang.now,
+  });
+}
+
+// Blocks or Python: the switch shows what the student can change to.
+function showMode() {
+  const blocks = Boolean(work.editor.blocks);
+  $("#work").classList.toggle("blocks-mode", blocks);
+  $("#to-python").hidden = !blocks;
+  $("#to-blocks").hidden = blocks || !work.lesson.blocks;
+}
+
+// From blocks to Python: the blocks' Python goes on in the text editor (one way).
+function continueInPython(text) {
+  chooseMode(false);
+  work.editor.destroy();
+  work.editor = textEditor(text);
+  changedCode();
+  showMode();
+}
+
+function backToBlocks() {
+  if (!confirm(t("blocks.use.ask"))) return;
+  chooseMode(true);
+  work.editor.destroy();
+  work.editor = createBlockEditor($("#editor"), { fontSize: fontSize(), onLeave: continueInPython });
+  changedCode();
+  showMode();
+}
+
+function pickStep(i, item) {
+  if (!work.editor.pickStep) return;
+  for (const li of $("#steps").children) li.classList.toggle("picked", li === item);
+  work.editor.pickStep(i);
 }
 
 // Open the workspace for the signed-in student.
@@ -91,9 +131,14 @@ export async function openWorkspace(me) {
   $("#history").ontoggle = () => { if ($("#history").open) showHistory(); };
   $("#reset").onclick = () => {
     if (!confirm(t("code.reset.ask"))) return;
-    work.editor.setDoc(work.lesson.starter);
+    if (work.editor.reset) work.editor.reset(); // blocks: the lesson's block starter
+    else work.editor.setDoc(work.lesson.starter);
     changedCode();
   };
+  $("#to-python").onclick = () => {
+    if (confirm(t("blocks.toPython.ask"))) continueInPython(work.editor.getDoc());
+  };
+  $("#to-blocks").onclick = backToBlocks;
   $("#handin").onclick = () => handIn();
   setupRuns();
   try {
@@ -110,6 +155,10 @@ export function relabel() {
   if (!work.lesson) return;
   showWho();
   showSteps();
+  if (work.editor && work.editor.blocks) { // the blocks' words: made again in the new language
+    work.editor.destroy();
+    work.editor = createBlockEditor($("#editor"), { fontSize: fontSize(), onLeave: continueInPython });
+  }
   showSaved();
   showPortfolio();
 }
