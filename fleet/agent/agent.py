@@ -189,6 +189,7 @@ class Agent(Closeable):
             on_frame=self.preview.tap,
             on_start=self.publish_state,
             sensors=self.sensors,
+            on_sensors_end=self._last_sensors,
         )
         self.worker = JobWorker(execute, self.latch, name=self.device, on_done=self.publish_state)
         self.offline = OfflineWatch(self.worker, self.lease)
@@ -311,6 +312,12 @@ class Agent(Closeable):
         if robot is None or "battery" not in robot.parts:
             return None
         return robot.battery.voltage
+
+    def _last_sensors(self) -> None:
+        """A job's program ended: its last sensor values go out before its result does (a
+        short job may end between two telemetry messages; a student is watching)."""
+        if self.link.connected:
+            self._send_telemetry()
 
     def publish_state(self) -> None:
         self.link.publish(self.topics.state(self.device), encode(self._state()), retain=True)

@@ -143,6 +143,7 @@ class JobExecutor:
         on_frame: Callable[[Any], None] | None = None,
         on_start: Callable[[], None] | None = None,
         sensors: LiveSensors | None = None,
+        on_sensors_end: Callable[[], None] | None = None,
     ) -> None:
         self.runner = runner
         self.backend = backend
@@ -156,6 +157,7 @@ class JobExecutor:
         self._on_frame = on_frame
         self._on_start = on_start
         self._sensors = sensors
+        self._on_sensors_end = on_sensors_end
 
     def __call__(self, running: Running) -> None:
         try:
@@ -229,6 +231,8 @@ class JobExecutor:
         finally:
             if self._sensors is not None:
                 self._sensors.clear()
+                if self._on_sensors_end is not None:
+                    self._on_sensors_end()  # the last values, before the result
             self._logs.flush()  # after the robot stopped (or was taken back)
 
     def _refuse(self, doc: JobDocument, exc: JobError) -> None:

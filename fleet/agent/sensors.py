@@ -4,7 +4,9 @@ While a job runs, the lesson runner's recorder (the trusted side: what the
 robot server read for the program) passes each reading here; the agent's
 telemetry then carries the newest value of each part as ``sensor.<part>``
 (a tuple's items as ``sensor.<part>.<i>``), at most :data:`MAX_VALUES` of
-them, until the job ends. Nothing is kept after the job::
+them, until the job ends; the first snapshot after the end still has the last
+values (a short job may end between two telemetry messages), then nothing is
+kept::
 
     sensors = LiveSensors()
     run_lesson(..., on_start=sensors.watch)    # through the job's context
@@ -62,9 +64,12 @@ class LiveSensors:
                     self._values[key] = round(v, 4) if isinstance(v, float) else v
 
     def snapshot(self) -> dict[str, Number]:
-        """The newest value of each part (empty when no job runs)."""
+        """The newest value of each part (empty when no job runs; once more after one ended)."""
         with self._lock:
-            return dict(self._values)
+            values = dict(self._values)
+            if self._recorder is None:
+                self._values = {}  # the job's last values went out: forget them
+            return values
 
     @property
     def active(self) -> bool:
@@ -73,7 +78,6 @@ class LiveSensors:
             return self._recorder is not None
 
     def clear(self) -> None:
-        """The job ended: forget its values and stop taking its readings."""
+        """The job ended: stop taking its readings (the next snapshot is its last values)."""
         with self._lock:
-            self._values = {}
             self._recorder = None

@@ -26,7 +26,9 @@ def test_the_newest_reading_of_each_part_while_the_job_runs() -> None:
     }
     sensors.clear()
     recorder.record("distance", "reading", 0.1)  # the job has ended: not taken
-    assert sensors.snapshot() == {} and not sensors.active
+    assert not sensors.active
+    assert sensors.snapshot()["sensor.distance"] == 0.5  # once more: the job's last values
+    assert sensors.snapshot() == {}
 
 
 def test_a_job_with_many_parts_stays_within_the_telemetry_message() -> None:

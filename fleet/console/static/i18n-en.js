@@ -106,7 +106,7 @@ export default {
   "lessons.pushed": "“{lesson}” sent to {n} robots.",
   "lessons.target": "{n} robots selected in the room.",
   "lessons.noTarget": "No robots selected: “Push to all” sends to every robot.",
-  "lessons.blocks": "🧩 Blocks",
+  "lessons.blocks": "Blocks",
   "lessons.blocksHint": "Students can build this lesson's program with blocks (the Python they make is shown and graded).",
   "lessons.challenge": "Challenge: {metric}",
   "lessons.empty": "No lessons found.",

@@ -106,7 +106,7 @@ export default {
   "lessons.pushed": "“{lesson}”已下发到 {n} 台机器人。",
   "lessons.target": "教室页面已选 {n} 台机器人。",
   "lessons.noTarget": "没有选择机器人：“下发到全部”会发给每一台。",
-  "lessons.blocks": "🧩 积木",
+  "lessons.blocks": "积木",
   "lessons.blocksHint": "学生可以用积木搭出这节课的程序（积木生成的 Python 会显示出来并评分）。",
   "lessons.challenge": "挑战赛：{metric}",
   "lessons.empty": "没有找到课程。",

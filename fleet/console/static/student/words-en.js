@@ -75,7 +75,7 @@ export default {
   "feedback": "Feedback",
   "blocks.toPython": "Continue in Python →",
   "blocks.toPython.ask": "Continue in Python? Your blocks become Python in the editor, and you go on typing. This is one way: Python does not turn back into blocks.",
-  "blocks.use": "🧩 Use blocks",
+  "blocks.use": "Use blocks",
   "blocks.use.ask": "Go back to your blocks? The Python you typed is not turned into blocks (it stays in Earlier versions).",
   "blocks.python": "The Python your blocks make:",
 };

@@ -75,7 +75,7 @@ export default {
   "feedback": "反馈",
   "blocks.toPython": "改用 Python 继续 →",
   "blocks.toPython.ask": "改用 Python 继续吗？你的积木会变成编辑器里的 Python，然后你接着打字。这是单向的：Python 不会再变回积木。",
-  "blocks.use": "🧩 用积木",
+  "blocks.use": "用积木",
   "blocks.use.ask": "回到你的积木吗？你打的 Python 不会变成积木（它还保存在“以前的版本”里）。",
   "blocks.python": "你的积木生成的 Python：",
 };
