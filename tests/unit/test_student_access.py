@@ -266,3 +266,18 @@ def test_code_is_autosaved_in_versions_the_student_can_restore(room: Room) -> No
     )
     assert status == 422 and "65536" in str(answer)  # the page shows the limit
     assert room.call("GET", "/api/v1/student/lesson", headers=ana)[1]["code"] == "print(123)\n"
+
+
+def test_a_block_program_is_saved_with_its_python(room: Room) -> None:
+    period, pins = _period(room), _pins(room)
+    _, _, cookie = room.join(period["code"], "Bo", pins["Bo"])
+    bo = {"Cookie": f"{STUDENT_COOKIE}={cookie}"}
+    blocks = '{"blocks": {"languageVersion": 0, "blocks": [{"type": "rc_start"}]}}'
+    body = {"lesson_id": "robot-dance", "code": "print('from blocks')\n", "blocks": blocks}
+    assert room.call("PUT", "/api/v1/student/code", body, bo)[0] == 200
+    status, lesson = room.call("GET", "/api/v1/student/lesson", headers=bo)
+    assert status == 200 and lesson["saved_blocks"]["blocks"]["blocks"][0]["type"] == "rc_start"
+    broken = {**body, "blocks": "{not json"}
+    status, answer = room.call("PUT", "/api/v1/student/code", broken, bo)
+    assert status == 422 and "积木" in answer["detail"]
+    assert room.call("GET", "/api/v1/student/lesson", headers=bo)[1]["saved_blocks"] is not None

@@ -105,9 +105,15 @@ class Joined(BaseModel):
     expires: float
 
 
+#: The largest block program (Blockly's JSON) a student may save.
+MAX_BLOCKS = 256 * 1024
+
+
 class CodeSave(_Body):
     lesson_id: LessonId
     code: Code
+    #: The blocks that made ``code`` (Blockly's JSON text), for a lesson done in blocks.
+    blocks: str | None = Field(default=None, max_length=MAX_BLOCKS)
 
 
 class Saved(BaseModel):

@@ -192,6 +192,7 @@ def _lesson_view(lesson: Any, me: StudentSession, console: Console) -> dict[str,
         "device": me.device,
         "completions": _completions(lesson),
         "blocks": _blocks(lesson),
+        "saved_blocks": json.loads(saved.blocks) if saved and saved.blocks else None,
     }
 
 
@@ -216,7 +217,14 @@ def lessons(_me: Student) -> list[dict[str, Any]]:
 def save_code(body: CodeSave, me: Student, console: ConsoleDep) -> Saved:
     """Autosave: the student's code for a lesson (a new version after two quiet minutes)."""
     find_lesson(body.lesson_id)
-    saved = console.db.work.save_code(me.student_id, body.lesson_id, body.code)
+    if body.blocks is not None:
+        try:
+            json.loads(body.blocks)
+        except ValueError as exc:
+            raise HTTPException(
+                422, "the blocks could not be read: reload the page / 积木读不出来：请刷新页面"
+            ) from exc
+    saved = console.db.work.save_code(me.student_id, body.lesson_id, body.code, body.blocks)
     return Saved(lesson_id=saved.lesson_id, version=saved.version, saved=saved.saved)
 
 

@@ -64,6 +64,8 @@ class CodeVersion(Record):
     version: int
     code: str
     saved: float
+    #: The block program that made ``code`` (Blockly's JSON), for a lesson done in blocks.
+    blocks: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

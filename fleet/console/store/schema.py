@@ -100,7 +100,8 @@ MIGRATIONS: list[list[str]] = [
             created REAL NOT NULL, expires REAL NOT NULL)""",
         """CREATE TABLE student_code (
             student_id TEXT NOT NULL, lesson_id TEXT NOT NULL, version INTEGER NOT NULL,
-            code TEXT NOT NULL, saved REAL NOT NULL, PRIMARY KEY (student_id, lesson_id, version))""",
+            code TEXT NOT NULL, saved REAL NOT NULL, blocks TEXT,
+            PRIMARY KEY (student_id, lesson_id, version))""",
         """CREATE TABLE handins (
             id TEXT PRIMARY KEY, student_id TEXT NOT NULL, lesson_id TEXT NOT NULL,
             place TEXT NOT NULL, job TEXT NOT NULL UNIQUE, code_sha256 TEXT NOT NULL,

@@ -55,7 +55,9 @@ def code_sha256(code: str) -> str:
 
 
 def _version(r: sqlite3.Row) -> CodeVersion:
-    return CodeVersion(r["student_id"], r["lesson_id"], r["version"], r["code"], r["saved"])
+    return CodeVersion(
+        r["student_id"], r["lesson_id"], r["version"], r["code"], r["saved"], r["blocks"]
+    )
 
 
 def _handin(r: sqlite3.Row) -> HandIn:
@@ -80,8 +82,11 @@ class WorkStore:
     def __init__(self, db: Connection) -> None:
         self._db = db
 
-    def save_code(self, student_id: str, lesson_id: str, code: str) -> CodeVersion:
-        """Save the student's code for a lesson (see the module's rules on versions)."""
+    def save_code(
+        self, student_id: str, lesson_id: str, code: str, blocks: str | None = None
+    ) -> CodeVersion:
+        """Save the student's code for a lesson, and the blocks that made it (see the
+        module's rules on versions)."""
         now = time.time()
         with self._db.transaction() as db:
             last = db.execute(
@@ -92,21 +97,21 @@ class WorkStore:
             if last is not None and now - last["saved"] < SAME_VERSION_S:
                 version = int(last["version"])
                 db.execute(
-                    "UPDATE student_code SET code = ?, saved = ? "
+                    "UPDATE student_code SET code = ?, saved = ?, blocks = ? "
                     "WHERE student_id = ? AND lesson_id = ? AND version = ?",
-                    (code, now, student_id, lesson_id, version),
+                    (code, now, blocks, student_id, lesson_id, version),
                 )
             else:
                 version = 1 if last is None else int(last["version"]) + 1
                 db.execute(
-                    "INSERT INTO student_code VALUES (?, ?, ?, ?, ?)",
-                    (student_id, lesson_id, version, code, now),
+                    "INSERT INTO student_code VALUES (?, ?, ?, ?, ?, ?)",
+                    (student_id, lesson_id, version, code, now, blocks),
                 )
                 db.execute(
                     "DELETE FROM student_code WHERE student_id = ? AND lesson_id = ? AND version <= ?",
                     (student_id, lesson_id, version - KEEP_VERSIONS),
                 )
-        return CodeVersion(student_id, lesson_id, version, code, now)
+        return CodeVersion(student_id, lesson_id, version, code, now, blocks)
 
     def code(
         self, student_id: str, lesson_id: str, version: int | None = None

@@ -5,8 +5,9 @@
 // text editor's getDoc, so running and handing in need no change. "Continue in Python"
 // turns the blocks into Python in the text editor: one way.
 //
-// The blocks themselves are kept on this computer (localStorage, per student and lesson);
-// the console keeps the Python (the autosave, its versions, the hand-ins).
+// The blocks are saved with their Python on the console (the autosave and its versions),
+// and on this computer too (localStorage), so a class that loses the console a moment
+// loses nothing; the hand-ins keep the Python.
 
 import { h } from "../dom.js";
 import { createBlocks } from "../vendor/blocks.js";
@@ -18,6 +19,7 @@ const key = () => `rc-blocks:${work.me.student_id}:${work.lesson.id}`;
 const typedKey = () => `${key()}:python`;
 
 function savedBlocks() {
+  if (work.lesson.saved_blocks) return work.lesson.saved_blocks;
   try {
     return JSON.parse(localStorage.getItem(key()) || "null");
   } catch {
@@ -51,13 +53,15 @@ export function createBlockEditor(parent, { fontSize, onLeave }) {
   const pane = h("div", { class: "blocks-pane" }, area, side);
   parent.append(pane);
   const code = createEditor(side, { readOnly: true, fontSize: Math.max(14, fontSize - 4), lang: lang.now });
+  let state = savedBlocks() || lesson.blocks.starter;
   const blocks = createBlocks(area, {
     lang: lang.now,
     toolbox: lesson.blocks.toolbox,
-    state: savedBlocks() || lesson.blocks.starter,
-    onChange: (python, state) => {
+    state,
+    onChange: (python, now) => {
+      state = now;
       code.setDoc(python);
-      localStorage.setItem(key(), JSON.stringify(state));
+      localStorage.setItem(key(), JSON.stringify(now));
       changedCode();
     },
     onHover: (line) => code.highlightLine(line),
@@ -67,6 +71,8 @@ export function createBlockEditor(parent, { fontSize, onLeave }) {
     blocks,
     code,
     getDoc: () => blocks.getDoc(),
+    /** The block program now (Blockly's JSON), saved on the console with its Python. */
+    getState: () => state,
     setDoc: (text) => onLeave(text),
     /** Start again from the lesson's block starter. */
     reset() {

@@ -34,7 +34,9 @@ async function save() {
   saveTimer = 0;
   const code = work.editor.getDoc();
   try {
-    const saved = await api("PUT", "/student/code", { lesson_id: work.lesson.id, code });
+    const state = work.editor.getState ? work.editor.getState() : null;
+    const blocks = state ? JSON.stringify(state) : null;
+    const saved = await api("PUT", "/student/code", { lesson_id: work.lesson.id, code, blocks });
     savedAt = saved.saved;
     showSaved();
   } catch (error) {
