@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -339,14 +338,15 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
                 student,
             )
             expect(li_card.locator(".work-code")).to_have_text(code)
-            # their last run (the console keeps it for the class view): the error shows
-            server.app.state.last_runs[ids["Li Lei"]] = {
-                "lesson_id": LESSON,
-                "place": "sim",
-                "status": "error",
-                "error": "line 4: robot.drive.fowrard: did you mean forward?",
-                "when": time.time(),
-            }
+            # their last run, in the simulator with a typo: the class view shows its error
+            typo = "from hardware import Robot\n\nwith Robot() as robot:\n    robot.drive.fowrard(0.5)\n"
+            call(
+                server.url,
+                "POST",
+                "/api/v1/student/runs",
+                {"lesson_id": LESSON, "code": typo, "place": "sim"},
+                student,
+            )
             expect(li_card.locator(".run-error")).to_contain_text("fowrard")
             expect(li_card.locator(".place")).to_have_text(
                 "模拟器" if lang == "zh" else "simulator"
