@@ -12,8 +12,10 @@ route answers 403 to a student's session (:func:`fleet.console.api.deps.teacher`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -76,15 +78,31 @@ def _limited(request: Request, *keys: tuple[str, ...]) -> None:
         raise HTTPException(429, WAIT.format(s=seconds), headers={"Retry-After": str(seconds)})
 
 
+#: Lessons read before: id -> (their lesson.yaml's mtime, the lesson). A class pressing Run
+#: together would otherwise read and check the same lesson.yaml forty times at once.
+_LESSONS: dict[str, tuple[int, Any]] = {}
+_LESSONS_LOCK = threading.Lock()
+
+
 def find_lesson(lesson_id: str) -> Any:
-    """A lesson by id (the teacher's own first, then the built-in ones), else 404."""
+    """A lesson by id (the teacher's own first, then the built-in ones), else 404; read again
+    when its lesson.yaml changed."""
     from lessons import LessonError  # noqa: PLC0415 - the lessons only when a student asks
     from lessons.library import find_lesson as find  # noqa: PLC0415
 
+    with _LESSONS_LOCK:
+        kept = _LESSONS.get(lesson_id)
+    if kept is not None:
+        with contextlib.suppress(OSError):
+            if kept[1].file("lesson.yaml").stat().st_mtime_ns == kept[0]:
+                return kept[1]
     try:
-        return find(lesson_id)
+        lesson = find(lesson_id)
     except LessonError as exc:
         raise HTTPException(404, f"no lesson {lesson_id!r} / 没有这一课") from exc
+    with _LESSONS_LOCK:
+        _LESSONS[lesson_id] = (lesson.file("lesson.yaml").stat().st_mtime_ns, lesson)
+    return lesson
 
 
 @router.get("/join/{code}")
