@@ -7,7 +7,8 @@ not be free. Rather than guess, the pipeline measures what the caller feels:
 the time between two results it returns, in each mode. It starts with two
 threads, tries inline for a few frames when inline could win (preparing plus
 running the model takes less than the time between two results), keeps the
-quicker mode, and tries the other one again later: after twice as many
+quicker mode (inline, the plain loop a student would write, unless two threads
+are clearly quicker: by :attr:`Costs.margin`), and tries the other one again later: after twice as many
 results each time the other one loses, and never before 50 times the
 losing trial's length has passed (so trials cost at most 2% of the time,
 however slow a mode is on a busy machine). See decision 0031.
@@ -38,6 +39,9 @@ class Costs:
     first_wait = 64  # results in the better mode before the other is tried again
     max_wait = 4096
     hold = 50  # times a losing trial's length before the next trial
+    #: Two threads must beat inline by this much to be kept: a tie goes to inline, which
+    #: never loses to the serial loop, while threads can (a busy core, the hand-offs).
+    margin = 0.05
 
     def __init__(self) -> None:
         self.pre: deque[float] = deque(maxlen=self.window)
@@ -68,7 +72,9 @@ class Costs:
         if self._probing:  # this mode was on trial: keep it if it was quicker
             self._count, self._probing = 0, False
             trial = list(self.periods[inline])[-self.probe :]
-            if _median(trial) < _median(self.periods[not inline]):
+            other = _median(self.periods[not inline])
+            better = other * (1 + self.margin) if inline else other * (1 - self.margin)
+            if _median(trial) < better:
                 self._wait = self.first_wait
                 return inline
             self._wait = min(2 * self._wait, self.max_wait)

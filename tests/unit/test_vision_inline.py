@@ -13,6 +13,7 @@ import pytest
 
 from hardware.sim import sign_views
 from vision import Classifier, Pipeline
+from vision.inline import Costs
 
 FRAME = np.ones((4, 4, 3), np.uint8)
 
@@ -117,3 +118,21 @@ def test_inline_and_threaded_give_the_same_predictions(signs: Classifier) -> Non
         assert got and all(value == expected[seq - 1] for seq, value in got), inline
         if inline:
             assert [seq for seq, _ in got] == list(range(1, len(frames) + 1))  # none dropped
+
+
+def test_a_tie_goes_to_inline_and_threads_must_win_clearly() -> None:
+    costs = Costs()
+    for _ in range(Costs.probe):  # two threads: 1.00 ms between results
+        costs.add(False, 1e-3)
+        costs.pre.append(1e-4)
+        costs.infer.append(2e-4)
+    assert costs.decide(False, 0.0) is True  # inline could win: it goes on trial
+    for _ in range(Costs.probe):  # inline: 1.03 ms, within the margin of two threads
+        costs.add(True, 1.03e-3)
+    assert costs.decide(True, 1.0) is True  # kept: a tie goes to inline
+    for _ in range(Costs.first_wait):
+        costs.add(True, 1.03e-3)
+    assert costs.decide(True, 2.0) is False  # later, threads go on trial
+    for _ in range(Costs.probe):  # two threads 3% quicker: not enough
+        costs.add(False, 1.0e-3)
+    assert costs.decide(False, 3.0) is True
