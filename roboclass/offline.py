@@ -58,6 +58,7 @@ from roboclass.offline_pip import (
     stub_wheel,
 )
 from roboclass.offline_scripts import debian_packages, debian_text, install_script
+from roboclass.offline_wheel import build_own_wheel
 
 __all__ = [
     "DEFAULT_ROBOT_PYTHON",
@@ -67,6 +68,7 @@ __all__ = [
     "Side",
     "Target",
     "build_bundle",
+    "build_own_wheel",
     "default_platforms",
     "requirements_for",
     "sha256_file",
@@ -302,15 +304,6 @@ def _source_root() -> Path:
             "--wheel (a roboclass wheel) or --source (a RoboClass checkout)"
         )
     return here
-
-
-def build_own_wheel(source: Path, into: Path) -> Path:
-    """``pip wheel --no-deps`` of the RoboClass checkout at ``source``."""
-    pip(
-        ["wheel", "-q", "--no-deps", *no_isolation(), "-w", str(into), str(source)],
-        "building the roboclass wheel",
-    )
-    return next(into.glob("roboclass-*.whl"))
 
 
 def build_bundle(
