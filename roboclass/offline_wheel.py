@@ -5,7 +5,7 @@ place: setuptools keeps what it built in ``build/lib`` and copies all of it
 into the next wheel, so a file deleted from the checkout would live on in
 every wheel built there afterwards. The copy holds the top-level files
 (setup.cfg, README, ...) and the packages ``setup.cfg`` lists, without
-caches (``__pycache__``, ``build/``, ``*.egg-info``).
+``build/`` or caches (``__pycache__``, ``*.egg-info``, hidden files).
 
 Then :func:`normalise_wheel` rewrites the zip so that nothing but the
 content decides its bytes: entries sorted (``.dist-info`` last, ``RECORD``
@@ -39,7 +39,7 @@ __all__ = ["ZIP_EPOCH", "build_own_wheel", "normalise_wheel", "source_date_epoch
 logger = logging.getLogger(__name__)
 
 ZIP_EPOCH = 315532800  # 1980-01-01 00:00 UTC, the earliest time a zip entry can carry
-_CACHES = ("__pycache__", "*.pyc", "*.pyo", "build", "dist", "*.egg-info", ".*")
+_CACHES = ("__pycache__", "*.pyc", "*.pyo", "*.egg-info", ".*")
 
 
 def source_date_epoch(source: Path | None = None) -> int:

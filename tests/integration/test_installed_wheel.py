@@ -18,8 +18,11 @@ holds; the install itself reads nothing else.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
+import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +32,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from roboclass.offline import build_own_wheel
+from roboclass.offline_wheel import source_date_epoch
 from tests.integration.wheelhouse import ROOT, clean_env, fresh_venv, wheelhouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -109,6 +113,30 @@ def test_the_wheel_holds_every_data_file_of_the_checkout(built: Path) -> None:
     assert wanted - names == set()
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert parse_wheel_filename(built.name)[0] == "roboclass"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_wheel_is_reproducible(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same checkout copied elsewhere (other paths, new file times): the same sha256."""
+    epoch = source_date_epoch(ROOT)  # the last commit's time, as for `built`
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    copy = tmp_path / "elsewhere"
+    skip = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache")
+    shutil.copytree(ROOT, copy, ignore=skip, copy_function=shutil.copy)  # new mtimes
+    again = build_own_wheel(copy, tmp_path / "again")
+    assert again.name == built.name
+    assert _sha256(again) == _sha256(built)
+    # and the time is an input: another SOURCE_DATE_EPOCH, another wheel
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch + 86400))
+    later = build_own_wheel(copy, tmp_path / "later")
+    assert _sha256(later) != _sha256(built)
+    with zipfile.ZipFile(later) as zf:
+        assert {info.date_time for info in zf.infolist()} == {time.gmtime(epoch + 86400)[:6]}
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(run: RunInVenv) -> None:
