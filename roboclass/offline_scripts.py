@@ -214,7 +214,7 @@ fi
   {find_links} -c "$HERE/constraints.txt" {requirement}
 # What `roboclass doctor` reads: which computer this is, and the kit's camera.
 case "$PI_CAMERA" in yes) camera=true ;; no) camera=false ;; *) camera=null ;; esac
-if [ -n "$KIT" ]; then kit="\"$KIT\""; else kit=null; fi
+if [ -n "$KIT" ]; then kit="\\"$KIT\\""; else kit=null; fi
 printf '{{"role": "%s", "kit": %s, "pi_camera": %s, "roboclass": "{version}"}}\n' \\
   "$ROLE" "$kit" "$camera" > "$PREFIX/venv/{INSTALL_FILE}"
 "$PREFIX/venv/bin/roboclass" --version

@@ -12,12 +12,14 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from roboclass.cli import cli
+from roboclass.doctor_roles import install_facts
 from roboclass.offline import OfflineError, build_bundle
 from roboclass.offline_scripts import (
     ROBOT_DEBIAN,
@@ -183,6 +185,23 @@ def test_install_sh_writes_the_role_and_kit_for_doctor() -> None:
     )
     assert '"$PREFIX/venv/roboclass-install.json"' in script
     assert 'generic-l298n|pi-uno-bridge) : "${PI_CAMERA:=yes}"' in script
+    # the lines that write it, run as they are, give JSON that doctor reads
+    lines = script.splitlines()
+    start = next(i for i, line in enumerate(lines) if "What `roboclass doctor` reads" in line)
+    end = next(i for i, line in enumerate(lines) if "roboclass-install.json" in line)
+    part = "\n".join(lines[start : end + 1])
+    for kit, camera, expected in (("sim", "no", ("sim", False)), ("", "", (None, None))):
+        with tempfile.TemporaryDirectory() as prefix:
+            (Path(prefix) / "venv").mkdir()
+            env = {"PREFIX": prefix, "ROLE": "robot", "KIT": kit, "PI_CAMERA": camera}
+            subprocess.run(["sh", "-c", part], env=env, check=True, timeout=30)
+            facts = install_facts(Path(prefix) / "venv")
+        assert facts == {
+            "role": "robot",
+            "kit": expected[0],
+            "pi_camera": expected[1],
+            "roboclass": "0.1.0",
+        }
 
 
 def test_the_lists_split_into_required_optional_and_the_camera() -> None:
