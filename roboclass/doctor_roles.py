@@ -166,17 +166,19 @@ def find_setup(
         found, how = Role.MAINTAINER, "checkout"
     else:
         found, how = _guess(on_pi(), has_console()), "guess"
-    said = facts.get("pi_camera")
-    if kit is None and isinstance(said, bool):  # install.sh was told, or knew the kit
-        named = facts.get("kit")
-        told = "picamera2" if said else "other"
-        return Setup(found, how, named if isinstance(named, str) else None, told)
-    named = kit or (facts.get("kit") if isinstance(facts.get("kit"), str) else None)
-    named = named or _settings_kit(env)
+    said = facts.get("pi_camera")  # what install.sh was told (--pi-camera) or knew (--kit)
+    told = facts.get("kit") if isinstance(facts.get("kit"), str) else None
+    named = kit or told or _settings_kit(env)
     camera: str | None = None
     if named:
         try:
             camera = camera_source(str(named)) or "none"
         except Exception as exc:  # an unknown kit: say nothing about its camera
             logger.warning("kit %s: %s", named, exc)
+    if (
+        kit is None
+        and isinstance(said, bool)
+        and (camera is None or (camera == "picamera2") != said)
+    ):
+        camera = "picamera2" if said else "other"  # all install.sh knew, or it was told otherwise
     return Setup(found, how, str(named) if named else None, camera)

@@ -138,6 +138,10 @@ def test_the_kit_comes_from_the_flag_install_sh_or_the_robots_settings(tmp_path:
     told = _install_file(tmp_path / "venv", role="robot", pi_camera=False)
     config = {"ROBOCLASS_CONFIG_DIR": str(tmp_path / "config")}
     assert find_setup(environ=config, prefix=told).camera == "other"
+    sim = _install_file(tmp_path / "sim", role="robot", kit="sim", pi_camera=False)
+    assert find_setup(environ=config, prefix=sim).camera == "sim"  # the kit says more
+    added = _install_file(tmp_path / "added", role="robot", kit="camjam-edukit3", pi_camera=True)
+    assert find_setup(environ=config, prefix=added).camera == "picamera2"  # --pi-camera yes
     assert find_setup(kit="generic-l298n", environ=config, prefix=told).camera == "picamera2"
     bare = tmp_path / "bare"
     settings = {**config, "ROBOCLASS_KIT": "camjam-edukit3"}
