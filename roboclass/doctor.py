@@ -3,133 +3,30 @@
 Each check looks at one part of this computer and answers ``ok``, ``warn`` or
 ``fail`` with one line of advice in Chinese or English. The checks read the
 system only through :class:`System`, so tests can hand them any situation.
+A robot, the hub and a maintainer's PC need different things
+(:mod:`roboclass.doctor_roles`): :func:`run_checks` runs those of this
+computer's role (:data:`ROLE_CHECKS`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import glob as globmod
-import grp
-import importlib
-import os
-import platform
-import shutil
-import struct
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
-from importlib import metadata
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from packaging.requirements import Requirement
 
-from rcbase.i18n import Lang, Text
-from rcbase.paths import paths
+from rcbase.i18n import Text
 from roboclass import __version__
+from roboclass.doctor_base import Check, Result, Status, System
+from roboclass.doctor_roles import PICAMERA_APT, Role
 
-if TYPE_CHECKING:
-    from lessons.sandbox import SandboxCheck
-
-__all__ = ["CHECKS", "Check", "Result", "Status", "System", "run_checks"]
+__all__ = ["CHECKS", "ROLE_CHECKS", "Check", "Result", "Status", "System", "run_checks"]
 
 # A clock earlier than this release date is certainly wrong (TLS will fail).
 RELEASE_DATE = dt.date(2026, 11, 1)
 MIN_PYTHON = (3, 11)
 DISK_FAIL_BYTES = 200 * 1024**2
 DISK_WARN_BYTES = 1024**3
-
-
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one check found: a status, what it saw, and what to do."""
-
-    check: str
-    status: Status
-    detail: Text
-    advice: Text = field(default_factory=lambda: Text("", ""))
-
-    def as_dict(self, lang: Lang) -> dict[str, str]:
-        return {
-            "check": self.check,
-            "status": self.status.value,
-            "detail": self.detail(lang),
-            "advice": self.advice(lang),
-        }
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-
-
-def _group_names() -> set[str]:
-    names = set()
-    for gid in os.getgroups():
-        try:
-            names.add(grp.getgrgid(gid).gr_name)
-        except KeyError:
-            continue
-    return names
-
-
-def _module_version(name: str) -> str:
-    module = importlib.import_module(name)
-    return str(getattr(module, "__version__", "?"))
-
-
-def _requires() -> list[str]:
-    return list(metadata.requires("roboclass") or [])
-
-
-def _dist_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _sandbox() -> SandboxCheck:
-    from lessons.sandbox import check  # noqa: PLC0415 - it starts a sandbox to be sure
-
-    return check()
-
-
-@dataclass(frozen=True)
-class System:
-    """Everything the checks read from the computer, replaceable in tests."""
-
-    python: tuple[int, int, int] = tuple(sys.version_info[:3])  # type: ignore[assignment]
-    pointer_bits: int = struct.calcsize("P") * 8
-    machine: str = platform.machine()
-    is_root: bool = os.geteuid() == 0
-    which: Callable[[str], str | None] = shutil.which
-    read_text: Callable[[str], str | None] = _read_text
-    glob: Callable[[str], list[str]] = globmod.glob
-    groups: Callable[[], set[str]] = _group_names
-    module_version: Callable[[str], str] = _module_version
-    requires: Callable[[], list[str]] = _requires
-    dist_version: Callable[[str], str | None] = _dist_version
-    disk_free: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free
-    data_dir: Path = field(default_factory=lambda: paths().data)
-    today: Callable[[], dt.date] = dt.date.today
-    sandbox: Callable[[], SandboxCheck] = _sandbox
-
-    def on_pi(self) -> bool:
-        model = self.read_text("/proc/device-tree/model") or ""
-        return "raspberry pi" in model.lower()
-
-
-Check = Callable[[System], Result]
 
 
 def check_python(s: System) -> Result:
@@ -274,20 +171,71 @@ def check_onnxruntime(s: System) -> Result:
     )
 
 
+def _picamera_missing(s: System) -> Result:
+    kit = s.setup.kit or "this kit"
+    detail = Text(
+        f"{kit} has the Pi camera, and picamera2 cannot be imported",
+        f"{kit} 使用树莓派摄像头，但无法导入 picamera2",
+    )
+    if s.read_text("/etc/rpi-issue") is not None:  # Raspberry Pi OS
+        return Result(
+            "camera",
+            Status.FAIL,
+            detail,
+            Text(
+                f"{PICAMERA_APT}; the venv must see it: make it with --system-site-packages "
+                "(the bundle's install.sh does).",
+                f"{PICAMERA_APT}；虚拟环境要能看到它：用 --system-site-packages 创建"
+                "（离线包的 install.sh 就是这样做的）。",
+            ),
+        )
+    return Result(
+        "camera",
+        Status.FAIL,
+        detail,
+        Text(
+            f"python3-picamera2 comes only with Raspberry Pi OS ({PICAMERA_APT} there): install "
+            "Raspberry Pi OS on this robot, or give it a USB camera (a kit with `source: usb`).",
+            f"python3-picamera2 只有 Raspberry Pi OS 提供（在那里运行 {PICAMERA_APT}）："
+            "请给机器人安装 Raspberry Pi OS，或改用 USB 摄像头（套件里写 `source: usb`）。",
+        ),
+    )
+
+
 def check_camera(s: System) -> Result:
+    """The camera the kit has: picamera2 only for the Pi camera module."""
+    camera = s.setup.camera
+    if camera in ("none", "sim", "file"):
+        return Result(
+            "camera",
+            Status.OK,
+            Text(f"{s.setup.kit}: no camera device needed", f"{s.setup.kit}：不需要摄像头设备"),
+        )
     videos = sorted(s.glob("/dev/video*"))
     try:
         s.module_version("picamera2")
         picam = True
     except Exception:  # not installed, or libcamera missing: both mean "no picamera2"
         picam = False
-    if picam:
+    if picam and camera != "usb":
         return Result("camera", Status.OK, Text("picamera2 importable", "picamera2 可以导入"))
+    if camera == "picamera2":
+        return _picamera_missing(s)
     if videos:
         return Result(
             "camera",
             Status.OK,
             Text("video devices: " + ", ".join(videos), "视频设备：" + ", ".join(videos)),
+        )
+    if camera == "usb":
+        return Result(
+            "camera",
+            Status.WARN,
+            Text("no USB camera found (no /dev/video*)", "未找到 USB 摄像头（无 /dev/video*）"),
+            Text(
+                "Plug the kit's USB camera in; lessons still run with the simulator camera.",
+                "请插上套件的 USB 摄像头；课程仍可使用模拟器摄像头。",
+            ),
         )
     return Result(
         "camera",
@@ -297,10 +245,12 @@ def check_camera(s: System) -> Result:
             "未找到摄像头（无 picamera2，无 /dev/video*）",
         ),
         Text(
-            "Lessons still run with the simulator camera. On a Pi: sudo apt install "
-            "python3-picamera2, make the venv with --system-site-packages, check the ribbon cable.",
-            "课程仍可使用模拟器摄像头。在树莓派上：sudo apt install python3-picamera2，"
-            "创建虚拟环境时加 --system-site-packages，并检查排线。",
+            "Lessons still run with the simulator camera. For the Pi camera module on "
+            f"Raspberry Pi OS: {PICAMERA_APT}, make the venv with --system-site-packages, check "
+            "the ribbon cable. A USB camera needs none of this.",
+            "课程仍可使用模拟器摄像头。使用树莓派摄像头模块时，在 Raspberry Pi OS 上："
+            f"{PICAMERA_APT}，创建虚拟环境时加 --system-site-packages，并检查排线。"
+            "USB 摄像头不需要这些。",
         ),
     )
 
@@ -443,7 +393,13 @@ def check_clock(s: System) -> Result:
     return Result("clock", Status.OK, Text(f"date {today}", f"日期 {today}"))
 
 
+def check_role(s: System) -> Result:
+    """Which computer this is: it decides which checks run (:data:`ROLE_CHECKS`)."""
+    return Result("role", Status.OK, s.setup.describe())
+
+
 CHECKS: tuple[Check, ...] = (
+    check_role,
     check_python,
     check_extras,
     check_onnxruntime,
@@ -457,12 +413,23 @@ CHECKS: tuple[Check, ...] = (
     check_clock,
 )
 
+#: What each role does not need: a robot runs no broker and builds no firmware; the hub
+#: has no camera and no boards. A maintainer's PC needs everything.
+_NOT_FOR = {
+    Role.ROBOT: {check_mosquitto, check_simavr},
+    Role.HUB: {check_camera, check_serial, check_brltty, check_simavr},
+    Role.MAINTAINER: set(),
+}
+ROLE_CHECKS: dict[Role, tuple[Check, ...]] = {
+    role: tuple(c for c in CHECKS if c not in unneeded) for role, unneeded in _NOT_FOR.items()
+}
 
-def run_checks(system: System | None = None, checks: Sequence[Check] = CHECKS) -> list[Result]:
-    """Run every check; a check that crashes is reported as a failure, not raised."""
+
+def run_checks(system: System | None = None, checks: Sequence[Check] | None = None) -> list[Result]:
+    """Run the checks of the computer's role (or ``checks``); a crashing check is a failure."""
     s = system or System()
     results = []
-    for check in checks:
+    for check in ROLE_CHECKS[s.setup.role] if checks is None else checks:
         name = check.__name__.removeprefix("check_")
         try:
             results.append(check(s))

@@ -57,22 +57,34 @@ from roboclass.offline_pip import (
     sdist_facts,
     stub_wheel,
 )
-from roboclass.offline_scripts import debian_packages, debian_text, install_script
+from roboclass.offline_scripts import (
+    camera_kits,
+    debian_packages,
+    debian_text,
+    install_script,
+    split_debian,
+)
+from roboclass.offline_wheel import build_own_wheel
 
 __all__ = [
     "DEFAULT_ROBOT_PYTHON",
+    "SIDES",
     "Bundle",
     "Missing",
     "OfflineError",
     "Side",
     "Target",
     "build_bundle",
+    "build_own_wheel",
     "default_platforms",
     "requirements_for",
     "sha256_file",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The bundle's two wheelhouses: for the robots, and for the hub or teacher's PC.
+SIDES = ("robot", "console")
 
 
 @dataclass(frozen=True)
@@ -274,14 +286,17 @@ def _write_side_files(
         pins.append(f"{dist}=={ver}")
     (folder / "constraints.txt").write_text("\n".join(sorted(set(pins))) + "\n", encoding="utf-8")
     role = "robot" if side.name == "robot" else "hub"
+    required, optional = split_debian(lists[role])
     script = install_script(
         side=side.name,
         version=version,
         python=side.target.python,
         extras=side.extras,
         system_site_packages=side.name == "robot",
-        debian=[name for name, _ in lists[role]],
+        debian=required,
+        optional=optional,
         with_sources=bool(sources),
+        camera_kits=camera_kits() if side.name == "robot" else None,
     )
     path = folder / "install.sh"
     path.write_text(script, encoding="utf-8")
@@ -304,15 +319,6 @@ def _source_root() -> Path:
     return here
 
 
-def build_own_wheel(source: Path, into: Path) -> Path:
-    """``pip wheel --no-deps`` of the RoboClass checkout at ``source``."""
-    pip(
-        ["wheel", "-q", "--no-deps", *no_isolation(), "-w", str(into), str(source)],
-        "building the roboclass wheel",
-    )
-    return next(into.glob("roboclass-*.whl"))
-
-
 def build_bundle(
     out: Path,
     *,
@@ -325,16 +331,21 @@ def build_bundle(
     wheel: Path | None = None,
     extra_wheels: Path | None = None,
     robot_requirements: Sequence[str] | None = None,
+    sides: Sequence[str] = SIDES,
 ) -> Bundle:
     """Write the bundle into ``out`` (a new or empty folder) and return what is in it.
 
     ``robot_requirements`` replaces what our wheel asks for on the robot (its
-    requirements with ``robot_extras``); a quick test passes a few.
+    requirements with ``robot_extras``); a quick test passes a few. ``sides``:
+    ``("robot",)`` for the robots only (``--robot-only``: no 120 MB console
+    wheelhouse), ``("console",)`` for the hub only.
 
     Needs the package index (pip); raises :class:`OfflineError` with pip's
     last lines when pip fails for another reason than a missing wheel.
     """
     robot = robot or Target.robot()
+    if not sides or set(sides) - set(SIDES):
+        raise OfflineError(f"sides {list(sides)}: choose from {', '.join(SIDES)}")
     if out.exists() and any(out.iterdir()):
         raise OfflineError(f"{out} is not empty: choose a new folder for the bundle")
     if source is None and (wheel is None or constraints is None):
@@ -352,34 +363,37 @@ def build_bundle(
         version = str(parse_wheel_filename(wheel.name)[1])
         robot_side = Side("robot", robot, tuple(robot_extras))
         console_side = Side("console", Target.here(), tuple(console_extras))
+        made = [s for s in (robot_side, console_side) if s.name in sides]
         lists = debian_packages(source)
-        robot_constraints = constraints_with(
-            constraints, robot_pins, work / "robot-constraints.txt", robot
-        )
-        _robot_wheels(
-            robot_side,
-            out / "robot",
-            (
-                list(robot_requirements)
-                if robot_requirements is not None
-                else requirements_for(wheel, robot_extras, robot)
-            ),
-            robot_constraints,
-            work,
-            extra_wheels,
-        )
-        shutil.copy2(wheel, out / "robot" / "wheels" / wheel.name)
-        _console_wheels(console_side, out / "console", wheel, constraints)
+        if "robot" in sides:
+            robot_constraints = constraints_with(
+                constraints, robot_pins, work / "robot-constraints.txt", robot
+            )
+            _robot_wheels(
+                robot_side,
+                out / "robot",
+                (
+                    list(robot_requirements)
+                    if robot_requirements is not None
+                    else requirements_for(wheel, robot_extras, robot)
+                ),
+                robot_constraints,
+                work,
+                extra_wheels,
+            )
+            shutil.copy2(wheel, out / "robot" / "wheels" / wheel.name)
+        if "console" in sides:
+            _console_wheels(console_side, out / "console", wheel, constraints)
     if robot_side.missing:
         lists = debian_packages(source, build_tools=True)
-    for side in (robot_side, console_side):
+    for side in made:
         _write_side_files(side, out / side.name, version, lists)
     (out / "debian-packages.txt").write_text(debian_text(lists), encoding="utf-8")
     files = {
         p.relative_to(out).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
         for p in sorted(q for q in out.rglob("*") if q.is_file())
     }
-    bundle = Bundle(out, version, [robot_side, console_side], files)
+    bundle = Bundle(out, version, made, files)
     manifest = {
         "roboclass": version,
         "sides": {side.name: side.as_dict() for side in bundle.sides},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from roboclass.offline import DEFAULT_ROBOT_PYTHON, OfflineError, Target, build_bundle
+from roboclass.offline import DEFAULT_ROBOT_PYTHON, SIDES, OfflineError, Target, build_bundle
 
 __all__ = ["offline"]
 
@@ -67,6 +67,12 @@ def offline() -> None:
     default=None,
     help="A folder of wheels you built on a robot (for packages with no wheel on the index).",
 )
+@click.option(
+    "--robot-only",
+    is_flag=True,
+    help="Only the robots' wheelhouse (robot/): no console side to build or copy.",
+)
+@click.option("--hub-only", is_flag=True, help="Only the hub's wheelhouse (console/).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was made as JSON.")
 def bundle(
     out: Path,
@@ -78,12 +84,17 @@ def bundle(
     constraints: Path | None,
     wheel: Path | None,
     extra_wheels: Path | None,
+    robot_only: bool,
+    hub_only: bool,
     as_json: bool,
 ) -> None:
     """Build wheelhouses for the robots (aarch64) and the hub, install scripts and a manifest.
 
     Runs on a PC with internet; copy the folder to the robots and the hub.
     """
+    if robot_only and hub_only:
+        raise click.UsageError("--robot-only and --hub-only: choose one (neither: both sides)")
+    sides = ("robot",) if robot_only else ("console",) if hub_only else SIDES
     try:
         made = build_bundle(
             out,
@@ -94,6 +105,7 @@ def bundle(
             constraints=constraints,
             wheel=wheel,
             extra_wheels=extra_wheels,
+            sides=sides,
         )
     except OfflineError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,6 +17,10 @@ PACKAGES=(
   bubblewrap         # the sandbox every untrusted program runs in
   chromium           # the teacher console's browser tests
   fonts-wqy-microhei # Chinese text in the console screenshots (Chromium has no CJK font of its own)
+  mmdebstrap         # the emulated robot's root file system (Debian bookworm arm64)
+  qemu-user-static   # runs the emulated robot's aarch64 programs
+  binfmt-support     # registers qemu's aarch64 handler with the kernel
+  arch-test          # lets mmdebstrap check that aarch64 programs run
 )
 
 missing=()
@@ -26,8 +30,33 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
+# The emulated robot (tests/integration/test_robot_image.py): the kernel must run
+# aarch64 programs through qemu. binfmt_misc may be unmounted in a container or VM.
+binfmt() {
+  local handler=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  [ -f "$handler" ] && grep -q '^enabled' "$handler" && return 0
+  [ "$(id -u)" -eq 0 ] || return 1
+  [ -e /proc/sys/fs/binfmt_misc/register ] \
+    || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  command -v update-binfmts >/dev/null && update-binfmts --enable qemu-aarch64 2>/dev/null || true
+  [ -f "$handler" ] && grep -q '^enabled' "$handler"
+}
+
+check_binfmt() {
+  if binfmt; then
+    echo "system-deps: aarch64 programs run through qemu (binfmt)"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "system-deps: the aarch64 binfmt handler is not registered (as root: update-binfmts --enable qemu-aarch64)" >&2
+    echo "system-deps: CI=true, so a missing system part is a failure" >&2
+    exit 1
+  else
+    echo "system-deps: the aarch64 binfmt handler is not registered: the emulated robot's test will be skipped"
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system-deps: all ${#PACKAGES[@]} Debian packages present"
+  check_binfmt
   exit 0
 fi
 
@@ -51,3 +80,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "system-deps: installed ${missing[*]}"
+check_binfmt

@@ -125,3 +125,39 @@ def test_a_fresh_venv_installs_the_console_with_no_index(bundle: Bundle, tmp_pat
     # and not the demo's broker: the hub runs Mosquitto (amqtt is the `demo` extra)
     amqtt = [str(prefix / "venv" / "bin" / "python"), "-c", "import amqtt"]
     assert subprocess.run(amqtt, capture_output=True, timeout=120, check=False).returncode != 0
+    # install.sh wrote the role, and doctor checks what a hub needs: the broker, no camera
+    facts = json.loads((prefix / "venv" / "roboclass-install.json").read_text())
+    assert facts == {"role": "hub", "kit": None, "pi_camera": None, "roboclass": __version__}
+    quiet = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ROBOCLASS_ROLE")}
+    doctor = subprocess.run(
+        [str(roboclass), "--lang", "en", "doctor", "--json"],
+        env=quiet,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    checks = {e["check"]: e for e in json.loads(doctor.stdout)}
+    assert checks["role"]["detail"].startswith("the hub or teacher's PC (from the offline bundle")
+    assert "mosquitto" in checks and "camera" not in checks and "simavr" not in checks
+
+
+def test_robot_only_builds_no_console_side(tmp_path: Path) -> None:
+    try:
+        made = build_bundle(
+            tmp_path / "robots",
+            robot=Target.robot("3.11"),
+            robot_requirements=["click>=8.1"],
+            sides=("robot",),
+        )
+    except OfflineError as exc:
+        if "cannot reach the package index" in str(exc) and os.environ.get("CI") != "true":
+            pytest.skip(str(exc))
+        raise
+    assert [side.name for side in made.sides] == ["robot"]
+    assert not (made.root / "console").exists()
+    manifest = json.loads((made.root / "manifest.json").read_text())
+    assert set(manifest["sides"]) == {"robot"}
+    script = (made.root / "robot" / "install.sh").read_text()
+    assert "generic-l298n|pi-uno-bridge)" in script  # the shipped kits with the Pi camera

@@ -343,10 +343,13 @@ def test_every_static_file_is_packaged() -> None:
     config = configparser.ConfigParser()
     config.read(STATIC.parents[2] / "setup.cfg")
     globs = config["options.package_data"]["fleet"].split()
+    package = STATIC.parents[1]
+    # setuptools' globs: `**` is any depth of folders (PurePath.match has no `**`)
+    packaged = {p for pattern in globs for p in package.glob(pattern) if p.is_file()}
     for path in STATIC.rglob("*"):
         if path.is_file():
-            name = PurePosixPath(path.relative_to(STATIC.parents[1]).as_posix())
-            assert any(name.match(pattern) for pattern in globs), name
+            name = PurePosixPath(path.relative_to(package).as_posix())
+            assert path in packaged, name
 
 
 #: Each page's word tables (one file per language, the same keys) and what uses them.

@@ -9,6 +9,7 @@ import pytest
 from lessons.sandbox import SandboxCheck
 from roboclass import doctor
 from roboclass.doctor import Status, System, run_checks
+from roboclass.doctor_roles import Role, Setup
 
 
 def healthy(tmp_path: Path) -> System:
@@ -30,6 +31,7 @@ def healthy(tmp_path: Path) -> System:
         data_dir=tmp_path,
         today=lambda: dt.date(2027, 3, 1),
         sandbox=lambda: SandboxCheck(True, bwrap="/usr/bin/bwrap", cgroup="v2"),
+        setup=Setup(Role.MAINTAINER, "flag"),
     )
 
 
