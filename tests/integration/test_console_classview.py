@@ -420,7 +420,7 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
             # change the period's lesson, then end it
             page.select_option("#period-change", OTHER)
             page.click("#period-change-go")
-            wait_until(lambda: stored(console, period.id).lesson_id == OTHER, 10, "lesson")
+            wait_until(lambda: stored(console, period.id).lesson_id == OTHER, 60, "lesson")
             page.click("#period-end")
             expect(page.locator("#period-end-go")).to_be_focused()
             page.click("#period-end-go")
