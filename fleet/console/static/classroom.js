@@ -87,7 +87,9 @@ function renderPeriod() {
     $("#period-code").setAttribute("aria-label", t("period.codeSpelt", { code: [...period.code].join(" ") }));
     $("#period-address").textContent = joinAddress(period);
     $("#period-ends").textContent = t("period.ends", { time: until(period), lesson: period.lesson_id ? lessonTitle(period.lesson_id) : t("period.noLesson") });
-    if (document.activeElement !== $("#period-change")) lessonOptions($("#period-change"), period.lesson_id);
+    // a lesson the teacher picked and has not applied yet stays picked when this redraws
+    const change = $("#period-change");
+    if (document.activeElement !== change) lessonOptions(change, change.dataset.picked ? change.value : period.lesson_id);
     const img = $("#period-qr");
     img.alt = t("period.qrAlt", { code: period.code });
     if (cls.qr.period === period.id && img.getAttribute("src") !== cls.qr.url) img.src = cls.qr.url;
@@ -180,6 +182,7 @@ async function changeLesson() {
   const lesson = $("#period-change").value || null;
   try {
     await api("PUT", `/periods/${enc(period.id)}/lesson`, { lesson_id: lesson });
+    delete $("#period-change").dataset.picked;
     await loadPeriods();
     renderPeriod();
     toast(t("period.changed", { lesson: lesson ? lessonTitle(lesson) : t("period.noLesson") }), "good");
@@ -211,6 +214,7 @@ export function wireClassroom() {
   $("#class-pick").addEventListener("change", (e) => chooseClass(e.target.value));
   $("#period-form").addEventListener("submit", startPeriod);
   $("#period-change-go").addEventListener("click", changeLesson);
+  $("#period-change").addEventListener("change", (e) => { e.target.dataset.picked = "yes"; });
   $("#period-show").addEventListener("click", () => openProjector("code"));
   $("#period-end").addEventListener("click", () => showEndConfirm($("#period-end-confirm").hidden));
   $("#period-end-keep").addEventListener("click", () => showEndConfirm(false));
