@@ -4,6 +4,7 @@ QR code, PINs, joining, and what a student's session may and may not reach."""
 from __future__ import annotations
 
 import http.client
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from fleet.console.api.deps import teacher
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.store import Place
 from fleet.console.websecurity import COOKIE, STUDENT_COOKIE
+from fleet.core.protocol import Status
 from tests.unit.test_console_security import Client
 
 SAME = {"Sec-Fetch-Site": "same-origin"}
@@ -281,3 +283,27 @@ def test_a_block_program_is_saved_with_its_python(room: Room) -> None:
     status, answer = room.call("PUT", "/api/v1/student/code", broken, bo)
     assert status == 422 and "积木" in answer["detail"]
     assert room.call("GET", "/api/v1/student/lesson", headers=bo)[1]["saved_blocks"] is not None
+
+
+def test_a_student_cannot_flood_their_robot_with_runs(room: Room) -> None:
+    """The attack: Run on my robot pressed again and again. One job at a time reaches the
+    robot; the next press says to press Stop or wait, in zh and en."""
+    now = time.time()
+    room.console.db._connection.execute(
+        "INSERT INTO devices (device, online, first_seen, last_seen) VALUES ('robot-07', 1, ?, ?)",
+        (now, now),
+    )
+    room.console.db.rosters.bind("robot-07", "Ana", "7A")
+    period, pins = _period(room), _pins(room)
+    _, _, cookie = room.join(period["code"], "Ana", pins["Ana"])
+    ana = {"Cookie": f"{STUDENT_COOKIE}={cookie}"}
+    body = {"lesson_id": "robot-dance", "code": "print('hi')\n", "place": "robot"}
+    status, first = room.call("POST", "/api/v1/student/runs", body, ana)
+    assert status == 200 and first["run"].startswith("j"), first
+    answers = [room.call("POST", "/api/v1/student/runs", body, ana) for _ in range(20)]
+    assert {status for status, _ in answers} == {409}
+    assert "Stop" in answers[0][1]["detail"] and "停止" in answers[0][1]["detail"]
+    assert [j.device for j in room.console.db.jobs.list()] == ["robot-07"]
+    # the job ends (here: its robot says so): the next press runs again
+    room.console.db.jobs.set_status(first["run"], Status.SUCCEEDED, None)
+    assert room.call("POST", "/api/v1/student/runs", body, ana)[0] == 200

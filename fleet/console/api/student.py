@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -44,7 +45,7 @@ from fleet.console.websecurity import (
 from fleet.core.errors import JobError, SimRunError
 from fleet.core.limits import FailureLimiter
 
-__all__ = ["CODE_FAILURES", "PIN_FAILURES", "find_lesson", "router"]
+__all__ = ["CODE_FAILURES", "PIN_FAILURES", "find_lesson", "push_for", "router"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,12 @@ NO_CLASS = (
 WRONG_PIN = "that PIN is not right: try again / PIN 不对：请再试一次"
 NO_PIN = "you have no PIN yet: ask your teacher / 你还没有 PIN：请问老师"
 WAIT = "too many tries: wait {s} s, then try again / 试的次数太多了：请等 {s} 秒再试"
+BUSY_ROBOT = (
+    "your robot is still running your last program: press Stop, or wait for it to finish "
+    "/ 你的机器人还在运行上一个程序：先按停止，或者等它运行完"
+)
+#: A student's unfinished job older than this no longer holds their robot (an offline robot).
+BUSY_WINDOW_S = 15 * 60.0
 NO_ROBOT = (
     "no robot is bound to you yet: ask your teacher, or run in the simulator "
     "/ 还没有机器人分给你：请问老师，或者先在模拟器里运行"
@@ -271,19 +278,27 @@ def hand_in(body: HandInBody, request: Request, me: Student, console: ConsoleDep
     lesson = find_lesson(body.lesson_id)
     console.db.work.save_code(me.student_id, body.lesson_id, body.code)
     if lesson.model.grading.hand_in == "robot":
-        if me.device is None:
-            raise HTTPException(409, NO_ROBOT)
-        try:
-            sha = builtin_bundle(console, lesson.id)
-            job = console.push(
-                sha, lesson.id, [me.device], code=body.code, time_limit_s=lesson.model.time_limit
-            )[0]["job"]
-        except JobError as exc:
-            raise HTTPException(404, str(exc)) from exc
+        job = push_for(console, me, lesson, body.code)
         return console.db.work.add_handin(me.student_id, lesson.id, Place.ROBOT, job, body.code)
     result = _grade_in_sim(request, me, lesson, body.code)
     status = "SUCCEEDED" if result.get("status") in ("passed", "failed") else "FAILED"
     return console.db.work.add_graded(me.student_id, lesson.id, body.code, status, result)
+
+
+def push_for(console: Console, me: StudentSession, lesson: Any, code: str) -> str:
+    """Sign a job with the student's code for their own robot (one at a time): its id."""
+    if me.device is None:
+        raise HTTPException(409, NO_ROBOT)
+    if console.db.jobs.unfinished(me.device, me.student_id, time.time() - BUSY_WINDOW_S):
+        raise HTTPException(409, BUSY_ROBOT)
+    try:
+        sha = builtin_bundle(console, lesson.id)
+        jobs = console.push(
+            sha, lesson.id, [me.device], code=code, time_limit_s=lesson.model.time_limit
+        )
+    except JobError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return jobs[0]["job"]
 
 
 def _grade_in_sim(request: Request, me: StudentSession, lesson: Any, code: str) -> dict[str, Any]:

@@ -30,13 +30,12 @@ from fastapi.responses import StreamingResponse
 
 from fleet.console.api.classmodels import RunStart, RunStarted, RunStopped
 from fleet.console.api.deps import ConsoleDep, Student, simruns, student_session
-from fleet.console.api.jobs import builtin_bundle
 from fleet.console.api.simstream import simrun_events
 from fleet.console.api.streams import EVENT_STREAM, event_stream, sse
-from fleet.console.api.student import NO_ROBOT, find_lesson
+from fleet.console.api.student import find_lesson, push_for
 from fleet.console.console import Console
 from fleet.console.store import Place, StudentSession
-from fleet.core.errors import FleetError, JobError, PreviewError, SimRunError
+from fleet.core.errors import FleetError, PreviewError, SimRunError
 from fleet.core.protocol import TERMINAL
 
 __all__ = ["router"]
@@ -73,16 +72,8 @@ def start_run(body: RunStart, request: Request, me: Student, console: ConsoleDep
     lesson = find_lesson(body.lesson_id)
     console.db.work.save_code(me.student_id, body.lesson_id, body.code)
     if body.place is Place.ROBOT:
-        if me.device is None:
-            raise HTTPException(409, NO_ROBOT)
-        try:
-            sha = builtin_bundle(console, lesson.id)
-            run = console.push(
-                sha, lesson.id, [me.device], code=body.code, time_limit_s=lesson.model.time_limit
-            )[0]["job"]
-        except JobError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        if body.camera:
+        run = push_for(console, me, lesson, body.code)
+        if body.camera and me.device is not None:
             try:
                 console.preview_on(me.device, f"student:{me.student_id}")
             except PreviewError:

@@ -64,6 +64,15 @@ class JobStore:
         )
         return [PendingJob(r["job"], r["doc"], JobState(r["status"])) for r in rows]
 
+    def unfinished(self, device: str, student_id: str, since: float) -> int:
+        """How many of ``student_id``'s jobs on ``device`` made after ``since`` have not ended."""
+        rows = self._db.rows(
+            "SELECT COUNT(*) AS n FROM jobs WHERE device = ? AND student_id = ? AND created >= ? "
+            "AND status IN ('PENDING', 'QUEUED', 'IN_PROGRESS')",
+            (device, student_id, since),
+        )
+        return int(rows[0]["n"])
+
     def list(self, device: str | None = None) -> list[Job]:
         """Every job (or ``device``'s), oldest first."""
         select = "SELECT job, device, lesson_id, sha256, status, reason, created, updated FROM jobs"
