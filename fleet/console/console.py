@@ -1,6 +1,4 @@
-"""The teacher's console service: the room's MQTT side, the store and the signing key.
-
-::
+"""The teacher's console service: the room's MQTT side, the store and the signing key::
 
     from fleet.console.console import Console, ConsoleConfig
 
@@ -9,11 +7,10 @@
         console.push(sha, "line-follow", devices=None)    # every known device
         console.stop_all("teacher")
 
-It subscribes to every device's ``up/`` topics of its room, records births,
-statuses and results in :class:`fleet.console.store.Database` (results idempotently,
-then acks them), re-sends pending jobs when a device is born, publishes the
-retained e-stop and its own retained state (with a last will). The JSON API
-(:mod:`fleet.console.api`) is a thin layer over this class.
+It subscribes to every device's ``up/`` topics of its room, records births, statuses
+and results in :class:`fleet.console.store.Database` (results idempotently, then acks
+them), re-sends pending jobs when a device is born, publishes the retained e-stop and
+its own retained state (with a last will). :mod:`fleet.console.api` is a thin layer.
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from fleet.console.identity import IdentityWatch
 from fleet.console.jobguard import JobGuard
 from fleet.console.joblogs import JOB_LOG_LINES, JobLogs
 from fleet.console.preview import PreviewRelay
+from fleet.console.sensors import with_sensors
 from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
 from fleet.core.bundles import BundleStore
 from fleet.core.errors import JobError
@@ -233,7 +231,8 @@ class Console(Closeable):
             pushed_off = msg.values.get("pushed_off")
             if isinstance(pushed_off, int) and not isinstance(pushed_off, bool):
                 self.identity.reported(msg.device, pushed_off)
-            self.telemetry[msg.device] = {"ts": msg.ts, **msg.values}
+            old = self.telemetry.get(msg.device)  # its live sensors stay until new ones come
+            self.telemetry[msg.device] = with_sensors(old, msg.values, msg.ts)
             self.db.devices.seen(
                 msg.device, float(battery) if isinstance(battery, int | float) else None
             )

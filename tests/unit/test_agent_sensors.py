@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fleet.agent.sensors import MAX_VALUES, LiveSensors
+from fleet.console.sensors import SEQ, with_sensors
 from hardware.telemetry import Recorder
 
 
@@ -41,3 +42,14 @@ def test_a_job_with_many_parts_stays_within_the_telemetry_message() -> None:
     assert len(snapshot) == MAX_VALUES
     recorder.record("part0", "reading", 42.0)  # a part already shown still changes
     assert sensors.snapshot()["sensor.part0"] == 42.0
+
+
+def test_the_console_keeps_a_jobs_last_sensor_values_past_the_idle_telemetry() -> None:
+    first = with_sensors(None, {"battery_v": 8.4}, 1.0)
+    assert first == {"ts": 1.0, "battery_v": 8.4}
+    live = with_sensors(first, {"battery_v": 8.4, "sensor.distance": 0.5}, 2.0)
+    assert live["sensor.distance"] == 0.5 and live[SEQ] == 1
+    idle = with_sensors(live, {"battery_v": 8.3}, 3.0)  # the job ended: no sensors in it
+    assert idle == {"ts": 3.0, "battery_v": 8.3, "sensor.distance": 0.5, SEQ: 1}
+    again = with_sensors(idle, {"sensor.distance": 0.5}, 4.0)  # the same values, a new set
+    assert again[SEQ] == 2

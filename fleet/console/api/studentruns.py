@@ -34,6 +34,7 @@ from fleet.console.api.simstream import simrun_events
 from fleet.console.api.streams import EVENT_STREAM, event_stream, sse
 from fleet.console.api.student import find_lesson, push_for
 from fleet.console.console import Console
+from fleet.console.sensors import PREFIX, SEQ
 from fleet.console.store import Place, StudentSession
 from fleet.core.errors import FleetError, PreviewError, SimRunError
 from fleet.core.protocol import TERMINAL
@@ -49,8 +50,6 @@ _TICK_S = 0.2
 _LOOK_S = 2.0
 _HEARTBEAT_S = 15.0
 _TERMINAL = {s.value for s in TERMINAL}
-#: How the robot's telemetry names its live sensor values (fleet/agent/sensors.py).
-SENSOR = "sensor."
 
 
 def _note_run(request: Request, me: StudentSession, **fields: Any) -> None:
@@ -123,10 +122,12 @@ async def _gone(request: Request, me: StudentSession) -> bool:
     return now is None or now.student_id != me.student_id
 
 
-def _sensors(console: Console, device: str) -> dict[str, Any]:
-    """The live sensor values the robot's telemetry carries while its job runs."""
+def _sensors(console: Console, device: str) -> tuple[int, dict[str, Any]]:
+    """The robot's newest live sensor values (its job's, kept by the console) and how many
+    sets have come (a new set counts even when its values are the same)."""
     values = console.telemetry.get(device) or {}
-    return {k[len(SENSOR) :]: v for k, v in values.items() if k.startswith(SENSOR)}
+    found = {k[len(PREFIX) :]: v for k, v in values.items() if k.startswith(PREFIX)}
+    return int(values.get(SEQ, 0)), found
 
 
 async def robot_events(
@@ -138,7 +139,7 @@ async def robot_events(
     device = me.device or ""
     sent = 0
     seen = -1
-    shown: dict[str, Any] = {}
+    shown = _sensors(console, device)[0]  # sets from before this run are not shown
     picture = -1
     beat = looked = time.monotonic()
     yield b"retry: 2000\n\n"
@@ -148,9 +149,9 @@ async def robot_events(
             looked = now
             if await _gone(request, me):
                 return
-        sensors = _sensors(console, device)
-        if sensors and sensors != shown:
-            shown, beat = sensors, now
+        seq, sensors = _sensors(console, device)
+        if sensors and seq != shown:
+            shown, beat = seq, now
             yield sse("sensors", sensors)
         latest = console.previews.latest(device)
         if latest is not None and latest[0] != picture and latest[1].get("state") == "frame":
