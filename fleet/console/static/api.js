@@ -5,6 +5,7 @@
 
 import { toast } from "./dom.js";
 import { t } from "./i18n.js";
+import { readStream } from "./sse.js";
 import { state } from "./store.js";
 
 export class ApiError extends Error {
@@ -50,23 +51,6 @@ export async function readEvents(path, signal, onEvent, onOpen) {
   if (response.status === 401) { expired(); return false; }
   if (!response.ok || !response.body) throw new Error(response.statusText);
   if (onOpen) onOpen();
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return true;
-    buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const chunk = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data = [];
-      for (const line of chunk.split("\n")) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-      }
-      if (data.length) onEvent(event, JSON.parse(data.join("\n")));
-    }
-  }
+  await readStream(response, onEvent);
+  return true;
 }

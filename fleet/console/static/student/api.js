@@ -1,6 +1,8 @@
 // The console's JSON API for the student's page. The session is an HttpOnly cookie
 // (rc_student) this page never sees; fetch sends it by itself.
 
+import { readStream } from "../sse.js";
+
 export class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
@@ -31,23 +33,5 @@ export async function api(method, path, body) {
 export async function readEvents(path, signal, onEvent) {
   const response = await fetch(path, { signal });
   if (!response.ok || !response.body) throw new ApiError(response.status, response.statusText);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const chunk = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data = [];
-      for (const line of chunk.split("\n")) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-      }
-      if (data.length) onEvent(event, JSON.parse(data.join("\n")));
-    }
-  }
+  await readStream(response, onEvent);
 }
