@@ -21,6 +21,7 @@ PACKAGES=(
   qemu-user-static   # runs the emulated robot's aarch64 programs
   binfmt-support     # registers qemu's aarch64 handler with the kernel
   arch-test          # lets mmdebstrap check that aarch64 programs run
+  postgresql         # the district's store and the console's store on PostgreSQL (tests start their own server)
 )
 
 missing=()
