@@ -40,7 +40,9 @@ def pg_bin() -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(on_path).parent
-    missing("PostgreSQL's initdb/pg_ctl not found: install the Debian package postgresql (make system-deps)")
+    missing(
+        "PostgreSQL's initdb/pg_ctl not found: install the Debian package postgresql (make system-deps)"
+    )
 
 
 def _server_user() -> str | None:
@@ -59,7 +61,9 @@ def _server_user() -> str | None:
 class TempPostgres:
     """One PostgreSQL server in ``folder``; ``close()`` stops it (and ``with``)."""
 
-    def __init__(self, folder: Path, *, database: str = "roboclass", user: str = "roboclass") -> None:
+    def __init__(
+        self, folder: Path, *, database: str = "roboclass", user: str = "roboclass"
+    ) -> None:
         self.bin = pg_bin()
         self.folder = folder
         self.port = free_port()
@@ -73,7 +77,9 @@ class TempPostgres:
             entry = pwd.getpwnam(self._runas)
             os.chown(folder, entry.pw_uid, entry.pw_gid)
             folder.chmod(0o700)
-        self._run("initdb", "-D", str(self.data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
@@ -93,7 +99,11 @@ class TempPostgres:
 
     def create_database(self, name: str) -> str:
         """Make an empty database ``name``; its URL."""
-        psql = self.bin / "psql" if (self.bin / "psql").exists() else Path(shutil.which("psql") or "psql")
+        psql = (
+            self.bin / "psql"
+            if (self.bin / "psql").exists()
+            else Path(shutil.which("psql") or "psql")
+        )
         subprocess.run(
             [str(psql), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "postgres",
              "-v", "ON_ERROR_STOP=1", "-q", "-c", f'CREATE DATABASE "{name}"'],
@@ -109,7 +119,7 @@ class TempPostgres:
         command = [str(self.bin / program), *args]
         if self._runas is not None:
             command = ["runuser", "-u", self._runas, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             log = self.log.read_text() if self.log.exists() else ""
             raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr}\n{log}")
