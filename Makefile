@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-roboclass
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # What `make demo` and `make test` need: the console, the embedded broker, the tools.
-EXTRAS ?= console,demo,dev
+EXTRAS ?= console,demo,postgres,dev
 
 .PHONY: all venv demo test test-unit lint bench system-deps lock clean firmware models face-model frontend
 
