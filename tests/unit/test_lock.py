@@ -78,7 +78,8 @@ def test_amqtt_is_only_in_the_demo_extra_and_argon2_in_the_console() -> None:
     assert "argon2-cffi" in extras["console"]
     assert {"fastapi", "uvicorn"} <= extras["console"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "EXTRAS ?= console,demo,dev" in makefile
+    assert "EXTRAS ?= console,demo,postgres,dev" in makefile
+    assert "psycopg" in extras["postgres"]
 
 
 def test_pins_with_markers_are_read_for_the_robot(tmp_path: Path) -> None:
