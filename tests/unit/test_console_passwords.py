@@ -17,7 +17,7 @@ import pytest
 from fleet.console.passwords import PARAMETERS, Passwords, parameters_of, unmatchable
 from fleet.console.store import Database
 from fleet.console.store.accounts import AccountStore
-from fleet.console.store.sql import Connection
+from fleet.console.store.sql import SqliteConnection as Connection
 
 
 class CountingHasher(argon2.PasswordHasher):

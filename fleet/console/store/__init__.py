@@ -1,15 +1,17 @@
-"""The console's database: one SQLite file, a store per domain, typed records.
+"""The console's database: one SQLite file (or a PostgreSQL database), a store per
+domain, typed records.
 
 ::
 
-    with Database(Path("data/console.sqlite")) as db:
+    with Database(Path("data/console.sqlite")) as db:    # or "postgresql://..."
         db.devices.list(online_only=True)        # [Device(device="r1", ...)]
         db.results.add(job_result)               # once: False when it is already here
         db.jobs.set_status("j1", Status.IN_PROGRESS, None)
         db.audit.add("ms-li", AuditAction.STOP, epoch=3)
 
 :class:`Database` owns the connection (WAL, the migrations of
-:mod:`~fleet.console.store.schema`, transactions; :mod:`~fleet.console.store.sql`)
+:mod:`~fleet.console.store.schema`, transactions; :mod:`~fleet.console.store.sql`,
+and :mod:`~fleet.console.store.postgres` for a ``postgresql://`` URL)
 and one store per domain, each with its SQL in its own module:
 :attr:`~Database.devices`, :attr:`~Database.jobs`, :attr:`~Database.results`,
 :attr:`~Database.rosters` (students, classes, which robot a student has),
@@ -64,7 +66,7 @@ from fleet.console.store.records import (
 from fleet.console.store.results import ResultStore
 from fleet.console.store.rosters import DEFAULT_ROSTER, RosterStore
 from fleet.console.store.schema import MIGRATIONS
-from fleet.console.store.sql import MIN_SQLITE, Connection, require_sqlite
+from fleet.console.store.sql import MIN_SQLITE, Connection, connect, is_url, require_sqlite
 from fleet.console.store.work import MAX_CODE, WorkStore, code_sha256
 from rcbase.closeable import Closeable
 
@@ -108,11 +110,18 @@ __all__ = [
 
 
 class Database(Closeable):
-    """The console's SQLite file and its stores; every method is thread-safe."""
+    """The console's database and its stores; every method is thread-safe.
 
-    def __init__(self, path: Path) -> None:
-        self._connection = Connection(path)
-        self.path = path
+    ``store`` is an SQLite file's path (the default, made if new) or a
+    ``postgresql://`` URL (``pip install roboclass[postgres]``); either way
+    the schema is migrated to the newest version. Raises
+    :class:`fleet.core.errors.StoreError` saying what to do when it cannot be opened.
+    """
+
+    def __init__(self, store: Path | str) -> None:
+        self._connection: Connection = connect(store)
+        #: The SQLite file (``None`` on PostgreSQL).
+        self.path = None if is_url(store) else Path(store)
         self.devices = DeviceStore(self._connection)
         self.jobs = JobStore(self._connection)
         self.results = ResultStore(self._connection)
@@ -122,6 +131,11 @@ class Database(Closeable):
         self.estop = EStopStore(self._connection)
         self.classes = ClassStore(self._connection)
         self.work = WorkStore(self._connection)
+
+    @property
+    def engine(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._connection.engine
 
     @property
     def schema_version(self) -> int:

@@ -35,7 +35,8 @@ class AuditLog:
     def list(self, limit: int = 200, action: str | None = None) -> list[AuditEntry]:
         """The newest ``limit`` entries (of one action, when given), newest first."""
         rows = self._db.rows(
-            "SELECT id, ts, who, action, detail FROM audit WHERE ?1 IS NULL OR action = ?1 "
+            "SELECT id, ts, who, action, detail FROM audit "
+            "WHERE CAST(?1 AS TEXT) IS NULL OR action = ?1 "
             "ORDER BY id DESC LIMIT ?2",
             (action, limit),
         )

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
 
 from fleet.console.passwords import PASSWORDS, Passwords
 from fleet.console.store.classrecords import Period, PinKind, StudentSession
-from fleet.console.store.sql import Connection
+from fleet.console.store.sql import Connection, Row, Session
 
 __all__ = ["CODE_ALPHABET", "CODE_LENGTH", "ClassStore", "normal_code"]
 
@@ -45,7 +44,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _period(r: sqlite3.Row) -> Period:
+def _period(r: Row) -> Period:
     return Period(
         r["id"],
         r["roster"],
@@ -96,9 +95,7 @@ class ClassStore:
             )
         return period
 
-    def _end(
-        self, db: sqlite3.Connection, now: float, *, roster: str = "", period: str = ""
-    ) -> int:
+    def _end(self, db: Session, now: float, *, roster: str = "", period: str = "") -> int:
         """End the open periods of ``roster`` or with the id ``period``; sign their students out."""
         ids = [
             r["id"]

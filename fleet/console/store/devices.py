@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import builtins
 import json
-import sqlite3
 import time
 
 from fleet.console.store.records import Device
-from fleet.console.store.sql import Connection
+from fleet.console.store.sql import Connection, Row
 from fleet.core.protocol import DeviceState
 
 __all__ = ["DeviceStore"]
@@ -21,7 +20,7 @@ _SELECT = (
 )
 
 
-def _device(r: sqlite3.Row) -> Device:
+def _device(r: Row) -> Device:
     return Device(
         device=r["device"],
         session=r["session"],
@@ -64,7 +63,7 @@ class DeviceStore:
                        ON CONFLICT(device) DO UPDATE SET session = excluded.session, online = 1,
                         kit = excluded.kit, backend = excluded.backend, battery = excluded.battery,
                         estopped = excluded.estopped, job = excluded.job,
-                        preflight = COALESCE(excluded.preflight, preflight),
+                        preflight = COALESCE(excluded.preflight, devices.preflight),
                         versions = excluded.versions, last_seen = excluded.last_seen""",
                     (
                         state.device,

@@ -31,6 +31,8 @@ class EStopStore:
             epoch = (0 if row is None else int(row["epoch"])) + 1
             ts = time.time()
             db.execute(
-                "INSERT OR REPLACE INTO estop VALUES (1, ?, ?, ?, ?)", (int(active), epoch, by, ts)
+                "INSERT INTO estop VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "active = excluded.active, epoch = excluded.epoch, by = excluded.by, ts = excluded.ts",
+                (int(active), epoch, by, ts),
             )
         return EStopState(active=active, epoch=epoch, by=by, ts=ts)

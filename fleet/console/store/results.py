@@ -11,13 +11,12 @@ import builtins
 import functools
 import itertools
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from fleet.console.store.records import Result, ResultFilter
-from fleet.console.store.sql import Connection, chunks, marks
+from fleet.console.store.sql import Connection, Row, chunks, marks
 from fleet.core.protocol import TERMINAL, JobResult, Status
 
 __all__ = ["ResultStore"]
@@ -45,17 +44,19 @@ def _result_row(msg: JobResult) -> tuple[str, str, str, str, float | None, str]:
 
 @functools.lru_cache(maxsize=32)
 def _insert_results_sql(rows: int) -> str:
-    """Insert ``rows`` results (each once): the time received, then :func:`_result_row`'s
+    """Insert ``rows`` results (each once: ``ON CONFLICT DO NOTHING``; ``WHERE true`` tells
+    SQLite's parser the ``ON`` is not a join's): the time received, then :func:`_result_row`'s
     6 values a row. A result's student is the one its job was pushed for, else the one
     bound to its device now."""
     values = ",".join(["(?,?,?,?,?,?)"] * rows)
-    return f"""INSERT OR IGNORE INTO results
+    return f"""INSERT INTO results
     (result_id, job, device, student_id, lesson_id, status, score, result, received)
     SELECT v.column1, v.column2, v.column3, COALESCE(j.student_id, d.student_id), j.lesson_id,
-        v.column4, v.column5, v.column6, ?
+        v.column4, CAST(v.column5 AS REAL), v.column6, ?
     FROM (VALUES {values}) AS v
     LEFT JOIN jobs j ON j.job = v.column2
-    LEFT JOIN devices d ON d.device = v.column3"""  # noqa: S608 - placeholders only
+    LEFT JOIN devices d ON d.device = v.column3
+    WHERE true ON CONFLICT DO NOTHING"""  # noqa: S608 - placeholders only
 
 
 @functools.lru_cache(maxsize=32)
@@ -68,7 +69,7 @@ def _move_jobs_sql(rows: int) -> str:
     WHERE jobs.job = v.column1 AND jobs.status NOT IN ({marks(len(TERMINAL))})"""  # noqa: S608
 
 
-def _result(r: sqlite3.Row) -> Result:
+def _result(r: Row) -> Result:
     return Result(
         result_id=r["result_id"],
         job=r["job"],

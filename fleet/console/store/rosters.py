@@ -10,11 +10,10 @@ WAL checkpoint, and ``secure_delete`` is on).
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 
 from fleet.console.store.records import Purged, Roster, Student
-from fleet.console.store.sql import Connection, begun
+from fleet.console.store.sql import Connection, Session, begun
 
 __all__ = ["DEFAULT_ROSTER", "RosterStore"]
 
@@ -22,7 +21,7 @@ __all__ = ["DEFAULT_ROSTER", "RosterStore"]
 DEFAULT_ROSTER = "default"
 
 
-def _student_id(db: sqlite3.Connection, roster: str, name: str) -> str:
+def _student_id(db: Session, roster: str, name: str) -> str:
     """The id of ``name`` in ``roster``, made now if new; the caller holds the lock."""
     row = db.execute(
         "SELECT id FROM students WHERE roster = ? AND name = ?", (roster, name)
@@ -35,6 +34,20 @@ def _student_id(db: sqlite3.Connection, roster: str, name: str) -> str:
         (student_id, name, roster, time.time()),
     )
     return student_id
+
+
+#: The tables a purge deletes from.
+_PURGED = (
+    "jobs",
+    "results",
+    "devices",
+    "student_pins",
+    "student_sessions",
+    "student_code",
+    "handins",
+    "periods",
+    "students",
+)
 
 
 class RosterStore:
@@ -67,8 +80,8 @@ class RosterStore:
         rows = self._db.rows(
             "SELECT s.id, s.name, s.roster, s.created, "
             "(SELECT COUNT(*) FROM results r WHERE r.student_id = s.id) AS results, "
-            "(SELECT group_concat(device) FROM devices d WHERE d.student_id = s.id) AS devices "
-            "FROM students s WHERE ?1 IS NULL OR s.roster = ?1 ORDER BY s.roster, s.name",
+            "(SELECT group_concat(device, ',') FROM devices d WHERE d.student_id = s.id) AS devices "
+            "FROM students s WHERE CAST(?1 AS TEXT) IS NULL OR s.roster = ?1 ORDER BY s.roster, s.name",
             (roster,),
         )
         return [
@@ -87,7 +100,7 @@ class RosterStore:
         """Each class with how many students and results it has."""
         rows = self._db.rows(
             "SELECT s.roster AS roster, COUNT(*) AS students, "
-            "SUM((SELECT COUNT(*) FROM results r WHERE r.student_id = s.id)) AS results "
+            "CAST(SUM((SELECT COUNT(*) FROM results r WHERE r.student_id = s.id)) AS INTEGER) AS results "
             "FROM students s GROUP BY s.roster ORDER BY s.roster"
         )
         return [Roster(r["roster"], r["students"], r["results"]) for r in rows]
@@ -100,8 +113,9 @@ class RosterStore:
         """Delete a class: its students, their results, jobs, PINs, sessions, code and
         hand-ins, its periods, and its devices' bindings.
 
-        Then ``VACUUM`` and a WAL checkpoint, so no deleted name or result is
-        left in the file's free pages or its write-ahead log. Answers what
+        Then the engine scrubs (:meth:`~fleet.console.store.sql.Connection.scrub`): on SQLite
+        ``VACUUM`` and a WAL checkpoint, so no deleted name or result is left in the
+        file's free pages or its write-ahead log; on PostgreSQL ``VACUUM FULL``. Answers what
         was deleted, and which devices were bound to those students.
         """
         ids = "(SELECT id FROM students WHERE roster = ?)"
@@ -134,6 +148,5 @@ class RosterStore:
                     )
                 db.execute("DELETE FROM periods WHERE roster = ?", (roster,))
                 students = db.execute("DELETE FROM students WHERE roster = ?", (roster,)).rowcount
-            db.execute("VACUUM")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.scrub(db, _PURGED)
         return Purged(roster, students, results, jobs, devices)

@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 import time
 
 from fleet.console.store.classrecords import CodeVersion, HandIn, Place
-from fleet.console.store.sql import Connection
+from fleet.console.store.sql import Connection, Row
 
 __all__ = [
     "KEEP_VERSIONS",
@@ -54,13 +53,13 @@ def code_sha256(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _version(r: sqlite3.Row) -> CodeVersion:
+def _version(r: Row) -> CodeVersion:
     return CodeVersion(
         r["student_id"], r["lesson_id"], r["version"], r["code"], r["saved"], r["blocks"]
     )
 
 
-def _handin(r: sqlite3.Row) -> HandIn:
+def _handin(r: Row) -> HandIn:
     return HandIn(
         r["id"],
         r["student_id"],
@@ -119,7 +118,7 @@ class WorkStore:
         """One version of the student's code for a lesson (default: the newest)."""
         rows = self._db.rows(
             "SELECT * FROM student_code WHERE student_id = ?1 AND lesson_id = ?2 "
-            "AND (?3 IS NULL OR version = ?3) ORDER BY version DESC LIMIT 1",
+            "AND (CAST(?3 AS INTEGER) IS NULL OR version = ?3) ORDER BY version DESC LIMIT 1",
             (student_id, lesson_id, version),
         )
         return _version(rows[0]) if rows else None
@@ -210,7 +209,8 @@ class WorkStore:
         """Hand-ins (of one student, or of a class), newest first, with their results."""
         rows = self._db.rows(
             _HANDIN  # noqa: S608 - fixed text
-            + " WHERE (?1 IS NULL OR h.student_id = ?1) AND (?2 IS NULL OR h.student_id IN "
+            + " WHERE (CAST(?1 AS TEXT) IS NULL OR h.student_id = ?1) AND (CAST(?2 AS TEXT) IS NULL "
+            "OR h.student_id IN "
             "(SELECT id FROM students WHERE roster = ?2)) ORDER BY h.created DESC",
             (student_id, roster),
         )
