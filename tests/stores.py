@@ -6,7 +6,7 @@ once per engine. The PostgreSQL run is marked ``integration`` (a real
 server: ``make test`` runs it, ``make test-unit`` does not) and fails under
 ``CI=true`` when PostgreSQL is not installed::
 
-    from tests.stores import db_url, postgres  # noqa: F401 - fixtures
+    # tests/unit/conftest.py and tests/integration/conftest.py import the fixtures
 
     def test_x(db_url: str | Path) -> None:
         with Database(db_url) as db: ...

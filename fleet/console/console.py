@@ -107,12 +107,12 @@ def ack_fields(result_ids: list[str], *, batched: bool) -> list[dict[str, Any]]:
 
 
 class Console(Closeable):
-    """The room's MQTT side over a :class:`~fleet.console.store.Database`."""
+    """The room's MQTT side over a :class:`~fleet.console.store.Database` ``db`` it closes."""
 
-    def __init__(self, config: ConsoleConfig) -> None:
+    def __init__(self, config: ConsoleConfig, db: Database | None = None) -> None:
         self.config = config
         self.topics = Topics(config.site, config.room)
-        self.db = Database(config.data_dir / "console.sqlite")
+        self.db = db if db is not None else Database(config.data_dir / "console.sqlite")
         self.key = SigningKey.load_or_create(config.data_dir / "signing-key.pem")
         self.bundles = BundleStore(config.data_dir / "bundles")
         self.drops = DropCounter()

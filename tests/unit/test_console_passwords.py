@@ -17,7 +17,7 @@ import pytest
 from fleet.console.passwords import PARAMETERS, Passwords, parameters_of, unmatchable
 from fleet.console.store import Database
 from fleet.console.store.accounts import AccountStore
-from fleet.console.store.sql import SqliteConnection as Connection
+from fleet.console.store.sql import connect
 
 
 class CountingHasher(argon2.PasswordHasher):
@@ -63,9 +63,9 @@ class CountingHasher(argon2.PasswordHasher):
 
 
 @pytest.fixture
-def counted(tmp_path: Path) -> Iterator[tuple[AccountStore, CountingHasher]]:
+def counted(db_url: str | Path) -> Iterator[tuple[AccountStore, CountingHasher]]:
     hasher = CountingHasher()
-    connection = Connection(tmp_path / "console.sqlite")
+    connection = connect(db_url)
     yield AccountStore(connection, Passwords(hasher, at_once=4)), hasher
     connection.close()
 
@@ -101,8 +101,8 @@ def test_new_hashes_are_argon2id_with_owasps_parameters() -> None:
     assert not passwords.check("a long secret", "scrypt$zz$00").ok  # malformed: refused
 
 
-def test_an_old_scrypt_hash_logs_in_once_and_is_stored_as_argon2id(tmp_path: Path) -> None:
-    with Database(tmp_path / "console.sqlite") as db:
+def test_an_old_scrypt_hash_logs_in_once_and_is_stored_as_argon2id(db_url: str | Path) -> None:
+    with Database(db_url) as db:
         with db._connection.locked() as sql:
             sql.execute(
                 "INSERT INTO teachers VALUES (?, ?, ?)",
@@ -124,9 +124,9 @@ def test_an_old_scrypt_hash_logs_in_once_and_is_stored_as_argon2id(tmp_path: Pat
         assert [db.accounts.token_user(t) for t in (kept, first, second)] == ["ms-li"] * 3
 
 
-def test_argon2_hashes_with_weaker_parameters_are_upgraded_too(tmp_path: Path) -> None:
+def test_argon2_hashes_with_weaker_parameters_are_upgraded_too(db_url: str | Path) -> None:
     weak = argon2.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-    with Database(tmp_path / "console.sqlite") as db:
+    with Database(db_url) as db:
         with db._connection.locked() as sql:
             sql.execute(
                 "INSERT INTO teachers VALUES (?, ?, ?)", ("ms-li", weak.hash("a long secret"), 0.0)

@@ -214,8 +214,10 @@ def result(job: str, result_id: str, device: str = "r1") -> JobResult:
     )
 
 
-def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(tmp_path: Path) -> None:
-    with Database(tmp_path / "c.sqlite") as db:
+def test_a_batch_of_results_is_stored_once_each_with_a_flag_per_message(
+    db_url: str | Path,
+) -> None:
+    with Database(db_url) as db:
         jobs = [f"j{n}" for n in range(1000)]  # more than one IN (...) list's worth
         db.jobs.add_many([(job, "r1", "line", SHA, "{}") for job in jobs])
         assert db.results.add_many([result("j0", "x0")]) == [True]
@@ -257,8 +259,8 @@ def test_an_sqlite_too_old_for_the_batch_statements_is_refused_with_what_to_do()
         require_sqlite((3, 31, 1))
 
 
-def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> None:
-    path = tmp_path / "c.sqlite"
+def test_store_is_migrated_idempotent_and_final_states_stay(db_url: str | Path) -> None:
+    path = db_url
     with Database(path) as db:
         assert db.schema_version == len(MIGRATIONS)
         db.devices.record_state(DeviceState(device="r1", session="s1", online=True, ts=0))
@@ -284,8 +286,8 @@ def test_store_is_migrated_idempotent_and_final_states_stay(tmp_path: Path) -> N
         assert json.dumps(rows[0].result) == '{"status": "passed", "score": 90}'
 
 
-def test_teacher_login_and_estop_epochs(tmp_path: Path) -> None:
-    with Database(tmp_path / "c.sqlite") as db:
+def test_teacher_login_and_estop_epochs(db_url: str | Path) -> None:
+    with Database(db_url) as db:
         assert not db.accounts.has_teachers()
         db.accounts.add_teacher("ms-li", "correct horse")
         assert db.accounts.login("ms-li", "wrong") is None

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from fleet.console.api import ApiServer, create_app
 from fleet.console.api.deps import teacher
 from fleet.console.console import Console, ConsoleConfig
-from fleet.console.store import Place
+from fleet.console.store import Database, Place
 from fleet.console.websecurity import COOKIE, STUDENT_COOKIE
 from fleet.core.protocol import Status
 from tests.unit.test_console_security import Client
@@ -66,8 +66,8 @@ def _cookie(response: http.client.HTTPResponse, name: str) -> str | None:
 
 
 @pytest.fixture
-def room(tmp_path: Path) -> Iterator[Room]:
-    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
+def room(tmp_path: Path, db_url: str | Path) -> Iterator[Room]:
+    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"), Database(db_url))
     console.db.accounts.add_teacher("ms-li", "a long secret")
     with ApiServer(console) as server:
         yield Room(console, Client(server.url))

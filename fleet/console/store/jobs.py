@@ -1,7 +1,9 @@
 """Jobs the console pushed, and where each one is.
 
 The store is the source of truth: what it says is pending is sent again
-when a device is born again.
+when a device is born again. Jobs made in one transaction share their
+``created`` time: ``rowid`` (SQLite's own; a column on PostgreSQL) keeps
+them in the order they were made.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class JobStore:
         """``device``'s jobs that have not finished, oldest first."""
         rows = self._db.rows(
             f"SELECT job, doc, status FROM jobs WHERE device = ? AND status NOT IN ({marks(len(_TERMINAL))}) "  # noqa: S608 - placeholders only
-            "ORDER BY created",
+            "ORDER BY created, rowid",
             (device, *_TERMINAL),
         )
         return [PendingJob(r["job"], r["doc"], JobState(r["status"])) for r in rows]
@@ -77,9 +79,9 @@ class JobStore:
         """Every job (or ``device``'s), oldest first."""
         select = "SELECT job, device, lesson_id, sha256, status, reason, created, updated FROM jobs"
         if device is None:
-            rows = self._db.rows(f"{select} ORDER BY created")
+            rows = self._db.rows(f"{select} ORDER BY created, rowid")
         else:
-            rows = self._db.rows(f"{select} WHERE device = ? ORDER BY created", (device,))
+            rows = self._db.rows(f"{select} WHERE device = ? ORDER BY created, rowid", (device,))
         return [
             Job(
                 job=r["job"],

@@ -196,7 +196,7 @@ class ResultStore:
             "SELECT r.result_id, r.job, r.device, r.student_id, r.lesson_id, r.status, r.score, "  # noqa: S608 - fixed column names
             "r.result, r.received, s.name AS student, s.roster AS roster, h.id AS handin "
             "FROM results r LEFT JOIN students s ON s.id = r.student_id "
-            f"LEFT JOIN handins h ON h.job = r.job{clause} ORDER BY r.received",
+            f"LEFT JOIN handins h ON h.job = r.job{clause} ORDER BY r.received, r.rowid",
             args,
         )
         return [_result(r) for r in rows]

@@ -124,7 +124,9 @@ POSTGRES_BASE_VERSION = 4
 
 #: The schema of :data:`MIGRATIONS` 1 to 4, for PostgreSQL: the same tables, columns in
 #: the same order (``SELECT *`` and ``INSERT ... VALUES`` rely on it), the same indexes
-#: (tests/unit/test_store_engines.py compares them with SQLite's).
+#: (tests/unit/test_store_engines.py compares them with SQLite's). ``jobs`` and
+#: ``results`` have SQLite's ``rowid`` as a column: the order rows were made in, for
+#: rows made at one time.
 POSTGRES_BASE: list[str] = [
     """CREATE TABLE devices (
         device TEXT PRIMARY KEY, session TEXT, online INTEGER NOT NULL DEFAULT 0,
@@ -134,12 +136,14 @@ POSTGRES_BASE: list[str] = [
     """CREATE TABLE jobs (
         job TEXT PRIMARY KEY, device TEXT NOT NULL, lesson_id TEXT NOT NULL,
         sha256 TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, doc TEXT NOT NULL,
-        created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL, student_id TEXT)""",
+        created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL, student_id TEXT,
+        rowid BIGINT GENERATED ALWAYS AS IDENTITY)""",
     "CREATE INDEX jobs_device_created ON jobs (device, created)",
     """CREATE TABLE results (
         result_id TEXT PRIMARY KEY, job TEXT NOT NULL UNIQUE, device TEXT NOT NULL,
         student_id TEXT, lesson_id TEXT, status TEXT NOT NULL, score DOUBLE PRECISION,
-        result TEXT NOT NULL, received DOUBLE PRECISION NOT NULL)""",
+        result TEXT NOT NULL, received DOUBLE PRECISION NOT NULL,
+        rowid BIGINT GENERATED ALWAYS AS IDENTITY)""",
     "CREATE INDEX results_student ON results (student_id)",
     """CREATE TABLE teachers (
         username TEXT PRIMARY KEY, pwhash TEXT NOT NULL, created DOUBLE PRECISION NOT NULL)""",
