@@ -14,13 +14,14 @@ import click
 
 from fleet.console.store import Database
 from fleet.core.brokerlink import BrokerLink, broker_link
+from fleet.core.errors import StoreError
 from fleet.core.signing import SigningKey, public_key_text
 from fleet.core.wait import wait_for_stop
 from fleet.enrol.console import classroom_root
 from rcbase.files import PRIVATE, write_atomic
 from rcbase.paths import paths
 
-__all__ = ["advertised_url", "console", "generate_password"]
+__all__ = ["advertised_url", "console", "generate_password", "open_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,28 @@ DATA_DIR = click.option(
 )
 
 
+STORE = click.option(
+    "--store",
+    envvar="ROBOCLASS_CONSOLE_STORE",
+    default=None,
+    metavar="URL",
+    help="The database: a postgresql://USER@HOST/DB URL (pip install roboclass[postgres]; "
+    "a password is better in ~/.pgpass or PGPASSWORD than here) "
+    "(default: console.sqlite in --data-dir). Env: ROBOCLASS_CONSOLE_STORE.",
+)
+
+
 def _data_dir(value: Path | None) -> Path:
     return value or paths().data / "console"
+
+
+def open_store(store: str | None, data_dir: Path | None) -> Database:
+    """The console's database: ``store`` (a URL) or the data folder's ``console.sqlite``;
+    a :class:`click.ClickException` that says what to do when it cannot be opened."""
+    try:
+        return Database(store or _data_dir(data_dir) / "console.sqlite")
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def generate_password() -> str:
@@ -82,6 +103,7 @@ def console() -> None:
 @click.option("--site", default=None, help="Default: the --broker-folder's, else school.")
 @click.option("--room", default=None, help="Default: the --broker-folder's, else room1.")
 @DATA_DIR
+@STORE
 @click.option(
     "--session-hours",
     type=click.FloatRange(min=0.01),
@@ -126,6 +148,7 @@ def serve(
     site: str | None,
     room: str | None,
     data_dir: Path | None,
+    store: str | None,
     session_hours: float,
     mdns_interfaces: tuple[str, ...],
     no_mdns: bool,
@@ -148,6 +171,7 @@ def serve(
     host = host or (ANY_ADDRESS if broker_folder is not None else "127.0.0.1")
     if broker_folder is not None:
         _adopt_signing_key(broker_folder, _data_dir(data_dir))
+    db = open_store(store, data_dir)  # first: a store that cannot be opened starts nothing
     embedded = None
     if broker_addr is None and broker_folder is None:
         embedded = EmbeddedBroker(port=0).start()
@@ -164,7 +188,8 @@ def serve(
             room=link.room,
             tls=link.tls,
             session_ttl_s=session_hours * 3600.0,
-        )
+        ),
+        db,
     )
     web_tls = _web_tls(use_tls, tls_cert, tls_key, broker_folder, host, _data_dir(data_dir))
     server = ApiServer(service, host=host, port=port, tls=web_tls)
@@ -309,10 +334,11 @@ def _web_tls(
 @console.command()
 @click.argument("username")
 @DATA_DIR
+@STORE
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input instead."
 )
-def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
+def adduser(username: str, data_dir: Path | None, store: str | None, password_stdin: bool) -> None:
     """Add (or reset) a teacher account; prints a generated password once.
 
     A reset logs the teacher out everywhere: every old login, session cookie and
@@ -320,7 +346,7 @@ def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
     password = sys.stdin.readline().strip() if password_stdin else None
     if password_stdin and len(password or "") < 8:
         raise click.BadParameter("the password must have at least 8 characters")
-    with Database(_data_dir(data_dir) / "console.sqlite") as db:
+    with open_store(store, data_dir) as db:
         chosen = password or generate_password()
         revoked = db.accounts.add_teacher(username, chosen)
     if password is None:
@@ -338,9 +364,10 @@ def adduser(username: str, data_dir: Path | None, password_stdin: bool) -> None:
 @click.argument("username")
 @click.option("--label", default="cli", show_default=True, help="What the token is for.")
 @DATA_DIR
-def token(username: str, label: str, data_dir: Path | None) -> None:
+@STORE
+def token(username: str, label: str, data_dir: Path | None, store: str | None) -> None:
     """Make an API token for a teacher (for scripts and `roboclass fleet`)."""
-    with Database(_data_dir(data_dir) / "console.sqlite") as db:
+    with open_store(store, data_dir) as db:
         if not db.accounts.teacher_exists(username):
             raise click.ClickException(
                 f"no teacher {username}: run `roboclass console adduser {username}` first"

@@ -182,18 +182,23 @@ def _open(url: str) -> psycopg.Connection[PostgresRow]:
         return psycopg.connect(
             url, autocommit=True, row_factory=_row_factory, connect_timeout=CONNECT_TIMEOUT_S
         )
-    except psycopg.ProgrammingError as exc:  # the URL itself does not parse
+    except (psycopg.ProgrammingError, psycopg.OperationalError) as exc:
+        # libpq says "connection is bad" for a URL it cannot take (a port that is no number)
+        if isinstance(exc, psycopg.OperationalError) and "connection is bad" not in str(exc):
+            raise _unreachable(url, exc) from exc
         raise StoreError(
-            f"the store's URL is not a PostgreSQL address ({exc}): write it as "
+            f"the store's URL is not a PostgreSQL address ({_first_line(exc)}): write it as "
             "postgresql://USER:PASSWORD@HOST:5432/DATABASE / 数据库地址写错了："
             "请写成 postgresql://用户:密码@主机:5432/数据库"
         ) from exc
-    except psycopg.OperationalError as exc:
-        raise StoreError(
-            f"cannot reach the PostgreSQL server at {_safe(url)} ({_first_line(exc)}): check that "
-            "it runs, that the database exists and that the user may log in / 连不上 PostgreSQL "
-            f"服务器 {_safe(url)}：请检查服务器是否在运行、数据库是否存在、用户能否登录"
-        ) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> StoreError:
+    return StoreError(
+        f"cannot reach the PostgreSQL server at {_safe(url)} ({_first_line(exc)}): check that "
+        "it runs, that the database exists and that the user may log in / 连不上 PostgreSQL "
+        f"服务器 {_safe(url)}：请检查服务器是否在运行、数据库是否存在、用户能否登录"
+    )
 
 
 def _first_line(exc: Exception) -> str:
