@@ -16,6 +16,7 @@ import pytest
 from fleet.broker.embedded import EmbeddedBroker
 from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
+from fleet.console.store import Database
 from fleet.core.bundles import INLINE_LIMIT
 from tests.integration.test_fleet_support import Room, wait_until
 
@@ -43,10 +44,12 @@ def call(
         return exc.code, json.loads(exc.read().decode() or "null")
 
 
-def test_api_login_push_results_and_csv(tmp_path: Path) -> None:
+def test_api_login_push_results_and_csv(tmp_path: Path, db_url: str | Path) -> None:
+    """On SQLite and on PostgreSQL (``db_url``): the store behind the whole API."""
     with EmbeddedBroker() as broker:
         console = Console(
-            ConsoleConfig(broker.host, broker.port, tmp_path / "console", keepalive=2)
+            ConsoleConfig(broker.host, broker.port, tmp_path / "console", keepalive=2),
+            Database(db_url),
         )
         server = ApiServer(console).start()
         console.config.url = server.url
@@ -105,6 +108,9 @@ def test_api_login_push_results_and_csv(tmp_path: Path) -> None:
             _, stats = call(f"{api}/stats", token=token)
             assert stats["results_stored"] == 2
             assert stats["results_duplicate"] == 0
+            on_postgres = not isinstance(db_url, Path)
+            assert console.db.engine == ("postgresql" if on_postgres else "sqlite")
+            assert not (tmp_path / "console" / "console.sqlite").exists()  # only db_url's
         finally:
             r.close()
             server.close()
