@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from fleet.console.cli import console as console_group
 from fleet.console.store import MIGRATIONS, Database
-from fleet.console.store.postgres import PostgresRow, pg_args, to_postgres
+from fleet.console.store.postgres import PostgresRow, to_postgres
 from fleet.console.store.schema import POSTGRES_BASE_VERSION
 from fleet.core.errors import StoreError
 from tests.conftest import free_port
@@ -30,29 +30,27 @@ ROOT = Path(__file__).resolve().parents[2]
 # -- the rules, one by one ------------------------------------------------------------
 
 
-def test_question_marks_become_psycopg_marks_but_not_inside_quotes() -> None:
+def test_question_marks_become_numbered_dollar_marks_but_not_inside_quotes() -> None:
     assert to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?,?)") == (
-        "SELECT a FROM t WHERE b = %s AND c IN (%s,%s)"
+        "SELECT a FROM t WHERE b = $1 AND c IN ($2,$3)"
     )
     assert to_postgres("SELECT '?', \"odd?name\" FROM t WHERE a = ?") == (
-        "SELECT '?', \"odd?name\" FROM t WHERE a = %s"
+        "SELECT '?', \"odd?name\" FROM t WHERE a = $1"
     )
-    assert pg_args("SELECT ?", ("x",)) == ("x",)
+    assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1"  # '' stays inside
 
 
-def test_numbered_marks_become_named_ones_and_the_arguments_a_mapping() -> None:
+def test_numbered_marks_keep_their_numbers_and_are_never_mixed_with_plain_ones() -> None:
     sql = "SELECT 1 FROM audit WHERE CAST(?1 AS TEXT) IS NULL OR action = ?1 LIMIT ?2"
     assert to_postgres(sql) == (
-        "SELECT 1 FROM audit WHERE CAST(%(p1)s AS TEXT) IS NULL OR action = %(p1)s LIMIT %(p2)s"
+        "SELECT 1 FROM audit WHERE CAST($1 AS TEXT) IS NULL OR action = $1 LIMIT $2"
     )
-    assert pg_args(sql, ("stop", 5)) == {"p1": "stop", "p2": 5}
     with pytest.raises(StoreError, match="mixed"):
         to_postgres("SELECT ?1, ?")
 
 
-def test_percent_signs_are_doubled_everywhere_for_psycopg() -> None:
-    assert to_postgres("SELECT 5 % 3, 'a%' FROM t") == "SELECT 5 %% 3, 'a%%' FROM t"
-    assert to_postgres("SELECT 'it''s ?%'") == "SELECT 'it''s ?%%'"  # '' stays inside the text
+def test_percent_signs_stay_as_they_are() -> None:
+    assert to_postgres("SELECT 5 % 3, 'a%' FROM t") == "SELECT 5 % 3, 'a%' FROM t"
 
 
 def test_real_is_double_precision_and_blob_bytea_outside_quotes() -> None:
@@ -60,7 +58,7 @@ def test_real_is_double_precision_and_blob_bytea_outside_quotes() -> None:
         "CREATE TABLE t (a DOUBLE PRECISION NOT NULL, b BYTEA, c TEXT DEFAULT 'REAL')"
     )
     assert to_postgres("SELECT CAST(? AS REAL), realm FROM t") == (
-        "SELECT CAST(%s AS DOUBLE PRECISION), realm FROM t"
+        "SELECT CAST($1 AS DOUBLE PRECISION), realm FROM t"
     )
 
 
