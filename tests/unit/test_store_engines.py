@@ -82,6 +82,7 @@ def test_group_concat_is_string_agg() -> None:
         ("PRAGMA user_version = 5", "Connection"),
         ("SELECT hex(randomblob(8))", "secrets.token_hex"),
         ("SELECT julianday('now')", "time.time"),
+        ("DELETE FROM models WHERE name = ? AND student_id IS ?", "coalesce"),
     ],
 )
 def test_what_postgresql_cannot_say_is_refused_with_what_to_write(sql: str, advice: str) -> None:

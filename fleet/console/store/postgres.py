@@ -16,7 +16,7 @@ keeps quoted text as it is and, outside it,
   lose its seconds) and ``BLOB`` ``BYTEA``;
 - ``group_concat(`` becomes ``string_agg(`` (the stores always give the separator);
 - what has no PostgreSQL meaning (``INSERT OR ...``, ``PRAGMA``, ``randomblob``,
-  ``julianday``) is refused with :class:`~fleet.core.errors.StoreError`
+  ``julianday``, ``x IS ?``) is refused with :class:`~fleet.core.errors.StoreError`
   saying what to write instead.
 
 The schema starts at :data:`~fleet.console.store.schema.POSTGRES_BASE`
@@ -63,6 +63,8 @@ _REFUSED = {
     re.compile(r"\bPRAGMA\b", re.I): "PRAGMAs are SQLite's own: give Connection a method",
     re.compile(r"\brandomblob\b", re.I): "make random ids in Python (secrets.token_hex)",
     re.compile(r"\bjulianday\b", re.I): "pass the time in as a ? (time.time())",
+    re.compile(r"\bIS\s+(NOT\s+)?\?", re.I): "PostgreSQL's IS takes no ?: write "
+    "coalesce(x, '') = coalesce(?, '')",
 }
 _REWRITES = (
     (
