@@ -16,6 +16,7 @@ logout), :mod:`~fleet.console.api.setup` (the first teacher),
 :mod:`~fleet.console.api.tokens` (the session, API tokens),
 :mod:`~fleet.console.api.devices`, :mod:`~fleet.console.api.roster`,
 :mod:`~fleet.console.api.jobs` (bundles, pushes, jobs),
+:mod:`~fleet.console.api.shelf` (the model shelf and its push),
 :mod:`~fleet.console.api.lessons`, :mod:`~fleet.console.api.results`
 (results, CSV and xAPI exports, counters), :mod:`~fleet.console.api.estop`,
 :mod:`~fleet.console.api.audit`, :mod:`~fleet.console.api.live` (the room,

@@ -77,6 +77,8 @@ class AuditAction(StrEnum):
     CLEAR_STOP = "release"
     PURGE = "purge"
     PREVIEW = "preview"
+    #: A class's camera panel turned on or off (``roster``, ``on``).
+    CAMERA_PANEL = "camera-panel"
     TOKEN = "token"  # noqa: S105 - an action, not a secret
     REVOKE_TOKEN = "revoke-token"  # noqa: S105 - an action, not a secret
     CLAIM = "claim"
