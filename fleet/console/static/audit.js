@@ -7,7 +7,7 @@ import { locale, t } from "./i18n.js";
 import { state } from "./store.js";
 
 // Actions the console records; anything else is shown by its name.
-const ACTIONS = ["push", "push-model", "stop", "release", "cancel", "preview", "purge", "setup", "token", "revoke-token"];
+const ACTIONS = ["push", "push-model", "stop", "release", "cancel", "preview", "purge", "setup", "token", "revoke-token", "camera-panel"];
 const audit = { rows: [], tokens: [], loaded: 0 };
 
 function actionName(action) {
