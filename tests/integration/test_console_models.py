@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
+from fleet.console.store import PinKind
 from models import SHIPPED_DIR, Registry, sha256_of
 from tests.browser import launch_args, script_errors
 from tests.conftest import system_part
@@ -183,5 +184,62 @@ def test_teacher_adds_a_model_pushes_it_to_a_robot_and_it_is_installed(
             expect(page.locator("#class-camera")).to_be_checked()
             assert elsewhere == []
             assert errors == []
+        finally:
+            browser.close()
+
+
+def test_a_class_with_the_camera_off_sees_no_camera_and_cannot_ask_for_one(
+    classroom: tuple[Room, ApiServer],
+) -> None:
+    """The student's side of the switch: the page hides "Show the robot's camera" when the
+    class's camera is off; a page opened before the switch asks and is told why (zh and en)."""
+    room, server = classroom
+    console = room.console
+    ana = console.db.rosters.add_student("Ana", "7A")
+    console.db.classes.set_pin(ana, "2468", PinKind.DIGITS)
+    period = console.db.classes.start_period("7A", TEACHER, lesson_id="robot-dance")
+    chromium = system_part("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+        try:
+            context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            elsewhere = only_this_origin(page, server.url)
+            errors = script_errors(page)
+            page.goto(f"{server.url}/s/?code={period.code}")
+            page.get_by_role("button", name="Ana").click()
+            for digit in "2468":
+                page.locator("#pin-pad button", has_text=digit).click()
+            page.click("#pin-go")
+            expect(page.locator("#work")).to_be_visible()
+            camera = page.locator("#want-camera")
+            expect(camera).to_be_visible()  # on: the class may ask for the camera
+
+            # the teacher turns it off while this page is open: asking is refused, and said why
+            console.db.classes.set_camera_panel("7A", False)
+            camera.check()
+            page.click("#run-sim")
+            said = page.locator("#run-status")
+            expect(said).to_contain_text("turned the camera off for your class")
+            expect(said).to_contain_text("老师关闭了你们班的摄像头")
+            shot(page, "en", "student-refused")
+            assert console.db.jobs.list() == []
+
+            # opened again: no camera to ask for
+            page.reload()
+            expect(page.locator("#work")).to_be_visible()
+            expect(page.locator("#run-sim")).to_be_visible()
+            expect(camera).to_be_hidden()
+            shot(page, "en", "student-no-camera")
+            # on again: it is back
+            console.db.classes.set_camera_panel("7A", True)
+            page.reload()
+            expect(page.locator("#work")).to_be_visible()
+            expect(camera).to_be_visible()
+            expect(camera).not_to_be_checked()
+            assert elsewhere == []
+            # the one refusal (the browser logs a 403 it fetched), and nothing else
+            assert len(errors) == 1, errors
+            assert "status of 403" in errors[0] and "/api/v1/student/runs" in errors[0]
         finally:
             browser.close()
