@@ -32,6 +32,8 @@ function describe(entry) {
       return t("audit.d.cancel", { job: d.job });
     case "preview":
       return t(d.on ? "audit.d.previewOn" : "audit.d.previewOff", { robot: d.device });
+    case "camera-panel":
+      return t(d.on ? "audit.d.cameraOn" : "audit.d.cameraOff", { roster: d.roster });
     case "purge":
       return t("audit.d.purge", { roster: d.roster, students: d.students, results: d.results });
     case "token":

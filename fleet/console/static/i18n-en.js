@@ -407,4 +407,6 @@ export default {
   "camera.turnedOn": "Class {roster}: students see their robot's camera again.",
   "camera.turnedOff": "Class {roster}: the camera is off for students.",
   "audit.a.camera-panel": "Class camera on/off",
+  "audit.d.cameraOn": "class {roster}: students' camera on",
+  "audit.d.cameraOff": "class {roster}: students' camera off",
 };

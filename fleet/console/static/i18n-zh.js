@@ -407,4 +407,6 @@ export default {
   "camera.turnedOn": "{roster} 班：学生又能看到机器人的摄像头了。",
   "camera.turnedOff": "{roster} 班：学生的摄像头已关闭。",
   "audit.a.camera-panel": "班级摄像头开/关",
+  "audit.d.cameraOn": "{roster} 班：打开了学生的摄像头",
+  "audit.d.cameraOff": "{roster} 班：关闭了学生的摄像头",
 };
