@@ -102,8 +102,11 @@ def test_teacher_adds_a_model_pushes_it_to_a_robot_and_it_is_installed(
             expect(page.locator("#stop-all")).to_be_visible()
             page.select_option("#lang", "en")
 
-            # the shelf: Ana's taught model, with her name and class
-            page.click("#nav a[data-page=models]")
+            # the shelf, from the room's toolbar: Ana's taught model, with her name and class
+            page.click("#page-room a.button[href='#models']")
+            expect(page.locator("#nav a[data-page=models]")).to_have_attribute(
+                "aria-current", "page"
+            )
             expect(page.locator("#models-title")).to_have_text("Models")
             row = page.locator("#models-table tr[data-model='ana-things']")
             expect(row).to_contain_text("Ana · 7A")
@@ -155,8 +158,8 @@ def test_teacher_adds_a_model_pushes_it_to_a_robot_and_it_is_installed(
             expect(signs).to_contain_text("停车, 让行")
             expect(row).to_contain_text("Ana · 7A")
             shot(page, "zh", "installed")
-            signs.get_by_role("button", name="推送到机器人…").click()
-            expect(page.locator("#model-push-title")).to_have_text("把 traffic-signs 推送到机器人")
+            signs.get_by_role("button", name="下发到机器人…").click()
+            expect(page.locator("#model-push-title")).to_have_text("把 traffic-signs 下发到机器人")
             shot(page, "zh", "pick")
 
             # the Class page: the camera switch, off and on again

@@ -409,4 +409,5 @@ export default {
   "audit.a.camera-panel": "Class camera on/off",
   "audit.d.cameraOn": "class {roster}: students' camera on",
   "audit.d.cameraOff": "class {roster}: students' camera off",
+  "room.pushModel": "Push a model…",
 };

@@ -11,7 +11,7 @@ const enc = encodeURIComponent;
 const ACTIVE = new Set(["PENDING", "QUEUED", "IN_PROGRESS"]);
 
 // What this page knows: the shelf, the model being pushed, the jobs a push made.
-const shelf = { models: null, picking: "", picked: new Set(), all: true, pushed: null };
+const shelf = { models: null, picking: "", picked: new Set(), all: true, pushed: null, seen: new Map() };
 
 function modelTitle(m) {
   return m.title ? m.title[state.lang] || m.title.en : m.name;
@@ -66,10 +66,17 @@ function robotChoice(d) {
     h("span", { class: `pill ${d.online ? "on" : "off"}` }, d.online ? t("card.online") : t("card.offline"))));
 }
 
-// Each robot a push went to, and where its install job is (the room's newest job of the robot).
-function jobLine(ref) {
+// Where a pushed job is: the room's newest job of its robot while it is that one, then
+// what it said last (a lesson pushed to the robot afterwards becomes its newest job).
+function jobOf(ref) {
   const d = state.room.devices.find((x) => x.device === ref.device);
-  const job = d && d.job && d.job.job === ref.job ? d.job : null;
+  if (d && d.job && d.job.job === ref.job) shelf.seen.set(ref.job, d.job);
+  return shelf.seen.get(ref.job) || null;
+}
+
+// Each robot a push went to, and its install job's status.
+function jobLine(ref) {
+  const job = jobOf(ref);
   const status = job ? job.status : "PENDING";
   const text = status === "SUCCEEDED" ? t("models.installed") : t(`status.${status}`);
   const kind = status === "SUCCEEDED" ? "on" : ACTIVE.has(status) ? "robot" : "off";
@@ -83,8 +90,8 @@ function renderPush() {
   const panel = $("#model-push");
   const model = (shelf.models || []).find((m) => m.sha256 === shelf.picking);
   const jobs = shelf.pushed ? shelf.pushed.jobs.map((j) => {
-    const d = state.room.devices.find((x) => x.device === j.device);
-    return [j.job, d && d.job ? [d.job.job, d.job.status] : null];
+    const job = jobOf(j);
+    return [j.job, job ? [job.status, job.reason] : null];
   }) : null;
   const robots = state.room.devices.map((d) => [d.device, d.online, d.student, d.roster]);
   if (!changed("models-push", shelf.picking, shelf.all, [...shelf.picked], robots, jobs, Boolean(model))) return;
