@@ -155,7 +155,7 @@ def test_teacher_adds_a_model_pushes_it_to_a_robot_and_it_is_installed(
             expect(page.locator("#models-title")).to_have_text("模型")
             expect(line).to_contain_text("已安装")
             expect(signs).to_contain_text("你的（老师）")
-            expect(signs).to_contain_text("停车, 让行")
+            expect(signs).to_contain_text("停车、让行")
             expect(row).to_contain_text("Ana · 7A")
             shot(page, "zh", "installed")
             signs.get_by_role("button", name="下发到机器人…").click()
@@ -215,6 +215,9 @@ def test_a_class_with_the_camera_off_sees_no_camera_and_cannot_ask_for_one(
                 page.locator("#pin-pad button", has_text=digit).click()
             page.click("#pin-go")
             expect(page.locator("#work")).to_be_visible()
+            # the lesson is open (in blocks) and its editor made: Run works from now on
+            expect(page.locator("#lesson-title")).to_have_text("Robot dance")
+            expect(page.locator("#to-python")).to_be_visible()
             camera = page.locator("#want-camera")
             expect(camera).to_be_visible()  # on: the class may ask for the camera
 
@@ -230,14 +233,13 @@ def test_a_class_with_the_camera_off_sees_no_camera_and_cannot_ask_for_one(
 
             # opened again: no camera to ask for
             page.reload()
-            expect(page.locator("#work")).to_be_visible()
-            expect(page.locator("#run-sim")).to_be_visible()
+            expect(page.locator("#to-python")).to_be_visible()
             expect(camera).to_be_hidden()
             shot(page, "en", "student-no-camera")
             # on again: it is back
             console.db.classes.set_camera_panel("7A", True)
             page.reload()
-            expect(page.locator("#work")).to_be_visible()
+            expect(page.locator("#to-python")).to_be_visible()
             expect(camera).to_be_visible()
             expect(camera).not_to_be_checked()
             assert elsewhere == []

@@ -19,7 +19,8 @@ function modelTitle(m) {
 
 function labelText(m) {
   const names = m.labels.map((l) => l[state.lang] || l.id);
-  return names.length > 6 ? `${names.slice(0, 6).join(", ")} … (+${names.length - 6})` : names.join(", ");
+  const comma = state.lang === "zh" ? "、" : ", ";
+  return names.length > 6 ? `${names.slice(0, 6).join(comma)} … (+${names.length - 6})` : names.join(comma);
 }
 
 function sizeText(bytes) {
