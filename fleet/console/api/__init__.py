@@ -32,7 +32,7 @@ Students are pseudonymous (:mod:`fleet.console.store.rosters`): results carry ``
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
 Pushes (of lessons and models), stops, clearing a stop (``POST /api/v1/estop/clear``;
 ``/api/v1/release`` is its old name, deprecated), cancels, purges, camera
-previews and API tokens go into the audit log (``GET /api/v1/audit``).
+previews, a class's camera switch and API tokens go into the audit log (``GET /api/v1/audit``).
 
 ::
 
