@@ -114,10 +114,11 @@ function renderPush() {
         h("button", { type: "button", onclick: () => pickModel("") }, t("models.cancel"))));
   }
   if (shelf.pushed) {
-    parts.push(h("h3", {}, t("models.pushedTo", { model: shelf.pushed.model })),
+    parts.push(h("h3", { id: "model-jobs-title", tabindex: "-1" }, t("models.pushedTo", { model: shelf.pushed.model })),
       h("ul", { class: "model-jobs", role: "status", "aria-live": "polite" }, shelf.pushed.jobs.map(jobLine)));
   }
   panel.replaceChildren(...parts);
+  panel.setAttribute("aria-labelledby", model ? "model-push-title" : "model-jobs-title");
 }
 
 function pickModel(sha) {
@@ -136,6 +137,7 @@ async function pushModel() {
     toast(t("models.sent", { model: shelf.pushed.model, n: devices.length }), "good");
     shelf.picking = "";
     renderModels();
+    $("#model-jobs-title").focus(); // the picker is gone: the teacher goes on where the jobs are
   } catch (error) { fail(error); }
 }
 
