@@ -115,7 +115,7 @@ def test_a_version_1_database_upgrades_with_names_moved_into_students(tmp_path: 
     old.close()
 
     with Database(path) as db:
-        assert db.schema_version == len(MIGRATIONS) == 4
+        assert db.schema_version == len(MIGRATIONS) == 5
         r1, r2 = db.devices.list()
         assert (r1.student, r1.roster) == ("Wang Fang", DEFAULT_ROSTER)
         assert r1.student_id.startswith("s-")

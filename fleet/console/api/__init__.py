@@ -16,6 +16,7 @@ logout), :mod:`~fleet.console.api.setup` (the first teacher),
 :mod:`~fleet.console.api.tokens` (the session, API tokens),
 :mod:`~fleet.console.api.devices`, :mod:`~fleet.console.api.roster`,
 :mod:`~fleet.console.api.jobs` (bundles, pushes, jobs),
+:mod:`~fleet.console.api.shelf` (the model shelf and its push),
 :mod:`~fleet.console.api.lessons`, :mod:`~fleet.console.api.results`
 (results, CSV and xAPI exports, counters), :mod:`~fleet.console.api.estop`,
 :mod:`~fleet.console.api.audit`, :mod:`~fleet.console.api.live` (the room,
@@ -31,7 +32,7 @@ Students are pseudonymous (:mod:`fleet.console.store.rosters`): results carry ``
 class). ``POST /api/v1/rosters/{roster}/purge`` deletes a class's data.
 Pushes (of lessons and models), stops, clearing a stop (``POST /api/v1/estop/clear``;
 ``/api/v1/release`` is its old name, deprecated), cancels, purges, camera
-previews and API tokens go into the audit log (``GET /api/v1/audit``).
+previews, a class's camera switch and API tokens go into the audit log (``GET /api/v1/audit``).
 
 ::
 

@@ -19,6 +19,7 @@ from fleet.console.api import (
     results,
     roster,
     setup,
+    shelf,
     student,
     studentruns,
     tokens,
@@ -52,7 +53,7 @@ def create_app(console: Console) -> FastAPI:
     app.state.simruns = None
     app.state.simruns_lock = threading.Lock()
     areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
-    for area in (*areas, live, previews, periods, student, studentruns):
+    for area in (*areas, live, previews, periods, student, studentruns, shelf):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleet.console.store import MAX_CODE, PinKind, Place
 
 __all__ = [
+    "CameraPanel",
+    "CameraSwitch",
     "ClassWorkRow",
     "CodeSave",
     "Ended",
@@ -43,6 +45,17 @@ class NewPeriod(_Body):
     roster: str = Field(min_length=1, max_length=64)
     lesson_id: LessonId | None = None
     minutes: float = Field(90.0, gt=0, le=12 * 60)
+
+
+class CameraSwitch(_Body):
+    on: bool
+
+
+class CameraPanel(BaseModel):
+    """Whether a class's students see a robot's camera on their page."""
+
+    roster: str
+    camera_panel: bool
 
 
 class LessonPick(_Body):

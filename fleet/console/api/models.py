@@ -46,6 +46,8 @@ __all__ = [
     "Setup",
     "SetupCookie",
     "SetupToken",
+    "ShelfPush",
+    "ShelfUpload",
     "Stats",
     "TokenMade",
     "TokenRevoked",
@@ -95,6 +97,20 @@ class ModelPush(_Body):
     manifest: str = Field(description="the model's manifest (YAML text)")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the uploaded .onnx")
     name: str | None = Field(default=None, description="install under this name instead")
+    devices: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = None
+
+
+class ShelfUpload(_Body):
+    """A teacher's own model onto the shelf: its .onnx uploaded first to ``/api/v1/bundles``."""
+
+    manifest: str = Field(description="the model's manifest (YAML text)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the uploaded .onnx")
+    name: str | None = Field(default=None, description="keep it under this name instead")
+
+
+class ShelfPush(_Body):
+    """Which robots a model on the shelf goes to (``null``: every robot the room knows)."""
+
     devices: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = None
 
 

@@ -6,7 +6,10 @@ address students open (``/s/``, the code in it; ``qr.svg`` draws it). PINs
 are set per student or for the whole class at once, which answers the class
 sheet to print: the only time a PIN is shown (the console keeps a hash).
 ``GET /api/v1/rosters/{roster}/work`` is the class view: each student's
-lesson, latest code, last run and hand-ins.
+lesson, latest code, last run and hand-ins. ``PUT
+/api/v1/rosters/{roster}/camera`` turns the class's camera panel on or off
+(audited; off also ends the previews its students turned on); the
+teacher's own previews are not affected.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from fleet.console.api.classmodels import (
+    CameraPanel,
+    CameraSwitch,
     ClassWorkRow,
     Ended,
     LessonPick,
@@ -29,7 +34,7 @@ from fleet.console.api.classmodels import (
 )
 from fleet.console.api.deps import ConsoleDep, Teacher, simruns
 from fleet.console.console import Console
-from fleet.console.store import CodeVersion, HandIn, Period, PinKind, Student
+from fleet.console.store import AuditAction, CodeVersion, HandIn, Period, PinKind, Student
 
 __all__ = ["join_url", "router"]
 
@@ -121,6 +126,29 @@ def qr(period_id: str, request: Request, console: ConsoleDep, _user: Teacher) ->
         svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff"
     )
     return Response(svg.getvalue(), media_type="image/svg+xml")
+
+
+@router.get("/rosters/{roster}/camera")
+def camera(roster: str, console: ConsoleDep, _user: Teacher) -> CameraPanel:
+    """Whether the class's students may see a robot's camera on their page."""
+    if not console.db.rosters.exists(roster):
+        raise HTTPException(404, f"no class {roster!r} / 没有班级 {roster!r}")
+    return CameraPanel(roster=roster, camera_panel=console.db.classes.camera_panel(roster))
+
+
+@router.put("/rosters/{roster}/camera")
+def set_camera(roster: str, body: CameraSwitch, console: ConsoleDep, user: Teacher) -> CameraPanel:
+    """Turn the class's camera panel on or off; off ends the previews its students turned on."""
+    if not console.db.rosters.exists(roster):
+        raise HTTPException(404, f"no class {roster!r} / 没有班级 {roster!r}")
+    console.db.classes.set_camera_panel(roster, body.on)
+    if not body.on:
+        students = {f"student:{s.id}" for s in console.db.rosters.students(roster)}
+        for device, watch in console.previews.watching().items():
+            if watch["by"] in students:
+                console.preview_off(device)
+    console.db.audit.add(user, AuditAction.CAMERA_PANEL, roster=roster, on=body.on)
+    return CameraPanel(roster=roster, camera_panel=body.on)
 
 
 def _new_pin(kind: PinKind, length: int) -> str:

@@ -45,7 +45,7 @@ from fleet.console.websecurity import (
 from fleet.core.errors import JobError, SimRunError
 from fleet.core.limits import FailureLimiter
 
-__all__ = ["CODE_FAILURES", "PIN_FAILURES", "find_lesson", "push_for", "router"]
+__all__ = ["CAMERA_OFF", "CODE_FAILURES", "PIN_FAILURES", "find_lesson", "push_for", "router"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ BUSY_ROBOT = (
 )
 #: A student's unfinished job older than this no longer holds their robot (an offline robot).
 BUSY_WINDOW_S = 15 * 60.0
+#: What a student gets who asks for a camera while the teacher has turned the class's off.
+CAMERA_OFF = (
+    "your teacher has turned the camera off for your class: run without it "
+    "/ 老师关闭了你们班的摄像头：请不显示摄像头运行"
+)
 NO_ROBOT = (
     "no robot is bound to you yet: ask your teacher, or run in the simulator "
     "/ 还没有机器人分给你：请问老师，或者先在模拟器里运行"
@@ -167,7 +172,8 @@ def join(body: Join, request: Request, response: Response, console: ConsoleDep) 
 
 @router.get("/student/me")
 def me(me: Student) -> StudentSession:
-    """Who this student is, their class, period, lesson and robot."""
+    """Who this student is, their class, period, lesson and robot, and whether their class
+    may see a robot's camera (``camera_panel``: the teacher's switch)."""
     return me
 
 

@@ -13,7 +13,8 @@ to that student only, while the page is open:
 ``POST .../stop`` stops the student's own run; the teacher's STOP ALL wins
 over everything (the e-stop reaches the robot whatever the student does).
 With ``camera`` the student's robot's preview is on for the run (the
-frames it sends come in ``camera`` events) and off when the run ends.
+frames it sends come in ``camera`` events) and off when the run ends; a
+class whose teacher turned its camera panel off is refused (403).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from fleet.console.api.classmodels import RunStart, RunStarted, RunStopped
 from fleet.console.api.deps import ConsoleDep, Student, simruns, student_session
 from fleet.console.api.simstream import simrun_events
 from fleet.console.api.streams import EVENT_STREAM, event_stream, sse
-from fleet.console.api.student import find_lesson, push_for
+from fleet.console.api.student import CAMERA_OFF, find_lesson, push_for
 from fleet.console.console import Console
 from fleet.console.sensors import PREFIX, SEQ
 from fleet.console.store import Place, StudentSession
@@ -68,6 +69,8 @@ def _own_job(console: Console, me: StudentSession, run: str) -> Any:
 @router.post("/runs")
 def start_run(body: RunStart, request: Request, me: Student, console: ConsoleDep) -> RunStarted:
     """Run the student's code in the simulator or on their robot; answers the run's id."""
+    if body.camera and not me.camera_panel:
+        raise HTTPException(403, CAMERA_OFF)
     lesson = find_lesson(body.lesson_id)
     console.db.work.save_code(me.student_id, body.lesson_id, body.code)
     if body.place is Place.ROBOT:

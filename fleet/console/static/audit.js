@@ -7,7 +7,7 @@ import { locale, t } from "./i18n.js";
 import { state } from "./store.js";
 
 // Actions the console records; anything else is shown by its name.
-const ACTIONS = ["push", "push-model", "stop", "release", "cancel", "preview", "purge", "setup", "token", "revoke-token"];
+const ACTIONS = ["push", "push-model", "stop", "release", "cancel", "preview", "purge", "setup", "token", "revoke-token", "camera-panel"];
 const audit = { rows: [], tokens: [], loaded: 0 };
 
 function actionName(action) {
@@ -32,6 +32,8 @@ function describe(entry) {
       return t("audit.d.cancel", { job: d.job });
     case "preview":
       return t(d.on ? "audit.d.previewOn" : "audit.d.previewOff", { robot: d.device });
+    case "camera-panel":
+      return t(d.on ? "audit.d.cameraOn" : "audit.d.cameraOff", { roster: d.roster });
     case "purge":
       return t("audit.d.purge", { roster: d.roster, students: d.students, results: d.results });
     case "token":

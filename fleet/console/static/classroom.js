@@ -6,12 +6,14 @@
 //   classroom-store.js  what this page knows      classroom-show.js  projector, one hand-in
 //   classroom-work.js   the class at work (poll)   classroom-pins.js  PINs, the class sheet
 //   pictures.js         the 9 pictures of a picture PIN (shared with the student's page)
+//   classroom-camera.js the class's camera switch
 
 import { api, fail } from "./api.js";
 import { $, changed, h, toast } from "./dom.js";
 import { lessonTitle } from "./format.js";
 import { locale, t } from "./i18n.js";
 import { loadLibrary } from "./lessons.js";
+import { loadCamera, renderCamera, wireCamera } from "./classroom-camera.js";
 import { hideSheet, renderPins, renderSheet, wirePins } from "./classroom-pins.js";
 import { closeProjector, openProjector, relabelShow, wireShow } from "./classroom-show.js";
 import { cls, enc, joinAddress, periodOf } from "./classroom-store.js";
@@ -107,7 +109,7 @@ export function renderClassroom() {
   renderPins();
   renderSheet();
   renderWork();
-  if (drawnLang !== state.lang) relabelShow();
+  if (drawnLang !== state.lang) { relabelShow(); renderCamera(); }
   drawnLang = state.lang;
 }
 
@@ -131,6 +133,7 @@ function chooseClass(roster) {
   const period = periodOf(roster);
   if (period) loadQr(period).then(renderPeriod, fail);
   startWork(roster, afterLook);
+  loadCamera(roster);
 }
 
 // After each look at the class: the PIN controls, and now and then the open periods
@@ -220,6 +223,7 @@ export function wireClassroom() {
   $("#period-end-keep").addEventListener("click", () => showEndConfirm(false));
   $("#period-end-go").addEventListener("click", endPeriod);
   wirePins();
+  wireCamera();
   wireShow();
   wireWork();
 }

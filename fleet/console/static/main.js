@@ -10,6 +10,7 @@
 //   results.js   table, filters, export           charts.js   histogram, progress, leaderboard
 //   log.js       a robot's log                    job.js      one job's result and output
 //   preview.js   a robot's camera                 audit.js    audit log, API tokens
+//   models.js    the model shelf: push a model to robots, add one
 //   enrol.js     new robots: claim, rename, move, revoke
 //   api.js       the console's JSON API and its events    pages.js   one page at a time
 //   i18n.js      t() over i18n-en.js and i18n-zh.js        format.js  lesson titles, scores
@@ -22,6 +23,7 @@ import { $ } from "./dom.js";
 import { relabelEnrol, startEnrol } from "./enrol.js";
 import { pickLang, t } from "./i18n.js";
 import { renderJob, wireJob } from "./job.js";
+import { loadModels, renderModels, wireModels } from "./models.js";
 import { loadLibrary as fetchLibrary, renderLessons } from "./lessons.js";
 import { setConnected, startEvents } from "./live.js";
 import { wireLog } from "./log.js";
@@ -41,6 +43,7 @@ function renderAll() {
   if (state.page === "roster") renderRoster();
   if (state.page === "class") renderClassroom();
   if (state.page === "lessons") renderLessons();
+  if (state.page === "models") renderModels();
   if (state.page === "results") renderResults();
   renderJob();
   renderAudit();
@@ -74,6 +77,7 @@ function route() {
   if (state.page === "lessons") loadLibrary();
   if (state.page === "results") { loadClasses(); loadResults(); }
   if (state.page === "roster") loadRosters();
+  if (state.page === "models") loadModels();
   if (state.page === "class") enterClassroom(); else leaveClassroom();
   auditRoute(state.page);
   renderAll();
@@ -116,6 +120,7 @@ function wire() {
   wireJob();
   wirePreview();
   wireAudit();
+  wireModels();
   $("#lang").addEventListener("change", (e) => chooseLang(e.target.value));
   window.addEventListener("hashchange", route);
 }

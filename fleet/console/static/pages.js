@@ -3,7 +3,7 @@
 import { $ } from "./dom.js";
 import { state } from "./store.js";
 
-export const PAGES = ["login", "room", "class", "roster", "lessons", "results", "audit"];
+export const PAGES = ["login", "room", "class", "roster", "lessons", "models", "results", "audit"];
 
 export function showPage(name) {
   state.page = name;

@@ -6,7 +6,7 @@ export const state = {
   lang: "en", // "zh" or "en"
   user: "", // the teacher logged in ("" when nobody is)
   room: null, // the last snapshot: {estop, devices, results}
-  page: "room", // the page shown: login, room, roster, lessons, results or audit
+  page: "room", // the page shown: login, room, class, roster, lessons, models, results or audit
   live: null, // the event stream: null before it starts, then true or false
   selected: new Set(), // the robots ticked in the room
   library: null, // the built-in lessons, once they have come

@@ -17,7 +17,8 @@ and one store per domain, each with its SQL in its own module:
 :attr:`~Database.rosters` (students, classes, which robot a student has),
 :attr:`~Database.accounts` (teachers and tokens), :attr:`~Database.audit`,
 :attr:`~Database.estop`, :attr:`~Database.classes` (class periods, students' PINs
-and sessions) and :attr:`~Database.work` (students' code and hand-ins). They answer with the frozen records of
+and sessions, a class's settings), :attr:`~Database.work` (students' code and hand-ins)
+and :attr:`~Database.models` (the model shelf). They answer with the frozen records of
 :mod:`~fleet.console.store.records`; ``record.to_json()`` is what the JSON API
 sends.
 
@@ -44,6 +45,7 @@ from fleet.console.store.classrecords import (
 from fleet.console.store.devices import DeviceStore
 from fleet.console.store.estop import EStopStore
 from fleet.console.store.jobs import JobStore
+from fleet.console.store.models import ModelStore
 from fleet.console.store.records import (
     LOGIN,
     AuditAction,
@@ -52,6 +54,7 @@ from fleet.console.store.records import (
     EStopState,
     Job,
     JobState,
+    ModelRecord,
     PendingJob,
     Purged,
     Record,
@@ -87,6 +90,8 @@ __all__ = [
     "HandIn",
     "Job",
     "JobState",
+    "ModelRecord",
+    "ModelStore",
     "PendingJob",
     "Period",
     "PinKind",
@@ -131,6 +136,7 @@ class Database(Closeable):
         self.estop = EStopStore(self._connection)
         self.classes = ClassStore(self._connection)
         self.work = WorkStore(self._connection)
+        self.models = ModelStore(self._connection)
 
     @property
     def engine(self) -> str:

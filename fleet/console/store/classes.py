@@ -1,4 +1,4 @@
-"""Class periods, students' PINs and their sessions.
+"""Class periods, students' PINs and their sessions, a class's settings.
 
 A teacher starts a **period** for a class (roster): it has a short join
 code (6 letters and digits that cannot be misread: no 0/O, 1/I/L) and an
@@ -7,6 +7,8 @@ stored only as an argon2id hash (:mod:`fleet.console.passwords`) and a
 check costs one argon2id run whether the student has a PIN or not. A
 student's **session** is a random token stored as its SHA-256; it ends
 when the period ends, when it expires, or when the teacher ends the period.
+A class's **settings** (``class_settings``, one row per class that changed
+one) say whether its students get a camera panel (default: yes).
 
 ::
 
@@ -58,7 +60,7 @@ def _period(r: Row) -> Period:
 
 
 class ClassStore:
-    """``periods``, ``student_pins`` and ``student_sessions``."""
+    """``periods``, ``student_pins``, ``student_sessions`` and ``class_settings``."""
 
     def __init__(self, db: Connection, passwords: Passwords = PASSWORDS) -> None:
         self._db = db
@@ -175,6 +177,21 @@ class ClassStore:
         )
         return self._passwords.check(pin, rows[0]["pin_hash"] if rows else None).ok
 
+    # -- a class's settings ----------------------------------------------------
+
+    def camera_panel(self, roster: str) -> bool:
+        """Whether the class's students get a camera panel (the robot's camera on their page)."""
+        rows = self._db.rows("SELECT camera_panel FROM class_settings WHERE roster = ?", (roster,))
+        return bool(rows[0]["camera_panel"]) if rows else True
+
+    def set_camera_panel(self, roster: str, on: bool) -> None:
+        """Turn the class's camera panel on or off (the teacher's own preview is not affected)."""
+        self._db.execute(
+            "INSERT INTO class_settings (roster, camera_panel) VALUES (?, ?) "
+            "ON CONFLICT (roster) DO UPDATE SET camera_panel = excluded.camera_panel",
+            (roster, int(on)),
+        )
+
     # -- sessions -------------------------------------------------------------
 
     def open_session(self, student_id: str, period: Period, ttl_s: float = 8 * 3600.0) -> str:
@@ -191,9 +208,11 @@ class ClassStore:
         """The live session of ``token``, else ``None`` (unknown, expired, period ended)."""
         rows = self._db.rows(
             "SELECT t.student_id, s.name, s.roster, t.period_id, p.lesson_id, t.expires, "
-            "(SELECT min(device) FROM devices d WHERE d.student_id = t.student_id) AS device "
+            "(SELECT min(device) FROM devices d WHERE d.student_id = t.student_id) AS device, "
+            "coalesce(c.camera_panel, 1) AS camera_panel "
             "FROM student_sessions t JOIN students s ON s.id = t.student_id "
             "JOIN periods p ON p.id = t.period_id "
+            "LEFT JOIN class_settings c ON c.roster = s.roster "
             "WHERE t.token_hash = ?1 AND t.expires > ?2 AND p.ended IS NULL AND p.ends > ?2",
             (_hash(token), time.time()),
         )
@@ -208,6 +227,7 @@ class ClassStore:
             r["lesson_id"],
             r["expires"],
             r["device"],
+            bool(r["camera_panel"]),
         )
 
     def close_session(self, token: str) -> bool:

@@ -53,6 +53,8 @@ class StudentSession(Record):
     expires: float
     #: The robot bound to the student (the first, when a teacher bound several).
     device: str | None
+    #: Whether the class may see a robot's camera on the student's page (the teacher's switch).
+    camera_panel: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ __all__ = [
     "EStopState",
     "Job",
     "JobState",
+    "ModelRecord",
     "PendingJob",
     "Purged",
     "Record",
@@ -76,6 +77,8 @@ class AuditAction(StrEnum):
     CLEAR_STOP = "release"
     PURGE = "purge"
     PREVIEW = "preview"
+    #: A class's camera panel turned on or off (``roster``, ``on``).
+    CAMERA_PANEL = "camera-panel"
     TOKEN = "token"  # noqa: S105 - an action, not a secret
     REVOKE_TOKEN = "revoke-token"  # noqa: S105 - an action, not a secret
     CLAIM = "claim"
@@ -140,6 +143,28 @@ class Purged(Record):
     results: int
     jobs: int
     devices: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord(Record):
+    """A model on the console's shelf: the teacher's own (``student_id`` ``None``) or one a
+    student taught, with what its manifest says it does."""
+
+    name: str
+    sha256: str
+    size: int
+    student_id: str | None
+    created: float
+    #: The manifest's task (``classify``, ...) and labels (``{"id", "en", "zh"}`` each).
+    task: str | None
+    labels: list[dict[str, str]]
+    #: The manifest's title (``{"en", "zh"}``).
+    title: dict[str, str] | None
+    #: The student's display name and class (``None`` for the teacher's own models).
+    student: str | None
+    roster: str | None
+    #: The manifest (YAML text), as it was checked when the model was added.
+    manifest: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,8 +110,8 @@ class RosterStore:
         return bool(self._db.rows("SELECT 1 FROM students WHERE roster = ? LIMIT 1", (roster,)))
 
     def purge(self, roster: str) -> Purged:
-        """Delete a class: its students, their results, jobs, PINs, sessions, code and
-        hand-ins, its periods, and its devices' bindings.
+        """Delete a class: its students, their results, jobs, PINs, sessions, code,
+        hand-ins and models on the shelf, its periods and settings, and its devices' bindings.
 
         Then the engine scrubs (:meth:`~fleet.console.store.sql.Connection.scrub`): on SQLite
         ``VACUUM`` and a WAL checkpoint, so no deleted name or result is left in the
@@ -141,12 +141,19 @@ class RosterStore:
                     f"UPDATE devices SET student_id = NULL WHERE student_id IN {ids}",  # noqa: S608 - fixed text
                     (roster,),
                 )
-                for table in ("student_pins", "student_sessions", "student_code", "handins"):
+                for table in (
+                    "student_pins",
+                    "student_sessions",
+                    "student_code",
+                    "handins",
+                    "models",
+                ):
                     db.execute(
                         f"DELETE FROM {table} WHERE student_id IN {ids}",  # noqa: S608 - fixed text
                         (roster,),
                     )
                 db.execute("DELETE FROM periods WHERE roster = ?", (roster,))
+                db.execute("DELETE FROM class_settings WHERE roster = ?", (roster,))
                 students = db.execute("DELETE FROM students WHERE roster = ?", (roster,)).rowcount
             self._db.scrub(db, _PURGED)
         return Purged(roster, students, results, jobs, devices)

@@ -22,6 +22,8 @@ Only a migration that cannot be said so needs its PostgreSQL text in
 - 4: the student's side: class periods (a join code), students' PINs and
   sessions, their code (autosaved versions per lesson) and hand-ins (the
   exact code a result was earned with).
+- 5: the console's model shelf (models the teacher uploaded, and students' taught
+  models); a class's settings (whether its students get a camera panel).
 """
 
 from __future__ import annotations
@@ -116,6 +118,16 @@ MIGRATIONS: list[list[str]] = [
             place TEXT NOT NULL, job TEXT NOT NULL UNIQUE, code_sha256 TEXT NOT NULL,
             code TEXT NOT NULL, created REAL NOT NULL)""",
         "CREATE INDEX handins_student ON handins (student_id, lesson_id)",
+    ],
+    [  # 5: the model shelf; a class's settings
+        """CREATE TABLE models (
+            name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+            manifest TEXT NOT NULL, student_id TEXT, created REAL NOT NULL)""",
+        # one model of a name per student, and one the teacher's (student_id NULL)
+        "CREATE UNIQUE INDEX models_name_student ON models (name, coalesce(student_id, ''))",
+        "CREATE INDEX models_sha256 ON models (sha256)",
+        """CREATE TABLE class_settings (
+            roster TEXT PRIMARY KEY, camera_panel INTEGER NOT NULL DEFAULT 1)""",
     ],
 ]
 

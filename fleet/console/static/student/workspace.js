@@ -31,6 +31,10 @@ function showWho() {
   $("#who").hidden = false;
   $("#run-robot").disabled = !me.device;
   $("#run-robot").title = me.device ? "" : t("run.norobot");
+  // the teacher turned the class's camera off: no camera to ask for (the console refuses it too)
+  const camera = $("#want-camera");
+  camera.closest("label").hidden = me.camera_panel === false;
+  if (me.camera_panel === false) camera.checked = false;
 }
 
 function showSteps() {
