@@ -70,13 +70,13 @@ class ModelStore:
 
     def add(self, name: str, sha256: str, size: int, manifest: str, student_id: str | None) -> None:
         """Put a model on the shelf; it replaces the one of that name and student."""
-        with self._db.transaction() as db:
-            db.execute("DELETE FROM models WHERE name = ? AND student_id IS ?", (name, student_id))
-            db.execute(
-                "INSERT INTO models (name, sha256, size, manifest, student_id, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, sha256, size, manifest, student_id, time.time()),
-            )
+        self._db.execute(
+            "INSERT INTO models (name, sha256, size, manifest, student_id, created) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, coalesce(student_id, '')) DO UPDATE "
+            "SET sha256 = excluded.sha256, size = excluded.size, manifest = excluded.manifest, "
+            "created = excluded.created",
+            (name, sha256, size, manifest, student_id, time.time()),
+        )
 
     def list(self) -> builtins.list[ModelRecord]:
         """Every model on the shelf, newest first."""
