@@ -38,6 +38,9 @@ def test_question_marks_become_numbered_dollar_marks_but_not_inside_quotes() -> 
         "SELECT '?', \"odd?name\" FROM t WHERE a = $1"
     )
     assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1"  # '' stays inside
+    assert to_postgres("SELECT ? -- why? REAL\n, /* or? */ ?") == (
+        "SELECT $1 -- why? REAL\n, /* or? */ $2"
+    )
 
 
 def test_numbered_marks_keep_their_numbers_and_are_never_mixed_with_plain_ones() -> None:
