@@ -21,6 +21,7 @@ from fleet.console.api import ApiServer
 from fleet.console.cli import console as console_group
 from fleet.console.console import JOB_LOG_LINES, Console, ConsoleConfig
 from fleet.console.preview import MAX_WATCHED
+from fleet.console.store import Database
 from fleet.console.tls import hub_names, web_certificate
 from fleet.console.websecurity import COOKIE, refusal
 from fleet.core.errors import BrokerError
@@ -59,9 +60,10 @@ class Client:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Console, Client]]:
-    """A console that is never connected (port 9: nothing listens) behind its API."""
-    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
+def served(tmp_path: Path, db_url: str | Path) -> Iterator[tuple[Console, Client]]:
+    """A console that is never connected (port 9: nothing listens) behind its API, its
+    store on each engine."""
+    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"), Database(db_url))
     console.db.accounts.add_teacher("ms-li", "a long secret")
     console.db.accounts.add_teacher("mr-wu", "another long secret")
     with ApiServer(console) as server:
@@ -252,7 +254,7 @@ def test_api_tokens_belong_to_one_teacher(served: tuple[Console, Client]) -> Non
 
 
 def test_a_password_reset_logs_the_teacher_out_everywhere(
-    served: tuple[Console, Client], tmp_path: Path
+    served: tuple[Console, Client], tmp_path: Path, db_url: str | Path
 ) -> None:
     """Someone learnt Ms Li's password: she resets it with `roboclass console adduser`
     (on the hub, while the console runs). Their login token, the page's cookie and the
@@ -272,9 +274,10 @@ def test_a_password_reset_logs_the_teacher_out_everywhere(
     for held in (login, cookie, api, wu):
         assert client("GET", "/api/v1/room", headers=held)[0] == 200
 
+    store = ["--data-dir", str(tmp_path / "console"), "--store", str(db_url)]
     reset = CliRunner().invoke(
         console_group,
-        ["adduser", "ms-li", "--data-dir", str(tmp_path / "console"), "--password-stdin"],
+        ["adduser", "ms-li", "--password-stdin", *store],
         input="a new long secret\n",
     )
     assert reset.exit_code == 0, reset.output

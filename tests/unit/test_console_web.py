@@ -44,9 +44,10 @@ def call(url: str, method: str = "GET", body: Any = None, token: str = "") -> tu
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ApiServer]:
-    """A console that is never connected (port 9: nothing listens) behind its API."""
-    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"))
+def server(tmp_path: Path, db_url: str | Path) -> Iterator[ApiServer]:
+    """A console that is never connected (port 9: nothing listens) behind its API, its
+    store on each engine."""
+    console = Console(ConsoleConfig("127.0.0.1", 9, tmp_path / "console"), Database(db_url))
     with ApiServer(console) as running:
         yield running
     console.close()

@@ -5,6 +5,7 @@ dropped connection, two programs migrating one database, and the console's
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -38,6 +39,9 @@ def test_question_marks_become_numbered_dollar_marks_but_not_inside_quotes() -> 
         "SELECT '?', \"odd?name\" FROM t WHERE a = $1"
     )
     assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1"  # '' stays inside
+    assert to_postgres("SELECT ? -- why? REAL\n, /* or? */ ?") == (
+        "SELECT $1 -- why? REAL\n, /* or? */ $2"
+    )
 
 
 def test_numbered_marks_keep_their_numbers_and_are_never_mixed_with_plain_ones() -> None:
@@ -277,8 +281,14 @@ def test_two_programs_opening_a_new_database_migrate_it_once(postgres: TempPostg
 
 
 @pytest.mark.integration
-def test_console_adduser_and_token_on_postgresql(tmp_path: Path, postgres: TempPostgres) -> None:
+def test_console_serve_adduser_and_token_on_postgresql(
+    tmp_path: Path, postgres: TempPostgres
+) -> None:
     url = postgres.fresh_database()
+    serve = ["serve", "--port", "0", "--duration", "0.2", "--json", "--data-dir", str(tmp_path)]
+    fresh = CliRunner().invoke(console_group, [*serve, "--store", url])
+    assert fresh.exit_code == 0, fresh.output
+    assert json.loads(fresh.output)["teachers"] is False
     added = CliRunner().invoke(
         console_group,
         ["adduser", "ms-li", "--password-stdin", "--data-dir", str(tmp_path)],
@@ -291,4 +301,7 @@ def test_console_adduser_and_token_on_postgresql(tmp_path: Path, postgres: TempP
     with Database(url) as db:
         assert db.accounts.token_user(made.output.strip()) == "ms-li"
         assert db.accounts.login("ms-li", "a long secret") is not None
+    served = CliRunner().invoke(console_group, serve, env={"ROBOCLASS_CONSOLE_STORE": url})
+    assert served.exit_code == 0, served.output
+    assert json.loads(served.output)["teachers"] is True  # the teacher adduser stored
     assert not (tmp_path / "console.sqlite").exists()  # the URL, not the data folder's file

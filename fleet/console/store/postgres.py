@@ -6,7 +6,7 @@
         db.results.add_many(batch)
 
 :func:`to_postgres` rewrites each statement the stores write (cached): it
-keeps quoted text as it is and, outside it,
+keeps quoted text, quoted names and comments as they are and, outside them,
 
 - ``?`` becomes ``$1``, ``$2``, ... in turn and ``?N`` becomes ``$N``: PostgreSQL's
   own marks, which psycopg's ``RawCursor`` sends as they are (it parses no
@@ -57,7 +57,8 @@ logger = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x526F626F436C6173
 CONNECT_TIMEOUT_S = 10
 
-_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+#: Quoted text, a quoted name or a comment: kept as it is.
+_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/)", re.S)
 _REFUSED = {
     re.compile(r"\bINSERT\s+OR\b", re.I): "write INSERT ... ON CONFLICT ... DO NOTHING/UPDATE",
     re.compile(r"\bPRAGMA\b", re.I): "PRAGMAs are SQLite's own: give Connection a method",
@@ -103,7 +104,7 @@ def to_postgres(sql: str) -> str:
         return f"${match.group(1) or count}"
 
     for n, piece in enumerate(_QUOTED.split(sql)):
-        if n % 2:  # quoted text or a quoted name: as it is
+        if n % 2:  # quoted text, a quoted name or a comment: as it is
             out.append(piece)
             continue
         part = piece
