@@ -305,3 +305,20 @@ def test_console_serve_adduser_and_token_on_postgresql(
     assert served.exit_code == 0, served.output
     assert json.loads(served.output)["teachers"] is True  # the teacher adduser stored
     assert not (tmp_path / "console.sqlite").exists()  # the URL, not the data folder's file
+
+
+@pytest.mark.integration
+def test_a_user_who_may_not_make_tables_is_told_how_to_let_it(postgres: TempPostgres) -> None:
+    url = postgres.fresh_database()
+    name = url.rsplit("/", 1)[1]
+    with Database(postgres.url) as admin:
+        admin._connection.execute("DROP ROLE IF EXISTS pupil")
+        admin._connection.execute("CREATE ROLE pupil LOGIN")
+    as_pupil = postgres.url_for(name).replace(f"{postgres.user}@", "pupil@")
+    with pytest.raises(StoreError, match="cannot be made") as caught:
+        Database(as_pupil)  # PostgreSQL 15: only the database's owner creates in public
+    assert "OWNER TO" in str(caught.value) and "所有者" in str(caught.value)
+    with Database(postgres.url) as admin:
+        admin._connection.execute(f'ALTER DATABASE "{name}" OWNER TO pupil')
+    with Database(as_pupil) as db:  # what the message said to do
+        assert db.schema_version == len(MIGRATIONS)

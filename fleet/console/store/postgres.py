@@ -200,6 +200,12 @@ def _unreachable(url: str, exc: Exception) -> StoreError:
     )
 
 
+def _psycopg_error() -> type[Exception]:
+    import psycopg  # noqa: PLC0415 - imported already by _open
+
+    return psycopg.Error
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -219,7 +225,18 @@ class PostgresConnection(Connection):
         self._url = url
         self._pg = _Session(_open(url))
         super().__init__(self._pg)
-        self._migrate()
+        try:
+            self._migrate()
+        except Exception as exc:
+            self._pg.db.close()
+            if not isinstance(exc, _psycopg_error()):
+                raise
+            raise StoreError(
+                f"the console's tables cannot be made in {self.url} ({_first_line(exc)}): let "
+                "the user create tables (make it the database's owner: ALTER DATABASE ... OWNER "
+                "TO ...) / 无法在该数据库中建表：请让该用户成为数据库的所有者（ALTER DATABASE ... "
+                "OWNER TO ...）"
+            ) from exc
 
     def _migrate(self) -> None:
         db = self._pg
