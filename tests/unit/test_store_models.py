@@ -17,8 +17,8 @@ MINE = SIGNS.replace("name: traffic-signs", "name: ana-signs-zq").replace(
 )
 
 
-def test_the_shelf_keeps_one_model_per_name_and_student_newest_first(tmp_path: Path) -> None:
-    with Database(tmp_path / "console.sqlite") as db:
+def test_the_shelf_keeps_one_model_per_name_and_student_newest_first(db_url: str | Path) -> None:
+    with Database(db_url) as db:
         assert db.models.list() == []
         assert db.models.get(SIGNS_SHA) is None
         ana = db.rosters.add_student("Ana", "7A")
@@ -54,15 +54,15 @@ def test_the_shelf_keeps_one_model_per_name_and_student_newest_first(tmp_path: P
         assert len(db.models.list()) == 4
 
 
-def test_a_shelf_row_with_an_unreadable_manifest_is_still_listed(tmp_path: Path) -> None:
-    with Database(tmp_path / "console.sqlite") as db:
+def test_a_shelf_row_with_an_unreadable_manifest_is_still_listed(db_url: str | Path) -> None:
+    with Database(db_url) as db:
         db.models.add("odd", "e" * 64, 5, "name: [unclosed", None)
         (odd,) = db.models.list()
         assert (odd.name, odd.task, odd.labels, odd.title) == ("odd", None, [], None)
 
 
-def test_the_camera_panel_is_on_until_the_teacher_turns_it_off(tmp_path: Path) -> None:
-    with Database(tmp_path / "console.sqlite") as db:
+def test_the_camera_panel_is_on_until_the_teacher_turns_it_off(db_url: str | Path) -> None:
+    with Database(db_url) as db:
         ana = db.rosters.add_student("Ana", "7A")
         db.rosters.add_student("Kai", "7B")
         assert db.classes.camera_panel("7A") and db.classes.camera_panel("no-such-class")

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import builtins
 import logging
-import sqlite3
 import time
 
 from fleet.console.store.records import ModelRecord
-from fleet.console.store.sql import Connection
+from fleet.console.store.sql import Connection, Row
 from models import ManifestError, parse_manifest
 
 __all__ = ["ModelStore"]
@@ -35,7 +34,7 @@ _SELECT = (
 )
 
 
-def _model(r: sqlite3.Row) -> ModelRecord:
+def _model(r: Row) -> ModelRecord:
     task: str | None = None
     labels: list[dict[str, str]] = []
     title: dict[str, str] | None = None

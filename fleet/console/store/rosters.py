@@ -47,6 +47,8 @@ _PURGED = (
     "handins",
     "periods",
     "students",
+    "models",
+    "class_settings",
 )
 
 
