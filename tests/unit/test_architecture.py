@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Top to bottom. A package may import packages below it, never above.
 LAYERS = [
     "roboclass",
+    "district",
     "fleet",
     "lessons",
     "vision",
