@@ -17,8 +17,8 @@ with TLS and the configurations ``roboclass district broker-config`` and
   statement: the statement ingest uses, without MQTT, JSON or signatures).
   ``--per-envelope`` results go in one envelope (1: each result as its own
   message, the worst case; a console sends what one store batch held).
-- **bridge lag**: one school broker bridged to the district broker; a console
-  identity publishes ``--lag-results`` envelopes (one result each) at
+- **bridge lag**: one school broker bridged to the district broker; the district
+  link's identity publishes ``--lag-results`` envelopes (one result each) at
   ``--lag-rate`` a second on the SCHOOL's broker; lag = stored at the district
   (``received``) - made at the school (``at``), p50/p99.
 - **catch-up**: the district broker stops; ``--offline-results`` envelopes
@@ -208,7 +208,7 @@ def bench_bridge(args: argparse.Namespace, tmp: Path, pg: TempPostgres) -> dict[
         ingest = Ingest(DistrictStore(url), "localhost", dport,
                         tls=Credentials.load(dlayout.service).tls_context()).start()  # fmt: skip
         assert ingest.wait_connected(30)
-        console = _connect(layout.console, "localhost", sport)
+        console = _connect(layout.district_link, "localhost", sport)  # the link's own identity
         time.sleep(3)  # bench only: the bridge connects
         out.update(_lag(args, console, key, topic, ingest, store))
         district = _catchup(args, console, key, topic, store, dlayout, dport, tmp, district)
