@@ -85,6 +85,10 @@ PSEUDONYM_KEY_FILE = "district-pseudonym.key"
 LIVE_EVERY_S = 10.0
 #: What is sent again after a restart (s before the last result known sent).
 RESEND_WINDOW_S = 600.0
+#: How often the store is read for new results without a wake-up (s).
+POLL_S = 2.0
+#: How long the link lets results gather after a wake-up (s).
+LINGER_S = 0.2
 
 
 class DistrictSettings(BaseModel):
@@ -193,7 +197,7 @@ class DistrictLink(Closeable):
     def _run(self) -> None:
         console = self.console
         while not self._stop.is_set():
-            seen = console.changes
+            seen = console.results_stored
             try:
                 self.send_results()
                 if time.monotonic() >= self._live_due and self.send_live():
@@ -201,7 +205,12 @@ class DistrictLink(Closeable):
             except Exception:  # the store or the link failed this time: try again soon
                 logger.exception("sending to the district failed")
                 self._stop.wait(1.0)
-            console.wait_for(lambda seen=seen: console.changes != seen or self._stop.is_set(), 1.0)
+            # Woken by a result the console stored (not by every telemetry message); the
+            # store is also read every POLL_S for results stored another way (hand-ins).
+            console.wait_for(
+                lambda seen=seen: console.results_stored != seen or self._stop.is_set(), POLL_S
+            )
+            self._stop.wait(LINGER_S)  # a burst of results goes up in few messages
 
     def _band(self, lesson_id: str) -> str:
         band = self._bands.get(lesson_id)
