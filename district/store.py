@@ -85,7 +85,8 @@ class SchoolStore:
                 (kid, school, text, now),
             )
         found = self.get(school)
-        assert found is not None  # noqa: S101 - just written in the same lock
+        if found is None:  # deleted between the two statements
+            raise SchoolError(f"school {school} was removed while it was being added")
         return found
 
     def retire_key(self, school: str, kid: str) -> bool:
