@@ -180,5 +180,11 @@ class DistrictStore(Closeable):
         self.live = LiveStore(self.db)
         self.staff = StaffStore(self.db)
 
+    def migrate(self, domain: str, migrations: list[list[str]]) -> None:
+        """Bring another part's domain up to date on this database (the district's pages:
+        ``library``, ``challenges``); its stores then use :attr:`db`."""
+        with self.db.lock:
+            migrate(self.db.conn, domain, migrations)
+
     def _close(self) -> None:
         self.db.close()
