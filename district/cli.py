@@ -175,6 +175,20 @@ def school_cert_command(school: str, root: Path, out: Path) -> None:
                f"--district-folder`; reload the district broker (SIGHUP) for the new ACL")  # fmt: skip
 
 
+@district.command("revoke-school")
+@click.argument("school")
+@CONFIG
+def revoke_school_command(school: str, root: Path) -> None:
+    """Revoke a school's bridge certificate; reload the district broker afterwards."""
+    from district.broker import revoke_school  # noqa: PLC0415
+
+    try:
+        revoke_school(root, school)
+    except DistrictError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{school} revoked; reload the district broker (SIGHUP) so it reads the new lists")
+
+
 @district.command("broker-up")
 @CONFIG
 def broker_up(root: Path) -> None:
