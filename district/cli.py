@@ -137,6 +137,26 @@ def add_school(school: str, name: str, public_key: str, url: str) -> None:
     click.echo(f"school {found.id} ({found.name}), keys {', '.join(found.kids)}")
 
 
+@district.command("retire-key")
+@click.argument("school")
+@click.argument("kid")
+@STORE
+def retire_key(school: str, kid: str, url: str) -> None:
+    """Stop taking a school's messages signed with key KID (a console replaced or lost)."""
+    from district.store import DistrictStore  # noqa: PLC0415
+
+    try:
+        with DistrictStore(url) as store:
+            done = store.schools.retire_key(school, kid)
+    except DistrictError as exc:
+        raise _fail(exc) from exc
+    if not done:
+        raise click.ClickException(
+            f"{school} has no key {kid} in use / {school} 没有在用的密钥 {kid}"
+        )
+    click.echo(f"key {kid} of {school} retired (the district reads its keys again within 30 s)")
+
+
 @district.command("broker-config")
 @click.option(
     "--out",
