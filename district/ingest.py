@@ -17,6 +17,10 @@ transaction each, idempotently by result id, and only then acknowledges
 the batch's messages (QoS 1, :meth:`fleet.core.link.Link.ack`): what the
 district had not stored when it stopped, its broker sends again. A batch the
 database refuses (PostgreSQL down) is kept and tried again, never dropped.
+Every :data:`TALLY_EVERY_S` each school that sent results is told how many
+the district holds per day (:class:`fleet.core.district.Tally`); a school
+that holds more on a day sends that day again (a queue lost anywhere on the
+way, a district database restored from a backup).
 """
 
 from __future__ import annotations
@@ -35,12 +39,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from district.records import LiveCount, ResultRow
 from district.store import DistrictStore
 from fleet.core.district import (
+    TALLY,
     UP_ALL,
+    DistrictTopics,
     LiveBody,
     Opened,
     Refused,
     ResultBody,
     Results,
+    Tally,
     open_envelope,
 )
 from fleet.core.link import Link
@@ -64,6 +71,11 @@ _UNKNOWN_KEY_REFRESH_S = 1.0
 _MIN_REFRESH_S = 0.05
 _MISSED_KEPT = 1000
 _RETRY_S = (0.5, 1.0, 2.0, 5.0)
+#: How often each school that sent results is told what the district holds (s).
+TALLY_EVERY_S = 30.0
+#: Days a tally covers, and how long before a school's newest result it stops (s).
+TALLY_DAYS = 7
+TALLY_MARGIN_S = 120.0
 
 
 class Ingest(Closeable):
@@ -78,8 +90,12 @@ class Ingest(Closeable):
         tls: ssl.SSLContext | None = None,
         client_id: str = CLIENT_ID,
         keepalive: int = 10,
+        tally_every_s: float = TALLY_EVERY_S,
+        tally_margin_s: float = TALLY_MARGIN_S,
     ) -> None:
         self.store = store
+        self._tally_every_s = tally_every_s
+        self._tally_margin_s = tally_margin_s
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._trusted: dict[str, tuple[str, Ed25519PublicKey]] = {}
@@ -88,6 +104,8 @@ class Ingest(Closeable):
         self._keys_lock = threading.Lock()
         self._queue: queue.Queue[tuple[Opened, int, int] | None] = queue.Queue()
         self._closing = threading.Event()  # set on close: no lingering, no more retries
+        self._sent_results: set[str] = set()  # schools with results since the last tallies
+        self._tally_due = time.monotonic() + tally_every_s
         self._changed = threading.Condition()
         self._writer = threading.Thread(target=self._write, name="district-ingest", daemon=True)
         self.refresh_keys()
@@ -198,7 +216,11 @@ class Ingest(Closeable):
 
     def _write(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=max(0.1, self._tally_due - time.monotonic()))
+            except queue.Empty:
+                self._send_tallies()
+                continue
             if first is None:
                 return
             if self._queue.qsize() < BATCH - 1:
@@ -220,6 +242,25 @@ class Ingest(Closeable):
                 self._changed.notify_all()
             if last:
                 return
+            if time.monotonic() >= self._tally_due:
+                self._send_tallies()
+
+    def _send_tallies(self) -> None:
+        """Tell each school that sent results lately how many the district holds per day."""
+        self._tally_due = time.monotonic() + self._tally_every_s
+        schools, self._sent_results = self._sent_results, set()
+        for school in sorted(schools):
+            try:
+                found = self.store.results.tally(school, TALLY_DAYS, self._tally_margin_s)
+            except Exception:  # the database is away: the next round tells
+                logger.warning("cannot count %s's results", school, exc_info=True)
+                continue
+            if found is None:
+                continue
+            since, until, rooms = found
+            tally = Tally(since=since, until=until, rooms=rooms)
+            self.link.publish(DistrictTopics(school).down(TALLY), tally.model_dump_json().encode())
+            self._count("tallies")
 
     def _store(self, batch: list[Opened]) -> bool:
         """Store a batch (trying again while the database is away); False if closed first."""
@@ -229,6 +270,7 @@ class Ingest(Closeable):
         for envelope, body in batch:
             if isinstance(body, Results):
                 rows.extend(_row(envelope.school, r) for r in body.results)
+                self._sent_results.add(envelope.school)
             elif isinstance(body, LiveBody):
                 count = LiveCount(
                     envelope.school, body.room, body.robots_online, body.robots_known,

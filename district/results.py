@@ -134,6 +134,27 @@ class ResultStore:
         )
         return [ClassProgress(class_=r.pop("class"), **r) for r in rows]
 
+    def tally(
+        self, school: str, days: int, margin_s: float
+    ) -> tuple[float, float, dict[str, dict[int, int]]] | None:
+        """``school``'s results per room and day of ``at`` over its last ``days`` days, up to
+        ``margin_s`` before the newest (what may still be on its way is left out):
+        ``(since, until, {room: {day: count}})``, or ``None`` for a school with none."""
+        newest = self._db.rows("SELECT max(at) AS at FROM results WHERE school = %s", (school,))
+        if not newest or newest[0]["at"] is None:
+            return None
+        until = float(newest[0]["at"]) - margin_s
+        since = until - days * 86400.0
+        rows = self._db.rows(
+            "SELECT room, floor(at / 86400)::bigint AS day, count(*) AS n FROM results "
+            "WHERE school = %s AND at >= %s AND at < %s GROUP BY room, day",
+            (school, since, until),
+        )
+        rooms: dict[str, dict[int, int]] = {}
+        for r in rows:
+            rooms.setdefault(r["room"], {})[int(r["day"])] = int(r["n"])
+        return since, until, rooms
+
     def by_lesson(self, where: ResultFilter | None = None) -> builtins.list[dict[str, Any]]:
         """Per lesson and grade band across schools: results, schools, students, mean score."""
         clause, args = _where(where or ResultFilter())

@@ -44,18 +44,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleet.console.console import Console
 from fleet.console.store import JobState, Result
 from fleet.core.credentials import Credentials
 from fleet.core.district import (
+    DAY_S,
     MAX_RESULTS,
+    TALLY,
     DistrictTopics,
     Kind,
     LiveBody,
     ResultBody,
     Results,
+    Tally,
     seal,
 )
 from fleet.core.errors import BrokerError
@@ -159,6 +162,9 @@ class DistrictLink(Closeable):
         self._cursor = max(0.0, self._load_cursor() - RESEND_WINDOW_S)
         self._at_cursor: set[str] = set()  # sent, received exactly at the cursor
         self._connects = 0
+        self._tally_topic = self.topics.down(TALLY)
+        self._tally: Tally | None = None  # the district's newest, for the link's thread
+        self.resent = 0
         self._rewind = threading.Event()  # the school's broker came back: send again
         self._bands: dict[str, str] = {}
         self.sent = 0
@@ -185,8 +191,31 @@ class DistrictLink(Closeable):
         self._down.append(handler)
 
     def _on_down(self, topic: str, payload: bytes) -> None:
+        if topic == self._tally_topic:
+            try:
+                self._tally = Tally.model_validate_json(payload)
+            except ValidationError:
+                logger.warning("the district's tally is not valid: %r", payload[:200])
+            return
         for handler in list(self._down):
             handler(topic, payload)
+
+    def reconcile(self, tally: Tally) -> int:
+        """Send again each day's results of which the district holds fewer than this
+        console (``tally``); how many went. The district stores them once."""
+        theirs = tally.rooms.get(self.console.config.room, {})
+        mine: dict[int, list[Result]] = {}
+        for r in self.console.db.results.list(since=tally.since, until=tally.until):
+            if self.body(r) is not None:
+                mine.setdefault(int(r.received // DAY_S), []).append(r)
+        again = 0
+        for day, results in sorted(mine.items()):
+            if len(results) > theirs.get(day, 0):
+                logger.info("the district holds %d of this room's %d results of day %d: "
+                            "sending them again", theirs.get(day, 0), len(results), day)  # fmt: skip
+                again += self._send(results)
+        self.resent += again
+        return again
 
     def pseudonym(self, student_id: str) -> str:
         """The student's id for the district: the same at every send, useless elsewhere."""
@@ -213,6 +242,9 @@ class DistrictLink(Closeable):
             seen = console.results_stored
             try:
                 self.send_results()
+                tally, self._tally = self._tally, None
+                if tally is not None:
+                    self.reconcile(tally)
                 if time.monotonic() >= self._live_due and self.send_live():
                     self._live_due = time.monotonic() + self.settings.live_every_s
             except Exception:  # the store or the link failed this time: try again soon
@@ -276,14 +308,10 @@ class DistrictLink(Closeable):
         sent = 0
         for first in range(0, len(fresh), MAX_RESULTS):
             chunk = fresh[first : first + MAX_RESULTS]
-            bodies = [b for b in map(self.body, chunk) if b is not None]
-            self.skipped += len(chunk) - len(bodies)
-            if bodies:
-                payload = seal(self.console.key, self.settings.school, Kind.RESULT,
-                               Results(results=bodies))  # fmt: skip
-                if not link.publish(self.topics.up(Kind.RESULT), payload, qos=1):
-                    break  # not connected now: the same ones go next time
-            sent += len(bodies)
+            went = self._send(chunk)
+            if went < 0:
+                break  # not connected now: the same ones go next time
+            sent += went
             last = chunk[-1].received
             if last != self._cursor:
                 self._cursor, self._at_cursor = last, set()
@@ -292,6 +320,23 @@ class DistrictLink(Closeable):
             write_atomic(self._sent_file, json.dumps({"received": self._cursor}).encode())
         self.sent += sent
         return sent
+
+    def _send(self, results: list[Result]) -> int:
+        """Send ``results`` (at most :data:`MAX_RESULTS` an envelope); how many went, or -1
+        when the link is down."""
+        went = 0
+        for first in range(0, len(results), MAX_RESULTS):
+            chunk = results[first : first + MAX_RESULTS]
+            bodies = [b for b in map(self.body, chunk) if b is not None]
+            self.skipped += len(chunk) - len(bodies)
+            if not bodies:
+                continue
+            payload = seal(self.console.key, self.settings.school, Kind.RESULT,
+                           Results(results=bodies))  # fmt: skip
+            if not self.link.publish(self.topics.up(Kind.RESULT), payload, qos=1):
+                return -1
+            went += len(bodies)
+        return went
 
     def send_live(self) -> bool:
         """Send the room's counts now; False when the console's link is down."""

@@ -37,9 +37,11 @@ from fleet.core.topics import ID_PATTERN, valid_id
 __all__ = [
     "ALL",
     "CLOCK_SKEW_S",
+    "DAY_S",
     "MAX_ENVELOPE",
     "MAX_RESULTS",
     "PREFIX",
+    "TALLY",
     "UP_ALL",
     "DistrictTopics",
     "Envelope",
@@ -49,6 +51,7 @@ __all__ = [
     "Refused",
     "ResultBody",
     "Results",
+    "Tally",
     "open_envelope",
     "seal",
 ]
@@ -118,6 +121,27 @@ class LiveBody(BaseModel):
 
 
 _BODIES: dict[Kind, type[BaseModel]] = {Kind.RESULT: Results, Kind.LIVE: LiveBody}
+
+#: The down/ topic name of a :class:`Tally`.
+TALLY = "tally"
+#: One day, the tally's bucket (s): days are counted in the school's own clock (``at``).
+DAY_S = 86400
+
+
+class Tally(BaseModel):
+    """``district/v1/{school}/down/tally``: how many of a school's results the district holds,
+    per room and day (``floor(at / 86400)``), of those made in ``[since, until)`` by the
+    school's own clock. A room's console that holds more on a day sends that day again.
+
+    Down messages are not signed: only the district's service may write them on
+    the district broker, and only the bridge brings them onto the school's.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+    since: float
+    until: float
+    rooms: dict[str, dict[int, int]] = Field(max_length=1000)
 
 
 class Envelope(BaseModel):

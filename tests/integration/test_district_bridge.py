@@ -118,7 +118,8 @@ def world(tmp_path: Path, postgres: TempPostgres) -> Iterator[World]:  # noqa: F
     console_tls = Credentials.load(layout.console).tls_context()
     console = Console(ConsoleConfig("localhost", sport, data, tls=console_tls)).start()
     service_tls = Credentials.load(dlayout.service).tls_context()
-    ingest = Ingest(DistrictStore(store.db.url), "localhost", dport, tls=service_tls).start()
+    ingest = Ingest(DistrictStore(store.db.url), "localhost", dport, tls=service_tls,
+                    tally_every_s=1.0, tally_margin_s=0.0).start()  # fmt: skip
     robots = {r: _client(layout.device_dir(r)) for r in ROBOTS}
     try:
         assert console.wait_connected(15) and ingest.wait_connected(15)
@@ -213,6 +214,21 @@ def test_a_school_broker_that_crashed_loses_nothing(world: World) -> None:
     # They came again from the school's store (its link sent the last minutes again when
     # the broker came back), so the 5 the district had are doubles, stored once.
     assert world.ingest.wait_for(lambda: world.ingest.counts().get("duplicate", 0) >= 5, 30)
+
+
+def test_results_the_district_lost_come_again(world: World) -> None:
+    sent = world.send_results(6)
+    assert world.ingest.wait_for(lambda: world.district_count() == 6, 60), world.ingest.counts()
+    # The district's database restored from a backup a little older than its last results.
+    gone = world.store.db.rows(
+        "DELETE FROM results WHERE result_id = ANY(%s) RETURNING result_id", ([sent[1], sent[3]],)
+    )
+    assert len(gone) == 2 and world.district_count() == 4
+    later = world.send_results(1)  # the next result brings the district's tally back
+    assert world.ingest.wait_for(lambda: world.district_count() == 7, 60), world.ingest.counts()
+    ids = [r.result_id for r in world.store.results.list(ResultFilter(school=SCHOOL))]
+    assert sorted(ids) == sorted(sent + later)
+    assert world.link.resent >= 2 and world.ingest.counts()["tallies"] >= 1
 
 
 def test_what_the_district_sends_reaches_the_school(world: World) -> None:

@@ -20,6 +20,7 @@ from fleet.core.district import (
     Refused,
     ResultBody,
     Results,
+    Tally,
     open_envelope,
     seal,
 )
@@ -84,6 +85,15 @@ def test_a_result_has_no_room_for_a_name() -> None:
         ResultBody.model_validate({**RESULT, "student": "Wang Xiaoming"})
     with pytest.raises(ValidationError):
         Results(results=[])
+
+
+def test_a_tally_is_strict() -> None:
+    tally = Tally.model_validate_json(
+        b'{"since": 1.0, "until": 2.0, "rooms": {"room1": {"20428": 3}}}'
+    )
+    assert tally.rooms == {"room1": {20428: 3}}
+    with pytest.raises(ValidationError):
+        Tally.model_validate({"since": 1.0, "until": 2.0, "rooms": {}, "extra": 1})
 
 
 def test_topics() -> None:
