@@ -107,6 +107,10 @@ class BrokerSettings:
     max_connections: int = 200
     max_packet_size: int = MAX_JOB_PAYLOAD + 4096
     revoked: tuple[str, ...] = ()
+    #: The school's id at its district, and where the district's broker is (the bridge).
+    school: str | None = None
+    district_host: str | None = None
+    district_port: int = 8883
 
     def __post_init__(self) -> None:
         try:
@@ -132,13 +136,31 @@ class BrokerSettings:
                 raise BrokerError(f"bind address {self.bind!r} is not an IP address") from None
         if self.max_connections < 2:
             raise BrokerError("max_connections must be at least 2 (the console and one robot)")
+        self._check_district()
         if self.max_packet_size < MAX_JOB_PAYLOAD:
             raise BrokerError(f"max_packet_size must hold a job document ({MAX_JOB_PAYLOAD} bytes)")
+
+    def _check_district(self) -> None:
+        if self.school is not None and (not valid_id(self.school) or self.school == "all"):
+            raise BrokerError(f"school id {self.school!r} must match {ID_PATTERN} (not 'all')")
+        if self.district_host is not None:
+            if self.school is None:
+                raise BrokerError("a bridge to the district needs the school's id: give --school")
+            if not valid_host(self.district_host):
+                raise BrokerError(f"district host {self.district_host!r} is not a host name")
+        if not 0 < self.district_port < 65536:
+            raise BrokerError(f"district port {self.district_port} is not a TCP port")
 
     @property
     def console_identity(self) -> str:
         """The console's certificate common name (= MQTT user name); never a device id."""
         return f"console:{self.site}:{self.room}"
+
+    @property
+    def district_link_identity(self) -> str:
+        """The console's district link's own name (its own connection: it never pushes the
+        console's off); never a device id."""
+        return f"district-link:{self.site}:{self.room}"
 
     @property
     def topics(self) -> Topics:
@@ -212,18 +234,39 @@ def _write_client_info(settings: BrokerSettings, folder: Path, identity: str, ca
     write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
 
 
+def _write_district_link(settings: BrokerSettings, layout: Layout, ca: CertKey) -> None:
+    """``console/district-link/``: the certificate the console's district link connects with."""
+    creds = issue(ca, settings.district_link_identity)
+    folder = layout.district_link
+    _mkdir(folder, 0o700)
+    write_atomic(folder / "ca.crt", ca.cert_pem())
+    write_atomic(folder / "district-link.crt", creds.cert_pem())
+    write_atomic(folder / "district-link.key", creds.key_pem(), PRIVATE)
+    info = {"identity": settings.district_link_identity, "site": settings.site,
+            "room": settings.room, "hosts": list(settings.hosts), "port": settings.port,
+            "ca": "ca.crt", "cert": "district-link.crt", "key": "district-link.key"}  # fmt: skip
+    write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
+
+
 def _save_settings(settings: BrokerSettings, layout: Layout) -> None:
     write_atomic(layout.settings, (json.dumps(settings.as_dict(), indent=2) + "\n").encode())
 
 
 def write_classroom(
-    settings: BrokerSettings, out: Path, *, now: dt.datetime | None = None
+    settings: BrokerSettings,
+    out: Path,
+    *,
+    now: dt.datetime | None = None,
+    district_folder: Path | None = None,
 ) -> Layout:
     """Make the CA, the broker's, console's and devices' certificates and Mosquitto's files.
 
-    Refuses a folder that already holds a classroom: a new CA would lock out
-    every robot that has the old one.
+    With ``settings.district_host``, ``district_folder`` is what `roboclass
+    district school-cert` made (the district's CA, the school's certificate and
+    key): it is copied into ``district/`` for the bridge. Refuses a folder that
+    already holds a classroom: a new CA would lock out every robot that has the old one.
     """
+    district_files = _district_files(settings, district_folder)
     layout = Layout(out.resolve())
     if layout.conf.exists() or layout.ca_key.exists():
         raise BrokerError(
@@ -244,16 +287,50 @@ def write_classroom(
     write_atomic(layout.console_cert, console.cert_pem())
     write_atomic(layout.console_key, console.key_pem(), PRIVATE)
     _write_client_info(settings, layout.console, settings.console_identity, ca)
+    if settings.school is not None:
+        _write_district_link(settings, layout, ca)
     write_atomic(layout.broker_cert, server.cert_pem())
     write_atomic(layout.broker_key, server.key_pem(), PRIVATE)
     write_atomic(layout.crl, make_crl(ca, (), now=now))
     for device in settings.devices:
         _write_device(settings, layout, ca, device)
+    if district_files:
+        _mkdir(layout.district, 0o755)
+        for target, (data, mode) in zip(
+            (layout.district_ca, layout.district_cert, layout.district_key), district_files,
+            strict=True,
+        ):  # fmt: skip
+            write_atomic(target, data, mode)
     write_atomic(layout.acl, acl_text(settings).encode())
     write_atomic(layout.conf, conf.encode())
     _save_settings(settings, layout)
     give_to_broker_user(layout, user)
     return layout
+
+
+#: What `roboclass district school-cert` writes: the district's CA, the school's certificate and key.
+DISTRICT_FILES = ("ca.crt", "school.crt", "school.key")
+
+
+def _district_files(settings: BrokerSettings, folder: Path | None) -> list[tuple[bytes, int]]:
+    """The bridge's three files from ``folder`` (with their modes), or none without a district."""
+    if settings.district_host is None:
+        return []
+    if folder is None:
+        raise BrokerError(
+            "a bridge to the district needs the school's certificate: give --district-folder "
+            "DIR, the folder `roboclass district school-cert SCHOOL` made at the district / "
+            "连接区级需要学校证书：用 --district-folder 指定区里 district school-cert 生成的文件夹"
+        )
+    found = []
+    for name in DISTRICT_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise BrokerError(
+                f"{path} is missing: copy the whole folder `district school-cert` made"
+            )
+        found.append((path.read_bytes(), PRIVATE if name.endswith(".key") else 0o644))
+    return found
 
 
 def load_settings(root: Path) -> tuple[BrokerSettings, Layout]:

@@ -1,0 +1,278 @@
+"""The district's broker: a CA for the schools, Mosquitto's files, a certificate per school.
+
+``roboclass district broker-config --out DIR --host district.example`` calls
+:func:`write_district_broker`; ``roboclass district school-cert SCHOOL
+--config DIR --out OUT`` calls :func:`school_cert`, whose folder the school
+gives to ``roboclass broker config --district-folder OUT`` (the bridge)::
+
+    DIR/
+      district-broker.json    the settings and the schools (no secrets)
+      mosquitto.conf, acl     what Mosquitto reads
+      ca.crt, crl.pem         the district's CA certificate and revocation list
+      broker.crt, broker.key  the broker's identity (key 0600)
+      data/                   Mosquitto's persistence (what it queues for the ingest)
+      service/                0700: ca.key, district.crt/.key, ca.crt, broker.json
+                              (``district serve --broker-folder DIR/service``)
+    OUT/ (per school)         ca.crt, school.crt, school.key (0600), district.json
+
+A school's certificate is named ``school:{id}`` (its MQTT user name and client
+id, as in a classroom): the ACL lets it write only its own
+``district/v1/{id}/up/#`` and read its own ``.../down/#`` and
+``district/v1/all/down/#``. The district's service reads and writes all of
+``district/v1/#``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from district.errors import SchoolError
+from district.store import check_school_id
+from fleet.broker.conf import Layout, broker_user, give_to_broker_user
+from fleet.broker.config import valid_host
+from fleet.broker.pki import CertKey, issue, make_crl, new_ca
+from fleet.core.credentials import CLIENT_INFO
+from fleet.core.district import PREFIX
+from rcbase.files import PRIVATE, write_atomic
+
+__all__ = [
+    "SERVICE_IDENTITY",
+    "DistrictBroker",
+    "DistrictLayout",
+    "acl_text",
+    "mosquitto_conf",
+    "revoke_school",
+    "school_cert",
+    "school_identity",
+    "write_district_broker",
+]
+
+SERVICE_IDENTITY = "district:service"
+SETTINGS_FILE = "district-broker.json"
+#: What the district's broker queues for its ingest while the service restarts.
+QUEUED_MESSAGES = 500_000
+QUEUED_BYTES = 1024 * 1024 * 1024
+
+
+def school_identity(school: str) -> str:
+    """A school's certificate name at the district (never a robot's or the service's)."""
+    return f"school:{school}"
+
+
+@dataclass(frozen=True)
+class DistrictLayout(Layout):
+    """A classroom's file names, with the service's folder where the console's is."""
+
+    @property
+    def service(self) -> Path:
+        return self.root / "service"
+
+    @property
+    def console(self) -> Path:  # the CA key lives in the service's folder
+        return self.service
+
+    @property
+    def district_settings(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    def school_cert(self, school: str) -> Path:
+        """The district's copy of a school's bridge certificate (to revoke it)."""
+        return self.root / "schools" / f"{school}.crt"
+
+
+@dataclass(frozen=True)
+class DistrictBroker:
+    """What the district broker is made from (``district-broker.json``)."""
+
+    hosts: tuple[str, ...]
+    port: int = 8883
+    bind: str | None = None
+    schools: tuple[str, ...] = ()
+    max_connections: int = 2000
+
+    def __post_init__(self) -> None:
+        if not self.hosts or not all(valid_host(h) for h in self.hosts):
+            raise SchoolError(
+                f"give the names schools reach the district by (--host): {self.hosts}"
+            )
+        for school in self.schools:
+            check_school_id(school)
+
+    def save(self, layout: DistrictLayout) -> None:
+        data = {"hosts": list(self.hosts), "port": self.port, "bind": self.bind,
+                "schools": list(self.schools), "max_connections": self.max_connections}  # fmt: skip
+        write_atomic(layout.district_settings, (json.dumps(data, indent=2) + "\n").encode())
+
+    @classmethod
+    def load(cls, root: Path) -> tuple[DistrictBroker, DistrictLayout]:
+        layout = DistrictLayout(root.resolve())
+        try:
+            data = json.loads(layout.district_settings.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SchoolError(
+                f"{root} holds no district broker: run `roboclass district broker-config --out "
+                f"{root}` / {root} 里没有区级代理配置"
+            ) from None
+        return cls(
+            hosts=tuple(data["hosts"]), port=int(data["port"]), bind=data.get("bind"),
+            schools=tuple(data.get("schools", ())),
+            max_connections=int(data.get("max_connections", 2000)),
+        ), layout  # fmt: skip
+
+
+def acl_text(settings: DistrictBroker) -> str:
+    """The service reads and writes ``district/v1/#``; each school only its own part."""
+    text = (
+        "# RoboClass district ACL (generated by `roboclass district`).\n"
+        "# The user name is the common name of the client's certificate.\n"
+        f"user {SERVICE_IDENTITY}\n"
+        f"topic readwrite {PREFIX}/#\n"
+    )
+    for school in settings.schools:
+        text += (
+            f"\n# {school}: writes only its own up/, reads its own down/ and all/down/.\n"
+            f"user {school_identity(school)}\n"
+            f"topic write {PREFIX}/{school}/up/#\n"
+            f"topic read {PREFIX}/{school}/down/#\n"
+            f"topic read {PREFIX}/all/down/#\n"
+        )
+    return text
+
+
+def mosquitto_conf(settings: DistrictBroker, layout: DistrictLayout, user: str) -> str:
+    """The district broker's ``mosquitto.conf``: TLS, client certificates, the ACL, persistence."""
+    listen = f"listener {settings.port}" + (f" {settings.bind}" if settings.bind else "")
+    return (
+        "# RoboClass district broker (generated by `roboclass district broker-config`).\n"
+        f"user {user}\n"
+        "per_listener_settings false\n"
+        "allow_anonymous false\n"
+        f"acl_file {layout.acl}\n"
+        "check_retain_source true\n"
+        "max_packet_size 1048576\n"
+        "# The ingest acknowledges a batch once stored: let a batch's worth be in flight.\n"
+        "max_inflight_messages 1000\n"
+        "# The ingest's persistent session is queued for while the service restarts.\n"
+        f"max_queued_messages {QUEUED_MESSAGES}\n"
+        f"max_queued_bytes {QUEUED_BYTES}\n"
+        "persistence true\n"
+        f"persistence_location {layout.data}/\n"
+        "autosave_interval 30\n"
+        "persistent_client_expiration 14d\n"
+        "log_dest stderr\n"
+        "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+        "connection_messages true\n"
+        f"\n{listen}\n"
+        "protocol mqtt\n"
+        f"max_connections {settings.max_connections}\n"
+        f"cafile {layout.ca_cert}\n"
+        f"certfile {layout.broker_cert}\n"
+        f"keyfile {layout.broker_key}\n"
+        f"crlfile {layout.crl}\n"
+        "tls_version tlsv1.2\n"
+        "require_certificate true\n"
+        "use_identity_as_username true\n"
+        "use_username_as_clientid true\n"
+    )
+
+
+def _client_info(folder: Path, identity: str, settings: DistrictBroker, stem: str) -> None:
+    info = {"identity": identity, "site": "district", "room": "district",
+            "hosts": list(settings.hosts), "port": settings.port, "ca": "ca.crt",
+            "cert": f"{stem}.crt", "key": f"{stem}.key"}  # fmt: skip
+    write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
+
+
+def write_district_broker(settings: DistrictBroker, out: Path) -> DistrictLayout:
+    """Make the district's CA, the broker's and the service's certificates, the ACL, the conf."""
+    layout = DistrictLayout(out.resolve())
+    if layout.district_settings.exists() or layout.conf.exists():
+        raise SchoolError(f"{layout.root} already holds a broker; choose an empty --out")
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.root.chmod(0o755)
+    user = broker_user()
+    ca = new_ca("RoboClass district CA")
+    server = issue(ca, settings.hosts[0], server_names=settings.hosts)
+    service = issue(ca, SERVICE_IDENTITY)
+    for folder, mode in ((layout.service, 0o700), (layout.data, 0o700)):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(mode)
+    write_atomic(layout.ca_key, ca.key_pem(), PRIVATE)
+    write_atomic(layout.ca_cert, ca.cert_pem())
+    write_atomic(layout.service / "ca.crt", ca.cert_pem())
+    write_atomic(layout.service / "district.crt", service.cert_pem())
+    write_atomic(layout.service / "district.key", service.key_pem(), PRIVATE)
+    _client_info(layout.service, SERVICE_IDENTITY, settings, "district")
+    write_atomic(layout.broker_cert, server.cert_pem())
+    write_atomic(layout.broker_key, server.key_pem(), PRIVATE)
+    write_atomic(layout.crl, make_crl(ca, ()))
+    write_atomic(layout.acl, acl_text(settings).encode())
+    write_atomic(layout.conf, mosquitto_conf(settings, layout, user).encode())
+    settings.save(layout)
+    give_to_broker_user(layout, user)
+    return layout
+
+
+def _load_ca(layout: DistrictLayout) -> CertKey:
+    cert = x509.load_pem_x509_certificate(layout.ca_cert.read_bytes())
+    key = serialization.load_pem_private_key(layout.ca_key.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SchoolError(f"{layout.ca_key} is not the EC key RoboClass makes")
+    return CertKey(cert, key)
+
+
+def school_cert(root: Path, school: str, out: Path) -> Path:
+    """A certificate for ``school``'s bridge, in ``out``; the ACL gains the school's block.
+
+    Reload the district broker afterwards (SIGHUP) so it reads the new ACL.
+    """
+    check_school_id(school)
+    settings, layout = DistrictBroker.load(root)
+    creds = issue(_load_ca(layout), school_identity(school))
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)
+    write_atomic(out / "ca.crt", layout.ca_cert.read_bytes())
+    write_atomic(out / "school.crt", creds.cert_pem())
+    write_atomic(out / "school.key", creds.key_pem(), PRIVATE)
+    info = {"school": school, "host": settings.hosts[0], "port": settings.port}
+    write_atomic(out / "district.json", (json.dumps(info, indent=2) + "\n").encode())
+    layout.school_cert(school).parent.mkdir(mode=0o755, exist_ok=True)
+    write_atomic(layout.school_cert(school), creds.cert_pem())
+    if school not in settings.schools:
+        updated = DistrictBroker(
+            settings.hosts, settings.port, settings.bind, (*settings.schools, school),
+            settings.max_connections,
+        )  # fmt: skip
+        write_atomic(layout.acl, acl_text(updated).encode())
+        updated.save(layout)
+    return out
+
+
+def revoke_school(root: Path, school: str) -> None:
+    """Put ``school``'s bridge certificate on the revocation list and take its ACL block away.
+
+    Reload the district broker afterwards (SIGHUP): it refuses the school's
+    next connection. Its signing keys stay registered until retired in the store.
+    """
+    settings, layout = DistrictBroker.load(root)
+    if school not in settings.schools:
+        raise SchoolError(f"{school} has no bridge certificate here / {school} 没有桥接证书")
+    ca = _load_ca(layout)
+    crl = x509.load_pem_x509_crl(layout.crl.read_bytes())
+    serials = {revoked.serial_number for revoked in crl}
+    path = layout.school_cert(school)
+    if path.is_file():
+        serials.add(x509.load_pem_x509_certificate(path.read_bytes()).serial_number)
+    write_atomic(layout.crl, make_crl(ca, serials))
+    updated = DistrictBroker(
+        settings.hosts, settings.port, settings.bind,
+        tuple(s for s in settings.schools if s != school), settings.max_connections,
+    )  # fmt: skip
+    write_atomic(layout.acl, acl_text(updated).encode())
+    updated.save(layout)
