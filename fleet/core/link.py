@@ -103,6 +103,7 @@ class Link(Closeable):
         backoff: Backoff | None = None,
         tls: ssl.SSLContext | None = None,
         no_delay: bool = True,
+        clean_session: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -133,7 +134,9 @@ class Link(Closeable):
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=True,
+            # False only for a reader the broker must queue for while it is away (the
+            # district's ingest): its subscriptions and QoS 1 messages outlive a restart.
+            clean_session=clean_session,
             protocol=mqtt.MQTTv311,
         )
         if tls is not None:  # a classroom broker: fleet.broker.config.Credentials.tls_context()

@@ -96,6 +96,10 @@ class SigningKey:
         logger.info("made a new console signing key %s", path)
         return cls(private)
 
+    def sign_bytes(self, data: bytes) -> str:
+        """A base64 signature of ``data`` (the district link's envelopes: fleet.core.district)."""
+        return base64.b64encode(self._private.sign(data)).decode()
+
     def sign(self, doc: JobDocument) -> JobDocument:
         """``doc`` with this key's id and a fresh signature."""
         unsigned = doc.model_copy(update={"kid": self.kid, "sig": ""})

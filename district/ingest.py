@@ -1,0 +1,250 @@
+"""The district's MQTT side: check each school's envelope, store its results once, in batches.
+
+::
+
+    with Ingest(store, "district.example", 8883, tls=context) as ingest:
+        ingest.wait_connected(10)
+        ...
+        ingest.counts()    # {'received': ..., 'stored': ..., 'duplicate': ..., 'forged': ...}
+
+The network thread subscribes to ``district/v1/+/up/#`` on a persistent
+session (the broker queues for the district while it restarts), checks each
+envelope (:func:`fleet.core.district.open_envelope`: the topic's school is
+the envelope's, the key is one registered for that school, the signature
+holds) and queues what passes. A forged or malformed message is dropped,
+counted and logged. A writer thread stores what came in batches, one
+transaction each, idempotently by result id; a batch the database refuses
+(PostgreSQL down) is kept and tried again, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Self
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from district.records import LiveCount, ResultRow
+from district.store import DistrictStore
+from fleet.core.district import (
+    UP_ALL,
+    LiveBody,
+    Opened,
+    Refused,
+    ResultBody,
+    Results,
+    open_envelope,
+)
+from fleet.core.link import Link
+from fleet.core.signing import load_public_key
+from rcbase.closeable import Closeable
+
+__all__ = ["BATCH", "CLIENT_ID", "LINGER_S", "Ingest"]
+
+logger = logging.getLogger(__name__)
+
+#: Most envelopes stored in one transaction (each holds up to 200 results).
+BATCH = 500
+#: How long the writer waits after a message for more (group commit), s.
+LINGER_S = 0.05
+#: The ingest's fixed MQTT client id: its persistent session at the district broker.
+CLIENT_ID = "roboclass-district-ingest"
+#: How often the trusted keys are read again at most (s), also when an unknown key shows up.
+KEYS_REFRESH_S = 30.0
+_UNKNOWN_KEY_REFRESH_S = 1.0
+_RETRY_S = (0.5, 1.0, 2.0, 5.0)
+
+
+class Ingest(Closeable):
+    """Schools' envelopes in, results and live counts stored once."""
+
+    def __init__(
+        self,
+        store: DistrictStore,
+        host: str,
+        port: int,
+        *,
+        tls: ssl.SSLContext | None = None,
+        client_id: str = CLIENT_ID,
+        keepalive: int = 10,
+    ) -> None:
+        self.store = store
+        self._counts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+        self._trusted: dict[str, tuple[str, Ed25519PublicKey]] = {}
+        self._keys_read = 0.0
+        self._keys_lock = threading.Lock()
+        self._queue: queue.Queue[Opened | None] = queue.Queue()
+        self._closing = threading.Event()  # set on close: no lingering, no more retries
+        self._changed = threading.Condition()
+        self._writer = threading.Thread(target=self._write, name="district-ingest", daemon=True)
+        self.refresh_keys()
+        self.link = Link(
+            host,
+            port,
+            client_id=client_id,
+            subscriptions=[UP_ALL],
+            on_message=self._on_message,
+            keepalive=keepalive,
+            tls=tls,
+            no_delay=False,
+            clean_session=False,
+        )
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> Self:
+        if not self._writer.is_alive():
+            self._writer.start()
+        self.link.start()
+        return self
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.link.wait_connected(timeout)
+
+    def _close(self) -> None:
+        self.link.close()  # nothing more comes in; what came is stored first
+        self._closing.set()
+        self._queue.put(None)
+        if self._writer.is_alive():
+            self._writer.join(timeout=30)
+
+    # -- what came in --------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """received, stored, duplicate, live, and each reason a message was refused."""
+        with self._count_lock:
+            return dict(self._counts)
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._count_lock:
+            self._counts[name] += n
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds; it is checked after every batch stored."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+        return True
+
+    def refresh_keys(self) -> None:
+        """Read the registered schools' keys again (a school added, a key retired)."""
+        keys = {
+            kid: (school, load_public_key(text))
+            for kid, (school, text) in self.store.schools.keys().items()
+        }
+        with self._keys_lock:
+            self._trusted = keys
+            self._keys_read = time.monotonic()
+
+    def _keys(self, kid: str | None) -> dict[str, tuple[str, Ed25519PublicKey]]:
+        age = time.monotonic() - self._keys_read
+        unknown = kid is not None and kid not in self._trusted
+        if age > KEYS_REFRESH_S or (unknown and age > _UNKNOWN_KEY_REFRESH_S):
+            try:
+                self.refresh_keys()
+            except Exception:  # the database is away: the keys we have still hold
+                logger.warning("cannot read the schools' keys again", exc_info=True)
+        return self._trusted
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        self._count("received")
+        kid = _kid_of(payload)
+        opened = open_envelope(topic, payload, self._keys(kid))
+        if isinstance(opened, Refused):
+            self._count(opened.reason)
+            logger.warning(
+                "refused a message on %s (%s): %s", topic[:120], opened.reason, opened.detail
+            )
+            return
+        self._queue.put(opened)
+
+    # -- the writer ----------------------------------------------------------
+
+    def _write(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            if self._queue.qsize() < BATCH - 1:
+                self._closing.wait(LINGER_S)  # group commit: let a burst gather
+            batch, last = [first], False
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    last = True
+                    break
+                batch.append(more)
+            self._store(batch)
+            with self._changed:
+                self._changed.notify_all()
+            if last:
+                return
+
+    def _store(self, batch: list[Opened]) -> None:
+        rows: list[ResultRow] = []
+        live: dict[tuple[str, str], LiveCount] = {}
+        now = time.time()
+        for envelope, body in batch:
+            if isinstance(body, Results):
+                rows.extend(_row(envelope.school, r) for r in body.results)
+            elif isinstance(body, LiveBody):
+                count = LiveCount(
+                    envelope.school, body.room, body.robots_online, body.robots_known,
+                    body.lessons_running, body.at, now,
+                )  # fmt: skip
+                old = live.get((count.school, count.room))
+                if old is None or old.at < count.at:
+                    live[(count.school, count.room)] = count
+        for attempt in range(1_000_000):
+            try:
+                added = self.store.results.add_many(rows)
+                if live:
+                    self.store.live.update(list(live.values()))
+                break
+            except Exception:  # PostgreSQL away: keep the batch, try again
+                wait = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+                logger.exception("storing %d results failed; again in %.1f s", len(rows), wait)
+                self._count("store_retries")
+                if self._closing.wait(wait):
+                    return
+        stored = sum(added)
+        self._count("stored", stored)
+        self._count("duplicate", len(added) - stored)
+        self._count("live", len(live))
+
+
+def _row(school: str, r: ResultBody) -> ResultRow:
+    return ResultRow(
+        result_id=r.result_id, school=school, room=r.room, class_=r.class_, student=r.student,
+        grade_band=r.grade_band, lesson_id=r.lesson_id, score=r.score, status=r.status,
+        at=r.at, challenge=r.challenge,
+    )  # fmt: skip
+
+
+def _kid_of(payload: bytes) -> str | None:
+    """The key id an envelope names, found cheaply (to refresh the keys when it is new)."""
+    at = payload.find(b'"kid":"')
+    if at < 0:
+        return None
+    return payload[at + 7 : at + 23].decode("ascii", errors="replace")
