@@ -5,11 +5,14 @@ metric and which way is better come from the lesson's ``challenge:``, or are
 given). Schools pull the open challenges over HTTP with the library
 (``GET /api/v1/library/challenges``, each a signed
 :class:`~fleet.core.districtlib.ChallengeNotice`); a teacher opens one in
-their room with the console's own challenge mode, and the students' hand-ins
-come up as results over the school's link. The leaderboard ranks, across
+their room with the console's own challenge mode. The students' hand-ins go up
+as results over the school's link (naming the challenge), and their metric's
+values as :class:`~fleet.core.districtlib.ChallengeTries` signed by the
+school's console (``POST /api/v1/library/challenges/{id}/tries``: the link's
+results carry a score, not a lesson's metric). The leaderboard ranks, across
 schools, each student's best handed-in value of the metric while the
 challenge was open: one line per student (pseudonymous id, school, class),
-never a name::
+never a name; a try sent twice counts once::
 
     challenges = Challenges(store.connection, key, library)
     notice = challenges.start(entry.sha256, by="ms-wang", hours=48)
@@ -26,11 +29,18 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg.types.json import Jsonb
 
-from district.errors import LibraryError
-from district.library import Connect, Library
-from fleet.core.districtlib import Bilingual, ChallengeNotice, ChallengeRule, sign
+from district.library import Connect, Library, LibraryError, SubmissionRefused
+from fleet.core.districtlib import (
+    Bilingual,
+    ChallengeNotice,
+    ChallengeRule,
+    ChallengeTries,
+    school_reason,
+    sign,
+)
 from fleet.core.signing import SigningKey
 
 __all__ = ["CHALLENGE_MIGRATIONS", "Challenges", "Rank"]
@@ -56,6 +66,20 @@ CHALLENGE_MIGRATIONS: list[list[str]] = [
             created_by TEXT NOT NULL
         )""",
         "CREATE INDEX challenges_open ON challenges (ends, lesson_id)",
+        """CREATE TABLE challenge_tries (
+            result_id TEXT NOT NULL,
+            challenge TEXT NOT NULL REFERENCES challenges (id),
+            school TEXT NOT NULL,
+            room TEXT NOT NULL,
+            class TEXT NOT NULL,
+            student TEXT NOT NULL,
+            value DOUBLE PRECISION NOT NULL,
+            score DOUBLE PRECISION,
+            at DOUBLE PRECISION NOT NULL,
+            received DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (challenge, school, result_id)
+        )""",
+        "CREATE INDEX challenge_tries_student ON challenge_tries (challenge, school, student)",
     ]
 ]
 
@@ -86,7 +110,7 @@ class Challenges:
         self.key = key
         self.library = library
 
-    def start(  # noqa: PLR0913 - what a challenge is, each said once
+    def start(
         self,
         sha256: str,
         by: str,
@@ -181,7 +205,9 @@ class Challenges:
             ).fetchone()
         return None if row is None else ChallengeNotice.model_validate(row["notice"])
 
-    def notices(self, *, open_only: bool = False, now: float | None = None) -> list[ChallengeNotice]:
+    def notices(
+        self, *, open_only: bool = False, now: float | None = None
+    ) -> list[ChallengeNotice]:
         """The challenges, newest first (only those open now with ``open_only``)."""
         t = time.time() if now is None else now
         clause, args = ("WHERE starts <= %s AND ends > %s", (t, t)) if open_only else ("", ())
@@ -192,48 +218,60 @@ class Challenges:
             ).fetchall()
         return [ChallengeNotice.model_validate(r["notice"]) for r in rows]
 
+    def add_tries(self, tries: ChallengeTries, public: Ed25519PublicKey | None) -> dict[str, int]:
+        """Store a school's handed-in results of a challenge once each (by result id); those
+        outside the challenge's time are left out. :class:`SubmissionRefused` when the
+        school's signature, key or clock is wrong (``public``: the school's registered key)."""
+        reason = school_reason(tries, public)
+        if reason is not None:
+            logger.warning("challenge tries from %s refused: %s", tries.school, reason)
+            en, _, zh = reason.partition(" / ")
+            raise SubmissionRefused(en, zh or en)
+        notice = self.get(tries.challenge)
+        if notice is None:
+            raise LibraryError(f"no challenge {tries.challenge}", f"没有挑战赛 {tries.challenge}")
+        inside = [t for t in tries.tries if notice.starts <= t.at < notice.ends]
+        now, stored = time.time(), 0
+        with self._connect() as conn:
+            for t in inside:
+                cur = conn.execute(
+                    "INSERT INTO challenge_tries VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (t.result_id, notice.id, tries.school, t.room, t.class_, t.student, t.value,
+                     t.score, t.at, now),
+                )  # fmt: skip
+                stored += cur.rowcount
+        return {
+            "stored": stored,
+            "already": len(inside) - stored,
+            "outside": len(tries.tries) - len(inside),
+        }
+
     def leaderboard(self, challenge_id: str, limit: int = MAX_RANKS) -> list[Rank]:
-        """Each student's best handed-in value of the metric while the challenge was open,
-        ranked (ties: the earlier hand-in first); one line per student and school."""
+        """Each student's best handed-in value while the challenge was open, ranked (ties:
+        the earlier hand-in first); one line per student of each school."""
         notice = self.get(challenge_id)
         if notice is None:
             raise LibraryError(f"no challenge {challenge_id}", f"没有挑战赛 {challenge_id}")
         order = "ASC" if notice.rule.better == "lower" else "DESC"
-        query = LEADERBOARD_SQL.format(order=order)
         with self._connect() as conn:
             rows = conn.execute(
-                query,
-                {
-                    "challenge": notice.id,
-                    "lesson": notice.lesson.lesson_id,
-                    "metric": notice.rule.metric,
-                    "starts": notice.starts,
-                    "ends": notice.ends,
-                    "limit": max(1, min(limit, MAX_RANKS)),
-                },
+                LEADERBOARD_SQL.format(order=order).encode(),
+                {"challenge": notice.id, "limit": max(1, min(limit, MAX_RANKS))},
             ).fetchall()
         return [Rank(i + 1, **row) for i, row in enumerate(rows)]
 
 
-#: A student's best value among the challenge's hand-ins: those ingested under the
-#: challenge's id, or (a school that did not name it) the lesson's hand-ins while it was open.
+#: Each student's best try (a student is a pseudonym at one school), then the ranking.
 LEADERBOARD_SQL = """
-WITH tries AS (
-    SELECT school, room, class_id, student_id, score, issued,
-           (metrics ->> %(metric)s)::double precision AS value
-    FROM results
-    WHERE handin AND student_id IS NOT NULL AND status = 'passed'
-      AND jsonb_typeof(metrics -> %(metric)s) = 'number'
-      AND (challenge = %(challenge)s
-           OR (challenge IS NULL AND lesson_id = %(lesson)s
-               AND issued >= %(starts)s AND issued < %(ends)s))
-), best AS (
-    SELECT DISTINCT ON (school, student_id) school, room, class_id, student_id, value, score,
-           issued, count(*) OVER (PARTITION BY school, student_id) AS tries
-    FROM tries
-    ORDER BY school, student_id, value {order}, issued
+WITH best AS (
+    SELECT DISTINCT ON (school, student) school, room, class AS classroom,
+           student AS student_id, value, score, at AS "when",
+           count(*) OVER (PARTITION BY school, student) AS tries
+    FROM challenge_tries WHERE challenge = %(challenge)s
+    ORDER BY school, student, value {order}, at
 )
-SELECT school, room, class_id, student_id, value, score, issued, tries FROM best
-ORDER BY value {order}, issued
+SELECT school, room, classroom, student_id, value, score, "when", tries FROM best
+ORDER BY value {order}, "when"
 LIMIT %(limit)s
 """

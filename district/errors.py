@@ -6,22 +6,12 @@
      ├── StoreError (also RuntimeError): the district's PostgreSQL cannot be used
      │    └── SchemaTooNew: the database was migrated by a newer RoboClass
      ├── SchoolError (also ValueError): a school, its key or its certificate is refused
-     ├── StaffError (also ValueError): a staff account cannot be made
-     └── LibraryError (also ValueError): a lesson or challenge of the library is refused
+     └── StaffError (also ValueError): a staff account cannot be made
 """
 
 from __future__ import annotations
 
-from rcbase.i18n import Text
-
-__all__ = [
-    "DistrictError",
-    "LibraryError",
-    "SchemaTooNew",
-    "SchoolError",
-    "StaffError",
-    "StoreError",
-]
+__all__ = ["DistrictError", "SchemaTooNew", "SchoolError", "StaffError", "StoreError"]
 
 
 class DistrictError(Exception):
@@ -42,12 +32,3 @@ class SchoolError(DistrictError, ValueError):
 
 class StaffError(DistrictError, ValueError):
     """A district staff account cannot be made (a name or password refused)."""
-
-
-class LibraryError(DistrictError, ValueError):
-    """A lesson of the district's library, a school's submission or a challenge is refused;
-    ``text`` says why and what to do next."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{en} / {zh}")
-        self.text = Text(en, zh)

@@ -33,7 +33,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from district.errors import LibraryError
+from district.errors import DistrictError
 from fleet.core.districtlib import (
     MAX_LIBRARY_BUNDLE,
     LibraryEntry,
@@ -42,10 +42,33 @@ from fleet.core.districtlib import (
     submission_reason,
 )
 from fleet.core.signing import SigningKey
+from rcbase.i18n import Text
 
-__all__ = ["LIBRARY_MIGRATIONS", "Library", "LibraryItem", "Review", "describe"]
+__all__ = [
+    "LIBRARY_MIGRATIONS",
+    "Library",
+    "LibraryError",
+    "LibraryItem",
+    "Review",
+    "SubmissionRefused",
+    "describe",
+]
 
 logger = logging.getLogger(__name__)
+
+
+class LibraryError(DistrictError, ValueError):
+    """A lesson of the library, a school's submission or a challenge is refused; ``text``
+    says why and what to do next (en, zh)."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(f"{en} / {zh}")
+        self.text = Text(en, zh)
+
+
+class SubmissionRefused(LibraryError):
+    """A school's submission is not signed by that school's registered key, or is stale."""
+
 
 Connect = Callable[[], AbstractContextManager[Any]]
 
@@ -118,8 +141,12 @@ def describe(data: bytes, origin: str, now: float | None = None) -> LibraryEntry
         try:
             lesson = load_lesson(unpack_bundle(data, Path(folder) / "lesson"))
         except LessonError as exc:
+            en, _, zh = str(exc).partition(" / ")
             raise LibraryError(
-                f"not a lesson RoboClass can run: {exc}", f"不是 RoboClass 能运行的课程：{exc}"
+                f"not a lesson RoboClass can run ({en}): check the folder with `roboclass lesson "
+                "validate FOLDER` and pack it with `roboclass lesson pack FOLDER`",
+                f"不是 RoboClass 能运行的课程（{zh or en}）：请用 `roboclass lesson validate 文件夹` "
+                "检查，再用 `roboclass lesson pack 文件夹` 打包",
             ) from exc
     m = lesson.model
     return LibraryEntry(
@@ -199,7 +226,7 @@ class Library:
         if reason is not None:
             logger.warning("library: submission from %s refused: %s", sub.school, reason)
             en, _, zh = reason.partition(" / ")
-            raise LibraryError(en, zh or en)
+            raise SubmissionRefused(en, zh or en)
         entry = describe(data, sub.school)
         with self._connect() as conn:
             conn.execute(
@@ -295,8 +322,8 @@ class Library:
         extra = " AND l.review = 'published'" if published_only else ""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT b.data FROM library_bundles b JOIN library_lessons l USING (sha256) "
-                f"WHERE b.sha256 = %s{extra}",  # noqa: S608
+                "SELECT b.data FROM library_bundles b JOIN library_lessons l USING (sha256) "  # noqa: S608
+                f"WHERE b.sha256 = %s{extra}",
                 (sha256,),
             ).fetchone()
         return None if row is None else bytes(row["data"])

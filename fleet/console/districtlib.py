@@ -91,7 +91,7 @@ class Catalogue:
 class DistrictLib:
     """The district's library seen from one school's console."""
 
-    def __init__(  # noqa: PLR0913 - what it needs, each given once
+    def __init__(
         self,
         url: str,
         school: str,
@@ -147,7 +147,9 @@ class DistrictLib:
         try:
             return json.loads(body)
         except ValueError as exc:
-            raise _error(502, "the district's answer is not JSON", "区级平台的回答不是 JSON") from exc
+            raise _error(
+                502, "the district's answer is not JSON", "区级平台的回答不是 JSON"
+            ) from exc
 
     # -- the district's key ---------------------------------------------------------------
 
@@ -157,7 +159,7 @@ class DistrictLib:
         answer = self._json("/api/v1/library/key")
         try:
             offered = load_public_key(str(answer.get("public_key", "")))
-        except Exception as exc:  # noqa: BLE001 - whatever came, it is not a key
+        except Exception as exc:
             raise _error(
                 502, f"the district's key is not a key: {exc}", "区级平台的公钥格式不对"
             ) from exc
@@ -173,7 +175,9 @@ class DistrictLib:
                 )
         else:
             files.write_atomic(pinned, (public_key_text(offered) + "\n").encode(), 0o644)
-            logger.warning("district key %s pinned (first contact with %s)", key_id(offered), self.url)
+            logger.warning(
+                "district key %s pinned (first contact with %s)", key_id(offered), self.url
+            )
         return {"kid": key_id(offered), "key": offered}
 
     # -- browsing ---------------------------------------------------------------------------
@@ -253,12 +257,16 @@ class DistrictLib:
                 f"你已有自己的课程 {entry.lesson_id}：请先给文件夹 {target} 改名",
             )
         self.lessons_root.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".district-{entry.lesson_id}-", dir=self.lessons_root))
+        fresh = Path(
+            tempfile.mkdtemp(prefix=f".district-{entry.lesson_id}-", dir=self.lessons_root)
+        )
         try:
             load_lesson(unpack_bundle(data, fresh / "lesson", expected_sha256=entry.sha256))
         except LessonError as exc:
             shutil.rmtree(fresh, ignore_errors=True)
-            raise _error(502, f"the district's lesson is broken: {exc}", f"区里的课程有问题：{exc}") from exc
+            raise _error(
+                502, f"the district's lesson is broken: {exc}", f"区里的课程有问题：{exc}"
+            ) from exc
         for path in (fresh, *fresh.rglob("*")):
             path.chmod(0o755 if path.is_dir() else 0o644)  # the sandbox's user reads it
         old = self.lessons_root / f".old-{entry.lesson_id}-{os.getpid()}"
@@ -270,7 +278,9 @@ class DistrictLib:
         self.bundles.put(data)
         kept = self.imported()
         kept[entry.lesson_id] = {"entry": entry.model_dump(mode="json"), "imported": time.time()}
-        files.write_atomic(self.data_dir / IMPORTED_FILE, json.dumps(kept, indent=1).encode(), 0o644)
+        files.write_atomic(
+            self.data_dir / IMPORTED_FILE, json.dumps(kept, indent=1).encode(), 0o644
+        )
         logger.info("imported district lesson %s (%s)", entry.lesson_id, entry.sha256[:12])
         return entry
 
@@ -301,7 +311,9 @@ class DistrictLib:
         try:
             data = pack_bundle(self.lessons_root / lesson_id)
         except LessonError as exc:
-            raise _error(400, f"cannot pack {lesson_id}: {exc}", f"无法打包 {lesson_id}：{exc}") from exc
+            raise _error(
+                400, f"cannot pack {lesson_id}: {exc}", f"无法打包 {lesson_id}：{exc}"
+            ) from exc
         if len(data) > MAX_LIBRARY_BUNDLE:
             raise _error(413, f"{lesson_id} is too large to share", f"{lesson_id} 太大，无法分享")
         import hashlib  # noqa: PLC0415

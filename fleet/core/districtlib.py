@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet.core.signing import CLOCK_SKEW_S, SigningKey
+from fleet.core.signing import CLOCK_SKEW_S, SigningKey, key_id
 
 __all__ = [
     "MAX_LIBRARY_BUNDLE",
@@ -37,11 +37,14 @@ __all__ = [
     "Bilingual",
     "ChallengeNotice",
     "ChallengeRule",
+    "ChallengeTries",
+    "ChallengeTry",
     "LibraryEntry",
     "Signed",
     "Submission",
     "bundle_reason",
     "check",
+    "school_reason",
     "sign",
     "submission_reason",
 ]
@@ -90,9 +93,9 @@ class Signed(_Strict):
 
     def signed_bytes(self) -> bytes:
         """The canonical bytes the signature covers: the kind, then every field but ``sig``."""
-        return f"roboclass/{self.KIND}/v1\n".encode() + self.model_dump_json(
-            exclude={"sig"}
-        ).encode()
+        return (
+            f"roboclass/{self.KIND}/v1\n".encode() + self.model_dump_json(exclude={"sig"}).encode()
+        )
 
 
 class LibraryEntry(Signed):
@@ -126,6 +129,31 @@ class ChallengeNotice(Signed):
     ends: float
 
 
+class ChallengeTry(_Strict):
+    """One handed-in result of a district challenge: pseudonymous (never a name)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    result_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
+    room: str = Field(pattern=SCHOOL_ID)
+    class_: str = Field(alias="class", min_length=1, max_length=64)
+    #: The school's pseudonym for the student (``p-`` and 16 hex digits).
+    student: str = Field(pattern=r"^p-[0-9a-f]{16}$")
+    value: float = Field(ge=-1e9, le=1e9, allow_inf_nan=False)
+    score: float | None = Field(None, ge=-1e6, le=1e6, allow_inf_nan=False)
+    at: float
+
+
+class ChallengeTries(Signed):
+    """A school's handed-in results of one district challenge, with the challenge's metric
+    (the district link's results carry no metric), signed by the school console's key."""
+
+    KIND = "challenge-tries"
+    school: str = Field(pattern=SCHOOL_ID)
+    challenge: str = Field(pattern=r"^c-[0-9a-f]{8,32}$")
+    tries: list[ChallengeTry] = Field(min_length=1, max_length=200)
+    issued: float
+
+
 class Submission(Signed):
     """A school shares a lesson up for review: these bytes (the request's body), signed by
     the school console's key; ``note`` says why, for the district's staff."""
@@ -142,13 +170,9 @@ S = TypeVar("S", bound=Signed)
 
 
 def sign(key: SigningKey, item: S) -> S:
-    """``item`` with ``key``'s id and a fresh signature.
-
-    :meth:`SigningKey.sign` signs anything with ``kid``, ``sig`` and ``signed_bytes()``
-    as it signs a job document: the same key, the same base64 signature.
-    """
-    signed: S = key.sign(item)  # type: ignore[arg-type,assignment]
-    return signed
+    """``item`` with ``key``'s id and a fresh signature."""
+    unsigned = item.model_copy(update={"kid": key.kid, "sig": ""})
+    return unsigned.model_copy(update={"sig": key.sign_bytes(unsigned.signed_bytes())})
 
 
 def check(item: Signed, trusted: dict[str, Ed25519PublicKey]) -> str | None:
@@ -180,23 +204,30 @@ def bundle_reason(entry: LibraryEntry, data: bytes) -> str | None:
     return None
 
 
+def school_reason(
+    item: Submission | ChallengeTries, public: Ed25519PublicKey | None, now: float | None = None
+) -> str | None:
+    """Why something a school signed must be refused, or ``None``: its key, signature, time.
+
+    ``public`` is the key the district registered for ``item.school`` (``None``: unknown).
+    """
+    if public is None:
+        return f"school {item.school} is not registered here / 学校 {item.school} 没有登记"
+    reason = check(item, {key_id(public): public})
+    if reason is not None:
+        return reason
+    t = time.time() if now is None else now
+    if abs(item.issued - t) > CLOCK_SKEW_S:
+        return "signed too long ago or in the future: check the clock / 签名时间不对：请检查时钟"
+    return None
+
+
 def submission_reason(
     sub: Submission, data: bytes, public: Ed25519PublicKey | None, now: float | None = None
 ) -> str | None:
-    """Why a school's submission must be refused, or ``None``: its key, signature, bytes, time.
-
-    ``public`` is the key the district registered for ``sub.school`` (``None``: unknown).
-    """
-    if public is None:
-        return f"school {sub.school} is not registered here / 学校 {sub.school} 没有登记"
-    from fleet.core.signing import key_id  # noqa: PLC0415 - beside its one use
-
-    reason = check(sub, {key_id(public): public})
-    if reason is not None:
-        return reason
-    if sub.size != len(data) or hashlib.sha256(data).hexdigest() != sub.sha256:
+    """Why a school's submission must be refused, or ``None``: its key, signature, time, and
+    whether ``data`` are the bytes it signed."""
+    reason = school_reason(sub, public, now)
+    if reason is None and (sub.size != len(data) or hashlib.sha256(data).hexdigest() != sub.sha256):
         return "the lesson's bytes are not the ones signed / 课程的内容与签名不符"
-    t = time.time() if now is None else now
-    if abs(sub.issued - t) > CLOCK_SKEW_S:
-        return "signed too long ago or in the future: check the clock / 签名时间不对：请检查时钟"
-    return None
+    return reason
