@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "roboclass.demo:demo",
         "Start the embedded demo: broker, console and simulated robots.",
     ),
+    "district": (
+        "district.cli:district",
+        "The district: many schools on one platform.",
+    ),
     "doctor": (
         "roboclass.doctor_cli:doctor",
         "Check this computer and say how to fix what is wrong.",

@@ -109,6 +109,18 @@ def _fail(exc: BrokerError) -> click.ClickException:
 @click.option("--port", default=8883, show_default=True, help="The TLS port.")
 @click.option("--bind", default=None, help="Listen only on this address (default: every one).")
 @click.option("--max-connections", default=200, show_default=True)
+@click.option("--school", default=None, help="This school's id at its district (the bridge).")
+@click.option(
+    "--district-host", default=None, help="The district's broker: bridge this school to it."
+)
+@click.option("--district-port", default=None, type=int, help="The district broker's TLS port.")
+@click.option(
+    "--district-folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="What `roboclass district school-cert SCHOOL` made: the school's certificate for the "
+    "bridge (its district.json gives --school, --district-host and --district-port).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was made as JSON.")
 def config(
     out: Path,
@@ -119,13 +131,22 @@ def config(
     port: int,
     bind: str | None,
     max_connections: int,
+    school: str | None,
+    district_host: str | None,
+    district_port: int | None,
+    district_folder: Path | None,
     as_json: bool,
 ) -> None:
     """Make a classroom broker: a local CA, TLS and client certificates, an ACL.
 
     Robots get a certificate each (its name is the robot id); the console gets
     one too and keeps the CA key. Copy each devices/ROBOT folder to its robot.
+    With --district-folder (or --district-host and --school) it also bridges
+    this school's district topics to the district's broker.
     """
+    school, district_host, district_port = _district_defaults(
+        district_folder, school, district_host, district_port
+    )
     try:
         settings = BrokerSettings(
             site=site,
@@ -135,8 +156,11 @@ def config(
             port=port,
             bind=bind,
             max_connections=max_connections,
+            school=school,
+            district_host=district_host,
+            district_port=district_port,
         )
-        layout = write_classroom(settings, out)
+        layout = write_classroom(settings, out, district_folder=district_folder)
     except BrokerError as exc:
         raise _fail(exc) from exc
     if as_json:
@@ -155,7 +179,28 @@ def config(
     click.echo(f"  console identity and the CA key (keep private): {layout.console}/")
     for device in settings.devices:
         click.echo(f"  {device}: copy {layout.device_dir(device)}/ to the robot")
+    if settings.district_host is not None:
+        click.echo(
+            f"  bridged to the district {settings.district_host}:{settings.district_port} "
+            f"as school {settings.school}"
+        )
     click.echo(f"start it: roboclass broker up --config {layout.root}")
+
+
+def _district_defaults(
+    folder: Path | None, school: str | None, host: str | None, port: int | None
+) -> tuple[str | None, str | None, int]:
+    """--school, --district-host, --district-port: as given, else from the folder's district.json."""
+    info: dict[str, object] = {}
+    if folder is not None and (folder / "district.json").is_file():
+        try:
+            info = json.loads((folder / "district.json").read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise click.ClickException(f"{folder}/district.json is not valid JSON: {exc}") from exc
+    school = school or (str(info["school"]) if "school" in info else None)
+    host = host or (str(info["host"]) if "host" in info else None)
+    given = port if port is not None else info.get("port", 8883)
+    return school, host, int(given) if isinstance(given, int | str) else 8883
 
 
 #: How often ``broker up`` looks at the ACL and the revocation list.

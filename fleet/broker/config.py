@@ -107,6 +107,10 @@ class BrokerSettings:
     max_connections: int = 200
     max_packet_size: int = MAX_JOB_PAYLOAD + 4096
     revoked: tuple[str, ...] = ()
+    #: The school's id at its district, and where the district's broker is (the bridge).
+    school: str | None = None
+    district_host: str | None = None
+    district_port: int = 8883
 
     def __post_init__(self) -> None:
         try:
@@ -132,8 +136,20 @@ class BrokerSettings:
                 raise BrokerError(f"bind address {self.bind!r} is not an IP address") from None
         if self.max_connections < 2:
             raise BrokerError("max_connections must be at least 2 (the console and one robot)")
+        self._check_district()
         if self.max_packet_size < MAX_JOB_PAYLOAD:
             raise BrokerError(f"max_packet_size must hold a job document ({MAX_JOB_PAYLOAD} bytes)")
+
+    def _check_district(self) -> None:
+        if self.school is not None and (not valid_id(self.school) or self.school == "all"):
+            raise BrokerError(f"school id {self.school!r} must match {ID_PATTERN} (not 'all')")
+        if self.district_host is not None:
+            if self.school is None:
+                raise BrokerError("a bridge to the district needs the school's id: give --school")
+            if not valid_host(self.district_host):
+                raise BrokerError(f"district host {self.district_host!r} is not a host name")
+        if not 0 < self.district_port < 65536:
+            raise BrokerError(f"district port {self.district_port} is not a TCP port")
 
     @property
     def console_identity(self) -> str:
@@ -217,13 +233,20 @@ def _save_settings(settings: BrokerSettings, layout: Layout) -> None:
 
 
 def write_classroom(
-    settings: BrokerSettings, out: Path, *, now: dt.datetime | None = None
+    settings: BrokerSettings,
+    out: Path,
+    *,
+    now: dt.datetime | None = None,
+    district_folder: Path | None = None,
 ) -> Layout:
     """Make the CA, the broker's, console's and devices' certificates and Mosquitto's files.
 
-    Refuses a folder that already holds a classroom: a new CA would lock out
-    every robot that has the old one.
+    With ``settings.district_host``, ``district_folder`` is what `roboclass
+    district school-cert` made (the district's CA, the school's certificate and
+    key): it is copied into ``district/`` for the bridge. Refuses a folder that
+    already holds a classroom: a new CA would lock out every robot that has the old one.
     """
+    district_files = _district_files(settings, district_folder)
     layout = Layout(out.resolve())
     if layout.conf.exists() or layout.ca_key.exists():
         raise BrokerError(
@@ -249,11 +272,43 @@ def write_classroom(
     write_atomic(layout.crl, make_crl(ca, (), now=now))
     for device in settings.devices:
         _write_device(settings, layout, ca, device)
+    if district_files:
+        _mkdir(layout.district, 0o755)
+        for target, (data, mode) in zip(
+            (layout.district_ca, layout.district_cert, layout.district_key), district_files,
+            strict=True,
+        ):  # fmt: skip
+            write_atomic(target, data, mode)
     write_atomic(layout.acl, acl_text(settings).encode())
     write_atomic(layout.conf, conf.encode())
     _save_settings(settings, layout)
     give_to_broker_user(layout, user)
     return layout
+
+
+#: What `roboclass district school-cert` writes: the district's CA, the school's certificate and key.
+DISTRICT_FILES = ("ca.crt", "school.crt", "school.key")
+
+
+def _district_files(settings: BrokerSettings, folder: Path | None) -> list[tuple[bytes, int]]:
+    """The bridge's three files from ``folder`` (with their modes), or none without a district."""
+    if settings.district_host is None:
+        return []
+    if folder is None:
+        raise BrokerError(
+            "a bridge to the district needs the school's certificate: give --district-folder "
+            "DIR, the folder `roboclass district school-cert SCHOOL` made at the district / "
+            "连接区级需要学校证书：用 --district-folder 指定区里 district school-cert 生成的文件夹"
+        )
+    found = []
+    for name in DISTRICT_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise BrokerError(
+                f"{path} is missing: copy the whole folder `district school-cert` made"
+            )
+        found.append((path.read_bytes(), PRIVATE if name.endswith(".key") else 0o644))
+    return found
 
 
 def load_settings(root: Path) -> tuple[BrokerSettings, Layout]:

@@ -115,6 +115,12 @@ def console() -> None:
     default=None,
     help="The private key (PEM) of --tls-cert.",
 )
+@click.option(
+    "--district-school",
+    default=None,
+    help="Send results and live counts to the district as this school (saved in district.yaml).",
+)
+@click.option("--district-url", default=None, help="The district's pages (http(s)://...).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
 def serve(
@@ -132,6 +138,8 @@ def serve(
     use_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
+    district_school: str | None,
+    district_url: str | None,
     duration: float | None,
     as_json: bool,
 ) -> None:
@@ -144,6 +152,7 @@ def serve(
     from fleet.broker.embedded import EmbeddedBroker  # noqa: PLC0415
     from fleet.console.api import ApiServer  # noqa: PLC0415 - FastAPI loads only here
     from fleet.console.console import Console, ConsoleConfig  # noqa: PLC0415
+    from fleet.console.district import start_district  # noqa: PLC0415
 
     host = host or (ANY_ADDRESS if broker_folder is not None else "127.0.0.1")
     if broker_folder is not None:
@@ -169,6 +178,7 @@ def serve(
     web_tls = _web_tls(use_tls, tls_cert, tls_key, broker_folder, host, _data_dir(data_dir))
     server = ApiServer(service, host=host, port=port, tls=web_tls)
     enroller = None
+    district = None
     try:
         root = classroom_root(broker_folder) if broker_folder is not None else None
         if root is not None:
@@ -182,6 +192,7 @@ def serve(
         url = public_url or advertised_url(server.url, _hub_hosts(broker_folder))
         service.config.url = url
         service.start()
+        district = start_district(service, district_school, district_url)
         facts = {
             "api": url,
             "listen": f"{host}:{server.port}",
@@ -190,6 +201,7 @@ def serve(
             "public_key": public_key_text(service.key.public_key),
             "teachers": service.db.accounts.has_teachers(),
             "enrol": enroller is not None,
+            "district": None if district is None else district.settings.school,
         }
         if not facts["teachers"]:  # only this screen shows it: the browser's set-up asks for it
             facts["setup_code"] = server.setup_code
@@ -209,13 +221,10 @@ def serve(
                     f"{server.setup_code} (or run `roboclass console adduser NAME`)"
                 )
         wait_for_stop(duration)
-    finally:
-        server.close()
-        if enroller is not None:
-            enroller.close()
-        service.close()
-        if embedded is not None:
-            embedded.close()
+    finally:  # in this order: the web side, enrolment, the district link, the room, the broker
+        for part in (server, enroller, district, service, embedded):
+            if part is not None:
+                part.close()
 
 
 def advertised_url(listening: str, hub_hosts: tuple[str, ...]) -> str:

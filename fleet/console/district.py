@@ -1,0 +1,255 @@
+"""The school's side of the district link: its stored results and live counts, signed, go up.
+
+Off unless configured: ``district.yaml`` in the console's data folder (or
+``console serve --district-school ID [--district-url URL]``, which writes it)::
+
+    school: binhai-01                 # the id the district registered this school under
+    url: https://district.example     # the district's pages (for the Lessons page's library)
+    on: true
+
+Each result the console has stored goes up once stored (batched, 200 to an
+envelope), signed with the console's key (:func:`fleet.core.district.seal`),
+QoS 1, on the school's OWN broker under ``district/v1/{school}/up/result``;
+the broker's Mosquitto bridge (``roboclass broker config --district-host``)
+carries it on, and queues it while the district is unreachable. Every
+:data:`LIVE_EVERY_S` the room's counts go up too. Names never leave: a
+result names its student by a pseudonym made for the district only
+(``p-`` + HMAC-SHA256 of the school's student id under a key kept in the
+data folder), its class and grade band (docs/security.md).
+
+What was sent is remembered by the time the console received it
+(``district-sent.json``); after a restart the last :data:`RESEND_WINDOW_S`
+go again, which the district stores once (idempotent by result id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleet.console.console import Console
+from fleet.console.store import JobState, Result
+from fleet.core.district import (
+    MAX_RESULTS,
+    DistrictTopics,
+    Kind,
+    LiveBody,
+    ResultBody,
+    Results,
+    seal,
+)
+from fleet.core.topics import ID_PATTERN, valid_id
+from lessons.errors import LessonError
+from lessons.library import find_lesson
+from rcbase.closeable import Closeable
+from rcbase.files import PRIVATE, write_atomic
+from rcbase.yamlfile import load_yaml
+
+__all__ = [
+    "LIVE_EVERY_S",
+    "RESEND_WINDOW_S",
+    "SETTINGS_FILE",
+    "DistrictLink",
+    "DistrictSettings",
+    "load_settings",
+    "save_settings",
+    "start_district",
+]
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FILE = "district.yaml"
+SENT_FILE = "district-sent.json"
+PSEUDONYM_KEY_FILE = "district-pseudonym.key"
+#: How often the room's live counts go up (s).
+LIVE_EVERY_S = 10.0
+#: What is sent again after a restart (s before the last result known sent).
+RESEND_WINDOW_S = 600.0
+
+
+class DistrictSettings(BaseModel):
+    """``district.yaml``: which school this console is, where its district is, on or off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    school: str = Field(pattern=ID_PATTERN)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    on: bool = True
+    live_every_s: float = Field(default=LIVE_EVERY_S, ge=1.0, le=3600.0)
+
+
+def load_settings(data_dir: Path) -> DistrictSettings | None:
+    """The console's district settings, or ``None`` when it has none."""
+    path = data_dir / SETTINGS_FILE
+    return load_yaml(path, DistrictSettings) if path.is_file() else None
+
+
+def save_settings(data_dir: Path, settings: DistrictSettings) -> None:
+    lines = [f"school: {settings.school}", f"on: {'true' if settings.on else 'false'}"]
+    if settings.url:
+        lines.append(f"url: {settings.url}")
+    if settings.live_every_s != LIVE_EVERY_S:
+        lines.append(f"live_every_s: {settings.live_every_s}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(data_dir / SETTINGS_FILE, ("\n".join(lines) + "\n").encode())
+
+
+def _pseudonym_key(data_dir: Path) -> bytes:
+    path = data_dir / PSEUDONYM_KEY_FILE
+    if not path.is_file():
+        write_atomic(path, secrets.token_hex(32).encode(), PRIVATE)
+    return path.read_bytes().strip()
+
+
+class DistrictLink(Closeable):
+    """Sends a console's results and live counts up to its district (a thread)."""
+
+    def __init__(self, console: Console, settings: DistrictSettings) -> None:
+        self.console = console
+        self.settings = settings
+        self.topics = DistrictTopics(settings.school)
+        data_dir = console.config.data_dir
+        self._sent_file = data_dir / SENT_FILE
+        self._secret = _pseudonym_key(data_dir)
+        self._cursor = max(0.0, self._load_cursor() - RESEND_WINDOW_S)
+        self._at_cursor: set[str] = set()  # sent, received exactly at the cursor
+        self._bands: dict[str, str] = {}
+        self.sent = 0
+        self.skipped = 0
+        self._live_due = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="console-district", daemon=True)
+
+    def start(self) -> DistrictLink:
+        if not self._thread.is_alive():
+            self._thread.start()
+        return self
+
+    def _close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def pseudonym(self, student_id: str) -> str:
+        """The student's id for the district: the same at every send, useless elsewhere."""
+        digest = hmac.new(self._secret, student_id.encode(), hashlib.sha256).hexdigest()
+        return f"p-{digest[:16]}"
+
+    def _load_cursor(self) -> float:
+        try:
+            return float(json.loads(self._sent_file.read_text(encoding="utf-8"))["received"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return 0.0
+
+    def _run(self) -> None:
+        console = self.console
+        while not self._stop.is_set():
+            seen = console.changes
+            try:
+                self.send_results()
+                if time.monotonic() >= self._live_due and self.send_live():
+                    self._live_due = time.monotonic() + self.settings.live_every_s
+            except Exception:  # the store or the link failed this time: try again soon
+                logger.exception("sending to the district failed")
+                self._stop.wait(1.0)
+            console.wait_for(lambda seen=seen: console.changes != seen or self._stop.is_set(), 1.0)
+
+    def _band(self, lesson_id: str) -> str:
+        band = self._bands.get(lesson_id)
+        if band is None:
+            try:
+                band = str(find_lesson(lesson_id).model.band)
+            except LessonError:
+                band = "unknown"
+            self._bands[lesson_id] = band
+        return band
+
+    def body(self, r: Result) -> ResultBody | None:
+        """What the district may see of a result, or ``None`` for one it does not get."""
+        if r.student_id is None or r.lesson_id is None or r.lesson_id.startswith("model:"):
+            return None
+        challenge = r.result.get("challenge")
+        return ResultBody.model_validate(
+            {
+                "result_id": r.result_id,
+                "room": self.console.config.room,
+                "class": r.roster or "default",
+                "student": self.pseudonym(r.student_id),
+                "grade_band": self._band(r.lesson_id),
+                "lesson_id": r.lesson_id,
+                "score": r.score,
+                "status": r.status.value,
+                "at": r.received,
+                "challenge": challenge
+                if isinstance(challenge, str) and valid_id(challenge)
+                else None,
+            }
+        )
+
+    def send_results(self) -> int:
+        """Send what was stored since the last send; how many results went out."""
+        link = self.console.link
+        if not link.connected:
+            return 0
+        fresh = [
+            r
+            for r in self.console.db.results.list(since=self._cursor)
+            if r.result_id not in self._at_cursor
+        ]
+        sent = 0
+        for first in range(0, len(fresh), MAX_RESULTS):
+            chunk = fresh[first : first + MAX_RESULTS]
+            bodies = [b for b in map(self.body, chunk) if b is not None]
+            self.skipped += len(chunk) - len(bodies)
+            if bodies:
+                payload = seal(self.console.key, self.settings.school, Kind.RESULT,
+                               Results(results=bodies))  # fmt: skip
+                if not link.publish(self.topics.up(Kind.RESULT), payload, qos=1):
+                    break  # not connected now: the same ones go next time
+            sent += len(bodies)
+            last = chunk[-1].received
+            if last != self._cursor:
+                self._cursor, self._at_cursor = last, set()
+            self._at_cursor.update(r.result_id for r in chunk if r.received == last)
+        if fresh:
+            write_atomic(self._sent_file, json.dumps({"received": self._cursor}).encode())
+        self.sent += sent
+        return sent
+
+    def send_live(self) -> bool:
+        """Send the room's counts now; False when the console's link is down."""
+        db = self.console.db
+        running = sum(j.status == JobState.IN_PROGRESS for j in db.jobs.list())
+        body = LiveBody(
+            room=self.console.config.room,
+            robots_online=len(db.devices.ids(online_only=True)),
+            robots_known=len(db.devices.ids()),
+            lessons_running=running,
+            at=time.time(),
+        )
+        payload = seal(self.console.key, self.settings.school, Kind.LIVE, body)
+        return self.console.link.publish(self.topics.up(Kind.LIVE), payload, qos=1)
+
+
+def start_district(
+    console: Console, school: str | None = None, url: str | None = None
+) -> DistrictLink | None:
+    """The console's district link, started, when configured (flags win and are saved)."""
+    data_dir = console.config.data_dir
+    if school is not None:
+        if not valid_id(school) or school == "all":
+            raise ValueError(f"--district-school {school!r} must match {ID_PATTERN}")
+        save_settings(data_dir, DistrictSettings(school=school, url=url))
+    settings = load_settings(data_dir)
+    if settings is None or not settings.on or os.environ.get("ROBOCLASS_DISTRICT") == "off":
+        return None
+    logger.info("sending results to district as school %s", settings.school)
+    return DistrictLink(console, settings).start()
