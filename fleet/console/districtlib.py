@@ -49,6 +49,7 @@ from fleet.core.districtlib import (
     MAX_LIBRARY_BUNDLE,
     SUBMISSION_HEADER,
     ChallengeNotice,
+    ChallengeTries,
     LibraryEntry,
     Submission,
     bundle_reason,
@@ -360,6 +361,18 @@ class DistrictLib:
             self.data_dir / CHALLENGES_FILE, json.dumps(kept, indent=1).encode(), 0o644
         )
         return notice
+
+    def send_tries(self, tries: ChallengeTries) -> dict[str, int]:
+        """Send a challenge's signed tries; the district's count (stored, already, outside)."""
+        body = tries.model_dump_json(by_alias=True).encode()
+        with self._open(
+            f"/api/v1/library/challenges/{tries.challenge}/tries",
+            TIMEOUT_S,
+            body,
+            **{"Content-Type": "application/json"},
+        ) as response:
+            answer: dict[str, int] = json.loads(response.read(_MAX_JSON))
+        return answer
 
     def challenges(self) -> dict[str, dict[str, Any]]:
         """District challenges opened in this school: id -> the signed notice."""
