@@ -58,6 +58,9 @@ CLIENT_ID = "roboclass-district-ingest"
 #: How often the trusted keys are read again at most (s), also when an unknown key shows up.
 KEYS_REFRESH_S = 30.0
 _UNKNOWN_KEY_REFRESH_S = 1.0
+#: The keys are read at most this often, whatever key ids come (a flood of made-up ones).
+_MIN_REFRESH_S = 0.05
+_MISSED_KEPT = 1000
 _RETRY_S = (0.5, 1.0, 2.0, 5.0)
 
 
@@ -79,6 +82,7 @@ class Ingest(Closeable):
         self._count_lock = threading.Lock()
         self._trusted: dict[str, tuple[str, Ed25519PublicKey]] = {}
         self._keys_read = 0.0
+        self._missed: dict[str, float] = {}  # unknown key id -> when it was last looked up
         self._keys_lock = threading.Lock()
         self._queue: queue.Queue[Opened | None] = queue.Queue()
         self._closing = threading.Event()  # set on close: no lingering, no more retries
@@ -153,11 +157,22 @@ class Ingest(Closeable):
         with self._keys_lock:
             self._trusted = keys
             self._keys_read = time.monotonic()
+        logger.info("trusting %d keys of %d schools", len(keys), len({s for s, _ in keys.values()}))
 
     def _keys(self, kid: str | None) -> dict[str, tuple[str, Ed25519PublicKey]]:
-        age = time.monotonic() - self._keys_read
-        unknown = kid is not None and kid not in self._trusted
-        if age > KEYS_REFRESH_S or (unknown and age > _UNKNOWN_KEY_REFRESH_S):
+        """The trusted keys, read again when old or when ``kid`` is new to us (a school just
+        registered); a key id that stays unknown is looked up again at most once a second."""
+        now = time.monotonic()
+        age = now - self._keys_read
+        fresh_miss = False
+        if kid is not None and kid not in self._trusted:
+            last = self._missed.get(kid)
+            fresh_miss = last is None or now - last > _UNKNOWN_KEY_REFRESH_S
+            if fresh_miss:
+                if len(self._missed) > _MISSED_KEPT:
+                    self._missed.clear()
+                self._missed[kid] = now
+        if age > KEYS_REFRESH_S or (fresh_miss and age > _MIN_REFRESH_S):
             try:
                 self.refresh_keys()
             except Exception:  # the database is away: the keys we have still hold

@@ -331,7 +331,7 @@ def bridge_conf(settings: BrokerSettings, layout: Layout) -> str:
         f"remote_clientid school:{school}\n"
         f"local_clientid bridge:{school}\n"
         "start_type automatic\n"
-        "restart_timeout 2 30\n"
+        "restart_timeout 1 10\n"
         "keepalive_interval 30\n"
         "notifications true\n"
         "notifications_local_only true\n"

@@ -5,11 +5,11 @@ Off unless configured: ``district.yaml`` in the console's data folder (or
 
     school: binhai-01                 # the id the district registered this school under
     url: https://district.example     # the district's pages (for the Lessons page's library)
-    on: true
+    enabled: true
 
 Each result the console has stored goes up once stored (batched, 200 to an
 envelope), signed with the console's key (:func:`fleet.core.district.seal`),
-QoS 1, on the school's OWN broker under ``district/v1/{school}/up/result``;
+QoS 1 (live counts QoS 0), on the school's OWN broker under ``district/v1/{school}/up/result``;
 the broker's Mosquitto bridge (``roboclass broker config --district-host``)
 carries it on, and queues it while the district is unreachable. Every
 :data:`LIVE_EVERY_S` the room's counts go up too. Names never leave: a
@@ -82,7 +82,7 @@ class DistrictSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     school: str = Field(pattern=ID_PATTERN)
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    on: bool = True
+    enabled: bool = True
     live_every_s: float = Field(default=LIVE_EVERY_S, ge=1.0, le=3600.0)
 
 
@@ -93,7 +93,7 @@ def load_settings(data_dir: Path) -> DistrictSettings | None:
 
 
 def save_settings(data_dir: Path, settings: DistrictSettings) -> None:
-    lines = [f"school: {settings.school}", f"on: {'true' if settings.on else 'false'}"]
+    lines = [f"school: {settings.school}", f"enabled: {'true' if settings.enabled else 'false'}"]
     if settings.url:
         lines.append(f"url: {settings.url}")
     if settings.live_every_s != LIVE_EVERY_S:
@@ -236,7 +236,8 @@ class DistrictLink(Closeable):
             at=time.time(),
         )
         payload = seal(self.console.key, self.settings.school, Kind.LIVE, body)
-        return self.console.link.publish(self.topics.up(Kind.LIVE), payload, qos=1)
+        # QoS 0: old counts are worth nothing, so the bridge does not queue them
+        return self.console.link.publish(self.topics.up(Kind.LIVE), payload, qos=0)
 
 
 def start_district(
@@ -249,7 +250,7 @@ def start_district(
             raise ValueError(f"--district-school {school!r} must match {ID_PATTERN}")
         save_settings(data_dir, DistrictSettings(school=school, url=url))
     settings = load_settings(data_dir)
-    if settings is None or not settings.on or os.environ.get("ROBOCLASS_DISTRICT") == "off":
+    if settings is None or not settings.enabled or os.environ.get("ROBOCLASS_DISTRICT") == "off":
         return None
     logger.info("sending results to district as school %s", settings.school)
     return DistrictLink(console, settings).start()
