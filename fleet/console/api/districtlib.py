@@ -39,7 +39,7 @@ def district_lib(console: Console) -> DistrictLib | None:
     """The district's library for this console, or ``None`` when no district is set up."""
     data_dir = console.config.data_dir
     settings = load_settings(data_dir)
-    if settings is None or not settings.on or not settings.url:
+    if settings is None or not settings.enabled or not settings.url:
         return None
     ca = data_dir / CA_FILE
     tls = ssl.create_default_context(cafile=str(ca)) if ca.is_file() else None
