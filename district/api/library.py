@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from district.api.deps import Staff, StoreDep
 from district.challenges import Challenges
@@ -29,6 +30,7 @@ from fleet.core.districtlib import (
     SUBMISSION_HEADER,
     ChallengeTries,
     Submission,
+    school_reason,
 )
 from fleet.core.signing import load_public_key, public_key_text
 
@@ -111,11 +113,14 @@ async def submit(request: Request, library: LibraryDep, store: StoreDep) -> dict
         raise HTTPException(
             400, f"no signed submission in {SUBMISSION_HEADER} / 缺少签名的提交信息"
         ) from exc
-    data = await read_body(request)
-    owner = store.schools.keys().get(sub.kid)
+    owner = (await run_in_threadpool(store.schools.keys)).get(sub.kid)
     public = load_public_key(owner[1]) if owner is not None and owner[0] == sub.school else None
+    early = school_reason(sub, public)  # before a byte of the body is read
+    if early is not None:
+        raise HTTPException(403, early)
+    data = await read_body(request)
     try:
-        item = library.submit(sub, data, public)
+        item = await run_in_threadpool(library.submit, sub, data, public)
     except SubmissionRefused as exc:
         raise refused(exc, 403) from exc
     except LibraryError as exc:
@@ -157,9 +162,10 @@ async def publish(request: Request, library: LibraryDep, who: Staff) -> dict[str
     """Publish a lesson bundle (the body, as ``roboclass lesson pack`` wrote it) now."""
     data = await read_body(request)
     try:
-        return library.publish(data, who).model_dump(mode="json")
+        entry = await run_in_threadpool(library.publish, data, who)
     except LibraryError as exc:
         raise refused(exc) from exc
+    return entry.model_dump(mode="json")
 
 
 def _sha(sha256: str) -> str:
