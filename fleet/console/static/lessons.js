@@ -3,7 +3,7 @@
 // (then its live leaderboard).
 
 import { api, fail } from "./api.js";
-import { loadDistrict, loadImported, renderDistrict } from "./districtlib.js";
+import { loadDistrict, loadImported, renderDistrict, wireDistrict } from "./districtlib.js";
 import { $, changed, h, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { loadResults } from "./results.js";
@@ -14,10 +14,10 @@ const BANDS = ["", "perceive", "apply", "create"];
 // Fetch the library once. Resolves true when it has just come (the pages that
 // name lessons should be drawn again).
 export async function loadLibrary() {
-  if (state.library) { renderLessons(); loadDistrict(startChallenge); return false; }
+  if (state.library) { renderLessons(); loadDistrict(); return false; }
   try {
     state.library = [...await api("GET", "/library"), ...await loadImported()];
-    loadDistrict(startChallenge);
+    loadDistrict();
     return true;
   } catch (error) { fail(error); }
   return false;
@@ -57,7 +57,7 @@ function lessonCard(l, n) {
 export function renderLessons() {
   if (state.page !== "lessons") return;
   const n = state.selected.size;
-  if (!changed("lessons", state.band, n, Boolean(state.library))) return;
+  if (!changed("lessons", state.band, n, state.library && state.library.length)) return;
   $("#bands").replaceChildren(...BANDS.map((band) => h("button", {
     type: "button", "aria-pressed": String(state.band === band),
     onclick: () => { state.band = band; renderLessons(); $(`#bands button:nth-child(${BANDS.indexOf(band) + 1})`).focus(); },
@@ -67,7 +67,7 @@ export function renderLessons() {
   const shown = state.library.filter((l) => !state.band || l.band === state.band);
   const list = shown.map((l) => lessonCard(l, n));
   $("#lesson-list").replaceChildren(...(list.length ? list : [h("p", { class: "empty" }, t("lessons.empty"))]));
-  renderDistrict(startChallenge);
+  renderDistrict();
 }
 
 async function push(lesson, devices) {
@@ -99,3 +99,5 @@ async function startChallenge(lesson) {
   $("#filter-lesson").value = lesson.id;
   loadResults();
 }
+
+wireDistrict({ startChallenge, redraw: renderLessons });
