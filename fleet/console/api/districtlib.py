@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from fleet.console.console import Console
 from fleet.console.district import load_settings
 from fleet.console.districtlib import DistrictLib
 from fleet.console.districttries import TriesSender
+from fleet.core.districtlib import ChallengeNotice, LibraryEntry
 from fleet.core.errors import DistrictLibError
 from rcbase import paths
 
@@ -54,6 +55,70 @@ def district_lib(console: Console) -> DistrictLib | None:
     )
 
 
+class Said(BaseModel):
+    en: str
+    zh: str
+
+
+class DistrictLesson(LibraryEntry):
+    """A lesson of the district's library (signed), and whether this console has it."""
+
+    imported: bool
+    #: This console has another version of it.
+    older: bool
+
+
+class DistrictChallenge(ChallengeNotice):
+    """An open district challenge (signed), and whether this school opened it."""
+
+    opened: bool
+
+
+class DistrictView(BaseModel):
+    """What the Lessons page shows of the district."""
+
+    configured: bool
+    school: str | None = None
+    url: str | None = None
+    #: The teacher's own lessons (what can be shared up).
+    own: list[str] = []
+    imported: list[str] = []
+    #: ``False`` when the district cannot be reached now (``error`` says why and what to do).
+    reachable: bool | None = None
+    error: Said | None = None
+    #: The district's key (pinned at first contact).
+    kid: str | None = None
+    lessons: list[DistrictLesson] = []
+    challenges: list[DistrictChallenge] = []
+    #: Items left out: their signature did not check.
+    refused: int = 0
+
+
+class ImportedFrom(BaseModel):
+    origin: str
+    imported: float
+
+
+class ImportedLesson(BaseModel):
+    """A lesson imported from the district, as the Lessons page lists lessons (its summary
+    and steps, like ``/api/v1/library``) and the sha256 a push names."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: Said
+    band: str
+    sha256: str
+    district: ImportedFrom
+
+
+class Shared(BaseModel):
+    """The district's answer to a lesson shared up: it waits for review."""
+
+    model_config = ConfigDict(extra="allow")
+    review: str
+    note: str
+
+
 def _lib(console: ConsoleDep) -> DistrictLib:
     lib = district_lib(console)
     if lib is None:
@@ -73,47 +138,48 @@ def _refused(exc: DistrictLibError) -> HTTPException:
 
 
 @router.get("")
-def browse(console: ConsoleDep, _user: Teacher) -> dict[str, Any]:
+def browse(console: ConsoleDep, _user: Teacher) -> DistrictView:
     """The district's lessons and open challenges (checked), what is imported, what can be
     shared; ``reachable: false`` and the reason when the district cannot be reached."""
     lib = district_lib(console)
     if lib is None:
-        return {"configured": False}
+        return DistrictView(configured=False)
     imported = lib.imported()
     opened = lib.challenges()
-    view: dict[str, Any] = {
-        "configured": True,
-        "school": lib.school,
-        "url": lib.url,
-        "own": lib.own_lessons(),
-        "imported": sorted(imported),
-    }
+    view = DistrictView(
+        configured=True,
+        school=lib.school,
+        url=lib.url,
+        own=lib.own_lessons(),
+        imported=sorted(imported),
+    )
     try:
         found = lib.catalogue()
     except DistrictLibError as exc:
-        return {**view, "reachable": False, "error": {"en": exc.text.en, "zh": exc.text.zh}}
+        said = Said(en=exc.text.en, zh=exc.text.zh)
+        return view.model_copy(update={"reachable": False, "error": said})
     lessons = []
     for entry in found.entries:
         mine = imported.get(entry.lesson_id, {}).get("entry", {})
         lessons.append(
-            {
-                **entry.model_dump(mode="json", exclude={"sig", "kid"}),
-                "imported": mine.get("sha256") == entry.sha256,
-                "older": bool(mine) and mine.get("sha256") != entry.sha256,
-            }
+            DistrictLesson(
+                **entry.model_dump(),
+                imported=mine.get("sha256") == entry.sha256,
+                older=bool(mine) and mine.get("sha256") != entry.sha256,
+            )
         )
     challenges = [
-        {**c.model_dump(mode="json", exclude={"sig", "kid"}), "opened": c.id in opened}
-        for c in found.challenges
+        DistrictChallenge(**c.model_dump(), opened=c.id in opened) for c in found.challenges
     ]
-    return {
-        **view,
-        "reachable": True,
-        "kid": found.kid,
-        "lessons": lessons,
-        "challenges": challenges,
-        "refused": found.refused,
-    }
+    return view.model_copy(
+        update={
+            "reachable": True,
+            "kid": found.kid,
+            "lessons": lessons,
+            "challenges": challenges,
+            "refused": found.refused,
+        }
+    )
 
 
 class ImportBody(BaseModel):
@@ -122,17 +188,16 @@ class ImportBody(BaseModel):
 
 
 @router.post("/import")
-def import_lesson(body: ImportBody, lib: Lib, _user: Teacher) -> dict[str, Any]:
+def import_lesson(body: ImportBody, _user: Teacher, lib: Lib) -> LibraryEntry:
     """Import one of the district's lessons (checked: signature, sha256, lesson)."""
     try:
-        entry = lib.import_lesson(body.sha256)
+        return lib.import_lesson(body.sha256)
     except DistrictLibError as exc:
         raise _refused(exc) from exc
-    return entry.model_dump(mode="json", exclude={"sig", "kid"})
 
 
 @router.get("/imported")
-def imported(console: ConsoleDep, _user: Teacher) -> list[dict[str, Any]]:
+def imported(console: ConsoleDep, _user: Teacher) -> list[ImportedLesson]:
     """The lessons imported from the district, as the Lessons page lists lessons (with
     the sha256 a push names)."""
     lib = district_lib(console)
@@ -154,7 +219,7 @@ def imported(console: ConsoleDep, _user: Teacher) -> list[dict[str, Any]]:
         ]
         entry["sha256"] = kept["entry"]["sha256"]
         entry["district"] = {"origin": kept["entry"]["origin"], "imported": kept["imported"]}
-        out.append(entry)
+        out.append(ImportedLesson.model_validate(entry))
     return out
 
 
@@ -165,16 +230,18 @@ class ShareBody(BaseModel):
 
 
 @router.post("/share")
-def share(body: ShareBody, lib: Lib, _user: Teacher) -> dict[str, Any]:
+def share(body: ShareBody, _user: Teacher, lib: Lib) -> Shared:
     """Send one of the teacher's own lessons to the district for review."""
     try:
-        return lib.share(body.lesson_id, body.note)
+        return Shared.model_validate(lib.share(body.lesson_id, body.note))
     except DistrictLibError as exc:
         raise _refused(exc) from exc
 
 
 @router.post("/challenges/{challenge_id}/open")
-def open_challenge(challenge_id: str, request: Request, lib: Lib, _user: Teacher) -> dict[str, Any]:
+def open_challenge(
+    challenge_id: str, request: Request, _user: Teacher, lib: Lib
+) -> ChallengeNotice:
     """Open a district challenge in this school: its lesson imported, the challenge
     remembered (its hand-ins go up with their metric); the page then starts the console's
     own challenge mode with the lesson."""
@@ -183,7 +250,7 @@ def open_challenge(challenge_id: str, request: Request, lib: Lib, _user: Teacher
     except DistrictLibError as exc:
         raise _refused(exc) from exc
     _sender(request.app, lib).poke()
-    return notice.model_dump(mode="json", exclude={"sig", "kid"})
+    return notice
 
 
 def _sender(app: FastAPI, lib: DistrictLib) -> TriesSender:
