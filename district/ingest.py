@@ -13,8 +13,10 @@ envelope (:func:`fleet.core.district.open_envelope`: the topic's school is
 the envelope's, the key is one registered for that school, the signature
 holds) and queues what passes. A forged or malformed message is dropped,
 counted and logged. A writer thread stores what came in batches, one
-transaction each, idempotently by result id; a batch the database refuses
-(PostgreSQL down) is kept and tried again, never dropped.
+transaction each, idempotently by result id, and only then acknowledges
+the batch's messages (QoS 1, :meth:`fleet.core.link.Link.ack`): what the
+district had not stored when it stopped, its broker sends again. A batch the
+database refuses (PostgreSQL down) is kept and tried again, never dropped.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class Ingest(Closeable):
         self._keys_read = 0.0
         self._missed: dict[str, float] = {}  # unknown key id -> when it was last looked up
         self._keys_lock = threading.Lock()
-        self._queue: queue.Queue[Opened | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Opened, int, int] | None] = queue.Queue()
         self._closing = threading.Event()  # set on close: no lingering, no more retries
         self._changed = threading.Condition()
         self._writer = threading.Thread(target=self._write, name="district-ingest", daemon=True)
@@ -94,7 +96,7 @@ class Ingest(Closeable):
             port,
             client_id=client_id,
             subscriptions=[UP_ALL],
-            on_message=self._on_message,
+            on_delivery=self._on_delivery,
             keepalive=keepalive,
             tls=tls,
             no_delay=False,
@@ -179,7 +181,7 @@ class Ingest(Closeable):
                 logger.warning("cannot read the schools' keys again", exc_info=True)
         return self._trusted
 
-    def _on_message(self, topic: str, payload: bytes) -> None:
+    def _on_delivery(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         self._count("received")
         kid = _kid_of(payload)
         opened = open_envelope(topic, payload, self._keys(kid))
@@ -188,8 +190,9 @@ class Ingest(Closeable):
             logger.warning(
                 "refused a message on %s (%s): %s", topic[:120], opened.reason, opened.detail
             )
+            self.link.ack(mid, qos)  # dropped for good: the broker need not keep it
             return
-        self._queue.put(opened)
+        self._queue.put((opened, mid, qos))  # acknowledged once stored
 
     # -- the writer ----------------------------------------------------------
 
@@ -210,13 +213,16 @@ class Ingest(Closeable):
                     last = True
                     break
                 batch.append(more)
-            self._store(batch)
+            if self._store([opened for opened, _, _ in batch]):
+                for _, mid, qos in batch:  # kept: the broker may forget them now
+                    self.link.ack(mid, qos)
             with self._changed:
                 self._changed.notify_all()
             if last:
                 return
 
-    def _store(self, batch: list[Opened]) -> None:
+    def _store(self, batch: list[Opened]) -> bool:
+        """Store a batch (trying again while the database is away); False if closed first."""
         rows: list[ResultRow] = []
         live: dict[tuple[str, str], LiveCount] = {}
         now = time.time()
@@ -242,11 +248,12 @@ class Ingest(Closeable):
                 logger.exception("storing %d results failed; again in %.1f s", len(rows), wait)
                 self._count("store_retries")
                 if self._closing.wait(wait):
-                    return
+                    return False  # not acknowledged: the broker sends them again
         stored = sum(added)
         self._count("stored", stored)
         self._count("duplicate", len(added) - stored)
         self._count("live", len(live))
+        return True
 
 
 def _row(school: str, r: ResultBody) -> ResultRow:

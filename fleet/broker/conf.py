@@ -176,6 +176,11 @@ class Layout:
         return self.device_dir(device) / f"{device}.key"
 
     @property
+    def district_link(self) -> Path:
+        """The console's district link's certificate folder (a school with a district)."""
+        return self.console / "district-link"
+
+    @property
     def district(self) -> Path:
         """The bridge's credentials from the district (``roboclass district school-cert``)."""
         return self.root / "district"
@@ -205,7 +210,8 @@ def acl_text(settings: BrokerSettings) -> str:
     name), so a certificate of the room's CA that is not listed, or no longer
     listed (revoked), may do nothing at all, and ``check_retain_source`` stops
     what it left retained. The console reads and writes the whole room.
-    Nothing outside the room is granted to anyone.
+    Nothing outside the room is granted to anyone but the console's district
+    link (a school with ``school``): its school's ``district/v1`` topics only.
     """
     t = settings.topics
     text = (
@@ -217,7 +223,8 @@ def acl_text(settings: BrokerSettings) -> str:
     )
     if settings.school is not None:  # the district link: the bridge carries these on
         text += (
-            "# ... and its school's district topics: up to the district, down from it.\n"
+            "\n# The console's district link: its school's topics, up to the district and down.\n"
+            f"user {settings.district_link_identity}\n"
             f"topic write {DISTRICT_PREFIX}/{settings.school}/up/#\n"
             f"topic read {DISTRICT_PREFIX}/{settings.school}/down/#\n"
             f"topic read {DISTRICT_PREFIX}/all/down/#\n"

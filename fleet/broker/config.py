@@ -157,6 +157,12 @@ class BrokerSettings:
         return f"console:{self.site}:{self.room}"
 
     @property
+    def district_link_identity(self) -> str:
+        """The console's district link's own name (its own connection: it never pushes the
+        console's off); never a device id."""
+        return f"district-link:{self.site}:{self.room}"
+
+    @property
     def topics(self) -> Topics:
         return Topics(self.site, self.room)
 
@@ -228,6 +234,20 @@ def _write_client_info(settings: BrokerSettings, folder: Path, identity: str, ca
     write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
 
 
+def _write_district_link(settings: BrokerSettings, layout: Layout, ca: CertKey) -> None:
+    """``console/district-link/``: the certificate the console's district link connects with."""
+    creds = issue(ca, settings.district_link_identity)
+    folder = layout.district_link
+    _mkdir(folder, 0o700)
+    write_atomic(folder / "ca.crt", ca.cert_pem())
+    write_atomic(folder / "district-link.crt", creds.cert_pem())
+    write_atomic(folder / "district-link.key", creds.key_pem(), PRIVATE)
+    info = {"identity": settings.district_link_identity, "site": settings.site,
+            "room": settings.room, "hosts": list(settings.hosts), "port": settings.port,
+            "ca": "ca.crt", "cert": "district-link.crt", "key": "district-link.key"}  # fmt: skip
+    write_atomic(folder / CLIENT_INFO, (json.dumps(info, indent=2) + "\n").encode())
+
+
 def _save_settings(settings: BrokerSettings, layout: Layout) -> None:
     write_atomic(layout.settings, (json.dumps(settings.as_dict(), indent=2) + "\n").encode())
 
@@ -267,6 +287,8 @@ def write_classroom(
     write_atomic(layout.console_cert, console.cert_pem())
     write_atomic(layout.console_key, console.key_pem(), PRIVATE)
     _write_client_info(settings, layout.console, settings.console_identity, ca)
+    if settings.school is not None:
+        _write_district_link(settings, layout, ca)
     write_atomic(layout.broker_cert, server.cert_pem())
     write_atomic(layout.broker_key, server.key_pem(), PRIVATE)
     write_atomic(layout.crl, make_crl(ca, (), now=now))

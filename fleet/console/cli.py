@@ -192,7 +192,7 @@ def serve(
         url = public_url or advertised_url(server.url, _hub_hosts(broker_folder))
         service.config.url = url
         service.start()
-        district = start_district(service, district_school, district_url)
+        district = start_district(service, district_school, district_url, broker_folder)
         facts = {
             "api": url,
             "listen": f"{host}:{server.port}",

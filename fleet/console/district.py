@@ -9,9 +9,14 @@ Off unless configured: ``district.yaml`` in the console's data folder (or
 
 Each result the console has stored goes up once stored (batched, 200 to an
 envelope), signed with the console's key (:func:`fleet.core.district.seal`),
-QoS 1 (live counts QoS 0), on the school's OWN broker under ``district/v1/{school}/up/result``;
-the broker's Mosquitto bridge (``roboclass broker config --district-host``)
-carries it on, and queues it while the district is unreachable. Every
+QoS 1 (live counts QoS 0), on the school's OWN broker under
+``district/v1/{school}/up/result``; the broker's Mosquitto bridge (``roboclass
+broker config --district-folder``) carries it on, and queues it while the
+district is unreachable. The link has a connection of its own (on a
+classroom broker, the certificate in ``console/district-link/``): the
+console's own stays the room's. What the district sends
+(``district/v1/{school}/down/#``, ``district/v1/all/down/#``) goes to the
+handlers given to :meth:`DistrictLink.on_down`. Every
 :data:`LIVE_EVERY_S` the room's counts go up too. Names never leave: a
 result names its student by a pseudonym made for the district only
 (``p-`` + HMAC-SHA256 of the school's student id under a key kept in the
@@ -30,14 +35,18 @@ import json
 import logging
 import os
 import secrets
+import ssl
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import click
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.console.console import Console
 from fleet.console.store import JobState, Result
+from fleet.core.credentials import Credentials
 from fleet.core.district import (
     MAX_RESULTS,
     DistrictTopics,
@@ -47,6 +56,8 @@ from fleet.core.district import (
     Results,
     seal,
 )
+from fleet.core.errors import BrokerError
+from fleet.core.link import Link
 from fleet.core.topics import ID_PATTERN, valid_id
 from lessons.errors import LessonError
 from lessons.library import find_lesson
@@ -74,6 +85,10 @@ PSEUDONYM_KEY_FILE = "district-pseudonym.key"
 LIVE_EVERY_S = 10.0
 #: What is sent again after a restart (s before the last result known sent).
 RESEND_WINDOW_S = 600.0
+#: How often the store is read for new results without a wake-up (s).
+POLL_S = 2.0
+#: How long the link lets results gather after a wake-up (s).
+LINGER_S = 0.2
 
 
 class DistrictSettings(BaseModel):
@@ -112,10 +127,29 @@ def _pseudonym_key(data_dir: Path) -> bytes:
 class DistrictLink(Closeable):
     """Sends a console's results and live counts up to its district (a thread)."""
 
-    def __init__(self, console: Console, settings: DistrictSettings) -> None:
+    def __init__(
+        self,
+        console: Console,
+        settings: DistrictSettings,
+        *,
+        tls: ssl.SSLContext | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        """``tls``: the district link's own credentials on a classroom broker
+        (``console/district-link/``); ``None`` on a plain broker (demo, tests)."""
         self.console = console
         self.settings = settings
         self.topics = DistrictTopics(settings.school)
+        self._down: list[Callable[[str, bytes], None]] = []
+        self.link = Link(
+            console.config.host,
+            console.config.port,
+            client_id=client_id or f"rc-district-{console.session}",
+            subscriptions=self.topics.subscriptions,
+            on_message=self._on_down,
+            tls=tls,
+            keepalive=console.config.keepalive,
+        )
         data_dir = console.config.data_dir
         self._sent_file = data_dir / SENT_FILE
         self._secret = _pseudonym_key(data_dir)
@@ -129,6 +163,7 @@ class DistrictLink(Closeable):
         self._thread = threading.Thread(target=self._run, name="console-district", daemon=True)
 
     def start(self) -> DistrictLink:
+        self.link.start()
         if not self._thread.is_alive():
             self._thread.start()
         return self
@@ -137,6 +172,16 @@ class DistrictLink(Closeable):
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+        self.link.close()
+
+    def on_down(self, handler: Callable[[str, bytes], None]) -> None:
+        """Call ``handler(topic, payload)`` for each message the district sends this school
+        (in the link's network thread: hand work on, do not block)."""
+        self._down.append(handler)
+
+    def _on_down(self, topic: str, payload: bytes) -> None:
+        for handler in list(self._down):
+            handler(topic, payload)
 
     def pseudonym(self, student_id: str) -> str:
         """The student's id for the district: the same at every send, useless elsewhere."""
@@ -152,7 +197,7 @@ class DistrictLink(Closeable):
     def _run(self) -> None:
         console = self.console
         while not self._stop.is_set():
-            seen = console.changes
+            seen = console.results_stored
             try:
                 self.send_results()
                 if time.monotonic() >= self._live_due and self.send_live():
@@ -160,7 +205,12 @@ class DistrictLink(Closeable):
             except Exception:  # the store or the link failed this time: try again soon
                 logger.exception("sending to the district failed")
                 self._stop.wait(1.0)
-            console.wait_for(lambda seen=seen: console.changes != seen or self._stop.is_set(), 1.0)
+            # Woken by a result the console stored (not by every telemetry message); the
+            # store is also read every POLL_S for results stored another way (hand-ins).
+            console.wait_for(
+                lambda seen=seen: console.results_stored != seen or self._stop.is_set(), POLL_S
+            )
+            self._stop.wait(LINGER_S)  # a burst of results goes up in few messages
 
     def _band(self, lesson_id: str) -> str:
         band = self._bands.get(lesson_id)
@@ -196,7 +246,7 @@ class DistrictLink(Closeable):
 
     def send_results(self) -> int:
         """Send what was stored since the last send; how many results went out."""
-        link = self.console.link
+        link = self.link
         if not link.connected:
             return 0
         fresh = [
@@ -237,20 +287,41 @@ class DistrictLink(Closeable):
         )
         payload = seal(self.console.key, self.settings.school, Kind.LIVE, body)
         # QoS 0: old counts are worth nothing, so the bridge does not queue them
-        return self.console.link.publish(self.topics.up(Kind.LIVE), payload, qos=0)
+        return self.link.publish(self.topics.up(Kind.LIVE), payload, qos=0)
 
 
 def start_district(
-    console: Console, school: str | None = None, url: str | None = None
+    console: Console,
+    school: str | None = None,
+    url: str | None = None,
+    broker_folder: Path | None = None,
 ) -> DistrictLink | None:
-    """The console's district link, started, when configured (flags win and are saved)."""
+    """The console's district link, started, when configured (flags win and are saved).
+
+    ``broker_folder`` is the console's folder of a classroom broker
+    (``--broker-folder DIR/console``): the link connects with the certificate
+    in its ``district-link/``.
+    """
     data_dir = console.config.data_dir
     if school is not None:
         if not valid_id(school) or school == "all":
-            raise ValueError(f"--district-school {school!r} must match {ID_PATTERN}")
+            raise click.BadParameter(
+                f"{school!r} must match {ID_PATTERN}", param_hint="--district-school"
+            )
         save_settings(data_dir, DistrictSettings(school=school, url=url))
     settings = load_settings(data_dir)
     if settings is None or not settings.enabled or os.environ.get("ROBOCLASS_DISTRICT") == "off":
         return None
+    tls = None
+    if console.config.tls is not None:
+        folder = (broker_folder or data_dir) / "district-link"
+        try:
+            tls = Credentials.load(folder).tls_context()
+        except (BrokerError, OSError, ssl.SSLError) as exc:
+            raise click.ClickException(
+                f"{exc}: this classroom's broker has no district link; make it with `roboclass "
+                "broker config ... --district-folder DIR` / 本教室的代理没有区级连接证书："
+                "请用 broker config --district-folder 重新生成"
+            ) from exc
     logger.info("sending results to district as school %s", settings.school)
-    return DistrictLink(console, settings).start()
+    return DistrictLink(console, settings, tls=tls).start()

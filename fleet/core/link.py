@@ -42,11 +42,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from rcbase.closeable import Closeable
 
-__all__ = ["PUSHED_OFF_TIMES", "PUSHED_OFF_WINDOW_S", "Backoff", "Link"]
+__all__ = ["PUSHED_OFF_TIMES", "PUSHED_OFF_WINDOW_S", "Backoff", "DeliveryHandler", "Link"]
 
 logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
+#: ``(topic, payload, mid, qos)``: a message to acknowledge with :meth:`Link.ack` once kept.
+DeliveryHandler = Callable[[str, bytes, int, int], None]
 
 
 def _write_in_network_thread(_client: mqtt.Client, _userdata: object, _sock: object) -> None:
@@ -104,6 +106,7 @@ class Link(Closeable):
         tls: ssl.SSLContext | None = None,
         no_delay: bool = True,
         clean_session: bool = True,
+        on_delivery: DeliveryHandler | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -111,6 +114,9 @@ class Link(Closeable):
         self.subscriptions = list(subscriptions)
         self.handler_errors = 0
         self._on_message = on_message
+        #: Set: messages are acknowledged by the caller (:meth:`ack`) once it has kept them,
+        #: not by paho on receipt: with a persistent session, what was not kept comes again.
+        self._on_delivery = on_delivery
         self._on_connect = on_connect
         self._on_disconnect = on_disconnect
         self._on_pushed_off = on_pushed_off
@@ -138,6 +144,7 @@ class Link(Closeable):
             # district's ingest): its subscriptions and QoS 1 messages outlive a restart.
             clean_session=clean_session,
             protocol=mqtt.MQTTv311,
+            manual_ack=on_delivery is not None,
         )
         if tls is not None:  # a classroom broker: fleet.broker.config.Credentials.tls_context()
             client.tls_set_context(tls)
@@ -378,9 +385,23 @@ class Link(Closeable):
     def _handle_disconnect(self, *_: object) -> None:
         self._connected.clear()
 
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a message ``on_delivery`` gave (QoS 1): the broker may forget it.
+
+        Any thread; the network thread writes the PUBACK. After a reconnect the
+        broker sends what was not acknowledged again (the same ``mid``, DUP set).
+        """
+        if qos > 0 and self._on_delivery is not None:
+            self.client.ack(mid, qos)
+
     def _handle_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
     ) -> None:
+        delivery = self._on_delivery
+        if delivery is not None:
+            msg = message
+            self._guard(lambda: delivery(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+            return
         if self._on_message is None:
             return
         handler = self._on_message

@@ -13,6 +13,7 @@ broker (``district broker-config``), :class:`~district.ingest.Ingest` and
 from __future__ import annotations
 
 import json
+import queue
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -128,8 +129,8 @@ def world(tmp_path: Path, postgres: TempPostgres) -> Iterator[World]:  # noqa: F
         assert console.wait_for(lambda: len(console.db.devices.ids()) == len(ROBOTS), 15)
         for n, device in enumerate(ROBOTS):
             assert console.db.rosters.bind(device, f"Student {n}", "7a")
-        link = start_district(console, SCHOOL)
-        assert link is not None
+        link = start_district(console, SCHOOL, broker_folder=layout.console)
+        assert link is not None and link.link.wait_connected(15)
         made = World(dlayout, dport, district_broker, school_broker, store, ingest, console, link,
                      robots, tmp_path)  # fmt: skip
         yield made
@@ -178,7 +179,8 @@ def test_results_reach_the_district_once_across_a_cut_bridge(world: World) -> No
 
     # The school console restarts its link: the last minutes go again, stored once.
     world.link.close()
-    world.link = DistrictLink(world.console, world.link.settings).start()
+    tls = Credentials.load(world.console.config.data_dir.parent / "school/console/district-link")
+    world.link = DistrictLink(world.console, world.link.settings, tls=tls.tls_context()).start()
     assert world.console.wait_for(lambda: world.link.sent >= 30, 30)
     assert world.ingest.wait_for(lambda: world.ingest.counts().get("duplicate", 0) >= 30, 60)
     assert world.district_count() == 30
@@ -186,6 +188,35 @@ def test_results_reach_the_district_once_across_a_cut_bridge(world: World) -> No
     assert [(p.class_, p.results, p.students) for p in progress] == [("7a", 30, 3)]
     assert world.ingest.wait_for(lambda: bool(world.store.live.list(SCHOOL)), 30)
     assert world.store.live.list(SCHOOL)[0].robots_known == len(ROBOTS)
+
+
+def test_what_the_district_sends_reaches_the_school(world: World) -> None:
+    got: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    world.link.on_down(lambda topic, payload: got.put((topic, payload)))
+    deadline = time.monotonic() + 30  # the bridge subscribes at the district once connected
+    while True:
+        assert world.ingest.link.publish("district/v1/all/down/ping", b"", qos=1)
+        try:
+            if got.get(timeout=0.5)[0] == "district/v1/all/down/ping":
+                break
+        except queue.Empty:
+            assert time.monotonic() < deadline, "the bridge never brought the district's messages"
+    while not got.empty():  # more pings
+        got.get_nowait()
+    for topic in ("district/v1/all/down/news", f"district/v1/{SCHOOL}/down/challenge",
+                  "district/v1/s9/down/challenge"):  # fmt: skip
+        assert world.ingest.link.publish(topic, topic.encode(), qos=1)
+    seen = set()
+    while len(seen) < 2:
+        topic = got.get(timeout=30)[0]
+        if not topic.endswith("/ping"):
+            seen.add(topic)
+    assert seen == {"district/v1/all/down/news", f"district/v1/{SCHOOL}/down/challenge"}
+    assert world.ingest.link.publish("district/v1/all/down/last", b"", qos=1)
+    topics = []
+    while not topics or topics[-1] != "district/v1/all/down/last":  # in order, after s9's
+        topics.append(got.get(timeout=30)[0])
+    assert "district/v1/s9/down/challenge" not in topics  # another school's never crosses
 
 
 def test_a_forged_school_message_is_refused(world: World, tmp_path: Path) -> None:
