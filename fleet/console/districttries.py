@@ -78,12 +78,14 @@ def tries_of(
 
 
 class TriesSender(Closeable):
-    """The thread that sends the challenges' tries; it stops when ``stop`` is set or closed."""
+    """The thread that sends the challenges' tries; it stops when closed, or soon after
+    ``closing`` (the API server's) is set."""
 
-    def __init__(self, console: Console, lib: DistrictLib, stop: threading.Event) -> None:
+    def __init__(self, console: Console, lib: DistrictLib, closing: threading.Event) -> None:
         self.console = console
         self.lib = lib
-        self._stop = stop
+        self._closing = closing
+        self._stop = threading.Event()
         self._wake = threading.Event()
         self._sent_file = console.config.data_dir / SENT_FILE
         self.sent = 0
@@ -105,11 +107,15 @@ class TriesSender(Closeable):
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        said = ""  # the last problem logged: each is logged once, until it changes
+        while not (self._stop.is_set() or self._closing.is_set()):
             try:
                 self.send()
+                said = ""
             except DistrictLibError as exc:
-                logger.info("challenge tries wait for the district: %s", exc.text.en)
+                if exc.text.en != said:
+                    said = exc.text.en
+                    logger.warning("challenge tries wait for the district: %s", said)
             except Exception:  # a bad look this time: the next one tries again
                 logger.exception("sending challenge tries to the district failed")
             self._wake.wait(LOOK_S)

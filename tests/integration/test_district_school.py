@@ -26,7 +26,7 @@ from district.web import mount_web
 from fleet.console.api import ApiServer
 from fleet.console.console import Console, ConsoleConfig
 from fleet.console.district import DistrictLink, DistrictSettings, save_settings
-from fleet.console.districtlib import KEY_FILE
+from fleet.console.districtlib import KEY_FILE, DistrictLib
 from fleet.core.districtlib import LibraryEntry
 from fleet.core.errors import DistrictLibError
 from fleet.core.signing import SigningKey, public_key_text
@@ -171,6 +171,19 @@ def test_a_school_imports_shares_and_runs_a_district_challenge(
     assert all(r["school"] == SCHOOL and r["classroom"] == "4a" for r in ranks)
     assert "Li Ming" not in json.dumps(ranks)
     assert sender.send() == 0  # nothing twice
+    # the district away: a new hand-in waits at the school, and goes when it is back
+    console.db.work.add_graded(other, "district-laps", "code", "SUCCEEDED",
+                               {"status": "passed", "score": 95, "metrics": {"lap_time_s": 11.0}})  # fmt: skip
+    sender.close()  # the test sends by hand from here
+    lib = sender.lib
+    sender.lib = DistrictLib("http://127.0.0.1:9", SCHOOL, lib.data_dir, lib.key, lib.bundles,
+                             lib.lessons_root)  # fmt: skip
+    with pytest.raises(DistrictLibError, match="cannot be reached"):
+        sender.send()
+    sender.lib = lib
+    assert sender.send() == 1
+    best = district.app.state.challenges.leaderboard(notice.id)[0]
+    assert (best.student_id, best.value, best.tries) == (link.pseudonym(other), 11.0, 2)
 
 
 def _renamed_lesson(isolated_dirs: Path, name: str, new: str) -> bytes:
