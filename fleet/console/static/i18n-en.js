@@ -368,7 +368,7 @@ export default {
   "district.title": "From the district",
   "district.school": "This school: {school}",
   "district.refresh": "Ask the district again",
-  "district.offline": "The district cannot be reached now; everything on this console keeps working.",
+  "district.offline": "The district's library is not available now:",
   "district.key": "Everything below is signed by the district's key {kid} and checked here before it is used.",
   "district.refused": "{n} items were left out: their signature did not check.",
   "district.challenges": "District challenges",

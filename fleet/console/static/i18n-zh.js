@@ -368,7 +368,7 @@ export default {
   "district.title": "区里的课程和挑战赛",
   "district.school": "本校：{school}",
   "district.refresh": "重新连接区里",
-  "district.offline": "现在连不上区级平台；本控制台的其他功能照常可用。",
+  "district.offline": "区级课程库现在不可用：",
   "district.key": "下面的内容都有区里的密钥 {kid} 签名，使用前在这里核对过。",
   "district.refused": "有 {n} 项签名不对，已略去。",
   "district.challenges": "区级挑战赛",
