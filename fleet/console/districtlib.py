@@ -29,6 +29,7 @@ says so (503) and nothing else on the console changes::
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -317,8 +318,6 @@ class DistrictLib:
             ) from exc
         if len(data) > MAX_LIBRARY_BUNDLE:
             raise _error(413, f"{lesson_id} is too large to share", f"{lesson_id} 太大，无法分享")
-        import hashlib  # noqa: PLC0415
-
         sub = sign(
             self.key,
             Submission(
