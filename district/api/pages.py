@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -26,6 +27,8 @@ from district.records import LiveCount
 from district.store import DistrictStore
 
 __all__ = ["EVENT_STREAM", "STREAM_S", "overview", "router", "watch"]
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["pages"])
 
@@ -115,6 +118,23 @@ def overview(store: DistrictStore) -> dict[str, Any]:
 def overview_now(store: StoreDep, _who: Staff) -> dict[str, Any]:
     """Schools, their rooms with live counts (robots online, lessons running), their results."""
     return overview(store)
+
+
+@router.get("/lesson-titles")
+def lesson_titles(request: Request, _who: Staff) -> dict[str, dict[str, str]]:
+    """Every lesson's title in English and Chinese, by id: RoboClass's built-in lessons and
+    the library's (the newest version of each), for the pages to name what results name."""
+    from lessons import LessonError, builtin_lessons  # noqa: PLC0415 - only when a page asks
+
+    titles: dict[str, dict[str, str]] = {}
+    try:
+        for lesson in builtin_lessons():
+            titles[lesson.id] = lesson.model.title.model_dump()
+    except LessonError as exc:  # a broken built-in lesson: the library's titles still come
+        logger.warning("built-in lessons' titles left out: %s", exc)
+    for entry in request.app.state.library.entries():
+        titles[entry.lesson_id] = entry.title.model_dump()
+    return titles
 
 
 @router.get("/overview/events", response_class=StreamingResponse, responses=EVENT_STREAM)

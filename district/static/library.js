@@ -7,16 +7,19 @@ import { t, when } from "./i18n.js";
 import { schoolName } from "./schools.js";
 import { state } from "./store.js";
 
-// A lesson's title in the page's language, from the library (its id when unknown).
+// A lesson's title in the page's language (built-in lessons and the library's; its id when
+// unknown).
 export function lessonTitle(id) {
-  const found = state.items.find((i) => i.entry.lesson_id === id);
-  return found ? found.entry.title[state.lang] : id;
+  const found = state.titles[id];
+  return found ? found[state.lang] : id;
 }
 
 export async function loadLibrary() {
   try {
-    const [items, key] = await Promise.all([api("GET", "/library/items"), api("GET", "/library/key")]);
+    const [items, key, titles] = await Promise.all([
+      api("GET", "/library/items"), api("GET", "/library/key"), api("GET", "/lesson-titles")]);
     state.items = items;
+    state.titles = titles;
     $("#library-key").textContent = t("library.key", { kid: key.kid });
   } catch (error) { fail(error); }
   renderLibrary();

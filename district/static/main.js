@@ -72,7 +72,7 @@ function start(user) {
     renderSchools();
     resultsSawOverview();
   }, setLive);
-  loadLibrary();
+  loadLibrary().then(() => { if (state.page === "results") loadResults(); }); // lesson titles
   route();
 }
 

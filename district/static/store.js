@@ -7,6 +7,7 @@ export const state = {
   page: "schools", // the page shown
   overview: null, // schools, their rooms' live counts, their results (event stream)
   items: [], // the library: every lesson with its review
+  titles: {}, // every lesson's title {en, zh} by id (built-in and the library's)
   challenges: [], // every challenge, newest first
   challenge: "", // the challenge whose leaderboard is shown
   board: null, // that leaderboard

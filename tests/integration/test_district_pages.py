@@ -189,6 +189,7 @@ def test_district_pages_two_schools_and_a_live_leaderboard(district: Running) ->
             bars = page.locator("#band-chart rect.bar")
             expect(bars).to_have_count(2)
             expect(page.locator("#band-chart rect.bar-apply")).to_have_count(1)
+            expect(page.locator("#band-chart")).to_contain_text("Follow the line")  # its title
             expect(page.locator("#by-school tbody tr")).to_have_count(2)
             expect(page.locator("#by-school tbody")).to_contain_text("Futian Experimental School")
             expect(page.locator("#by-class tbody tr")).to_have_count(4)
@@ -254,6 +255,7 @@ def test_district_pages_two_schools_and_a_live_leaderboard(district: Running) ->
             page.click("#nav a[data-page=results]")
             expect(page.locator("#results-title")).to_have_text("各校成绩")
             expect(page.locator("#chart-legend")).to_contain_text("应用（4-9 年级）")
+            expect(page.locator("#band-chart")).to_contain_text("沿着黑线走")
             expect(page.locator("#by-school tbody tr")).to_have_count(2)
             shot(page, "results-zh")
             page.click("#nav a[data-page=library]")
