@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from district.api import auth, live, results, schools
+from district.api.guard import CrossSiteGuard
 from district.store import DistrictStore
 from fleet.core.limits import FailureLimiter
 
@@ -33,4 +34,5 @@ def make_app(store: DistrictStore, *, ingest: Ingest | None = None) -> FastAPI:
     app.state.limiter = FailureLimiter(auth.LOGIN_FAILURES, 60.0)
     for area in (auth, schools, results, live):
         app.include_router(area.router)
+    app.add_middleware(CrossSiteGuard)  # cross-site state changes refused; security headers
     return app

@@ -85,7 +85,8 @@ class SchoolStore:
                 (kid, school, text, now),
             )
         found = self.get(school)
-        assert found is not None  # noqa: S101 - just written in the same lock
+        if found is None:  # deleted between the two statements
+            raise SchoolError(f"school {school} was removed while it was being added")
         return found
 
     def retire_key(self, school: str, kid: str) -> bool:
@@ -178,6 +179,12 @@ class DistrictStore(Closeable):
         self.results = ResultStore(self.db)
         self.live = LiveStore(self.db)
         self.staff = StaffStore(self.db)
+
+    def migrate(self, domain: str, migrations: list[list[str]]) -> None:
+        """Bring another part's domain up to date on this database (the district's pages:
+        ``library``, ``challenges``); its stores then use :attr:`db`."""
+        with self.db.lock:
+            migrate(self.db.conn, domain, migrations)
 
     def _close(self) -> None:
         self.db.close()

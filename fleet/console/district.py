@@ -23,8 +23,10 @@ result names its student by a pseudonym made for the district only
 data folder), its class and grade band (docs/security.md).
 
 What was sent is remembered by the time the console received it
-(``district-sent.json``); after a restart the last :data:`RESEND_WINDOW_S`
-go again, which the district stores once (idempotent by result id).
+(``district-sent.json``); after a restart of the console, or of the school's
+broker (which keeps its queue on disk only every minute), the last
+:data:`RESEND_WINDOW_S` go again, which the district stores once
+(idempotent by result id).
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class DistrictLink(Closeable):
             client_id=client_id or f"rc-district-{console.session}",
             subscriptions=self.topics.subscriptions,
             on_message=self._on_down,
+            on_connect=self._on_connect,
             tls=tls,
             keepalive=console.config.keepalive,
         )
@@ -155,6 +158,8 @@ class DistrictLink(Closeable):
         self._secret = _pseudonym_key(data_dir)
         self._cursor = max(0.0, self._load_cursor() - RESEND_WINDOW_S)
         self._at_cursor: set[str] = set()  # sent, received exactly at the cursor
+        self._connects = 0
+        self._rewind = threading.Event()  # the school's broker came back: send again
         self._bands: dict[str, str] = {}
         self.sent = 0
         self.skipped = 0
@@ -187,6 +192,14 @@ class DistrictLink(Closeable):
         """The student's id for the district: the same at every send, useless elsewhere."""
         digest = hmac.new(self._secret, student_id.encode(), hashlib.sha256).hexdigest()
         return f"p-{digest[:16]}"
+
+    def _on_connect(self) -> None:
+        """A connection to the school's broker again (not the first): it may have lost
+        what it held since its last save (a crash, a power cut), so the last
+        :data:`RESEND_WINDOW_S` go up again; the district stores them once."""
+        self._connects += 1
+        if self._connects > 1:
+            self._rewind.set()
 
     def _load_cursor(self) -> float:
         try:
@@ -249,6 +262,12 @@ class DistrictLink(Closeable):
         link = self.link
         if not link.connected:
             return 0
+        if self._rewind.is_set():
+            self._rewind.clear()
+            self._cursor, self._at_cursor = max(0.0, self._cursor - RESEND_WINDOW_S), set()
+            logger.info(
+                "the school's broker is back: sending the last %.0f s again", RESEND_WINDOW_S
+            )
         fresh = [
             r
             for r in self.console.db.results.list(since=self._cursor)

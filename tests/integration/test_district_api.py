@@ -103,6 +103,23 @@ def test_the_api_answers_staff_only_and_never_with_names(
         live = client.get("/api/v1/live", headers=auth).json()
         assert live["robots_online"] == 5 and live["schools_reporting"] == 1
         assert client.get("/api/v1/schools", headers=auth).json()[0]["id"] == "s1"
+        # The page's cookie: a cross-site POST is refused, a same-origin one is not.
+        req = urllib.request.Request(
+            client.url + "/api/v1/login", method="POST",
+            data=json.dumps({"username": "ms-wang", "password": "a long secret",
+                             "session": "cookie"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            cookie = answer.headers["set-cookie"].split(";")[0]
+            assert "httponly" in answer.headers["set-cookie"].lower()
+        body = {"id": "s2", "name": "Two", "public_key": "0" * 64}
+        evil = client.post("/api/v1/schools", json=body,
+                           headers={"Cookie": cookie, "Origin": "http://evil.example"})  # fmt: skip
+        assert evil.status_code == 403
+        own = client.post("/api/v1/schools", json=body,
+                          headers={"Cookie": cookie, "Origin": client.url})  # fmt: skip
+        assert own.status_code == 201  # same origin: let through
         assert client.post("/api/v1/logout", headers=auth).json() == {"revoked": True}
         assert client.get("/api/v1/schools", headers=auth).status_code == 401
         server.close()

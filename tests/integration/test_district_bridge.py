@@ -68,6 +68,7 @@ class World:
     link: DistrictLink
     robots: dict[str, mqtt.Client]
     tmp: Path
+    school_port: int
     sent: int = 0
 
     def send_results(self, n: int) -> list[str]:
@@ -132,7 +133,7 @@ def world(tmp_path: Path, postgres: TempPostgres) -> Iterator[World]:  # noqa: F
         link = start_district(console, SCHOOL, broker_folder=layout.console)
         assert link is not None and link.link.wait_connected(15)
         made = World(dlayout, dport, district_broker, school_broker, store, ingest, console, link,
-                     robots, tmp_path)  # fmt: skip
+                     robots, tmp_path, sport)  # fmt: skip
         yield made
     finally:
         for client in robots.values():
@@ -140,7 +141,8 @@ def world(tmp_path: Path, postgres: TempPostgres) -> Iterator[World]:  # noqa: F
             client.disconnect()
         if "made" in locals():
             made.link.close()  # the test may have made a new one
-            district_broker = made.district_broker  # ... and started the broker again
+            district_broker = made.district_broker  # ... and started the brokers again
+            school_broker = made.school_broker
         console.close()
         ingest.close()
         ingest.store.close()
@@ -188,6 +190,29 @@ def test_results_reach_the_district_once_across_a_cut_bridge(world: World) -> No
     assert [(p.class_, p.results, p.students) for p in progress] == [("7a", 30, 3)]
     assert world.ingest.wait_for(lambda: bool(world.store.live.list(SCHOOL)), 30)
     assert world.store.live.list(SCHOOL)[0].robots_known == len(ROBOTS)
+
+
+def test_a_school_broker_that_crashed_loses_nothing(world: World) -> None:
+    first = world.send_results(5)
+    assert world.ingest.wait_for(lambda: world.district_count() == 5, 60), world.ingest.counts()
+    world.district_broker.close()
+    during = world.send_results(8)
+    assert world.console.wait_for(lambda: world.link.sent >= 13, 30)  # queued at the bridge
+    # A power cut at the school's broker: what it held in memory since its last save is gone.
+    world.school_broker.kill()
+    world.school_broker = Mosquitto(
+        world.tmp / "school" / "mosquitto.conf", "127.0.0.1", world.school_port,
+        log=world.tmp / "s2.log",
+    ).start()  # fmt: skip
+    world.district_broker = Mosquitto(
+        world.district_layout.conf, "127.0.0.1", world.district_port, log=world.tmp / "d2.log"
+    ).start()
+    assert world.ingest.wait_for(lambda: world.district_count() == 13, 90), world.ingest.counts()
+    ids = [r.result_id for r in world.store.results.list(ResultFilter(school=SCHOOL))]
+    assert sorted(ids) == sorted(first + during)
+    # They came again from the school's store (its link sent the last minutes again when
+    # the broker came back), so the 5 the district had are doubles, stored once.
+    assert world.ingest.wait_for(lambda: world.ingest.counts().get("duplicate", 0) >= 5, 30)
 
 
 def test_what_the_district_sends_reaches_the_school(world: World) -> None:

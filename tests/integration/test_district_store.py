@@ -86,6 +86,12 @@ def test_schools_results_once_and_progress(
         assert store.live.update([LiveCount("s1", "room1", 9, 40, 9, 5.0, 12.0)]) == 0  # older
         assert store.live.list()[0].robots_online == 3
 
+        store.migrate("library", [["CREATE TABLE library_test (sha256 TEXT PRIMARY KEY)"]])
+        store.migrate("library", [["CREATE TABLE library_test (sha256 TEXT PRIMARY KEY)"]])
+        assert store.db.rows("SELECT version FROM schema_versions WHERE domain = 'library'") == [
+            {"version": 1}
+        ]
+
 
 def test_staff_login(postgres: TempPostgres) -> None:  # noqa: F811
     with DistrictStore(postgres.fresh_database()) as store:

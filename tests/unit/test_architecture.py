@@ -210,3 +210,13 @@ def test_size_checkers_see_a_long_module_and_a_big_class(tmp_path: Path) -> None
     assert isinstance(ok, ast.ClassDef) and isinstance(big, ast.ClassDef)
     assert len(public_methods(ok)) == MAX_PUBLIC_METHODS
     assert len(public_methods(big)) == MAX_PUBLIC_METHODS + 1
+
+
+def test_district_never_imports_the_console_or_the_agent() -> None:
+    """The district speaks to schools over the link (fleet.core), never through their parts."""
+    wrong = set()
+    for path in sorted((ROOT / "district").rglob("*.py")):
+        runtime, types = fleet_imports(path)
+        wrong |= {f"{path.relative_to(ROOT)} imports fleet.{p}" for p in (runtime | types)
+                  if p in ("console", "agent", "enrol")}  # fmt: skip
+    assert not wrong, sorted(wrong)
