@@ -141,17 +141,21 @@ class DistrictLib:
                 "学校网络恢复后再试",
             ) from exc
 
-    def _json(self, path: str) -> Any:
+    def _json(self, path: str) -> dict[str, Any]:
         with self._open(path, TIMEOUT_S, Accept="application/json") as response:
             body = response.read(_MAX_JSON + 1)
         if len(body) > _MAX_JSON:
             raise _error(502, "the district's answer is too large", "区级平台的回答太大")
         try:
-            return json.loads(body)
+            answer: object = json.loads(body)
         except ValueError as exc:
             raise _error(
                 502, "the district's answer is not JSON", "区级平台的回答不是 JSON"
             ) from exc
+        if not isinstance(answer, dict):
+            raise _error(502, "the district's answer is not an object", "区级平台的回答格式不对")
+        found: dict[str, Any] = answer
+        return found
 
     # -- the district's key ---------------------------------------------------------------
 
@@ -190,13 +194,13 @@ class DistrictLib:
         key = self.district_key()
         trusted = {key["kid"]: key["key"]}
         found = Catalogue(kid=key["kid"])
-        for raw in self._json("/api/v1/library").get("lessons", []):
+        for raw in _items(self._json("/api/v1/library"), "lessons"):
             entry = _checked(LibraryEntry, raw, trusted)
             if entry is None:
                 found.refused += 1
             else:
                 found.entries.append(entry)
-        for raw in self._json("/api/v1/library/challenges").get("challenges", []):
+        for raw in _items(self._json("/api/v1/library/challenges"), "challenges"):
             notice = _checked(ChallengeNotice, raw, trusted)
             if notice is None or check(notice.lesson, trusted) is not None:
                 found.refused += 1
@@ -263,12 +267,21 @@ class DistrictLib:
             tempfile.mkdtemp(prefix=f".district-{entry.lesson_id}-", dir=self.lessons_root)
         )
         try:
-            load_lesson(unpack_bundle(data, fresh / "lesson", expected_sha256=entry.sha256))
+            lesson = load_lesson(
+                unpack_bundle(data, fresh / "lesson", expected_sha256=entry.sha256)
+            )
         except LessonError as exc:
             shutil.rmtree(fresh, ignore_errors=True)
             raise _error(
                 502, f"the district's lesson is broken: {exc}", f"区里的课程有问题：{exc}"
             ) from exc
+        if lesson.id != entry.lesson_id:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise _error(
+                502,
+                f"the district's bundle holds lesson {lesson.id}, not {entry.lesson_id}",
+                f"区里的课程包里是 {lesson.id}，不是 {entry.lesson_id}",
+            )
         for path in (fresh, *fresh.rglob("*")):
             path.chmod(0o755 if path.is_dir() else 0o644)  # the sandbox's user reads it
         old = self.lessons_root / f".old-{entry.lesson_id}-{os.getpid()}"
@@ -389,6 +402,11 @@ class DistrictLib:
             if lesson.get("lesson_id") == lesson_id and notice["starts"] <= at < notice["ends"]:
                 return cid
         return None
+
+
+def _items(answer: dict[str, Any], key: str) -> list[Any]:
+    found = answer.get(key, [])
+    return found if isinstance(found, list) else []
 
 
 def _checked(kind: type[Any], raw: Any, trusted: dict[str, Any]) -> Any:
