@@ -47,6 +47,7 @@ __all__ = [
     "DistrictLayout",
     "acl_text",
     "mosquitto_conf",
+    "revoke_school",
     "school_cert",
     "school_identity",
     "write_district_broker",
@@ -79,6 +80,10 @@ class DistrictLayout(Layout):
     @property
     def district_settings(self) -> Path:
         return self.root / SETTINGS_FILE
+
+    def school_cert(self, school: str) -> Path:
+        """The district's copy of a school's bridge certificate (to revoke it)."""
+        return self.root / "schools" / f"{school}.crt"
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,8 @@ def school_cert(root: Path, school: str, out: Path) -> Path:
     write_atomic(out / "school.key", creds.key_pem(), PRIVATE)
     info = {"school": school, "host": settings.hosts[0], "port": settings.port}
     write_atomic(out / "district.json", (json.dumps(info, indent=2) + "\n").encode())
+    layout.school_cert(school).parent.mkdir(mode=0o755, exist_ok=True)
+    write_atomic(layout.school_cert(school), creds.cert_pem())
     if school not in settings.schools:
         updated = DistrictBroker(
             settings.hosts, settings.port, settings.bind, (*settings.schools, school),
@@ -245,3 +252,27 @@ def school_cert(root: Path, school: str, out: Path) -> Path:
         write_atomic(layout.acl, acl_text(updated).encode())
         updated.save(layout)
     return out
+
+
+def revoke_school(root: Path, school: str) -> None:
+    """Put ``school``'s bridge certificate on the revocation list and take its ACL block away.
+
+    Reload the district broker afterwards (SIGHUP): it refuses the school's
+    next connection. Its signing keys stay registered until retired in the store.
+    """
+    settings, layout = DistrictBroker.load(root)
+    if school not in settings.schools:
+        raise SchoolError(f"{school} has no bridge certificate here / {school} 没有桥接证书")
+    ca = _load_ca(layout)
+    crl = x509.load_pem_x509_crl(layout.crl.read_bytes())
+    serials = {revoked.serial_number for revoked in crl}
+    path = layout.school_cert(school)
+    if path.is_file():
+        serials.add(x509.load_pem_x509_certificate(path.read_bytes()).serial_number)
+    write_atomic(layout.crl, make_crl(ca, serials))
+    updated = DistrictBroker(
+        settings.hosts, settings.port, settings.bind,
+        tuple(s for s in settings.schools if s != school), settings.max_connections,
+    )  # fmt: skip
+    write_atomic(layout.acl, acl_text(updated).encode())
+    updated.save(layout)

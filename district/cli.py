@@ -151,6 +151,26 @@ def add_school(school: str, name: str, public_key: str, url: str) -> None:
     click.echo(f"school {found.id} ({found.name}), keys {', '.join(found.kids)}")
 
 
+@district.command("retire-key")
+@click.argument("school")
+@click.argument("kid")
+@STORE
+def retire_key(school: str, kid: str, url: str) -> None:
+    """Stop taking a school's messages signed with key KID (a console replaced or lost)."""
+    from district.store import DistrictStore  # noqa: PLC0415
+
+    try:
+        with DistrictStore(url) as store:
+            done = store.schools.retire_key(school, kid)
+    except DistrictError as exc:
+        raise _fail(exc) from exc
+    if not done:
+        raise click.ClickException(
+            f"{school} has no key {kid} in use / {school} 没有在用的密钥 {kid}"
+        )
+    click.echo(f"key {kid} of {school} retired (the district reads its keys again within 30 s)")
+
+
 @district.command("broker-config")
 @click.option(
     "--out",
@@ -187,6 +207,20 @@ def school_cert_command(school: str, root: Path, out: Path) -> None:
         raise _fail(exc) from exc
     click.echo(f"{school}: give {folder}/ to the school for `roboclass broker config "
                f"--district-folder`; reload the district broker (SIGHUP) for the new ACL")  # fmt: skip
+
+
+@district.command("revoke-school")
+@click.argument("school")
+@CONFIG
+def revoke_school_command(school: str, root: Path) -> None:
+    """Revoke a school's bridge certificate; reload the district broker afterwards."""
+    from district.broker import revoke_school  # noqa: PLC0415
+
+    try:
+        revoke_school(root, school)
+    except DistrictError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{school} revoked; reload the district broker (SIGHUP) so it reads the new lists")
 
 
 @district.command("broker-up")

@@ -154,7 +154,7 @@ class Ingest(Closeable):
         """Read the registered schools' keys again (a school added, a key retired)."""
         keys = {
             kid: (school, load_public_key(text))
-            for kid, (school, text) in self.store.schools.keys().items()
+            for kid, (school, text) in self.store.schools.trusted_keys().items()
         }
         with self._keys_lock:
             self._trusted = keys

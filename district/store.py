@@ -122,7 +122,7 @@ class SchoolStore:
         found = self._list("WHERE s.id = %s", (school,))
         return found[0] if found else None
 
-    def keys(self) -> dict[str, tuple[str, str]]:
+    def trusted_keys(self) -> dict[str, tuple[str, str]]:
         """Every trusted key: key id -> (school, public key hex)."""
         rows = self._db.rows(
             "SELECT kid, school, public_key FROM school_keys WHERE retired IS NULL"

@@ -62,7 +62,12 @@ def test_schools_results_once_and_progress(
             store.schools.add("all", "Everyone", k1)
         with pytest.raises(SchoolError, match="64 hex"):
             store.schools.add("s4", "Four", "not a key")
-        assert store.schools.keys()[school.kids[0]] == ("s1", k1)
+        assert store.schools.trusted_keys()[school.kids[0]] == ("s1", k1)
+        assert store.schools.retire_key("s1", school.kids[0])
+        assert school.kids[0] not in store.schools.trusted_keys()
+        assert not store.schools.retire_key("s1", school.kids[0])
+        store.schools.add("s1", "School One", k1)  # registered again: trusted again
+        assert school.kids[0] in store.schools.trusted_keys()
 
         rows = [_row(n) for n in range(10)] + [_row(n, "s2", class_="8b") for n in range(10, 14)]
         assert store.results.add_many(rows) == [True] * 14

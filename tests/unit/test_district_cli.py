@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from cryptography import x509
 
 from district.cli import district
 from fleet.broker.cli import broker
@@ -40,6 +41,14 @@ def test_a_school_gets_a_certificate_and_its_broker_a_bridge(tmp_path: Path) -> 
     assert link.identity == "district-link:school:room1"
     acl = (tmp_path / "s" / "acl").read_text()
     assert "user district-link:school:room1\ntopic write district/v1/binhai-01/up/#\n" in acl
+
+    revoked = runner.invoke(district, ["revoke-school", "binhai-01", "--config",
+                                       str(tmp_path / "d")])  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+    assert "school:binhai-01" not in (tmp_path / "d" / "acl").read_text()
+    crl = x509.load_pem_x509_crl((tmp_path / "d" / "crl.pem").read_bytes())
+    serial = x509.load_pem_x509_certificate((tmp_path / "cert" / "school.crt").read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(serial.serial_number) is not None
 
     bad = runner.invoke(district, ["school-cert", "all", "--config", str(tmp_path / "d"),
                                    "--out", str(tmp_path / "x")])  # fmt: skip
