@@ -66,6 +66,10 @@ class LibraryError(DistrictError, ValueError):
         self.text = Text(en, zh)
 
 
+#: Most lessons one school may have waiting for review at once.
+MAX_WAITING = 20
+
+
 class SubmissionRefused(LibraryError):
     """A school's submission is not signed by that school's registered key, or is stale."""
 
@@ -183,9 +187,12 @@ _COLUMNS = "entry, review, note, submitted, decided, decided_by, reason"
 class Library:
     """The library in the district's store; ``key`` signs what is published."""
 
-    def __init__(self, connect: Connect, key: SigningKey) -> None:
+    def __init__(
+        self, connect: Connect, key: SigningKey, *, max_waiting: int = MAX_WAITING
+    ) -> None:
         self._connect = connect
         self.key = key
+        self.max_waiting = max_waiting
 
     def publish(self, data: bytes, by: str) -> LibraryEntry:
         """Put ``data`` (a lesson bundle) in the library now, signed; the same bytes again
@@ -229,6 +236,17 @@ class Library:
             raise SubmissionRefused(en, zh or en)
         entry = describe(data, sub.school)
         with self._connect() as conn:
+            waiting = conn.execute(
+                "SELECT count(*) AS n FROM library_lessons WHERE origin = %s AND review = "
+                "'waiting' AND sha256 <> %s",
+                (sub.school, entry.sha256),
+            ).fetchone()
+            if waiting is not None and waiting["n"] >= self.max_waiting:
+                raise LibraryError(
+                    f"{sub.school} already has {self.max_waiting} lessons waiting for review: "
+                    "wait for the district's staff to decide on them",
+                    f"{sub.school} 已有 {self.max_waiting} 个课程在等待审核：请等区里审核完再提交",
+                )
             conn.execute(
                 "INSERT INTO library_bundles VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (entry.sha256, data),

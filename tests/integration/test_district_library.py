@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from district.app import make_app
+from district.library import Library, LibraryError
 from district.server import DistrictServer
 from district.store import DistrictStore
 from district.web import mount_web
@@ -205,6 +206,15 @@ def test_a_school_shares_a_lesson_for_review(district: District, tmp_path: Path)
     assert entry.origin == "binhai-01"
     assert check(entry, {district.key.kid: district.key.public_key}) is None
     assert [e["sha256"] for e in district.client.get("/api/v1/library").json()["lessons"]] == [sha]
+    # a school may have only so many lessons waiting at once
+    strict = Library(district.store.db.transaction, district.key, max_waiting=1)
+    dance = pack_bundle(LIBRARY / "robot-dance")
+    assert _submit(district, key, "binhai-01", dance).status_code == 201  # one waits now
+    wall = pack_bundle(LIBRARY / "wall-follower")
+    sub = Submission(school="binhai-01", sha256=hashlib.sha256(wall).hexdigest(),
+                     size=len(wall), issued=time.time())  # fmt: skip
+    with pytest.raises(LibraryError, match="waiting for review"):
+        strict.submit(sign(key, sub), wall, key.public_key)
 
 
 def _tries(key: SigningKey, school: str, challenge: str, tries: list[dict[str, Any]]) -> Any:
