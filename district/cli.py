@@ -53,6 +53,14 @@ def district() -> None:
 @click.option("--port", default=8090, show_default=True, help="API port (0: any free port).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses as JSON.")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The district's signing key (library, challenges); made on first start "
+    "(default: district-key.pem in RoboClass's data folder).",
+)
 def serve(
     url: str,
     broker_addr: str | None,
@@ -61,12 +69,16 @@ def serve(
     port: int,
     duration: float | None,
     as_json: bool,
+    key_path: Path | None,
 ) -> None:
     """Run the district: ingest from the schools' bridges, the store and the JSON API."""
     from district.app import make_app  # noqa: PLC0415 - FastAPI loads only here
     from district.ingest import Ingest  # noqa: PLC0415
     from district.server import DistrictServer  # noqa: PLC0415
     from district.store import DistrictStore  # noqa: PLC0415
+    from district.web import mount_web  # noqa: PLC0415 - the pages, library, challenges
+    from fleet.core.signing import SigningKey  # noqa: PLC0415
+    from rcbase import paths  # noqa: PLC0415
 
     link = broker_link(broker_addr, broker_folder, "district", "district")
     try:
@@ -74,7 +86,9 @@ def serve(
     except DistrictError as exc:
         raise _fail(exc) from exc
     ingest = Ingest(DistrictStore(url), link.host, link.port, tls=link.tls)
-    server = DistrictServer(make_app(store, ingest=ingest), host=host, port=port)
+    app = make_app(store, ingest=ingest)
+    mount_web(app, SigningKey.load_or_create(key_path or paths().data / "district-key.pem"))
+    server = DistrictServer(app, host=host, port=port)
     try:
         ingest.start()
         server.start()

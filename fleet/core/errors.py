@@ -10,6 +10,7 @@
      ├── ModelPushError (also ValueError): a model the teacher pushes is refused
      ├── PreviewError (also RuntimeError): a camera preview cannot start or send
      ├── SimRunError (also RuntimeError): a student's run in the simulator cannot start
+     ├── DistrictLibError (also RuntimeError): the district's library is unreachable or refused
      └── ConsoleApiError (also RuntimeError): the console's API said no
 """
 
@@ -20,6 +21,7 @@ from rcbase.i18n import Text
 __all__ = [
     "BrokerError",
     "ConsoleApiError",
+    "DistrictLibError",
     "FleetError",
     "JobError",
     "JobRejected",
@@ -70,6 +72,17 @@ class PreviewError(FleetError, RuntimeError):
 class SimRunError(FleetError, RuntimeError):
     """A student's run in the simulator cannot start: ``status`` is the HTTP status the API
     answers with, ``text`` what to do next in English and Chinese."""
+
+    def __init__(self, status: int, text: Text) -> None:
+        super().__init__(f"{text.en} / {text.zh}")
+        self.status = status
+        self.text = text
+
+
+class DistrictLibError(FleetError, RuntimeError):
+    """The district's lesson library cannot be reached, or what it sent failed a check (a
+    signature, a sha256): ``status`` is the HTTP status the console's API answers with,
+    ``text`` what to do next in English and Chinese."""
 
     def __init__(self, status: int, text: Text) -> None:
         super().__init__(f"{text.en} / {text.zh}")

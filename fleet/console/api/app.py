@@ -25,6 +25,7 @@ from fleet.console.api import (
     tokens,
 )
 from fleet.console.api.deps import teacher
+from fleet.console.api.districtlib import mount_districtlib
 from fleet.console.console import Console
 from fleet.console.limits import BodyLimit
 from fleet.console.web import mount_pages
@@ -56,6 +57,7 @@ def create_app(console: Console) -> FastAPI:
     for area in (*areas, live, previews, periods, student, studentruns, shelf):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
+    mount_districtlib(app, console)  # the district's library and challenges (Lessons page)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)
     mount_pages(app)  # the teacher's pages at / (fleet/console/static/)
     app.add_middleware(BodyLimit, routes={"/api/v1/bundles": jobs.MAX_UPLOAD})  # 413 past a cap

@@ -1,7 +1,9 @@
-// The lessons: the built-in library by band, pushing a lesson to the selected
-// robots or to all, and starting a challenge (then its live leaderboard).
+// The lessons: the built-in library (and lessons imported from the district, districtlib.js)
+// by band, pushing a lesson to the selected robots or to all, and starting a challenge
+// (then its live leaderboard).
 
 import { api, fail } from "./api.js";
+import { loadDistrict, loadImported, renderDistrict, wireDistrict } from "./districtlib.js";
 import { $, changed, h, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { loadResults } from "./results.js";
@@ -12,9 +14,10 @@ const BANDS = ["", "perceive", "apply", "create"];
 // Fetch the library once. Resolves true when it has just come (the pages that
 // name lessons should be drawn again).
 export async function loadLibrary() {
-  if (state.library) { renderLessons(); return false; }
+  if (state.library) { renderLessons(); loadDistrict(); return false; }
   try {
-    state.library = await api("GET", "/library");
+    state.library = [...await api("GET", "/library"), ...await loadImported()];
+    loadDistrict();
     return true;
   } catch (error) { fail(error); }
   return false;
@@ -26,7 +29,8 @@ function lessonCard(l, n) {
     h("div", { class: "lesson-head" },
       h("h2", { id: `lesson-${l.id}` }, l.title[state.lang]),
       h("span", { class: `band b-${l.band}` }, t(`band.${l.band}`)),
-      l.blocks ? h("span", { class: "band blocks-badge", title: t("lessons.blocksHint") }, t("lessons.blocks")) : null),
+      l.blocks ? h("span", { class: "band blocks-badge", title: t("lessons.blocksHint") }, t("lessons.blocks")) : null,
+      l.district ? h("span", { class: "band district-badge" }, t("district.badge")) : null),
     h("p", { class: "other-title", lang: other === "zh" ? "zh-CN" : "en" }, l.title[other]),
     h("p", {}, l.summary[state.lang]),
     h("p", { class: "muted" }, t("lessons.meta", { from: l.grades[0], to: l.grades[1], minutes: l.minutes }),
@@ -53,7 +57,7 @@ function lessonCard(l, n) {
 export function renderLessons() {
   if (state.page !== "lessons") return;
   const n = state.selected.size;
-  if (!changed("lessons", state.band, n, Boolean(state.library))) return;
+  if (!changed("lessons", state.band, n, state.library && state.library.length)) return;
   $("#bands").replaceChildren(...BANDS.map((band) => h("button", {
     type: "button", "aria-pressed": String(state.band === band),
     onclick: () => { state.band = band; renderLessons(); $(`#bands button:nth-child(${BANDS.indexOf(band) + 1})`).focus(); },
@@ -63,11 +67,13 @@ export function renderLessons() {
   const shown = state.library.filter((l) => !state.band || l.band === state.band);
   const list = shown.map((l) => lessonCard(l, n));
   $("#lesson-list").replaceChildren(...(list.length ? list : [h("p", { class: "empty" }, t("lessons.empty"))]));
+  renderDistrict();
 }
 
 async function push(lesson, devices) {
   try {
-    const body = { lesson: lesson.id };
+    // a lesson from the district is pushed by its bundle's sha256 (it is not built in)
+    const body = lesson.sha256 ? { lesson: lesson.sha256, lesson_id: lesson.id } : { lesson: lesson.id };
     if (devices) body.devices = devices;
     const answer = await api("POST", "/push", body);
     toast(t("lessons.pushed", { lesson: lesson.title[state.lang], n: answer.jobs.length }), "good");
@@ -93,3 +99,5 @@ async function startChallenge(lesson) {
   $("#filter-lesson").value = lesson.id;
   loadResults();
 }
+
+wireDistrict({ startChallenge, redraw: renderLessons });
