@@ -20,6 +20,7 @@ from fleet.core.protocol import DropCounter, Topics, decode, encode
 from fleet.core.teach import TeachCommand, TeachEvent
 from hardware.sim import CameraSpec
 from hardware.sim.card import CardHolder
+from lessons import find_lesson, run_lesson
 from models import SHIPPED_DIR, Registry
 from vision import Classifier
 
@@ -245,3 +246,20 @@ def test_commands_and_events_refuse_unknown_fields_and_big_bursts() -> None:
     # a robot's event for another robot's topic is dropped
     event = TeachEvent(device="robot-04", seq=1, ts=time.time(), kind="state")
     assert decode(topics, topics.teach(DEVICE), encode(event), counter) is None
+
+
+def test_a_model_taught_with_cards_passes_drive_by_your_signs(
+    part: tuple[TeachPart, Events, Path], isolated_dirs: Path
+) -> None:
+    teach, events, tmp_path = part
+    teach_three_signs(teach, events, per_sign=6)
+    mark = len(events.got)
+    teach.handle(cmd("train", student=ANA))
+    events.wait("result", mark)
+    teach.handle(cmd("deploy", student=ANA, model="my-signs"))
+    events.wait("deployed", mark)
+    lesson = find_lesson("drive-by-your-signs")
+    result = run_lesson(lesson, code=lesson.path / "solution.py", cache_dir=tmp_path / "cache")
+    assert result.run_status == "finished", (result.error, result.output)
+    assert [r["value"] for r in result.reports] == ["left", "right", "stop"]
+    assert result.status == "passed" and result.score == 100
