@@ -21,6 +21,7 @@ from fleet.console.api import (
     setup,
     student,
     studentruns,
+    teach,
     tokens,
 )
 from fleet.console.api.deps import teacher
@@ -52,7 +53,7 @@ def create_app(console: Console) -> FastAPI:
     app.state.simruns = None
     app.state.simruns_lock = threading.Lock()
     areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
-    for area in (*areas, live, previews, periods, student, studentruns):
+    for area in (*areas, live, previews, periods, student, studentruns, teach):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
     mount_enrol(app, teacher)  # claim, revoke (fleet/enrol/routes.py)
