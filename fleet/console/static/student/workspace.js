@@ -9,6 +9,7 @@ import { changedCode, clock, forgetSaved, saveNow, showSaved, work } from "./cod
 import { handIn, showPortfolio } from "./handin.js";
 import { lang, pick, t } from "./i18n.js";
 import { setupRuns } from "./run.js";
+import { relabelTeach, setupTeach } from "./teach.js";
 import { richText } from "./text.js";
 
 const FONT = { min: 14, max: 32, step: 2, start: 20 };
@@ -141,6 +142,7 @@ export async function openWorkspace(me) {
   $("#to-blocks").onclick = backToBlocks;
   $("#handin").onclick = () => handIn();
   setupRuns();
+  setupTeach();
   try {
     await openLesson(me.lesson_id || null);
   } catch (error) {
@@ -161,4 +163,5 @@ export function relabel() {
   }
   showSaved();
   showPortfolio();
+  relabelTeach();
 }

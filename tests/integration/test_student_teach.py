@@ -1,0 +1,195 @@
+"""Teach your robot from the browser (issue 23), end to end in headless Chromium.
+
+Mosquitto, the console with its pages, and one ``roboclass agent`` process on
+the sim backend, bound to the student. The student opens the Teach panel,
+holds up each of the three signs as a card in front of the simulated camera,
+takes pictures (a press: one; a held button: a burst), trains on the robot,
+reads the accuracy and the confusion matrix, tries the model on the live
+camera, deploys it as ``my-signs``, and runs "Drive by your own signs" with it
+on the robot from Python, which passes. The pictures stay on the robot (the
+console's folder holds none), and a purge of the class deletes them there
+too. Screenshots (zh and en) go to ``build/screenshots/teach-*``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from fleet.console.api import ApiServer
+from fleet.console.console import Console
+from fleet.console.store import PinKind
+from lessons import find_lesson
+from tests.browser import launch_args, script_errors
+from tests.conftest import system_part
+from tests.integration.test_console_live import mosquitto_room
+from tests.integration.test_fleet_support import wait_until
+from tests.unit.test_console_security import Client
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+ROBOT = "robot-01"
+PIN = "2468"
+TEACHER, PASSWORD = "ms-li", "a long classroom secret"
+SIGNS = ("stop", "left", "right")
+NAMES = {"en": {s: s for s in SIGNS}, "zh": {"stop": "停车", "left": "左转", "right": "右转"}}
+
+expect.set_options(timeout=90_000)
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"teach-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Console, ApiServer, str, str, Path]]:
+    for name in ("DATA", "CACHE", "CONFIG"):  # the agent process's folders, in tmp_path
+        monkeypatch.setenv(f"ROBOCLASS_{name}_DIR", str(tmp_path / name.lower()))
+    with mosquitto_room(tmp_path, 1) as (console, server):
+        wait_until(lambda: console.db.devices.ids(online_only=True) == [ROBOT], 60, "the robot")
+        ana = console.db.rosters.add_student("Ana", "7A")
+        console.db.rosters.bind(ROBOT, "Ana", "7A")
+        console.db.classes.set_pin(ana, PIN, PinKind.DIGITS)
+        console.db.accounts.add_teacher(TEACHER, PASSWORD)
+        period = console.db.classes.start_period("7A", TEACHER, lesson_id="drive-by-your-signs")
+        yield console, server, period.code, ana, tmp_path
+
+
+def join(page: Page, url: str, code: str) -> None:
+    page.goto(f"{url}/s/?code={code}")
+    page.get_by_role("button", name="Ana").click()
+    for digit in PIN:
+        page.locator("#pin-pad button", has_text=digit).click()
+    page.click("#pin-go")
+    expect(page.locator("#work")).to_be_visible()
+
+
+def count(page: Page, sign: str) -> int:
+    return int(
+        page.locator(f'.teach-label[data-label="{sign}"] .count').get_attribute("data-count") or 0
+    )
+
+
+def take_pictures(page: Page, sign: str) -> None:
+    """Hold the card up; hold the button for a burst, then press it once more."""
+    page.locator(f'#teach-card-list [data-card="{sign}"]').click()
+    expect(page.locator(f'#teach-card-list [data-card="{sign}"]')).to_have_class("card-btn held")
+    button = page.locator(f'.teach-label[data-label="{sign}"] button.shoot')
+    button.dispatch_event("pointerdown")
+    page.wait_for_timeout(800)  # held: one burst (5 pictures)
+    button.dispatch_event("pointerup")
+    expect(page.locator(f'.teach-label[data-label="{sign}"] .count')).to_have_attribute(
+        "data-count", "5"
+    )
+    button.dispatch_event("pointerdown")
+    button.dispatch_event("pointerup")  # a press: one more
+    expect(page.locator(f'.teach-label[data-label="{sign}"] .count')).to_have_attribute(
+        "data-count", "6"
+    )
+    expect(page.locator(f'.teach-label[data-label="{sign}"] .gallery img')).to_have_count(6)
+
+
+def teach_and_deploy(page: Page, lang: str) -> None:
+    page.click("#teach-open")
+    expect(page.locator("#teach")).to_be_visible()
+    where = "robot-01 上" if lang == "zh" else "on your robot robot-01"
+    expect(page.locator("#teach-where")).to_contain_text(where)
+    expect(page.locator("#teach-camera")).to_have_attribute("src", re.compile("^data:image/jpeg"))
+    for sign in SIGNS:
+        if page.locator(f'.teach-label[data-label="{sign}"]').count() == 0:
+            page.locator("#teach-quick button", has_text=NAMES[lang][sign]).click()
+        expect(page.locator(f'.teach-label[data-label="{sign}"]')).to_be_visible()
+        take_pictures(page, sign)
+    shot(page, f"pictures-{lang}")
+    expect(page.locator("#teach-train")).to_be_enabled()
+    page.click("#teach-train")
+    expect(page.locator("#teach-accuracy")).to_be_visible()
+    accuracy = int(page.locator("#teach-accuracy").get_attribute("data-accuracy") or 0)
+    assert accuracy >= 80, accuracy
+    expect(page.locator("#teach-matrix td.right")).to_have_count(3)
+    expect(page.locator("#teach-time")).to_be_visible()
+    # try it: the model's answer on top of the live camera
+    page.locator('#teach-card-list [data-card="left"]').click()
+    page.click("#teach-try")
+    expect(page.locator("#teach-says")).to_have_attribute("data-label", "left")
+    shot(page, f"result-{lang}")
+    page.click("#teach-try")
+    expect(page.locator("#teach-says")).to_be_hidden()
+    page.locator("#teach-card-list button.plain").click()  # the card goes down
+    page.fill("#teach-model", "my-signs")
+    page.click("#teach-deploy")
+    expect(page.locator("#teach-deployed")).to_contain_text('Classifier("my-signs")')
+    shot(page, f"deployed-{lang}")
+
+
+def run_solution_on_robot(page: Page) -> None:
+    """The lesson's own solution, typed in the editor, run on the student's robot: it passes."""
+    solution = (find_lesson("drive-by-your-signs").path / "solution.py").read_text(encoding="utf-8")
+    page.click("#teach-close")
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(solution)
+    page.click("#run-robot")
+    expect(page.locator("#output")).to_contain_text("my model says stop", timeout=240_000)
+    expect(page.locator("#stop")).to_be_disabled(timeout=240_000)
+    passed = "通过" if page.evaluate("document.documentElement.lang") == "zh-CN" else "passed"
+    expect(page.locator("#run-status")).to_contain_text(passed)
+
+
+def test_a_student_teaches_deploys_and_drives_by_their_signs(
+    room: tuple[Console, ApiServer, str, str, Path],
+) -> None:
+    console, server, code, ana, tmp_path = room
+    chromium = system_part("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=launch_args())
+        try:
+            for lang, locale in (("zh", "zh-CN"), ("en", "en-US")):
+                context = browser.new_context(
+                    locale=locale, viewport={"width": 1400, "height": 1000}
+                )
+                page = context.new_page()
+                page.on("dialog", lambda dialog: dialog.accept())
+                errors = script_errors(page)
+                join(page, server.url, code)
+                if lang == "en":  # the second time: start again from no pictures
+                    page.click("#teach-open")
+                    for sign in SIGNS:
+                        label = page.locator(f'.teach-label[data-label="{sign}"]')
+                        label.get_by_role("button", name="Delete label").click()
+                        expect(label).to_have_count(0)
+                    page.click("#teach-close")
+                teach_and_deploy(page, lang)
+                run_solution_on_robot(page)
+                shot(page, f"lesson-{lang}")
+                assert errors == [], errors
+                context.close()
+        finally:
+            browser.close()
+    # the pictures are on the robot, under the student's pseudonym; none on the console
+    robot_pictures = list((tmp_path / ROBOT / "teach").rglob("*.jpg"))
+    assert len(robot_pictures) == 18 and all(ana in str(p) for p in robot_pictures)
+    assert not list((tmp_path / "console").rglob("*.jpg"))
+    assert (tmp_path / "cache" / "models" / "my-signs.onnx").exists()
+
+    # the teacher purges the class: the robot deletes the pictures and the model
+    client = Client(server.url)
+    status, login, _ = client("POST", "/api/v1/login", {"username": TEACHER, "password": PASSWORD})
+    assert status == 200, login
+    auth = {"Authorization": f"Bearer {login['token']}", "Sec-Fetch-Site": "same-origin"}
+    status, purged, _ = client("POST", "/api/v1/rosters/7A/purge", {"confirm": "7A"}, auth)
+    assert status == 200, purged
+    wait_until(lambda: not list((tmp_path / ROBOT / "teach").rglob("*")), 60, "the robot's purge")
+    assert not (tmp_path / "cache" / "models" / "my-signs.onnx").exists()
+    assert console.teach.view(ana) is None
+    for folder in (tmp_path / "console", tmp_path / ROBOT, tmp_path / "data", tmp_path / "cache"):
+        assert not [p for p in folder.rglob("*") if p.suffix in {".jpg", ".jpeg", ".png"}], folder
