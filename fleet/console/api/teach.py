@@ -74,8 +74,30 @@ class DeployBody(_Body):
     name: Annotated[str, Field(pattern=MODEL_NAME)]
 
 
-class Sent(BaseModel):
+class TeachSent(BaseModel):
     sent: bool = True
+
+
+class LabelAdded(BaseModel):
+    #: The label's id: what the model will answer.
+    id: str
+
+
+class TeachView(BaseModel):
+    """What the page shows of the session (``None``: the robot has not said it yet)."""
+
+    device: str
+    captures_per_minute: int
+    #: Labels with their pictures' ids, the cards, what the robot is doing.
+    state: dict[str, Any] | None = None
+    #: The pictures whose thumbnails the console holds (in memory).
+    pictures: list[str] = []
+    progress: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    #: "Try it": the newest answer, with its thumbnail.
+    try_: dict[str, Any] | None = Field(default=None, alias="try")
+    deployed: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
 
 
 def _robot(console: Console, me: StudentSession) -> str:
@@ -93,9 +115,9 @@ def _robot(console: Console, me: StudentSession) -> str:
     return me.device
 
 
-def _send(console: Console, me: StudentSession, op: str, **fields: Any) -> Sent:
+def _send(console: Console, me: StudentSession, op: str, **fields: Any) -> TeachSent:
     console.teach.command(_robot(console, me), me.student_id, op, **fields)
-    return Sent()
+    return TeachSent()
 
 
 def _label_id(name: str, view: dict[str, Any] | None) -> str:
@@ -116,29 +138,26 @@ def _clean(name: str) -> str:
 
 
 @router.get("")
-def state(me: Student, console: ConsoleDep) -> dict[str, Any]:
+def state(me: Student, console: ConsoleDep) -> TeachView:
     """The session as the console last heard it (``null`` parts: not yet)."""
     device = _robot(console, me)
     found = console.teach.view(me.student_id)
-    return {
-        "device": device,
-        "captures_per_minute": CAPTURES_PER_MINUTE,
-        **(found[1] if found else {}),
-    }
+    view = {**(found[1] if found else {}), "device": device}
+    return TeachView.model_validate({**view, "captures_per_minute": CAPTURES_PER_MINUTE})
 
 
 @router.post("/open")
-def open_session(me: Student, console: ConsoleDep) -> Sent:
+def open_session(me: Student, console: ConsoleDep) -> TeachSent:
     """Start (or resume) teaching: the robot sends its labels and pictures; its camera shows."""
     device = _robot(console, me)
     console.teach.command(device, me.student_id, "open")
     with contextlib.suppress(PreviewError):  # too many on: teaching works without the picture
         console.preview_on(device, f"student:{me.student_id}")
-    return Sent()
+    return TeachSent()
 
 
 @router.post("/close")
-def close_session(me: Student, console: ConsoleDep) -> Sent:
+def close_session(me: Student, console: ConsoleDep) -> TeachSent:
     device = _robot(console, me)
     latest = console.previews.latest(device)
     if latest is not None and latest[1].get("by") == f"student:{me.student_id}":
@@ -147,24 +166,24 @@ def close_session(me: Student, console: ConsoleDep) -> Sent:
 
 
 @router.post("/labels")
-def add_label(body: LabelBody, me: Student, console: ConsoleDep) -> dict[str, str]:
+def add_label(body: LabelBody, me: Student, console: ConsoleDep) -> LabelAdded:
     """Add a label (or rename it, when ``id`` is one the student has)."""
     name = _clean(body.name)
     found = console.teach.view(me.student_id)
     label = body.id or _label_id(name, found[1] if found else None)
     _send(console, me, "label", label=label, en=name, zh=name)
-    return {"id": label}
+    return LabelAdded(id=label)
 
 
 @router.delete("/labels/{label}")
-def delete_label(label: str, me: Student, console: ConsoleDep) -> Sent:
+def delete_label(label: str, me: Student, console: ConsoleDep) -> TeachSent:
     if not _LABEL.match(label):
         raise HTTPException(404, "no such label / 没有这个标签")
     return _send(console, me, "delete", label=label)
 
 
 @router.post("/capture")
-def capture(body: CaptureBody, me: Student, console: ConsoleDep) -> Sent:
+def capture(body: CaptureBody, me: Student, console: ConsoleDep) -> TeachSent:
     """Take ``count`` pictures of ``label`` with the robot's camera (a held button: a burst)."""
     device = _robot(console, me)
     if not console.teach.may_capture(me.student_id, body.count):
@@ -174,7 +193,7 @@ def capture(body: CaptureBody, me: Student, console: ConsoleDep) -> Sent:
             f"每分钟最多 {CAPTURES_PER_MINUTE} 张：请稍等",
         )
     console.teach.command(device, me.student_id, "capture", label=body.label, count=body.count)
-    return Sent()
+    return TeachSent()
 
 
 @router.get("/pictures/{label}/{number}", response_class=Response)
@@ -187,31 +206,31 @@ def picture(label: str, number: str, me: Student, console: ConsoleDep) -> Respon
 
 
 @router.delete("/pictures/{label}/{number}")
-def delete_picture(label: str, number: str, me: Student, console: ConsoleDep) -> Sent:
+def delete_picture(label: str, number: str, me: Student, console: ConsoleDep) -> TeachSent:
     if not (_LABEL.match(label) and re.fullmatch(r"[0-9]{4}", number)):
         raise HTTPException(404, "no such picture / 没有这张图片")
     return _send(console, me, "delete", picture=f"{label}/{number}")
 
 
 @router.post("/card")
-def card(body: CardBody, me: Student, console: ConsoleDep) -> Sent:
+def card(body: CardBody, me: Student, console: ConsoleDep) -> TeachSent:
     """The simulator: hold a sign card in front of the robot's camera (``null``: put it down)."""
     return _send(console, me, "card", card=body.card)
 
 
 @router.post("/train")
-def train(me: Student, console: ConsoleDep) -> Sent:
+def train(me: Student, console: ConsoleDep) -> TeachSent:
     """Train on the robot; progress and the result come as events."""
     return _send(console, me, "train")
 
 
 @router.post("/try")
-def try_it(body: TryBody, me: Student, console: ConsoleDep) -> Sent:
+def try_it(body: TryBody, me: Student, console: ConsoleDep) -> TeachSent:
     return _send(console, me, "try_on" if body.on else "try_off")
 
 
 @router.post("/deploy")
-def deploy(body: DeployBody, me: Student, console: ConsoleDep) -> Sent:
+def deploy(body: DeployBody, me: Student, console: ConsoleDep) -> TeachSent:
     """Put the trained model on the robot as ``name`` (``Classifier(name)`` finds it)."""
     return _send(console, me, "deploy", model=body.name)
 
