@@ -175,6 +175,7 @@ class TeachRelay:
             memory.tried = {**data, "jpeg": event.jpeg}
         elif kind == "deployed":
             memory.deployed = {k: v for k, v in data.items() if k != "manifest"}
+            memory.progress = None
             self._expect(event)
         elif kind == "error":
             self._seq += 1

@@ -29,6 +29,7 @@ function labelName(label) {
 
 function showWhere() {
   $("#teach-where").textContent = t("teach.where", { device: work.me.device || "?" });
+  $("#teach-name").placeholder = t("teach.add.placeholder");
 }
 
 function showCards(state) {

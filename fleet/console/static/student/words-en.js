@@ -96,6 +96,7 @@ export default {
   "teach.count.ok": "{n} pictures ✓ enough",
   "teach.count.few": "{n} pictures (at least {need})",
   "teach.add.label": "New label",
+  "teach.add.placeholder": "a new label, like stop or 停车",
   "teach.add": "Add label",
   "teach.train.title": "2. Train",
   "teach.ready": "Ready to train. More pictures usually make a better model.",

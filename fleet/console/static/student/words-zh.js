@@ -96,6 +96,7 @@ export default {
   "teach.count.ok": "{n} 张 ✓ 够了",
   "teach.count.few": "{n} 张（至少 {need} 张）",
   "teach.add.label": "新标签",
+  "teach.add.placeholder": "新标签，例如 停车 或 stop",
   "teach.add": "添加标签",
   "teach.train.title": "2. 训练",
   "teach.ready": "可以训练了。照片越多，模型通常越好。",
