@@ -243,6 +243,10 @@ class TeachPart(Closeable):
             self._start_try(s)
         elif cmd.op == "deploy" and cmd.model is not None:
             teachwork.deploy(self, s, self._model, cmd.model)
+        elif cmd.op == "upload":
+            teachwork.upload(self, s)
+        elif cmd.op == "owns" and cmd.model is not None:
+            s.deployed(cmd.model)
 
     # -- pictures ------------------------------------------------------------
 
@@ -320,19 +324,21 @@ class TeachPart(Closeable):
     # -- try it --------------------------------------------------------------
 
     def _start_try(self, s: TeachSession) -> None:
-        model = self._model
-        if model is None:
-            self._error(s.student, teachwork.TRAIN_FIRST)
-            return
         if self._job_busy():
             self._error(s.student, BUSY["job"])
             return
         self._stop_try()
+        model: Any = self._model
+        owned = model is None  # trained on the console: the model it put on this robot
+        if owned:
+            model = teachwork.owned_model(self, s)
+        if model is None:
+            return
         self._try_stop.clear()
         self.doing = "try"
         thread = threading.Thread(
             target=teachwork.try_loop,
-            args=(self, s, model, self._try_stop),
+            args=(self, s, model, self._try_stop, owned),
             name=f"agent-{self.device}-try",
             daemon=True,
         )

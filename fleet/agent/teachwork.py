@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fleet.agent.preview import thumbnail
 from fleet.core.teach import MAX_CHUNK, MAX_MISTAKES, TRY_SECONDS, Mistake
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from fleet.agent.teachstore import TeachSession
     from vision.teach.model import TrainedModel
 
-__all__ = ["TRY_FPS", "b64", "deploy", "train_session", "try_loop"]
+__all__ = ["TRY_FPS", "b64", "deploy", "train_session", "try_loop", "upload"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,33 @@ def train_session(part: TeachPart, s: TeachSession) -> TrainedModel | None:
     return model
 
 
-def try_loop(part: TeachPart, s: TeachSession, model: TrainedModel, stop: threading.Event) -> None:
-    """Classify the live camera a few times a second until ``stop`` or :data:`TRY_SECONDS`."""
+def owned_model(part: TeachPart, s: TeachSession) -> Any:
+    """The student's model on this robot (pushed by the console), as a Classifier; None: none."""
+    from models import ModelError, Registry, default_roots  # noqa: PLC0415
+    from vision import Classifier, VisionError  # noqa: PLC0415
+
+    names = s.models()
+    if not names:
+        part.send("error", s.student, en=TRAIN_FIRST.en, zh=TRAIN_FIRST.zh)
+        return None
+    registry = part.registry or Registry(roots=[(part.store.models, "cache"), *default_roots()])
+    try:
+        return Classifier(names[-1], threads=1, registry=registry)
+    except (VisionError, ModelError) as exc:
+        part.send(
+            "error",
+            s.student,
+            en=f"{names[-1]} is not on this robot yet: wait a moment ({exc})"[:400],
+            zh=f"{names[-1]} 还没到这台机器人上：请稍等"[:400],
+        )
+        return None
+
+
+def try_loop(
+    part: TeachPart, s: TeachSession, model: Any, stop: threading.Event, close: bool = False
+) -> None:
+    """Classify the live camera a few times a second until ``stop`` or :data:`TRY_SECONDS`;
+    ``model`` is the model just trained (``predict``) or a Classifier (closed at the end)."""
     part.state_event(s)  # "try" shows on the page at once
     end = time.monotonic() + TRY_SECONDS
     try:
@@ -104,13 +129,15 @@ def try_loop(part: TeachPart, s: TeachSession, model: TrainedModel, stop: thread
                 )
                 break
             frame = read()
-            said = model.predict(frame)
+            said = model.predict(frame) if hasattr(model, "predict") else model(frame)
             jpeg = b64(thumbnail(frame)[0])
             score = min(1.0, max(0.0, float(said.score)))
             part.send("try", s.student, label=said.label, score=round(score, 3), jpeg=jpeg)
     except Exception:  # the camera or the model failed: "try it" ends, the agent goes on
         logger.exception("teach: try it failed")
     finally:
+        if close:
+            model.close()
         if part.doing == "try":
             part.doing = None
         part.state_event(s)
@@ -170,3 +197,20 @@ def deploy(part: TeachPart, s: TeachSession, model: TrainedModel | None, name: s
         )
         if n % 4 == 3 or n == parts - 1:
             part.send("progress", s.student, stage="send", done=(n + 1) / parts)
+
+
+def upload(part: TeachPart, s: TeachSession) -> None:
+    """Send every picture up (QoS 1), for training on the console; then the end, ``parts``."""
+    import cv2  # noqa: PLC0415
+
+    sent = 0
+    for file, _label in s.dataset.files():
+        data = (s.dataset.folder / file).read_bytes()
+        if len(data) * 4 // 3 + 4 > MAX_CHUNK:  # a big camera's picture: smaller, for the wire
+            frame: Any = cv2.imread(str(s.dataset.folder / file), cv2.IMREAD_COLOR)
+            if frame is None:
+                continue
+            data = thumbnail(frame, (320, 240), 85)[0]
+        part.send("upload", s.student, qos=1, picture=file.removesuffix(".jpg"), data=b64(data))
+        sent += 1
+    part.send("upload", s.student, qos=1, parts=max(1, sent))

@@ -26,16 +26,24 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fleet.console.teachtrain import ConsoleTrainer
 from fleet.core.modelpush import MAX_MODEL_BYTES
 from fleet.core.protocol import encode
-from fleet.core.teach import MAX_PICTURES, MAX_PURGE, TeachCommand, TeachEvent
+from fleet.core.teach import MAX_PICTURES, MAX_PURGE, LabelInfo, TeachCommand, TeachEvent
 from models import sha256_of
 
 if TYPE_CHECKING:
     from fleet.console.console import Console
     from fleet.console.store import StudentSession
 
-__all__ = ["COMMAND_TTL_S", "TeachEvent", "TeachRelay", "camera_panel_allowed", "shelve"]
+__all__ = [
+    "COMMAND_TTL_S",
+    "Shelved",
+    "TeachEvent",
+    "TeachRelay",
+    "camera_panel_allowed",
+    "shelve",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +69,14 @@ class _Memory:
     deployed: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     taken: deque[float] = field(default_factory=deque)
+    #: Where the last training ran: "robot" or "console".
+    where: str = "robot"
 
 
 @dataclass
-class _Incoming:
+class Shelved:
+    """A deployed model coming to the console: its manifest, then its pieces."""
+
     student: str
     name: str
     sha256: str
@@ -82,8 +94,10 @@ class TeachRelay:
         self._clock = clock
         self._lock = threading.Lock()
         self._students: dict[str, _Memory] = {}
-        self._incoming: dict[tuple[str, str], _Incoming] = {}
+        self._incoming: dict[tuple[str, str], Shelved] = {}
         self._seq = 0
+        #: Training on the console, when a student picks it (fleet/console/teachtrain.py).
+        self.trainer = ConsoleTrainer(console, self)
 
     # -- to the robot --------------------------------------------------------
 
@@ -115,11 +129,56 @@ class TeachRelay:
             memory.taken.extend([now] * count)
             return True
 
+    def train(self, device: str, student: str, where: str) -> None:
+        """Train on the robot, or (``where="console"``) have its pictures sent up and train here."""
+        if where != "console":
+            self.command(device, student, "train")
+            with self._lock:
+                memory = self._students.get(student)
+                if memory is not None:
+                    memory.where = "robot"
+            return
+        self.trainer.start(student)
+        self.command(device, student, "upload")
+        with self._lock:
+            memory = self._students.get(student)
+            if memory is not None:
+                memory.where = "console"
+        self.local(student, device, "progress", stage="read", done=0.0)
+
+    def deploy(self, device: str, student: str, name: str) -> None:
+        """Put the model on the robot: the robot saves its own, or the console pushes its."""
+        with self._lock:
+            memory = self._students.get(student)
+            here = memory is not None and memory.where == "console"
+        if here and self.trainer.has_model(student):
+            threading.Thread(
+                target=self.trainer.deploy,
+                args=(student, device, name),
+                name="console-teach-deploy",
+                daemon=True,
+            ).start()
+        else:
+            self.command(device, student, "deploy", model=name)
+
+    def local(self, student: str, device: str, kind: str, **fields: Any) -> None:
+        """What the console's own training says, kept as if the robot had said it."""
+        event = TeachEvent(
+            device=device, seq=0, ts=self._clock(), kind=kind, student=student, **fields
+        )
+        with self._lock:
+            memory = self._students.get(student)
+            if memory is None or memory.device != device:
+                return
+            self._remember(memory, event)
+            memory.version += 1
+
     def purge(self, students: list[str]) -> None:
         """Every robot of the room deletes these students' pictures and models; forgotten here."""
         with self._lock:
             for student in students:
                 self._students.pop(student, None)
+        self.trainer.purge(students)  # pictures copied to the console for training
         for device in self._console.db.devices.ids():
             for first in range(0, len(students), MAX_PURGE):
                 self.command(device, None, "purge", students=students[first : first + MAX_PURGE])
@@ -136,19 +195,30 @@ class TeachRelay:
             )
             return True
         student = event.student
+        names: dict[str, tuple[str, str]] = {}
         with self._lock:
             memory = self._students.get(student or "")
             if student is None or memory is None or memory.device != event.device:
                 return False
-            if event.kind == "chunk":
+            if event.kind == "upload":
+                done = None
+                names = {x.id: (x.en, x.zh) for x in self._labels(memory)}
+            elif event.kind == "chunk":
                 done = self._piece(event)
             else:
                 done = None
                 self._remember(memory, event)
             memory.version += 1
+        if event.kind == "upload":
+            self.trainer.receive(event, names)
         if done is not None:
             shelve(self._console, done)
         return True
+
+    @staticmethod
+    def _labels(memory: _Memory) -> list[LabelInfo]:
+        state = memory.state or {}
+        return [LabelInfo.model_validate(x) for x in state.get("labels") or []]
 
     def _remember(self, memory: _Memory, event: TeachEvent) -> None:
         kind = event.kind
@@ -188,11 +258,11 @@ class TeachRelay:
             return
         while len(self._incoming) >= MAX_INCOMING:
             self._incoming.pop(next(iter(self._incoming)))
-        self._incoming[(event.device, event.sha256)] = _Incoming(
+        self._incoming[(event.device, event.sha256)] = Shelved(
             event.student or "", event.model, event.sha256, event.size, event.manifest, event.parts
         )
 
-    def _piece(self, event: TeachEvent) -> _Incoming | None:
+    def _piece(self, event: TeachEvent) -> Shelved | None:
         key = (event.device, event.sha256 or "")
         incoming = self._incoming.get(key)
         if incoming is None or event.part is None or event.data is None:
@@ -240,7 +310,7 @@ class TeachRelay:
             self._students.pop(student, None)
 
 
-def shelve(console: Console, model: _Incoming) -> bool:
+def shelve(console: Console, model: Shelved) -> bool:
     """A deployed model, all its pieces come: checked, into the bundle store and the shelf.
 
     The shelf (``console.db.models``) is h-teachops's store (migration 5); until it is

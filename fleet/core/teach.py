@@ -87,6 +87,8 @@ Op = Literal[
     "deploy",  # save the trained model as ``model`` on this robot; it goes up to the console
     "card",  # the simulator: hold ``card`` (a sign kind) in front of the camera; None: put it down
     "purge",  # delete every picture and model of ``students``
+    "upload",  # send every picture up, for training on the console (the student chose it)
+    "owns",  # ``model`` (pushed by the console, trained there) is the student's: purge deletes it
 ]
 
 
@@ -138,11 +140,12 @@ Kind = Literal[
     "chunk",  # a piece of the deployed model's .onnx, for the console's model shelf
     "error",  # what went wrong, in English and Chinese (``en``, ``zh``)
     "purged",  # these students' pictures and models are gone from this robot
+    "upload",  # one picture (``data``), for training on the console; ``parts``: the end
 ]
 
 
 class TeachEvent(_Msg):
-    """``up/teach``, QoS 0 (QoS 1 for ``deployed``, ``chunk`` and ``purged``)."""
+    """``up/teach``, QoS 0 (QoS 1 for ``deployed``, ``chunk``, ``upload`` and ``purged``)."""
 
     device: Id
     seq: int = Field(ge=0)

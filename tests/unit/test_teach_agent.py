@@ -263,3 +263,20 @@ def test_a_model_taught_with_cards_passes_drive_by_your_signs(
     assert result.run_status == "finished", (result.error, result.output)
     assert [r["value"] for r in result.reports] == ["left", "right", "stop"]
     assert result.status == "passed" and result.score == 100
+
+
+def test_upload_sends_every_picture_for_training_on_the_console(
+    part: tuple[TeachPart, Events, Path],
+) -> None:
+    teach, events, _ = part
+    teach_three_signs(teach, events, per_sign=3)
+    mark = len(events.got)
+    teach.handle(cmd("upload", student=ANA))
+    events.until(lambda got: any(e.kind == "upload" and e.parts for e in got[mark:]))
+    sent = [e for e in events.got[mark:] if e.kind == "upload"]
+    assert [e.picture for e in sent[:-1]] == [
+        f"{k}/{n:04d}" for k in ("stop", "left", "right") for n in (1, 2, 3)
+    ]
+    assert all(base64.b64decode(e.data or "")[:2] == b"\xff\xd8" for e in sent[:-1])
+    assert sent[-1].parts == 9
+    assert all(q == 1 for e, q in zip(events.got, events.qos, strict=True) if e.kind == "upload")

@@ -10,10 +10,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import cv2
+
 from fleet.console.teach import TeachRelay
 from fleet.core.bundles import BundleStore
 from fleet.core.protocol import DropCounter, Topics, decode
 from fleet.core.teach import LabelInfo, TeachEvent
+from hardware.sim import CameraSpec
+from hardware.sim.card import CardHolder
 
 ANA = "s-0123456789abcdef"
 BEN = "s-fedcba9876543210"
@@ -36,6 +40,7 @@ def console(tmp_path: Path, shelf: Shelf | None = None) -> Any:
         topics=Topics("school", "room1"),
         link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload))),
         bundles=BundleStore(tmp_path / "bundles"),
+        config=SimpleNamespace(data_dir=tmp_path / "console"),
         db=db,
         sent=sent,
     )
@@ -138,3 +143,49 @@ def test_purge_forgets_the_students_and_tells_every_robot(tmp_path: Path) -> Non
         ("robot-01", "purge", [ANA, BEN]),
         ("robot-02", "purge", [ANA, BEN]),
     ]
+
+
+def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictures(
+    tmp_path: Path,
+) -> None:
+    shelf = Shelf()
+    c = console(tmp_path, shelf)
+    pushed: list[Any] = []
+    c.push_model = lambda ref, devices: pushed.append((ref, devices))
+    relay = TeachRelay(c)
+    relay.command("robot-01", ANA, "open")
+    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
+    signs = ("stop", "left", "right")
+    labels = [
+        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
+    ]
+    assert relay.offer(event("state", labels=labels))
+    relay.train("robot-01", ANA, "console")
+    topic, payload = c.sent[-1]
+    asked = decode(c.topics, topic, payload, DropCounter())
+    assert asked is not None and asked[1].op == "upload"
+    for k in signs:
+        for n in range(1, 7):
+            jpeg = cv2.imencode(".jpg", cards.read(k))[1].tobytes()
+            data = base64.b64encode(jpeg).decode()
+            assert relay.offer(event("upload", picture=f"{k}/{n:04d}", data=data))
+    relay.offer(event("upload", parts=18))
+    deadline = time.monotonic() + 120
+    while (relay.view(ANA) or (0, {}))[1].get("result") is None:
+        assert time.monotonic() < deadline, relay.view(ANA)
+        time.sleep(0.05)
+    result = (relay.view(ANA) or (0, {}))[1]["result"]
+    assert result["accuracy"] >= 0.8 and result["order"] == list(signs)
+    folder = tmp_path / "console" / "teach" / ANA
+    assert len(list(folder.rglob("*.jpg"))) == 18  # trained here: the pictures are here
+    relay.deploy("robot-01", ANA, "my-signs")
+    while not pushed:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ref, devices = pushed[0]
+    assert ref.name == "my-signs" and devices == ["robot-01"]
+    owns = decode(c.topics, *c.sent[-1], DropCounter())
+    assert owns is not None and owns[1].op == "owns" and owns[1].model == "my-signs"
+    assert shelf.added and shelf.added[0][0] == "my-signs" and shelf.added[0][4] == ANA
+    relay.purge([ANA])
+    assert not folder.exists()

@@ -22,7 +22,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
@@ -68,6 +68,12 @@ class CardBody(_Body):
 
 class TryBody(_Body):
     on: bool
+
+
+class TrainBody(_Body):
+    #: Train on the student's robot (the pictures stay there), or on the console (the robot
+    #: sends its pictures up; they are kept on the console until the class is purged).
+    where: Literal["robot", "console"] = "robot"
 
 
 class DeployBody(_Body):
@@ -219,9 +225,10 @@ def card(body: CardBody, me: Student, console: ConsoleDep) -> TeachSent:
 
 
 @router.post("/train")
-def train(me: Student, console: ConsoleDep) -> TeachSent:
-    """Train on the robot; progress and the result come as events."""
-    return _send(console, me, "train")
+def train(me: Student, console: ConsoleDep, body: TrainBody | None = None) -> TeachSent:
+    """Train on the robot (default) or on the console; progress and the result come as events."""
+    console.teach.train(_robot(console, me), me.student_id, (body or TrainBody()).where)
+    return TeachSent()
 
 
 @router.post("/try")
@@ -232,7 +239,8 @@ def try_it(body: TryBody, me: Student, console: ConsoleDep) -> TeachSent:
 @router.post("/deploy")
 def deploy(body: DeployBody, me: Student, console: ConsoleDep) -> TeachSent:
     """Put the trained model on the robot as ``name`` (``Classifier(name)`` finds it)."""
-    return _send(console, me, "deploy", model=body.name)
+    console.teach.deploy(_robot(console, me), me.student_id, body.name)
+    return TeachSent()
 
 
 async def _events(

@@ -28,7 +28,8 @@ function labelName(label) {
 // ---- the parts of the panel ---------------------------------------------------
 
 function showWhere() {
-  $("#teach-where").textContent = t("teach.where", { device: work.me.device || "?" });
+  const key = $("#teach-where-pick").value === "console" ? "teach.where.console" : "teach.where";
+  $("#teach-where").textContent = t(key, { device: work.me.device || "?" });
   $("#teach-name").placeholder = t("teach.add.placeholder");
 }
 
@@ -254,8 +255,9 @@ export function setupTeach() {
   };
   $("#teach-train").onclick = () => {
     teach.started = Date.now();
-    send("/train");
+    send("/train", { where: $("#teach-where-pick").value });
   };
+  $("#teach-where-pick").onchange = showWhere;
   $("#teach-try").onclick = () => send("/try", { on: !teach.trying });
   $("#teach-deploy-form").onsubmit = (e) => {
     e.preventDefault();

@@ -122,4 +122,8 @@ export default {
   "teach.model.bad": "A model name uses small letters, digits and '-', like my-signs.",
   "teach.deploy": "Put it on my robot",
   "teach.deployed": "{name} is on your robot. Use it in Python with Classifier(\"{name}\") or with the block \"what my model sees\".",
+  "teach.train.where": "Train on",
+  "teach.train.robot": "my robot",
+  "teach.train.console": "the console",
+  "teach.where.console": "Your pictures are taken by your robot {device} and copied to the class console to train; they never leave the school.",
 };

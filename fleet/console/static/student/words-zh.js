@@ -122,4 +122,8 @@ export default {
   "teach.model.bad": "模型名称只能用小写字母、数字和 '-'，例如 my-signs。",
   "teach.deploy": "放到我的机器人上",
   "teach.deployed": "{name} 已经在你的机器人上了。在 Python 里用 Classifier(\"{name}\")，或者用积木“我的模型看到的”。",
+  "teach.train.where": "在哪里训练",
+  "teach.train.robot": "我的机器人",
+  "teach.train.console": "控制台",
+  "teach.where.console": "照片由你的机器人 {device} 拍摄，并复制到班级控制台上训练；它们不会离开学校。",
 };
