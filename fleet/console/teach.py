@@ -131,26 +131,25 @@ class TeachRelay:
 
     def train(self, device: str, student: str, where: str) -> None:
         """Train on the robot, or (``where="console"``) have its pictures sent up and train here."""
-        if where != "console":
-            self.command(device, student, "train")
-            with self._lock:
-                memory = self._students.get(student)
-                if memory is not None:
-                    memory.where = "robot"
-            return
-        self.trainer.start(student)
-        self.command(device, student, "upload")
+        if where == "console":
+            self.trainer.start(student)  # before the robot's first picture can come
         with self._lock:
             memory = self._students.get(student)
-            if memory is not None:
-                memory.where = "console"
-        self.local(student, device, "progress", stage="read", done=0.0)
+            if memory is not None:  # a new model comes: the last one's result and name go
+                memory.where, memory.result, memory.deployed = where, None, None
+                memory.version += 1
+        if where == "console":
+            self.local(student, device, "progress", stage="read", done=0.0)
+        self.command(device, student, "train" if where != "console" else "upload")
 
     def deploy(self, device: str, student: str, name: str) -> None:
         """Put the model on the robot: the robot saves its own, or the console pushes its."""
         with self._lock:
             memory = self._students.get(student)
             here = memory is not None and memory.where == "console"
+            if memory is not None:
+                memory.deployed = None
+                memory.version += 1
         if here and self.trainer.has_model(student):
             threading.Thread(
                 target=self.trainer.deploy,
