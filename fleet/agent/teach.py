@@ -243,7 +243,9 @@ class TeachPart(Closeable):
             self._start_try(s)
         elif cmd.op == "deploy" and cmd.model is not None:
             teachwork.deploy(self, s, self._model, cmd.model)
-        elif cmd.op == "upload":
+        elif cmd.op == "upload":  # the console trains now: this robot's last model is old
+            self._stop_try()
+            self._drop_model()
             teachwork.upload(self, s)
         elif cmd.op == "owns" and cmd.model is not None:
             s.deployed(cmd.model)
