@@ -6,7 +6,7 @@ holds up each of the three signs as a card in front of the simulated camera,
 takes pictures (a press: one; a held button: a burst), trains on the robot,
 reads the accuracy and the confusion matrix, tries the model on the live
 camera, deploys it as ``my-signs``, and runs "Drive by your own signs" with it
-on the robot from Python, which passes. The second time (in English) the student
+on the robot from Python, and then from blocks, which pass. The second time (in English) the student
 trains on the console instead: the robot sends its pictures up and the
 console pushes the model back as a model job. A purge of the class deletes
 the pictures on the robot and on the console, and the model on the robot. Screenshots (zh and en) go to ``build/screenshots/teach-*``.
@@ -14,6 +14,7 @@ the pictures on the robot and on the console, and the model on the robot. Screen
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,9 @@ def run_solution_on_robot(page: Page, console: Console, runs: int) -> None:
     """The lesson's own solution, typed in the editor, run on the student's robot: it passes."""
     solution = (find_lesson("drive-by-your-signs").path / "solution.py").read_text(encoding="utf-8")
     page.click("#teach-close")
+    if page.locator("#to-python").is_visible():  # the lesson opens in blocks the first time
+        page.click("#to-python")
+        expect(page.locator("#to-python")).to_be_hidden()
     page.click(".cm-content")
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
@@ -173,6 +177,34 @@ def run_solution_on_robot(page: Page, console: Console, runs: int) -> None:
         return sum(r.result.get("status") == "passed" for r in console.db.results.matching(found))
 
     wait_until(lambda: passed() == runs, 60, "the lesson's result")
+
+
+def run_blocks_on_robot(page: Page, console: Console, runs: int) -> None:
+    """The lesson's block solution (what my model sees, turn, drive until the wall is near),
+    in the block editor, run on the student's robot: it passes too."""
+    state = json.loads(
+        (find_lesson("drive-by-your-signs").path / "blocks" / "solution.json").read_text()
+    )
+    page.click("#to-blocks")  # back to blocks (the page asks first)
+    expect(page.locator(".blocklyMainBackground")).to_be_visible()
+    page.evaluate(
+        """async (state) => {
+            const { work } = await import('/static/student/code.js');
+            work.editor.blocks.setState(state);
+        }""",
+        state,
+    )
+    expect(page.locator(".blocks-code")).to_contain_text('Classifier("my-signs")')
+    shot(page, "blocks-en")
+    page.click("#run-robot")
+    expect(page.locator("#stop")).to_be_enabled(timeout=60_000)
+    expect(page.locator("#stop")).to_be_disabled(timeout=240_000)
+    found = ResultFilter(device=ROBOT, lesson="drive-by-your-signs")
+
+    def passed() -> int:
+        return sum(r.result.get("status") == "passed" for r in console.db.results.matching(found))
+
+    wait_until(lambda: passed() == runs, 60, "the block program's result")
 
 
 def test_a_student_teaches_deploys_and_drives_by_their_signs(
@@ -201,6 +233,8 @@ def test_a_student_teaches_deploys_and_drives_by_their_signs(
                 # Chinese: trained on the robot; English: on the console (pushed to the robot)
                 teach_and_deploy(page, lang, "robot" if lang == "zh" else "console")
                 run_solution_on_robot(page, console, 1 if lang == "zh" else 2)
+                if lang == "en":  # and from blocks: the block "what my model sees"
+                    run_blocks_on_robot(page, console, 3)
                 shot(page, f"lesson-{lang}")
                 assert errors == [], errors
                 context.close()

@@ -170,9 +170,8 @@ function showTry(view) {
   const busy = view.state && view.state.busy;
   teach.trying = busy === "try";
   $("#teach-try").textContent = teach.trying ? t("teach.try.off") : t("teach.try.on");
-  // trained on the console: the robot tries the model once it is on the robot
-  const away = $("#teach-where-pick").value === "console" && !view.deployed;
-  $("#teach-try").disabled = !view.result || (away && !teach.trying);
+  // (trained on the console: the robot tries it once it is on the robot, else it says to wait)
+  $("#teach-try").disabled = !view.result && !teach.trying;
   const overlay = $("#teach-says");
   overlay.hidden = !(teach.trying && tried);
   if (teach.trying && tried) {
