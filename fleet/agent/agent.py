@@ -28,7 +28,8 @@ link and the robot:
 - :class:`~fleet.agent.offline.OfflineWatch`: a job stops when the broker has
   been gone longer than the job allows;
 - :class:`~fleet.agent.errands.Errands`: identify and preflight;
-- :class:`~fleet.agent.preview.PreviewSender`: the live camera preview.
+- :class:`~fleet.agent.preview.PreviewSender`: the live camera preview;
+- :class:`~fleet.agent.teach.TeachPart`: teach your robot (pictures stay on the robot).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from fleet.agent.outbox import Outbox
 from fleet.agent.preview import PreviewSender
 from fleet.agent.results import FORGOTTEN, ResultSender
 from fleet.agent.sensors import LiveSensors
+from fleet.agent.teach import teach_part
 from fleet.agent.worker import JobWorker
 from fleet.core.bundles import BundleCache
 from fleet.core.link import PUSHED_OFF_TIMES, PUSHED_OFF_WINDOW_S, Link
@@ -77,6 +79,7 @@ from fleet.core.protocol import (
     Preview,
     Reassign,
     Status,
+    TeachCommand,
     Telemetry,
     Topics,
     decode,
@@ -172,8 +175,9 @@ class Agent(Closeable):
         )
         self.results.recover()  # after the link exists: it publishes (or, offline, skips) statuses
         self.logs = LogForwarder(self._send_log)
+        self.teach = teach_part(self)  # down/cmd/teach, up/teach (fleet/agent/teach.py)
         self.preview = PreviewSender(
-            self.device, self._send_preview, camera=self._preview_camera, busy=self._busy
+            self.device, self._send_preview, camera=self.teach.camera, busy=self._busy
         )
         self.sensors = LiveSensors()
         execute = JobExecutor(
@@ -235,6 +239,7 @@ class Agent(Closeable):
             )
             self.link.publish(self.topics.state(self.device), encode(offline), retain=True)
         self.preview.close()
+        self.teach.close()
         self.errands.close()
         self.worker.close()  # the job's final status goes out while the link is up
         if self._heartbeat.is_alive():
@@ -391,6 +396,8 @@ class Agent(Closeable):
             self._on_command(msg)
         elif isinstance(msg, Reassign):
             self._on_reassign(msg)
+        elif isinstance(msg, TeachCommand) and msg.expires >= time.time():
+            self.teach.handle(msg)
         elif isinstance(msg, ConsoleState) and msg.online and msg.url:
             self._console_url = msg.url
 
@@ -476,7 +483,7 @@ class Agent(Closeable):
     def _busy(self) -> bool:
         return self.worker.busy
 
-    def _preview_camera(self) -> Callable[[], Any] | None:
+    def robot_camera(self) -> Callable[[], Any] | None:
         """How to read this robot's own camera between jobs; None without one."""
         robot = self.lease.usable()
         if robot is None:

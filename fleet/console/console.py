@@ -32,6 +32,7 @@ from fleet.console.joblogs import JOB_LOG_LINES, JobLogs
 from fleet.console.preview import PreviewRelay
 from fleet.console.sensors import with_sensors
 from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
+from fleet.console.teach import TeachEvent, TeachRelay
 from fleet.core.bundles import BundleStore
 from fleet.core.errors import JobError
 from fleet.core.link import Link
@@ -138,8 +139,7 @@ class Console(Closeable):
         #: Each job's newest lines (the job's log page), bounded per job and per device.
         self.job_logs = JobLogs()
         self._logs_lock = threading.Lock()  # not _lock: wait_for() predicates may read logs
-        #: Live camera previews: in memory only, never stored (fleet/console/preview.py).
-        self.previews = PreviewRelay()
+        self.previews, self.teach = PreviewRelay(), TeachRelay(self)  # memory only, never stored
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         #: Counts every message stored and every teacher action (the web page's events follow it).
@@ -238,8 +238,8 @@ class Console(Closeable):
             )
         elif isinstance(msg, LogBatch):
             self._on_log(msg)
-        elif isinstance(msg, Preview):
-            self.previews.offer(msg)  # only the newest picture, in memory; pages poll it
+        elif isinstance(msg, Preview | TeachEvent):  # the newest only, in memory; pages poll
+            self.previews.offer(msg) if isinstance(msg, Preview) else self.teach.offer(msg)
             return
         else:  # a device may not publish anything else on up/
             self.drops.add("unexpected")

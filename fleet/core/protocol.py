@@ -25,6 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fleet.core.teach import TeachCommand, TeachEvent
 from fleet.core.topics import ID_PATTERN, Parsed, Topics, valid_id
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
     "Preview",
     "Reassign",
     "Status",
+    "TeachCommand",
+    "TeachEvent",
     "Telemetry",
     "Topics",
     "command_name",
@@ -336,7 +339,7 @@ class ConsoleState(_Msg):
     kid: str | None = None
 
 
-_MODELS: dict[str, type[_Msg]] = {
+_MODELS: dict[str, type[BaseModel]] = {
     "state": DeviceState,
     "telemetry": Telemetry,
     "log": LogBatch,
@@ -348,6 +351,7 @@ _MODELS: dict[str, type[_Msg]] = {
     "reassign": Reassign,
     "estop": EStop,
     "console": ConsoleState,
+    "teach": TeachEvent,
 }
 
 
@@ -380,7 +384,7 @@ def decode(  # noqa: PLR0911 - one return per reason to drop
     counter: DropCounter,
     *,
     device: str | None = None,
-) -> tuple[Parsed, _Msg] | None:
+) -> tuple[Parsed, BaseModel] | None:
     """Validate one received message; ``None`` means dropped (and counted).
 
     With ``device`` set (an agent), only that device's own topics, the e-stop
@@ -398,7 +402,9 @@ def decode(  # noqa: PLR0911 - one return per reason to drop
     if len(payload) > limit:
         counter.add("oversized", topic)
         return None
-    model = _MODELS[parsed.kind]
+    model = (
+        TeachCommand if parsed.kind == "cmd" and parsed.name == "teach" else _MODELS[parsed.kind]
+    )
     try:
         msg = model.model_validate_json(payload)
     except ValidationError as exc:

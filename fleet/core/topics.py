@@ -30,7 +30,7 @@ def valid_id(value: str) -> bool:
 
 
 class Parsed(NamedTuple):  # a tuple: made for every message, 5x quicker than a dataclass
-    """A topic taken apart: ``kind`` is state/telemetry/log/preview/status/result/job/cmd/estop/console."""
+    """A topic taken apart: ``kind`` is state/telemetry/log/preview/teach/status/result/job/cmd/estop/console."""
 
     kind: str
     device: str | None = None
@@ -68,6 +68,9 @@ class Topics:
 
     def preview(self, device: str) -> str:
         return f"{self.dev(device)}/up/preview"
+
+    def teach(self, device: str) -> str:
+        return f"{self.dev(device)}/up/teach"
 
     def status(self, device: str, job: str) -> str:
         return f"{self.dev(device)}/up/jobs/{job}/status"
@@ -115,7 +118,7 @@ class Topics:
             return None
         device, rest = parts[0], parts[1:]
         match rest:
-            case ["up", ("state" | "telemetry" | "log" | "preview") as kind]:
+            case ["up", ("state" | "telemetry" | "log" | "preview" | "teach") as kind]:
                 return Parsed(kind, device)
             case ["up", "jobs", job, ("status" | "result") as kind] if valid_id(job):
                 return Parsed(kind, device, job)

@@ -14,6 +14,8 @@ from fleet.console.console import Console, ConsoleConfig
 #: Routes that answer something other than JSON (a file, CSV, an event stream).
 NOT_JSON = {
     "/bundles/{sha256}",
+    "/api/v1/student/teach/events",
+    "/api/v1/student/teach/pictures/{label}/{number}",  # a thumbnail, image/jpeg
     "/api/v1/results.csv",
     "/api/v1/events",
     "/api/v1/devices/{device}/log/events",

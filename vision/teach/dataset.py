@@ -181,6 +181,28 @@ class Dataset:
             self._save()
         return len(gone)
 
+    def files(self) -> list[tuple[str, str]]:
+        """Every picture as ``(file, label)``, in the order :meth:`pictures` reads them."""
+        return [(i["file"], i["label"]) for i in self._items]
+
+    def discard(self, file: str) -> bool:
+        """Forget one picture (``"stop/0003.jpg"``, as :meth:`files` names it); False: none."""
+        kept = [i for i in self._items if i["file"] != file]
+        if len(kept) == len(self._items):
+            return False
+        self._items = kept
+        (self.folder / file).unlink(missing_ok=True)
+        self._save()
+        return True
+
+    def rename(self, label: str, *, en: str | None = None, zh: str | None = None) -> None:
+        """Give ``label`` new English and/or Chinese names (its pictures keep the label)."""
+        if label not in self._names:
+            raise DatasetError(Text(f"no label {label!r}", f"没有标签 {label!r}"))
+        old = self._names[label]
+        self._names[label] = {"en": en or old["en"], "zh": zh or old["zh"]}
+        self._save()
+
     def delete(self) -> None:
         """Delete the whole dataset from this robot."""
         shutil.rmtree(self.folder, ignore_errors=True)

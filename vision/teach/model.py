@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,12 @@ from vision.teach.features import DEFAULT_FEATURES, Embedder
 from vision.teach.head import Head, Report, fit_head, score, split
 from vision.teach.picture import confusion_picture, save_confusion
 
-__all__ = ["MIN_PER_LABEL", "Timing", "TrainedModel", "train"]
+__all__ = ["MIN_PER_LABEL", "OnProgress", "Timing", "TrainedModel", "train"]
 
 logger = logging.getLogger(__name__)
 MIN_PER_LABEL = 3
+#: ``on_progress(stage, done)``: stage is "read", "features" or "head"; done is 0..1.
+OnProgress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class TrainedModel(Closeable):
     counts: dict[str, int]
     features: str = DEFAULT_FEATURES
     registry: Registry | None = None
+    #: Held-out pictures it got wrong: (row in ``dataset.files()``, the label it said).
+    mistakes: list[tuple[int, str]] = field(default_factory=list)
     _embedder: Embedder | None = field(default=None, repr=False)
 
     @property
@@ -196,27 +201,43 @@ def train(
     seed: int = 0,
     features: str = DEFAULT_FEATURES,
     registry: Registry | None = None,
+    on_progress: OnProgress | None = None,
 ) -> TrainedModel:
     """Learn ``dataset``'s labels: features of every picture, then a small head.
 
     Returns a :class:`TrainedModel` whose ``report`` says how well it did on the
-    ``validation`` share of each label it did not learn from.
+    ``validation`` share of each label it did not learn from. ``on_progress(stage,
+    done)`` is called as it goes (a progress bar), from the calling thread.
     """
+
+    def progress(stage: str, done: float) -> None:
+        if on_progress is not None:
+            on_progress(stage, done)
+
     if not 0 < validation < 1:
         raise DatasetError(
             Text("validation must be between 0 and 1", "validation 必须在 0 和 1 之间")
         )
     counts = _check(dataset)
     t0 = time.perf_counter()
+    progress("read", 0.0)
     pictures = list(dataset.pictures())
     t1 = time.perf_counter()
     labels = dataset.labels
     y = np.array([labels.index(label) for label, _ in pictures])
     embedder = Embedder(features, threads=1, registry=registry)
-    x = embedder.many([frame for _, frame in pictures])
+    rows = []
+    for n, (_, frame) in enumerate(pictures):
+        rows.append(embedder(frame))
+        if n % 5 == 4 or n == len(pictures) - 1:
+            progress("features", (n + 1) / len(pictures))
+    x = np.stack(rows)
     t2 = time.perf_counter()
+    progress("head", 0.0)
     train_rows, val_rows = split(y, validation, seed)
     checker = fit_head(x[train_rows], y[train_rows], len(labels))
+    said = checker.probabilities(x[val_rows]).argmax(axis=1) if len(val_rows) else []
+    wrong = [(int(r), labels[int(s)]) for r, s in zip(val_rows, said, strict=True) if y[r] != s]
     report = Report(
         labels=tuple(labels),
         confusion=score(checker, x[val_rows], y[val_rows], labels),
@@ -225,6 +246,7 @@ def train(
     )
     head = fit_head(x, y, len(labels))
     t3 = time.perf_counter()
+    progress("head", 1.0)
     timing = Timing(read=t1 - t0, features=t2 - t1, head=t3 - t2)
     logger.info("trained %s: %s in %.1f s", dataset.name, report, timing.total)
     names = [dataset.names(label) for label in labels]
@@ -237,5 +259,6 @@ def train(
         counts=counts,
         features=features,
         registry=registry,
+        mistakes=wrong,
         _embedder=embedder,
     )

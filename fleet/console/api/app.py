@@ -22,6 +22,7 @@ from fleet.console.api import (
     shelf,
     student,
     studentruns,
+    teach,
     tokens,
 )
 from fleet.console.api.deps import teacher
@@ -54,7 +55,7 @@ def create_app(console: Console) -> FastAPI:
     app.state.simruns = None
     app.state.simruns_lock = threading.Lock()
     areas = (accounts, setup, tokens, devices, roster, audit, jobs, lessons, estop, results)
-    for area in (*areas, live, previews, periods, student, studentruns, shelf):
+    for area in (*areas, live, previews, periods, student, studentruns, shelf, teach):
         app.include_router(area.router)
     app.include_router(jobs.bundles)
     mount_districtlib(app, console)  # the district's library and challenges (Lessons page)

@@ -27,9 +27,13 @@ def rosters(console: ConsoleDep, _user: Teacher) -> list[Roster]:
 
 @router.post("/rosters/{roster}/purge")
 def purge(roster: str, body: Purge, console: ConsoleDep, user: Teacher) -> Purged:
-    """Delete a class: its students' names, results and jobs (the name typed again); audited."""
+    """Delete a class: its students' names, results and jobs (the name typed again), and their
+    teach pictures and models on every robot; audited."""
     if body.confirm != roster:
         raise HTTPException(400, f"type the class name {roster!r} to confirm")
     if not console.db.rosters.exists(roster):
         raise HTTPException(404, f"no class {roster!r}")
-    return console.purge(roster, user)
+    students = [s.id for s in console.db.rosters.students(roster)]
+    purged = console.purge(roster, user)
+    console.teach.purge(students)  # every robot deletes their teach pictures and models
+    return purged

@@ -9,6 +9,7 @@ import { changedCode, clock, forgetSaved, saveNow, showSaved, work } from "./cod
 import { handIn, showPortfolio } from "./handin.js";
 import { lang, pick, t } from "./i18n.js";
 import { setupRuns } from "./run.js";
+import { relabelTeach, setupTeach } from "./teach.js";
 import { richText } from "./text.js";
 
 const FONT = { min: 14, max: 32, step: 2, start: 20 };
@@ -35,6 +36,7 @@ function showWho() {
   const camera = $("#want-camera");
   camera.closest("label").hidden = me.camera_panel === false;
   if (me.camera_panel === false) camera.checked = false;
+  $("#teach-open").hidden = me.camera_panel === false; // teaching needs the robot's camera
 }
 
 function showSteps() {
@@ -145,6 +147,7 @@ export async function openWorkspace(me) {
   $("#to-blocks").onclick = backToBlocks;
   $("#handin").onclick = () => handIn();
   setupRuns();
+  setupTeach();
   try {
     await openLesson(me.lesson_id || null);
   } catch (error) {
@@ -165,4 +168,5 @@ export function relabel() {
   }
   showSaved();
   showPortfolio();
+  relabelTeach();
 }

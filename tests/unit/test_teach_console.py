@@ -1,0 +1,209 @@
+"""The console's teach relay (fleet/console/teach.py): only the student's own robot is heard,
+thumbnails stay in memory, a deployed model is put together, checked and shelved."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import cv2
+
+from fleet.console.store import Database
+from fleet.console.teach import TeachRelay
+from fleet.core.bundles import BundleStore
+from fleet.core.protocol import DropCounter, Topics, decode
+from fleet.core.teach import LabelInfo, TeachEvent
+from hardware.sim import CameraSpec
+from hardware.sim.card import CardHolder
+
+ANA = "s-0123456789abcdef"
+BEN = "s-fedcba9876543210"
+
+
+class Shelf:
+    def __init__(self) -> None:
+        self.added: list[tuple[Any, ...]] = []
+
+    def add(self, *args: Any) -> None:
+        self.added.append(args)
+
+
+def console(tmp_path: Path, shelf: Shelf | None = None) -> Any:
+    sent: list[tuple[str, bytes]] = []
+    db = SimpleNamespace(devices=SimpleNamespace(ids=lambda: ["robot-01", "robot-02"]))
+    if shelf is not None:
+        db.models = shelf
+    return SimpleNamespace(
+        topics=Topics("school", "room1"),
+        link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload))),
+        bundles=BundleStore(tmp_path / "bundles"),
+        config=SimpleNamespace(data_dir=tmp_path / "console"),
+        db=db,
+        sent=sent,
+    )
+
+
+def event(
+    kind: str, device: str = "robot-01", student: str | None = ANA, **fields: Any
+) -> TeachEvent:
+    return TeachEvent(device=device, seq=1, ts=time.time(), kind=kind, student=student, **fields)  # type: ignore[arg-type]
+
+
+JPEG = base64.b64encode(b"\xff\xd8 a small picture").decode()
+
+
+def test_only_the_students_own_robot_is_heard(tmp_path: Path) -> None:
+    c = console(tmp_path)
+    relay = TeachRelay(c)
+    assert not relay.offer(event("state"))  # no session opened yet
+    relay.command("robot-01", ANA, "open")
+    topic, payload = c.sent[-1]
+    parsed = decode(c.topics, topic, payload, DropCounter(), device="robot-01")
+    assert parsed is not None and parsed[1].op == "open" and parsed[1].student == ANA
+    assert not relay.offer(event("picture", device="robot-02", picture="stop/0001", jpeg=JPEG))
+    assert not relay.offer(event("picture", student=BEN, picture="stop/0001", jpeg=JPEG))
+    assert relay.offer(event("picture", picture="stop/0001", jpeg=JPEG))
+    assert relay.thumbnail(ANA, "stop/0001") == base64.b64decode(JPEG)
+    assert relay.thumbnail(BEN, "stop/0001") is None
+    # a state without the picture (deleted on the robot): forgotten here too
+    labels = [LabelInfo(id="stop", en="stop", zh="停车", pictures=[])]
+    assert relay.offer(event("state", labels=labels))
+    found = relay.view(ANA)
+    assert (
+        found is not None
+        and found[1]["pictures"] == []
+        and relay.thumbnail(ANA, "stop/0001") is None
+    )
+
+
+def test_captures_are_rate_limited(tmp_path: Path) -> None:
+    relay = TeachRelay(console(tmp_path))
+    relay.command("robot-01", ANA, "open")
+    assert all(relay.may_capture(ANA, 20) for _ in range(6))
+    assert not relay.may_capture(ANA, 1)
+    assert not relay.may_capture(BEN, 1)  # no session: nothing to take
+
+
+def deploy(relay: TeachRelay, data: bytes, sha: str, parts: int = 3, student: str = ANA) -> None:
+    relay.offer(
+        event(
+            "deployed",
+            student=student,
+            model="my-signs",
+            sha256=sha,
+            size=len(data),
+            manifest="name: my-signs\n",
+            parts=parts,
+        )
+    )
+    step = -(-len(data) // parts)
+    for n in range(parts):
+        piece = base64.b64encode(data[n * step : (n + 1) * step]).decode()
+        relay.offer(
+            event(
+                "chunk",
+                student=student,
+                model="my-signs",
+                sha256=sha,
+                part=n,
+                parts=parts,
+                data=piece,
+            )
+        )
+
+
+def test_a_deployed_model_is_put_together_checked_and_shelved(tmp_path: Path) -> None:
+    shelf = Shelf()
+    c = console(tmp_path, shelf)
+    relay = TeachRelay(c)
+    relay.command("robot-01", ANA, "open")
+    data = bytes(range(256)) * 40
+    sha = hashlib.sha256(data).hexdigest()
+    deploy(relay, data, sha)
+    assert shelf.added == [("my-signs", sha, len(data), "name: my-signs\n", ANA)]
+    path = c.bundles.path(sha)
+    assert path is not None and path.read_bytes() == data
+    # pieces that do not add up to the sha256 are dropped
+    shelf.added.clear()
+    deploy(relay, data[:-1] + b"x", sha)
+    assert shelf.added == []
+
+
+def test_a_deployed_model_lands_on_the_consoles_real_shelf(tmp_path: Path) -> None:
+    with Database(tmp_path / "console.sqlite") as db:
+        c = console(tmp_path)
+        ana = db.rosters.add_student("Ana", "7A")
+        c.db.models = db.models
+        relay = TeachRelay(c)
+        relay.command("robot-01", ana, "open")
+        data = b"model bytes" * 100
+        sha = hashlib.sha256(data).hexdigest()
+        deploy(relay, data, sha, parts=1, student=ana)
+        (shelved,) = db.models.list()
+        assert (shelved.name, shelved.sha256, shelved.size) == ("my-signs", sha, len(data))
+        assert (shelved.student_id, shelved.student) == (ana, "Ana")
+        assert c.bundles.path(sha) is not None
+
+
+def test_purge_forgets_the_students_and_tells_every_robot(tmp_path: Path) -> None:
+    c = console(tmp_path)
+    relay = TeachRelay(c)
+    relay.command("robot-01", ANA, "open")
+    relay.offer(event("picture", picture="stop/0001", jpeg=JPEG))
+    relay.purge([ANA, BEN])
+    assert relay.view(ANA) is None
+    sent = [decode(c.topics, t, p, DropCounter()) for t, p in c.sent[1:]]
+    assert [(s[0].device, s[1].op, s[1].students) for s in sent if s] == [
+        ("robot-01", "purge", [ANA, BEN]),
+        ("robot-02", "purge", [ANA, BEN]),
+    ]
+
+
+def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictures(
+    tmp_path: Path,
+) -> None:
+    shelf = Shelf()
+    c = console(tmp_path, shelf)
+    pushed: list[Any] = []
+    c.push_model = lambda ref, devices: pushed.append((ref, devices))
+    relay = TeachRelay(c)
+    relay.command("robot-01", ANA, "open")
+    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
+    signs = ("stop", "left", "right")
+    labels = [
+        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
+    ]
+    assert relay.offer(event("state", labels=labels))
+    relay.train("robot-01", ANA, "console")
+    topic, payload = c.sent[-1]
+    asked = decode(c.topics, topic, payload, DropCounter())
+    assert asked is not None and asked[1].op == "upload"
+    for k in signs:
+        for n in range(1, 7):
+            jpeg = cv2.imencode(".jpg", cards.read(k))[1].tobytes()
+            data = base64.b64encode(jpeg).decode()
+            assert relay.offer(event("upload", picture=f"{k}/{n:04d}", data=data))
+    relay.offer(event("upload", parts=18))
+    deadline = time.monotonic() + 120
+    while (relay.view(ANA) or (0, {}))[1].get("result") is None:
+        assert time.monotonic() < deadline, relay.view(ANA)
+        time.sleep(0.05)
+    result = (relay.view(ANA) or (0, {}))[1]["result"]
+    assert result["accuracy"] >= 0.8 and result["order"] == list(signs)
+    folder = tmp_path / "console" / "teach" / ANA
+    assert len(list(folder.rglob("*.jpg"))) == 18  # trained here: the pictures are here
+    relay.deploy("robot-01", ANA, "my-signs")
+    while not pushed:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ref, devices = pushed[0]
+    assert ref.name == "my-signs" and devices == ["robot-01"]
+    owns = decode(c.topics, *c.sent[-1], DropCounter())
+    assert owns is not None and owns[1].op == "owns" and owns[1].model == "my-signs"
+    assert shelf.added and shelf.added[0][0] == "my-signs" and shelf.added[0][4] == ANA
+    relay.purge([ANA])
+    assert not folder.exists()
