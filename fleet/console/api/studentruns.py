@@ -51,6 +51,9 @@ _TICK_S = 0.2
 _LOOK_S = 2.0
 _HEARTBEAT_S = 15.0
 _TERMINAL = {s.value for s in TERMINAL}
+#: A job's final status can come before its result is stored (the writer stores results in
+#: batches): the stream waits this long for the result before it ends without one.
+_RESULT_GRACE_S = 5.0
 
 
 def _note_run(request: Request, me: StudentSession, **fields: Any) -> None:
@@ -133,6 +136,21 @@ def _sensors(console: Console, device: str) -> tuple[int, dict[str, Any]]:
     return int(values.get(SEQ, 0)), found
 
 
+def _job_news(
+    console: Console, job: str, status: str | None, sent: int
+) -> tuple[list[bytes], str | None, int]:
+    """What is new in the job: its status, if it changed, and its log lines after ``sent``."""
+    news = []
+    row = console.db.jobs.get(job)
+    if row is not None and row.status != status:
+        status = row.status
+        news.append(sse("status", {"status": status, "reason": row.reason}))
+    lines = console.job_log(job) or []
+    for line in lines[sent:]:
+        news.append(sse("output", {"stream": line.get("stream"), "line": line.get("line")}))
+    return news, status, max(sent, len(lines))
+
+
 async def robot_events(
     console: Console, job: str, me: StudentSession, request: Request, closing: threading.Event
 ) -> AsyncIterator[bytes]:
@@ -144,6 +162,8 @@ async def robot_events(
     seen = -1
     shown = _sensors(console, device)[0]  # sets from before this run are not shown
     picture = -1
+    result = None
+    finished: float | None = None  # when the job's status became final
     beat = looked = time.monotonic()
     yield b"retry: 2000\n\n"
     while not closing.is_set() and not console.closed:
@@ -162,21 +182,18 @@ async def robot_events(
             yield sse("camera", {"jpeg": latest[1].get("jpeg")})
         if console.changes != seen:
             seen = console.changes
-            row = console.db.jobs.get(job)
-            if row is not None and row.status != status:
-                status, beat = row.status, now
-                yield sse("status", {"status": status, "reason": row.reason})
-            lines = console.job_log(job) or []
-            if len(lines) > sent:
-                for line in lines[sent:]:
-                    yield sse("output", {"stream": line.get("stream"), "line": line.get("line")})
-                sent, beat = len(lines), now
+            news, status, sent = _job_news(console, job, status, sent)
+            if news:
+                beat = now
+                yield b"".join(news)
             result = console.db.results.for_job(job)
-            if result is not None or status in _TERMINAL:
-                if latest is not None and latest[1].get("by") == f"student:{me.student_id}":
-                    console.preview_off(device)  # the student's own preview ends with the run
-                yield sse("end", {"status": status, **(result.result if result else {})})
-                return
+            if finished is None and status in _TERMINAL:
+                finished = now
+        if result is not None or (finished is not None and now - finished > _RESULT_GRACE_S):
+            if latest is not None and latest[1].get("by") == f"student:{me.student_id}":
+                console.preview_off(device)  # the student's own preview ends with the run
+            yield sse("end", {"status": status, **(result.result if result else {})})
+            return
         if now - beat > _HEARTBEAT_S:
             beat = now
             yield b": still here\n\n"

@@ -61,6 +61,7 @@ export default {
   "run.status.canceled": "stopped",
   "run.status.rejected": "the robot refused it (ask your teacher)",
   "run.status.timed_out": "time ran out",
+  "run.status.succeeded": "finished",
   "run.status.unknown": "the run was lost: press Run again",
   "run.status.refused": "the simulator could not take it: press Run again",
   "view.label": "The robot seen from above",

@@ -61,6 +61,7 @@ export default {
   "run.status.canceled": "已停止",
   "run.status.rejected": "机器人拒绝了（请问老师）",
   "run.status.timed_out": "时间到了",
+  "run.status.succeeded": "运行结束",
   "run.status.unknown": "这次运行找不到了：请再按一次运行",
   "run.status.refused": "模拟器没能接收：请再按一次运行",
   "view.label": "从上面看机器人",
