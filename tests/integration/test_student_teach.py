@@ -200,7 +200,9 @@ def run_blocks_on_robot(page: Page, console: Console, runs: int) -> None:
     expect(page.locator("#stop")).to_be_disabled(timeout=240_000)
     found = ResultFilter(device=ROBOT, lesson="drive-by-your-signs")
 
-    wait_until(lambda: len(console.db.results.matching(found)) == runs, 60, "the block program's result")
+    wait_until(
+        lambda: len(console.db.results.matching(found)) == runs, 60, "the block program's result"
+    )
     newest = max(console.db.results.matching(found), key=lambda r: r.received)
     assert newest.result.get("status") == "passed", newest.result
 
