@@ -3,7 +3,9 @@ QR code, PINs, joining, and what a student's session may and may not reach."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -307,3 +309,34 @@ def test_a_student_cannot_flood_their_robot_with_runs(room: Room) -> None:
     # the job ends (here: its robot says so): the next press runs again
     room.console.db.jobs.set_status(first["run"], Status.SUCCEEDED, None)
     assert room.call("POST", "/api/v1/student/runs", body, ana)[0] == 200
+
+
+def test_a_teachers_own_lesson_handed_in_on_the_robot_goes_as_that_lesson(
+    room: Room, isolated_dirs: Path
+) -> None:
+    """A lesson the teacher wrote or imported from the district (in the teacher's lessons
+    folder, not built in) and graded on the robot: the job carries that lesson's bundle."""
+    from lessons import pack_bundle  # noqa: PLC0415
+    from lessons.library import LIBRARY  # noqa: PLC0415
+
+    mine = isolated_dirs / "data" / "lessons" / "my-dance"
+    shutil.copytree(LIBRARY / "robot-dance", mine)
+    text = (mine / "lesson.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: robot-dance", "id: my-dance", 1)
+    text = text.replace("grading:\n", "grading:\n  hand_in: robot\n", 1)
+    (mine / "lesson.yaml").write_text(text, encoding="utf-8")
+    now = time.time()
+    room.console.db._connection.execute(
+        "INSERT INTO devices (device, online, first_seen, last_seen) VALUES ('robot-07', 1, ?, ?)",
+        (now, now),
+    )
+    room.console.db.rosters.bind("robot-07", "Ana", "7A")
+    period, pins = _period(room), _pins(room)
+    _, _, cookie = room.join(period["code"], "Ana", pins["Ana"])
+    ana = {"Cookie": f"{STUDENT_COOKIE}={cookie}"}
+    body = {"lesson_id": "my-dance", "code": "print('hi')\n"}
+    status, handin = room.call("POST", "/api/v1/student/handins", body, ana)
+    assert status == 200, handin
+    (job,) = room.console.db.jobs.list()
+    assert (job.device, job.lesson_id) == ("robot-07", "my-dance")
+    assert job.sha256 == hashlib.sha256(pack_bundle(mine)).hexdigest()

@@ -33,7 +33,6 @@ from fleet.console.api.classmodels import (
     VersionInfo,
 )
 from fleet.console.api.deps import ConsoleDep, Student, client_key, simruns
-from fleet.console.api.jobs import builtin_bundle
 from fleet.console.console import Console
 from fleet.console.store import CodeVersion, HandIn, Place, StudentSession
 from fleet.console.websecurity import (
@@ -297,8 +296,11 @@ def push_for(console: Console, me: StudentSession, lesson: Any, code: str) -> st
         raise HTTPException(409, NO_ROBOT)
     if console.db.jobs.unfinished(me.device, me.student_id, time.time() - BUSY_WINDOW_S):
         raise HTTPException(409, BUSY_ROBOT)
+    from lessons import pack_bundle  # noqa: PLC0415 - only when a program goes to a robot
+
     try:
-        sha = builtin_bundle(console, lesson.id)
+        # the lesson the student sees: the teacher's own or imported one, else the built-in one
+        sha = console.bundles.put(pack_bundle(lesson.path))
         jobs = console.push(
             sha, lesson.id, [me.device], code=code, time_limit_s=lesson.model.time_limit
         )
