@@ -20,7 +20,9 @@ database refuses (PostgreSQL down) is kept and tried again, never dropped.
 Every :data:`TALLY_EVERY_S` each school that sent results is told how many
 the district holds per day (:class:`fleet.core.district.Tally`); a school
 that holds more on a day sends that day again (a queue lost anywhere on the
-way, a district database restored from a backup).
+way, a district database restored from a backup). A ``purge`` envelope (a
+class deleted at its school) deletes that school's results of the students it
+names, and only that school's; their later results are not stored.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from fleet.core.district import (
     DistrictTopics,
     LiveBody,
     Opened,
+    PurgeBody,
     Refused,
     ResultBody,
     Results,
@@ -266,9 +269,12 @@ class Ingest(Closeable):
         """Store a batch (trying again while the database is away); False if closed first."""
         rows: list[ResultRow] = []
         live: dict[tuple[str, str], LiveCount] = {}
+        purges: list[tuple[str, list[str]]] = []
         now = time.time()
         for envelope, body in batch:
-            if isinstance(body, Results):
+            if isinstance(body, PurgeBody):  # the envelope's school, checked against the topic's
+                purges.append((envelope.school, body.students))
+            elif isinstance(body, Results):
                 rows.extend(_row(envelope.school, r) for r in body.results)
                 self._sent_results.add(envelope.school)
             elif isinstance(body, LiveBody):
@@ -284,6 +290,10 @@ class Ingest(Closeable):
                 added = self.store.results.add_many(rows)
                 if live:
                     self.store.live.update(list(live.values()))
+                for school, students in purges:  # after the batch's results: theirs go too
+                    gone, tries = self.store.results.purge(school, students)
+                    logger.info("%s deleted %d students: %d results, %d challenge tries gone",
+                                school, len(students), gone, tries)  # fmt: skip
                 break
             except Exception:  # PostgreSQL away: keep the batch, try again
                 wait = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
@@ -295,6 +305,7 @@ class Ingest(Closeable):
         self._count("stored", stored)
         self._count("duplicate", len(added) - stored)
         self._count("live", len(live))
+        self._count("purged", sum(len(students) for _, students in purges))
         return True
 
 

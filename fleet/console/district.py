@@ -27,6 +27,13 @@ What was sent is remembered by the time the console received it
 broker (which keeps its queue on disk only every minute), the last
 :data:`RESEND_WINDOW_S` go again, which the district stores once
 (idempotent by result id).
+
+A class purged at the school (:meth:`fleet.console.console.Console.purge`)
+reaches the district too: its students' pseudonyms go up in ``purge``
+envelopes (:data:`~fleet.core.district.MAX_PURGE` to one), QoS 1, kept in
+``district-purges.json`` until the school's broker has them (and sent again,
+like results, when that broker comes back from a restart within
+:data:`RESEND_WINDOW_S`); the district deletes what it holds of them.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -51,11 +59,13 @@ from fleet.console.store import JobState, Result
 from fleet.core.credentials import Credentials
 from fleet.core.district import (
     DAY_S,
+    MAX_PURGE,
     MAX_RESULTS,
     TALLY,
     DistrictTopics,
     Kind,
     LiveBody,
+    PurgeBody,
     ResultBody,
     Results,
     Tally,
@@ -85,6 +95,8 @@ logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "district.yaml"
 SENT_FILE = "district-sent.json"
+#: Purges not yet handed to the school's broker, and those sent lately (pseudonyms only).
+PURGES_FILE = "district-purges.json"
 PSEUDONYM_KEY_FILE = "district-pseudonym.key"
 #: How often the room's live counts go up (s).
 LIVE_EVERY_S = 10.0
@@ -171,6 +183,12 @@ class DistrictLink(Closeable):
         self.skipped = 0
         self._live_due = 0.0
         self._stop = threading.Event()
+        self._purges_file = data_dir / PURGES_FILE
+        self._purges_lock = threading.Lock()
+        self._purges: list[dict[str, object]] = self._load_purges()  # {students, at, sent}
+        self._purge_due = threading.Event()
+        self.purges_sent = 0
+        console.purge_hooks.append(self.purge)
         self._thread = threading.Thread(target=self._run, name="console-district", daemon=True)
 
     def start(self) -> DistrictLink:
@@ -180,6 +198,8 @@ class DistrictLink(Closeable):
         return self
 
     def _close(self) -> None:
+        if self.purge in self.console.purge_hooks:
+            self.console.purge_hooks.remove(self.purge)
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
@@ -230,6 +250,61 @@ class DistrictLink(Closeable):
         if self._connects > 1:
             self._rewind.set()
 
+    # -- purges ------------------------------------------------------------------
+
+    def purge(self, student_ids: list[str]) -> list[str]:
+        """The district is to delete these students' results: their pseudonyms are kept
+        (``district-purges.json``) and go up from the link's thread; answers the pseudonyms."""
+        pseudonyms = sorted({self.pseudonym(s) for s in student_ids})
+        if not pseudonyms:
+            return []
+        with self._purges_lock:
+            for first in range(0, len(pseudonyms), MAX_PURGE):
+                chunk = pseudonyms[first : first + MAX_PURGE]
+                self._purges.append({"students": chunk, "at": time.time(), "sent": False})
+            self._save_purges()
+        self._purge_due.set()
+        logger.info("%d deleted students go to the district", len(pseudonyms))
+        return pseudonyms
+
+    def send_purges(self) -> int:
+        """Send the purges the school's broker does not have yet; how many envelopes went."""
+        self._purge_due.clear()
+        went = 0
+        with self._purges_lock:
+            for entry in self._purges:
+                if entry["sent"]:
+                    continue
+                body = PurgeBody(students=cast(list[str], entry["students"]))
+                payload = seal(self.console.key, self.settings.school, Kind.PURGE, body)
+                if not self.link.publish(self.topics.up(Kind.PURGE), payload, qos=1):
+                    break  # not connected now: the rest go next time
+                entry["sent"] = True
+                went += 1
+            old = time.time() - RESEND_WINDOW_S  # sent a while ago: the broker keeps them
+            kept = [e for e in self._purges if not e["sent"] or cast(float, e["at"]) >= old]
+            if went or len(kept) != len(self._purges):
+                self._purges = kept
+                self._save_purges()
+        self.purges_sent += went
+        return went
+
+    def _load_purges(self) -> list[dict[str, object]]:
+        try:
+            entries = json.loads(self._purges_file.read_text(encoding="utf-8"))
+            return [
+                {"students": list(e["students"]), "at": float(e["at"]), "sent": bool(e["sent"])}
+                for e in entries
+            ]
+        except FileNotFoundError:
+            return []
+        except (ValueError, KeyError, TypeError):
+            logger.error("%s is damaged: the purges it held are not sent", self._purges_file)
+            return []
+
+    def _save_purges(self) -> None:
+        write_atomic(self._purges_file, json.dumps(self._purges).encode(), PRIVATE)
+
     def _load_cursor(self) -> float:
         try:
             return float(json.loads(self._sent_file.read_text(encoding="utf-8"))["received"])
@@ -241,7 +316,9 @@ class DistrictLink(Closeable):
         while not self._stop.is_set():
             seen = console.results_stored
             try:
-                self.send_results()
+                self.send_results()  # first: a result of a student purged since is deleted after
+                if self.link.connected:
+                    self.send_purges()
                 tally, self._tally = self._tally, None
                 if tally is not None:
                     self.reconcile(tally)
@@ -253,7 +330,12 @@ class DistrictLink(Closeable):
             # Woken by a result the console stored (not by every telemetry message); the
             # store is also read every POLL_S for results stored another way (hand-ins).
             console.wait_for(
-                lambda seen=seen: console.results_stored != seen or self._stop.is_set(), POLL_S
+                lambda seen=seen: (
+                    console.results_stored != seen
+                    or self._stop.is_set()
+                    or self._purge_due.is_set()
+                ),
+                POLL_S,
             )
             self._stop.wait(LINGER_S)  # a burst of results goes up in few messages
 
@@ -297,6 +379,9 @@ class DistrictLink(Closeable):
         if self._rewind.is_set():
             self._rewind.clear()
             self._cursor, self._at_cursor = max(0.0, self._cursor - RESEND_WINDOW_S), set()
+            with self._purges_lock:  # the purges sent lately go again too
+                for entry in self._purges:
+                    entry["sent"] = False
             logger.info(
                 "the school's broker is back: sending the last %.0f s again", RESEND_WINDOW_S
             )
