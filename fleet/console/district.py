@@ -49,10 +49,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from fleet.console.console import Console
 from fleet.console.store import JobState, Result
@@ -86,6 +85,7 @@ __all__ = [
     "SETTINGS_FILE",
     "DistrictLink",
     "DistrictSettings",
+    "PendingPurge",
     "load_settings",
     "save_settings",
     "start_district",
@@ -132,6 +132,19 @@ def save_settings(data_dir: Path, settings: DistrictSettings) -> None:
         lines.append(f"live_every_s: {settings.live_every_s}")
     data_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(data_dir / SETTINGS_FILE, ("\n".join(lines) + "\n").encode())
+
+
+class PendingPurge(BaseModel):
+    """One purge envelope's pseudonyms, when the class was purged, and whether the school's
+    broker has it (kept :data:`RESEND_WINDOW_S` after, to send again if that broker restarts)."""
+
+    model_config = ConfigDict(extra="forbid")
+    students: list[str] = Field(min_length=1, max_length=MAX_PURGE)
+    at: float
+    sent: bool = False
+
+
+_PURGES = TypeAdapter(list[PendingPurge])
 
 
 def _pseudonym_key(data_dir: Path) -> bytes:
@@ -185,7 +198,7 @@ class DistrictLink(Closeable):
         self._stop = threading.Event()
         self._purges_file = data_dir / PURGES_FILE
         self._purges_lock = threading.Lock()
-        self._purges: list[dict[str, object]] = self._load_purges()  # {students, at, sent}
+        self._purges: list[PendingPurge] = self._load_purges()
         self._purge_due = threading.Event()
         self.purges_sent = 0
         console.purge_hooks.append(self.purge)
@@ -261,7 +274,7 @@ class DistrictLink(Closeable):
         with self._purges_lock:
             for first in range(0, len(pseudonyms), MAX_PURGE):
                 chunk = pseudonyms[first : first + MAX_PURGE]
-                self._purges.append({"students": chunk, "at": time.time(), "sent": False})
+                self._purges.append(PendingPurge(students=chunk, at=time.time()))
             self._save_purges()
         self._purge_due.set()
         logger.info("%d deleted students go to the district", len(pseudonyms))
@@ -273,37 +286,39 @@ class DistrictLink(Closeable):
         went = 0
         with self._purges_lock:
             for entry in self._purges:
-                if entry["sent"]:
+                if entry.sent:
                     continue
-                body = PurgeBody(students=cast(list[str], entry["students"]))
+                body = PurgeBody(students=entry.students)
                 payload = seal(self.console.key, self.settings.school, Kind.PURGE, body)
                 if not self.link.publish(self.topics.up(Kind.PURGE), payload, qos=1):
                     break  # not connected now: the rest go next time
-                entry["sent"] = True
+                entry.sent = True
                 went += 1
             old = time.time() - RESEND_WINDOW_S  # sent a while ago: the broker keeps them
-            kept = [e for e in self._purges if not e["sent"] or cast(float, e["at"]) >= old]
+            kept = [e for e in self._purges if not e.sent or e.at >= old]
             if went or len(kept) != len(self._purges):
                 self._purges = kept
                 self._save_purges()
         self.purges_sent += went
         return went
 
-    def _load_purges(self) -> list[dict[str, object]]:
+    @property
+    def purges_pending(self) -> int:
+        """Purge envelopes the school's broker does not have yet."""
+        with self._purges_lock:
+            return sum(not e.sent for e in self._purges)
+
+    def _load_purges(self) -> list[PendingPurge]:
         try:
-            entries = json.loads(self._purges_file.read_text(encoding="utf-8"))
-            return [
-                {"students": list(e["students"]), "at": float(e["at"]), "sent": bool(e["sent"])}
-                for e in entries
-            ]
+            return _PURGES.validate_json(self._purges_file.read_bytes())
         except FileNotFoundError:
             return []
-        except (ValueError, KeyError, TypeError):
+        except ValidationError:
             logger.error("%s is damaged: the purges it held are not sent", self._purges_file)
             return []
 
     def _save_purges(self) -> None:
-        write_atomic(self._purges_file, json.dumps(self._purges).encode(), PRIVATE)
+        write_atomic(self._purges_file, _PURGES.dump_json(self._purges), PRIVATE)
 
     def _load_cursor(self) -> float:
         try:
@@ -381,7 +396,7 @@ class DistrictLink(Closeable):
             self._cursor, self._at_cursor = max(0.0, self._cursor - RESEND_WINDOW_S), set()
             with self._purges_lock:  # the purges sent lately go again too
                 for entry in self._purges:
-                    entry["sent"] = False
+                    entry.sent = False
             logger.info(
                 "the school's broker is back: sending the last %.0f s again", RESEND_WINDOW_S
             )
