@@ -358,3 +358,21 @@ def test_a_purge_waits_in_the_bridge_while_the_district_is_away(world: World) ->
     ).start()
     assert world.ingest.wait_for(lambda: world.district_count() == 0, 90), world.ingest.counts()
     assert world.ingest.counts()["purged"] == 3
+
+
+def test_a_purge_the_crashed_school_broker_lost_is_sent_again(world: World) -> None:
+    world.send_results(6)
+    assert world.ingest.wait_for(lambda: world.district_count() == 6, 60), world.ingest.counts()
+    world.district_broker.close()
+    assert world.console.purge("7a", "ms-wang").students == 3
+    assert world.console.wait_for(lambda: world.link.purges_sent == 1, 30)  # queued there
+    world.school_broker.kill()  # a power cut: its queue since the last save is gone
+    world.school_broker = Mosquitto(
+        world.tmp / "school" / "mosquitto.conf", "127.0.0.1", world.school_port,
+        log=world.tmp / "s2.log",
+    ).start()  # fmt: skip
+    world.district_broker = Mosquitto(
+        world.district_layout.conf, "127.0.0.1", world.district_port, log=world.tmp / "d2.log"
+    ).start()
+    assert world.ingest.wait_for(lambda: world.district_count() == 0, 90), world.ingest.counts()
+    assert world.link.purges_sent >= 2  # sent again when the school's broker came back
