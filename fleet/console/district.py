@@ -135,13 +135,13 @@ def save_settings(data_dir: Path, settings: DistrictSettings) -> None:
 
 
 class PendingPurge(BaseModel):
-    """One purge envelope's pseudonyms, when the class was purged, and whether the school's
-    broker has it (kept :data:`RESEND_WINDOW_S` after, to send again if that broker restarts)."""
+    """One purge envelope's pseudonyms, when the class was purged, and when the school's
+    broker took it (kept :data:`RESEND_WINDOW_S` after, to send again if that broker restarts)."""
 
     model_config = ConfigDict(extra="forbid")
     students: list[str] = Field(min_length=1, max_length=MAX_PURGE)
     at: float
-    sent: bool = False
+    sent: float | None = None
 
 
 _PURGES = TypeAdapter(list[PendingPurge])
@@ -286,16 +286,16 @@ class DistrictLink(Closeable):
         went = 0
         with self._purges_lock:
             for entry in self._purges:
-                if entry.sent:
+                if entry.sent is not None:
                     continue
                 body = PurgeBody(students=entry.students)
                 payload = seal(self.console.key, self.settings.school, Kind.PURGE, body)
                 if not self.link.publish(self.topics.up(Kind.PURGE), payload, qos=1):
                     break  # not connected now: the rest go next time
-                entry.sent = True
+                entry.sent = time.time()
                 went += 1
-            old = time.time() - RESEND_WINDOW_S  # sent a while ago: the broker keeps them
-            kept = [e for e in self._purges if not e.sent or e.at >= old]
+            old = time.time() - RESEND_WINDOW_S  # taken a while ago: the broker has saved them
+            kept = [e for e in self._purges if e.sent is None or e.sent >= old]
             if went or len(kept) != len(self._purges):
                 self._purges = kept
                 self._save_purges()
@@ -306,7 +306,7 @@ class DistrictLink(Closeable):
     def purges_pending(self) -> int:
         """Purge envelopes the school's broker does not have yet."""
         with self._purges_lock:
-            return sum(not e.sent for e in self._purges)
+            return sum(e.sent is None for e in self._purges)
 
     def _load_purges(self) -> list[PendingPurge]:
         try:
@@ -331,7 +331,9 @@ class DistrictLink(Closeable):
         while not self._stop.is_set():
             seen = console.results_stored
             try:
-                self.send_results()  # first: a result of a student purged since is deleted after
+                # results, then purges, on one connection: a purge reaches the district after
+                # the results it deletes (and a result later than its purge is not stored)
+                self.send_results()
                 if self.link.connected:
                     self.send_purges()
                 tally, self._tally = self._tally, None
@@ -396,7 +398,7 @@ class DistrictLink(Closeable):
             self._cursor, self._at_cursor = max(0.0, self._cursor - RESEND_WINDOW_S), set()
             with self._purges_lock:  # the purges sent lately go again too
                 for entry in self._purges:
-                    entry.sent = False
+                    entry.sent = None
             logger.info(
                 "the school's broker is back: sending the last %.0f s again", RESEND_WINDOW_S
             )

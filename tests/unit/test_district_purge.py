@@ -40,7 +40,7 @@ def test_a_purge_is_kept_until_the_schools_broker_has_it(console: Console) -> No
         )  # not connected: nothing went, nothing is lost
         kept = json.loads((console.config.data_dir / PURGES_FILE).read_text())
         assert [len(e["students"]) for e in kept] == [MAX_PURGE, 20]  # bounded envelopes
-        assert not any(e["sent"] for e in kept)
+        assert all(e["sent"] is None for e in kept)
         sent = sorted(s for e in kept for s in e["students"])
         assert sent == sorted(link.pseudonym(i) for i in ids)  # computed from the purged ids
         text = (console.config.data_dir / PURGES_FILE).read_text()
@@ -53,6 +53,12 @@ def test_a_purge_is_kept_until_the_schools_broker_has_it(console: Console) -> No
         assert again.purges_pending == 2
     finally:
         again.close()
+    (console.config.data_dir / PURGES_FILE).write_text("{not json")
+    damaged = DistrictLink(console, DistrictSettings(school="s1"))  # logged, not a crash
+    try:
+        assert damaged.purges_pending == 0
+    finally:
+        damaged.close()
 
 
 def test_with_the_link_off_a_purge_sends_nothing(console: Console) -> None:
