@@ -5,7 +5,8 @@
     with Ingest(store, "district.example", 8883, tls=context) as ingest:
         ingest.wait_connected(10)
         ...
-        ingest.counts()    # {'received': ..., 'stored': ..., 'duplicate': ..., 'forged': ...}
+        ingest.counts()    # {'received': ..., 'stored': ..., 'duplicate': ..., 'forged': ...,
+                           #  'purged': ..., 'after_purge': ...}
 
 The network thread subscribes to ``district/v1/+/up/#`` on a persistent
 session (the broker queues for the district while it restarts), checks each
@@ -301,12 +302,29 @@ class Ingest(Closeable):
                 self._count("store_retries")
                 if self._closing.wait(wait):
                     return False  # not acknowledged: the broker sends them again
-        stored = sum(added)
+        stored, late = sum(added), self._after_purge(rows, added)
         self._count("stored", stored)
-        self._count("duplicate", len(added) - stored)
+        self._count("duplicate", len(added) - stored - late)
+        self._count("after_purge", late)
         self._count("live", len(live))
         self._count("purged", sum(len(students) for _, students in purges))
         return True
+
+    def _after_purge(self, rows: list[ResultRow], added: list[bool]) -> int:
+        """How many of the rows not stored are of students their school deleted (late)."""
+        missed: dict[str, set[str]] = {}
+        for row, new in zip(rows, added, strict=True):
+            if not new:
+                missed.setdefault(row.school, set()).add(row.student)
+        try:
+            gone = {s: self.store.results.purged(s, sorted(st)) for s, st in missed.items()}
+        except Exception:  # only a count: the rows are stored (or not) either way
+            logger.warning("cannot tell late results from doubles", exc_info=True)
+            return 0
+        return sum(
+            1 for row, new in zip(rows, added, strict=True)
+            if not new and row.student in gone[row.school]
+        )  # fmt: skip
 
 
 def _row(school: str, r: ResultBody) -> ResultRow:

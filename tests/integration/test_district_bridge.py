@@ -344,6 +344,7 @@ def test_a_class_purged_at_the_school_is_gone_at_the_district(world: World) -> N
     assert world.ingest.wait_for(lambda: world.district_count() == 4, 60), world.ingest.counts()
     ids = {r.result_id for r in world.store.results.list(ResultFilter(school=SCHOOL))}
     assert marker in ids and late.result_id not in ids
+    assert world.ingest.wait_for(lambda: world.ingest.counts().get("after_purge") == 1, 30)
 
 
 def test_a_purge_waits_in_the_bridge_while_the_district_is_away(world: World) -> None:
