@@ -235,10 +235,11 @@ class Challenges:
         with self._connect() as conn:
             for t in inside:
                 cur = conn.execute(
-                    "INSERT INTO challenge_tries VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
+                    "INSERT INTO challenge_tries SELECT %s, %s, %s, %s, %s, %s, %s, %s::float8, "
+                    "%s, %s WHERE NOT EXISTS (SELECT 1 FROM purged p WHERE p.school = %s AND "
+                    "p.student = %s) ON CONFLICT DO NOTHING",  # a student the school deleted: no
                     (t.result_id, notice.id, tries.school, t.room, t.class_, t.student, t.value,
-                     t.score, t.at, now),
+                     t.score, t.at, now, tries.school, t.student),
                 )  # fmt: skip
                 stored += cur.rowcount
         return {

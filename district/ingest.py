@@ -5,7 +5,8 @@
     with Ingest(store, "district.example", 8883, tls=context) as ingest:
         ingest.wait_connected(10)
         ...
-        ingest.counts()    # {'received': ..., 'stored': ..., 'duplicate': ..., 'forged': ...}
+        ingest.counts()    # {'received': ..., 'stored': ..., 'duplicate': ..., 'forged': ...,
+                           #  'purged': ..., 'after_purge': ...}
 
 The network thread subscribes to ``district/v1/+/up/#`` on a persistent
 session (the broker queues for the district while it restarts), checks each
@@ -20,7 +21,9 @@ database refuses (PostgreSQL down) is kept and tried again, never dropped.
 Every :data:`TALLY_EVERY_S` each school that sent results is told how many
 the district holds per day (:class:`fleet.core.district.Tally`); a school
 that holds more on a day sends that day again (a queue lost anywhere on the
-way, a district database restored from a backup).
+way, a district database restored from a backup). A ``purge`` envelope (a
+class deleted at its school) deletes that school's results of the students it
+names, and only that school's; their later results are not stored.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from fleet.core.district import (
     DistrictTopics,
     LiveBody,
     Opened,
+    PurgeBody,
     Refused,
     ResultBody,
     Results,
@@ -266,9 +270,12 @@ class Ingest(Closeable):
         """Store a batch (trying again while the database is away); False if closed first."""
         rows: list[ResultRow] = []
         live: dict[tuple[str, str], LiveCount] = {}
+        purges: list[tuple[str, list[str]]] = []
         now = time.time()
         for envelope, body in batch:
-            if isinstance(body, Results):
+            if isinstance(body, PurgeBody):  # the envelope's school, checked against the topic's
+                purges.append((envelope.school, body.students))
+            elif isinstance(body, Results):
                 rows.extend(_row(envelope.school, r) for r in body.results)
                 self._sent_results.add(envelope.school)
             elif isinstance(body, LiveBody):
@@ -284,6 +291,10 @@ class Ingest(Closeable):
                 added = self.store.results.add_many(rows)
                 if live:
                     self.store.live.update(list(live.values()))
+                for school, students in purges:  # after the batch's results: theirs go too
+                    gone, tries = self.store.results.purge(school, students)
+                    logger.info("%s deleted %d students: %d results, %d challenge tries gone",
+                                school, len(students), gone, tries)  # fmt: skip
                 break
             except Exception:  # PostgreSQL away: keep the batch, try again
                 wait = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
@@ -291,11 +302,29 @@ class Ingest(Closeable):
                 self._count("store_retries")
                 if self._closing.wait(wait):
                     return False  # not acknowledged: the broker sends them again
-        stored = sum(added)
+        stored, late = sum(added), self._after_purge(rows, added)
         self._count("stored", stored)
-        self._count("duplicate", len(added) - stored)
+        self._count("duplicate", len(added) - stored - late)
+        self._count("after_purge", late)
         self._count("live", len(live))
+        self._count("purged", sum(len(students) for _, students in purges))
         return True
+
+    def _after_purge(self, rows: list[ResultRow], added: list[bool]) -> int:
+        """How many of the rows not stored are of students their school deleted (late)."""
+        missed: dict[str, set[str]] = {}
+        for row, new in zip(rows, added, strict=True):
+            if not new:
+                missed.setdefault(row.school, set()).add(row.student)
+        try:
+            gone = {s: self.store.results.purged(s, sorted(st)) for s, st in missed.items()}
+        except Exception:  # only a count: the rows are stored (or not) either way
+            logger.warning("cannot tell late results from doubles", exc_info=True)
+            return 0
+        return sum(
+            1 for row, new in zip(rows, added, strict=True)
+            if not new and row.student in gone[row.school]
+        )  # fmt: skip
 
 
 def _row(school: str, r: ResultBody) -> ResultRow:

@@ -3,6 +3,10 @@
 A batch goes in with one statement (``INSERT ... SELECT FROM unnest(...) ON
 CONFLICT DO NOTHING``): a result a school sends again, after a bridge cut or
 a restart, is stored once; the rooms a batch names are remembered too.
+
+A class a school deletes reaches the district (:meth:`ResultStore.purge`): its
+students' results and challenge tries of that school go, and their pseudonyms
+are kept in ``purged`` so a result of theirs that comes later is not stored.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ _INSERT = (
     "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
     "%s::float8[], %s::text[], %s::float8[], %s::text[]) "
     "AS v(r, s, rm, c, st, g, l, sc, stt, a, ch) "
+    "WHERE NOT EXISTS (SELECT 1 FROM purged p WHERE p.school = v.s AND p.student = v.st) "
     "ON CONFLICT (result_id) DO NOTHING RETURNING result_id"
 )
 _ROOMS = (
@@ -98,6 +103,38 @@ class ResultStore:
             flags.append(r.result_id in new)
             new.discard(r.result_id)  # a second copy in the same batch was not stored
         return flags
+
+    def purge(self, school: str, students: Sequence[str]) -> tuple[int, int]:
+        """Delete ``school``'s results and challenge tries of ``students`` (pseudonyms) and
+        remember them, so none of theirs is stored again: ``(results, tries)`` deleted.
+
+        Only ``school``'s rows: another school's student with the same pseudonym stays."""
+        now, students = time.time(), sorted(set(students))
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO purged (school, student, at) SELECT %s, st, %s "
+                "FROM unnest(%s::text[]) AS v(st) ON CONFLICT DO NOTHING",
+                (school, now, students),
+            )
+            results = conn.execute(
+                "DELETE FROM results WHERE school = %s AND student = ANY(%s)", (school, students)
+            ).rowcount
+            tries = 0
+            found = conn.execute("SELECT to_regclass('challenge_tries') AS t").fetchone()
+            if found is not None and found["t"] is not None:  # the pages' domain migrated
+                tries = conn.execute(
+                    "DELETE FROM challenge_tries WHERE school = %s AND student = ANY(%s)",
+                    (school, students),
+                ).rowcount
+        return results, tries
+
+    def purged(self, school: str, students: Sequence[str]) -> builtins.set[str]:
+        """Which of ``students`` ``school`` has deleted."""
+        rows = self._db.rows(
+            "SELECT student FROM purged WHERE school = %s AND student = ANY(%s)",
+            (school, list(students)),
+        )
+        return {str(r["student"]) for r in rows}
 
     def count(self, where: ResultFilter | None = None) -> int:
         clause, args = _where(where or ResultFilter())

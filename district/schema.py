@@ -58,6 +58,17 @@ RESULTS: list[list[str]] = [
         "CREATE INDEX results_challenge ON results (challenge) WHERE challenge IS NOT NULL",
         "CREATE INDEX results_received ON results (received)",
     ],
+    [
+        # A student a school deleted (a class purged there): pseudonyms only, never a name.
+        # A result of theirs that comes after (a late resend) is not stored.
+        """CREATE TABLE purged (
+            school TEXT NOT NULL,
+            student TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (school, student)
+        )""",
+        "CREATE INDEX results_school_student ON results (school, student)",
+    ],
 ]
 
 #: The newest live counts of each school's room (robots online, lessons running).

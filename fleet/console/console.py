@@ -22,6 +22,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -140,6 +141,8 @@ class Console(Closeable):
         self.job_logs = JobLogs()
         self._logs_lock = threading.Lock()  # not _lock: wait_for() predicates may read logs
         self.previews, self.teach = PreviewRelay(), TeachRelay(self)  # memory only, never stored
+        #: Called with a purged class's student ids once it is deleted (the district link).
+        self.purge_hooks: list[Callable[[list[str]], object]] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         #: Counts every message stored and every teacher action (the web page's events follow it).
@@ -466,6 +469,7 @@ class Console(Closeable):
 
     def purge(self, roster: str, by: str) -> Purged:
         """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
+        students = [s.id for s in self.db.rosters.students(roster)]  # before they are gone
         purged = self.db.rosters.purge(roster)
         with self._logs_lock:
             for device in purged.devices:
@@ -480,13 +484,10 @@ class Console(Closeable):
             results=purged.results,
             jobs=purged.jobs,
         )
-        logger.warning(
-            "class %r purged by %s: %d students, %d results",
-            roster,
-            by,
-            purged.students,
-            purged.results,
-        )
+        logger.warning("class %r purged by %s: %d students, %d results",
+                       roster, by, purged.students, purged.results)  # fmt: skip
+        for hook in list(self.purge_hooks):
+            hook(students)
         self._notify()
         return purged
 

@@ -27,6 +27,13 @@ What was sent is remembered by the time the console received it
 broker (which keeps its queue on disk only every minute), the last
 :data:`RESEND_WINDOW_S` go again, which the district stores once
 (idempotent by result id).
+
+A class purged at the school (:meth:`fleet.console.console.Console.purge`)
+reaches the district too: its students' pseudonyms go up in ``purge``
+envelopes (:data:`~fleet.core.district.MAX_PURGE` to one), QoS 1, kept in
+``district-purges.json`` until the school's broker has them (and sent again,
+like results, when that broker comes back from a restart within
+:data:`RESEND_WINDOW_S`); the district deletes what it holds of them.
 """
 
 from __future__ import annotations
@@ -44,18 +51,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from fleet.console.console import Console
 from fleet.console.store import JobState, Result
 from fleet.core.credentials import Credentials
 from fleet.core.district import (
     DAY_S,
+    MAX_PURGE,
     MAX_RESULTS,
     TALLY,
     DistrictTopics,
     Kind,
     LiveBody,
+    PurgeBody,
     ResultBody,
     Results,
     Tally,
@@ -76,6 +85,7 @@ __all__ = [
     "SETTINGS_FILE",
     "DistrictLink",
     "DistrictSettings",
+    "PendingPurge",
     "load_settings",
     "save_settings",
     "start_district",
@@ -85,6 +95,8 @@ logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "district.yaml"
 SENT_FILE = "district-sent.json"
+#: Purges not yet handed to the school's broker, and those sent lately (pseudonyms only).
+PURGES_FILE = "district-purges.json"
 PSEUDONYM_KEY_FILE = "district-pseudonym.key"
 #: How often the room's live counts go up (s).
 LIVE_EVERY_S = 10.0
@@ -120,6 +132,19 @@ def save_settings(data_dir: Path, settings: DistrictSettings) -> None:
         lines.append(f"live_every_s: {settings.live_every_s}")
     data_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(data_dir / SETTINGS_FILE, ("\n".join(lines) + "\n").encode())
+
+
+class PendingPurge(BaseModel):
+    """One purge envelope's pseudonyms, when the class was purged, and when the school's
+    broker took it (kept :data:`RESEND_WINDOW_S` after, to send again if that broker restarts)."""
+
+    model_config = ConfigDict(extra="forbid")
+    students: list[str] = Field(min_length=1, max_length=MAX_PURGE)
+    at: float
+    sent: float | None = None
+
+
+_PURGES = TypeAdapter(list[PendingPurge])
 
 
 def _pseudonym_key(data_dir: Path) -> bytes:
@@ -171,6 +196,12 @@ class DistrictLink(Closeable):
         self.skipped = 0
         self._live_due = 0.0
         self._stop = threading.Event()
+        self._purges_file = data_dir / PURGES_FILE
+        self._purges_lock = threading.Lock()
+        self._purges: list[PendingPurge] = self._load_purges()
+        self._purge_due = threading.Event()
+        self.purges_sent = 0
+        console.purge_hooks.append(self.purge)
         self._thread = threading.Thread(target=self._run, name="console-district", daemon=True)
 
     def start(self) -> DistrictLink:
@@ -180,6 +211,8 @@ class DistrictLink(Closeable):
         return self
 
     def _close(self) -> None:
+        if self.purge in self.console.purge_hooks:
+            self.console.purge_hooks.remove(self.purge)
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
@@ -230,6 +263,63 @@ class DistrictLink(Closeable):
         if self._connects > 1:
             self._rewind.set()
 
+    # -- purges ------------------------------------------------------------------
+
+    def purge(self, student_ids: list[str]) -> list[str]:
+        """The district is to delete these students' results: their pseudonyms are kept
+        (``district-purges.json``) and go up from the link's thread; answers the pseudonyms."""
+        pseudonyms = sorted({self.pseudonym(s) for s in student_ids})
+        if not pseudonyms:
+            return []
+        with self._purges_lock:
+            for first in range(0, len(pseudonyms), MAX_PURGE):
+                chunk = pseudonyms[first : first + MAX_PURGE]
+                self._purges.append(PendingPurge(students=chunk, at=time.time()))
+            self._save_purges()
+        self._purge_due.set()
+        logger.info("%d deleted students go to the district", len(pseudonyms))
+        return pseudonyms
+
+    def send_purges(self) -> int:
+        """Send the purges the school's broker does not have yet; how many envelopes went."""
+        self._purge_due.clear()
+        went = 0
+        with self._purges_lock:
+            for entry in self._purges:
+                if entry.sent is not None:
+                    continue
+                body = PurgeBody(students=entry.students)
+                payload = seal(self.console.key, self.settings.school, Kind.PURGE, body)
+                if not self.link.publish(self.topics.up(Kind.PURGE), payload, qos=1):
+                    break  # not connected now: the rest go next time
+                entry.sent = time.time()
+                went += 1
+            old = time.time() - RESEND_WINDOW_S  # taken a while ago: the broker has saved them
+            kept = [e for e in self._purges if e.sent is None or e.sent >= old]
+            if went or len(kept) != len(self._purges):
+                self._purges = kept
+                self._save_purges()
+        self.purges_sent += went
+        return went
+
+    @property
+    def purges_pending(self) -> int:
+        """Purge envelopes the school's broker does not have yet."""
+        with self._purges_lock:
+            return sum(e.sent is None for e in self._purges)
+
+    def _load_purges(self) -> list[PendingPurge]:
+        try:
+            return _PURGES.validate_json(self._purges_file.read_bytes())
+        except FileNotFoundError:
+            return []
+        except ValidationError:
+            logger.error("%s is damaged: the purges it held are not sent", self._purges_file)
+            return []
+
+    def _save_purges(self) -> None:
+        write_atomic(self._purges_file, _PURGES.dump_json(self._purges), PRIVATE)
+
     def _load_cursor(self) -> float:
         try:
             return float(json.loads(self._sent_file.read_text(encoding="utf-8"))["received"])
@@ -241,7 +331,11 @@ class DistrictLink(Closeable):
         while not self._stop.is_set():
             seen = console.results_stored
             try:
+                # results, then purges, on one connection: a purge reaches the district after
+                # the results it deletes (and a result later than its purge is not stored)
                 self.send_results()
+                if self.link.connected:
+                    self.send_purges()
                 tally, self._tally = self._tally, None
                 if tally is not None:
                     self.reconcile(tally)
@@ -253,7 +347,12 @@ class DistrictLink(Closeable):
             # Woken by a result the console stored (not by every telemetry message); the
             # store is also read every POLL_S for results stored another way (hand-ins).
             console.wait_for(
-                lambda seen=seen: console.results_stored != seen or self._stop.is_set(), POLL_S
+                lambda seen=seen: (
+                    console.results_stored != seen
+                    or self._stop.is_set()
+                    or self._purge_due.is_set()
+                ),
+                POLL_S,
             )
             self._stop.wait(LINGER_S)  # a burst of results goes up in few messages
 
@@ -297,6 +396,9 @@ class DistrictLink(Closeable):
         if self._rewind.is_set():
             self._rewind.clear()
             self._cursor, self._at_cursor = max(0.0, self._cursor - RESEND_WINDOW_S), set()
+            with self._purges_lock:  # the purges sent lately go again too
+                for entry in self._purges:
+                    entry.sent = None
             logger.info(
                 "the school's broker is back: sending the last %.0f s again", RESEND_WINDOW_S
             )

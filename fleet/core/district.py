@@ -14,7 +14,9 @@ against the keys it registered for that school (:func:`open_envelope`)::
 
 Results are pseudonymous by construction: a :class:`ResultBody` has no field
 a name could go in (unknown fields are refused), and its ``student`` must be
-a pseudonym ``p-`` + 16 hex digits.
+a pseudonym ``p-`` + 16 hex digits. A class deleted at the school goes up as
+``purge`` envelopes (:class:`PurgeBody`: its students' pseudonyms only); the
+district deletes what it holds of them, of that school only.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple, cast
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -39,6 +41,7 @@ __all__ = [
     "CLOCK_SKEW_S",
     "DAY_S",
     "MAX_ENVELOPE",
+    "MAX_PURGE",
     "MAX_RESULTS",
     "PREFIX",
     "TALLY",
@@ -48,6 +51,7 @@ __all__ = [
     "Kind",
     "LiveBody",
     "Opened",
+    "PurgeBody",
     "Refused",
     "ResultBody",
     "Results",
@@ -65,6 +69,8 @@ UP_ALL = f"{PREFIX}/+/up/#"
 MAX_ENVELOPE = 256 * 1024
 #: Most results in one envelope.
 MAX_RESULTS = 200
+#: Most pseudonyms in one ``purge`` envelope (a larger class goes in several).
+MAX_PURGE = 500
 #: How far in the future a school's clock may put ``issued`` (s); old envelopes are fine:
 #: a school back after a day offline sends yesterday's.
 CLOCK_SKEW_S = 300.0
@@ -78,6 +84,8 @@ class Kind(StrEnum):
 
     RESULT = "result"
     LIVE = "live"
+    #: A class deleted at the school: the district deletes its students' results too.
+    PURGE = "purge"
 
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -120,7 +128,21 @@ class LiveBody(BaseModel):
     at: float
 
 
-_BODIES: dict[Kind, type[BaseModel]] = {Kind.RESULT: Results, Kind.LIVE: LiveBody}
+class PurgeBody(BaseModel):
+    """The body of a ``purge`` envelope: the pseudonyms of students the school deleted
+    (1-:data:`MAX_PURGE`); the district deletes what it holds of them from that school only."""
+
+    model_config = _STRICT
+    students: list[Annotated[str, Field(pattern=PSEUDONYM)]] = Field(
+        min_length=1, max_length=MAX_PURGE
+    )
+
+
+_BODIES: dict[Kind, type[BaseModel]] = {
+    Kind.RESULT: Results,
+    Kind.LIVE: LiveBody,
+    Kind.PURGE: PurgeBody,
+}
 
 #: The down/ topic name of a :class:`Tally`.
 TALLY = "tally"
@@ -191,7 +213,7 @@ class Opened(NamedTuple):
     """An envelope that passed every check, and its body as the right model."""
 
     envelope: Envelope
-    body: Results | LiveBody
+    body: Results | LiveBody | PurgeBody
 
 
 class Refused(NamedTuple):
@@ -277,4 +299,4 @@ def open_envelope(  # noqa: PLR0911 - one return per reason to refuse
         return Refused("forged", f"bad signature on {envelope.id} from {school}")
     if envelope.issued > (time.time() if now is None else now) + CLOCK_SKEW_S:
         return Refused("future", f"{envelope.id} from {school} issued in the future (its clock?)")
-    return Opened(envelope, cast(Results | LiveBody, body))
+    return Opened(envelope, cast(Results | LiveBody | PurgeBody, body))

@@ -312,3 +312,68 @@ def test_a_forged_school_message_is_refused(world: World, tmp_path: Path) -> Non
     finally:
         s2.loop_stop()
         s2.disconnect()
+
+
+def test_a_class_purged_at_the_school_is_gone_at_the_district(world: World) -> None:
+    console, link = world.console, world.link
+    assert console.db.rosters.bind("robot-03", "Student 9", "8b")  # another class, which stays
+    world.send_results(9)
+    assert world.ingest.wait_for(lambda: world.district_count() == 9, 60), world.ingest.counts()
+    purged = [link.pseudonym(s.id) for s in console.db.rosters.students("7a")]
+    kept = [link.pseudonym(s.id) for s in console.db.rosters.students("8b")]
+    assert len(purged) == 3 and len(kept) == 1  # Student 2 of 7a has no robot now, no results
+    at_district = {r.student for r in world.store.results.list(ResultFilter(school=SCHOOL))}
+    assert at_district == {purged[0], purged[1], kept[0]}  # by name: Student 0, 1, 2
+    # What a late resend will carry: one of the purged students' results, as the link sent it.
+    late = next(b for b in map(link.body, console.db.results.list()) if b and b.student in purged)
+
+    assert console.purge("7a", "ms-wang").students == 3
+    assert console.wait_for(lambda: link.purges_sent == 1, 30)
+    assert world.ingest.wait_for(lambda: world.district_count() == 3, 60), world.ingest.counts()
+    left = world.store.results.list(ResultFilter(school=SCHOOL))
+    assert {r.student for r in left} == set(kept)
+    assert world.store.results.purged(SCHOOL, [*purged, *kept]) == set(purged)
+    assert world.ingest.counts()["purged"] == 3
+    assert "Student" not in (console.config.data_dir / "district-purges.json").read_text()
+
+    # A late resend of a purged student's result, then a new result of the class that stays
+    # (after it on the same connection, through the same bridge): only the new one is stored.
+    resend = seal(console.key, SCHOOL, Kind.RESULT, Results(results=[late]))
+    assert link.link.publish(link.topics.up(Kind.RESULT), resend, qos=1)
+    marker = world.send_results(3)[1]  # robot-03's (8b); robot-01 and robot-02 have no one now
+    assert world.ingest.wait_for(lambda: world.district_count() == 4, 60), world.ingest.counts()
+    ids = {r.result_id for r in world.store.results.list(ResultFilter(school=SCHOOL))}
+    assert marker in ids and late.result_id not in ids
+    assert world.ingest.wait_for(lambda: world.ingest.counts().get("after_purge") == 1, 30)
+
+
+def test_a_purge_waits_in_the_bridge_while_the_district_is_away(world: World) -> None:
+    world.send_results(6)
+    assert world.ingest.wait_for(lambda: world.district_count() == 6, 60), world.ingest.counts()
+    world.district_broker.close()
+    assert world.console.purge("7a", "ms-wang").students == 3
+    assert world.console.wait_for(lambda: world.link.purges_sent == 1, 30)  # on the school's
+    assert world.district_count() == 6
+    world.district_broker = Mosquitto(
+        world.district_layout.conf, "127.0.0.1", world.district_port, log=world.tmp / "d2.log"
+    ).start()
+    assert world.ingest.wait_for(lambda: world.district_count() == 0, 90), world.ingest.counts()
+    assert world.ingest.counts()["purged"] == 3
+
+
+def test_a_purge_the_crashed_school_broker_lost_is_sent_again(world: World) -> None:
+    world.send_results(6)
+    assert world.ingest.wait_for(lambda: world.district_count() == 6, 60), world.ingest.counts()
+    world.district_broker.close()
+    assert world.console.purge("7a", "ms-wang").students == 3
+    assert world.console.wait_for(lambda: world.link.purges_sent == 1, 30)  # queued there
+    world.school_broker.kill()  # a power cut: its queue since the last save is gone
+    world.school_broker = Mosquitto(
+        world.tmp / "school" / "mosquitto.conf", "127.0.0.1", world.school_port,
+        log=world.tmp / "s2.log",
+    ).start()  # fmt: skip
+    world.district_broker = Mosquitto(
+        world.district_layout.conf, "127.0.0.1", world.district_port, log=world.tmp / "d2.log"
+    ).start()
+    assert world.ingest.wait_for(lambda: world.district_count() == 0, 90), world.ingest.counts()
+    assert world.link.purges_sent >= 2  # sent again when the school's broker came back

@@ -266,6 +266,16 @@ def test_the_leaderboard_counts_each_students_best_once(district: District, tmp_
     ]
     assert [r["rank"] for r in ranks] == [1, 2, 3]
     assert all("name" not in r for r in ranks)
+    # binhai-01 deletes ann's class: her line goes, futian-02's ann stays, and a late try of
+    # hers (a school resending) is not stored again
+    assert district.store.results.purge("binhai-01", [ann]) == (0, 2)
+    again = _tries(a, "binhai-01", notice.id, [one("r4", ann, 1.0)])
+    assert district.school.post(path, json=again).json()["stored"] == 0
+    ranks = district.staff("GET", f"/api/v1/challenges/{notice.id}/leaderboard")["ranks"]
+    assert [(r["school"], r["student_id"]) for r in ranks] == [
+        ("futian-02", bo),
+        ("futian-02", ann),
+    ]
     ended = district.staff("POST", f"/api/v1/challenges/{notice.id}/end")
     assert ended["ends"] <= time.time()
     assert district.client.get("/api/v1/library/challenges").json()["challenges"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from district.challenges import CHALLENGE_MIGRATIONS
 from district.errors import SchemaTooNew, SchoolError, StaffError
 from district.migrate import migrate, version
 from district.records import LiveCount, ResultFilter, ResultRow
@@ -96,6 +97,44 @@ def test_schools_results_once_and_progress(
         assert store.db.rows("SELECT version FROM schema_versions WHERE domain = 'library'") == [
             {"version": 1}
         ]
+
+
+def test_a_purge_deletes_one_schools_students_for_good(
+    postgres: TempPostgres,  # noqa: F811
+) -> None:
+    with DistrictStore(postgres.fresh_database()) as store:
+        store.migrate("challenges", CHALLENGE_MIGRATIONS)
+        # s1 and s2 each have students p-...0, p-...1, p-...2 (the same pseudonyms, by chance)
+        rows = [_row(n) for n in range(6)] + [_row(n, "s2") for n in range(6, 12)]
+        assert all(store.results.add_many(rows))
+        store.db.conn.execute(
+            "INSERT INTO challenges VALUES ('c1', '{}', 'line-follow', 'x', 'time', 'lower', "
+            "0, 1e12, 'ms-wang')"
+        )
+        for school, student in (("s1", 0), ("s1", 1), ("s2", 0)):
+            store.db.conn.execute(
+                "INSERT INTO challenge_tries VALUES (%s, 'c1', %s, 'room1', '7a', %s, 1.0, NULL, "
+                "5.0, 6.0)",
+                (f"t-{school}-{student}", school, f"p-{student:016x}"),
+            )
+        gone = f"p-{0:016x}"
+        assert store.results.purge("s1", [gone, gone]) == (2, 1)  # r0 and r3, one try
+        left = {(r.school, r.student) for r in store.results.list()}
+        assert ("s1", gone) not in left
+        assert ("s2", gone) in left  # another school's student is not touched
+        assert store.results.count(ResultFilter(school="s1")) == 4
+        assert store.results.count(ResultFilter(school="s2")) == 6
+        tries = store.db.rows("SELECT school, student FROM challenge_tries ORDER BY 1, 2")
+        assert [(t["school"], t["student"]) for t in tries] == [
+            ("s1", f"p-{1:016x}"),
+            ("s2", gone),
+        ]
+        # a late resend of a purged student's result is not stored; others' still are
+        assert store.results.add_many([_row(0), _row(30), _row(31)]) == [False, False, True]
+        assert store.results.count(ResultFilter(school="s1")) == 5
+        assert store.results.purged("s1", [gone, f"p-{1:016x}"]) == {gone}
+        assert store.results.purged("s2", [gone]) == set()
+        assert store.results.purge("s1", [gone]) == (0, 0)  # twice: nothing more to do
 
 
 def test_staff_login(postgres: TempPostgres) -> None:  # noqa: F811

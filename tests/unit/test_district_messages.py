@@ -13,10 +13,12 @@ from fleet.broker.conf import Layout, bridge_conf
 from fleet.broker.conf import acl_text as classroom_acl
 from fleet.broker.config import BrokerSettings
 from fleet.core.district import (
+    MAX_PURGE,
     DistrictTopics,
     Kind,
     LiveBody,
     Opened,
+    PurgeBody,
     Refused,
     ResultBody,
     Results,
@@ -76,6 +78,38 @@ def test_every_forgery_is_refused(key: SigningKey, tmp_path: Path) -> None:
     future = seal(key, "s1", Kind.RESULT, Results(results=[ResultBody.model_validate(RESULT)]),
                   now=1e12)  # fmt: skip
     assert reason("district/v1/s1/up/result", future) == "future"
+
+
+def test_a_purge_is_bounded_signed_and_its_schools_own(key: SigningKey, tmp_path: Path) -> None:
+    students = [f"p-{n:016x}" for n in range(MAX_PURGE)]
+    payload = seal(key, "s1", Kind.PURGE, PurgeBody(students=students))
+    other = SigningKey.load_or_create(tmp_path / "other.pem")
+    trusted = {key.kid: ("s1", key.public_key), other.kid: ("s2", other.public_key)}
+    opened = open_envelope("district/v1/s1/up/purge", payload, trusted)
+    assert isinstance(opened, Opened) and isinstance(opened.body, PurgeBody)
+    assert opened.envelope.school == "s1" and opened.body.students == students
+    with pytest.raises(ValidationError):  # too many for one envelope: the school sends several
+        PurgeBody(students=[*students, "p-ffffffffffffffff"])
+    with pytest.raises(ValidationError):
+        PurgeBody(students=[])
+    with pytest.raises(ValidationError):  # pseudonyms only, never a name or a school's own id
+        PurgeBody(students=["Wang Xiaoming"])
+    with pytest.raises(ValidationError):
+        PurgeBody.model_validate({"students": students[:1], "class": "7a"})
+
+    def reason(topic: str, payload: bytes) -> str:
+        got = open_envelope(topic, payload, trusted)
+        assert isinstance(got, Refused)
+        return got.reason
+
+    # s2 cannot purge s1's students: not on s1's topic, not with its own key as s1
+    assert reason("district/v1/s1/up/purge", seal(other, "s2", Kind.PURGE, opened.body)) == "forged"
+    assert reason("district/v1/s1/up/purge", seal(other, "s1", Kind.PURGE, opened.body)) == "forged"
+    assert reason("district/v1/s2/up/purge", payload) == "forged"
+    assert reason("district/v1/s1/up/result", payload) == "forged"  # the kind is the topic's
+    altered = json.loads(payload)
+    altered["body"]["students"] = ["p-1111111111111111"]
+    assert reason("district/v1/s1/up/purge", json.dumps(altered).encode()) == "forged"
 
 
 def test_a_result_has_no_room_for_a_name() -> None:

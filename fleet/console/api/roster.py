@@ -27,8 +27,9 @@ def rosters(console: ConsoleDep, _user: Teacher) -> list[Roster]:
 
 @router.post("/rosters/{roster}/purge")
 def purge(roster: str, body: Purge, console: ConsoleDep, user: Teacher) -> Purged:
-    """Delete a class: its students' names, results and jobs (the name typed again), and their
-    teach pictures and models on every robot; audited."""
+    """Delete a class: its students' names, results and jobs (the name typed again), their
+    teach pictures and models on every robot, and (with the district link on) the district's
+    pseudonymous copies of their results; audited."""
     if body.confirm != roster:
         raise HTTPException(400, f"type the class name {roster!r} to confirm")
     if not console.db.rosters.exists(roster):
