@@ -34,7 +34,7 @@ from fleet.agent import teachwork
 from fleet.agent.preview import thumbnail
 from fleet.agent.teachstore import TeachSession, TeachStore
 from fleet.core.protocol import encode
-from fleet.core.teach import MAX_PICTURES, TeachCommand, TeachEvent
+from fleet.core.teach import MAX_HELD_PARTS, MAX_PICTURES, MAX_PURGE, TeachCommand, TeachEvent
 from rcbase.closeable import Closeable
 from rcbase.i18n import Text
 
@@ -202,6 +202,9 @@ class TeachPart(Closeable):
         if cmd.op == "purge":
             self._purge(cmd.students)
             return
+        if cmd.op == "held":
+            self._held()
+            return
         if cmd.op == "card":
             self._set_card(cmd)
             return
@@ -368,6 +371,14 @@ class TeachPart(Closeable):
             self._session, self.card = None, None
         self.store.purge(students)
         self.send("purged", None, qos=1, students=students)
+
+    def _held(self) -> None:
+        """Say which students this robot keeps teach folders of (the console, on its birth,
+        answers ``purge`` for those it does not know: purged while this robot was off)."""
+        students = self.store.students()[: MAX_HELD_PARTS * MAX_PURGE]
+        pages = [students[n : n + MAX_PURGE] for n in range(0, len(students), MAX_PURGE)] or [[]]
+        for n, page in enumerate(pages):
+            self.send("held", None, qos=1, students=page, part=n, parts=len(pages))
 
     def _close(self) -> None:
         self._closing.set()
