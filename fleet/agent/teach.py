@@ -19,6 +19,8 @@ it, and its bytes go up to the console in pieces (:mod:`fleet.agent.teachwork`).
 On the simulator a student holds up a card (:mod:`hardware.sim.card`) instead
 of a real sign. Pictures are kept per pseudonymous student id
 (:mod:`fleet.agent.teachstore`), never logged, and only thumbnails travel.
+Asked ``held`` (the console does, at each birth), it lists the students it
+keeps folders of, so that a class purged while it was off reaches it too.
 """
 
 from __future__ import annotations
