@@ -138,8 +138,9 @@ class TeachRelay:
 
     # -- to the robot --------------------------------------------------------
 
-    def command(self, device: str, student: str | None, op: str, **fields: Any) -> None:
-        """Send one teach command to ``device`` (for ``student``, whose session it becomes)."""
+    def command(self, device: str, student: str | None, op: str, **fields: Any) -> bool:
+        """Send one teach command to ``device`` (for ``student``, whose session it becomes);
+        False when the console is off the broker (it was not sent)."""
         if student is not None:
             with self._lock:
                 memory = self._students.get(student)
@@ -150,7 +151,7 @@ class TeachRelay:
             device=device, ts=now, expires=now + COMMAND_TTL_S, op=op, student=student, **fields
         )
         console = self._console
-        console.link.publish(console.topics.cmd(device, "teach"), encode(cmd))
+        return console.link.publish(console.topics.cmd(device, "teach"), encode(cmd))
 
     def may_capture(self, student: str, count: int) -> bool:
         """True (and counted) when ``count`` more pictures stay within the minute's limit."""
@@ -216,8 +217,12 @@ class TeachRelay:
                 self._students.pop(student, None)
         self.trainer.purge(students)  # pictures copied to the console for training
         for device in self._console.db.devices.ids():
-            for first in range(0, len(students), MAX_PURGE):
+            sent = [
                 self.command(device, None, "purge", students=students[first : first + MAX_PURGE])
+                for first in range(0, len(students), MAX_PURGE)
+            ]
+            if not all(sent):  # the console was off the broker: this robot's birth, retained,
+                self._unask(device)  # comes again when it is back, and the robot is asked then
 
     def born(self, state: DeviceState) -> None:
         """A robot's birth or last will: a robot that comes online is asked, once a session,
@@ -233,7 +238,12 @@ class TeachRelay:
             while len(self._asked) >= MAX_ASKED:
                 self._asked.pop(next(iter(self._asked)))
             self._asked[device] = _Ask(state.session, self._clock() + HELD_WAIT_S)
-        self.command(device, None, "held")
+        if not self.command(device, None, "held"):
+            self._unask(device)  # not sent: asked at the next birth the console hears
+
+    def _unask(self, device: str) -> None:
+        with self._lock:
+            self._asked.pop(device, None)
 
     # -- from the robot ------------------------------------------------------
 

@@ -40,7 +40,7 @@ def console(tmp_path: Path, shelf: Shelf | None = None) -> Any:
         db.models = shelf
     return SimpleNamespace(
         topics=Topics("school", "room1"),
-        link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload))),
+        link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload)) or True),
         bundles=BundleStore(tmp_path / "bundles"),
         config=SimpleNamespace(data_dir=tmp_path / "console"),
         db=db,
@@ -298,3 +298,27 @@ def test_a_hostile_held_report_is_bounded_and_refused(tmp_path: Path) -> None:
     assert relay.offer(event("held", student=None, students=many[:MAX_PURGE], part=0, parts=1))
     assert looked == [many[:MAX_PURGE]]
     assert sent_teach(c, 1) == [("robot-01", "purge", many[:MAX_PURGE])]
+
+
+def test_a_purge_the_console_could_not_send_is_reconciled_when_it_is_back(tmp_path: Path) -> None:
+    """The console off the broker during a purge: when it is back, the robots' retained births
+    come again, and those that missed the purge are asked what they hold."""
+    with Database(tmp_path / "console.sqlite") as db:
+        ana = db.rosters.add_student("Ana", "7A")
+        c = console(tmp_path)
+        c.db.rosters = db.rosters
+        relay = TeachRelay(c)
+        for device in ("robot-01", "robot-02"):
+            relay.born(birth(device))
+            assert relay.offer(event("held", device, None, students=[ana], part=0, parts=1))
+        assert len(c.sent) == 2  # asked, and nothing to purge
+        up = c.link.publish
+        c.link.publish = lambda topic, payload: False  # off the broker
+        db.rosters.purge("7A")
+        relay.purge([ana])
+        c.link.publish = up
+        for device in ("robot-01", "robot-02"):  # back on the broker: the retained births again
+            relay.born(birth(device))
+        assert sent_teach(c, 2) == [("robot-01", "held", []), ("robot-02", "held", [])]
+        assert relay.offer(event("held", "robot-02", None, students=[ana], part=0, parts=1))
+        assert sent_teach(c, 4) == [("robot-02", "purge", [ana])]
