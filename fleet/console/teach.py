@@ -282,10 +282,10 @@ class TeachRelay:
     def _held(self, event: TeachEvent) -> bool:
         """A robot's answer to :meth:`born`: it purges every student it holds whom this console
         does not know. False (refused) when not asked, asked already, too big, or a bad id."""
-        students = list(dict.fromkeys(event.students or []))
-        part, parts = event.part, event.parts
-        if len(students) > MAX_PURGE or not all(_STUDENT.match(s) for s in students):
+        said = event.students or []
+        if len(said) > MAX_PURGE or not all(_STUDENT.match(s) for s in said):
             return False
+        students, part, parts = list(dict.fromkeys(said)), event.part, event.parts
         with self._lock:
             ask = self._asked.get(event.device)
             if (
