@@ -64,11 +64,12 @@ def pictures(folder: Path) -> int:
         return 0
 
 
-def take_pictures(console: Console, student: str) -> None:
+def take_pictures(console: Console, student: str, signs: tuple[str, ...]) -> None:
     teach = console.teach
-    teach.command(ROBOT, student, "label", label="stop", en="stop", zh="停车")
-    teach.command(ROBOT, student, "card", card="stop")
-    teach.command(ROBOT, student, "capture", label="stop", count=PICTURES)
+    for sign in signs:
+        teach.command(ROBOT, student, "label", label=sign, en=sign, zh=sign)
+        teach.command(ROBOT, student, "card", card=sign)
+        teach.command(ROBOT, student, "capture", label=sign, count=PICTURES)
     teach.command(ROBOT, student, "card", card=None)
 
 
@@ -82,13 +83,13 @@ def test_a_robot_off_during_a_purge_deletes_the_pictures_when_it_comes_back(
     folders = tmp_path / "state" / "teach"
     agent.start()
     wait_until(lambda: online(console), 60, "the robot online")
-    for student in (ana, cy):
-        take_pictures(console, student)
-    wait_until(
-        lambda: pictures(folders / ana) == pictures(folders / cy) == PICTURES,
-        60,
-        f"the pictures on the robot\n{agent.log()}",
-    )
+    take_pictures(console, ana, ("stop", "left"))
+    take_pictures(console, cy, ("stop",))
+    console.teach.command(ROBOT, ana, "train")  # and Ana's model goes onto the robot
+    console.teach.command(ROBOT, ana, "deploy", model="ana-signs")
+    model = tmp_path / "cache" / "models" / "ana-signs.onnx"
+    wait_until(model.exists, 120, f"Ana's model on the robot\n{agent.log()}")
+    assert pictures(folders / ana) == 2 * PICTURES and pictures(folders / cy) == PICTURES
 
     agent.close()  # the robot is off
     wait_until(lambda: not online(console), 30, "the robot offline")
@@ -98,10 +99,11 @@ def test_a_robot_off_during_a_purge_deletes_the_pictures_when_it_comes_back(
     auth = {"Authorization": f"Bearer {login['token']}", "Sec-Fetch-Site": "same-origin"}
     status, purged, _ = client("POST", "/api/v1/rosters/7A/purge", {"confirm": "7A"}, auth)
     assert status == 200 and purged["students"] == 1, purged
-    assert pictures(folders / ana) == PICTURES  # off: it heard nothing
+    assert pictures(folders / ana) == 2 * PICTURES and model.exists()  # off: it heard nothing
 
     agent.start()  # on again, on the same folders: it says what it holds, the console answers
     wait_until(lambda: online(console), 60, "the robot online again")
     wait_until(lambda: not (folders / ana).exists(), 60, f"the robot's purge\n{agent.log()}")
+    assert not model.exists() and not model.with_suffix(".yaml").exists()
     assert pictures(folders / cy) == PICTURES  # a student the console knows keeps hers
     assert not [p for p in tmp_path.rglob("*") if ana in str(p)]  # nothing of Ana, anywhere
