@@ -19,6 +19,8 @@ it, and its bytes go up to the console in pieces (:mod:`fleet.agent.teachwork`).
 On the simulator a student holds up a card (:mod:`hardware.sim.card`) instead
 of a real sign. Pictures are kept per pseudonymous student id
 (:mod:`fleet.agent.teachstore`), never logged, and only thumbnails travel.
+Asked ``held`` (the console does, at each birth), it lists the students it
+keeps folders of, so that a class purged while it was off reaches it too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from fleet.agent import teachwork
 from fleet.agent.preview import thumbnail
 from fleet.agent.teachstore import TeachSession, TeachStore
 from fleet.core.protocol import encode
-from fleet.core.teach import MAX_PICTURES, TeachCommand, TeachEvent
+from fleet.core.teach import MAX_HELD_PARTS, MAX_PICTURES, MAX_PURGE, TeachCommand, TeachEvent
 from rcbase.closeable import Closeable
 from rcbase.i18n import Text
 
@@ -202,6 +204,9 @@ class TeachPart(Closeable):
         if cmd.op == "purge":
             self._purge(cmd.students)
             return
+        if cmd.op == "held":
+            self._held()
+            return
         if cmd.op == "card":
             self._set_card(cmd)
             return
@@ -368,6 +373,14 @@ class TeachPart(Closeable):
             self._session, self.card = None, None
         self.store.purge(students)
         self.send("purged", None, qos=1, students=students)
+
+    def _held(self) -> None:
+        """Say which students this robot keeps teach folders of (the console, on its birth,
+        answers ``purge`` for those it does not know: purged while this robot was off)."""
+        students = self.store.students()[: MAX_HELD_PARTS * MAX_PURGE]
+        pages = [students[n : n + MAX_PURGE] for n in range(0, len(students), MAX_PURGE)] or [[]]
+        for n, page in enumerate(pages):
+            self.send("held", None, qos=1, students=page, part=n, parts=len(pages))
 
     def _close(self) -> None:
         self._closing.set()

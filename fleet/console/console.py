@@ -275,6 +275,7 @@ class Console(Closeable):
         if not self.db.devices.record_state(msg):
             logger.debug("stale last will of %s session %s ignored", msg.device, msg.session)
             return
+        self.teach.born(msg)  # back on: it deletes the teach pictures of students purged meanwhile
         if msg.online:
             self.identity.born(msg.device, msg.session)
             if takes_batched_acks(msg.versions):

@@ -13,6 +13,15 @@ teacher can push it to other robots. The robot's side is :mod:`fleet.agent.teach
     relay.offer(event)                      # from up/teach
     version, view = relay.view("s-0123456789abcdef")
     relay.purge(["s-0123456789abcdef"])     # every robot deletes the student's pictures
+    relay.born(state)                       # from up/state: a robot back on says what it holds
+
+A robot that was off during a purge never heard it. So when a robot comes
+online (a new session, or back after its last will), the console asks it
+which students it holds teach folders of (``held``), and answers ``purge``,
+to that robot only, for every id this console does not know: purged while
+the robot was off, or never a student here. It takes only the answer it
+asked for, once, at most :data:`~fleet.core.teach.MAX_HELD_PARTS` events of
+:data:`~fleet.core.teach.MAX_PURGE` ids.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -29,15 +39,25 @@ from typing import TYPE_CHECKING, Any
 from fleet.console.teachtrain import ConsoleTrainer
 from fleet.core.modelpush import MAX_MODEL_BYTES
 from fleet.core.protocol import encode
-from fleet.core.teach import MAX_PICTURES, MAX_PURGE, LabelInfo, TeachCommand, TeachEvent
+from fleet.core.teach import (
+    MAX_HELD_PARTS,
+    MAX_PICTURES,
+    MAX_PURGE,
+    STUDENT_PATTERN,
+    LabelInfo,
+    TeachCommand,
+    TeachEvent,
+)
 from models import sha256_of
 
 if TYPE_CHECKING:
     from fleet.console.console import Console
     from fleet.console.store import StudentSession
+    from fleet.core.protocol import DeviceState
 
 __all__ = [
     "COMMAND_TTL_S",
+    "HELD_WAIT_S",
     "Shelved",
     "TeachEvent",
     "TeachRelay",
@@ -53,6 +73,12 @@ COMMAND_TTL_S = 30.0
 CAPTURES_PER_MINUTE = 120
 #: Models being received at once (a deploy sends its .onnx in pieces).
 MAX_INCOMING = 4
+#: How long a robot's ``held`` answer is awaited after its birth (it may be busy training).
+HELD_WAIT_S = 300.0
+#: Robots whose session the console remembers asking (more: the oldest are forgotten).
+MAX_ASKED = 4096
+
+_STUDENT = re.compile(STUDENT_PATTERN)
 
 
 @dataclass
@@ -71,6 +97,16 @@ class _Memory:
     taken: deque[float] = field(default_factory=deque)
     #: Where the last training ran: "robot" or "console".
     where: str = "robot"
+
+
+@dataclass
+class _Ask:
+    """A robot's session asked which students it holds: the answer's parts seen so far."""
+
+    session: str
+    until: float
+    parts: int | None = None
+    seen: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -95,14 +131,16 @@ class TeachRelay:
         self._lock = threading.Lock()
         self._students: dict[str, _Memory] = {}
         self._incoming: dict[tuple[str, str], Shelved] = {}
+        self._asked: dict[str, _Ask] = {}
         self._seq = 0
         #: Training on the console, when a student picks it (fleet/console/teachtrain.py).
         self.trainer = ConsoleTrainer(console, self)
 
     # -- to the robot --------------------------------------------------------
 
-    def command(self, device: str, student: str | None, op: str, **fields: Any) -> None:
-        """Send one teach command to ``device`` (for ``student``, whose session it becomes)."""
+    def command(self, device: str, student: str | None, op: str, **fields: Any) -> bool:
+        """Send one teach command to ``device`` (for ``student``, whose session it becomes);
+        False when the console is off the broker (it was not sent)."""
         if student is not None:
             with self._lock:
                 memory = self._students.get(student)
@@ -113,7 +151,7 @@ class TeachRelay:
             device=device, ts=now, expires=now + COMMAND_TTL_S, op=op, student=student, **fields
         )
         console = self._console
-        console.link.publish(console.topics.cmd(device, "teach"), encode(cmd))
+        return console.link.publish(console.topics.cmd(device, "teach"), encode(cmd))
 
     def may_capture(self, student: str, count: int) -> bool:
         """True (and counted) when ``count`` more pictures stay within the minute's limit."""
@@ -179,13 +217,40 @@ class TeachRelay:
                 self._students.pop(student, None)
         self.trainer.purge(students)  # pictures copied to the console for training
         for device in self._console.db.devices.ids():
-            for first in range(0, len(students), MAX_PURGE):
+            sent = [
                 self.command(device, None, "purge", students=students[first : first + MAX_PURGE])
+                for first in range(0, len(students), MAX_PURGE)
+            ]
+            if not all(sent):  # the console was off the broker: this robot's birth, retained,
+                self._unask(device)  # comes again when it is back, and the robot is asked then
+
+    def born(self, state: DeviceState) -> None:
+        """A robot's birth or last will: a robot that comes online is asked, once a session,
+        which students it holds teach folders of (the answer: :meth:`_held`)."""
+        device = state.device
+        with self._lock:
+            ask = self._asked.pop(device, None)
+            if not state.online:  # back after this: asked again, even in the same session
+                return
+            if ask is not None and ask.session == state.session:
+                self._asked[device] = ask  # a later state of the same session: asked already
+                return
+            while len(self._asked) >= MAX_ASKED:
+                self._asked.pop(next(iter(self._asked)))
+            self._asked[device] = _Ask(state.session, self._clock() + HELD_WAIT_S)
+        if not self.command(device, None, "held"):
+            self._unask(device)  # not sent: asked at the next birth the console hears
+
+    def _unask(self, device: str) -> None:
+        with self._lock:
+            self._asked.pop(device, None)
 
     # -- from the robot ------------------------------------------------------
 
     def offer(self, event: TeachEvent) -> bool:
         """Keep what ``event`` says; False (dropped) when it is not from the student's robot."""
+        if event.kind == "held":
+            return self._held(event)
         if event.kind == "purged":
             logger.info(
                 "%s deleted the teach pictures of %d students",
@@ -212,6 +277,40 @@ class TeachRelay:
             self.trainer.receive(event, names)
         if done is not None:
             shelve(self._console, done)
+        return True
+
+    def _held(self, event: TeachEvent) -> bool:
+        """A robot's answer to :meth:`born`: it purges every student it holds whom this console
+        does not know. False (refused) when not asked, asked already, too big, or a bad id."""
+        said = event.students or []
+        if len(said) > MAX_PURGE or not all(_STUDENT.match(s) for s in said):
+            return False
+        students, part, parts = list(dict.fromkeys(said)), event.part, event.parts
+        with self._lock:
+            ask = self._asked.get(event.device)
+            if (
+                ask is None
+                or self._clock() > ask.until
+                or part is None
+                or parts is None
+                or not 0 <= part < parts <= MAX_HELD_PARTS
+                or ask.parts not in (None, parts)
+                or part in ask.seen
+            ):
+                return False
+            ask.parts = parts
+            ask.seen.add(part)
+            if len(ask.seen) == parts:
+                ask.until = 0.0  # the whole answer came: nothing more until its next birth
+        known = self._console.db.rosters.known(students) if students else set()
+        gone = [s for s in students if s not in known]
+        if gone:
+            logger.info(
+                "%s holds the teach pictures of %d students this console does not know: purging",
+                event.device,
+                len(gone),
+            )
+            self.command(event.device, None, "purge", students=gone)
         return True
 
     @staticmethod

@@ -25,6 +25,7 @@ __all__ = [
     "LABEL_PATTERN",
     "MAX_BURST",
     "MAX_CHUNK",
+    "MAX_HELD_PARTS",
     "MAX_LABELS",
     "MAX_MISTAKES",
     "MAX_PICTURES",
@@ -57,6 +58,8 @@ MAX_BURST = 20
 MAX_MISTAKES = 12
 #: Most students one purge names (a console sends more in several).
 MAX_PURGE = 500
+#: Most ``held`` events one robot answers a ``held`` command with (<= MAX_PURGE ids each).
+MAX_HELD_PARTS = 4
 #: Largest piece of a model sent up (base64 characters).
 MAX_CHUNK = 48 * 1024
 #: "Try it" stops by itself this long after it was turned on.
@@ -89,6 +92,7 @@ Op = Literal[
     "purge",  # delete every picture and model of ``students``
     "upload",  # send every picture up, for training on the console (the student chose it)
     "owns",  # ``model`` (pushed by the console, trained there) is the student's: purge deletes it
+    "held",  # say which students' teach folders this robot holds (``held`` events)
 ]
 
 
@@ -141,11 +145,12 @@ Kind = Literal[
     "error",  # what went wrong, in English and Chinese (``en``, ``zh``)
     "purged",  # these students' pictures and models are gone from this robot
     "upload",  # one picture (``data``), for training on the console; ``parts``: the end
+    "held",  # the students this robot holds teach folders of: ``students``, ``part`` of ``parts``
 ]
 
 
 class TeachEvent(_Msg):
-    """``up/teach``, QoS 0 (QoS 1 for ``deployed``, ``chunk``, ``upload`` and ``purged``)."""
+    """``up/teach``, QoS 0 (QoS 1 for ``deployed``, ``chunk``, ``upload``, ``purged``, ``held``)."""
 
     device: Id
     seq: int = Field(ge=0)

@@ -215,6 +215,18 @@ def test_purging_a_class_leaves_nothing_of_it_in_the_file(db_url: str | Path) ->
     assert KEPT.encode() in everything
 
 
+def test_known_says_which_ids_are_students_here(db_url: str | Path) -> None:
+    """What a robot back on is checked against: ids of a purged class, or never ours, are not."""
+    with Database(db_url) as db:
+        gone = db.rosters.add_student(GONE[0], "7-2")
+        kept = db.rosters.add_student(KEPT, "7-3")
+        strangers = [f"s-{n:016x}" for n in range(600)]  # more than one statement's IN list
+        assert db.rosters.known([*strangers, gone, kept]) == {gone, kept}
+        db.rosters.purge("7-2")
+        assert db.rosters.known([gone, kept, *strangers]) == {kept}
+        assert db.rosters.known([]) == set()
+
+
 def test_login_tokens_expire_and_can_be_revoked(db_url: str | Path) -> None:
     with Database(db_url) as db:
         db.accounts.add_teacher("ms-li", "a long secret")

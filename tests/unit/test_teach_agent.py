@@ -17,7 +17,7 @@ import pytest
 from fleet.agent.teach import TeachPart
 from fleet.agent.teachstore import TeachStore
 from fleet.core.protocol import DropCounter, Topics, decode, encode
-from fleet.core.teach import TeachCommand, TeachEvent
+from fleet.core.teach import MAX_HELD_PARTS, MAX_PURGE, TeachCommand, TeachEvent
 from hardware.sim import CameraSpec
 from hardware.sim.card import CardHolder
 from lessons import find_lesson, run_lesson
@@ -280,3 +280,45 @@ def test_upload_sends_every_picture_for_training_on_the_console(
     assert all(base64.b64decode(e.data or "")[:2] == b"\xff\xd8" for e in sent[:-1])
     assert sent[-1].parts == 9
     assert all(q == 1 for e, q in zip(events.got, events.qos, strict=True) if e.kind == "upload")
+
+
+def test_held_lists_the_students_folders_and_a_purge_of_them_deletes_them(
+    part: tuple[TeachPart, Events, Path],
+) -> None:
+    teach, events, tmp_path = part
+    folders = tmp_path / "agent" / "teach"
+    teach.handle(cmd("held"))
+    empty = events.wait("held")
+    assert (empty.students, empty.part, empty.parts) == ([], 0, 1)  # nothing held: said so
+    teach.handle(cmd("label", student=ANA, label="stop"))
+    teach.handle(cmd("card", student=ANA, card="stop"))
+    teach.handle(cmd("capture", student=ANA, label="stop", count=3))
+    teach.handle(cmd("label", student=BEN, label="stop"))
+    mark = len(events.got)
+    teach.handle(cmd("held"))
+    held = events.wait("held", mark)
+    assert (held.students, held.part, held.parts) == ([ANA, BEN], 0, 1)
+    assert events.qos[events.got.index(held)] == 1
+    assert len(list((folders / ANA).rglob("*.jpg"))) == 3
+    # the console answers purge for the one it no longer knows
+    teach.handle(cmd("purge", students=[ANA]))
+    events.wait("purged", mark)
+    assert not (folders / ANA).exists() and (folders / BEN).exists()
+    mark = len(events.got)
+    teach.handle(cmd("held"))
+    assert events.wait("held", mark).students == [BEN]
+
+
+def test_held_is_said_in_bounded_parts(part: tuple[TeachPart, Events, Path]) -> None:
+    teach, events, tmp_path = part
+    folders = tmp_path / "agent" / "teach"
+    many = [f"s-{n:016x}" for n in range(MAX_HELD_PARTS * MAX_PURGE + 7)]
+    for student in many:
+        (folders / student).mkdir(parents=True)
+    (folders / "not-a-student").mkdir()  # only pseudonymous ids are said
+    teach.handle(cmd("held"))
+    events.until(lambda got: sum(e.kind == "held" for e in got) == MAX_HELD_PARTS)
+    held = [e for e in events.got if e.kind == "held"]
+    assert [(e.part, e.parts) for e in held] == [(n, MAX_HELD_PARTS) for n in range(MAX_HELD_PARTS)]
+    said = [s for e in held for s in e.students or []]
+    assert said == many[: MAX_HELD_PARTS * MAX_PURGE]  # bounded: the first 2000 only

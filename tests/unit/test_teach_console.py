@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,8 +16,8 @@ import cv2
 from fleet.console.store import Database
 from fleet.console.teach import TeachRelay
 from fleet.core.bundles import BundleStore
-from fleet.core.protocol import DropCounter, Topics, decode
-from fleet.core.teach import LabelInfo, TeachEvent
+from fleet.core.protocol import DeviceState, DropCounter, Topics, decode, encode
+from fleet.core.teach import MAX_PURGE, LabelInfo, TeachEvent
 from hardware.sim import CameraSpec
 from hardware.sim.card import CardHolder
 
@@ -39,7 +40,7 @@ def console(tmp_path: Path, shelf: Shelf | None = None) -> Any:
         db.models = shelf
     return SimpleNamespace(
         topics=Topics("school", "room1"),
-        link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload))),
+        link=SimpleNamespace(publish=lambda topic, payload: sent.append((topic, payload)) or True),
         bundles=BundleStore(tmp_path / "bundles"),
         config=SimpleNamespace(data_dir=tmp_path / "console"),
         db=db,
@@ -207,3 +208,117 @@ def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictur
     assert shelf.added and shelf.added[0][0] == "my-signs" and shelf.added[0][4] == ANA
     relay.purge([ANA])
     assert not folder.exists()
+
+
+# -- a robot that was off during a purge: reconciled when it comes back on ------
+
+
+def birth(device: str = "robot-01", session: str = "one", online: bool = True) -> DeviceState:
+    return DeviceState(device=device, session=session, online=online, ts=time.time())
+
+
+def sent_teach(c: Any, after: int) -> list[tuple[str, str, list[str]]]:
+    """(device, op, students) of each teach command sent since ``after``."""
+    found = []
+    for topic, payload in c.sent[after:]:
+        decoded = decode(c.topics, topic, payload, DropCounter())
+        assert decoded is not None
+        found.append((decoded[0].device, decoded[1].op, decoded[1].students))
+    return found
+
+
+def test_a_robot_back_on_purges_the_students_this_console_does_not_know(tmp_path: Path) -> None:
+    zed = "s-00000000000000ff"  # never a student of this console
+    with Database(tmp_path / "console.sqlite") as db:
+        ana = db.rosters.add_student("Ana", "7A")
+        ben = db.rosters.add_student("Ben", "7B")
+        c = console(tmp_path)
+        c.db.rosters = db.rosters
+        relay = TeachRelay(c)
+        relay.born(birth())
+        assert sent_teach(c, 0) == [("robot-01", "held", [])]
+        relay.born(birth())  # a later state of the same session: not asked again
+        assert len(c.sent) == 1
+        held = event("held", student=None, students=[ana, ben, zed], part=0, parts=1)
+        assert relay.offer(held)
+        assert sent_teach(c, 1) == [("robot-01", "purge", [zed])]  # that robot only
+        assert not relay.offer(held)  # answered once: the same again is refused
+        assert len(c.sent) == 2
+
+        # class 7A purged while the robot was off (its last will, then the same session)
+        relay.born(birth(online=False))
+        db.rosters.purge("7A")
+        relay.born(birth())
+        assert sent_teach(c, 2) == [("robot-01", "held", [])]
+        # an answer in two parts: each is reconciled, a third is refused
+        assert relay.offer(event("held", student=None, students=[ana], part=0, parts=2))
+        assert relay.offer(event("held", student=None, students=[ben], part=1, parts=2))
+        assert not relay.offer(event("held", student=None, students=[zed], part=1, parts=2))
+        assert sent_teach(c, 3) == [("robot-01", "purge", [ana])]
+
+        # a new session (restarted) holding only known students: asked, nothing purged
+        relay.born(birth(session="two"))
+        assert relay.offer(event("held", student=None, students=[ben], part=0, parts=1))
+        assert sent_teach(c, 4) == [("robot-01", "held", [])]
+
+
+def test_a_hostile_held_report_is_bounded_and_refused(tmp_path: Path) -> None:
+    c = console(tmp_path)
+    looked: list[list[str]] = []
+
+    def known(ids: list[str]) -> set[str]:
+        looked.append(ids)
+        return set()
+
+    c.db.rosters = SimpleNamespace(known=known)
+    relay = TeachRelay(c)
+    many = [f"s-{n:016x}" for n in range(10_000)]
+    # not asked: refused, whatever it says
+    assert not relay.offer(event("held", student=None, students=many[:3], part=0, parts=1))
+    relay.born(birth())
+    # on the wire: 10k ids (~200 kB), or ids that are not pseudonyms, do not even decode
+    topics, counter = c.topics, DropCounter()
+    good = event("held", student=None, students=many[:3], part=0, parts=1)
+    wrong = (many, many[: MAX_PURGE + 1], ["Ana Lopez"], ["../../etc"], [*many[:3], "s-XYZ"])
+    for students in wrong:
+        bad = {**json.loads(encode(good)), "students": students}
+        assert decode(topics, topics.teach("robot-01"), json.dumps(bad).encode(), counter) is None
+    assert counter.snapshot() == {"oversized": 1, "malformed": 4}  # 10k ids: too big to read
+    # and the relay refuses them too, should one be made without checks
+    for students in (many, many[: MAX_PURGE + 1], [many[0]] * 10_000, ["Ana Lopez"]):
+        forged = TeachEvent.model_construct(**{**good.model_dump(), "students": students})
+        assert not relay.offer(forged)
+    # answers that are not the one asked for: another robot, too many parts, a part past the end
+    assert not relay.offer(event("held", device="robot-02", student=None, students=many[:3],
+                                 part=0, parts=1))  # fmt: skip
+    assert not relay.offer(event("held", student=None, students=many[:3], part=0, parts=9))
+    assert not relay.offer(event("held", student=None, students=many[:3], part=2, parts=2))
+    assert looked == [] and len(c.sent) == 1  # the store was never asked; nothing purged
+    # the real answer still counts: at most MAX_PURGE ids, purged on that robot only
+    assert relay.offer(event("held", student=None, students=many[:MAX_PURGE], part=0, parts=1))
+    assert looked == [many[:MAX_PURGE]]
+    assert sent_teach(c, 1) == [("robot-01", "purge", many[:MAX_PURGE])]
+
+
+def test_a_purge_the_console_could_not_send_is_reconciled_when_it_is_back(tmp_path: Path) -> None:
+    """The console off the broker during a purge: when it is back, the robots' retained births
+    come again, and those that missed the purge are asked what they hold."""
+    with Database(tmp_path / "console.sqlite") as db:
+        ana = db.rosters.add_student("Ana", "7A")
+        c = console(tmp_path)
+        c.db.rosters = db.rosters
+        relay = TeachRelay(c)
+        for device in ("robot-01", "robot-02"):
+            relay.born(birth(device))
+            assert relay.offer(event("held", device, None, students=[ana], part=0, parts=1))
+        assert len(c.sent) == 2  # asked, and nothing to purge
+        up = c.link.publish
+        c.link.publish = lambda topic, payload: False  # off the broker
+        db.rosters.purge("7A")
+        relay.purge([ana])
+        c.link.publish = up
+        for device in ("robot-01", "robot-02"):  # back on the broker: the retained births again
+            relay.born(birth(device))
+        assert sent_teach(c, 2) == [("robot-01", "held", []), ("robot-02", "held", [])]
+        assert relay.offer(event("held", "robot-02", None, students=[ana], part=0, parts=1))
+        assert sent_teach(c, 4) == [("robot-02", "purge", [ana])]

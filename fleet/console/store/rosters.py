@@ -13,7 +13,7 @@ import secrets
 import time
 
 from fleet.console.store.records import Purged, Roster, Student
-from fleet.console.store.sql import Connection, Session, begun
+from fleet.console.store.sql import Connection, Session, begun, chunks, marks
 
 __all__ = ["DEFAULT_ROSTER", "RosterStore"]
 
@@ -97,6 +97,17 @@ class RosterStore:
             )
             for r in rows
         ]
+
+    def known(self, ids: list[str]) -> set[str]:
+        """Which of these pseudonymous ids are students here (the others: purged, or never ours)."""
+        found: set[str] = set()
+        for part in chunks(ids):
+            rows = self._db.rows(
+                f"SELECT id FROM students WHERE id IN ({marks(len(part))})",  # noqa: S608 - placeholders only
+                part,
+            )
+            found.update(str(r["id"]) for r in rows)
+        return found
 
     def list(self) -> list[Roster]:
         """Each class with how many students and results it has."""
