@@ -31,8 +31,9 @@ from fleet.console.identity import IdentityWatch
 from fleet.console.jobguard import JobGuard
 from fleet.console.joblogs import JOB_LOG_LINES, JobLogs
 from fleet.console.preview import PreviewRelay
+from fleet.console.purging import purge_class
 from fleet.console.sensors import with_sensors
-from fleet.console.store import LOGIN_TTL_S, AuditAction, Database, EStopState, Purged
+from fleet.console.store import LOGIN_TTL_S, Database, EStopState, Purged
 from fleet.console.teach import TeachEvent, TeachRelay
 from fleet.core.bundles import BundleStore
 from fleet.core.errors import JobError
@@ -199,7 +200,8 @@ class Console(Closeable):
                 self._changed.wait(min(left, 0.5))
         return True
 
-    def _notify(self) -> None:
+    def notify(self) -> None:
+        """Something changed: the pages' event streams look again."""
         with self._changed:
             self.changes += 1
             self._changed.notify_all()
@@ -246,7 +248,7 @@ class Console(Closeable):
             return
         else:  # a device may not publish anything else on up/
             self.drops.add("unexpected")
-        self._notify()
+        self.notify()
 
     def _on_log(self, msg: LogBatch) -> None:
         """A robot's lines go to its own log; a job's, to the job's log only from its robot.
@@ -344,7 +346,7 @@ class Console(Closeable):
                 self.results_duplicate += 1
             acks.setdefault(msg.device, []).append(msg.result_id)
         self._ack(acks)
-        self._notify()
+        self.notify()
 
     def _ack(self, acks: dict[str, list[str]]) -> None:
         for device, ids in acks.items():
@@ -417,7 +419,7 @@ class Console(Closeable):
             self.link.publish(self.topics.job(device, job), payload)
             jobs.append({"job": job, "device": device})
         logger.info("pushed %s to %d devices", label, len(jobs))
-        self._notify()
+        self.notify()
         return jobs
 
     def cancel(self, job: str) -> bool:
@@ -433,7 +435,7 @@ class Console(Closeable):
         self.telemetry.pop(device, None)
         self.logs.pop(device, None)
         self.identity.forget(device)
-        self._notify()
+        self.notify()
 
     def identify(self, device: str) -> None:
         self._command(device, "identify")
@@ -450,14 +452,14 @@ class Console(Closeable):
         watch = self.previews.start(device, by)
         self._command(device, "preview_on")
         logger.info("camera preview of %s turned on by %s", device, by)
-        self._notify()
+        self.notify()
         return watch
 
     def preview_off(self, device: str) -> bool:
         """End ``device``'s preview; its newest picture is forgotten."""
         was_on = self.previews.stop(device)
         self._command(device, "preview_off")
-        self._notify()
+        self.notify()
         return was_on
 
     def stop_all(self, by: str) -> EStopState:
@@ -465,37 +467,25 @@ class Console(Closeable):
         state = self.db.estop.set(True, by)
         self._publish_estop(state)
         logger.warning("e-stop by %s (epoch %d)", by, state.epoch)
-        self._notify()
+        self.notify()
         return state
 
     def purge(self, roster: str, by: str) -> Purged:
-        """Delete a class's students, results, jobs and their robots' kept log lines; audited."""
-        students = [s.id for s in self.db.rosters.students(roster)]  # before they are gone
-        purged = self.db.rosters.purge(roster)
+        """Delete a class's data here and everywhere it went (:mod:`fleet.console.purging`)."""
+        return purge_class(self, roster, by)
+
+    def forget_devices(self, devices: list[str]) -> None:
+        """Drop what the console keeps in memory of these robots' jobs (their class is gone)."""
         with self._logs_lock:
-            for device in purged.devices:
+            for device in devices:
                 self.logs.pop(device, None)
-        self.job_logs.forget(purged.devices)
+        self.job_logs.forget(devices)
         self.guard.clear()  # its jobs are gone: nobody's now
-        self.db.audit.add(
-            by,
-            AuditAction.PURGE,
-            roster=roster,
-            students=purged.students,
-            results=purged.results,
-            jobs=purged.jobs,
-        )
-        logger.warning("class %r purged by %s: %d students, %d results",
-                       roster, by, purged.students, purged.results)  # fmt: skip
-        for hook in list(self.purge_hooks):
-            hook(students)
-        self._notify()
-        return purged
 
     def clear_stop(self, by: str) -> EStopState:
         """Clear the room's STOP (retained, with a new epoch): robots may run lessons again."""
         state = self.db.estop.set(False, by)
         self._publish_estop(state)
         logger.info("e-stop cleared by %s (epoch %d)", by, state.epoch)
-        self._notify()
+        self.notify()
         return state

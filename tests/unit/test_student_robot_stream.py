@@ -72,7 +72,7 @@ def test_the_stream_waits_for_the_result_after_the_final_status(
     reader, seen = _follow(r, run, cookie)
     console = r.console
     console.db.jobs.set_status(run, Status.SUCCEEDED, None)  # the status first ...
-    console._notify()
+    console.notify()
     deadline = time.monotonic() + 10
     while not any(e["event"] == "status" and e["status"] == "SUCCEEDED" for e in seen):
         assert time.monotonic() < deadline, seen
@@ -87,7 +87,7 @@ def test_the_stream_waits_for_the_result_after_the_final_status(
         ts=time.time(),
     )
     assert console.db.results.add(result)  # ... for the result, stored a moment later
-    console._notify()
+    console.notify()
     reader.join(timeout=20)
     assert not reader.is_alive()
     end = seen[-1]
@@ -102,7 +102,7 @@ def test_a_final_status_without_a_result_ends_the_stream_after_a_while(
     monkeypatch.setattr(studentruns, "_RESULT_GRACE_S", 0.5)
     reader, seen = _follow(r, run, cookie)
     r.console.db.jobs.set_status(run, Status.REJECTED, "a reason / 原因")
-    r.console._notify()
+    r.console.notify()
     reader.join(timeout=20)
     assert not reader.is_alive()
     assert seen[-1]["event"] == "end" and seen[-1]["status"] == "REJECTED"
