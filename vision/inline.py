@@ -54,10 +54,27 @@ class Costs:
         self._wait = self.probe  # results before the other mode is tried
         self._probing = False  # this mode is on trial
         self._hold_until = 0.0  # no trial before this time (perf_counter seconds)
+        #: when the caller last got a result in this mode (None: a period across a
+        #: switch or a wait that failed counts for neither mode)
+        self.last: float | None = None
 
     def add(self, inline: bool, period: float) -> None:
         self.periods[inline].append(period)
         self._count += 1
+
+    def note(self, inline: bool, now: float) -> bool:
+        """The caller got a result at ``now`` (``time.perf_counter``): add the period
+        since the last one, then :meth:`decide`. Quick when nothing is to be decided."""
+        last, self.last = self.last, now
+        if last is not None:
+            self.periods[inline].append(now - last)
+            self._count += 1
+        if self._probing:
+            if self._count < self.probe:
+                return inline
+        elif self._count < self._wait or now < self._hold_until:
+            return inline
+        return self.decide(inline, now)
 
     def could_go_inline(self) -> bool:
         """Preparing and running the model take less than the time between two results."""

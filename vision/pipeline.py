@@ -112,6 +112,16 @@ class LatestSlot(Closeable, Generic[T]):
             waiter.release()
         return item
 
+    def skip(self) -> int:
+        """Number a value its putter uses itself, without storing it: its ``seq``.
+        (An inline pipeline's step: the caller's thread has the frame and the result.)"""
+        with self._lock:
+            if not self._taken:
+                self.dropped += 1
+            self._taken = True
+            self._seq += 1
+            return self._seq
+
     def get(self, after: int = 0, timeout: float | None = None) -> Stamped[T] | None:
         """The newest value with ``seq > after``; None after ``timeout`` or when closed."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -300,7 +310,6 @@ class Pipeline(Closeable, Generic[R]):
         if not self._inline:
             self._threaded.set()
         self._costs = Costs()
-        self._returned: float | None = None  # when latest() last returned, in this mode
         self._source_lock = threading.Lock()  # one reader of the source at a time
         self._model_lock = threading.Lock()  # one thread runs the model at a time
         self._inline_lock = threading.Lock()  # one inline step at a time
@@ -402,7 +411,7 @@ class Pipeline(Closeable, Generic[R]):
             statistics.median(periods[False] or [0.0]) * 1e6,
             statistics.median(periods[True] or [0.0]) * 1e6,
         )
-        self._returned = None  # a period across the switch counts for neither mode
+        self._costs.last = None  # a period across the switch counts for neither mode
         if inline:
             self._threaded.clear()
             self._inline = True
@@ -440,6 +449,43 @@ class Pipeline(Closeable, Generic[R]):
             return None
         return self.frames.put(_Whole(frame), self.clock(), taken=True)
 
+    def _serial(self) -> Result[R] | None:
+        """The quick inline step, exactly a serial loop's: read a frame and run the whole
+        model on it, here. No slot holds the frame or the result (only their numbers
+        advance), so a result costs little more than the model (decision 0031). None
+        when :meth:`_inline_step` must do it: the camera thread left a frame, another
+        thread holds a lock, or the source ended."""
+        frames, source = self.frames, self._source_lock
+        if not self._inline_lock.acquire(blocking=False):
+            return None
+        try:
+            if frames._seq > self._seen or not source.acquire(blocking=False):
+                return None
+            try:
+                if frames._seq > self._seen:  # the camera thread put one before it stopped
+                    return None
+                frame = self._read()
+                stamp = self.clock()
+                self._seen = seq = frames.skip()
+            finally:
+                source.release()
+            with self._model_lock:
+                raw = self._model(frame)
+        except StopIteration:
+            self.source_ended = True
+            self.frames.close()
+            return None
+        except Exception as exc:  # kept: every later latest() raises it too
+            self.error = exc
+            raise
+        finally:
+            self._inline_lock.release()
+        self.processed += 1
+        self.inline_frames += 1
+        self._last_result = self.results.skip()
+        done = self.clock()
+        return Result(_Outcome(seq, stamp, raw, None), done, done)
+
     def _inline_step(self, deadline: float) -> Stamped[_Outcome[R]] | None:
         with self._inline_lock:
             while True:
@@ -473,6 +519,11 @@ class Pipeline(Closeable, Generic[R]):
         the camera or the model. Running inline, it reads a frame and runs the model
         before it returns (a source that blocks is waited for).
         """
+        if self._inline and self.error is None and not self._closed:
+            result = self._serial()
+            if result is not None and (max_age is None or result.age <= max_age):
+                self._measured()
+                return result
         deadline = self.clock() + timeout
         while True:
             if self.error is not None:
@@ -485,7 +536,7 @@ class Pipeline(Closeable, Generic[R]):
             if self.error is not None:
                 raise self.error
             if stored is None:
-                self._returned = None
+                self._costs.last = None
                 why = "the frame source ended" if self.source_ended else f"{timeout} s passed"
                 raise StaleFrameError(f"no new result: {why}")
             self._last_result = stored.seq
@@ -498,13 +549,10 @@ class Pipeline(Closeable, Generic[R]):
 
     def _measured(self) -> None:
         """Note the time since the last result the caller got; switch modes if it says so."""
-        now = time.perf_counter()
-        inline = self._inline
-        if self._returned is not None:
-            self._costs.add(inline, now - self._returned)
-        self._returned = now
-        if self._auto and not self.closed and self._costs.decide(inline, now) != inline:
-            self._switch(not inline)
+        if self._auto:
+            inline = self._inline
+            if self._costs.note(inline, time.perf_counter()) != inline and not self._closed:
+                self._switch(not inline)
 
     def __iter__(self) -> Iterator[Result[R]]:
         """Results one after another until the source ends or the pipeline closes."""
