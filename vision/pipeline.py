@@ -186,19 +186,29 @@ class _Whole(NamedTuple):
 class Result(Generic[R]):
     """What the model said about one frame (``value``), and how old that frame is."""
 
-    __slots__ = ("_outcome", "done_time", "frame_seq", "frame_time", "now")
+    __slots__ = ("_outcome", "_value", "done_time", "frame_seq", "frame_time", "now")
 
-    def __init__(self, outcome: _Outcome[R], done_time: float, now: float) -> None:
-        self._outcome = outcome
-        self.frame_seq = outcome.frame_seq  # 1, 2, ... in the order the camera gave them
-        self.frame_time = outcome.frame_time  # when the frame was read (time.monotonic)
+    def __init__(
+        self,
+        frame_seq: int,
+        frame_time: float,
+        done_time: float,
+        now: float,
+        value: R,
+        outcome: _Outcome[R] | None = None,  # None: ``value`` is the value
+    ) -> None:
+        self.frame_seq = frame_seq  # 1, 2, ... in the order the camera gave them
+        self.frame_time = frame_time  # when the frame was read (time.monotonic)
         self.done_time = done_time  # when the model was done with the frame
         self.now = now  # when you got the result
+        self._value = value
+        self._outcome = outcome
 
     @property
     def value(self) -> R:
         """What the model says (a model split in three works it out now, once)."""
-        return self._outcome.value()
+        outcome = self._outcome
+        return self._value if outcome is None else outcome.value()
 
     def __repr__(self) -> str:
         return f"<Result of frame {self.frame_seq}, {self.latency * 1000:.1f} ms>"
@@ -420,7 +430,8 @@ class Pipeline(Closeable, Generic[R]):
             self._threaded.set()
 
     def _result(self, stored: Stamped[_Outcome[R]]) -> Result[R]:
-        return Result(stored.value, stored.time, self.clock())
+        o = stored.value
+        return Result(o.frame_seq, o.frame_time, stored.time, self.clock(), o._value, o)
 
     # -- inline: the caller's thread runs the model ------------------------------------
     def _inline_frame(self, deadline: float) -> Stamped[Any] | None:
@@ -484,7 +495,7 @@ class Pipeline(Closeable, Generic[R]):
         self.inline_frames += 1
         self._last_result = self.results.skip()
         done = self.clock()
-        return Result(_Outcome(seq, stamp, raw, None), done, done)
+        return Result(seq, stamp, done, done, raw)
 
     def _inline_step(self, deadline: float) -> Stamped[_Outcome[R]] | None:
         with self._inline_lock:
@@ -522,7 +533,8 @@ class Pipeline(Closeable, Generic[R]):
         if self._inline and self.error is None and not self._closed:
             result = self._serial()
             if result is not None and (max_age is None or result.age <= max_age):
-                self._measured()
+                if self._auto:
+                    self._measured()
                 return result
         deadline = self.clock() + timeout
         while True:
