@@ -425,7 +425,9 @@ class Pipeline(Closeable, Generic[R]):
         if inline:
             self._threaded.clear()
             self._inline = True
-        else:
+        else:  # a result the model thread left is older than those given inline since
+            left = self.results.peek()
+            self._last_result = max(self._last_result, left.seq if left else 0)
             self._inline = False
             self._threaded.set()
 
@@ -462,10 +464,10 @@ class Pipeline(Closeable, Generic[R]):
 
     def _serial(self) -> Result[R] | None:
         """The quick inline step, exactly a serial loop's: read a frame and run the whole
-        model on it, here. No slot holds the frame or the result (only their numbers
-        advance), so a result costs little more than the model (decision 0031). None
-        when :meth:`_inline_step` must do it: the camera thread left a frame, another
-        thread holds a lock, or the source ended."""
+        model on it, here. No slot holds the frame (only its number advances) or the
+        result, so a result costs little more than the model (decision 0031). None when
+        :meth:`_inline_step` must do it: the camera thread left a frame, another thread
+        holds a lock, or the source ended."""
         frames, source = self.frames, self._source_lock
         if not self._inline_lock.acquire(blocking=False):
             return None
@@ -493,7 +495,6 @@ class Pipeline(Closeable, Generic[R]):
             self._inline_lock.release()
         self.processed += 1
         self.inline_frames += 1
-        self._last_result = self.results.skip()
         done = self.clock()
         return Result(seq, stamp, done, done, raw)
 

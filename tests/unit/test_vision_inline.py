@@ -14,6 +14,7 @@ import pytest
 from hardware.sim import sign_views
 from vision import Classifier, Pipeline
 from vision.inline import Costs
+from vision.pipeline import LatestSlot
 
 FRAME = np.ones((4, 4, 3), np.uint8)
 
@@ -136,3 +137,93 @@ def test_a_tie_goes_to_inline_and_threads_must_win_clearly() -> None:
     for _ in range(Costs.probe):  # two threads 3% quicker: not enough
         costs.add(False, 1.0e-3)
     assert costs.decide(False, 3.0) is True
+
+
+class Numbered:
+    """A model split in three whose answer is the number its source wrote into the
+    frame, so a result says which frame it came from; ``slow`` as in :class:`Fake`."""
+
+    def __init__(self) -> None:
+        self.slow = 0.0
+        self.reads = 0
+
+    def source(self) -> np.ndarray:
+        self.reads += 1
+        frame = np.zeros((4, 4, 3), np.uint8)
+        frame[0, 0, :2] = divmod(self.reads, 256)
+        return frame
+
+    def prepare(self, frame: np.ndarray) -> int:
+        if self.slow:
+            time.sleep(self.slow)
+        return int(frame[0, 0, 0]) * 256 + int(frame[0, 0, 1])
+
+    def compute(self, prepared: int) -> int:
+        if self.slow:
+            time.sleep(self.slow)
+        return prepared
+
+    def read(self, computed: int) -> int:
+        return computed
+
+    def finish(self, prepared: int) -> int:
+        return self.read(self.compute(prepared))
+
+    def __call__(self, frame: np.ndarray) -> int:
+        return self.finish(self.prepare(frame))
+
+
+def test_frames_keep_their_numbers_across_modes() -> None:
+    """The quick inline step numbers a frame without storing it: every result still
+    says which frame it came from, newer than the last, inline, threaded and inline
+    again, and never one the model thread left from before."""
+    model = Numbered()
+    got: list[tuple[str, int, int]] = []
+    with Pipeline(model.source, model) as pipe:
+
+        def until(mode: str, limit: int) -> None:
+            for _ in range(limit):
+                result = pipe.latest(timeout=5)
+                got.append((pipe.mode, result.frame_seq, result.value))
+                if pipe.mode == mode:
+                    return
+
+        until("inline", 100)
+        assert pipe.mode == "inline"
+        model.slow = 0.003  # two threads win now
+        until("threads", 400)
+        assert pipe.mode == "threads"
+        model.slow = 0.0  # and inline again
+        until("inline", 2000)
+        assert pipe.mode == "inline"
+        for _ in range(20):
+            result = pipe.latest(timeout=5)
+            got.append((pipe.mode, result.frame_seq, result.value))
+        assert pipe.inline_frames > 0
+    assert {mode for mode, _, _ in got} == {"inline", "threads"}
+    assert all(value == seq for _, seq, value in got)  # the number is the frame's own
+    seqs = [seq for _, seq, _ in got]
+    assert seqs == sorted(set(seqs))  # each newer than the last
+    assert seqs[-1] <= model.reads
+
+
+def test_inline_results_say_when_their_frame_was_taken() -> None:
+    ticks = iter(range(1000))
+    model = Numbered()
+    with Pipeline(model.source, model, inline=True, clock=lambda: float(next(ticks))) as pipe:
+        results = [pipe.latest(timeout=5) for _ in range(3)]
+    assert [r.value for r in results] == [1, 2, 3] == [r.frame_seq for r in results]
+    for r in results:  # read, then done after the model, and given to the caller then
+        assert r.frame_time < r.done_time <= r.now and r.latency > 0 and r.age >= r.latency
+
+
+def test_a_slot_numbers_a_value_it_does_not_store() -> None:
+    slot: LatestSlot[str] = LatestSlot()
+    slot.put("a")
+    assert slot.skip() == 2 and slot.dropped == 1  # "a" was never taken
+    item = slot.peek()
+    assert item is not None and (item.seq, item.value) == (1, "a")
+    assert slot.get(after=2, timeout=0) is None  # nothing newer than what was numbered
+    slot.put("b")
+    item = slot.get(after=2, timeout=0)
+    assert item is not None and (item.seq, item.value) == (3, "b") and slot.dropped == 1
