@@ -62,19 +62,29 @@ class Costs:
         self.periods[inline].append(period)
         self._count += 1
 
-    def note(self, inline: bool, now: float) -> bool:
+    def note(self, inline: bool, now: float) -> tuple[bool, int]:
         """The caller got a result at ``now`` (``time.perf_counter``): add the period
-        since the last one, then :meth:`decide`. Quick when nothing is to be decided."""
+        since the last one, then :meth:`decide`. Returns the mode to run in and how many
+        results the caller may give next without noting them: the next decision needs
+        only the last :attr:`window` periods, so the ones long before it are not taken
+        (running inline, taking them would cost as much as the rest of the step)."""
         last, self.last = self.last, now
         if last is not None:
-            self.periods[inline].append(now - last)
-            self._count += 1
+            self.add(inline, now - last)
         if self._probing:
-            if self._count < self.probe:
-                return inline
-        elif self._count < self._wait or now < self._hold_until:
-            return inline
-        return self.decide(inline, now)
+            return (inline if self._count < self.probe else self.decide(inline, now)), 0
+        if self._count < self._wait:
+            quiet = self._wait - self._count - self.window - 1
+        elif now < self._hold_until:
+            period = _median(self.periods[inline])
+            quiet = int((self._hold_until - now) / period) - self.window - 1 if period else 0
+        else:
+            return self.decide(inline, now), 0
+        if quiet <= 0:
+            return inline, 0
+        self._count += quiet
+        self.last = None  # the next period would span the results not noted
+        return inline, quiet
 
     def could_go_inline(self) -> bool:
         """Preparing and running the model take less than the time between two results."""

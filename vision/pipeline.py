@@ -320,9 +320,11 @@ class Pipeline(Closeable, Generic[R]):
         if not self._inline:
             self._threaded.set()
         self._costs = Costs()
+        self._quiet = 0  # results to give before the next one is noted in _costs
         self._source_lock = threading.Lock()  # one reader of the source at a time
         self._model_lock = threading.Lock()  # one thread runs the model at a time
         self._inline_lock = threading.Lock()  # one inline step at a time
+        self._owned = False  # inline, the threads use neither source nor model (_own)
         self._threads = [
             threading.Thread(target=self._camera_loop, name="vision-camera", daemon=True),
             threading.Thread(target=self._model_loop, name="vision-model", daemon=True),
@@ -421,11 +423,12 @@ class Pipeline(Closeable, Generic[R]):
             statistics.median(periods[False] or [0.0]) * 1e6,
             statistics.median(periods[True] or [0.0]) * 1e6,
         )
-        self._costs.last = None  # a period across the switch counts for neither mode
+        self._costs.last, self._quiet = None, 0  # a period across the switch counts for neither
         if inline:
             self._threaded.clear()
             self._inline = True
         else:  # a result the model thread left is older than those given inline since
+            self._owned = False
             left = self.results.peek()
             self._last_result = max(self._last_result, left.seq if left else 0)
             self._inline = False
@@ -462,28 +465,35 @@ class Pipeline(Closeable, Generic[R]):
             return None
         return self.frames.put(_Whole(frame), self.clock(), taken=True)
 
+    def _own(self) -> bool:
+        """Whether the caller's thread alone uses the source and the model now (running
+        inline, ``_owned`` says it once this was seen to be so). The two
+        threads check ``_inline`` under the source or model lock before they use either:
+        once each lock was seen free since the switch to inline, neither thread uses
+        them again until the switch back (which only this thread makes)."""
+        for lock in (self._source_lock, self._model_lock):
+            if not lock.acquire(blocking=False):
+                return False
+            lock.release()
+        self._owned = True
+        return True
+
     def _serial(self) -> Result[R] | None:
         """The quick inline step, exactly a serial loop's: read a frame and run the whole
         model on it, here. No slot holds the frame (only its number advances) or the
-        result, so a result costs little more than the model (decision 0031). None when
-        :meth:`_inline_step` must do it: the camera thread left a frame, another thread
-        holds a lock, or the source ended."""
-        frames, source = self.frames, self._source_lock
+        result, and the threads are out of the way (:meth:`_own`), so a result costs
+        little more than the model (decision 0031). None when :meth:`_inline_step`
+        must do it: the camera thread left a frame, a thread is still busy, another
+        caller is in ``latest()``, or the source ended."""
         if not self._inline_lock.acquire(blocking=False):
             return None
         try:
-            if frames._seq > self._seen or not source.acquire(blocking=False):
-                return None
-            try:
-                if frames._seq > self._seen:  # the camera thread put one before it stopped
-                    return None
-                frame = self._read()
-                stamp = self.clock()
-                self._seen = seq = frames.skip()
-            finally:
-                source.release()
-            with self._model_lock:
-                raw = self._model(frame)
+            if self.frames._seq > self._seen or not (self._owned or self._own()):
+                return None  # the camera thread left a frame, or is still reading one
+            frame = self._read()
+            stamp = self.clock()
+            self._seen = seq = self.frames.skip()
+            raw = self._model(frame)
         except StopIteration:
             self.source_ended = True
             self.frames.close()
@@ -534,7 +544,9 @@ class Pipeline(Closeable, Generic[R]):
         if self._inline and self.error is None and not self._closed:
             result = self._serial()
             if result is not None and (max_age is None or result.age <= max_age):
-                if self._auto:
+                if self._quiet:  # a result whose period nobody needs (Costs.note)
+                    self._quiet -= 1
+                elif self._auto:
                     self._measured()
                 return result
         deadline = self.clock() + timeout
@@ -562,10 +574,13 @@ class Pipeline(Closeable, Generic[R]):
 
     def _measured(self) -> None:
         """Note the time since the last result the caller got; switch modes if it says so."""
-        if self._auto:
+        if self._quiet:
+            self._quiet -= 1
+        elif self._auto:
             inline = self._inline
-            if self._costs.note(inline, time.perf_counter()) != inline and not self._closed:
-                self._switch(not inline)
+            mode, self._quiet = self._costs.note(inline, time.perf_counter())
+            if mode != inline and not self._closed:
+                self._switch(mode)
 
     def __iter__(self) -> Iterator[Result[R]]:
         """Results one after another until the source ends or the pipeline closes."""

@@ -146,21 +146,33 @@ class Numbered:
     def __init__(self) -> None:
         self.slow = 0.0
         self.reads = 0
+        self._lock = threading.Lock()
+        self._inside = {"source": 0, "compute": 0}
+        self.most = {"source": 0, "compute": 0}  # the most threads ever inside at once
+
+    def _enter(self, name: str, step: int) -> None:
+        with self._lock:
+            self._inside[name] += step
+            self.most[name] = max(self.most[name], self._inside[name])
 
     def source(self) -> np.ndarray:
+        self._enter("source", 1)
         self.reads += 1
         frame = np.zeros((4, 4, 3), np.uint8)
-        frame[0, 0, :2] = divmod(self.reads, 256)
+        frame[0, 0] = self.reads >> 16, (self.reads >> 8) & 255, self.reads & 255
+        self._enter("source", -1)
         return frame
 
     def prepare(self, frame: np.ndarray) -> int:
         if self.slow:
             time.sleep(self.slow)
-        return int(frame[0, 0, 0]) * 256 + int(frame[0, 0, 1])
+        return int(frame[0, 0, 0]) << 16 | int(frame[0, 0, 1]) << 8 | int(frame[0, 0, 2])
 
     def compute(self, prepared: int) -> int:
+        self._enter("compute", 1)
         if self.slow:
             time.sleep(self.slow)
+        self._enter("compute", -1)
         return prepared
 
     def read(self, computed: int) -> int:
@@ -205,6 +217,7 @@ def test_frames_keep_their_numbers_across_modes() -> None:
     seqs = [seq for _, seq, _ in got]
     assert seqs == sorted(set(seqs))  # each newer than the last
     assert seqs[-1] <= model.reads
+    assert model.most == {"source": 1, "compute": 1}  # never in two threads at once
 
 
 def test_inline_results_say_when_their_frame_was_taken() -> None:
@@ -227,3 +240,39 @@ def test_a_slot_numbers_a_value_it_does_not_store() -> None:
     slot.put("b")
     item = slot.get(after=2, timeout=0)
     assert item is not None and (item.seq, item.value) == (3, "b") and slot.dropped == 1
+
+
+def test_inline_never_reads_while_the_camera_thread_still_does() -> None:
+    """The quick inline step reads the source without a lock only once the camera
+    thread has seen the switch: a read it is still in is waited for, and its frame
+    is the next result."""
+    model = Numbered()
+    gate, stuck = threading.Event(), threading.Event()
+    inside: list[str] = []
+    most = 0
+
+    def source() -> np.ndarray:
+        nonlocal most
+        inside.append(threading.current_thread().name)
+        most = max(most, len(inside))
+        try:
+            if threading.current_thread().name == "vision-camera" and model.reads >= 3:
+                stuck.set()  # the camera thread is in its 4th read, and stays there
+                gate.wait(10)
+            return model.source()
+        finally:
+            inside.pop()
+
+    with Pipeline(source, model, inline=False) as pipe:
+        assert stuck.wait(5)
+        while pipe.latest(timeout=5).frame_seq < 3:  # the model thread took frame 3
+            pass
+        pipe._switch(True)  # as the pipeline does when inline is quicker
+        opener = threading.Timer(0.2, gate.set)
+        opener.start()
+        result = pipe.latest(timeout=5)  # inline now: waits for the camera's read
+        after = pipe.latest(timeout=5)
+        opener.join()
+    assert most == 1  # the caller never read while the camera thread was reading
+    assert (result.frame_seq, result.value) == (4, 4)  # the camera's frame, not lost
+    assert (after.frame_seq, after.value) == (5, 5) and pipe.mode == "inline"
