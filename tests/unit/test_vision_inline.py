@@ -3,6 +3,7 @@ threads cannot win, and the answers are the same either way (decision 0031)."""
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -276,3 +277,43 @@ def test_inline_never_reads_while_the_camera_thread_still_does() -> None:
     assert most == 1  # the caller never read while the camera thread was reading
     assert (result.frame_seq, result.value) == (4, 4)  # the camera's frame, not lost
     assert (after.frame_seq, after.value) == (5, 5) and pipe.mode == "inline"
+
+
+def test_costs_ask_only_for_the_periods_the_next_decision_needs() -> None:
+    costs = Costs()
+    for _ in range(Costs.window):  # preparing and running take 0.3 ms: inline could win
+        costs.pre.append(1e-4)
+        costs.infer.append(2e-4)
+    now, quiet = 0.0, 0
+    noted = given = 0
+
+    def give(inline: bool, period: float, most: int) -> bool:
+        """Results ``period`` apart, noted as the pipeline does, until the mode changes."""
+        nonlocal now, quiet, noted, given
+        for _ in range(most):
+            now += period
+            given += 1
+            if quiet:
+                quiet -= 1
+                continue
+            noted += 1
+            mode, quiet = costs.note(inline, now)
+            if mode != inline:
+                return mode
+        return inline
+
+    assert give(False, 1e-3, 100) is True  # threads at 1 ms: inline goes on trial
+    assert give(True, 0.5e-3, Costs.probe + 1) is True  # and wins it
+    noted = given = 0  # threads go on trial again after first_wait results ...
+    assert give(True, 0.5e-3, 30) is True
+    assert give(True, 0.6e-3, 1000) is False
+    assert Costs.first_wait <= given <= Costs.first_wait + 2
+    assert noted <= Costs.window + 3  # ... of which only the last few were noted
+    assert statistics.median(costs.periods[True]) == pytest.approx(0.6e-3)  # all recent
+    # threads lose their trial: inline again, held 50 trial lengths (8 x 1 ms) at least
+    assert give(False, 1e-3, 100) is True
+    noted = given = 0
+    start = now
+    assert give(True, 0.6e-3, 10_000) is False
+    assert now - start >= Costs.hold * Costs.probe * 1e-3
+    assert given > 600 and noted <= 3 * Costs.window
