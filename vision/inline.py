@@ -10,8 +10,9 @@ running the model takes less than the time between two results), keeps the
 quicker mode (inline, the plain loop a student would write, unless two threads
 are clearly quicker: by :attr:`Costs.margin`), and tries the other one again later: after twice as many
 results each time the other one loses, and never before 50 times the
-losing trial's length has passed (so trials cost at most 2% of the time,
-however slow a mode is on a busy machine). See decision 0031.
+losing trial's length, counted from the switch, has passed (so trials cost at
+most 2% of the time, however slow a mode or a switch is on a busy machine).
+See decision 0031.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Costs:
     probe = 8  # results a mode is measured for before it is judged
     first_wait = 64  # results in the better mode before the other is tried again
     max_wait = 4096
-    hold = 50  # times a losing trial's length before the next trial
+    hold = 50  # times a losing trial's length (from the switch on) before the next trial
     #: Two threads must beat inline by this much to be kept: a tie goes to inline, which
     #: never loses to the serial loop, while threads can (a busy core, the hand-offs).
     margin = 0.05
@@ -54,6 +55,7 @@ class Costs:
         self._wait = self.probe  # results before the other mode is tried
         self._probing = False  # this mode is on trial
         self._hold_until = 0.0  # no trial before this time (perf_counter seconds)
+        self._trial_start = 0.0  # when the trial began, with its switch
         #: when the caller last got a result in this mode (None: a period across a
         #: switch or a wait that failed counts for neither mode)
         self.last: float | None = None
@@ -105,12 +107,13 @@ class Costs:
                 self._wait = self.first_wait
                 return inline
             self._wait = min(2 * self._wait, self.max_wait)
-            self._hold_until = now + self.hold * sum(trial)
+            # from the switch on: on a busy machine, waking threads may cost more than the trial
+            self._hold_until = now + self.hold * (now - self._trial_start)
             return not inline
         if now < self._hold_until:
             return inline
         self._count = 0
         if not inline and not self.could_go_inline():
             return inline
-        self._probing = True  # try the other mode
+        self._probing, self._trial_start = True, now  # try the other mode
         return not inline
