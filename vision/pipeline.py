@@ -405,14 +405,15 @@ class Pipeline(Closeable, Generic[R]):
         try:
             if self.frames._seq > self._seen or not (self._owned or self._own()):
                 return None  # the camera thread left a frame, or is still reading one
-            frame = self._read()
+            try:
+                frame = self._read()
+            except StopIteration:
+                self.source_ended = True
+                self.frames.close()
+                return None
             stamp = self.clock()
             self._seen = seq = self.frames.skip()
             raw = self._model(frame)
-        except StopIteration:
-            self.source_ended = True
-            self.frames.close()
-            return None
         except Exception as exc:  # kept: every later latest() raises it too
             self.error = exc
             raise

@@ -317,3 +317,14 @@ def test_costs_ask_only_for_the_periods_the_next_decision_needs() -> None:
     assert give(True, 0.6e-3, 10_000) is False
     assert now - start >= Costs.hold * Costs.probe * 1e-3
     assert given > 600 and noted <= 3 * Costs.window
+
+
+def test_inline_a_model_error_is_kept_and_the_source_has_not_ended() -> None:
+    def model(frame: np.ndarray) -> int:
+        raise StopIteration  # the model's own error, not the end of the frames
+
+    with Pipeline(lambda: FRAME, model, inline=True) as pipe:
+        for _ in range(2):  # kept: raised again
+            with pytest.raises(StopIteration):
+                pipe.latest(timeout=1)
+        assert isinstance(pipe.error, StopIteration) and not pipe.source_ended
