@@ -8,11 +8,13 @@ the time between two results it returns, in each mode. It starts with two
 threads, tries inline for a few frames when inline could win (preparing plus
 running the model takes less than the time between two results), keeps the
 quicker mode (inline, the plain loop a student would write, unless two threads
-are clearly quicker: by :attr:`Costs.margin`), and tries the other one again later: after twice as many
-results each time the other one loses, and never before 50 times the
-losing trial's length, counted from the switch, has passed (so trials cost at
-most 2% of the time, however slow a mode or a switch is on a busy machine).
-See decision 0031.
+are clearly quicker: by :attr:`Costs.margin`), and tries the other one again later.
+Two threads, after twice as many results each time they lose, and never before
+50 times the losing trial's length, counted from the switch, has passed (so
+their trials cost at most 2% of the time, however slow they or a switch are on
+a busy machine). Inline, after :attr:`Costs.first_wait` results every time: it is
+the serial loop, so a trial of it costs little, and a trial it lost to a moment
+of load must not keep a slower mode for long. See decision 0031.
 """
 
 from __future__ import annotations
@@ -103,9 +105,10 @@ class Costs:
             trial = list(self.periods[inline])[-self.probe :]
             other = _median(self.periods[not inline])
             better = other * (1 + self.margin) if inline else other * (1 - self.margin)
-            if _median(trial) < better:
+            kept = _median(trial) < better
+            if kept or inline:  # or inline lost: it is the serial loop, cheap to try again soon
                 self._wait = self.first_wait
-                return inline
+                return inline and kept
             self._wait = min(2 * self._wait, self.max_wait)
             # from the switch on: on a busy machine, waking threads may cost more than the trial
             self._hold_until = now + self.hold * (now - self._trial_start)

@@ -328,3 +328,22 @@ def test_inline_a_model_error_is_kept_and_the_source_has_not_ended() -> None:
             with pytest.raises(StopIteration):
                 pipe.latest(timeout=1)
         assert isinstance(pipe.error, StopIteration) and not pipe.source_ended
+
+
+def test_inline_that_lost_a_trial_is_tried_again_soon() -> None:
+    """Inline is the serial loop: a trial of it costs little, so one it lost (to a
+    moment of load, say) does not keep the threads for long."""
+    costs = Costs()
+    for _ in range(Costs.probe):  # two threads: 1 ms between results
+        costs.add(False, 1e-3)
+        costs.pre.append(1e-4)
+        costs.infer.append(2e-4)
+    assert costs.decide(False, 0.0) is True  # inline on trial ...
+    for _ in range(Costs.probe):
+        costs.add(True, 1.2e-3)
+    assert costs.decide(True, 0.01) is False  # ... lost it
+    for _ in range(Costs.first_wait - 1):
+        costs.add(False, 1e-3)
+    assert costs.decide(False, 0.02) is False
+    costs.add(False, 1e-3)
+    assert costs.decide(False, 0.03) is True  # on trial again after first_wait, no hold
