@@ -107,7 +107,9 @@ class Costs:
             better = other * (1 + self.margin) if inline else other * (1 - self.margin)
             kept = _median(trial) < better
             if kept or inline:  # or inline lost: it is the serial loop, cheap to try again soon
-                self._wait = self.first_wait
+                # threads that won face inline again after a probe: 8 results may win
+                # by a moment of load, and 64 of them at the threads' pace cost much
+                self._wait = self.probe if kept and not inline else self.first_wait
                 return inline and kept
             self._wait = min(2 * self._wait, self.max_wait)
             # from the switch on: on a busy machine, waking threads may cost more than the trial

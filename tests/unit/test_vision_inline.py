@@ -347,3 +347,22 @@ def test_inline_that_lost_a_trial_is_tried_again_soon() -> None:
     assert costs.decide(False, 0.02) is False
     costs.add(False, 1e-3)
     assert costs.decide(False, 0.03) is True  # on trial again after first_wait, no hold
+
+
+def test_threads_that_won_a_trial_face_inline_again_soon() -> None:
+    costs = Costs()
+    for _ in range(Costs.window):  # inline: 1 ms between results; preparing and running 0.3
+        costs.add(True, 1e-3)
+        costs.pre.append(1e-4)
+        costs.infer.append(2e-4)
+    costs._wait = Costs.first_wait
+    costs._count = Costs.first_wait
+    assert costs.decide(True, 0.0) is False  # threads on trial ...
+    for _ in range(Costs.probe):
+        costs.add(False, 0.9e-3)
+    assert costs.decide(False, 0.01) is False  # ... won it (10% quicker)
+    for _ in range(Costs.probe - 1):
+        costs.add(False, 0.9e-3)
+    assert costs.decide(False, 0.02) is False
+    costs.add(False, 0.9e-3)
+    assert costs.decide(False, 0.03) is True  # inline on trial again after one probe
