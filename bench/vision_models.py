@@ -2,10 +2,11 @@
 and raw onnxruntime.
 
 For each model (every task: classify, detect, face, embed), in one run,
-twelve rounds of three paired turns (see ``vision/bench.py``): raw ``session.run``
-on a ready tensor (the physical limit), a plain serial loop (``runner(frame)``:
-resize, ``session.run``, the output read; what a student writes without a
-pipeline, the same work the pipeline does for each result), and
+twelve rounds of three paired turns, their order changing each round (see
+``vision/bench.py``): raw ``session.run`` on a ready tensor (the physical
+limit), a plain serial loop (``model(camera.read())``: read, resize,
+``session.run``, the output read; what a student writes without a pipeline,
+the same work the pipeline does for each result, through the same camera), and
 the pipeline (camera thread, latest-frame slot, model, result read by the
 caller; inline when two threads cannot win). Then the pipeline pinned,
 latency with a 30 fps camera, pre/post time and memory. Frames: 320x240
@@ -20,7 +21,7 @@ inference takes >= 1 ms ("-" where that goal does not apply).
 With ``--repeat N`` each model is measured N times, interleaved; ratios are
 medians of every round of every run, other figures medians of the runs (the
 machine is shared and noisy: medians, not best cases). The load average is
-printed before and after.
+printed before and after, and each run's ratios with the load as it ends (stderr).
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def median_of(runs: list[BenchResult]) -> BenchResult:
     )
 
 
+def _log(line: str) -> None:
+    """Each run's ratios as it ends, with the load then (on stderr: the table stays clean)."""
+    print(f"{line} (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+
+
 def _spread(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
@@ -116,7 +122,9 @@ def main() -> None:
             for n in args.threads:
                 try:
                     runs.setdefault((name, n), []).append(
-                        bench_model(name, n, args.seconds, frames, registry, rounds=args.rounds)
+                        bench_model(
+                            name, n, args.seconds, frames, registry, rounds=args.rounds, log=_log
+                        )
                     )
                 except StaleFrameError as exc:  # starved by other processes: that run is void
                     print(f"{name} x{n}: run void ({exc})", file=sys.stderr)

@@ -1,13 +1,15 @@
 """Measure a model on this computer: the pipeline against a serial loop and raw onnxruntime.
 
 For one model and thread count, side by side in one run, in rounds (four
-by default) of three paired turns each (so that other programs on the
-machine slow all three alike; every ratio is the median of the rounds'
-ratios; one pipeline lives through all its turns, resting between them):
+by default) of three paired turns each, in an order that changes from round
+to round (so that other programs on the machine slow all three alike; every
+ratio is the median of the rounds' ratios; one pipeline lives through all
+its turns, resting between them):
 
 - raw: ``session.run`` on a tensor made once (the physical limit);
 - loop: a plain serial loop, what a student writes without a pipeline:
-  ``runner(frame)`` (resize, ``session.run``, the output read into a result:
+  ``model(camera.read())`` (read, resize, ``session.run``, the output read into a
+  result, through the same camera and per-frame records as the pipeline:
   the same work the pipeline does for each result), then the next frame;
 - pipeline: camera thread (read + prepare) -> latest-frame slot -> model ->
   result read by the caller, with a camera that always has the next frame
@@ -134,6 +136,10 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
+#: the order of the three turns, round after round
+_ORDERS = (("raw", "loop", "pipeline"), ("pipeline", "raw", "loop"), ("loop", "pipeline", "raw"))
+
+
 class _OnDemandCamera:
     """Gives the next frame as soon as the model has taken the previous one (no spinning),
     while ``open`` is set (between turns it waits, so the pipeline rests)."""
@@ -175,16 +181,21 @@ def _raw(runner: Runner[Any], frame: Frame, seconds: float) -> list[float]:
 
 
 def _loop(runner: Runner[Any], frames: Sequence[Frame], seconds: float) -> tuple[int, float]:
-    """Frames done and seconds taken by a plain serial loop, ``runner(frame)`` for one
-    frame after another: resize, ``session.run``, the output read into a result (the
-    same work the pipeline does for each result it delivers)."""
-    for f in frames[:3]:
-        runner(f)
-    done, count = 0, len(frames)
+    """Frames done and seconds taken by a plain serial loop, ``model(camera.read())`` for
+    one frame after another: read, resize, ``session.run``, the output read into a result
+    (the same work the pipeline does for each result it delivers). The camera and the
+    per-frame records are the pipeline's own (:class:`_OnDemandCamera`,
+    :class:`_Counted`), so the two differ only by what the pipeline itself does."""
+    camera = _OnDemandCamera(frames)
+    model = _Counted(runner, camera)
+    camera.open.set()
+    for _ in range(3):
+        model(camera.read())
+    done = 0
     start = time.perf_counter()
     end = start + seconds
     while not done or time.perf_counter() < end:  # at least one
-        runner(frames[done % count])
+        _ = model(camera.read())
         done += 1
     return done, time.perf_counter() - start
 
@@ -326,11 +337,17 @@ def bench_model(
         loop_ratios: list[float] = []
         turn_s = seconds / rounds
         turns = _Turns(runner, frames)
+        measure: dict[str, Callable[[], Any]] = {
+            "raw": lambda: _raw(runner, frames[0], turn_s),
+            "loop": lambda: _loop(runner, frames, turn_s),
+            "pipeline": lambda: turns.turn(turn_s),
+        }
         try:
-            for _ in range(rounds):  # interleaved, so all three see the same load from others
-                turn = _raw(runner, frames[0], turn_s)
-                ln, lt = _loop(runner, frames, turn_s)
-                run = turns.turn(turn_s)
+            for i in range(rounds):  # interleaved, so all three see the same load from others,
+                # each round in another order, so none is always first after a pause
+                got = {step: measure[step]() for step in _ORDERS[i % len(_ORDERS)]}
+                turn: list[float] = got["raw"]
+                (ln, lt), run = got["loop"], got["pipeline"]
                 pipe_fps = run.done / run.seconds
                 ratios.append(pipe_fps / (len(turn) / sum(turn)))
                 loop_ratios.append(pipe_fps / (ln / lt))

@@ -59,89 +59,14 @@ from rcbase.closeable import Closeable
 from vision.errors import RunnerClosedError, StaleFrameError
 from vision.inline import Costs
 from vision.preprocess import Frame
+from vision.slot import LatestSlot, Stamped
 
 __all__ = ["LatestSlot", "Pipeline", "Result", "Stamped", "split_cores"]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 R = TypeVar("R")
 Source = Callable[[], Frame] | Iterable[Frame]
-
-
-class Stamped(NamedTuple, Generic[T]):
-    """A value with its sequence number and the time (``time.monotonic``) it was made."""
-
-    seq: int
-    time: float
-    value: T
-
-
-class LatestSlot(Closeable, Generic[T]):
-    """Holds only the newest value; ``get`` waits for one newer than what you have seen.
-
-    Closing it wakes every waiting ``get`` with nothing, and refuses ``put``.
-
-    It is made of plain locks (written in C), not a ``threading.Condition``
-    (written in Python): a pipeline passes thousands of frames a second
-    through two slots, and every microsecond the model thread spends here is
-    one it does not spend running the model.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._waiters: list[threading.Lock] = []  # held locks, one per waiting get()
-        self._item: Stamped[T] | None = None
-        self._seq = 0
-        self._taken = True
-        self.clock = clock
-        self.dropped = 0  # values replaced before anyone took them
-
-    def put(self, value: T, stamp: float | None = None, taken: bool = False) -> Stamped[T]:
-        """Store ``value`` as the newest; ``taken=True``: the putter uses it itself."""
-        with self._lock:
-            if self._closed:
-                raise RunnerClosedError("the slot is closed")
-            if not self._taken:
-                self.dropped += 1
-            self._seq += 1
-            item = self._item = Stamped(self._seq, self.clock() if stamp is None else stamp, value)
-            self._taken = taken
-            waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            waiter.release()
-        return item
-
-    def get(self, after: int = 0, timeout: float | None = None) -> Stamped[T] | None:
-        """The newest value with ``seq > after``; None after ``timeout`` or when closed."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                item = self._item
-                if item is not None and item.seq > after:
-                    self._taken = True
-                    return item
-                left = None if deadline is None else deadline - time.monotonic()
-                if self._closed or (left is not None and left <= 0):
-                    return None
-                waiter = threading.Lock()
-                waiter.acquire()
-                self._waiters.append(waiter)
-            # put() or close() releases the waiter; then look again
-            if not waiter.acquire(timeout=-1 if left is None else left):
-                with self._lock:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
-
-    def peek(self) -> Stamped[T] | None:
-        with self._lock:
-            return self._item
-
-    def _close(self) -> None:
-        with self._lock:
-            waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            waiter.release()
 
 
 class _Outcome(Generic[R]):
@@ -176,19 +101,29 @@ class _Whole(NamedTuple):
 class Result(Generic[R]):
     """What the model said about one frame (``value``), and how old that frame is."""
 
-    __slots__ = ("_outcome", "done_time", "frame_seq", "frame_time", "now")
+    __slots__ = ("_outcome", "_value", "done_time", "frame_seq", "frame_time", "now")
 
-    def __init__(self, outcome: _Outcome[R], done_time: float, now: float) -> None:
-        self._outcome = outcome
-        self.frame_seq = outcome.frame_seq  # 1, 2, ... in the order the camera gave them
-        self.frame_time = outcome.frame_time  # when the frame was read (time.monotonic)
+    def __init__(
+        self,
+        frame_seq: int,
+        frame_time: float,
+        done_time: float,
+        now: float,
+        value: R,
+        outcome: _Outcome[R] | None = None,  # None: ``value`` is the value
+    ) -> None:
+        self.frame_seq = frame_seq  # 1, 2, ... in the order the camera gave them
+        self.frame_time = frame_time  # when the frame was read (time.monotonic)
         self.done_time = done_time  # when the model was done with the frame
         self.now = now  # when you got the result
+        self._value = value
+        self._outcome = outcome
 
     @property
     def value(self) -> R:
         """What the model says (a model split in three works it out now, once)."""
-        return self._outcome.value()
+        outcome = self._outcome
+        return self._value if outcome is None else outcome.value()
 
     def __repr__(self) -> str:
         return f"<Result of frame {self.frame_seq}, {self.latency * 1000:.1f} ms>"
@@ -300,10 +235,11 @@ class Pipeline(Closeable, Generic[R]):
         if not self._inline:
             self._threaded.set()
         self._costs = Costs()
-        self._returned: float | None = None  # when latest() last returned, in this mode
+        self._quiet = 0  # results to give before the next one is noted in _costs
         self._source_lock = threading.Lock()  # one reader of the source at a time
         self._model_lock = threading.Lock()  # one thread runs the model at a time
         self._inline_lock = threading.Lock()  # one inline step at a time
+        self._owned = False  # inline, the threads use neither source nor model (_own)
         self._threads = [
             threading.Thread(target=self._camera_loop, name="vision-camera", daemon=True),
             threading.Thread(target=self._model_loop, name="vision-model", daemon=True),
@@ -402,16 +338,20 @@ class Pipeline(Closeable, Generic[R]):
             statistics.median(periods[False] or [0.0]) * 1e6,
             statistics.median(periods[True] or [0.0]) * 1e6,
         )
-        self._returned = None  # a period across the switch counts for neither mode
+        self._costs.last, self._quiet = None, 0  # a period across the switch counts for neither
         if inline:
             self._threaded.clear()
             self._inline = True
-        else:
+        else:  # a result the model thread left is older than those given inline since
+            self._owned = False
+            left = self.results.peek()
+            self._last_result = max(self._last_result, left.seq if left else 0)
             self._inline = False
             self._threaded.set()
 
     def _result(self, stored: Stamped[_Outcome[R]]) -> Result[R]:
-        return Result(stored.value, stored.time, self.clock())
+        o = stored.value
+        return Result(o.frame_seq, o.frame_time, stored.time, self.clock(), o._value, o)
 
     # -- inline: the caller's thread runs the model ------------------------------------
     def _inline_frame(self, deadline: float) -> Stamped[Any] | None:
@@ -439,6 +379,50 @@ class Pipeline(Closeable, Generic[R]):
             self.frames.close()
             return None
         return self.frames.put(_Whole(frame), self.clock(), taken=True)
+
+    def _own(self) -> bool:
+        """Whether the caller's thread alone uses the source and the model now (running
+        inline, ``_owned`` says it once this was seen to be so). The two
+        threads check ``_inline`` under the source or model lock before they use either:
+        once each lock was seen free since the switch to inline, neither thread uses
+        them again until the switch back (which only this thread makes)."""
+        for lock in (self._source_lock, self._model_lock):
+            if not lock.acquire(blocking=False):
+                return False
+            lock.release()
+        self._owned = True
+        return True
+
+    def _serial(self) -> Result[R] | None:
+        """The quick inline step, exactly a serial loop's: read a frame and run the whole
+        model on it, here. No slot holds the frame (only its number advances) or the
+        result, and the threads are out of the way (:meth:`_own`), so a result costs
+        little more than the model (decision 0031). None when :meth:`_inline_step`
+        must do it: the camera thread left a frame, a thread is still busy, another
+        caller is in ``latest()``, or the source ended."""
+        if not self._inline_lock.acquire(blocking=False):
+            return None
+        try:
+            if self.frames._seq > self._seen or not (self._owned or self._own()):
+                return None  # the camera thread left a frame, or is still reading one
+            try:
+                frame = self._read()
+            except StopIteration:
+                self.source_ended = True
+                self.frames.close()
+                return None
+            stamp = self.clock()
+            self._seen = seq = self.frames.skip()
+            raw = self._model(frame)
+        except Exception as exc:  # kept: every later latest() raises it too
+            self.error = exc
+            raise
+        finally:
+            self._inline_lock.release()
+        self.processed += 1
+        self.inline_frames += 1
+        done = self.clock()
+        return Result(seq, stamp, done, done, raw)
 
     def _inline_step(self, deadline: float) -> Stamped[_Outcome[R]] | None:
         with self._inline_lock:
@@ -473,6 +457,14 @@ class Pipeline(Closeable, Generic[R]):
         the camera or the model. Running inline, it reads a frame and runs the model
         before it returns (a source that blocks is waited for).
         """
+        if self._inline and self.error is None and not self._closed:
+            result = self._serial()
+            if result is not None and (max_age is None or result.age <= max_age):
+                if self._quiet:  # a result whose period nobody needs (Costs.note)
+                    self._quiet -= 1
+                elif self._auto:
+                    self._measured()
+                return result
         deadline = self.clock() + timeout
         while True:
             if self.error is not None:
@@ -485,7 +477,7 @@ class Pipeline(Closeable, Generic[R]):
             if self.error is not None:
                 raise self.error
             if stored is None:
-                self._returned = None
+                self._costs.last = None
                 why = "the frame source ended" if self.source_ended else f"{timeout} s passed"
                 raise StaleFrameError(f"no new result: {why}")
             self._last_result = stored.seq
@@ -498,13 +490,13 @@ class Pipeline(Closeable, Generic[R]):
 
     def _measured(self) -> None:
         """Note the time since the last result the caller got; switch modes if it says so."""
-        now = time.perf_counter()
-        inline = self._inline
-        if self._returned is not None:
-            self._costs.add(inline, now - self._returned)
-        self._returned = now
-        if self._auto and not self.closed and self._costs.decide(inline, now) != inline:
-            self._switch(not inline)
+        if self._quiet:
+            self._quiet -= 1
+        elif self._auto:
+            inline = self._inline
+            mode, self._quiet = self._costs.note(inline, time.perf_counter())
+            if mode != inline and not self._closed:
+                self._switch(mode)
 
     def __iter__(self) -> Iterator[Result[R]]:
         """Results one after another until the source ends or the pipeline closes."""
