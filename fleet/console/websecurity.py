@@ -39,15 +39,10 @@ one teacher, who alone lists and revokes them.
 
 from __future__ import annotations
 
-import json
-import logging
-from typing import TYPE_CHECKING, Any
-
 from fastapi import Request, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
-if TYPE_CHECKING:
-    pass
+from fleet.core import webguard
 
 __all__ = [
     "COOKIE",
@@ -61,13 +56,10 @@ __all__ = [
     "student_token",
 ]
 
-logger = logging.getLogger(__name__)
-
 COOKIE = "rc_session"
 #: A student's session (the workspace at /s/): another cookie, so a teacher and a student
 #: can share a browser, and a student's cookie is never taken for a teacher's.
 STUDENT_COOKIE = "rc_student"
-_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -125,81 +117,16 @@ def clear_session_cookie(response: Response, request: Request, name: str = COOKI
     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 def refusal(scope: Scope) -> str | None:
-    """Why a state-changing request must be refused as cross-site, or None to let it through."""
-    unsafe = scope.get("type") == "http" and scope.get("method", "GET") in _UNSAFE
-    if not unsafe or not str(scope.get("path", "")).startswith("/api/"):
-        return None
-    fetch_site = _header(scope, b"sec-fetch-site")
-    if fetch_site is not None:
-        if fetch_site.lower() in ("same-origin", "none"):
-            return None
-        return f"Sec-Fetch-Site is {fetch_site}"
-    origin = _header(scope, b"origin")
-    if origin is not None:
-        host = _header(scope, b"host") or ""
-        own = f"{scope.get('scheme', 'http')}://{host}".lower()
-        return None if origin.lower() == own else f"Origin {origin} is not {own}"
-    authorization = _header(scope, b"authorization") or ""
-    cookies = _header(scope, b"cookie") or ""
-    if not authorization and (f"{COOKIE}=" in cookies or f"{STUDENT_COOKIE}=" in cookies):
-        return "a cookie without Origin or Sec-Fetch-Site"
-    return None  # a script with a bearer token (or no credential at all)
+    """Why a state-changing request must be refused as cross-site (a teacher's or a student's
+    cookie without the console's origin), or None to let it through."""
+    return webguard.refusal(scope, (COOKIE, STUDENT_COOKIE))
 
 
-class CrossSiteGuard:
+class CrossSiteGuard(webguard.CrossSiteGuard):
     """ASGI middleware: refuses cross-site state changes (403) and adds the security headers."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        reason = refusal(scope)
-        if reason is not None:
-            logger.warning(
-                "refused %s %s from %s: %s",
-                scope.get("method"),
-                scope.get("path"),
-                (scope.get("client") or ("?",))[0],
-                reason,
-            )
-            response = Response(
-                content=json.dumps({"detail": REFUSED}, ensure_ascii=False).encode(),
-                status_code=403,
-                media_type="application/json; charset=utf-8",
-            )
-            await self._with_headers(scope, response, receive, send)
-            return
-        api = str(scope.get("path", "")).startswith("/api/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Any] = list(message.get("headers", []))
-                present = {bytes(k).lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                if api and b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    async def _with_headers(
-        self, scope: Scope, response: Response, receive: Receive, send: Send
-    ) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
-            await send(message)
-
-        await response(scope, receive, send_with_headers)
+        super().__init__(
+            app, cookies=(COOKIE, STUDENT_COOKIE), headers=SECURITY_HEADERS, refused=REFUSED
+        )
