@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,7 +127,7 @@ def is_url(store: str | Path) -> bool:
     return isinstance(store, str) and "://" in store
 
 
-class Connection(Closeable):
+class Connection(Closeable, ABC):
     """One engine's connection behind one lock; every method is thread-safe.
 
     Subclasses open it and migrate the schema; :attr:`engine` names them.
@@ -140,9 +141,9 @@ class Connection(Closeable):
         self._db = session
 
     @property
+    @abstractmethod
     def schema_version(self) -> int:
         """The number of the last migration the database has had."""
-        raise NotImplementedError
 
     def _session(self) -> Session:
         """The engine's connection (the caller holds the lock)."""
@@ -170,10 +171,10 @@ class Connection(Closeable):
         with self._lock, begun(self._session()) as db:
             yield db
 
+    @abstractmethod
     def scrub(self, db: Session, tables: Sequence[str]) -> None:
         """Leave no deleted row of ``tables`` in the database's files, on a ``db`` the caller
         has locked, outside a transaction (after a class is purged)."""
-        raise NotImplementedError
 
 
 class SqliteConnection(Connection):
