@@ -21,7 +21,8 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from roboclass import __version__
-from roboclass.offline import Bundle, OfflineError, Target, build_bundle
+from roboclass.offline import Bundle, Target, build_bundle
+from tests.integration.wheelhouse import needs_index
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -31,12 +32,8 @@ ROBOT_SUBSET = ["PyYAML>=6", "click>=8.1", "cobs>=1.2", "lgpio>=0.2"]
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     out = tmp_path_factory.mktemp("offline") / "bundle"
-    try:
+    with needs_index():
         return build_bundle(out, robot=Target.robot("3.11"), robot_requirements=ROBOT_SUBSET)
-    except OfflineError as exc:  # the index is the one outside part this test needs
-        if "cannot reach the package index" in str(exc) and os.environ.get("CI") != "true":
-            pytest.skip(str(exc))
-        raise
 
 
 def test_robot_wheels_are_for_aarch64_and_the_robots_python(bundle: Bundle) -> None:
@@ -144,17 +141,13 @@ def test_a_fresh_venv_installs_the_console_with_no_index(bundle: Bundle, tmp_pat
 
 
 def test_robot_only_builds_no_console_side(tmp_path: Path) -> None:
-    try:
+    with needs_index():
         made = build_bundle(
             tmp_path / "robots",
             robot=Target.robot("3.11"),
             robot_requirements=["click>=8.1"],
             sides=("robot",),
         )
-    except OfflineError as exc:
-        if "cannot reach the package index" in str(exc) and os.environ.get("CI") != "true":
-            pytest.skip(str(exc))
-        raise
     assert [side.name for side in made.sides] == ["robot"]
     assert not (made.root / "console").exists()
     manifest = json.loads((made.root / "manifest.json").read_text())

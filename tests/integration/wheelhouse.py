@@ -19,7 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from roboclass.offline import OfflineError, Target, requirements_for
 from roboclass.offline_pip import pip
 from tests.conftest import IN_CI
 
-__all__ = ["ROOT", "clean_env", "fresh_venv", "wheelhouse"]
+__all__ = ["ROOT", "clean_env", "fresh_venv", "needs_index", "wheelhouse"]
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSTRAINTS = ROOT / "constraints.txt"
@@ -44,6 +45,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def needs_index() -> Iterator[None]:
+    """A step that fetches from the package index, the one outside part these tests need:
+    when it cannot be reached the test is skipped, except under ``CI=true`` (the error stands)."""
+    try:
+        yield
+    except OfflineError as exc:
+        if "cannot reach the package index" in str(exc) and not IN_CI:
+            pytest.skip(str(exc))
+        raise
+
+
 def wheelhouse(wheel: Path, extras: Sequence[str]) -> Path:
     """The wheels of ``wheel``'s dependencies with ``extras``, pinned by constraints.txt."""
     requirements = requirements_for(wheel, extras, Target.here())
@@ -55,18 +68,15 @@ def wheelhouse(wheel: Path, extras: Sequence[str]) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
     try:
-        pip(
-            ["wheel", "-q", "-w", str(work), "-c", str(CONSTRAINTS), *requirements],
-            "fetching the dependencies' wheels",
-        )
-        (work / ".complete").write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
-        if folder.exists():  # another run made it meanwhile
-            shutil.rmtree(folder)
-        work.rename(folder)
-    except OfflineError as exc:
-        if "cannot reach the package index" in str(exc) and not IN_CI:
-            pytest.skip(str(exc))
-        raise
+        with needs_index():
+            pip(
+                ["wheel", "-q", "-w", str(work), "-c", str(CONSTRAINTS), *requirements],
+                "fetching the dependencies' wheels",
+            )
+            (work / ".complete").write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
+            if folder.exists():  # another run made it meanwhile
+                shutil.rmtree(folder)
+            work.rename(folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder
