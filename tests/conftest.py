@@ -80,3 +80,27 @@ def tmp_path(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Lines of each failed test's captured errors repeated at the very end of the output.
+ERROR_TAIL = 25
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the last line, each failed test's last captured error lines (a server's traceback
+    logged on its own thread, say), so a log that keeps only its end still shows why."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    for report in reporter.stats.get("failed", []):
+        lines = [
+            line
+            for name, text in report.sections
+            if name.startswith(("Captured stderr", "Captured log"))
+            for line in text.splitlines()
+            if line.strip()
+        ]
+        if lines:
+            reporter.write_sep("-", f"errors captured in {report.nodeid}")
+            for line in lines[-ERROR_TAIL:]:
+                reporter.write_line(line[:300])

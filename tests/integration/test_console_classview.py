@@ -46,6 +46,7 @@ WORDS = {
         "ended": "已下课",
         "projector": "关闭（Esc）",
         "norun": "还没有运行",
+        "changed": "学生现在打开的是",
     },
     "en": {
         "nav": "Class",
@@ -53,6 +54,7 @@ WORDS = {
         "ended": "has ended",
         "projector": "Close (Esc)",
         "norun": "not run yet",
+        "changed": "Students now open",
     },
 }
 
@@ -419,7 +421,10 @@ def test_teacher_runs_a_class_period_and_watches_the_class(
 
             # change the period's lesson, then end it
             page.select_option("#period-change", OTHER)
+            expect(page.locator("#period-change")).to_have_value(OTHER)
             page.click("#period-change-go")
+            # the page says so (on a failure this shows what it said instead), then the store
+            expect(page.locator("#toast")).to_contain_text(words["changed"])
             wait_until(lambda: stored(console, period.id).lesson_id == OTHER, 60, "lesson")
             page.click("#period-end")
             expect(page.locator("#period-end-go")).to_be_focused()

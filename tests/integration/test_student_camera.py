@@ -75,10 +75,11 @@ def run_events(
     place: str,
     code: str = LOOK,
     *,
-    stop_at_picture: bool = False,
+    stop_when_seen: bool = False,
 ) -> list[tuple[str, Any]]:
-    """Start a run with the camera on and read its events to the end (pressing Stop at the
-    first picture, when asked)."""
+    """Start a run with the camera on and read its events to the end (pressing Stop once a
+    picture and the live sensors have come, when asked: the preview can start before the
+    program has read a sensor)."""
     body = {"lesson_id": "robot-dance", "code": code, "place": place, "camera": True}
     status, started, _ = Client(url)("POST", "/api/v1/student/runs", body, headers)
     assert status == 200, started
@@ -98,8 +99,9 @@ def run_events(
                 events.append((kind, json.loads(text[6:])))
                 if kind == "end":
                     break
-                if kind == "camera" and stop_at_picture:
-                    stop_at_picture = False
+                kinds = {k for k, _ in events}
+                if stop_when_seen and {"camera", "sensors"} <= kinds:
+                    stop_when_seen = False
                     stop = f"/api/v1/student/runs/{started['run']}/stop"
                     assert Client(url)("POST", stop, None, headers)[0] == 200
     finally:
@@ -126,7 +128,7 @@ def test_the_robots_preview_comes_to_the_student_and_ends_with_the_run(
     student: tuple[Console, ApiServer, dict[str, str]],
 ) -> None:
     console, server, headers = student
-    events = run_events(server.url, headers, "robot", LOOK_UNTIL_STOPPED, stop_at_picture=True)
+    events = run_events(server.url, headers, "robot", LOOK_UNTIL_STOPPED, stop_when_seen=True)
     assert pictures(events), [kind for kind, _ in events]
     assert events[-1][0] == "end" and events[-1][1]["status"] == "stopped"  # the student's Stop
     assert console.previews.latest(ROBOT) is None  # the preview ended with the run
