@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -226,13 +226,17 @@ def revoke_school_command(school: str, root: Path) -> None:
 @district.command("broker-up")
 @CONFIG
 def broker_up(root: Path) -> None:
-    """Run the district's broker (Mosquitto) in the foreground until Ctrl+C."""
+    """Run the district's broker (Mosquitto) in the foreground until Ctrl+C.
+
+    Mosquitto takes this process's place, so its signals are Mosquitto's: SIGHUP
+    (`systemctl reload`) reads the ACL and the CRL again, SIGTERM stops it.
+    As a service: `roboclass service install district-broker --config DIR`.
+    """
     from district.broker import DistrictLayout  # noqa: PLC0415
     from fleet.broker.mosquitto import find_mosquitto  # noqa: PLC0415
 
     conf = DistrictLayout(root.resolve()).conf
     if not conf.is_file():
         raise click.ClickException(f"{conf} is missing: run `roboclass district broker-config`")
-    code = subprocess.call([str(find_mosquitto()), "-c", str(conf)])
-    if code != 0:
-        raise click.ClickException(f"mosquitto stopped with status {code}")
+    exe = str(find_mosquitto())
+    os.execv(exe, [exe, "-c", str(conf)])  # noqa: S606 - Mosquitto, no shell

@@ -1,4 +1,4 @@
-"""systemd units for a classroom: the agent on each robot, the console and the broker on the hub.
+"""systemd units: the agent on each robot, the console and the broker on the hub, the district.
 
 Everything here is a pure function from settings to text, so the units can be
 tested byte for byte; :mod:`roboclass.services_cli` writes them.
@@ -16,7 +16,11 @@ Each unit:
   ``ReadWritePaths``), with ``NoNewPrivileges``, a private ``/tmp`` and a
   read-only ``/home``. The agent keeps the devices (serial, GPIO, camera)
   and joins the groups that own them (``SupplementaryGroups``); the console
-  and the broker see no devices at all (``PrivateDevices``).
+  and the brokers see no devices at all (``PrivateDevices``).
+
+The district server (``roboclass district serve``) and its broker
+(``roboclass district broker-up``) are made the same way; the district's
+PostgreSQL password lives only in its settings file, never in the unit.
 
 >>> spec = agent_spec(exe=Path("/opt/roboclass/venv/bin/roboclass"), user="pi")
 >>> "Restart=on-failure" in unit_text(spec)
@@ -41,6 +45,8 @@ __all__ = [
     "agent_spec",
     "broker_spec",
     "console_spec",
+    "district_broker_spec",
+    "district_spec",
     "environment_text",
     "unit_text",
 ]
@@ -49,7 +55,7 @@ DEFAULT_UNIT_DIR = Path("/etc/systemd/system")
 DEFAULT_ENV_DIR = Path("/etc/roboclass")
 DEFAULT_DATA_DIR = Path("/var/lib/roboclass")
 
-SERVICES = ("agent", "console", "broker")
+SERVICES = ("agent", "console", "broker", "district", "district-broker")
 
 # The groups that own a robot's devices on Raspberry Pi OS: serial boards
 # (dialout), the camera (video), GPIO, I2C and SPI. Groups this computer does
@@ -71,11 +77,14 @@ class ServiceError(ValueError):
 def _checked(path: Path, what: str) -> str:
     text = str(path)
     if not path.is_absolute():
-        raise ServiceError(f"{what} must be an absolute path, not {text}")
+        raise ServiceError(
+            f"{what} must be an absolute path, not {text} / 请写绝对路径（以 / 开头）：{text}"
+        )
     if _UNSAFE.search(text):
         raise ServiceError(
             f"{what} {text} has a space, quote, '$', '%' or ';', which systemd would "
-            "split or expand: choose a plain path"
+            f"split or expand: choose a plain path / {text} 含空格、引号、'$'、'%' 或 ';'，"
+            "systemd 会拆开或替换它：请换一个不含这些字符的路径"
         )
     return text
 
@@ -98,6 +107,8 @@ class ServiceSpec:
     wants: tuple[str, ...] = ("network-online.target",)
     exec_reload: str | None = None
     stop_timeout_sec: int = 15
+    #: Open files (``LimitNOFILE``): a broker needs one per connection, more than the default 1024.
+    limit_nofile: int | None = None
     documentation: tuple[str, ...] = field(default=())
     #: Folders it may write besides ``data_dir`` (the console: the classroom's ACL and CRL).
     writable: tuple[Path, ...] = ()
@@ -111,7 +122,8 @@ class ServiceSpec:
         if self.user in ("", "root") or not re.fullmatch(r"[a-z_][a-z0-9_.-]*", self.user):
             raise ServiceError(
                 f"user {self.user!r}: run the service as an ordinary user "
-                "(--user pi, or a user made with `adduser --system roboclass`)"
+                "(--user pi, or a user made with `adduser --system roboclass`) / "
+                "请用 --user 指定一个普通用户（不能是 root），如 `adduser --system roboclass` 建的"
             )
         for group in self.supplementary_groups:
             if not re.fullmatch(r"[a-z_][a-z0-9_-]*", group):
@@ -159,6 +171,7 @@ def unit_text(spec: ServiceSpec) -> str:
         "Restart=on-failure",
         f"RestartSec={RESTART_SEC}",
         f"TimeoutStopSec={spec.stop_timeout_sec}",
+        *([f"LimitNOFILE={spec.limit_nofile}"] if spec.limit_nofile else []),
         "",
         "# Hardening: write only to the data folder; no new privileges.",
         "NoNewPrivileges=true",
@@ -320,19 +333,136 @@ def broker_spec(
     writes only its persistence folder ``data/`` in it.
     """
     config = _checked(config_dir, "the broker's configuration folder")
-    env_file = env_dir / "broker.env"
-    return ServiceSpec(
+    return _mosquitto_spec(
         name="roboclass-broker",
         description="RoboClass classroom MQTT broker (Mosquitto with TLS and ACLs)",
-        exec_start=(_checked(exe, "the program"), "broker", "up", "--config", config),
+        command=(_checked(exe, "the program"), "broker", "up", "--config", config),
         user=user,
-        data_dir=config_dir / "data",
-        env_file=env_file,
+        config_dir=config_dir,
+        env_file=env_dir / "broker.env",
         env_example=(
             "# Settings of roboclass-broker (the hub). The broker's own settings live in\n"
             f"# {config}: change them with `roboclass broker config`.\n"
         ),
+    )
+
+
+def _mosquitto_spec(
+    *,
+    name: str,
+    description: str,
+    command: tuple[str, ...],
+    user: str,
+    config_dir: Path,
+    env_file: Path,
+    env_example: str,
+    limit_nofile: int | None = None,
+) -> ServiceSpec:
+    """A broker's unit: Mosquitto writes only its persistence folder ``data/``."""
+    return ServiceSpec(
+        name=name,
+        description=description,
+        exec_start=command,
+        user=user,
+        data_dir=config_dir / "data",
+        env_file=env_file,
+        env_example=env_example,
         environment=(("PYTHONUNBUFFERED", "1"),),
-        # `roboclass broker up` passes SIGHUP on: Mosquitto reads the ACL and the CRL again.
+        # `roboclass broker up` passes SIGHUP on, and `roboclass district broker-up` becomes
+        # Mosquitto: either way Mosquitto reads the ACL and the CRL again.
         exec_reload="/bin/kill -HUP $MAINPID",
+        limit_nofile=limit_nofile,
+    )
+
+
+def district_broker_spec(
+    *,
+    exe: Path,
+    user: str,
+    config_dir: Path,
+    env_dir: Path = DEFAULT_ENV_DIR,
+) -> ServiceSpec:
+    """The district's broker: ``roboclass district broker-up`` (Mosquitto with TLS).
+
+    ``config_dir`` is the folder ``roboclass district broker-config`` made.
+    ``systemctl reload`` makes it read the ACL and the CRL again, after
+    ``roboclass district school-cert`` or ``revoke-school``.
+    """
+    config = _checked(config_dir, "the district broker's folder")
+    return _mosquitto_spec(
+        name="roboclass-district-broker",
+        description="RoboClass district MQTT broker (Mosquitto with TLS, an ACL per school)",
+        command=(_checked(exe, "the program"), "district", "broker-up", "--config", config),
+        user=user,
+        config_dir=config_dir,
+        env_file=env_dir / "district-broker.env",
+        env_example=(
+            "# Settings of roboclass-district-broker. The broker's own settings live in\n"
+            f"# {config}: change them with `roboclass district broker-config`.\n"
+            "# After `roboclass district school-cert` or `revoke-school`:\n"
+            "#   sudo systemctl reload roboclass-district-broker\n"
+        ),
+        # Every school's bridge is a connection (district-broker.json allows 2000).
+        limit_nofile=8192,
+    )
+
+
+def district_spec(
+    *,
+    exe: Path,
+    user: str,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    env_dir: Path = DEFAULT_ENV_DIR,
+    broker_config: Path | None = None,
+) -> ServiceSpec:
+    """The district server: ``roboclass district serve``.
+
+    Its store's URL holds PostgreSQL's password, so it is never on the command
+    line (``ps`` shows that) nor in the unit: it is ``ROBOCLASS_DISTRICT_STORE``
+    in the settings file (root's, mode 0600), which ``--store`` reads. Its
+    signing key is made on the first start as ``district-key.pem`` in the data
+    folder (``ROBOCLASS_DATA_DIR``). With ``broker_config`` (the folder
+    ``roboclass district broker-config`` made) it joins that broker with the
+    folder's ``service/``. It starts after PostgreSQL without requiring it
+    (the database may be on another machine).
+    """
+    data = _checked(data_dir, "the data folder")
+    broker = (
+        ()
+        if broker_config is None
+        else ("--broker-folder", f"{_checked(broker_config, 'the district broker folder')}/service")
+    )
+    local_broker = "roboclass-district-broker.service"
+    return ServiceSpec(
+        name="roboclass-district",
+        description="RoboClass district server (ingest from the schools, JSON API, staff pages)",
+        exec_start=(
+            _checked(exe, "the program"),
+            "district",
+            "serve",
+            *broker,
+            "$ROBOCLASS_DISTRICT_ARGS",
+        ),
+        user=user,
+        data_dir=data_dir,
+        env_file=env_dir / "district.env",
+        env_example=(
+            "# Settings of roboclass-district (the district server). After a change:\n"
+            "#   sudo systemctl restart roboclass-district\n"
+            "# It holds the database's password: keep it root's and private\n"
+            "# (sudo chmod 600 this file); systemd reads it for the service.\n"
+            "# The district's PostgreSQL, with its password (percent-encode any '@', ':' or '/'):\n"
+            "#   ROBOCLASS_DISTRICT_STORE=postgresql://roboclass:PASSWORD@127.0.0.1:5432/district\n"
+            "ROBOCLASS_DISTRICT_STORE=\n"
+            "# Options of `roboclass district serve`. Where staff reach it:\n"
+            "#   --host 0.0.0.0 --port 8090\n"
+            "# The district broker, unless installed with --broker-config:\n"
+            "#   --broker-folder /srv/roboclass/district/service\n"
+            f"# Its signing key is made on the first start: {data}/district-key.pem\n"
+            "ROBOCLASS_DISTRICT_ARGS=--host 127.0.0.1 --port 8090\n"
+        ),
+        environment=_environment(data_dir),
+        # PostgreSQL may run elsewhere: After= orders the start, it requires nothing.
+        after=("network-online.target", "postgresql.service", local_broker),
+        wants=("network-online.target", *(() if broker_config is None else (local_broker,))),
     )

@@ -1,4 +1,4 @@
-"""``roboclass service install agent|console|broker``: write the systemd units.
+"""``roboclass service install agent|console|broker|district|district-broker``: write units.
 
 ``roboclass agent install`` and ``roboclass console install`` are the same
 commands (:data:`roboclass.cli.ALIASES` sends them here).
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from rcbase.files import write_atomic
 from roboclass.services import (
     AGENT_GROUPS,
     DEFAULT_DATA_DIR,
@@ -27,6 +28,8 @@ from roboclass.services import (
     agent_spec,
     broker_spec,
     console_spec,
+    district_broker_spec,
+    district_spec,
     environment_text,
     unit_text,
 )
@@ -58,7 +61,7 @@ def _existing_groups(wanted: tuple[str, ...]) -> tuple[list[str], list[str]]:
 
 @click.group()
 def service() -> None:
-    """Install the agent, console and broker as systemd services."""
+    """Install the agent, console, broker and district as systemd services."""
 
 
 def _options(func: click.decorators.FC) -> click.decorators.FC:
@@ -150,9 +153,9 @@ def _install(
         unit_path.write_text(unit, encoding="utf-8")
         if env_new:
             spec.env_file.parent.mkdir(parents=True, exist_ok=True)
-            # The settings may hold a key: readable by root (systemd reads it) only.
-            spec.env_file.write_text(environment_text(spec), encoding="utf-8")
-            spec.env_file.chmod(0o600)
+            # The settings may hold a key or a password: readable by root (systemd reads
+            # it) only, from the first byte.
+            write_atomic(spec.env_file, environment_text(spec).encode(), 0o600)
         spec.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             user = pwd.getpwnam(spec.user)
@@ -160,11 +163,14 @@ def _install(
     except PermissionError as exc:
         raise click.ClickException(
             f"cannot write {exc.filename}: run it with sudo, or use --dry-run to see the files"
+            f" / 无法写入 {exc.filename}：请用 sudo 运行，或加 --dry-run 只看文件内容"
         ) from exc
     except KeyError as exc:
         raise click.ClickException(
             f"there is no user {spec.user} on this computer: make one "
             f"(sudo adduser --system --group {spec.user}) or choose --user"
+            f" / 本机没有用户 {spec.user}：先建一个（sudo adduser --system --group "
+            f"{spec.user}）或用 --user 换一个"
         ) from exc
     if as_json:
         click.echo(json.dumps(facts))
@@ -277,3 +283,119 @@ def install_broker(
         )
     )
     _install(spec, unit_dir, dry_run, as_json, [])
+
+
+def _broker_folder(config_dir: Path, inside: str = "") -> Path:
+    """The folder `roboclass district broker-config` made, absolute; refused if it is not one."""
+    folder = config_dir.absolute()
+    missing = [
+        name
+        for name, there in (("mosquitto.conf", (folder / "mosquitto.conf").is_file()),
+                            (f"{inside}/", not inside or (folder / inside).is_dir()))
+        if not there
+    ]  # fmt: skip
+    if missing:
+        raise click.ClickException(
+            f"{folder} is not a district broker's folder (no {' or '.join(missing)}): make it "
+            f"first with `roboclass district broker-config --out {folder} --host NAME` / "
+            f"{folder} 不是区级 broker 的配置文件夹（没有 {'、'.join(missing)}）：先运行 "
+            f"`roboclass district broker-config --out {folder} --host 域名`"
+        )
+    return folder
+
+
+def _owner_note(folder: Path, user: str) -> list[str]:
+    """A note when the service's user does not own the broker's folder (its keys are private)."""
+    try:
+        owner = pwd.getpwuid(folder.stat().st_uid).pw_name
+    except (KeyError, OSError):
+        return []
+    if owner == user:
+        return []
+    return [
+        f"{folder} belongs to {owner}; the service runs as {user} and must read it: "
+        f"sudo chown -R {user}: {folder} / 该文件夹属于 {owner}，服务以 {user} 运行，"
+        f"需要能读它：sudo chown -R {user}: {folder}"
+    ]
+
+
+def _private_settings(spec: ServiceSpec) -> list[str]:
+    """A note when an existing settings file (it holds a password) is readable by others."""
+    try:
+        mode = spec.env_file.stat().st_mode & 0o777
+    except OSError:
+        return []
+    if not mode & 0o077:
+        return []
+    return [
+        f"{spec.env_file} (mode {mode:o}) holds the database's password: sudo chmod 600 "
+        f"{spec.env_file} / 该文件含数据库密码，请执行 sudo chmod 600 {spec.env_file}"
+    ]
+
+
+@install.command("district")
+@click.option(
+    "--broker-config",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder `roboclass district broker-config` made: join that broker (DIR/service).",
+)
+@_options
+@_DATA_DIR
+def install_district(
+    broker_config: Path | None,
+    user: str | None,
+    unit_dir: Path,
+    env_dir: Path,
+    data_dir: Path,
+    exe: Path | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """The district server (`roboclass district serve`).
+
+    Its PostgreSQL URL and password go in ENV_DIR/district.env
+    (ROBOCLASS_DISTRICT_STORE=), never on a command line or in the unit.
+    """
+    folder = None if broker_config is None else _broker_folder(broker_config, "service")
+    who = user or _default_user()
+    spec = _spec_or_fail(
+        lambda: district_spec(
+            exe=exe or _this_roboclass(),
+            user=who,
+            data_dir=data_dir,
+            env_dir=env_dir,
+            broker_config=folder,
+        )
+    )
+    notes = [] if folder is None else _owner_note(folder / "service", who)
+    _install(spec, unit_dir, dry_run, as_json, notes + _private_settings(spec))
+
+
+@install.command("district-broker")
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The folder `roboclass district broker-config` made.",
+)
+@_options
+def install_district_broker(
+    config_dir: Path,
+    user: str | None,
+    unit_dir: Path,
+    env_dir: Path,
+    exe: Path | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """The district's broker (Mosquitto with TLS); `systemctl reload` reads its ACL again."""
+    folder = _broker_folder(config_dir)
+    who = user or _default_user()
+    spec = _spec_or_fail(
+        lambda: district_broker_spec(
+            exe=exe or _this_roboclass(), user=who, config_dir=folder, env_dir=env_dir
+        )
+    )
+    _install(spec, unit_dir, dry_run, as_json, _owner_note(folder, who))
