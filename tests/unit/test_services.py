@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from roboclass.services import (
 )
 from roboclass.services_cli import service
 from tests.conftest import free_port, system_part
+from tests.postgres import TempPostgres, postgres  # noqa: F401 - the session fixture
 
 EXE = Path("/opt/roboclass/venv/bin/roboclass")
 # A user every Debian has; when the tests run as root the data folder is given to it.
@@ -602,3 +604,71 @@ def test_district_broker_up_is_mosquitto_so_reload_reaches_it(tmp_path: Path) ->
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, (said + err).decode()
     assert b"terminating" in err
+
+
+def _as_systemd_would(unit: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment systemd makes from ``unit`` (what this test needs)."""
+    env: dict[str, str] = {}
+    command: list[str] = []
+    for line in section(unit, "Service"):
+        key, _, value = line.partition("=")
+        if key == "Environment":
+            env.update([value.split("=", 1)])
+        elif key == "EnvironmentFile":
+            for setting in Path(value.removeprefix("-")).read_text().splitlines():
+                if setting and not setting.startswith("#"):
+                    env.update([setting.split("=", 1)])
+        elif key == "ExecStart":
+            command = value.split()
+    # An unbraced $VAR is split into words (and is nothing when empty).
+    words = [
+        w for part in command for w in (env.get(part[1:], "").split() if part[0] == "$" else [part])
+    ]
+    return words, env
+
+
+def test_the_units_command_and_settings_start_the_district_and_make_its_key_in_the_data_folder(
+    tmp_path: Path,
+    postgres: TempPostgres,  # noqa: F811
+) -> None:
+    """The unit as written, run as systemd would run it: the store comes from the settings
+    file (with a password in its URL), never from the command line; the key lands in the
+    unit's data folder."""
+    from fleet.broker.mosquitto import Mosquitto  # noqa: PLC0415
+
+    system_part("mosquitto")
+    roboclass = Path(sys.executable).with_name("roboclass")
+    args = ["install", "district", "--user", USER, "--exe", str(roboclass)]
+    args += ["--unit-dir", str(tmp_path / "u"), "--env-dir", str(tmp_path / "e")]
+    args += ["--data-dir", str(tmp_path / "d"), "--json"]
+    result = CliRunner().invoke(service, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # trust on loopback: the password is sent only if asked, but it is in the URL all the same
+    store = postgres.fresh_database().replace("@", ":s3cret-pw@", 1)
+    settings = tmp_path / "e" / "district.env"
+    with Mosquitto.loopback() as broker:
+        text = settings.read_text()
+        text = text.replace(
+            "\nROBOCLASS_DISTRICT_STORE=\n", f"\nROBOCLASS_DISTRICT_STORE={store}\n"
+        )
+        text = text.replace(
+            "ROBOCLASS_DISTRICT_ARGS=--host 127.0.0.1 --port 8090",
+            f"ROBOCLASS_DISTRICT_ARGS=--port 0 --broker 127.0.0.1:{broker.port} --duration 1 --json",
+        )
+        settings.write_text(text)
+        command, env = _as_systemd_would(
+            (tmp_path / "u" / "roboclass-district.service").read_text()
+        )
+        assert "s3cret" not in " ".join(command)  # what `ps` would show
+        done = subprocess.run(
+            command,
+            # systemd's environment is the unit's; PYTHONPATH only finds this checkout
+            env={**{k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH")}, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["api"].startswith("http://127.0.0.1:")
+    assert (tmp_path / "d" / "district-key.pem").is_file()
