@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "service": (
         "roboclass.services_cli:service",
-        "Install the agent, console and broker as systemd services.",
+        "Install the agent, console, broker and district as systemd services.",
     ),
     "teach": (
         "vision.teach.cli:teach",

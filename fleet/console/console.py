@@ -186,6 +186,7 @@ class Console(Closeable):
         self._no_linger.set()
         if self._writer.is_alive():
             self._writer.join(timeout=10)  # results received are stored (and acked) first
+        self.teach.trainer.close()  # a training under way ends first; queued ones are dropped
         self.link.close()
         self.db.close()
 

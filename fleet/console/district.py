@@ -443,7 +443,7 @@ class DistrictLink(Closeable):
     def send_live(self) -> bool:
         """Send the room's counts now; False when the console's link is down."""
         db = self.console.db
-        running = sum(j.status == JobState.IN_PROGRESS for j in db.jobs.list())
+        running = db.jobs.count(JobState.IN_PROGRESS)
         body = LiveBody(
             room=self.console.config.room,
             robots_online=len(db.devices.ids(online_only=True)),

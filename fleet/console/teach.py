@@ -189,12 +189,7 @@ class TeachRelay:
                 memory.deployed = None
                 memory.version += 1
         if here and self.trainer.has_model(student):
-            threading.Thread(
-                target=self.trainer.deploy,
-                args=(student, device, name),
-                name="console-teach-deploy",
-                daemon=True,
-            ).start()
+            self.trainer.deploy_later(student, device, name)
         else:
             self.command(device, student, "deploy", model=name)
 

@@ -282,7 +282,9 @@ def test_each_domain_answers_typed_records_that_convert_to_the_api_json(
         [job] = db.jobs.list()
         assert job.status is JobState.PENDING
         assert [p.job for p in db.jobs.pending("r1")] == ["j1"]
+        assert (db.jobs.count(JobState.PENDING), db.jobs.count(JobState.IN_PROGRESS)) == (1, 0)
         assert db.jobs.set_status("j1", Status.IN_PROGRESS, None)
+        assert (db.jobs.count(JobState.PENDING), db.jobs.count(JobState.IN_PROGRESS)) == (0, 1)
         stored = db.jobs.get("j1")
         assert stored is not None and stored.status is JobState.IN_PROGRESS and stored.doc == "{}"
         assert db.results.add(result("r1", "j1"))

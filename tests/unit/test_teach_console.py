@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import cv2
+import pytest
 
 from fleet.console.store import Database
 from fleet.console.teach import TeachRelay
@@ -208,6 +210,80 @@ def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictur
     assert shelf.added and shelf.added[0][0] == "my-signs" and shelf.added[0][4] == ANA
     relay.purge([ANA])
     assert not folder.exists()
+
+
+def upload_three_signs(relay: TeachRelay, student: str = ANA) -> None:
+    """The student's robot sends up six pictures of each of three signs."""
+    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
+    signs = ("stop", "left", "right")
+    labels = [
+        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
+    ]
+    assert relay.offer(event("state", student=student, labels=labels))
+    relay.train("robot-01", student, "console")
+    for k in signs:
+        for n in range(1, 7):
+            data = base64.b64encode(cv2.imencode(".jpg", cards.read(k))[1].tobytes()).decode()
+            relay.offer(event("upload", student=student, picture=f"{k}/{n:04d}", data=data))
+    relay.offer(event("upload", student=student, parts=18))
+
+
+class HeldTraining:
+    """Stands in for vision.teach.train: waits until let go, then gives a model that
+    remembers being closed."""
+
+    def __init__(self) -> None:
+        self.started, self.go = threading.Event(), threading.Event()
+        self.closed: list[bool] = []
+
+    def __call__(self, data: Any, on_progress: Any = None) -> Any:
+        self.started.set()
+        assert self.go.wait(60)
+        return SimpleNamespace(close=lambda: self.closed.append(True))
+
+
+def test_a_purge_while_the_console_trains_leaves_no_model_and_no_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldTraining()
+    monkeypatch.setattr("vision.teach.train", held)
+    c = console(tmp_path)
+    relay = TeachRelay(c)
+    relay.command("robot-01", ANA, "open")
+    upload_three_signs(relay)
+    assert held.started.wait(60)  # its pictures are written; the training is under way
+    folder = tmp_path / "console" / "teach" / ANA
+    assert list(folder.rglob("*.jpg"))
+    relay.purge([ANA])
+    held.go.set()
+    relay.trainer.close()  # waits for the training under way
+    assert held.closed == [True]  # the model trained for a purged student was dropped
+    assert not relay.trainer.has_model(ANA)
+    assert not folder.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("console-teach")]
+
+
+def test_closing_the_trainer_drops_the_trainings_still_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldTraining()
+    monkeypatch.setattr("vision.teach.train", held)
+    c = console(tmp_path)
+    relay = TeachRelay(c)
+    for student in (ANA, BEN):
+        relay.command("robot-01", student, "open")
+        upload_three_signs(relay, student)
+    assert held.started.wait(60)  # the first trains; the second waits its turn
+    closing = threading.Thread(target=relay.trainer.close)
+    closing.start()
+    held.go.set()
+    closing.join(60)
+    assert not closing.is_alive()
+    # the console is going: the model just trained is dropped (it lived in memory only)
+    assert held.closed == [True] and not relay.trainer.has_model(ANA)
+    assert not relay.trainer.has_model(BEN)
+    assert not (tmp_path / "console" / "teach" / BEN).exists()  # never started
+    assert not [t for t in threading.enumerate() if t.name.startswith("console-teach")]
 
 
 # -- a robot that was off during a purge: reconciled when it comes back on ------

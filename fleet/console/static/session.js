@@ -25,7 +25,10 @@ export async function showLogin() {
   } catch (error) { fail(error); }
   $("#login-form").hidden = !teachers;
   $("#setup-form").hidden = teachers;
-  (teachers ? $("#login-user") : $("#setup-user")).focus();
+  // the first field takes the focus, unless the teacher is already typing in the form
+  // (taken after the answer came, it would put the password into the name field)
+  const form = teachers ? $("#login-form") : $("#setup-form");
+  if (!form.contains(document.activeElement)) (teachers ? $("#login-user") : $("#setup-user")).focus();
 }
 
 async function login(event) {

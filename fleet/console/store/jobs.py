@@ -75,6 +75,11 @@ class JobStore:
         )
         return int(rows[0]["n"])
 
+    def count(self, status: JobState) -> int:
+        """How many jobs are in ``status`` now (counted by the store, no row read)."""
+        rows = self._db.rows("SELECT COUNT(*) AS n FROM jobs WHERE status = ?", (status.value,))
+        return int(rows[0]["n"])
+
     def list(self, device: str | None = None) -> list[Job]:
         """Every job (or ``device``'s), oldest first."""
         select = "SELECT job, device, lesson_id, sha256, status, reason, created, updated FROM jobs"
