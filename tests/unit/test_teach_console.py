@@ -210,6 +210,7 @@ def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictur
     assert shelf.added and shelf.added[0][0] == "my-signs" and shelf.added[0][4] == ANA
     relay.purge([ANA])
     assert not folder.exists()
+    relay.trainer.close()
 
 
 def upload_three_signs(relay: TeachRelay, student: str = ANA) -> None:
@@ -247,6 +248,7 @@ def test_a_purge_while_the_console_trains_leaves_no_model_and_no_picture(
 ) -> None:
     held = HeldTraining()
     monkeypatch.setattr("vision.teach.train", held)
+    before = set(threading.enumerate())
     c = console(tmp_path)
     relay = TeachRelay(c)
     relay.command("robot-01", ANA, "open")
@@ -260,7 +262,7 @@ def test_a_purge_while_the_console_trains_leaves_no_model_and_no_picture(
     assert held.closed == [True]  # the model trained for a purged student was dropped
     assert not relay.trainer.has_model(ANA)
     assert not folder.exists()
-    assert not [t for t in threading.enumerate() if t.name.startswith("console-teach")]
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("console-")]
 
 
 def test_closing_the_trainer_drops_the_trainings_still_queued(
@@ -268,6 +270,7 @@ def test_closing_the_trainer_drops_the_trainings_still_queued(
 ) -> None:
     held = HeldTraining()
     monkeypatch.setattr("vision.teach.train", held)
+    before = set(threading.enumerate())
     c = console(tmp_path)
     relay = TeachRelay(c)
     for student in (ANA, BEN):
@@ -283,7 +286,7 @@ def test_closing_the_trainer_drops_the_trainings_still_queued(
     assert held.closed == [True] and not relay.trainer.has_model(ANA)
     assert not relay.trainer.has_model(BEN)
     assert not (tmp_path / "console" / "teach" / BEN).exists()  # never started
-    assert not [t for t in threading.enumerate() if t.name.startswith("console-teach")]
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("console-")]
 
 
 # -- a robot that was off during a purge: reconciled when it comes back on ------
