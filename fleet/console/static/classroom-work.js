@@ -2,13 +2,15 @@
 // hand-ins and current code (read-only), fetched every few seconds while the
 // class page is open. A card is redrawn only when what it shows has changed,
 // and its code box only when the code has: a teacher's scrolling, selection
-// and focus survive the updates.
+// and focus survive the updates. The filter and the order (classroom-filter.js)
+// hide and move the cards, never rebuild them.
 
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatScore, lessonTitle } from "./format.js";
 import { t } from "./i18n.js";
 import { clock, openHandin, openProjector, runError, runSummary, updateProjector } from "./classroom-show.js";
+import { arrange, handinSummary, showCount, wireFilter } from "./classroom-filter.js";
 import { cls, enc } from "./classroom-store.js";
 import { state } from "./store.js";
 
@@ -18,13 +20,6 @@ const HIDDEN_MS = 15000;
 
 const poll = { timer: 0, turn: 0, roster: "", onRows: () => {} };
 const cards = new Map(); // student id -> {card, meta, code, key}
-
-// The hand-ins of the row's lesson (all, when the student has no lesson yet): best score, count.
-function handinSummary(row) {
-  const mine = row.lesson_id ? row.handins.filter((x) => x.lesson_id === row.lesson_id) : row.handins;
-  const scores = mine.map((x) => x.score).filter((s) => typeof s === "number");
-  return { mine, best: scores.length ? Math.max(...scores) : null };
-}
 
 function handinButtons(row) {
   return row.handins.slice(0, 3).map((x) => h("button", {
@@ -103,6 +98,16 @@ function fillCard(entry, row) {
   }
 }
 
+// Put the cards in this order, moving only those out of place (the focus stays where it was).
+function placeCards(grid, wanted) {
+  if (wanted.every((card, i) => grid.children[i] === card)) return;
+  const focused = grid.contains(document.activeElement) ? document.activeElement : null;
+  wanted.forEach((card, i) => {
+    if (grid.children[i] !== card) grid.insertBefore(card, grid.children[i] || null);
+  });
+  if (focused && focused !== document.activeElement) focused.focus({ preventScroll: true });
+}
+
 export function renderWork() {
   const grid = $("#work-grid");
   const showCode = localStorage.getItem("rc-class-code") !== "hide";
@@ -116,8 +121,10 @@ export function renderWork() {
     if (!cards.has(row.student_id)) cards.set(row.student_id, newCard(row));
     fillCard(cards.get(row.student_id), row);
   }
-  const order = [...grid.children].map((c) => c.dataset.student);
-  if (order.join("\n") !== ids.join("\n")) grid.replaceChildren(...ids.map((id) => cards.get(id).card));
+  const { order, shown } = arrange(cls.rows);
+  for (const row of order) cards.get(row.student_id).card.hidden = !shown.has(row.student_id);
+  placeCards(grid, order.map((row) => cards.get(row.student_id).card));
+  showCount(shown.size, cls.rows.length);
   $("#work-empty").hidden = cls.rows.length > 0 || !cls.roster;
   updateProjector();
 }
@@ -168,8 +175,10 @@ export function lookNow() {
   look();
 }
 
-// "Show their code": a class of 30 fits on one screen without the code boxes.
+// The controls above the grid: which cards, in which order, and "Show their code"
+// (a class of 30 fits on one screen without the code boxes).
 export function wireWork() {
+  wireFilter(renderWork);
   $("#work-code-toggle").addEventListener("click", () => {
     const shown = localStorage.getItem("rc-class-code") !== "hide";
     localStorage.setItem("rc-class-code", shown ? "hide" : "show");
