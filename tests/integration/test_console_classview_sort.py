@@ -214,6 +214,7 @@ def test_teacher_filters_sorts_and_finds_students(
             expect(page.locator("#work-show")).to_have_value("all")
             expect(page.locator("#work-show")).to_be_focused()
             expect(page.locator("#work-find")).to_have_value("")
+            expect(page.locator("#work-count")).to_be_hidden()
             expect(page.locator("#work-sort")).to_have_value("score")  # the order stays
             expect_shown(page, names, sorts["score"])
 
@@ -255,6 +256,16 @@ def test_teacher_filters_sorts_and_finds_students(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert wide <= 0, wide
+
+            # the other language, live: the names sort as that language does
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.select_option("#work-show", "all")
+            page.select_option("#work-sort", "name")
+            other = "en" if lang == "zh" else "zh"
+            page.select_option("#lang", other)
+            expect_shown(page, names, BY_NAME[other])
+            page.select_option("#work-show", "help")
+            expect(page.locator("#work-count")).to_have_text(WORDS[other]["count"].format(n=1))
 
             assert errors == []
             context.close()
