@@ -153,14 +153,15 @@ class ConsoleTrainer(Closeable):
         total = time.perf_counter() - start
         with self._lock:
             current = self._current(student, generation)
-            old = self._models.pop(student, None) if current else model
+            old = self._models.get(student)
             if current:
                 self._models[student] = model
-        if old is not None:
-            old.close()
-        if not current:  # purged while it trained: what it wrote goes too
+        if not current:  # purged (or a newer upload came) while it trained: all of it goes
+            model.close()
             shutil.rmtree(folder, ignore_errors=True)
             return
+        if old is not None:
+            old.close()
         report, t = model.report, model.timing
         relay.local(
             student,

@@ -166,6 +166,23 @@ def test_purge_forgets_the_students_and_tells_every_robot(tmp_path: Path) -> Non
     ]
 
 
+def upload_three_signs(relay: TeachRelay, student: str = ANA) -> None:
+    """The student asks to train on the console; their robot sends up six pictures of each
+    of three signs."""
+    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
+    signs = ("stop", "left", "right")
+    labels = [
+        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
+    ]
+    assert relay.offer(event("state", student=student, labels=labels))
+    relay.train("robot-01", student, "console")
+    for k in signs:
+        for n in range(1, 7):
+            data = base64.b64encode(cv2.imencode(".jpg", cards.read(k))[1].tobytes()).decode()
+            assert relay.offer(event("upload", student=student, picture=f"{k}/{n:04d}", data=data))
+    relay.offer(event("upload", student=student, parts=18))
+
+
 def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictures(
     tmp_path: Path,
 ) -> None:
@@ -175,28 +192,16 @@ def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictur
     c.push_model = lambda ref, devices: pushed.append((ref, devices))
     relay = TeachRelay(c)
     relay.command("robot-01", ANA, "open")
-    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
-    signs = ("stop", "left", "right")
-    labels = [
-        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
-    ]
-    assert relay.offer(event("state", labels=labels))
-    relay.train("robot-01", ANA, "console")
-    topic, payload = c.sent[-1]
+    upload_three_signs(relay)
+    topic, payload = c.sent[-1]  # the robot was asked for its pictures
     asked = decode(c.topics, topic, payload, DropCounter())
     assert asked is not None and asked[1].op == "upload"
-    for k in signs:
-        for n in range(1, 7):
-            jpeg = cv2.imencode(".jpg", cards.read(k))[1].tobytes()
-            data = base64.b64encode(jpeg).decode()
-            assert relay.offer(event("upload", picture=f"{k}/{n:04d}", data=data))
-    relay.offer(event("upload", parts=18))
     deadline = time.monotonic() + 120
     while (relay.view(ANA) or (0, {}))[1].get("result") is None:
         assert time.monotonic() < deadline, relay.view(ANA)
         time.sleep(0.05)
     result = (relay.view(ANA) or (0, {}))[1]["result"]
-    assert result["accuracy"] >= 0.8 and result["order"] == list(signs)
+    assert result["accuracy"] >= 0.8 and result["order"] == ["stop", "left", "right"]
     folder = tmp_path / "console" / "teach" / ANA
     assert len(list(folder.rglob("*.jpg"))) == 18  # trained here: the pictures are here
     relay.deploy("robot-01", ANA, "my-signs")
@@ -213,22 +218,6 @@ def test_training_on_the_console_pushes_the_model_and_a_purge_deletes_the_pictur
     relay.trainer.close()
 
 
-def upload_three_signs(relay: TeachRelay, student: str = ANA) -> None:
-    """The student's robot sends up six pictures of each of three signs."""
-    cards = CardHolder(CameraSpec(width=320, height=240, fov_deg=62, tilt_deg=-15), seed=5)
-    signs = ("stop", "left", "right")
-    labels = [
-        LabelInfo(id=k, en=k, zh=k, pictures=[f"{k}/{n:04d}" for n in range(1, 7)]) for k in signs
-    ]
-    assert relay.offer(event("state", student=student, labels=labels))
-    relay.train("robot-01", student, "console")
-    for k in signs:
-        for n in range(1, 7):
-            data = base64.b64encode(cv2.imencode(".jpg", cards.read(k))[1].tobytes()).decode()
-            relay.offer(event("upload", student=student, picture=f"{k}/{n:04d}", data=data))
-    relay.offer(event("upload", student=student, parts=18))
-
-
 class HeldTraining:
     """Stands in for vision.teach.train: waits until let go, then gives a model that
     remembers being closed."""
@@ -236,6 +225,13 @@ class HeldTraining:
     def __init__(self) -> None:
         self.started, self.go = threading.Event(), threading.Event()
         self.closed: list[bool] = []
+        self.before = set(threading.enumerate())
+
+    def new_threads(self) -> list[threading.Thread]:
+        """The console's threads started since, still alive."""
+        return [
+            t for t in set(threading.enumerate()) - self.before if t.name.startswith("console-")
+        ]
 
     def __call__(self, data: Any, on_progress: Any = None) -> Any:
         self.started.set()
@@ -243,12 +239,17 @@ class HeldTraining:
         return SimpleNamespace(close=lambda: self.closed.append(True))
 
 
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> HeldTraining:
+    """vision.teach.train held at a gate the test opens."""
+    training = HeldTraining()
+    monkeypatch.setattr("vision.teach.train", training)
+    return training
+
+
 def test_a_purge_while_the_console_trains_leaves_no_model_and_no_picture(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, held: HeldTraining
 ) -> None:
-    held = HeldTraining()
-    monkeypatch.setattr("vision.teach.train", held)
-    before = set(threading.enumerate())
     c = console(tmp_path)
     relay = TeachRelay(c)
     relay.command("robot-01", ANA, "open")
@@ -262,15 +263,12 @@ def test_a_purge_while_the_console_trains_leaves_no_model_and_no_picture(
     assert held.closed == [True]  # the model trained for a purged student was dropped
     assert not relay.trainer.has_model(ANA)
     assert not folder.exists()
-    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("console-")]
+    assert not held.new_threads()
 
 
 def test_closing_the_trainer_drops_the_trainings_still_queued(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, held: HeldTraining
 ) -> None:
-    held = HeldTraining()
-    monkeypatch.setattr("vision.teach.train", held)
-    before = set(threading.enumerate())
     c = console(tmp_path)
     relay = TeachRelay(c)
     for student in (ANA, BEN):
@@ -286,7 +284,7 @@ def test_closing_the_trainer_drops_the_trainings_still_queued(
     assert held.closed == [True] and not relay.trainer.has_model(ANA)
     assert not relay.trainer.has_model(BEN)
     assert not (tmp_path / "console" / "teach" / BEN).exists()  # never started
-    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("console-")]
+    assert not held.new_threads()
 
 
 # -- a robot that was off during a purge: reconciled when it comes back on ------
